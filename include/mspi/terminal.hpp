@@ -72,9 +72,11 @@ struct terminal_event {
 ///
 /// @par Thread Safety
 /// Identity getters and `state()` may be called from any thread. `read_frame`, `write_frame` and
-/// `on_stream_active` are called only by the MSP that has the terminal selected, from one thread at a
-/// time (its media thread); implementations must not block there (no waiting on locks held by the
-/// application, no device waits). Subclasses document their own control methods.
+/// `on_stream_active` are called only by the stream that has the terminal selected, one call at a time
+/// (serialised by the stream's media lock): the frame calls from the MSP's media thread,
+/// `on_stream_active` from whichever thread changed the stream's state. Implementations must not block
+/// in the frame calls (no waiting on locks held by the application, no device waits). Subclasses
+/// document their own control methods.
 class terminal {
  public:
   /// Event sink installed by the stream that selects the terminal (ITPluggableTerminalEventSink).
@@ -111,7 +113,7 @@ class terminal {
   }
   /// Render port: consume one frame of received audio (48 kHz mono s16). Called on the media thread.
   virtual void write_frame(std::span<const std::int16_t> frame) noexcept { (void)frame; }
-  /// Called on the media thread when media starts (`true`) or stops (`false`) flowing through the
+  /// Called by the stream when media starts (`true`) or stops (`false`) flowing through the
   /// terminal: the stream became active or inactive, or the terminal was selected onto or removed from
   /// an active stream. Device terminals open and close their device here.
   /// @return an error when the terminal cannot run (device gone): the MSP then raises CME_TERMINAL_FAIL.

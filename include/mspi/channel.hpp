@@ -1,0 +1,65 @@
+// ptapi - portable TAPI
+// mspi/channel.hpp: the framing of the TSP <-> MSP byte channel (LINE_SENDMSPDATA / ME_TSP_DATA).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mspi {
+
+/// Message types on the TSP <-> MSP channel used by ptapi's SDP-based MSPs (RTP/Opus) and every TSP
+/// that pairs with them (loopback, SIP). TAPI leaves the content of this channel to each TSP/MSP pair;
+/// the TAPI object only carries the bytes, in order, per call.
+enum class channel_message_type : std::uint8_t {
+  // TSP -> MSP
+  request_offer = 0x01,  ///< Make a local SDP offer (outgoing call); the MSP answers with local_offer.
+  remote_offer = 0x02,   ///< Body: the remote party's SDP offer; the MSP answers with local_answer.
+  remote_answer = 0x03,  ///< Body: the remote party's SDP answer to our offer.
+  start_media = 0x04,    ///< Signalling says media may flow (the call is connected).
+  stop_media = 0x05,     ///< Media must stop (the call is ending).
+  // MSP -> TSP
+  local_offer = 0x81,    ///< Body: our SDP offer (RFC 3264 §5).
+  local_answer = 0x82,   ///< Body: our SDP answer (RFC 3264 §6).
+  media_error = 0x83,    ///< Body: a UTF-8 reason; negotiation or transport failed.
+};
+
+/// Version of the framing below; a receiver drops frames of another version.
+inline constexpr std::uint8_t channel_version = 1;
+
+/// A decoded channel message; `body` points into the buffer that was decoded.
+struct channel_message_view {
+  channel_message_type type;
+  std::string_view body;
+};
+
+/// Frames a message: `[version:1][type:1][body length:4, big-endian][body]` (6 + body.size() bytes).
+inline std::vector<std::byte> encode_channel_message(channel_message_type type, std::string_view body = {}) {
+  std::vector<std::byte> out(6 + body.size());
+  const auto n = static_cast<std::uint32_t>(body.size());
+  out[0] = std::byte{channel_version};
+  out[1] = static_cast<std::byte>(type);
+  out[2] = static_cast<std::byte>(n >> 24);
+  out[3] = static_cast<std::byte>(n >> 16);
+  out[4] = static_cast<std::byte>(n >> 8);
+  out[5] = static_cast<std::byte>(n);
+  for (std::size_t i = 0; i < body.size(); ++i) out[6 + i] = static_cast<std::byte>(body[i]);
+  return out;
+}
+
+/// Decodes one framed message; nullopt when the version differs or the length does not match exactly.
+inline std::optional<channel_message_view> decode_channel_message(std::span<const std::byte> frame) noexcept {
+  if (frame.size() < 6 || frame[0] != std::byte{channel_version}) return std::nullopt;
+  const std::uint32_t n = (std::to_integer<std::uint32_t>(frame[2]) << 24) |
+                          (std::to_integer<std::uint32_t>(frame[3]) << 16) |
+                          (std::to_integer<std::uint32_t>(frame[4]) << 8) | std::to_integer<std::uint32_t>(frame[5]);
+  if (frame.size() - 6 != n) return std::nullopt;
+  return channel_message_view{static_cast<channel_message_type>(frame[1]),
+                              std::string_view(reinterpret_cast<const char*>(frame.data() + 6), n)};
+}
+
+}  // namespace mspi

@@ -1,0 +1,223 @@
+// ptapi - portable TAPI
+// mspi/sdp.hpp: the subset of SDP (RFC 4566) that RTP audio offer/answer (RFC 3264) needs.
+#pragma once
+
+#include <charconv>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mspi {
+
+/// One payload format of an m-line: its `a=rtpmap` (RFC 4566 §6) and `a=fmtp`.
+struct sdp_format {
+  int payload_type = 0;     ///< RTP payload type, 0-127.
+  std::string encoding;     ///< "opus", "PCMU", "telephone-event" (case as received).
+  int clock_rate = 8000;    ///< RTP clock rate in Hz (48000 for Opus, RFC 7587 §7).
+  int channels = 1;         ///< Channels in the rtpmap (2 for Opus, RFC 7587 §7).
+  std::string fmtp;         ///< Format parameters, verbatim ("useinbandfec=1"), empty if none.
+};
+
+/// RFC 3264 §5.1 / RFC 4566 §6 media direction attributes.
+enum class media_direction : std::uint8_t { sendrecv, sendonly, recvonly, inactive };
+
+/// One media description (m-line and its attributes).
+struct sdp_media {
+  std::string media = "audio";       ///< Media type of the m-line.
+  std::uint16_t port = 0;            ///< RTP port; 0 means the stream is rejected (RFC 3264 §6).
+  std::string protocol = "RTP/AVP";  ///< Transport protocol.
+  std::string address;               ///< Connection address (media-level c= or the session's).
+  std::vector<sdp_format> formats;   ///< In preference order.
+  int ptime_ms = 0;                  ///< `a=ptime` in ms, 0 if absent.
+  std::uint16_t rtcp_port = 0;       ///< `a=rtcp` (RFC 3605), 0 if absent (then RTP port + 1).
+  media_direction direction = media_direction::sendrecv;
+};
+
+/// A session description: origin, connection and media (RFC 4566 §5).
+struct session_description {
+  std::uint64_t session_id = 0;       ///< o= sess-id
+  std::uint64_t session_version = 0;  ///< o= sess-version (incremented on every new offer)
+  std::string origin_address = "127.0.0.1";
+  std::string session_name = "ptapi";
+  std::string connection_address;     ///< Session-level c=, may be empty when every m-line has one.
+  std::vector<sdp_media> media;
+};
+
+namespace detail {
+inline const char* address_type(const std::string& a) { return a.find(':') == std::string::npos ? "IP4" : "IP6"; }
+
+template <class Int>
+bool parse_int(std::string_view s, Int& out) {
+  auto r = std::from_chars(s.data(), s.data() + s.size(), out);
+  return r.ec == std::errc{} && r.ptr == s.data() + s.size();
+}
+
+// Splits at the first space; returns the head and leaves the rest in `s`.
+inline std::string_view next_token(std::string_view& s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  auto p = s.find(' ');
+  auto head = s.substr(0, p);
+  s = p == std::string_view::npos ? std::string_view{} : s.substr(p + 1);
+  return head;
+}
+}  // namespace detail
+
+/// Writes `sd` as SDP text with CRLF line ends (RFC 4566 §5).
+inline std::string to_string(const session_description& sd) {
+  std::string out;
+  out.reserve(512);
+  auto line = [&out](std::string_view l) {
+    out += l;
+    out += "\r\n";
+  };
+  line("v=0");
+  line("o=- " + std::to_string(sd.session_id) + " " + std::to_string(sd.session_version) + " IN " +
+       detail::address_type(sd.origin_address) + " " + sd.origin_address);
+  line("s=" + (sd.session_name.empty() ? std::string("-") : sd.session_name));
+  if (!sd.connection_address.empty())
+    line(std::string("c=IN ") + detail::address_type(sd.connection_address) + " " + sd.connection_address);
+  line("t=0 0");
+  for (const auto& m : sd.media) {
+    std::string ml = "m=" + m.media + " " + std::to_string(m.port) + " " + m.protocol;
+    for (const auto& f : m.formats) ml += " " + std::to_string(f.payload_type);
+    line(ml);
+    if (!m.address.empty() && m.address != sd.connection_address)
+      line(std::string("c=IN ") + detail::address_type(m.address) + " " + m.address);
+    for (const auto& f : m.formats) {
+      std::string rtpmap = "a=rtpmap:" + std::to_string(f.payload_type) + " " + f.encoding + "/" +
+                           std::to_string(f.clock_rate);
+      if (f.channels != 1) rtpmap += "/" + std::to_string(f.channels);
+      line(rtpmap);
+      if (!f.fmtp.empty()) line("a=fmtp:" + std::to_string(f.payload_type) + " " + f.fmtp);
+    }
+    if (m.ptime_ms > 0) line("a=ptime:" + std::to_string(m.ptime_ms));
+    if (m.rtcp_port != 0) line("a=rtcp:" + std::to_string(m.rtcp_port));
+    switch (m.direction) {
+      case media_direction::sendrecv: line("a=sendrecv"); break;
+      case media_direction::sendonly: line("a=sendonly"); break;
+      case media_direction::recvonly: line("a=recvonly"); break;
+      case media_direction::inactive: line("a=inactive"); break;
+    }
+  }
+  return out;
+}
+
+/// Limits that keep a hostile description from costing unbounded memory.
+inline constexpr std::size_t sdp_max_bytes = 16 * 1024;   ///< Longest accepted SDP body in bytes.
+inline constexpr std::size_t sdp_max_media = 8;           ///< Most m-lines accepted.
+inline constexpr std::size_t sdp_max_formats = 32;        ///< Most payload types per m-line.
+
+/// Parses SDP text (LF or CRLF line ends). Returns nullopt for malformed input: a missing or bad v=, o=
+/// or m= line, a port or payload type out of range, an m-line without a connection address, or a body
+/// over the limits above. Unknown lines and attributes are ignored (RFC 4566 §5).
+inline std::optional<session_description> parse_sdp(std::string_view text) {
+  if (text.size() > sdp_max_bytes) return std::nullopt;
+  session_description sd;
+  bool have_v = false, have_o = false;
+  sdp_media* m = nullptr;
+  while (!text.empty()) {
+    auto eol = text.find('\n');
+    auto l = text.substr(0, eol);
+    text = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
+    if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
+    if (l.empty()) continue;
+    if (l.size() < 2 || l[1] != '=') return std::nullopt;
+    const char key = l[0];
+    std::string_view v = l.substr(2);
+    switch (key) {
+      case 'v':
+        if (v != "0") return std::nullopt;
+        have_v = true;
+        break;
+      case 'o': {
+        detail::next_token(v);  // username
+        if (!detail::parse_int(detail::next_token(v), sd.session_id)) return std::nullopt;
+        if (!detail::parse_int(detail::next_token(v), sd.session_version)) return std::nullopt;
+        detail::next_token(v);  // IN
+        detail::next_token(v);  // IP4/IP6
+        sd.origin_address = std::string(detail::next_token(v));
+        have_o = true;
+        break;
+      }
+      case 's': sd.session_name = std::string(v); break;
+      case 'c': {
+        if (detail::next_token(v) != "IN") return std::nullopt;
+        auto type = detail::next_token(v);
+        if (type != "IP4" && type != "IP6") return std::nullopt;
+        auto addr = detail::next_token(v);
+        if (auto slash = addr.find('/'); slash != std::string_view::npos) addr = addr.substr(0, slash);
+        if (addr.empty()) return std::nullopt;
+        (m ? m->address : sd.connection_address) = std::string(addr);
+        break;
+      }
+      case 'm': {
+        if (sd.media.size() >= sdp_max_media) return std::nullopt;
+        sdp_media md;
+        md.media = std::string(detail::next_token(v));
+        auto port = detail::next_token(v);
+        if (auto slash = port.find('/'); slash != std::string_view::npos) port = port.substr(0, slash);
+        if (!detail::parse_int(port, md.port)) return std::nullopt;
+        md.protocol = std::string(detail::next_token(v));
+        if (md.media.empty() || md.protocol.empty()) return std::nullopt;
+        while (!v.empty()) {
+          auto tok = detail::next_token(v);
+          if (tok.empty()) break;
+          int pt = 0;
+          if (!detail::parse_int(tok, pt) || pt < 0 || pt > 127) return std::nullopt;
+          if (md.formats.size() >= sdp_max_formats) return std::nullopt;
+          md.formats.push_back({pt, {}, 8000, 1, {}});
+        }
+        sd.media.push_back(std::move(md));
+        m = &sd.media.back();
+        break;
+      }
+      case 'a': {
+        if (!m) break;  // session-level attributes are not used
+        auto colon = v.find(':');
+        auto name = v.substr(0, colon);
+        auto value = colon == std::string_view::npos ? std::string_view{} : v.substr(colon + 1);
+        if (name == "sendrecv") m->direction = media_direction::sendrecv;
+        else if (name == "sendonly") m->direction = media_direction::sendonly;
+        else if (name == "recvonly") m->direction = media_direction::recvonly;
+        else if (name == "inactive") m->direction = media_direction::inactive;
+        else if (name == "ptime") {
+          if (!detail::parse_int(value, m->ptime_ms) || m->ptime_ms < 0 || m->ptime_ms > 1000) return std::nullopt;
+        } else if (name == "rtcp") {
+          if (!detail::parse_int(detail::next_token(value), m->rtcp_port)) return std::nullopt;
+        } else if (name == "rtpmap" || name == "fmtp") {
+          int pt = 0;
+          if (!detail::parse_int(detail::next_token(value), pt)) return std::nullopt;
+          for (auto& f : m->formats) {
+            if (f.payload_type != pt) continue;
+            if (name == "fmtp") {
+              f.fmtp = std::string(value);
+              break;
+            }
+            auto enc = detail::next_token(value);  // encoding/rate[/channels]
+            auto s1 = enc.find('/');
+            if (s1 == std::string_view::npos) return std::nullopt;
+            f.encoding = std::string(enc.substr(0, s1));
+            auto rest = enc.substr(s1 + 1);
+            auto s2 = rest.find('/');
+            if (!detail::parse_int(rest.substr(0, s2), f.clock_rate) || f.clock_rate <= 0) return std::nullopt;
+            if (s2 != std::string_view::npos && (!detail::parse_int(rest.substr(s2 + 1), f.channels) || f.channels <= 0))
+              return std::nullopt;
+            break;
+          }
+        }
+        break;
+      }
+      default: break;
+    }
+  }
+  if (!have_v || !have_o || sd.media.empty()) return std::nullopt;
+  for (auto& md : sd.media) {
+    if (md.address.empty()) md.address = sd.connection_address;
+    if (md.address.empty()) return std::nullopt;
+  }
+  return sd;
+}
+
+}  // namespace mspi

@@ -1,0 +1,315 @@
+// ptapi - portable TAPI
+// mspi/stream.hpp: the stream object (ITStream) with TAPI 3's terminal-selection and desired-state rules,
+// implemented once here for every MSP (the role of the MSP base class CMSPStream).
+#pragma once
+
+#include <mspi/call_media_event.hpp>
+#include <mspi/error.hpp>
+#include <mspi/media_types.hpp>
+#include <mspi/terminal.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+namespace mspi {
+
+class stream;
+/// Shared ownership of a stream: what `stream_control` hands out.
+using stream_ptr = std::shared_ptr<stream>;
+
+/// A call-media event raised by a stream (the payload of the MSP's `ME_CALL_EVENT`, TAPI's
+/// `MSP_CALL_EVENT_INFO`); the TAPI object turns it into a `TE_CALLMEDIA` event for the application.
+struct stream_event {
+  call_media_event event = call_media_event::stream_active;  ///< What happened.
+  call_media_cause cause = call_media_cause::unknown;        ///< Why.
+  stream_ptr source;                                          ///< The stream it happened on.
+  terminal_ptr terminal;                                      ///< The terminal concerned, if any.
+  std::error_code error;                                      ///< The failure, for *_fail events.
+};
+
+/// The application's wish for a stream (TAPI: the desired graph state set by Start/Pause/StopStream).
+enum class stream_desired_state : std::uint8_t { running, paused, stopped };
+
+/// Transport figures of one stream, as RTCP reports them (RFC 3550 §6.4). Counters start at 0 when the
+/// stream is created; an MSP without a transport reports zeros.
+struct stream_statistics {
+  std::uint64_t packets = 0;       ///< Packets sent (capture stream) or received (render stream).
+  std::uint64_t octets = 0;        ///< Payload bytes sent or received.
+  std::int64_t packets_lost = 0;   ///< Render: expected minus received (RFC 3550 A.3); capture: as the peer reports.
+  double jitter_ms = 0;            ///< Interarrival jitter (RFC 3550 A.8) in milliseconds.
+  std::uint64_t concealed = 0;     ///< Render: frames produced by loss concealment (PLC or FEC).
+  std::uint64_t late = 0;          ///< Render: packets that arrived after their playout time.
+  int jitter_buffer_ms = 0;        ///< Render: current jitter-buffer target depth in milliseconds.
+};
+
+/// One media stream of a call, in one direction (TAPI's `ITStream`).
+///
+/// Rules (TAPI 3, `ITStream::SelectTerminal` and `StartStream`):
+/// - A terminal's media type must be the stream's (`tapi_errc::invalid_media_type`) and its direction
+///   the stream's (`tapi_errc::invalid_direction`); a terminal is on one stream at a time
+///   (`tapi_errc::terminal_in_use`); a stream takes up to `max_terminals` (`tapi_errc::max_terminals`):
+///   several capture terminals are mixed, several render terminals each get every frame.
+/// - The desired state starts as running. `start_stream`/`pause_stream`/`stop_stream` change it at any
+///   time, with or without terminals; selecting a terminal therefore starts media unless the
+///   application paused or stopped the stream more recently than it started it.
+/// - Media flows (the stream is *active*) when the desired state is running, at least one terminal is
+///   selected and the MSP's transport is ready. Entering and leaving that condition raise
+///   `stream_active` / `stream_inactive`; a terminal that cannot start raises `terminal_fail` (and
+///   `stream_fail` when it was the only one) and is unselected.
+///
+/// @par Thread Safety
+/// Distinct objects: safe. Shared objects: safe; every method may be called from any thread. Events go to
+/// the sink given at construction, called after the stream's lock is released.
+class stream : public std::enable_shared_from_this<stream> {
+ public:
+  /// Where the stream sends its events (its MSP call, which queues them as ME_CALL_EVENT).
+  using event_sink = std::function<void(stream_event)>;
+  /// Where events of the selected terminals go (its MSP call, which queues them as ME_FILE_TERMINAL_EVENT).
+  using terminal_event_sink = std::function<void(const terminal_ptr&, const terminal_event&)>;
+
+  /// @param media the stream's media type (audio).
+  /// @param direction capture (local → remote) or render (remote → local).
+  /// @param name shown to applications (ITStream::get_Name).
+  /// @param sink receives this stream's call-media events; may be empty.
+  /// @param terminal_sink receives the events of terminals while they are selected here; may be empty.
+  /// @param max_terminals how many terminals the stream accepts (storage reserved here).
+  stream(media_type media, terminal_direction direction, std::string name, event_sink sink,
+         terminal_event_sink terminal_sink = {}, std::size_t max_terminals = 8)
+      : media_(media), direction_(direction), name_(std::move(name)), sink_(std::move(sink)),
+        terminal_sink_(std::move(terminal_sink)), max_terminals_(max_terminals) {
+    terminals_.reserve(max_terminals_);
+  }
+  stream(const stream&) = delete;
+  stream& operator=(const stream&) = delete;
+  virtual ~stream() {
+    for (auto& t : terminals_) t->release(this);
+  }
+
+  /// ITStream::get_MediaType
+  [[nodiscard]] media_type media() const noexcept { return media_; }
+  /// ITStream::get_Direction
+  [[nodiscard]] terminal_direction direction() const noexcept { return direction_; }
+  /// ITStream::get_Name
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+
+  /// ITStream::StartStream: desired state running. Never fails.
+  void start_stream() { set_desired(stream_desired_state::running); }
+  /// ITStream::PauseStream: desired state paused; media stops flowing, terminals stay selected.
+  void pause_stream() { set_desired(stream_desired_state::paused); }
+  /// ITStream::StopStream: desired state stopped; media stops flowing, terminals stay selected.
+  void stop_stream() { set_desired(stream_desired_state::stopped); }
+  /// The application's current wish for the stream.
+  [[nodiscard]] stream_desired_state desired_state() const {
+    std::lock_guard lock(mutex_);
+    return desired_;
+  }
+  /// True while media flows (between `stream_active` and `stream_inactive`).
+  [[nodiscard]] bool active() const {
+    std::lock_guard lock(mutex_);
+    return active_;
+  }
+
+  /// ITStream::SelectTerminal. Errors: `invalid_terminal` (null), `invalid_media_type`,
+  /// `invalid_direction`, `terminal_in_use` (on this or another stream), `max_terminals`.
+  void select_terminal(const terminal_ptr& t, std::error_code& ec) {
+    ec.clear();
+    std::vector<stream_event> events;
+    {
+      std::lock_guard lock(mutex_);
+      if (!t) {
+        ec = tapi_errc::invalid_terminal;
+        return;
+      }
+      if (t->media() != media_) {
+        ec = tapi_errc::invalid_media_type;
+        return;
+      }
+      if (t->direction() != direction_) {
+        ec = tapi_errc::invalid_direction;
+        return;
+      }
+      if (terminals_.size() >= max_terminals_) {
+        ec = tapi_errc::max_terminals;
+        return;
+      }
+      if (!t->claim(this)) {
+        ec = tapi_errc::terminal_in_use;
+        return;
+      }
+      terminals_.push_back(t);
+      if (terminal_sink_) {
+        std::weak_ptr<terminal> weak = t;
+        t->set_event_sink([sink = terminal_sink_, weak](terminal&, const terminal_event& e) {
+          if (auto strong = weak.lock()) sink(strong, e);
+        });
+      }
+      if (active_) start_terminal_locked(t, events);  // joins a stream that is already flowing
+      update_locked(call_media_cause::local_request, events);
+    }
+    emit(events);
+  }
+  /// ITStream::SelectTerminal, throwing `std::system_error` on the errors above.
+  void select_terminal(const terminal_ptr& t) {
+    std::error_code ec;
+    select_terminal(t, ec);
+    throw_if(ec, "select_terminal");
+  }
+
+  /// ITStream::UnselectTerminal. Error: `invalid_terminal` when `t` is not selected on this stream.
+  void unselect_terminal(const terminal_ptr& t, std::error_code& ec) {
+    ec.clear();
+    std::vector<stream_event> events;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = std::find(terminals_.begin(), terminals_.end(), t);
+      if (!t || it == terminals_.end()) {
+        ec = tapi_errc::invalid_terminal;
+        return;
+      }
+      if (active_) (void)t->on_stream_active(false);
+      t->set_event_sink({});
+      t->release(this);
+      terminals_.erase(it);
+      update_locked(call_media_cause::local_request, events);
+    }
+    emit(events);
+  }
+  /// ITStream::UnselectTerminal, throwing `std::system_error` on the error above.
+  void unselect_terminal(const terminal_ptr& t) {
+    std::error_code ec;
+    unselect_terminal(t, ec);
+    throw_if(ec, "unselect_terminal");
+  }
+
+  /// ITStream::EnumerateTerminals: the selected terminals, in selection order (a copy).
+  [[nodiscard]] std::vector<terminal_ptr> terminals() const {
+    std::lock_guard lock(mutex_);
+    return terminals_;
+  }
+
+  /// Transport figures (RTCP-style); zeros for an MSP without transport.
+  [[nodiscard]] virtual stream_statistics statistics() const { return {}; }
+
+  // -- For the MSP that owns the stream; applications do not call these. --
+
+  /// The MSP reports whether its transport can carry media (negotiated and started by the TSP).
+  void set_transport_ready(bool ready, call_media_cause cause) {
+    std::vector<stream_event> events;
+    {
+      std::lock_guard lock(mutex_);
+      transport_ready_ = ready;
+      update_locked(cause, events);
+    }
+    emit(events);
+  }
+
+  /// Calls `f(std::span<const terminal_ptr>)` under the stream's media lock when the stream is active,
+  /// and returns whether it was. The MSP's media clock uses this once per frame: no allocation, and
+  /// terminals' read/write calls are serialised with selection changes.
+  template <class F>
+  bool with_active_terminals(F&& f) {
+    std::lock_guard lock(mutex_);
+    if (!active_) return false;
+    std::forward<F>(f)(std::span<const terminal_ptr>(terminals_));
+    return true;
+  }
+
+  /// Unselects every terminal and stops media (the call is being shut down). Raises `stream_inactive`
+  /// if media was flowing.
+  void shutdown(call_media_cause cause) {
+    std::vector<stream_event> events;
+    {
+      std::lock_guard lock(mutex_);
+      transport_ready_ = false;
+      update_locked(cause, events);
+      for (auto& t : terminals_) {
+        t->set_event_sink({});
+        t->release(this);
+      }
+      terminals_.clear();
+    }
+    emit(events);
+  }
+
+  /// Raises an event on behalf of the MSP (e.g. `stream_fail` when the transport breaks).
+  void raise(call_media_event e, call_media_cause cause, std::error_code error = {}, terminal_ptr t = {}) {
+    emit({stream_event{e, cause, shared_from_this(), std::move(t), error}});
+  }
+
+ private:
+  void set_desired(stream_desired_state s) {
+    std::vector<stream_event> events;
+    {
+      std::lock_guard lock(mutex_);
+      desired_ = s;
+      update_locked(call_media_cause::local_request, events);
+    }
+    emit(events);
+  }
+
+  // Starts one terminal on a flowing stream; a failure unselects it and raises terminal_fail.
+  bool start_terminal_locked(const terminal_ptr& t, std::vector<stream_event>& events) {
+    if (auto ec = t->on_stream_active(true)) {
+      t->set_event_sink({});
+      t->release(this);
+      terminals_.erase(std::remove(terminals_.begin(), terminals_.end(), t), terminals_.end());
+      events.push_back({call_media_event::terminal_fail, call_media_cause::bad_device, nullptr, t, ec});
+      if (terminals_.empty()) {
+        events.push_back({call_media_event::stream_fail, call_media_cause::bad_device, nullptr, t, ec});
+      }
+      return false;
+    }
+    return true;
+  }
+
+  // Recomputes `active_` and collects the events of the change.
+  void update_locked(call_media_cause cause, std::vector<stream_event>& events) {
+    const bool should = desired_ == stream_desired_state::running && transport_ready_ && !terminals_.empty();
+    if (should == active_) return;
+    if (should) {
+      active_ = true;
+      auto copy = terminals_;  // a failing terminal is removed from terminals_
+      for (auto& t : copy) start_terminal_locked(t, events);
+      if (terminals_.empty()) {
+        active_ = false;
+        return;
+      }
+      events.push_back({call_media_event::stream_active, cause, nullptr, {}, {}});
+    } else {
+      active_ = false;
+      for (auto& t : terminals_) (void)t->on_stream_active(false);
+      events.push_back({call_media_event::stream_inactive, cause, nullptr, {}, {}});
+    }
+  }
+
+  void emit(std::vector<stream_event> events) {
+    if (!sink_ || events.empty()) return;
+    auto self = shared_from_this();
+    for (auto& e : events) {
+      e.source = self;
+      sink_(std::move(e));
+    }
+  }
+
+  const media_type media_;
+  const terminal_direction direction_;
+  const std::string name_;
+  const event_sink sink_;
+  const terminal_event_sink terminal_sink_;
+  const std::size_t max_terminals_;
+  mutable std::mutex mutex_;
+  std::vector<terminal_ptr> terminals_;
+  stream_desired_state desired_ = stream_desired_state::running;
+  bool transport_ready_ = false;
+  bool active_ = false;
+};
+
+}  // namespace mspi

@@ -1,0 +1,104 @@
+// ptapi - portable TAPI
+// tspi/address.hpp: the address object (ITAddress, ITMediaSupport, ITTerminalSupport on one handle).
+#pragma once
+
+#include <tspi/call.hpp>
+#include <tspi/detail/backends.hpp>
+#include <tspi/tsp.hpp>
+
+#include <mspi/error.hpp>
+#include <mspi/media_types.hpp>
+#include <mspi/terminal_support.hpp>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+namespace tspi {
+
+/// An address (TAPI's `ITAddress`): one line/address of a registered provider pair, where calls are
+/// made and arrive. A cheap, copyable handle; `tapi::addresses()` lists them.
+///
+/// @par Thread Safety
+/// Distinct objects: safe. Shared objects: safe; any thread may call any member.
+class address {
+ public:
+  /// An empty handle.
+  address() = default;
+  /// Wraps a backend (the TAPI object makes addresses).
+  explicit address(std::shared_ptr<detail::address_backend> backend) : backend_(std::move(backend)) {}
+
+  /// True unless default-constructed.
+  [[nodiscard]] explicit operator bool() const noexcept { return backend_ != nullptr; }
+  /// Handles are equal when they refer to the same address.
+  friend bool operator==(const address& a, const address& b) noexcept { return a.backend_ == b.backend_; }
+
+  /// ITAddress::get_AddressName
+  [[nodiscard]] const std::string& name() const { return backend().info().name; }
+  /// ITAddress::get_DialableAddress
+  [[nodiscard]] const std::string& dialable_address() const { return backend().info().dialable_address; }
+  /// ITAddress::get_ServiceProviderName: the TSP's name.
+  [[nodiscard]] std::string_view provider_name() const { return backend().provider_name(); }
+  /// ITAddress::get_State
+  [[nodiscard]] address_state state() const { return backend().state(); }
+  /// ITMediaSupport::get_MediaTypes
+  [[nodiscard]] mspi::media_type media_types() const { return backend().info().media; }
+  /// ITMediaSupport::QueryMediaType: true when calls on this address can carry all of `media`.
+  [[nodiscard]] bool query_media_type(mspi::media_type media) const { return mspi::contains(media_types(), media); }
+  /// The capabilities the provider reports (LINEADDRESSCAPS subset).
+  [[nodiscard]] const address_info& capabilities() const { return backend().info(); }
+
+  /// ITAddress::CreateCall: a new outgoing call in state idle, with its MSP call and default streams
+  /// (one capture and one render stream per media type). `destination` is what the provider dials.
+  /// Errors: `invalid_media_type` when the address cannot carry `media`; `invalid_address` for an empty
+  /// destination; `invalid_address_state` when out of service; `not_initialized` after shutdown;
+  /// `call_unavailable` when the address has its maximum of active calls.
+  [[nodiscard]] call create_call(std::string_view destination, mspi::media_type media, std::error_code& ec) {
+    if (!backend_) {
+      ec = mspi::tapi_errc::invalid_handle;
+      return {};
+    }
+    return call(backend_->create_call(destination, media, ec));
+  }
+  /// ITAddress::CreateCall, throwing `std::system_error` on the errors above.
+  [[nodiscard]] call create_call(std::string_view destination, mspi::media_type media = mspi::media_type::audio) {
+    std::error_code ec;
+    auto c = create_call(destination, media, ec);
+    mspi::throw_if(ec, "create_call");
+    return c;
+  }
+
+  /// ITAddress::EnumerateCalls: the calls on this address not yet released.
+  [[nodiscard]] std::vector<call> calls() const {
+    std::vector<call> out;
+    for (auto& b : backend().calls()) out.emplace_back(std::move(b));
+    return out;
+  }
+
+  /// ITTerminalSupport: static (device) terminals, default terminals, dynamic terminal creation.
+  [[nodiscard]] mspi::terminal_support& terminals() const { return backend_nonconst().terminals(); }
+
+ /// The backend (for the TAPI object).
+  [[nodiscard]] const std::shared_ptr<detail::address_backend>& backend_ptr() const noexcept { return backend_; }
+
+ private:
+  [[nodiscard]] const detail::address_backend& backend() const {
+    if (!backend_) throw std::system_error(mspi::tapi_errc::invalid_handle, "address");
+    return *backend_;
+  }
+  [[nodiscard]] detail::address_backend& backend_nonconst() const {
+    if (!backend_) throw std::system_error(mspi::tapi_errc::invalid_handle, "address");
+    return *backend_;
+  }
+  std::shared_ptr<detail::address_backend> backend_;
+};
+
+inline address call::address() const {
+  std::error_code ec = backend_ ? backend_->check() : make_error_code(mspi::tapi_errc::invalid_handle);
+  mspi::throw_if(ec, "call_address");
+  return tspi::address(backend_->address());
+}
+
+}  // namespace tspi

@@ -1,0 +1,219 @@
+// ptapi - portable TAPI
+// tspi/call.hpp: the call object (ITBasicCallControl, ITCallInfo, ITStreamControl on one handle).
+#pragma once
+
+#include <tspi/call_state.hpp>
+#include <tspi/detail/backends.hpp>
+
+#include <mspi/error.hpp>
+#include <mspi/stream_control.hpp>
+#include <mspi/terminal.hpp>
+
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/system_executor.hpp>
+
+#include <memory>
+#include <system_error>
+#include <utility>
+
+namespace tspi {
+
+class address;
+
+namespace detail {
+// Starts `op(backend, done)` for an async_* form: the handler runs on its associated executor (default:
+// the call's event executor), never inside the initiating function.
+template <class Token, class Op>
+auto initiate(Token&& token, std::shared_ptr<call_backend> backend, Op op) {
+  return boost::asio::async_initiate<Token, void(std::error_code)>(
+      [](auto handler, std::shared_ptr<call_backend> b, Op o) {
+        using handler_type = decltype(handler);
+        if (!b) {
+          auto ex = boost::asio::get_associated_executor(handler);
+          boost::asio::post(ex, [h = std::move(handler)]() mutable { std::move(h)(make_error_code(mspi::tapi_errc::invalid_handle)); });
+          return;
+        }
+        auto ex = boost::asio::get_associated_executor(handler, b->executor());
+        auto h = std::make_shared<handler_type>(std::move(handler));
+        o(*b, [h, ex](std::error_code ec) {
+          boost::asio::post(ex, [h, ec]() mutable { std::move(*h)(ec); });
+        });
+      },
+      token, std::move(backend), std::move(op));
+}
+}  // namespace detail
+
+/// A call (TAPI's call object: `ITBasicCallControl`, `ITCallInfo` and, aggregated from the MSP,
+/// `ITStreamControl`). A cheap, copyable handle; copies refer to the same call.
+///
+/// Operations come in three forms, as in Asio: throwing (`std::system_error` naming the operation),
+/// `std::error_code&`, and `async_*(token)` with completion signature `void(std::error_code)` (callbacks,
+/// `use_future`, `use_awaitable`...). Async handlers run on their associated executor, by default the
+/// TAPI object's event executor, and never inside the initiating call.
+///
+/// A handle outlives its call safely: once the call is released (`release`) or the TAPI object shut
+/// down, every operation fails with `tapi_errc::invalid_handle` (or `not_initialized`) and never acts on
+/// another call.
+///
+/// @par Thread Safety
+/// Distinct objects: safe. Shared objects: safe; any thread may call any member. The synchronous forms
+/// block until the provider finishes, so do not call `connect` synchronously from the event executor's
+/// thread when the far end is answered by that same thread's event handlers: use `async_connect`.
+class call {
+ public:
+  /// The default executor of the async forms: the TAPI object's event executor.
+  using executor_type = boost::asio::any_io_executor;
+
+  /// An empty handle; every operation fails with `invalid_handle`.
+  call() = default;
+  /// Wraps a backend (the TAPI object makes calls; applications get them from `address::create_call`
+  /// and from events).
+  explicit call(std::shared_ptr<detail::call_backend> backend) : backend_(std::move(backend)) {}
+
+  /// True unless default-constructed. A valid handle may still be stale: see `info(ec)`.
+  [[nodiscard]] explicit operator bool() const noexcept { return backend_ != nullptr; }
+  /// Handles are equal when they refer to the same call.
+  friend bool operator==(const call& a, const call& b) noexcept { return a.backend_ == b.backend_; }
+
+  /// The event executor (for async completions).
+  [[nodiscard]] executor_type get_executor() const {
+    return backend_ ? backend_->executor() : executor_type(boost::asio::system_executor());
+  }
+
+  /// ITCallInfo: state, privilege, caller and called IDs, origin. Error: `invalid_handle` when stale.
+  [[nodiscard]] call_info info(std::error_code& ec) const {
+    ec = backend_ ? backend_->check() : make_error_code(mspi::tapi_errc::invalid_handle);
+    return ec ? call_info{} : backend_->info();
+  }
+  /// ITCallInfo, throwing `std::system_error` when stale.
+  [[nodiscard]] call_info info() const {
+    std::error_code ec;
+    auto i = info(ec);
+    mspi::throw_if(ec, "call_info");
+    return i;
+  }
+  /// ITCallInfo::get_CallState (throws when stale).
+  [[nodiscard]] call_state state() const { return info().state; }
+
+  /// ITCallInfo::get_Address: the address the call is on (throws when stale). Defined in address.hpp.
+  [[nodiscard]] tspi::address address() const;
+
+  /// ITBasicCallControl::Connect(fSync=TRUE): places the call and waits until it is connected or has
+  /// failed. Errors: `invalid_call_state` unless the call is idle; `not_owner`; `invalid_handle`; and, when
+  /// the call ends before connecting, the cause as `dest_busy`, `dest_no_answer`, `invalid_address`,
+  /// `request_failed` (rejected), `dest_unavailable` (failed), `dropped` (hung up).
+  void connect(std::error_code& ec) { ec = run([](detail::call_backend& b, detail::completion d) { b.connect(std::move(d)); }); }
+  /// Connect, throwing `std::system_error` on the errors above.
+  void connect() {
+    std::error_code ec;
+    connect(ec);
+    mspi::throw_if(ec, "connect");
+  }
+  /// Connect, asynchronously: completes when the call is connected (empty code) or failed (errors above).
+  template <class Token = boost::asio::default_completion_token_t<executor_type>>
+  auto async_connect(Token&& token = {}) {
+    return detail::initiate(std::forward<Token>(token), backend_,
+                            [](detail::call_backend& b, detail::completion d) { b.connect(std::move(d)); });
+  }
+
+  /// ITBasicCallControl::Answer: answers an offering call; completes when the provider has answered
+  /// (the `connected` state event follows). Errors: `invalid_call_state` unless offering; `not_owner`
+  /// for a monitor; `invalid_handle`.
+  void answer(std::error_code& ec) { ec = run([](detail::call_backend& b, detail::completion d) { b.answer(std::move(d)); }); }
+  /// Answer, throwing `std::system_error` on the errors above.
+  void answer() {
+    std::error_code ec;
+    answer(ec);
+    mspi::throw_if(ec, "answer");
+  }
+  /// Answer, asynchronously.
+  template <class Token = boost::asio::default_completion_token_t<executor_type>>
+  auto async_answer(Token&& token = {}) {
+    return detail::initiate(std::forward<Token>(token), backend_,
+                            [](detail::call_backend& b, detail::completion d) { b.answer(std::move(d)); });
+  }
+
+  /// ITBasicCallControl::Disconnect: hangs up (connected), cancels (in progress) or rejects (offering,
+  /// with `code`: `rejected`, `noanswer`...). Completes when the provider has dropped the call; the
+  /// `disconnected` state event follows. An idle call is left as it is (TAPI returns S_FALSE).
+  /// Errors: `invalid_call_state` when already disconnected; `not_owner`; `invalid_handle`.
+  void disconnect(disconnect_code code, std::error_code& ec) {
+    ec = run([code](detail::call_backend& b, detail::completion d) { b.disconnect(code, std::move(d)); });
+  }
+  /// Disconnect, throwing `std::system_error` on the errors above.
+  void disconnect(disconnect_code code = disconnect_code::normal) {
+    std::error_code ec;
+    disconnect(code, ec);
+    mspi::throw_if(ec, "disconnect");
+  }
+  /// Disconnect, asynchronously.
+  template <class Token = boost::asio::default_completion_token_t<executor_type>>
+  auto async_disconnect(disconnect_code code, Token&& token = {}) {
+    return detail::initiate(std::forward<Token>(token), backend_,
+                            [code](detail::call_backend& b, detail::completion d) { b.disconnect(code, std::move(d)); });
+  }
+
+  /// The call's streams (ITStreamControl, aggregated from the MSP call). Error: `invalid_handle`.
+  [[nodiscard]] std::shared_ptr<mspi::stream_control> stream_control(std::error_code& ec) const {
+    ec = backend_ ? backend_->check() : make_error_code(mspi::tapi_errc::invalid_handle);
+    return ec ? nullptr : backend_->streams();
+  }
+  /// ITStreamControl, throwing `std::system_error` when stale.
+  [[nodiscard]] std::shared_ptr<mspi::stream_control> stream_control() const {
+    std::error_code ec;
+    auto s = stream_control(ec);
+    mspi::throw_if(ec, "stream_control");
+    return s;
+  }
+
+  /// ITBasicCallControl2::SelectTerminalOnCall: selects `t` on the call's stream of the terminal's media
+  /// type and direction. Errors: those of `mspi::stream_control::select_terminal_on_call`, `invalid_handle`.
+  void select_terminal_on_call(const mspi::terminal_ptr& t, std::error_code& ec) {
+    if (auto sc = stream_control(ec)) sc->select_terminal_on_call(t, ec);
+  }
+  /// SelectTerminalOnCall, throwing `std::system_error`.
+  void select_terminal_on_call(const mspi::terminal_ptr& t) {
+    std::error_code ec;
+    select_terminal_on_call(t, ec);
+    mspi::throw_if(ec, "select_terminal_on_call");
+  }
+  /// ITBasicCallControl2::UnselectTerminalOnCall.
+  void unselect_terminal_on_call(const mspi::terminal_ptr& t, std::error_code& ec) {
+    if (auto sc = stream_control(ec)) sc->unselect_terminal_on_call(t, ec);
+  }
+  /// UnselectTerminalOnCall, throwing `std::system_error`.
+  void unselect_terminal_on_call(const mspi::terminal_ptr& t) {
+    std::error_code ec;
+    unselect_terminal_on_call(t, ec);
+    mspi::throw_if(ec, "unselect_terminal_on_call");
+  }
+
+  /// Releases a disconnected call: the provider frees it (TSPI_lineCloseCall) and this handle, and every
+  /// copy, becomes stale. Errors: `invalid_call_state` unless disconnected; `invalid_handle`.
+  void release(std::error_code& ec) {
+    ec = backend_ ? backend_->release() : make_error_code(mspi::tapi_errc::invalid_handle);
+  }
+  /// Release, throwing `std::system_error`.
+  void release() {
+    std::error_code ec;
+    release(ec);
+    mspi::throw_if(ec, "release");
+  }
+
+ private:
+  template <class Op>
+  std::error_code run(Op op) {
+    if (!backend_) return make_error_code(mspi::tapi_errc::invalid_handle);
+    return detail::wait_for([&](detail::completion done) { op(*backend_, std::move(done)); });
+  }
+
+  std::shared_ptr<detail::call_backend> backend_;
+  friend class address;
+};
+
+}  // namespace tspi
+
+// call::address() returns an address: defined in address.hpp, which this brings in.
+#include <tspi/address.hpp>

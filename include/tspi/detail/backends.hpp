@@ -1,0 +1,85 @@
+// ptapi - portable TAPI
+// tspi/detail/backends.hpp: what the call and address handles talk to (implemented by the TAPI object's
+// core). Control plane only: media never goes through these.
+#pragma once
+
+#include <tspi/call_state.hpp>
+#include <tspi/tsp.hpp>
+
+#include <mspi/media_types.hpp>
+#include <mspi/stream_control.hpp>
+#include <mspi/terminal_support.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+namespace tspi {
+
+/// What `call::info` reports (ITCallInfo: CIL_* / CIS_* values and get_CallState, get_Privilege).
+struct call_info {
+  std::uint64_t id = 0;                                   ///< The call's identifier in this TAPI object (CIL_CALLID's role); never reused.
+  tspi::call_state state = tspi::call_state::idle;        ///< ITCallInfo::get_CallState
+  call_state_cause cause = call_state_cause::none;        ///< Cause of the last state change.
+  call_privilege privilege = call_privilege::owner;       ///< ITCallInfo::get_Privilege
+  bool incoming = false;                                  ///< CIL_ORIGIN: inbound (true) or outbound.
+  std::string caller_id;                                  ///< CIS_CALLERIDNUMBER
+  std::string caller_name;                                ///< CIS_CALLERIDNAME
+  std::string called_id;                                  ///< CIS_CALLEDIDNUMBER (the destination dialled)
+  mspi::media_type media = mspi::media_type::audio;       ///< CIL_MEDIATYPESAVAILABLE
+};
+
+namespace detail {
+
+/// Completion of a call-control request, called on the TAPI object's thread.
+using completion = std::function<void(std::error_code)>;
+
+class address_backend;
+
+/// The call object behind a `tspi::call` handle.
+class call_backend {
+ public:
+  virtual ~call_backend() = default;
+  [[nodiscard]] virtual call_info info() const = 0;
+  [[nodiscard]] virtual std::error_code check() const = 0;  // stale or shut down?
+  virtual void connect(completion done) = 0;
+  virtual void answer(completion done) = 0;
+  virtual void disconnect(disconnect_code code, completion done) = 0;
+  virtual std::error_code release() = 0;
+  [[nodiscard]] virtual std::shared_ptr<mspi::stream_control> streams() const = 0;
+  [[nodiscard]] virtual std::shared_ptr<address_backend> address() const = 0;
+  [[nodiscard]] virtual boost::asio::any_io_executor executor() const = 0;
+};
+
+/// The address object behind a `tspi::address` handle.
+class address_backend {
+ public:
+  virtual ~address_backend() = default;
+  [[nodiscard]] virtual const address_info& info() const = 0;
+  [[nodiscard]] virtual std::string_view provider_name() const = 0;
+  [[nodiscard]] virtual address_state state() const = 0;
+  virtual std::shared_ptr<call_backend> create_call(std::string_view destination, mspi::media_type media,
+                                                    std::error_code& ec) = 0;
+  [[nodiscard]] virtual std::vector<std::shared_ptr<call_backend>> calls() const = 0;
+  virtual mspi::terminal_support& terminals() = 0;
+};
+
+/// Runs `start(done)` and blocks the calling thread until `done` is called (on the TAPI object's
+/// thread); returns the code it was called with. The synchronous form of every operation.
+template <class Start>
+std::error_code wait_for(Start&& start) {
+  std::promise<std::error_code> promise;
+  auto result = promise.get_future();
+  std::forward<Start>(start)([&promise](std::error_code ec) { promise.set_value(ec); });
+  return result.get();
+}
+
+}  // namespace detail
+}  // namespace tspi

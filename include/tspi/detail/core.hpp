@@ -1,0 +1,631 @@
+// ptapi - portable TAPI
+// tspi/detail/core.hpp: the TAPI object's core (TAPISRV's role, in process): its thread, the call and
+// address tables, the enforced call-state machine, request completions and event delivery.
+#pragma once
+
+#include <tspi/address.hpp>
+#include <tspi/call.hpp>
+#include <tspi/call_state.hpp>
+#include <tspi/detail/backends.hpp>
+#include <tspi/events.hpp>
+#include <tspi/tsp.hpp>
+
+#include <mspi/error.hpp>
+#include <mspi/msp_event.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/signals2/signal.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+namespace tspi::detail {
+
+class core;
+class call_impl;
+
+/// The control plane of one registered TSP/MSP pair, type-erased for the core. The pair itself
+/// (provider_pair.hpp) binds the TSP to its MSP at compile time and routes the channel between them.
+class provider_base {
+ public:
+  virtual ~provider_base() = default;
+  [[nodiscard]] virtual std::string_view name() const = 0;
+  virtual void initialize(core& c, std::error_code& ec) = 0;
+  virtual void shutdown() = 0;
+  [[nodiscard]] virtual std::vector<address_info> addresses() const = 0;
+  virtual std::shared_ptr<mspi::stream_control> create_msp_call(std::size_t address_id, call_id call,
+                                                                mspi::media_type media, std::error_code& ec) = 0;
+  virtual void shutdown_msp_call(call_id call) = 0;
+  virtual mspi::terminal_support& terminals(std::size_t address_id) = 0;
+  virtual void make_call(request_id req, std::size_t address_id, call_id call, std::string_view destination,
+                         mspi::media_type media) = 0;
+  virtual void answer(request_id req, call_id call) = 0;
+  virtual void drop(request_id req, call_id call, disconnect_code code) = 0;
+  virtual void close_call(call_id call) = 0;
+};
+
+/// An address of a provider, as the core keeps it.
+class address_impl final : public address_backend, public std::enable_shared_from_this<address_impl> {
+ public:
+  address_impl(std::weak_ptr<core> c, provider_base& p, std::size_t id, address_info info)
+      : core_(std::move(c)), provider_(p), id_(id), info_(std::move(info)) {}
+  [[nodiscard]] const address_info& info() const override { return info_; }
+  [[nodiscard]] std::string_view provider_name() const override { return provider_.name(); }
+  [[nodiscard]] address_state state() const override { return state_.load(); }
+  std::shared_ptr<call_backend> create_call(std::string_view destination, mspi::media_type media,
+                                            std::error_code& ec) override;
+  [[nodiscard]] std::vector<std::shared_ptr<call_backend>> calls() const override;
+  mspi::terminal_support& terminals() override { return provider_.terminals(id_); }
+
+  [[nodiscard]] provider_base& provider() const noexcept { return provider_; }
+  [[nodiscard]] std::size_t id() const noexcept { return id_; }
+  void set_state(address_state s) { state_.store(s); }
+
+ private:
+  std::weak_ptr<core> core_;
+  provider_base& provider_;
+  const std::size_t id_;
+  const address_info info_;
+  std::atomic<address_state> state_{address_state::in_service};
+};
+
+/// A call, as the core keeps it. Mutable state changes only on the core thread; `info_` is also read by
+/// application threads, under `mutex_`.
+class call_impl final : public call_backend, public std::enable_shared_from_this<call_impl> {
+ public:
+  call_impl(std::weak_ptr<core> c, std::shared_ptr<address_impl> a, call_info info)
+      : core_(std::move(c)), address_(std::move(a)), info_(std::move(info)) {}
+
+  [[nodiscard]] call_info info() const override {
+    std::lock_guard lock(mutex_);
+    return info_;
+  }
+  [[nodiscard]] std::error_code check() const override;
+  void connect(completion done) override;
+  void answer(completion done) override;
+  void disconnect(disconnect_code code, completion done) override;
+  std::error_code release() override;
+  [[nodiscard]] std::shared_ptr<mspi::stream_control> streams() const override { return msp_call_; }
+  [[nodiscard]] std::shared_ptr<address_backend> address() const override { return address_; }
+  [[nodiscard]] boost::asio::any_io_executor executor() const override;
+
+  // -- core-thread state --
+  [[nodiscard]] call_id id() const noexcept { return info_.id; }
+  [[nodiscard]] call_state state() const {
+    std::lock_guard lock(mutex_);
+    return info_.state;
+  }
+  void set_state(call_state s, call_state_cause cause) {
+    std::lock_guard lock(mutex_);
+    info_.state = s;
+    info_.cause = cause;
+  }
+  std::weak_ptr<core> core_;
+  std::shared_ptr<address_impl> address_;
+  std::shared_ptr<mspi::stream_control> msp_call_;
+  std::vector<completion> connect_waiters_;
+  bool was_connected_ = false;
+  bool released_ = false;
+
+ private:
+  mutable std::mutex mutex_;
+  call_info info_;
+};
+
+/// Options of a TAPI object.
+struct core_options {
+  std::optional<boost::asio::any_io_executor> event_executor;  ///< Where events are delivered; default: a thread of the TAPI object's own.
+};
+
+/// One registration for incoming calls (ITTAPI::RegisterCallNotifications).
+struct notification_registration {
+  std::uint64_t id = 0;
+  std::shared_ptr<address_impl> address;
+  bool monitor = false;
+  bool owner = false;
+  mspi::media_type media = mspi::media_type::audio;
+};
+
+/// The signals through which events reach the application (ITTAPIEventNotification, typed).
+struct event_signals {
+  boost::signals2::signal<void(const call_notification_event&)> call_notification;
+  boost::signals2::signal<void(const call_state_event&)> call_state;
+  boost::signals2::signal<void(const call_media_event&)> call_media;
+  boost::signals2::signal<void(const file_terminal_event&)> file_terminal;
+  boost::signals2::signal<void(const address_event&)> address;
+};
+
+/// The core of a TAPI object: one thread on which every provider entry point, every state change and
+/// every request completion runs, plus the event strand on which the application's handlers run.
+class core final : public std::enable_shared_from_this<core> {
+ public:
+  explicit core(core_options options) : options_(std::move(options)) {}
+  core(const core&) = delete;
+  core& operator=(const core&) = delete;
+  ~core() { stop_threads(); }
+
+  // ---- set-up (application threads) ----
+  void add_provider(std::unique_ptr<provider_base> p) {
+    std::lock_guard lock(setup_mutex_);
+    providers_.push_back(std::move(p));
+  }
+  [[nodiscard]] bool running() const { return initialized_.load(); }
+
+  void initialize(std::error_code& ec) {
+    std::lock_guard lock(setup_mutex_);
+    if (initialized_) {
+      ec = mspi::tapi_errc::already_initialized;
+      return;
+    }
+    start_threads();
+    ec = run_sync([this](std::error_code& e) {
+      for (auto& p : providers_) {
+        p->initialize(*this, e);
+        if (e) return;
+        auto infos = p->addresses();
+        for (std::size_t i = 0; i < infos.size(); ++i)
+          addresses_.push_back(std::make_shared<address_impl>(weak_from_this(), *p, i, infos[i]));
+      }
+    });
+    if (ec) {
+      run_sync([this](std::error_code&) { shutdown_on_core(); });
+      stop_threads();
+      return;
+    }
+    initialized_ = true;
+  }
+
+  void shutdown() {
+    std::lock_guard lock(setup_mutex_);
+    if (!initialized_) return;
+    initialized_ = false;
+    run_sync([this](std::error_code&) { shutdown_on_core(); });
+    stop_threads();
+  }
+
+  [[nodiscard]] std::vector<std::shared_ptr<address_impl>> addresses() const {
+    std::lock_guard lock(table_mutex_);
+    return addresses_;
+  }
+
+  // ---- events ----
+  event_signals signals;
+  std::atomic<std::uint32_t> event_filter{0};
+  [[nodiscard]] boost::asio::any_io_executor event_executor() const { return event_executor_; }
+
+  std::uint64_t register_notifications(std::shared_ptr<address_impl> a, bool monitor, bool owner,
+                                        mspi::media_type media) {
+    std::lock_guard lock(table_mutex_);
+    registrations_.push_back({++next_registration_, std::move(a), monitor, owner, media});
+    return next_registration_;
+  }
+  bool unregister_notifications(std::uint64_t id) {
+    std::lock_guard lock(table_mutex_);
+    return std::erase_if(registrations_, [id](const auto& r) { return r.id == id; }) > 0;
+  }
+
+  /// Provider-reported transitions that TAPI 3's table forbids (dropped, never applied).
+  [[nodiscard]] std::uint64_t illegal_transitions() const { return illegal_transitions_.load(); }
+
+  // ---- core-thread helpers ----
+  /// The core thread's executor (given to TSPs).
+  [[nodiscard]] boost::asio::any_io_executor core_executor() { return core_io_->get_executor(); }
+  [[nodiscard]] bool on_core_thread() { return core_io_ && core_io_->get_executor().running_in_this_thread(); }
+  template <class F>
+  void post(F&& f) {
+    if (core_io_) boost::asio::post(*core_io_, std::forward<F>(f));
+  }
+  // Runs f(ec) on the core thread and waits for it (inline when already there).
+  template <class F>
+  std::error_code run_sync(F&& f) {
+    std::error_code ec;
+    if (on_core_thread()) {
+      f(ec);
+      return ec;
+    }
+    std::promise<std::error_code> done;
+    auto result = done.get_future();
+    boost::asio::post(*core_io_, [&] {
+      std::error_code e;
+      f(e);
+      done.set_value(e);
+    });
+    return result.get();
+  }
+
+  // ---- call operations (core thread) ----
+  std::shared_ptr<call_impl> create_outgoing(const std::shared_ptr<address_impl>& a, std::string_view destination,
+                                             mspi::media_type media, std::error_code& ec) {
+    if (!initialized_) {
+      ec = mspi::tapi_errc::not_initialized;
+      return nullptr;
+    }
+    if (destination.empty()) {
+      ec = mspi::tapi_errc::invalid_address;
+      return nullptr;
+    }
+    if (!mspi::contains(a->info().media, media)) {
+      ec = mspi::tapi_errc::invalid_media_type;
+      return nullptr;
+    }
+    if (a->state() != address_state::in_service) {
+      ec = mspi::tapi_errc::invalid_address_state;
+      return nullptr;
+    }
+    std::shared_ptr<call_impl> c;
+    ec = run_sync([&](std::error_code& e) {
+      if (active_calls(*a) >= a->info().max_active_calls) {
+        e = mspi::tapi_errc::call_unavailable;
+        return;
+      }
+      call_info info;
+      info.id = ++next_call_id_;
+      info.called_id = std::string(destination);
+      info.media = media;
+      c = make_call(a, std::move(info), e);
+    });
+    return ec ? nullptr : c;
+  }
+
+  void connect(const std::shared_ptr<call_impl>& c, completion done) {
+    post([self = shared_from_this(), c, done = std::move(done)]() mutable {
+      if (auto ec = self->usable(*c)) return done(ec);
+      if (c->state() != call_state::idle) return done(mspi::tapi_errc::invalid_call_state);
+      if (c->info().privilege != call_privilege::owner) return done(mspi::tapi_errc::not_owner);
+      c->connect_waiters_.push_back(std::move(done));
+      const auto req = self->add_request([self, c](std::error_code ec) {
+        if (ec) self->apply_state(*c, call_state::disconnected, call_state_cause::disconnect_failed);
+      });
+      auto info = c->info();
+      c->address_->provider().make_call(req, c->address_->id(), c->id(), info.called_id, info.media);
+    });
+  }
+
+  void answer(const std::shared_ptr<call_impl>& c, completion done) {
+    post([self = shared_from_this(), c, done = std::move(done)]() mutable {
+      if (auto ec = self->usable(*c)) return done(ec);
+      if (c->state() != call_state::offering) return done(mspi::tapi_errc::invalid_call_state);
+      if (c->info().privilege != call_privilege::owner) return done(mspi::tapi_errc::not_owner);
+      const auto req = self->add_request(std::move(done));
+      c->address_->provider().answer(req, c->id());
+    });
+  }
+
+  void disconnect(const std::shared_ptr<call_impl>& c, disconnect_code code, completion done) {
+    post([self = shared_from_this(), c, code, done = std::move(done)]() mutable {
+      if (auto ec = self->usable(*c)) return done(ec);
+      const auto s = c->state();
+      if (s == call_state::disconnected) return done(mspi::tapi_errc::invalid_call_state);
+      if (c->info().privilege != call_privilege::owner) return done(mspi::tapi_errc::not_owner);
+      if (s == call_state::idle) return done({});  // TAPI: S_FALSE, nothing to drop
+      const auto req = self->add_request(std::move(done));
+      c->address_->provider().drop(req, c->id(), code);
+    });
+  }
+
+  std::error_code release(const std::shared_ptr<call_impl>& c) {
+    if (!initialized_) return mspi::tapi_errc::not_initialized;
+    return run_sync([&](std::error_code& e) {
+      if ((e = usable(*c))) return;
+      if (c->state() != call_state::disconnected) {
+        e = mspi::tapi_errc::invalid_call_state;
+        return;
+      }
+      forget(*c);
+    });
+  }
+
+  [[nodiscard]] std::vector<std::shared_ptr<call_backend>> calls_of(const address_impl& a) const {
+    std::lock_guard lock(table_mutex_);
+    std::vector<std::shared_ptr<call_backend>> out;
+    for (const auto& [id, c] : calls_)
+      if (c->address_.get() == &a) out.push_back(c);
+    return out;
+  }
+
+  [[nodiscard]] std::error_code usable(const call_impl& c) const {
+    if (!initialized_) return mspi::tapi_errc::not_initialized;
+    if (c.released_) return mspi::tapi_errc::invalid_handle;
+    return {};
+  }
+
+  // ---- what TSPs report, forwarded by their provider pair (core thread) ----
+  /// ASYNC_COMPLETION
+  void on_completion(request_id id, std::error_code ec) {
+    auto it = requests_.find(id);
+    if (it == requests_.end()) return;
+    auto done = std::move(it->second);
+    requests_.erase(it);
+    if (done) done(ec);
+  }
+
+  /// LINE_NEWCALL from `provider`: 0 when no application owns such calls (TAPI's unowned-call rule).
+  call_id on_new_call(const provider_base& provider, const incoming_call_info& info) {
+    const auto a = find_address(provider, info.address_id);
+    if (!a) return 0;
+    std::optional<notification_registration> owner, monitor;
+    {
+      std::lock_guard lock(table_mutex_);
+      for (const auto& r : registrations_) {
+        if (r.address != a || !mspi::contains(r.media, info.media)) continue;
+        if (r.owner && !owner) owner = r;
+        if (r.monitor && !monitor) monitor = r;
+      }
+    }
+    if (!owner || active_calls(*a) >= a->info().max_active_calls) return 0;  // unowned calls are rejected
+    call_info ci;
+    ci.id = ++next_call_id_;
+    ci.incoming = true;
+    ci.caller_id = info.caller_id;
+    ci.caller_name = info.caller_name;
+    ci.called_id = info.called_id;
+    ci.media = info.media;
+    std::error_code ec;
+    auto c = make_call(a, std::move(ci), ec);
+    if (!c) return 0;
+    emit(tapi_event::call_notification, call_notification_event{call(c), call_notification_kind::owner, owner->id});
+    return c->id();
+  }
+
+  /// LINE_CALLSTATE
+  void on_call_state(call_id id, line_call_state state, std::uint32_t mode) {
+    auto c = find_call(id);
+    if (!c) return;
+    auto mapped = to_call_state(state);
+    if (!mapped) return;
+    auto cause = call_state_cause::none;
+    if (*mapped == call_state::disconnected)
+      cause = to_cause(static_cast<line_disconnect_mode>(mode ? mode : 0x1), c->was_connected_);
+    apply_state(*c, *mapped, cause);
+  }
+
+  /// LINE_ADDRESSSTATE of `provider`'s address `address_id`.
+  void on_address_state(const provider_base& provider, std::size_t address_id, address_state state) {
+    auto a = find_address(provider, address_id);
+    if (a && a->state() != state) {
+      a->set_state(state);
+      emit(tapi_event::address, address_event{address(a), address_event_kind::state, nullptr});
+    }
+  }
+
+  /// An MSP event for call `id` (or address-level when 0), other than TSP data (core thread).
+  void on_msp_event(const provider_base& provider, std::size_t address_id, mspi::msp_event&& e) {
+    auto c = e.call ? find_call(e.call) : nullptr;
+    if (e.call && (!c || c->state() == call_state::disconnected)) return;  // never after disconnected
+    std::visit(
+        [&](auto& info) {
+          using T = std::decay_t<decltype(info)>;
+          if constexpr (std::is_same_v<T, mspi::stream_event>) {
+            emit(tapi_event::call_media,
+                 call_media_event{call(c), info.event, info.cause, info.source, info.terminal, info.error});
+          } else if constexpr (std::is_same_v<T, mspi::msp_file_terminal_event>) {
+            emit(tapi_event::file_terminal, file_terminal_event{call(c), info.terminal, info.info.state,
+                                                                info.info.cause, info.info.error});
+          } else if constexpr (std::is_same_v<T, mspi::msp_address_event>) {
+            if (auto a = find_address(provider, address_id))
+              emit(tapi_event::address,
+                   address_event{address(a),
+                                 info.type == mspi::msp_address_event::kind::terminal_available
+                                     ? address_event_kind::new_terminal
+                                     : address_event_kind::remove_terminal,
+                                 info.terminal});
+          }
+        },
+        e.info);
+  }
+
+ private:
+  void start_threads() {
+    core_io_.emplace();
+    core_work_.emplace(core_io_->get_executor());
+    core_thread_ = std::thread([io = &*core_io_] { io->run(); });
+    if (options_.event_executor) {
+      event_executor_ = boost::asio::make_strand(*options_.event_executor);
+    } else {
+      event_io_.emplace();
+      event_work_.emplace(event_io_->get_executor());
+      event_thread_ = std::thread([io = &*event_io_] { io->run(); });
+      event_executor_ = event_io_->get_executor();
+    }
+  }
+  void stop_threads() {
+    if (core_thread_.joinable()) {
+      core_work_.reset();
+      core_thread_.join();
+      core_io_.reset();
+    }
+    if (event_thread_.joinable()) {
+      event_work_.reset();  // delivers the events already queued, then ends
+      event_thread_.join();
+      event_io_.reset();
+    }
+  }
+
+  void shutdown_on_core() {
+    std::vector<std::shared_ptr<call_impl>> all;
+    {
+      std::lock_guard lock(table_mutex_);
+      for (auto& [id, c] : calls_) all.push_back(c);
+    }
+    for (auto& c : all) {
+      if (c->state() != call_state::disconnected && c->state() != call_state::idle)
+        c->address_->provider().drop(++next_request_, c->id(), disconnect_code::normal);
+      apply_state(*c, call_state::disconnected, call_state_cause::disconnect_normal);
+      forget(*c);
+    }
+    for (auto& [id, done] : requests_)
+      if (done) done(mspi::tapi_errc::not_initialized);
+    requests_.clear();
+    for (auto it = providers_.rbegin(); it != providers_.rend(); ++it) (*it)->shutdown();
+    std::lock_guard lock(table_mutex_);
+    addresses_.clear();
+    registrations_.clear();
+  }
+
+  std::shared_ptr<call_impl> make_call(const std::shared_ptr<address_impl>& a, call_info info, std::error_code& ec) {
+    auto c = std::make_shared<call_impl>(weak_from_this(), a, std::move(info));
+    c->msp_call_ = a->provider().create_msp_call(a->id(), c->id(), c->info().media, ec);
+    if (ec) return nullptr;
+    std::lock_guard lock(table_mutex_);
+    calls_.emplace(c->id(), c);
+    return c;
+  }
+
+  void forget(call_impl& c) {
+    if (c.released_) return;
+    c.released_ = true;
+    c.address_->provider().shutdown_msp_call(c.id());
+    c.address_->provider().close_call(c.id());
+    std::lock_guard lock(table_mutex_);
+    calls_.erase(c.id());
+  }
+
+  // Applies a state change if TAPI 3's table allows it; emits the event and finishes waiters.
+  void apply_state(call_impl& c, call_state to, call_state_cause cause) {
+    const auto from = c.state();
+    if (from == to) return;
+    if (!is_legal_transition(from, to)) {
+      ++illegal_transitions_;
+      return;
+    }
+    if (to == call_state::disconnected) {
+      // Media stops first, so its stream_inactive events precede the disconnected state event.
+      c.address_->provider().shutdown_msp_call(c.id());
+    }
+    c.set_state(to, cause);
+    auto self = c.shared_from_this();
+    emit(tapi_event::call_state, call_state_event{call(self), to, cause});
+    if (to == call_state::connected) {
+      c.was_connected_ = true;
+      finish_connect(c, {});
+    } else if (to == call_state::disconnected) {
+      finish_connect(c, make_error_code(connect_error(cause)));
+    }
+  }
+
+  void finish_connect(call_impl& c, std::error_code ec) {
+    auto waiters = std::move(c.connect_waiters_);
+    c.connect_waiters_.clear();
+    for (auto& w : waiters) w(ec);
+  }
+
+  template <class Event>
+  void emit(tapi_event kind, Event e) {
+    if (!has(static_cast<tapi_event>(event_filter.load()), kind)) return;
+    boost::asio::post(event_executor_, [self = shared_from_this(), e = std::move(e)] {
+      if constexpr (std::is_same_v<Event, call_notification_event>) self->signals.call_notification(e);
+      else if constexpr (std::is_same_v<Event, call_state_event>) self->signals.call_state(e);
+      else if constexpr (std::is_same_v<Event, call_media_event>) self->signals.call_media(e);
+      else if constexpr (std::is_same_v<Event, file_terminal_event>) self->signals.file_terminal(e);
+      else self->signals.address(e);
+    });
+  }
+
+  request_id add_request(completion done) {
+    const auto id = ++next_request_;
+    requests_.emplace(id, std::move(done));
+    return id;
+  }
+
+  std::shared_ptr<call_impl> find_call(call_id id) const {
+    std::lock_guard lock(table_mutex_);
+    auto it = calls_.find(id);
+    return it == calls_.end() ? nullptr : it->second;
+  }
+  std::shared_ptr<address_impl> find_address(const provider_base& provider, std::size_t address_id) const {
+    std::lock_guard lock(table_mutex_);
+    for (const auto& a : addresses_)
+      if (&a->provider() == &provider && a->id() == address_id) return a;
+    return nullptr;
+  }
+  std::uint32_t active_calls(const address_impl& a) const {
+    std::lock_guard lock(table_mutex_);
+    std::uint32_t n = 0;
+    for (const auto& [id, c] : calls_)
+      if (c->address_.get() == &a && c->state() != call_state::disconnected) ++n;
+    return n;
+  }
+
+  core_options options_;
+  std::mutex setup_mutex_;
+  std::atomic<bool> initialized_{false};
+  std::vector<std::unique_ptr<provider_base>> providers_;
+
+  std::optional<boost::asio::io_context> core_io_, event_io_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> core_work_, event_work_;
+  std::thread core_thread_, event_thread_;
+  boost::asio::any_io_executor event_executor_;
+
+  mutable std::mutex table_mutex_;
+  std::vector<std::shared_ptr<address_impl>> addresses_;
+  std::map<call_id, std::shared_ptr<call_impl>> calls_;
+  std::vector<notification_registration> registrations_;
+  std::uint64_t next_registration_ = 0;
+
+  // core thread only
+  call_id next_call_id_ = 0;
+  request_id next_request_ = 0;
+  std::unordered_map<request_id, completion> requests_;
+  std::atomic<std::uint64_t> illegal_transitions_{0};
+};
+
+// ---- address_impl / call_impl members that need the core ----
+
+inline std::shared_ptr<call_backend> address_impl::create_call(std::string_view destination, mspi::media_type media,
+                                                               std::error_code& ec) {
+  auto c = core_.lock();
+  if (!c) {
+    ec = mspi::tapi_errc::not_initialized;
+    return nullptr;
+  }
+  return c->create_outgoing(shared_from_this(), destination, media, ec);
+}
+
+inline std::vector<std::shared_ptr<call_backend>> address_impl::calls() const {
+  auto c = core_.lock();
+  return c ? c->calls_of(*this) : std::vector<std::shared_ptr<call_backend>>{};
+}
+
+inline std::error_code call_impl::check() const {
+  auto c = core_.lock();
+  if (!c) return mspi::tapi_errc::not_initialized;
+  return c->usable(*this);
+}
+
+inline void call_impl::connect(completion done) {
+  if (auto c = core_.lock(); c && c->running()) return c->connect(shared_from_this(), std::move(done));
+  done(mspi::tapi_errc::not_initialized);
+}
+inline void call_impl::answer(completion done) {
+  if (auto c = core_.lock(); c && c->running()) return c->answer(shared_from_this(), std::move(done));
+  done(mspi::tapi_errc::not_initialized);
+}
+inline void call_impl::disconnect(disconnect_code code, completion done) {
+  if (auto c = core_.lock(); c && c->running()) return c->disconnect(shared_from_this(), code, std::move(done));
+  done(mspi::tapi_errc::not_initialized);
+}
+inline std::error_code call_impl::release() {
+  auto c = core_.lock();
+  return c ? c->release(shared_from_this()) : make_error_code(mspi::tapi_errc::not_initialized);
+}
+inline boost::asio::any_io_executor call_impl::executor() const {
+  auto c = core_.lock();
+  return c ? c->event_executor() : boost::asio::any_io_executor(boost::asio::system_executor());
+}
+
+}  // namespace tspi::detail

@@ -1,0 +1,150 @@
+// ptapi - portable TAPI
+// tspi/detail/provider_pair.hpp: one TSP bound to its MSP at compile time. The pair is the TSP's
+// line_event_sink and carries the TSP <-> MSP byte channel directly between the two policy types.
+#pragma once
+
+#include <tspi/detail/core.hpp>
+#include <tspi/tsp.hpp>
+
+#include <mspi/msp.hpp>
+#include <mspi/msp_event.hpp>
+
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <set>
+#include <span>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+namespace tspi::detail {
+
+template <class Tsp, class Msp>
+class provider_pair final : public provider_base, private line_event_sink {
+ public:
+  provider_pair(const typename Tsp::config_type& tsp_config, const typename Msp::config_type& msp_config)
+      : tsp_(tsp_config), msp_config_(msp_config) {}
+
+  [[nodiscard]] std::string_view name() const override { return tsp_.provider_name(); }
+
+  void initialize(core& c, std::error_code& ec) override {
+    core_ = &c;
+    tsp_.provider_init(tsp_context{c.core_executor(), this}, ec);
+    if (ec) return;
+    const auto infos = tsp_.addresses();
+    for (std::size_t i = 0; i < infos.size(); ++i) {
+      auto msp = std::make_unique<Msp>(msp_config_);
+      msp->initialize(mspi::msp_context{infos[i].name, [this, i] { core_->post([this, i] { drain(i); }); }}, ec);
+      if (ec) return;
+      msps_.push_back(std::move(msp));
+    }
+  }
+
+  void shutdown() override {
+    tsp_.provider_shutdown();
+    for (auto& m : msps_) m->shutdown();
+    calls_.clear();
+    pending_.clear();
+  }
+
+  [[nodiscard]] std::vector<address_info> addresses() const override { return tsp_.addresses(); }
+
+  std::shared_ptr<mspi::stream_control> create_msp_call(std::size_t address_id, call_id call, mspi::media_type media,
+                                                        std::error_code& ec) override {
+    if (address_id >= msps_.size()) {
+      ec = mspi::tapi_errc::invalid_address;
+      return nullptr;
+    }
+    auto mc = msps_[address_id]->create_msp_call(call, media, ec);
+    if (mc) calls_[call] = {address_id, mc};
+    return mc;
+  }
+
+  void shutdown_msp_call(call_id call) override {
+    auto it = calls_.find(call);
+    if (it == calls_.end() || !it->second.msp_call) return;
+    const auto address_id = it->second.address_id;
+    msps_[address_id]->shutdown_msp_call(it->second.msp_call);
+    drain(address_id);  // its final media events go out now, before the call's disconnected event
+  }
+
+  mspi::terminal_support& terminals(std::size_t address_id) override { return msps_.at(address_id)->terminals(); }
+
+  void make_call(request_id req, std::size_t address_id, call_id call, std::string_view destination,
+                 mspi::media_type media) override {
+    tsp_knows_.insert(call);
+    tsp_.make_call(req, address_id, call, destination, media);
+    flush_pending(call);
+  }
+  void answer(request_id req, call_id call) override { tsp_.answer(req, call); }
+  void drop(request_id req, call_id call, disconnect_code code) override { tsp_.drop(req, call, code); }
+  void close_call(call_id call) override {
+    tsp_.close_call(call);
+    calls_.erase(call);
+    pending_.erase(call);
+    tsp_knows_.erase(call);
+  }
+
+ private:
+  struct msp_call_entry {
+    std::size_t address_id = 0;
+    std::shared_ptr<typename Msp::call_type> msp_call;
+  };
+
+  // ---- line_event_sink: the TSP reports ----
+  void completion(request_id id, std::error_code ec) override { core_->on_completion(id, ec); }
+  call_id new_call(const incoming_call_info& info) override {
+    const auto id = core_->on_new_call(*this, info);
+    if (id) tsp_knows_.insert(id);
+    return id;
+  }
+  void call_state(call_id call, line_call_state state, std::uint32_t mode) override {
+    core_->on_call_state(call, state, mode);
+  }
+  // LINE_SENDMSPDATA: straight to the paired MSP's ReceiveTSPData (compile-time bound, in order).
+  void send_msp_data(call_id call, std::span<const std::byte> data) override {
+    auto it = calls_.find(call);
+    if (it == calls_.end()) return;
+    msps_[it->second.address_id]->receive_tsp_data(it->second.msp_call, data);
+  }
+  void address_state_changed(std::size_t address_id, address_state state) override {
+    core_->on_address_state(*this, address_id, state);
+  }
+
+  // Drains one MSP's event queue (ITMSPAddress::GetEvent until TAPI_E_NOEVENT): TSP data goes to the TSP
+  // (held back while the TSP does not know the call yet), everything else to the core.
+  void drain(std::size_t address_id) {
+    if (address_id >= msps_.size()) return;
+    std::error_code ec;
+    while (auto e = msps_[address_id]->get_event(ec)) {
+      if (auto* data = std::get_if<mspi::msp_tsp_data>(&e->info)) {
+        if (e->call == 0 || tsp_knows_.count(e->call)) {
+          tsp_.receive_msp_data(e->call, std::span<const std::byte>(data->data));
+        } else {
+          pending_[e->call].push_back(std::move(data->data));
+        }
+        continue;
+      }
+      core_->on_msp_event(*this, address_id, std::move(*e));
+    }
+  }
+
+  void flush_pending(call_id call) {
+    auto it = pending_.find(call);
+    if (it == pending_.end()) return;
+    auto queued = std::move(it->second);
+    pending_.erase(it);
+    for (auto& d : queued) tsp_.receive_msp_data(call, std::span<const std::byte>(d));
+  }
+
+  Tsp tsp_;
+  typename Msp::config_type msp_config_;
+  core* core_ = nullptr;
+  std::vector<std::unique_ptr<Msp>> msps_;  // one MSP address object per address, as TAPI creates them
+  std::map<call_id, msp_call_entry> calls_;
+  std::map<call_id, std::vector<std::vector<std::byte>>> pending_;  // MSP -> TSP data before the TSP knows the call
+  std::set<call_id> tsp_knows_;
+};
+
+}  // namespace tspi::detail

@@ -1,0 +1,98 @@
+// ptapi - portable TAPI
+// tspi/events.hpp: the events the TAPI object delivers (TAPI_EVENT and its event interfaces).
+#pragma once
+
+#include <tspi/address.hpp>
+#include <tspi/call.hpp>
+#include <tspi/call_state.hpp>
+
+#include <mspi/call_media_event.hpp>
+#include <mspi/stream.hpp>
+#include <mspi/terminal.hpp>
+
+#include <cstdint>
+#include <system_error>
+
+namespace tspi {
+
+/// TAPI's `TAPI_EVENT`, a bit mask: the event filter (`tapi::set_event_filter`) and the kind of each event.
+enum class tapi_event : std::uint32_t {
+  none = 0,
+  tapi_object = 0x1,          ///< TE_TAPIOBJECT
+  address = 0x2,              ///< TE_ADDRESS: `address_event`
+  call_notification = 0x4,    ///< TE_CALLNOTIFICATION: `call_notification_event`
+  call_state = 0x8,           ///< TE_CALLSTATE: `call_state_event`
+  call_media = 0x10,          ///< TE_CALLMEDIA: `call_media_event`
+  call_info_change = 0x40,    ///< TE_CALLINFOCHANGE
+  private_event = 0x80,       ///< TE_PRIVATE
+  digit_event = 0x8000,       ///< TE_DIGITEVENT
+  generate_event = 0x10000,   ///< TE_GENERATEEVENT
+  file_terminal = 0x80000,    ///< TE_FILETERMINAL: `file_terminal_event`
+  all = 0xFFFFFFFF,
+};
+
+constexpr tapi_event operator|(tapi_event a, tapi_event b) noexcept {
+  return static_cast<tapi_event>(static_cast<std::uint32_t>(a) | static_cast<std::uint32_t>(b));
+}
+constexpr bool has(tapi_event mask, tapi_event e) noexcept {
+  return (static_cast<std::uint32_t>(mask) & static_cast<std::uint32_t>(e)) != 0;
+}
+
+/// TAPI's `CALL_NOTIFICATION_EVENT`.
+enum class call_notification_kind : std::uint8_t {
+  owner,    ///< CNE_OWNER: the application owns the new call.
+  monitor,  ///< CNE_MONITOR: the application monitors it.
+};
+
+/// TE_CALLNOTIFICATION (ITCallNotificationEvent): a new incoming call on an address the application
+/// registered for (`tapi::register_call_notifications`). A `call_state_event` with `offering` follows.
+struct call_notification_event {
+  tspi::call call;                  ///< ITCallNotificationEvent::get_Call
+  call_notification_kind kind;      ///< ITCallNotificationEvent::get_Event
+  std::uint64_t registration = 0;   ///< The registration that matched (get_CallbackInstance's role).
+};
+
+/// TE_CALLSTATE (ITCallStateEvent): a call changed state. Each call reports `disconnected` exactly once,
+/// as its last state event.
+struct call_state_event {
+  tspi::call call;                                  ///< ITCallStateEvent::get_Call
+  tspi::call_state state;                           ///< ITCallStateEvent::get_State
+  call_state_cause cause = call_state_cause::none;  ///< ITCallStateEvent::get_Cause
+};
+
+/// TE_CALLMEDIA (ITCallMediaEvent): a stream or terminal of a call changed. Never delivered after the
+/// call's `disconnected` state event.
+struct call_media_event {
+  tspi::call call;                ///< ITCallMediaEvent::get_Call
+  mspi::call_media_event event;   ///< ITCallMediaEvent::get_Event
+  mspi::call_media_cause cause;   ///< ITCallMediaEvent::get_Cause
+  mspi::stream_ptr stream;        ///< ITCallMediaEvent::get_Stream
+  mspi::terminal_ptr terminal;    ///< ITCallMediaEvent::get_Terminal (may be null)
+  std::error_code error;          ///< ITCallMediaEvent::get_Error
+};
+
+/// TE_FILETERMINAL (ITFileTerminalEvent): a file terminal of a call changed media state (for example
+/// playback reached the end of its play list).
+struct file_terminal_event {
+  tspi::call call;                 ///< ITFileTerminalEvent::get_Call
+  mspi::terminal_ptr terminal;     ///< ITFileTerminalEvent::get_Terminal
+  mspi::terminal_media_state state;///< ITFileTerminalEvent::get_State
+  mspi::file_terminal_cause cause; ///< ITFileTerminalEvent::get_Cause
+  std::error_code error;           ///< ITFileTerminalEvent::get_Error
+};
+
+/// TAPI's `ADDRESS_EVENT` subset ptapi raises.
+enum class address_event_kind : std::uint8_t {
+  state,            ///< AE_STATE: the address went in or out of service.
+  new_terminal,     ///< AE_NEWTERMINAL
+  remove_terminal,  ///< AE_REMOVETERMINAL
+};
+
+/// TE_ADDRESS (ITAddressEvent).
+struct address_event {
+  tspi::address address;        ///< ITAddressEvent::get_Address
+  address_event_kind kind;      ///< ITAddressEvent::get_Event
+  mspi::terminal_ptr terminal;  ///< ITAddressEvent::get_Terminal (terminal events only)
+};
+
+}  // namespace tspi

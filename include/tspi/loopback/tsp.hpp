@@ -1,0 +1,220 @@
+// ptapi - portable TAPI
+// tspi/loopback/tsp.hpp: the loopback TSP: addresses in one process that call each other through the
+// whole TAPI path (TSP -> TAPI object -> MSP, channel both ways), deterministically.
+#pragma once
+
+#include <tspi/call_state.hpp>
+#include <tspi/tsp.hpp>
+
+#include <mspi/channel.hpp>
+#include <mspi/media_types.hpp>
+
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+namespace tspi {
+
+/// Settings of `loopback_tsp`.
+struct loopback_config {
+  std::vector<std::string> addresses{"alice", "bob"};  ///< Address names; each is also its dialable address.
+  std::uint32_t max_active_calls = 16;                  ///< Call appearances per address.
+};
+
+/// The loopback TSP. Calling one of its addresses from another creates the far leg as an incoming call
+/// on the destination address (LINE_NEWCALL), carries the SDP offer and answer between the two legs'
+/// MSPs, and maps `answer`/`drop` onto both legs:
+///
+/// | action | calling leg | called leg |
+/// |---|---|---|
+/// | make_call | dialing (in_progress), ringback when offered | offering |
+/// | answer (called leg) | connected | connected |
+/// | drop before answer by the caller | disconnected normal | disconnected cancelled |
+/// | drop of an offering call with `rejected` / `noanswer` | disconnected rejected / noanswer | disconnected normal |
+/// | drop after answer | disconnected normal | disconnected normal |
+/// | unknown destination | disconnected badaddress | — |
+/// | destination without owner, or full | disconnected busy | — |
+/// | an MSP cannot negotiate (`media_error`) | disconnected incompatible (failed) | same |
+///
+/// Everything runs on the TAPI object's thread, so a call's events always come in the same order.
+class loopback_tsp {
+ public:
+  using config_type = loopback_config;  ///< Settings, given at registration.
+
+  explicit loopback_tsp(const config_type& cfg = {}) : cfg_(cfg) {}
+
+  /// LINEDEVCAPS::ProviderInfo
+  [[nodiscard]] std::string_view provider_name() const noexcept { return "ptapi loopback"; }
+
+  /// TSPI_providerInit: keeps the context. Error: `invalid_argument` when two addresses share a name.
+  void provider_init(const tsp_context& ctx, std::error_code& ec) {
+    for (std::size_t i = 0; i < cfg_.addresses.size(); ++i)
+      for (std::size_t j = i + 1; j < cfg_.addresses.size(); ++j)
+        if (cfg_.addresses[i] == cfg_.addresses[j]) {
+          ec = mspi::tapi_errc::invalid_argument;
+          return;
+        }
+    ctx_ = ctx;
+    ec.clear();
+  }
+  /// TSPI_providerShutdown
+  void provider_shutdown() { legs_.clear(); }
+
+  /// TSPI_lineGetAddressCaps for every address.
+  [[nodiscard]] std::vector<address_info> addresses() const {
+    std::vector<address_info> out;
+    for (const auto& name : cfg_.addresses)
+      out.push_back({name, name, mspi::media_type::audio, cfg_.max_active_calls});
+    return out;
+  }
+
+  /// TSPI_lineMakeCall: completes at once; the call proceeds as in the table above.
+  void make_call(request_id req, std::size_t address_id, call_id call, std::string_view destination, mspi::media_type media) {
+    legs_[call] = leg{address_id, false, 0, media, {}, false, false};
+    sink().completion(req, {});
+    sink().call_state(call, line_call_state::dialing);
+    auto dest = find(destination);
+    if (!dest) {
+      sink().call_state(call, line_call_state::disconnected, static_cast<std::uint32_t>(line_disconnect_mode::badaddress));
+      return;
+    }
+    legs_[call].destination = *dest;
+    send(call, mspi::channel_message_type::request_offer);  // the offer comes back in receive_msp_data
+  }
+
+  /// TSPI_lineAnswer on a called leg: both legs connect and their media starts.
+  void answer(request_id req, call_id call) {
+    auto* l = get(call);
+    if (!l || !l->incoming || !l->peer) {
+      sink().completion(req, mspi::tapi_errc::invalid_call_state);
+      return;
+    }
+    l->answered = true;
+    sink().completion(req, {});
+    try_connect(call);
+  }
+
+  /// TSPI_lineDrop: ends this leg and its peer (see the table for the causes).
+  void drop(request_id req, call_id call, disconnect_code code) {
+    auto* l = get(call);
+    if (!l) {
+      sink().completion(req, mspi::tapi_errc::invalid_call_state);
+      return;
+    }
+    const call_id peer = l->peer;
+    const bool was_connected = l->connected;
+    auto peer_mode = line_disconnect_mode::normal;
+    if (!was_connected) {
+      if (!l->incoming) peer_mode = line_disconnect_mode::cancelled;  // caller gave up
+      else if (code == disconnect_code::rejected) peer_mode = line_disconnect_mode::reject;
+      else if (code == disconnect_code::noanswer) peer_mode = line_disconnect_mode::noanswer;
+    }
+    sink().completion(req, {});
+    end_leg(call, line_disconnect_mode::normal);
+    if (peer) end_leg(peer, peer_mode);
+  }
+
+  /// TSPI_lineCloseCall: forgets the leg.
+  void close_call(call_id call) { legs_.erase(call); }
+
+  /// TSPI_lineReceiveMSPData: the legs' MSPs hand over their SDP offer and answer here.
+  void receive_msp_data(call_id call, std::span<const std::byte> data) {
+    auto msg = mspi::decode_channel_message(data);
+    auto* l = get(call);
+    if (!msg || !l) return;
+    switch (msg->type) {
+      case mspi::channel_message_type::local_offer: offer_to_destination(call, std::string(msg->body)); break;
+      case mspi::channel_message_type::local_answer:
+        l->answer_sdp = std::string(msg->body);
+        try_connect(call);
+        break;
+      case mspi::channel_message_type::media_error: {
+        const call_id peer = l->peer;
+        end_leg(call, line_disconnect_mode::incompatible);
+        if (peer) end_leg(peer, line_disconnect_mode::incompatible);
+        break;
+      }
+      default: break;
+    }
+  }
+
+ private:
+  struct leg {
+    std::size_t address_id = 0;
+    bool incoming = false;
+    call_id peer = 0;
+    mspi::media_type media = mspi::media_type::audio;
+    std::string answer_sdp;  // called leg: its MSP's answer, held until the application answers
+    bool answered = false;
+    bool connected = false;
+    std::size_t destination = 0;
+  };
+
+  line_event_sink& sink() { return *ctx_.events; }
+  leg* get(call_id c) {
+    auto it = legs_.find(c);
+    return it == legs_.end() ? nullptr : &it->second;
+  }
+  std::optional<std::size_t> find(std::string_view name) const {
+    for (std::size_t i = 0; i < cfg_.addresses.size(); ++i)
+      if (cfg_.addresses[i] == name) return i;
+    return std::nullopt;
+  }
+  void send(call_id c, mspi::channel_message_type type, std::string_view body = {}) {
+    auto frame = mspi::encode_channel_message(type, body);
+    sink().send_msp_data(c, std::span<const std::byte>(frame));
+  }
+
+  // The caller's offer is ready: the called leg appears as an incoming call and gets the offer.
+  void offer_to_destination(call_id caller, const std::string& offer) {
+    auto& l = legs_[caller];
+    incoming_call_info info{l.destination, cfg_.addresses[l.address_id], {}, cfg_.addresses[l.destination], l.media};
+    const call_id callee = sink().new_call(info);
+    if (!callee) {
+      end_leg(caller, line_disconnect_mode::busy);
+      return;
+    }
+    legs_[callee] = leg{l.destination, true, caller, l.media, {}, false, false, l.address_id};
+    legs_[caller].peer = callee;
+    sink().call_state(callee, line_call_state::offering);
+    send(callee, mspi::channel_message_type::remote_offer, offer);
+    sink().call_state(caller, line_call_state::ringback);
+  }
+
+  // Connects both legs once the called leg is answered and its MSP has answered the offer.
+  void try_connect(call_id callee) {
+    auto* l = get(callee);
+    if (!l || !l->incoming || !l->answered || l->answer_sdp.empty() || l->connected) return;
+    const call_id caller = l->peer;
+    auto* c = get(caller);
+    if (!c) return;
+    send(caller, mspi::channel_message_type::remote_answer, l->answer_sdp);
+    l->connected = c->connected = true;
+    sink().call_state(callee, line_call_state::connected);
+    sink().call_state(caller, line_call_state::connected);
+    send(callee, mspi::channel_message_type::start_media);
+    send(caller, mspi::channel_message_type::start_media);
+  }
+
+  void end_leg(call_id c, line_disconnect_mode mode) {
+    auto* l = get(c);
+    if (!l) return;
+    if (l->connected) send(c, mspi::channel_message_type::stop_media);
+    l->peer = 0;
+    l->connected = false;
+    sink().call_state(c, line_call_state::disconnected, static_cast<std::uint32_t>(mode));
+  }
+
+  config_type cfg_;
+  tsp_context ctx_;
+  std::map<call_id, leg> legs_;
+};
+
+static_assert(telephony_service_provider<loopback_tsp>);
+
+}  // namespace tspi

@@ -1,0 +1,112 @@
+// ptapi - portable TAPI
+// tspi/tsp.hpp: the contract of a Telephony Service Provider (the TSPI essentials), checked by a C++20
+// concept, and the callbacks a TSP makes into the TAPI object (LINEEVENT, ASYNC_COMPLETION).
+#pragma once
+
+#include <tspi/call_state.hpp>
+
+#include <mspi/media_types.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+namespace tspi {
+
+/// TSPI's `DRV_REQUESTID`: identifies one asynchronous request until its `completion`.
+using request_id = std::uint64_t;
+/// TSPI's `HTAPICALL`: the TAPI object's handle of a call, given to the TSP. Never 0, never reused.
+using call_id = std::uint64_t;
+
+/// TAPI 3's `ADDRESS_STATE`.
+enum class address_state : std::uint8_t {
+  in_service,      ///< AS_INSERVICE
+  out_of_service,  ///< AS_OUTOFSERVICE
+};
+
+/// What a TSP tells about one of its addresses (TSPI_lineGetAddressCaps / LINEADDRESSCAPS, condensed).
+struct address_info {
+  std::string name;                                   ///< Address name, unique in the provider ("alice").
+  std::string dialable_address;                       ///< What a caller dials to reach it.
+  mspi::media_type media = mspi::media_type::audio;   ///< Media types calls on it may use.
+  std::uint32_t max_active_calls = 16;                ///< LINEADDRESSCAPS::dwMaxNumActiveCalls.
+};
+
+/// An incoming call a TSP announces (LINE_NEWCALL followed by LINE_CALLSTATE offering).
+struct incoming_call_info {
+  std::size_t address_id = 0;                        ///< Index into the TSP's `addresses()`.
+  std::string caller_id;                             ///< Calling party number/URI (CIS_CALLERIDNUMBER).
+  std::string caller_name;                           ///< Calling party name (CIS_CALLERIDNAME), may be empty.
+  std::string called_id;                             ///< Called party (CIS_CALLEDIDNUMBER).
+  mspi::media_type media = mspi::media_type::audio;  ///< Media types of the call.
+};
+
+/// The TAPI object's side of the TSPI: what a TSP calls (LINEEVENT messages and ASYNC_COMPLETION).
+/// A TSP calls these only on the executor it was given in `tsp_context`.
+class line_event_sink {
+ public:
+  /// ASYNC_COMPLETION: request `id` finished; `ec` empty on success.
+  virtual void completion(request_id id, std::error_code ec) = 0;
+  /// LINE_NEWCALL + LINE_CALLSTATE(offering): a call arrived. The TAPI object creates the call object and
+  /// its MSP call before returning, so the TSP may send MSP data for it at once. Returns 0 when no
+  /// application owns calls of that address and media type: the TSP then rejects the call (TAPI's
+  /// unowned-call rule) and must not use the id.
+  virtual call_id new_call(const incoming_call_info& info) = 0;
+  /// LINE_CALLSTATE: the call's TSPI state, with `mode` = a `line_disconnect_mode` for disconnected.
+  /// Transitions that TAPI 3's table forbids are ignored (and counted).
+  virtual void call_state(call_id call, line_call_state state, std::uint32_t mode = 0) = 0;
+  /// LINE_SENDMSPDATA: bytes for the call's MSP, delivered in order (TSP -> MSP channel).
+  virtual void send_msp_data(call_id call, std::span<const std::byte> data) = 0;
+  /// LINE_ADDRESSSTATE: an address went in or out of service (e.g. registration).
+  virtual void address_state_changed(std::size_t address_id, address_state state) = 0;
+
+ protected:
+  ~line_event_sink() = default;
+};
+
+/// What the TAPI object hands a TSP at `provider_init` (TSPI_providerInit + TSPI_lineOpen).
+struct tsp_context {
+  boost::asio::any_io_executor executor;  ///< The TAPI object's thread: every call into the TSP runs here,
+                                          ///< and the TSP calls `events` only from here.
+  line_event_sink* events = nullptr;      ///< Where the TSP reports.
+};
+
+/// The TSP contract (TSPI essentials). A type `T` models it when it has:
+/// - `T::config_type` and a constructor `T(const T::config_type&)`;
+/// - `provider_name()` → something convertible to `std::string_view` (LINEDEVCAPS::ProviderInfo);
+/// - `provider_init(const tsp_context&, std::error_code&)` / `provider_shutdown()` (TSPI_providerInit,
+///   TSPI_providerShutdown);
+/// - `addresses()` → `std::vector<address_info>` (TSPI_lineGetNumAddressIDs + TSPI_lineGetAddressCaps);
+/// - `make_call(request_id, std::size_t address_id, call_id, std::string_view destination, mspi::media_type)`
+///   (TSPI_lineMakeCall, asynchronous: the TSP reports `completion` when the call is under way);
+/// - `answer(request_id, call_id)` (TSPI_lineAnswer), `drop(request_id, call_id, disconnect_code)`
+///   (TSPI_lineDrop), both asynchronous;
+/// - `close_call(call_id)` (TSPI_lineCloseCall: the call handle is gone; complete outstanding requests);
+/// - `receive_msp_data(call_id, std::span<const std::byte>)` (TSPI_lineReceiveMSPData: MSP -> TSP channel).
+///
+/// Every member is called on the context's executor, one at a time.
+template <class T>
+concept telephony_service_provider =
+    requires { typename T::config_type; } && std::constructible_from<T, const typename T::config_type&> &&
+    requires(T& t, const T& ct, const tsp_context& ctx, std::error_code& ec, request_id req, call_id call,
+             std::size_t address_id, std::string_view destination, mspi::media_type media, disconnect_code code,
+             std::span<const std::byte> data) {
+      { ct.provider_name() } -> std::convertible_to<std::string_view>;
+      { t.provider_init(ctx, ec) } -> std::same_as<void>;
+      { t.provider_shutdown() } -> std::same_as<void>;
+      { ct.addresses() } -> std::same_as<std::vector<address_info>>;
+      { t.make_call(req, address_id, call, destination, media) } -> std::same_as<void>;
+      { t.answer(req, call) } -> std::same_as<void>;
+      { t.drop(req, call, code) } -> std::same_as<void>;
+      { t.close_call(call) } -> std::same_as<void>;
+      { t.receive_msp_data(call, data) } -> std::same_as<void>;
+    };
+
+}  // namespace tspi
