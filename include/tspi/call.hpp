@@ -51,11 +51,13 @@ auto initiate(Token&& token, std::shared_ptr<call_backend> backend, Op op) {
 /// Operations come in three forms, as in Asio: throwing (`std::system_error` naming the operation),
 /// `std::error_code&`, and `async_*(token)` with completion signature `void(std::error_code)` (callbacks,
 /// `use_future`, `use_awaitable`...). Async handlers run on their associated executor, by default the
-/// TAPI object's event executor, and never inside the initiating call.
+/// TAPI object's event executor, and never inside the initiating call. The completion's `std::error_code`
+/// is a value, not an exception: `async_connect(use_future)` gives a `std::future<std::error_code>` and
+/// `co_await async_connect(use_awaitable)` gives the `std::error_code`.
 ///
 /// A handle outlives its call safely: once the call is released (`release`) or the TAPI object shut
-/// down, every operation fails with `tapi_errc::invalid_handle` (or `not_initialized`) and never acts on
-/// another call.
+/// down, every action fails with `tapi_errc::invalid_handle` (or `not_initialized`) and never acts on
+/// another call; `info()` keeps reporting the call as it last was.
 ///
 /// @par Thread Safety
 /// Distinct objects: safe. Shared objects: safe; any thread may call any member. The synchronous forms
@@ -82,19 +84,21 @@ class call {
     return backend_ ? backend_->executor() : executor_type(boost::asio::system_executor());
   }
 
-  /// ITCallInfo: state, privilege, caller and called IDs, origin. Error: `invalid_handle` when stale.
+  /// ITCallInfo: state, cause, privilege, caller and called IDs, origin. Reading is not an action, so it
+  /// works on a stale handle too (it then reports the call as it last was, e.g. in an event delivered
+  /// during shutdown). Error: `invalid_handle` only for an empty handle.
   [[nodiscard]] call_info info(std::error_code& ec) const {
-    ec = backend_ ? backend_->check() : make_error_code(mspi::tapi_errc::invalid_handle);
+    ec = backend_ ? std::error_code{} : make_error_code(mspi::tapi_errc::invalid_handle);
     return ec ? call_info{} : backend_->info();
   }
-  /// ITCallInfo, throwing `std::system_error` when stale.
+  /// ITCallInfo, throwing `std::system_error` for an empty handle.
   [[nodiscard]] call_info info() const {
     std::error_code ec;
     auto i = info(ec);
     mspi::throw_if(ec, "call_info");
     return i;
   }
-  /// ITCallInfo::get_CallState (throws when stale).
+  /// ITCallInfo::get_CallState (throws for an empty handle).
   [[nodiscard]] call_state state() const { return info().state; }
 
   /// ITCallInfo::get_Address: the address the call is on (throws when stale). Defined in address.hpp.

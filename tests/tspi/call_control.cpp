@@ -1,0 +1,201 @@
+// Call control through the TAPI object: event filter, causes, privileges, stale handles, async forms.
+#include <tspi/call.hpp>
+
+#include "loopback_fixture.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <future>
+
+using namespace ptapi_test;
+using tspi::call_state;
+using tspi::call_state_cause;
+
+namespace {
+// Bob answers (or rejects) every call offered to him, from his event handler.
+void auto_answer(loopback_fixture& f, bool reject = false) {
+  f.tapi.register_call_notifications(f.bob);
+  f.tapi.on_call_notification().connect([reject](const tspi::call_notification_event& e) {
+    auto c = e.call;
+    if (reject) c.async_disconnect(tspi::disconnect_code::rejected, [](std::error_code) {});
+    else c.async_answer([](std::error_code) {});
+  });
+}
+call_state_cause last_cause(loopback_fixture& f, std::uint64_t id) {
+  std::lock_guard lock(f.log.m);
+  call_state_cause c = call_state_cause::none;
+  for (std::size_t i = 0; i < f.log.states.size(); ++i)
+    if (f.log.states[i].first == id) c = f.log.causes[i];
+  return c;
+}
+}  // namespace
+
+TEST_CASE("no events are delivered until the application sets an event filter", "[tspi][events]") {
+  event_log log;
+  tspi::tapi t;
+  t.register_provider<tspi::loopback_tsp, mspi::rtp_opus_msp>();
+  log.attach(t);
+  t.initialize();
+  auto c = t.find_address("alice").create_call("nobody");
+  std::error_code ec;
+  c.connect(ec);
+  CHECK(ec == mspi::tapi_errc::invalid_address);
+  t.shutdown();
+  CHECK(log.states.empty());
+
+  // With a filter of call states only, media events stay away.
+  event_log log2;
+  tspi::tapi t2;
+  t2.register_provider<tspi::loopback_tsp, mspi::rtp_opus_msp>();
+  log2.attach(t2);
+  t2.set_event_filter(tspi::tapi_event::call_state);
+  t2.initialize();
+  auto c2 = t2.find_address("alice").create_call("nobody");
+  c2.connect(ec);
+  t2.shutdown();
+  CHECK_FALSE(log2.states.empty());
+  CHECK(log2.media.empty());
+  CHECK(log2.offered.empty());
+}
+
+TEST_CASE("an unknown destination ends with bad_address and connect reports it", "[tspi][call]") {
+  loopback_fixture f;
+  auto c = f.alice.create_call("carol");
+  std::error_code ec;
+  c.connect(ec);
+  CHECK(ec == mspi::tapi_errc::invalid_address);
+  CHECK(c.state() == call_state::disconnected);
+  CHECK(c.info().cause == call_state_cause::disconnect_badaddress);
+}
+
+TEST_CASE("a call to an address nobody owns is rejected as busy", "[tspi][call]") {
+  loopback_fixture f;  // bob never registers for calls
+  auto c = f.alice.create_call("bob");
+  std::error_code ec;
+  c.connect(ec);
+  CHECK(ec == mspi::tapi_errc::dest_busy);
+  CHECK(c.info().cause == call_state_cause::disconnect_busy);
+}
+
+TEST_CASE("a rejected call ends with rejected for the caller", "[tspi][call]") {
+  loopback_fixture f;
+  auto_answer(f, /*reject=*/true);
+  auto c = f.alice.create_call("bob");
+  std::error_code ec;
+  c.connect(ec);
+  CHECK(ec == mspi::tapi_errc::request_failed);
+  CHECK(c.info().cause == call_state_cause::disconnect_rejected);
+  const auto id = c.info().id;
+  REQUIRE(f.log.wait([&] {
+    auto s = f.log.states_of_locked(id);
+    return !s.empty() && s.back() == call_state::disconnected;
+  }));
+  CHECK(f.log.states_of(id) == std::vector<call_state>{call_state::in_progress, call_state::disconnected});
+}
+
+TEST_CASE("the callee sees cancelled when the caller gives up while it rings", "[tspi][call]") {
+  loopback_fixture f;
+  f.tapi.register_call_notifications(f.bob);
+  auto c = f.alice.create_call("bob");
+  auto pending = c.async_connect(boost::asio::use_future);
+  REQUIRE(f.log.wait([&] { return !f.log.offered.empty(); }));
+  tspi::call incoming;
+  {
+    std::lock_guard lock(f.log.m);
+    incoming = f.log.offered.front();
+  }
+  CHECK(incoming.info().incoming);
+  CHECK(incoming.info().caller_id == "alice");
+  REQUIRE(f.log.wait([&] { return !f.log.states_of_locked(incoming.info().id).empty(); }));
+  CHECK(incoming.state() == call_state::offering);
+  c.disconnect();
+  CHECK(pending.get() == mspi::tapi_errc::dropped);  // use_future yields the std::error_code as its value
+  const auto in_id = incoming.info().id;
+  REQUIRE(f.log.wait([&] {
+    auto s = f.log.states_of_locked(in_id);
+    return !s.empty() && s.back() == call_state::disconnected;
+  }));
+  CHECK(last_cause(f, in_id) == call_state_cause::disconnect_cancelled);
+}
+
+TEST_CASE("illegal operations give TAPI's error codes", "[tspi][call]") {
+  loopback_fixture f;
+  auto_answer(f);
+  auto c = f.alice.create_call("bob");
+  std::error_code ec;
+  c.answer(ec);  // an outgoing idle call cannot be answered
+  CHECK(ec == mspi::tapi_errc::invalid_call_state);
+  c.release(ec);  // nor released before it is over
+  CHECK(ec == mspi::tapi_errc::invalid_call_state);
+  c.connect();
+  c.connect(ec);  // connect twice
+  CHECK(ec == mspi::tapi_errc::invalid_call_state);
+  c.disconnect();
+  c.disconnect(tspi::disconnect_code::normal, ec);  // exactly one disconnected
+  CHECK(ec == mspi::tapi_errc::invalid_call_state);
+  CHECK_THROWS_AS(f.alice.create_call("bob", mspi::media_type::video), std::system_error);
+  CHECK_THROWS_AS(f.alice.create_call(""), std::system_error);
+}
+
+TEST_CASE("a released call's handle is stale and never acts on another call", "[tspi][call][stale]") {
+  loopback_fixture f;
+  auto_answer(f);
+  auto first = f.alice.create_call("bob");
+  first.connect();
+  first.disconnect();
+  auto copy = first;
+  first.release();
+
+  auto second = f.alice.create_call("bob");
+  second.connect();
+  std::error_code ec;
+  copy.disconnect(tspi::disconnect_code::normal, ec);
+  CHECK(ec == mspi::tapi_errc::invalid_handle);
+  CHECK(copy.info().state == call_state::disconnected);  // reading the last-known info is allowed
+  CHECK(copy.stream_control(ec) == nullptr);
+  CHECK(ec == mspi::tapi_errc::invalid_handle);
+  CHECK(second.state() == call_state::connected);  // untouched by the stale handle
+  CHECK(f.alice.calls().size() == 1);
+  second.disconnect();
+
+  tspi::call empty;
+  empty.connect(ec);
+  CHECK(ec == mspi::tapi_errc::invalid_handle);
+  f.tapi.shutdown();
+  second.disconnect(tspi::disconnect_code::normal, ec);
+  CHECK(ec == mspi::tapi_errc::not_initialized);
+}
+
+TEST_CASE("async forms work with callbacks, futures and C++20 coroutines", "[tspi][call][async]") {
+  loopback_fixture f;
+  auto_answer(f);
+
+  std::promise<std::error_code> cb;
+  auto c1 = f.alice.create_call("bob");
+  c1.async_connect([&](std::error_code ec) { cb.set_value(ec); });
+  CHECK_FALSE(cb.get_future().get());
+  c1.async_disconnect(tspi::disconnect_code::normal, boost::asio::use_future).get();
+
+  boost::asio::io_context io;
+  std::vector<call_state> seen;
+  boost::asio::co_spawn(
+      io,
+      [&]() -> boost::asio::awaitable<void> {
+        auto c = f.alice.create_call("bob");
+        const std::error_code ec = co_await c.async_connect(boost::asio::use_awaitable);
+        CHECK_FALSE(ec);
+        seen.push_back(c.state());
+        co_await c.async_disconnect(tspi::disconnect_code::normal, boost::asio::use_awaitable);
+        seen.push_back(c.state());
+      },
+      boost::asio::detached);
+  io.run();
+  REQUIRE(seen.size() == 2);
+  CHECK(seen[0] == call_state::connected);
+}
