@@ -173,6 +173,7 @@ TEST_CASE("a released call's handle is stale and never acts on another call", "[
 }
 
 TEST_CASE("async forms work with callbacks, futures and C++20 coroutines", "[tspi][call][async]") {
+  boost::asio::io_context io;  // receives completions from the TAPI object's thread: must outlive it
   loopback_fixture f;
   auto_answer(f);
 
@@ -182,7 +183,6 @@ TEST_CASE("async forms work with callbacks, futures and C++20 coroutines", "[tsp
   CHECK_FALSE(cb.get_future().get());
   c1.async_disconnect(tspi::disconnect_code::normal, boost::asio::use_future).get();
 
-  boost::asio::io_context io;
   std::vector<call_state> seen;
   boost::asio::co_spawn(
       io,
