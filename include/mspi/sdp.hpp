@@ -2,7 +2,10 @@
 // mspi/sdp.hpp: the subset of SDP (RFC 4566) that RTP audio offer/answer (RFC 3264) needs.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <charconv>
+#include <iterator>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -68,37 +71,37 @@ inline std::string_view next_token(std::string_view& s) {
 inline std::string to_string(const session_description& sd) {
   std::string out;
   out.reserve(512);
-  auto line = [&out](std::string_view l) {
-    out += l;
-    out += "\r\n";
+  auto put = [&out](std::string_view l) {
+    out.append(l);
+    out.append("\r\n");
   };
-  line("v=0");
-  line("o=- " + std::to_string(sd.session_id) + " " + std::to_string(sd.session_version) + " IN " +
-       detail::address_type(sd.origin_address) + " " + sd.origin_address);
-  line("s=" + (sd.session_name.empty() ? std::string("-") : sd.session_name));
+  auto o = std::back_inserter(out);
+  put("v=0");
+  fmt::format_to(o, "o=- {} {} IN {} {}\r\n", sd.session_id, sd.session_version, detail::address_type(sd.origin_address),
+                 sd.origin_address);
+  fmt::format_to(o, "s={}\r\n", sd.session_name.empty() ? std::string_view("-") : std::string_view(sd.session_name));
   if (!sd.connection_address.empty())
-    line(std::string("c=IN ") + detail::address_type(sd.connection_address) + " " + sd.connection_address);
-  line("t=0 0");
+    fmt::format_to(o, "c=IN {} {}\r\n", detail::address_type(sd.connection_address), sd.connection_address);
+  put("t=0 0");
   for (const auto& m : sd.media) {
-    std::string ml = "m=" + m.media + " " + std::to_string(m.port) + " " + m.protocol;
-    for (const auto& f : m.formats) ml += " " + std::to_string(f.payload_type);
-    line(ml);
+    fmt::format_to(o, "m={} {} {}", m.media, m.port, m.protocol);
+    for (const auto& f : m.formats) fmt::format_to(o, " {}", f.payload_type);
+    put("");
     if (!m.address.empty() && m.address != sd.connection_address)
-      line(std::string("c=IN ") + detail::address_type(m.address) + " " + m.address);
+      fmt::format_to(o, "c=IN {} {}\r\n", detail::address_type(m.address), m.address);
     for (const auto& f : m.formats) {
-      std::string rtpmap = "a=rtpmap:" + std::to_string(f.payload_type) + " " + f.encoding + "/" +
-                           std::to_string(f.clock_rate);
-      if (f.channels != 1) rtpmap += "/" + std::to_string(f.channels);
-      line(rtpmap);
-      if (!f.fmtp.empty()) line("a=fmtp:" + std::to_string(f.payload_type) + " " + f.fmtp);
+      fmt::format_to(o, "a=rtpmap:{} {}/{}", f.payload_type, f.encoding, f.clock_rate);
+      if (f.channels != 1) fmt::format_to(o, "/{}", f.channels);
+      put("");
+      if (!f.fmtp.empty()) fmt::format_to(o, "a=fmtp:{} {}\r\n", f.payload_type, f.fmtp);
     }
-    if (m.ptime_ms > 0) line("a=ptime:" + std::to_string(m.ptime_ms));
-    if (m.rtcp_port != 0) line("a=rtcp:" + std::to_string(m.rtcp_port));
+    if (m.ptime_ms > 0) fmt::format_to(o, "a=ptime:{}\r\n", m.ptime_ms);
+    if (m.rtcp_port != 0) fmt::format_to(o, "a=rtcp:{}\r\n", m.rtcp_port);
     switch (m.direction) {
-      case media_direction::sendrecv: line("a=sendrecv"); break;
-      case media_direction::sendonly: line("a=sendonly"); break;
-      case media_direction::recvonly: line("a=recvonly"); break;
-      case media_direction::inactive: line("a=inactive"); break;
+      case media_direction::sendrecv: put("a=sendrecv"); break;
+      case media_direction::sendonly: put("a=sendonly"); break;
+      case media_direction::recvonly: put("a=recvonly"); break;
+      case media_direction::inactive: put("a=inactive"); break;
     }
   }
   return out;

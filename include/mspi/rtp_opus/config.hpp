@@ -17,7 +17,7 @@ struct rtp_opus_config {
   int payload_type = 111;                    ///< Dynamic RTP payload type offered for Opus (96-127).
   int jitter_min_packets = 1;                ///< Jitter buffer: smallest target depth in packets.
   int jitter_max_packets = 10;               ///< Jitter buffer: largest target depth in packets.
-  int playout_lead_ms = -1;                  ///< Receiver: playout clock lead after the first packet, ms; -1 = ptime/4 (at least 2).
+  int playout_lead_ms = -1;                  ///< Receiver: playout clock lead after the first packet, ms; -1 = ptime/2 (at least 4).
   int rtcp_interval_ms = 5000;               ///< RTCP report interval in ms (RFC 3550 §6.2 minimum 5 s); first report after half.
   std::string cname = "ptapi@127.0.0.1";     ///< RTCP SDES CNAME (RFC 3550 §6.5.1).
 };

@@ -82,7 +82,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
       : io_(std::move(io)), cfg_(cfg), capture_(std::move(capture)), render_(std::move(render)), tx_(std::move(tx)),
         rx_(std::move(rx)), rtp_socket_(*io_), rtcp_socket_(*io_), send_timer_(*io_), playout_timer_(*io_),
         rtcp_timer_(*io_), encoder_(cfg.opus),
-        jitter_(jitter_buffer_config{cfg.ptime_ms, cfg.jitter_min_packets, cfg.jitter_max_packets, 32, 1500}),
+        jitter_(jitter_buffer_config{cfg.ptime_ms, cfg.jitter_min_packets, cfg.jitter_max_packets, 16, 1500}),
         frame_samples_(samples_per_frame(cfg.ptime_ms)) {
     std::random_device rd;
     ssrc_ = (static_cast<std::uint32_t>(rd()) << 1) | 1u;
@@ -233,7 +233,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
 
   // The playout clock starts a lead after the first packet, so packets are in the buffer when pulled.
   void start_playout(clock::time_point first_arrival) {
-    const int lead = cfg_.playout_lead_ms >= 0 ? cfg_.playout_lead_ms : std::max(2, cfg_.ptime_ms / 4);
+    const int lead = cfg_.playout_lead_ms >= 0 ? cfg_.playout_lead_ms : std::max(4, cfg_.ptime_ms / 2);
     next_playout_ = first_arrival + std::chrono::milliseconds(lead);
     schedule_playout();
   }

@@ -1,0 +1,63 @@
+#include "report.hpp"
+
+#include <fmt/format.h>
+
+namespace softphone {
+
+namespace {
+
+std::string delay_text(const direction_report& d) {
+  return d.mouth_to_ear_ms ? fmt::format("{:.1f} ms (correlation {:.3f})", *d.mouth_to_ear_ms, d.correlation)
+                           : std::string("n/a (not recorded from a file)");
+}
+
+void print_direction(std::ostream& out, const char* name, const direction_report& d) {
+  out << fmt::format("  {}: {} sent, {} received, {} lost, {} late, {} concealed; jitter {:.2f} ms, buffer {} ms\n",
+                     name, d.packets_sent, d.packets_received, d.packets_lost, d.late, d.concealed, d.jitter_ms,
+                     d.jitter_buffer_ms);
+  const std::string indent(std::string_view(name).size(), ' ');
+  if (!d.recorded) {
+    out << fmt::format("  {}  played on the speakers, not recorded\n", indent);
+    return;
+  }
+  out << fmt::format("  {}  mouth-to-ear {}, {:.1f} s recorded{}\n", indent, delay_text(d), d.recorded_seconds,
+                     d.audible ? "" : " (silent)");
+}
+
+nlohmann::json direction_json(const direction_report& d) {
+  nlohmann::json j{{"packets_sent", d.packets_sent},         {"packets_received", d.packets_received},
+                   {"packets_lost", d.packets_lost},         {"jitter_ms", d.jitter_ms},
+                   {"concealed", d.concealed},               {"late", d.late},
+                   {"jitter_buffer_ms", d.jitter_buffer_ms},               {"correlation", d.correlation}, {"lag_samples", d.lag_samples},
+                   {"recorded_seconds", d.recorded_seconds}, {"audible", d.audible},                   {"recorded", d.recorded}};
+  j["mouth_to_ear_ms"] = d.mouth_to_ear_ms ? nlohmann::json(*d.mouth_to_ear_ms) : nlohmann::json(nullptr);
+  return j;
+}
+
+}  // namespace
+
+void print_report(std::ostream& out, const demo_report& r) {
+  out << fmt::format("codec {} at {} ms packets\n", r.codec, r.ptime_ms);
+  print_direction(out, "alice -> bob", r.forward);
+  print_direction(out, "bob -> alice", r.reverse);
+  out << fmt::format("played   {}{}\nrecorded {}\n", r.play, r.play_temporary ? " (temporary)" : "", r.record);
+}
+
+nlohmann::json to_json(const demo_report& r) {
+  // The forward direction's figures sit at the top level; the reverse direction is nested.
+  auto j = direction_json(r.forward);
+  j["codec"] = r.codec;
+  j["ptime_ms"] = r.ptime_ms;
+  j["states"] = r.states;
+  j["end_cause"] = r.end_cause;
+  j["reverse"] = direction_json(r.reverse);
+  j["play"] = r.play;
+  j["play_temporary"] = r.play_temporary;
+  j["record"] = r.record;
+  j["connected"] = r.connected;
+  j["both_ways"] = r.both_ways;
+  j["normal_end"] = r.normal_end;
+  return j;
+}
+
+}  // namespace softphone

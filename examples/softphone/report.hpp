@@ -1,0 +1,55 @@
+// softphone: what the demo measured, as text and as JSON.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace softphone {
+
+/// One direction of the call (talker's capture stream -> listener's render stream).
+struct direction_report {
+  std::uint64_t packets_sent = 0;      ///< RTP packets the talker's capture stream sent.
+  std::uint64_t packets_received = 0;  ///< RTP packets the listener's render stream received.
+  std::int64_t packets_lost = 0;       ///< Lost at the listener (RFC 3550 expected - received).
+  double jitter_ms = 0;                ///< Interarrival jitter at the listener.
+  std::uint64_t concealed = 0;         ///< Frames the listener concealed (PLC/FEC).
+  std::uint64_t late = 0;              ///< Packets that reached the listener after their playout time.
+  int jitter_buffer_ms = 0;            ///< The listener's jitter-buffer target depth at the end.
+  std::optional<double> mouth_to_ear_ms;  ///< Measured by cross-correlation; none without both file terminals.
+  double correlation = 0;              ///< Normalized correlation of the recording with what was played.
+  long lag_samples = 0;                ///< Where the played audio starts in the recording (48 kHz samples).
+  bool recorded = false;               ///< The listener recorded to a file (false: it used the speakers).
+  double recorded_seconds = 0;         ///< Length of the listener's recording.
+  bool audible = false;                ///< The recording is not silence.
+
+  /// At least 80% of the packets arrived and (when recorded) the audio is not silence.
+  [[nodiscard]] bool flowed(bool check_audio) const {
+    return packets_sent > 0 && packets_received * 10 >= packets_sent * 8 && (!check_audio || audible);
+  }
+};
+
+/// The whole demo call.
+struct demo_report {
+  std::string codec = "opus";
+  int ptime_ms = 20;
+  std::vector<std::string> states;  ///< The caller's call states, in order.
+  std::string end_cause;            ///< Cause of the caller's disconnected state ("normal", ...).
+  direction_report forward;         ///< alice -> bob
+  direction_report reverse;         ///< bob -> alice
+  std::string play, record;
+  bool play_temporary = false;
+  bool connected = false, both_ways = false, normal_end = false;
+};
+
+/// Human-readable summary (several lines).
+void print_report(std::ostream& out, const demo_report& r);
+
+/// The JSON object `--json` prints as the last line.
+nlohmann::json to_json(const demo_report& r);
+
+}  // namespace softphone

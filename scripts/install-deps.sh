@@ -1,0 +1,14 @@
+#!/bin/sh
+# Installs ptapi's build, test and demo dependencies from Debian bookworm's packages. Idempotent; run as root.
+# NOTE: libboost1.81-dev conflicts with libboost-dev (1.74): never add libboost-dev or anything needing it.
+set -eu
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends \
+    cmake ninja-build pkg-config g++ ccache \
+    libboost1.81-dev libfmt-dev catch2 libbenchmark-dev \
+    portaudio19-dev libasound2-dev libopus-dev libsndfile1-dev libsamplerate0-dev \
+    libcli11-dev nlohmann-json3-dev \
+    alsa-utils sox >/dev/null
+# alsa-utils ships the speech recordings the demo and the tests use (/usr/share/sounds/alsa/*.wav);
+# sox makes resampled test fixtures from them at test time.

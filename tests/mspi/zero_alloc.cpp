@@ -1,0 +1,127 @@
+// Zero heap allocations per frame in steady state, through the real engine: a loopback call
+// (tspi::tapi + loopback_tsp + rtp_opus_msp) with media streaming terminals on both sides. The
+// terminals mark the MSPs' media threads (they are called there), and only those threads' allocations
+// are counted.
+#define PTAPI_DEFINE_COUNTING_ALLOCATOR
+#include <support/counting_allocator.hpp>
+
+#include <tspi/loopback/tsp.hpp>
+#include <tspi/tapi.hpp>
+
+#include <mspi/rtp_opus/msp.hpp>
+#include <mspi/terminals/media_streaming.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <memory>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// A media streaming terminal that marks the thread calling its frame port (the MSP's media thread) for
+// allocation counting.
+class marking_terminal final : public mspi::media_streaming_terminal {
+ public:
+  using media_streaming_terminal::media_streaming_terminal;
+  void read_frame(std::span<std::int16_t> frame) noexcept override {
+    ptapi_test::count_this_thread();
+    media_streaming_terminal::read_frame(frame);
+  }
+  void write_frame(std::span<const std::int16_t> frame) noexcept override {
+    ptapi_test::count_this_thread();
+    media_streaming_terminal::write_frame(frame);
+  }
+};
+
+struct leg {
+  std::shared_ptr<marking_terminal> out = std::make_shared<marking_terminal>(mspi::terminal_direction::capture);
+  std::shared_ptr<marking_terminal> in = std::make_shared<marking_terminal>(mspi::terminal_direction::render);
+};
+
+std::uint64_t packets(const tspi::call& c, mspi::terminal_direction d) {
+  std::uint64_t n = 0;
+  for (const auto& s : c.stream_control()->streams())
+    if (s->direction() == d) n += s->statistics().packets;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("the counting allocator counts only marked threads", "[mspi][alloc]") {
+  const auto before = ptapi_test::counted_allocations();
+  delete new int(1);  // unmarked: not counted
+  CHECK(ptapi_test::counted_allocations() == before);
+  ptapi_test::count_this_thread();
+  auto p = std::make_unique<std::array<double, 64>>();
+  ptapi_test::count_this_thread(false);
+  CHECK(ptapi_test::counted_allocations() == before + 1);
+  CHECK(ptapi_test::live_bytes() >= static_cast<std::int64_t>(sizeof(*p)));
+}
+
+TEST_CASE("steady-state media allocates nothing per frame on the media threads", "[mspi][rtp_opus][alloc]") {
+  tspi::tapi tapi;
+  mspi::rtp_opus_config cfg;  // 20 ms ptime
+  tapi.register_provider<tspi::loopback_tsp, mspi::rtp_opus_msp>({}, cfg);
+  tapi.set_event_filter(tspi::tapi_event::all);
+  tapi.initialize();
+  auto alice = tapi.find_address("alice");
+  auto bob = tapi.find_address("bob");
+  tapi.register_call_notifications(bob);
+
+  leg a, b;
+  tapi.on_call_notification().connect([&](const tspi::call_notification_event& e) {
+    auto c = e.call;
+    c.select_terminal_on_call(b.in);
+    c.select_terminal_on_call(b.out);
+    c.async_answer([](std::error_code) {});
+  });
+  auto call = alice.create_call("bob");
+  call.select_terminal_on_call(a.out);
+  call.select_terminal_on_call(a.in);
+  call.connect();
+  REQUIRE(call.state() == tspi::call_state::connected);
+
+  // The application side feeds a tone and drains the render rings, with buffers made up front.
+  std::vector<std::int16_t> tone(960 * 50), sink(4800);
+  for (std::size_t i = 0; i < tone.size(); ++i)
+    tone[i] = static_cast<std::int16_t>(8000 * std::sin(2 * M_PI * 440 * static_cast<double>(i) / 48000.0));
+  std::size_t pos = 0, at_alice = 0, at_bob = 0;  // samples the application drained from the render rings
+  auto pump = [&](std::chrono::milliseconds d) {
+    for (auto end = std::chrono::steady_clock::now() + d; std::chrono::steady_clock::now() < end;) {
+      auto chunk = std::span<const std::int16_t>(tone.data() + pos, 960);
+      a.out->write(chunk);
+      b.out->write(chunk);
+      pos = (pos + 960) % tone.size();
+      while (auto n = a.in->read(sink)) at_alice += n;
+      while (auto n = b.in->read(sink)) at_bob += n;
+      std::this_thread::sleep_for(20ms);
+    }
+  };
+
+  pump(500ms);  // warm-up: first frames, playout start, Asio handler memory recycled
+  const auto sent0 = packets(call, mspi::terminal_direction::capture);
+  const auto recv0 = packets(call, mspi::terminal_direction::render);
+  at_alice = at_bob = 0;
+  const auto allocs0 = ptapi_test::counted_allocations();
+  pump(2500ms);
+  const auto allocs1 = ptapi_test::counted_allocations();
+  const auto sent = packets(call, mspi::terminal_direction::capture) - sent0;
+  const auto recv = packets(call, mspi::terminal_direction::render) - recv0;
+
+  INFO("alice sent " << sent << " and received " << recv << " packets; rendered " << at_alice << " samples at alice, "
+                       << at_bob << " at bob; media-thread allocations " << allocs1 - allocs0);
+  CHECK(sent >= 100);
+  CHECK(recv >= 100);
+  CHECK(at_alice >= 100 * 960);
+  CHECK(at_bob >= 100 * 960);
+  REQUIRE(allocs1 - allocs0 == 0);
+
+  call.disconnect();
+  tapi.shutdown();
+}
