@@ -58,7 +58,8 @@ int main(int argc, char** argv) {
   std::printf("malloc in-use delta (mallinfo2, includes libopus state): %zu total, %.1f bytes/call (%.2f KiB/call)\n",
               malloc1 - malloc0, double(malloc1 - malloc0) / n, double(malloc1 - malloc0) / n / 1024.0);
   std::printf("sizeof(rtp_media) %zu, sizeof(rtp_opus_call) %zu, jitter buffer storage %zu bytes\n",
-              sizeof(mspi::detail::rtp_media), sizeof(mspi::rtp_opus_call), std::size_t{32} * 1500);
+              sizeof(mspi::detail::rtp_media), sizeof(mspi::rtp_opus_call),
+              mspi::detail::rtp_media::jitter_capacity_packets * mspi::detail::rtp_media::max_payload_bytes);
   std::printf("mspi::opus_state_bytes(): %zu bytes (%.2f KiB)\n", mspi::opus_state_bytes(),
               double(mspi::opus_state_bytes()) / 1024.0);
   std::printf("RSS delta: %ld bytes total, %.1f bytes/call (%.2f KiB/call)\n", rss1 - rss0, double(rss1 - rss0) / n,

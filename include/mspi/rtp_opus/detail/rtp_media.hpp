@@ -76,13 +76,19 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
   using udp = boost::asio::ip::udp;
   using clock = std::chrono::steady_clock;
 
+  /// Jitter-buffer slots: 320 ms at 20 ms ptime, above the largest target depth (config: 10 packets).
+  static constexpr std::size_t jitter_capacity_packets = 16;
+  /// Largest RTP payload kept, in bytes (an Ethernet MTU).
+  static constexpr std::size_t max_payload_bytes = 1500;
+
   /// @param io the MSP's media context; shared so that it outlives these sockets and timers.
   rtp_media(std::shared_ptr<boost::asio::io_context> io, const rtp_opus_config& cfg, std::shared_ptr<rtp_stream> capture,
             std::shared_ptr<rtp_stream> render, std::shared_ptr<rtp_counters> tx, std::shared_ptr<rtp_counters> rx)
       : io_(std::move(io)), cfg_(cfg), capture_(std::move(capture)), render_(std::move(render)), tx_(std::move(tx)),
         rx_(std::move(rx)), rtp_socket_(*io_), rtcp_socket_(*io_), send_timer_(*io_), playout_timer_(*io_),
         rtcp_timer_(*io_), encoder_(cfg.opus),
-        jitter_(jitter_buffer_config{cfg.ptime_ms, cfg.jitter_min_packets, cfg.jitter_max_packets, 16, 1500}),
+        jitter_(jitter_buffer_config{cfg.ptime_ms, cfg.jitter_min_packets, cfg.jitter_max_packets,
+                                     jitter_capacity_packets, max_payload_bytes}),
         frame_samples_(samples_per_frame(cfg.ptime_ms)) {
     std::random_device rd;
     ssrc_ = (static_cast<std::uint32_t>(rd()) << 1) | 1u;
