@@ -117,8 +117,11 @@ class tapi {
   [[nodiscard]] tapi_event event_filter() const noexcept { return static_cast<tapi_event>(core_->event_filter.load()); }
 
   /// ITTAPI::RegisterCallNotifications: asks for incoming calls of `media` on `a`, as owner (may answer)
-  /// and/or monitor. Incoming calls that no application owns are rejected by the provider (the caller
-  /// sees busy on the loopback provider). Returns the registration's id (non-zero).
+  /// and/or monitor. Each incoming call raises a `call_notification_event` of kind `owner` for the first
+  /// owner registration and, when a separate monitor registration exists, one of kind `monitor` for it
+  /// (a process has one call object per call: the monitor watches the owner's call). Incoming calls that
+  /// no registration owns are rejected by the provider (the caller sees busy on the loopback provider),
+  /// as TAPI drops unowned calls. Returns the registration's id (non-zero).
   /// Errors: `invalid_handle` for an empty address; `invalid_argument` when neither owner nor monitor;
   /// `not_initialized`.
   std::uint64_t register_call_notifications(const address& a, bool monitor, bool owner, mspi::media_type media,

@@ -199,3 +199,30 @@ TEST_CASE("async forms work with callbacks, futures and C++20 coroutines", "[tsp
   REQUIRE(seen.size() == 2);
   CHECK(seen[0] == call_state::connected);
 }
+
+TEST_CASE("owner and monitor registrations are notified, and a monitor alone does not take calls", "[tspi][events]") {
+  loopback_fixture f;
+  const auto monitor_id = f.tapi.register_call_notifications(f.bob, /*monitor=*/true, /*owner=*/false);
+  std::error_code ec;
+  auto unowned = f.alice.create_call("bob");
+  unowned.connect(ec);
+  CHECK(ec == mspi::tapi_errc::dest_busy);  // monitors do not own: the call is rejected
+
+  const auto owner_id = f.tapi.register_call_notifications(f.bob);
+  std::mutex m;
+  std::vector<std::pair<tspi::call_notification_kind, std::uint64_t>> seen;
+  f.tapi.on_call_notification().connect([&](const tspi::call_notification_event& e) {
+    std::lock_guard lock(m);
+    seen.emplace_back(e.kind, e.registration);
+    if (e.kind == tspi::call_notification_kind::owner) tspi::call(e.call).async_answer([](std::error_code) {});
+  });
+  auto c = f.alice.create_call("bob");
+  c.connect();
+  c.disconnect();
+  REQUIRE(f.log.wait([&] { std::lock_guard lock(m); return seen.size() == 2; }));
+  std::lock_guard lock(m);
+  CHECK(seen[0] == std::pair{tspi::call_notification_kind::owner, owner_id});
+  CHECK(seen[1] == std::pair{tspi::call_notification_kind::monitor, monitor_id});
+  CHECK(f.tapi.unregister_notifications(monitor_id));
+  CHECK_FALSE(f.tapi.unregister_notifications(monitor_id));
+}

@@ -379,6 +379,8 @@ class core final : public std::enable_shared_from_this<core> {
     auto c = make_call(a, std::move(ci), ec);
     if (!c) return 0;
     emit(tapi_event::call_notification, call_notification_event{call(c), call_notification_kind::owner, owner->id});
+    if (monitor && monitor->id != owner->id)  // one call object per call in a process: monitors watch the owner's
+      emit(tapi_event::call_notification, call_notification_event{call(c), call_notification_kind::monitor, monitor->id});
     return c->id();
   }
 
