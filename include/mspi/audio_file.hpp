@@ -99,7 +99,8 @@ inline bool read_mono_resampled(SNDFILE* f, sf_count_t frames, int channels, int
 ///        about 93 minutes at 48 kHz).
 /// @return the samples (48 kHz mono s16; empty for an empty file or on error).
 /// @par Thread Safety
-/// Reentrant: concurrent calls on different (or the same) files are safe. Allocates; blocking file I/O.
+/// Reentrant: concurrent calls on different (or the same) files are safe. Allocates (throws
+/// std::bad_alloc when out of memory); blocking file I/O.
 inline std::vector<std::int16_t> read_audio_file(const std::string& path, std::error_code& ec) {
   ec.clear();
   std::vector<std::int16_t> out;
@@ -141,13 +142,16 @@ inline std::vector<std::int16_t> read_audio_file(const std::string& path) {
 /// writing the file named by ITMediaRecord::put_FileName).
 ///
 /// @par Thread Safety
-/// One object is used by one thread at a time; distinct writers are independent.
+/// Distinct objects: safe. Shared objects: unsafe (one thread at a time; `file_recording_terminal`
+/// serialises its writer with a mutex).
 class wav_writer {
  public:
   /// An empty writer (`is_open()` false); `write` on it reports `tapi_errc::file_write_error`.
   wav_writer() noexcept = default;
+  /// Takes over `other`'s file (`other` becomes empty). Never throws.
   wav_writer(wav_writer&& other) noexcept
       : file_(std::move(other.file_)), channels_(other.channels_), frames_(std::exchange(other.frames_, 0)) {}
+  /// Closes this writer's file (as `close`), then takes over `other`'s. Never throws.
   wav_writer& operator=(wav_writer&& other) noexcept {
     if (this != &other) {
       file_ = std::move(other.file_);
@@ -156,6 +160,7 @@ class wav_writer {
     }
     return *this;
   }
+  /// Finalizes and closes the file, as `close`.
   ~wav_writer() = default;
 
   /// Creates (or truncates) `path` as a 16-bit PCM WAV of `rate_hz` Hz and `channels` channels, and
@@ -234,12 +239,13 @@ class wav_writer {
   }
 
   /// Finalizes and closes the file; afterwards `is_open()` is false. No effect on an empty writer.
+  /// Never throws; errors while finalizing are not reported.
   void close() noexcept { file_.reset(); }
 
-  /// True between a successful `create` and `close`.
+  /// True between a successful `create` and `close`. Never throws.
   [[nodiscard]] bool is_open() const noexcept { return static_cast<bool>(file_); }
 
-  /// Frames (samples per channel) written since `create`.
+  /// Frames (samples per channel) written since `create`. Never throws.
   [[nodiscard]] std::uint64_t frames_written() const noexcept { return frames_; }
 
  private:

@@ -7,7 +7,8 @@
 
 namespace mspi {
 
-/// TAPI's `CALL_MEDIA_EVENT` (= the MSP's `MSP_CALL_EVENT`): what happened to a stream or terminal.
+/// TAPI's `CALL_MEDIA_EVENT` (= the MSP's `MSP_CALL_EVENT`, ITCallMediaEvent::get_Event): what happened
+/// to a stream or terminal.
 enum class call_media_event : std::uint8_t {
   new_stream,       ///< CME_NEW_STREAM: the call created a stream (select a terminal or remove it).
   stream_fail,      ///< CME_STREAM_FAIL: the stream failed to set up or start.
@@ -17,7 +18,7 @@ enum class call_media_event : std::uint8_t {
   stream_inactive,  ///< CME_STREAM_INACTIVE: media stopped flowing.
 };
 
-/// TAPI's `CALL_MEDIA_EVENT_CAUSE` (= `MSP_CALL_EVENT_CAUSE`).
+/// TAPI's `CALL_MEDIA_EVENT_CAUSE` (= `MSP_CALL_EVENT_CAUSE`, ITCallMediaEvent::get_Cause).
 enum class call_media_cause : std::uint8_t {
   unknown,             ///< CMC_UNKNOWN
   bad_device,          ///< CMC_BAD_DEVICE

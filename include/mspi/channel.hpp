@@ -14,7 +14,8 @@ namespace mspi {
 
 /// Message types on the TSP <-> MSP channel used by ptapi's SDP-based MSPs (RTP/Opus) and every TSP
 /// that pairs with them (loopback, SIP). TAPI leaves the content of this channel to each TSP/MSP pair;
-/// the TAPI object only carries the bytes, in order, per call.
+/// the TAPI object only carries the bytes, in order, per call (TAPI: TSPI_lineReceiveMSPData /
+/// ITMSPAddress::ReceiveTSPData, LINE_SENDMSPDATA / ME_TSP_DATA). The framing is ptapi's own.
 enum class channel_message_type : std::uint8_t {
   // TSP -> MSP
   request_offer = 0x01,  ///< Make a local SDP offer (outgoing call); the MSP answers with local_offer.
@@ -33,11 +34,13 @@ inline constexpr std::uint8_t channel_version = 1;
 
 /// A decoded channel message; `body` points into the buffer that was decoded.
 struct channel_message_view {
-  channel_message_type type;
-  std::string_view body;
+  channel_message_type type;  ///< The message type (may be a value not listed in the enum).
+  std::string_view body;      ///< The body bytes (SDP text or a UTF-8 reason); empty when none.
 };
 
 /// Frames a message: `[version:1][type:1][body length:4, big-endian][body]` (6 + body.size() bytes).
+/// Precondition: `body.size()` < 2^32 bytes (the length field is 32-bit; not checked).
+/// Errors: none (throws only std::bad_alloc). Thread safety: pure function.
 inline std::vector<std::byte> encode_channel_message(channel_message_type type, std::string_view body = {}) {
   std::vector<std::byte> out(6 + body.size());
   const auto n = static_cast<std::uint32_t>(body.size());
@@ -51,7 +54,8 @@ inline std::vector<std::byte> encode_channel_message(channel_message_type type, 
   return out;
 }
 
-/// Decodes one framed message; nullopt when the version differs or the length does not match exactly.
+/// Decodes one framed message; nullopt when the frame is shorter than 6 bytes, the version differs
+/// or the length does not match exactly. Never throws; pure; `body` views `frame`'s bytes.
 inline std::optional<channel_message_view> decode_channel_message(std::span<const std::byte> frame) noexcept {
   if (frame.size() < 6 || frame[0] != std::byte{channel_version}) return std::nullopt;
   const std::uint32_t n = (std::to_integer<std::uint32_t>(frame[2]) << 24) |

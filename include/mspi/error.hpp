@@ -14,6 +14,7 @@ namespace mspi {
 /// `0x80040010`, so `tapi_errc::invalid_call_state == 0x10`); `hresult()` gives the full value.
 /// Codes that TAPI 3 has no HRESULT for (stale handles, media I/O) sit above `0x100` and say so.
 /// Used through `std::error_code` with `tapi_category()`; `std::make_error_code` finds it by ADL.
+/// Source: TAPI 3 `tapi3err.h` (ptapi additions marked below).
 enum class tapi_errc : int {
   not_enough_memory = 0x01,      ///< TAPI_E_NOTENOUGHMEMORY: a caller's buffer is too small.
   no_items = 0x02,               ///< TAPI_E_NOITEMS: no items match the request.
@@ -118,16 +119,19 @@ class tapi_category_impl final : public std::error_category {
 };
 }  // namespace detail
 
-/// The category of `tapi_errc`; its `name()` is "tapi". Thread safety: a constant singleton.
+/// The category of `tapi_errc`; its `name()` is "tapi"; `message()` gives an English text per code.
+/// Never throws. Thread safety: a constant singleton, safe from any thread.
 inline const std::error_category& tapi_category() noexcept {
   static const detail::tapi_category_impl category;
   return category;
 }
 
 /// Makes a `std::error_code` from a `tapi_errc` (found by ADL, so `ec = tapi_errc::timeout;` works).
+/// Never throws; pure.
 inline std::error_code make_error_code(tapi_errc e) noexcept { return {static_cast<int>(e), tapi_category()}; }
 
 /// The full TAPI HRESULT of a code that has one (`0x80040000 | value`); 0 for ptapi-only codes.
+/// Never throws; pure.
 constexpr long hresult(tapi_errc e) noexcept {
   const int v = static_cast<int>(e);
   return v < 0x100 ? static_cast<long>(0x80040000UL | static_cast<unsigned long>(v)) : 0L;
@@ -135,6 +139,7 @@ constexpr long hresult(tapi_errc e) noexcept {
 
 /// Throws `std::system_error(ec, operation)` when `ec` is set; the operation's name goes into `what()`,
 /// as Asio's `throw_error(ec, "connect")` does. Every throwing form in ptapi goes through here.
+/// @throws std::system_error carrying `ec` when `ec` is set; otherwise no effect. Thread safety: pure.
 inline void throw_if(const std::error_code& ec, const char* operation) {
   if (ec) throw std::system_error(ec, operation);
 }

@@ -14,7 +14,8 @@
 
 namespace mspi {
 
-/// Sizing and adaptation limits of a `jitter_buffer`. Validated by the constructor.
+/// Sizing and adaptation limits of a `jitter_buffer`. Validated by the constructor
+/// (`tapi_errc::invalid_argument` outside the ranges below).
 struct jitter_buffer_config {
   int ptime_ms = 20;                     ///< Playout period: `pop()` is called every ptime_ms ms (> 0).
   int min_depth_packets = 1;             ///< Lowest target depth, in packets (≥ 1).
@@ -23,7 +24,7 @@ struct jitter_buffer_config {
   std::size_t max_payload_bytes = 1500;  ///< Largest payload accepted, in bytes (1..65535).
 };
 
-/// Outcome of `jitter_buffer::push`.
+/// Outcome of `jitter_buffer::push` (classification relative to the RTP sequence, RFC 3550 §5.1).
 enum class jitter_push_result {
   accepted,       ///< Stored for playout (also after a resynchronisation).
   duplicate,      ///< Already buffered or already played (counted in `duplicates`).
@@ -32,8 +33,10 @@ enum class jitter_push_result {
   too_large,      ///< payload larger than max_payload_bytes; not stored.
 };
 
-/// One playout period's worth of output of `jitter_buffer::pop`.
+/// One playout period's worth of output of `jitter_buffer::pop`. The spans point into the buffer (see
+/// `jitter_buffer`).
 struct jitter_frame {
+  /// What to do for this period.
   enum class kind {
     packet,  ///< `payload` holds the packet with `sequence`: decode it.
     lost,    ///< `sequence` is missing: conceal it (PLC), or decode FEC from `next_payload` if set.
@@ -89,7 +92,9 @@ struct jitter_buffer_stats {
 /// then starts again.
 ///
 /// Spans returned by pop() point into the buffer's storage and stay valid until the next
-/// push/pop/reset. Thread safety: none; callers serialise push/pop (e.g. on one strand).
+/// push/pop/reset. Thread safety: Distinct objects: safe. Shared objects: unsafe; callers serialise
+/// every member (e.g. on one strand). Source: RFC 3550 §5.1 sequence ordering; the adaptation policy is
+/// ptapi's own (no RFC specifies one).
 class jitter_buffer {
  public:
   /// Allocates all storage. Throws std::system_error(tapi_errc::invalid_argument) for a config
@@ -106,6 +111,7 @@ class jitter_buffer {
 
   /// Offers the packet `sequence` (RTP sequence number) with RTP `timestamp` (stored only) and its
   /// encoded `payload` (copied, ≤ max_payload_bytes). See the class comment for the classification.
+  /// No errors beyond the result; never throws or allocates.
   jitter_push_result push(std::uint16_t sequence, std::uint32_t timestamp, std::span<const std::byte> payload) noexcept {
     if (payload.size() > config_.max_payload_bytes) return jitter_push_result::too_large;
     if (state_ == state::idle) {
@@ -144,7 +150,7 @@ class jitter_buffer {
     return store(delta, sequence, timestamp, payload);
   }
 
-  /// Produces the frame for one playout period (see the class comment).
+  /// Produces the frame for one playout period (see the class comment). Never throws or allocates.
   jitter_frame pop() noexcept {
     jitter_frame f;
     if (state_ == state::idle) return f;
@@ -191,18 +197,18 @@ class jitter_buffer {
     return f;
   }
 
-  /// Counters and current depths.
+  /// Counters and current depths (a reference into the buffer, updated by push/pop/reset). Never throws.
   [[nodiscard]] const jitter_buffer_stats& stats() const noexcept { return stats_; }
 
   /// Forgets every packet and the playout position, zeroes the statistics and sets the target
-  /// depth back to min_depth_packets. Storage is kept.
+  /// depth back to min_depth_packets. Storage is kept. Never throws or allocates.
   void reset() noexcept {
     stats_ = {};
     flush();
     set_target(config_.min_depth_packets);
   }
 
-  /// The configuration given to the constructor.
+  /// The configuration given to the constructor. Never throws.
   [[nodiscard]] const jitter_buffer_config& config() const noexcept { return config_; }
 
  private:

@@ -10,7 +10,7 @@ namespace mspi {
 
 /// TAPI media types (`TAPIMEDIATYPE_*`), a bit mask. Values are TAPI's.
 enum class media_type : std::uint32_t {
-  none = 0,
+  none = 0,               ///< No media type.
   audio = 0x8,            ///< TAPIMEDIATYPE_AUDIO
   data_modem = 0x10,      ///< TAPIMEDIATYPE_DATAMODEM (not supported by ptapi's MSPs)
   g3fax = 0x20,           ///< TAPIMEDIATYPE_G3FAX (not supported by ptapi's MSPs)
@@ -18,9 +18,11 @@ enum class media_type : std::uint32_t {
   multitrack = 0x10000,   ///< TAPIMEDIATYPE_MULTITRACK (file terminals with several tracks)
 };
 
+/// Union of two media type masks. Never throws.
 constexpr media_type operator|(media_type a, media_type b) noexcept {
   return static_cast<media_type>(static_cast<std::uint32_t>(a) | static_cast<std::uint32_t>(b));
 }
+/// Intersection of two media type masks. Never throws.
 constexpr media_type operator&(media_type a, media_type b) noexcept {
   return static_cast<media_type>(static_cast<std::uint32_t>(a) & static_cast<std::uint32_t>(b));
 }
@@ -58,7 +60,9 @@ inline constexpr int pipeline_rate_hz = 48000;
 /// Channels in the pipeline format.
 inline constexpr int pipeline_channels = 1;
 
-/// Samples in one frame of `ptime_ms` milliseconds at `rate_hz` (mono): 960 for 20 ms at 48 kHz.
+/// Samples in one frame of `ptime_ms` milliseconds at `rate_hz` Hz (mono): 960 for 20 ms at 48 kHz.
+/// Computed as `rate_hz / 1000 * ptime_ms`, so exact only for rates that are multiples of 1000 Hz
+/// (44100 Hz gives 880, not 882, for 20 ms). Both arguments must be >= 0. Never throws.
 constexpr std::size_t samples_per_frame(int ptime_ms, int rate_hz = pipeline_rate_hz) noexcept {
   return static_cast<std::size_t>(rate_hz / 1000 * ptime_ms);
 }

@@ -26,6 +26,7 @@ using msp_handle = std::uint64_t;
 
 /// ME_ADDRESS_EVENT: a static terminal became available or unavailable (device plugged or removed).
 struct msp_address_event {
+  /// ADDRESS_TERMINAL_AVAILABLE / ADDRESS_TERMINAL_UNAVAILABLE (TAPI's MSP_ADDRESS_EVENT).
   enum class kind : std::uint8_t { terminal_available, terminal_unavailable } type = kind::terminal_available;
   terminal_ptr terminal;  ///< The device terminal concerned.
 };
@@ -51,6 +52,8 @@ struct msp_private_event {
 /// `ME_CALL_EVENT` is `stream_event`.
 struct msp_event {
   msp_handle call = 0;  ///< The call concerned, 0 for address-level events.
+  /// What happened: the `MSP_EVENT` kind and its payload (ME_ADDRESS_EVENT, ME_CALL_EVENT, ME_TSP_DATA,
+  /// ME_FILE_TERMINAL_EVENT, ME_PRIVATE_EVENT).
   std::variant<msp_address_event, stream_event, msp_tsp_data, msp_file_terminal_event, msp_private_event> info;
 };
 
@@ -60,15 +63,18 @@ struct msp_event {
 /// MSP sets `hEvent`); the TAPI object then drains the queue with `get_event` until `no_event`.
 ///
 /// @par Thread Safety
-/// Safe from any thread. The signal is called outside the queue's lock.
+/// Distinct objects: safe. Shared objects: safe; every member may be called from any thread. The
+/// signal is called outside the queue's lock, on the thread that called `post`.
 class msp_event_queue {
  public:
-  /// Sets the function called after each post (ITMSPAddress::Initialize's event handle).
+  /// Sets the function called after each post (ITMSPAddress::Initialize's event handle); an empty
+  /// function disables signalling. Throws only what copying the function throws.
   void set_signal(std::function<void()> signal) {
     std::lock_guard lock(mutex_);
     signal_ = std::move(signal);
   }
-  /// Queues `e` and signals (CMSPAddress::PostEvent).
+  /// Queues `e` and signals (CMSPAddress::PostEvent). Allocates; throws only std::bad_alloc and what
+  /// the signal throws. Never blocks beyond the queue's short internal lock.
   void post(msp_event e) {
     std::function<void()> signal;
     {
@@ -78,7 +84,13 @@ class msp_event_queue {
     }
     if (signal) signal();
   }
-  /// ITMSPAddress::GetEvent: the oldest queued event; `tapi_errc::no_event` when the queue is empty.
+  /// ITMSPAddress::GetEvent: the oldest queued event (FIFO); `ec` cleared, or `tapi_errc::no_event` and
+  /// nullopt when the queue is empty. Does not throw.
+#if defined(__GNUC__) && !defined(__clang__)
+  // GCC 12 at -O2, once this is inlined into a caller's loop, reports the moved variant's shared_ptr as
+  // maybe-uninitialized (a false positive that breaks -Werror builds); one call per event costs nothing.
+  [[gnu::noinline]]
+#endif
   std::optional<msp_event> get_event(std::error_code& ec) {
     std::lock_guard lock(mutex_);
     if (events_.empty()) {
@@ -86,11 +98,11 @@ class msp_event_queue {
       return std::nullopt;
     }
     ec.clear();
-    auto e = std::move(events_.front());
+    std::optional<msp_event> e(std::in_place, std::move(events_.front()));
     events_.pop_front();
     return e;
   }
-  /// Drops queued events (shutdown).
+  /// Drops queued events (ITMSPAddress::Shutdown). No errors.
   void clear() {
     std::lock_guard lock(mutex_);
     events_.clear();

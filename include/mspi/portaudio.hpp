@@ -40,14 +40,17 @@ inline portaudio_state& pa_state() noexcept {
 /// under the static terminals of ITTerminalSupport.)
 ///
 /// @par Thread Safety
-/// `acquire`, destruction and the static getters may be called from any thread (serialized on one
-/// process-wide mutex). Code that calls PortAudio directly must hold a reference, and must not call
+/// Distinct objects: safe. Shared objects: unsafe (move, `reset` and `valid` on one object need external
+/// serialisation; `lock_api` is const and safe). `acquire`, destruction and the static getters may be
+/// called from any thread (serialized on one process-wide mutex). Code that calls PortAudio directly must hold a reference, and must not call
 /// Pa_Initialize/Pa_Terminate itself.
 class portaudio_system {
  public:
   /// An empty reference (`valid()` false).
   portaudio_system() noexcept = default;
+  /// Takes over `other`'s reference (`other` becomes empty). Never throws.
   portaudio_system(portaudio_system&& other) noexcept : held_(std::exchange(other.held_, false)) {}
+  /// Drops this reference (as `reset`), then takes over `other`'s. Never throws.
   portaudio_system& operator=(portaudio_system&& other) noexcept {
     if (this != &other) {
       reset();
@@ -55,6 +58,7 @@ class portaudio_system {
     }
     return *this;
   }
+  /// Drops the reference (as `reset`).
   ~portaudio_system() { reset(); }
 
   /// Takes a reference, initializing PortAudio if no one holds one.
@@ -85,7 +89,8 @@ class portaudio_system {
     return p;
   }
 
-  /// Drops this reference (Pa_Terminate if it was the last). No effect on an empty one.
+  /// Drops this reference (Pa_Terminate if it was the last). No effect on an empty one. Never throws
+  /// (a failing mutex lock terminates).
   void reset() noexcept {
     if (!std::exchange(held_, false)) return;
     auto& s = detail::pa_state();
@@ -95,19 +100,20 @@ class portaudio_system {
 
   /// Serializes PortAudio calls that are not thread-safe (device queries, opening, starting, stopping
   /// and closing streams): hold the returned lock around them. Never call `acquire` or `reset` while
-  /// holding it. Requires `valid()`.
+  /// holding it (self-deadlock). Requires `valid()`. @throws std::system_error only if the mutex fails.
   [[nodiscard]] std::unique_lock<std::mutex> lock_api() const { return std::unique_lock(detail::pa_state().mutex); }
 
-  /// True when this object holds a reference.
+  /// True when this object holds a reference. Never throws.
   [[nodiscard]] bool valid() const noexcept { return held_; }
 
-  /// True while any reference exists (PortAudio is initialized).
+  /// True while any reference exists (PortAudio is initialized). Must not be called under `lock_api`.
   [[nodiscard]] static bool initialized() {
     auto& s = detail::pa_state();
     std::lock_guard lock(s.mutex);
     return s.references > 0;
   }
-  /// How many times ptapi has called Pa_Initialize in this process (for tests of laziness).
+  /// How many times ptapi has called Pa_Initialize in this process (for tests of laziness). Must not be
+  /// called under `lock_api`.
   [[nodiscard]] static std::uint64_t initialize_count() {
     auto& s = detail::pa_state();
     std::lock_guard lock(s.mutex);
@@ -118,7 +124,7 @@ class portaudio_system {
   bool held_ = false;
 };
 
-/// One PortAudio device, as `enumerate_audio_devices` reports it.
+/// One PortAudio device, as `enumerate_audio_devices` reports it (Pa_GetDeviceInfo). A plain value.
 struct audio_device_info {
   int index = -1;                    ///< PortAudio device index (valid while PortAudio stays initialized).
   std::string name;                  ///< Device name ("default", "hw:0,0", ...).

@@ -14,7 +14,8 @@
 
 namespace mspi {
 
-/// One payload format of an m-line: its `a=rtpmap` (RFC 4566 §6) and `a=fmtp`.
+/// One payload format of an m-line: its `a=rtpmap` (RFC 4566 §6) and `a=fmtp`. The SDP structs are plain
+/// values (thread safety as for any aggregate).
 struct sdp_format {
   int payload_type = 0;     ///< RTP payload type, 0-127.
   std::string encoding;     ///< "opus", "PCMU", "telephone-event" (case as received).
@@ -24,9 +25,14 @@ struct sdp_format {
 };
 
 /// RFC 3264 §5.1 / RFC 4566 §6 media direction attributes.
-enum class media_direction : std::uint8_t { sendrecv, sendonly, recvonly, inactive };
+enum class media_direction : std::uint8_t {
+  sendrecv,  ///< a=sendrecv (the default when absent).
+  sendonly,  ///< a=sendonly: the describing party only sends.
+  recvonly,  ///< a=recvonly: the describing party only receives.
+  inactive,  ///< a=inactive: no media either way.
+};
 
-/// One media description (m-line and its attributes).
+/// One media description (m-line and its attributes, RFC 4566 §5.14).
 struct sdp_media {
   std::string media = "audio";       ///< Media type of the m-line.
   std::uint16_t port = 0;            ///< RTP port; 0 means the stream is rejected (RFC 3264 §6).
@@ -35,17 +41,17 @@ struct sdp_media {
   std::vector<sdp_format> formats;   ///< In preference order.
   int ptime_ms = 0;                  ///< `a=ptime` in ms, 0 if absent.
   std::uint16_t rtcp_port = 0;       ///< `a=rtcp` (RFC 3605), 0 if absent (then RTP port + 1).
-  media_direction direction = media_direction::sendrecv;
+  media_direction direction = media_direction::sendrecv;  ///< The last direction attribute, sendrecv if none.
 };
 
 /// A session description: origin, connection and media (RFC 4566 §5).
 struct session_description {
   std::uint64_t session_id = 0;       ///< o= sess-id
   std::uint64_t session_version = 0;  ///< o= sess-version (incremented on every new offer)
-  std::string origin_address = "127.0.0.1";
-  std::string session_name = "ptapi";
+  std::string origin_address = "127.0.0.1";  ///< o= unicast-address (IPv4 or IPv6).
+  std::string session_name = "ptapi";        ///< s= (written as "-" when empty).
   std::string connection_address;     ///< Session-level c=, may be empty when every m-line has one.
-  std::vector<sdp_media> media;
+  std::vector<sdp_media> media;       ///< The m-lines, in order.
 };
 
 namespace detail {
@@ -67,7 +73,9 @@ inline std::string_view next_token(std::string_view& s) {
 }
 }  // namespace detail
 
-/// Writes `sd` as SDP text with CRLF line ends (RFC 4566 §5).
+/// Writes `sd` as SDP text with CRLF line ends (RFC 4566 §5): v, o, s, c (session, if set), t=0 0, then
+/// per m-line m, c (if it differs), rtpmap/fmtp, ptime, rtcp (RFC 3605) and the direction attribute.
+/// Nothing is validated. Throws only std::bad_alloc. Thread safety: pure function.
 inline std::string to_string(const session_description& sd) {
   std::string out;
   out.reserve(512);
@@ -107,14 +115,17 @@ inline std::string to_string(const session_description& sd) {
   return out;
 }
 
-/// Limits that keep a hostile description from costing unbounded memory.
+// Limits that keep a hostile description from costing unbounded memory.
 inline constexpr std::size_t sdp_max_bytes = 16 * 1024;   ///< Longest accepted SDP body in bytes.
 inline constexpr std::size_t sdp_max_media = 8;           ///< Most m-lines accepted.
 inline constexpr std::size_t sdp_max_formats = 32;        ///< Most payload types per m-line.
 
-/// Parses SDP text (LF or CRLF line ends). Returns nullopt for malformed input: a missing or bad v=, o=
-/// or m= line, a port or payload type out of range, an m-line without a connection address, or a body
-/// over the limits above. Unknown lines and attributes are ignored (RFC 4566 §5).
+/// Parses SDP text (LF or CRLF line ends; RFC 4566 §5). Returns nullopt for malformed input: a line not
+/// of the form `x=...`, a missing or bad v=, o= or m= line, a bad c= line, a port or payload type out of
+/// range, an `a=ptime` outside 0..1000 ms, a bad `a=rtcp` port, an `a=rtpmap` without a positive
+/// rate/channels, an m-line without a connection address, or a body over the limits above. Unknown lines
+/// and attributes are ignored; session-level `a=` lines are not used. Throws only std::bad_alloc.
+/// Thread safety: pure function.
 inline std::optional<session_description> parse_sdp(std::string_view text) {
   if (text.size() > sdp_max_bytes) return std::nullopt;
   session_description sd;

@@ -36,7 +36,11 @@ struct stream_event {
 };
 
 /// The application's wish for a stream (TAPI: the desired graph state set by Start/Pause/StopStream).
-enum class stream_desired_state : std::uint8_t { running, paused, stopped };
+enum class stream_desired_state : std::uint8_t {
+  running,  ///< ITStream::StartStream was called last (the initial state).
+  paused,   ///< ITStream::PauseStream was called last.
+  stopped,  ///< ITStream::StopStream was called last.
+};
 
 /// Transport figures of one stream, as RTCP reports them (RFC 3550 §6.4). Counters start at 0 when the
 /// stream is created; an MSP without a transport reports zeros.
@@ -65,9 +69,14 @@ struct stream_statistics {
 ///   `stream_active` / `stream_inactive`; a terminal that cannot start raises `terminal_fail` (and
 ///   `stream_fail` when it was the only one) and is unselected.
 ///
+/// A stream that has an event sink must be owned by a `std::shared_ptr` (events carry `shared_from_this()`;
+/// otherwise the raising call throws std::bad_weak_ptr); `raise` always requires it.
+///
 /// @par Thread Safety
 /// Distinct objects: safe. Shared objects: safe; every method may be called from any thread. Events go to
-/// the sink given at construction, called after the stream's lock is released.
+/// the sink given at construction, called after the stream's lock is released. Terminals' `on_stream_active`
+/// (and, from `with_active_terminals`, their frame calls) run under the stream's lock: a terminal must
+/// not call back into its stream from them.
 class stream : public std::enable_shared_from_this<stream> {
  public:
   /// Where the stream sends its events (its MSP call, which queues them as ME_CALL_EVENT).
@@ -81,6 +90,7 @@ class stream : public std::enable_shared_from_this<stream> {
   /// @param sink receives this stream's call-media events; may be empty.
   /// @param terminal_sink receives the events of terminals while they are selected here; may be empty.
   /// @param max_terminals how many terminals the stream accepts (storage reserved here).
+  /// Throws only std::bad_alloc.
   stream(media_type media, terminal_direction direction, std::string name, event_sink sink,
          terminal_event_sink terminal_sink = {}, std::size_t max_terminals = 8)
       : media_(media), direction_(direction), name_(std::move(name)), sink_(std::move(sink)),
@@ -90,7 +100,10 @@ class stream : public std::enable_shared_from_this<stream> {
   stream(const stream&) = delete;
   stream& operator=(const stream&) = delete;
   virtual ~stream() {
-    for (auto& t : terminals_) t->release(this);
+    for (auto& t : terminals_) {
+      t->set_event_sink({});  // the sink forwards to this stream's MSP call: do not leave it behind
+      t->release(this);
+    }
   }
 
   /// ITStream::get_MediaType
@@ -106,12 +119,12 @@ class stream : public std::enable_shared_from_this<stream> {
   void pause_stream() { set_desired(stream_desired_state::paused); }
   /// ITStream::StopStream: desired state stopped; media stops flowing, terminals stay selected.
   void stop_stream() { set_desired(stream_desired_state::stopped); }
-  /// The application's current wish for the stream.
+  /// The application's current wish for the stream (ptapi addition; TAPI does not expose it). No errors.
   [[nodiscard]] stream_desired_state desired_state() const {
     std::lock_guard lock(mutex_);
     return desired_;
   }
-  /// True while media flows (between `stream_active` and `stream_inactive`).
+  /// True while media flows (between `stream_active` and `stream_inactive`). No errors.
   [[nodiscard]] bool active() const {
     std::lock_guard lock(mutex_);
     return active_;
@@ -189,18 +202,20 @@ class stream : public std::enable_shared_from_this<stream> {
     throw_if(ec, "unselect_terminal");
   }
 
-  /// ITStream::EnumerateTerminals: the selected terminals, in selection order (a copy).
+  /// ITStream::EnumerateTerminals: the selected terminals, in selection order (a copy). No errors.
   [[nodiscard]] std::vector<terminal_ptr> terminals() const {
     std::lock_guard lock(mutex_);
     return terminals_;
   }
 
-  /// Transport figures (RTCP-style); zeros for an MSP without transport.
+  /// Transport figures (RTCP-style, RFC 3550 §6.4; units in `stream_statistics`); zeros for an MSP
+  /// without transport. No errors. (ptapi addition; TAPI 3 has no per-stream statistics.)
   [[nodiscard]] virtual stream_statistics statistics() const { return {}; }
 
   // -- For the MSP that owns the stream; applications do not call these. --
 
-  /// The MSP reports whether its transport can carry media (negotiated and started by the TSP).
+  /// The MSP reports whether its transport can carry media (negotiated and started by the TSP); may
+  /// raise `stream_active`/`stream_inactive` with `cause`. No errors.
   void set_transport_ready(bool ready, call_media_cause cause) {
     std::vector<stream_event> events;
     {
@@ -213,7 +228,8 @@ class stream : public std::enable_shared_from_this<stream> {
 
   /// Calls `f(std::span<const terminal_ptr>)` under the stream's media lock when the stream is active,
   /// and returns whether it was. The MSP's media clock uses this once per frame: no allocation, and
-  /// terminals' read/write calls are serialised with selection changes.
+  /// terminals' read/write calls are serialised with selection changes. `f` must not call any member of
+  /// this stream (self-deadlock). Exceptions from `f` propagate (the lock is released).
   template <class F>
   bool with_active_terminals(F&& f) {
     std::lock_guard lock(mutex_);
@@ -222,8 +238,8 @@ class stream : public std::enable_shared_from_this<stream> {
     return true;
   }
 
-  /// Unselects every terminal and stops media (the call is being shut down). Raises `stream_inactive`
-  /// if media was flowing.
+  /// Unselects every terminal and stops media (the call is being shut down; CMSPStream::ShutDown).
+  /// Raises `stream_inactive` if media was flowing. No errors.
   void shutdown(call_media_cause cause) {
     std::vector<stream_event> events;
     {
@@ -239,7 +255,8 @@ class stream : public std::enable_shared_from_this<stream> {
     emit(events);
   }
 
-  /// Raises an event on behalf of the MSP (e.g. `stream_fail` when the transport breaks).
+  /// Raises an event on behalf of the MSP (e.g. `stream_fail` when the transport breaks;
+  /// CMSPCallBase::HandleStreamEvent's role). Requires shared ownership (std::bad_weak_ptr otherwise).
   void raise(call_media_event e, call_media_cause cause, std::error_code error = {}, terminal_ptr t = {}) {
     emit({stream_event{e, cause, shared_from_this(), std::move(t), error}});
   }

@@ -33,7 +33,8 @@ class stream_control {
     return streams_;
   }
 
-  /// The first stream of `media` in `direction`, or null when there is none.
+  /// The first stream of `media` in `direction`, or null when there is none (the lookup behind
+  /// ITBasicCallControl2::SelectTerminalOnCall). No errors.
   [[nodiscard]] stream_ptr find_stream(media_type media, terminal_direction direction) const {
     std::lock_guard lock(streams_mutex_);
     for (const auto& s : streams_)
@@ -70,7 +71,7 @@ class stream_control {
     s->select_terminal(t, ec);
   }
   /// ITBasicCallControl2::UnselectTerminalOnCall: unselects `t` from whichever stream holds it.
-  /// Error: `invalid_terminal` when no stream of this call has it selected.
+  /// Error: `invalid_terminal` when `t` is null or no stream of this call has it selected.
   void unselect_terminal_on_call(const terminal_ptr& t, std::error_code& ec) {
     for (const auto& s : streams()) {
       s->unselect_terminal(t, ec);
@@ -80,7 +81,8 @@ class stream_control {
   }
 
  protected:
-  /// Adds a stream (MSP implementations, at call creation).
+  /// Adds a stream (MSP implementations, at call creation; CMSPCallBase::InternalCreateStream's role).
+  /// Throws only std::bad_alloc.
   void add_stream(stream_ptr s) {
     std::lock_guard lock(streams_mutex_);
     streams_.push_back(std::move(s));

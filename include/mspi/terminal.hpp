@@ -71,7 +71,8 @@ struct terminal_event {
 /// set the pace: the MSP's clock does, so an unpaced device or a file cannot make media run fast.
 ///
 /// @par Thread Safety
-/// Identity getters and `state()` may be called from any thread. `read_frame`, `write_frame` and
+/// Distinct objects: safe. Shared objects: identity getters, `state()`, `claim`/`release`/`claimed_by`
+/// and `set_event_sink` may be called from any thread. `read_frame`, `write_frame` and
 /// `on_stream_active` are called only by the stream that has the terminal selected, one call at a time
 /// (serialised by the stream's media lock): the frame calls from the MSP's media thread,
 /// `on_stream_active` from whichever thread changed the stream's state. Implementations must not block
@@ -83,7 +84,9 @@ class terminal {
   using event_sink = std::function<void(terminal&, const terminal_event&)>;
 
   /// @param name human-readable name ("Front_Center.wav", "default (ALSA)").
-  /// @param terminal_class one of `terminal_classes` (or a provider's own class).
+  /// @param terminal_class one of `terminal_classes` (or a provider's own class); the view is kept, so
+  ///        it must outlive the terminal (the `terminal_classes` constants do).
+  /// Throws only std::bad_alloc.
   terminal(std::string name, std::string_view terminal_class, terminal_type type, media_type media,
            terminal_direction direction)
       : name_(std::move(name)), class_(terminal_class), type_(type), media_(media), direction_(direction) {}
@@ -106,12 +109,14 @@ class terminal {
     return owner_.load(std::memory_order_acquire) ? terminal_state::in_use : terminal_state::not_in_use;
   }
 
-  /// Capture port: fill all of `frame` with the next samples (48 kHz mono s16). A terminal with nothing
+  /// Capture port (ITTerminalControl's role): fill all of `frame` with the next samples (48 kHz mono s16,
+  /// `frame.size()` samples). Never throws; no error channel. A terminal with nothing
   /// to give (paused, finished, not started) fills silence. Called on the MSP's media thread.
   virtual void read_frame(std::span<std::int16_t> frame) noexcept {
     for (auto& s : frame) s = 0;
   }
-  /// Render port: consume one frame of received audio (48 kHz mono s16). Called on the media thread.
+  /// Render port: consume one frame of received audio (48 kHz mono s16, `frame.size()` samples). Called
+  /// on the media thread. Never throws; no error channel.
   virtual void write_frame(std::span<const std::int16_t> frame) noexcept { (void)frame; }
   /// Called by the stream when media starts (`true`) or stops (`false`) flowing through the
   /// terminal: the stream became active or inactive, or the terminal was selected onto or removed from
@@ -125,21 +130,23 @@ class terminal {
   // -- Used by streams (the MSP side); applications do not call these. --
 
   /// Claims the terminal for `owner` (a stream); false if it is already selected elsewhere.
-  /// TAPI's rule: a terminal is on one stream at a time.
+  /// TAPI's rule (ITStream::SelectTerminal, TAPI_E_TERMINALINUSE): a terminal is on one stream at a time.
+  /// Lock-free; never throws.
   bool claim(const void* owner) noexcept {
     const void* expected = nullptr;
     return owner_.compare_exchange_strong(expected, owner, std::memory_order_acq_rel);
   }
-  /// Releases a claim made by `owner`; no effect if `owner` does not hold it.
+  /// Releases a claim made by `owner`; no effect if `owner` does not hold it. Lock-free; never throws.
   void release(const void* owner) noexcept {
     const void* expected = owner;
     owner_.compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel);
   }
-  /// True when `owner` holds the terminal.
+  /// True when `owner` holds the terminal. Lock-free; never throws.
   [[nodiscard]] bool claimed_by(const void* owner) const noexcept {
     return owner_.load(std::memory_order_acquire) == owner;
   }
-  /// Installs (or, with an empty function, removes) the sink for this terminal's events.
+  /// Installs (or, with an empty function, removes) the sink for this terminal's events
+  /// (ITPluggableTerminalEventSinkRegistration::RegisterSink / UnregisterSink). Throws only std::bad_alloc.
   void set_event_sink(event_sink sink) {
     auto p = sink ? std::make_shared<const event_sink>(std::move(sink)) : nullptr;
     std::lock_guard lock(sink_mutex_);
@@ -148,7 +155,9 @@ class terminal {
 
  protected:
   /// Sends `e` to the selecting stream's sink, if any (ITPluggableTerminalEventSink::FireEvent).
-  /// Safe from any thread; does not allocate.
+  /// Safe from any thread. Takes the sink mutex briefly and itself does not allocate, but it runs the
+  /// sink synchronously on the calling thread: ptapi's MSP sinks queue an `msp_event` (a mutex and an
+  /// allocation) and call the TAPI object's signal. Exceptions from the sink propagate.
   void fire_event(const terminal_event& e) {
     std::shared_ptr<const event_sink> sink;
     {

@@ -31,7 +31,8 @@ namespace mspi {
 /// touches PortAudio.
 ///
 /// @par Thread Safety
-/// Every member may be called from any thread (the static terminal cache is guarded by a mutex).
+/// Distinct objects: safe. Shared objects: safe; every member may be called from any thread (the static
+/// terminal cache is guarded by a mutex, held while PortAudio enumerates devices on the first call).
 class terminal_support {
  public:
   terminal_support() = default;
@@ -92,12 +93,13 @@ class terminal_support {
   }
 
   /// ITTerminalSupport::EnumerateDynamicTerminalClasses: file_playback, file_recording, media_streaming.
+  /// No errors (throws only std::bad_alloc).
   [[nodiscard]] std::vector<std::string_view> dynamic_terminal_classes() const {
     return {terminal_classes::file_playback, terminal_classes::file_recording, terminal_classes::media_streaming};
   }
 
   /// ITTerminalSupport::CreateTerminal: a new, unselected dynamic terminal of `terminal_class`
-  /// (file terminals with no play list / file yet; media streaming with a one-second ring).
+  /// (file terminals with no play list / file yet; media streaming with a one-second ring, 48000 samples).
   /// @param ec cleared on success; `tapi_errc::invalid_media_type` unless `media` is audio;
   ///        `tapi_errc::invalid_terminal_class` for a class not in `dynamic_terminal_classes()`;
   ///        `tapi_errc::invalid_direction` when the direction does not fit the class (file_playback:
@@ -140,7 +142,7 @@ class terminal_support {
     return t;
   }
 
-  /// CreateTerminal(CLSID_FilePlaybackTerminal) followed by ITMediaPlayback::put_PlayList.
+  /// ITTerminalSupport::CreateTerminal(CLSID_FilePlaybackTerminal) followed by ITMediaPlayback::put_PlayList.
   /// @param ec cleared on success; errors of `file_playback_terminal::set_play_list` (null then).
   std::shared_ptr<file_playback_terminal> create_file_playback_terminal(std::vector<std::string> play_list,
                                                                          std::error_code& ec) {
@@ -156,7 +158,7 @@ class terminal_support {
     return t;
   }
 
-  /// CreateTerminal(CLSID_FileRecordingTerminal) followed by ITMediaRecord::put_FileName.
+  /// ITTerminalSupport::CreateTerminal(CLSID_FileRecordingTerminal) followed by ITMediaRecord::put_FileName.
   /// @param ec cleared on success; errors of `file_recording_terminal::set_file_name` (null then).
   std::shared_ptr<file_recording_terminal> create_file_recording_terminal(const std::string& path,
                                                                            std::error_code& ec) {
@@ -172,7 +174,8 @@ class terminal_support {
     return t;
   }
 
-  /// CreateTerminal(CLSID_MediaStreamTerminal) in `direction`, with a one-second ring.
+  /// ITTerminalSupport::CreateTerminal(CLSID_MediaStreamTerminal) in `direction`, with a one-second ring
+  /// (48000 samples).
   /// @param ec cleared on success; `tapi_errc::invalid_direction` unless capture or render (null then).
   std::shared_ptr<media_streaming_terminal> create_media_streaming_terminal(terminal_direction direction,
                                                                              std::error_code& ec) {
@@ -192,7 +195,7 @@ class terminal_support {
   }
 
   /// True once the static terminals have been enumerated (PortAudio was touched). For tests and
-  /// diagnostics of the lazy behaviour.
+  /// diagnostics of the lazy behaviour (ptapi addition). Lock-free; never throws.
   [[nodiscard]] bool static_terminals_enumerated() const noexcept { return enumerated_.load(std::memory_order_acquire); }
 
  private:

@@ -89,7 +89,11 @@ struct tsp_context {
 /// - `answer(request_id, call_id)` (TSPI_lineAnswer), `drop(request_id, call_id, disconnect_code)`
 ///   (TSPI_lineDrop), both asynchronous;
 /// - `close_call(call_id)` (TSPI_lineCloseCall: the call handle is gone; complete outstanding requests);
-/// - `receive_msp_data(call_id, std::span<const std::byte>)` (TSPI_lineReceiveMSPData: MSP -> TSP channel).
+/// - `create_msp_instance(std::size_t address_id)` / `close_msp_instance(std::size_t address_id)`
+///   (TSPI_lineCreateMSPInstance / TSPI_lineCloseMSPInstance: the paired MSP of that address was
+///   initialized / is about to shut down; MSP data for its calls flows only in between);
+/// - `receive_msp_data(call_id, std::span<const std::byte>)` (TSPI_lineReceiveMSPData: MSP -> TSP channel;
+///   call 0 for address-level data).
 ///
 /// Every member is called on the context's executor, one at a time.
 template <class T>
@@ -106,6 +110,8 @@ concept telephony_service_provider =
       { t.answer(req, call) } -> std::same_as<void>;
       { t.drop(req, call, code) } -> std::same_as<void>;
       { t.close_call(call) } -> std::same_as<void>;
+      { t.create_msp_instance(address_id) } -> std::same_as<void>;
+      { t.close_msp_instance(address_id) } -> std::same_as<void>;
       { t.receive_msp_data(call, data) } -> std::same_as<void>;
     };
 

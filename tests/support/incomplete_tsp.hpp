@@ -22,6 +22,8 @@ struct tsp_without_answer {
   void make_call(tspi::request_id, std::size_t, tspi::call_id, std::string_view, mspi::media_type) {}
   void drop(tspi::request_id, tspi::call_id, tspi::disconnect_code) {}
   void close_call(tspi::call_id) {}
+  void create_msp_instance(std::size_t) {}
+  void close_msp_instance(std::size_t) {}
   void receive_msp_data(tspi::call_id, std::span<const std::byte>) {}
 };
 }  // namespace ptapi_test

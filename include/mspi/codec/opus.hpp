@@ -20,6 +20,7 @@
 namespace mspi {
 
 /// The libopus error codes (`OPUS_*` in opus_defines.h), as positive values: `opus_errc::x == -OPUS_X`.
+/// Used through `std::error_code` with `opus_category()` (messages from `opus_strerror`).
 enum class opus_errc : int {
   bad_arg = 1,       ///< OPUS_BAD_ARG: an argument is invalid or out of range (e.g. a wrong frame size).
   buffer_too_small,  ///< OPUS_BUFFER_TOO_SMALL: the output buffer cannot hold the result.
@@ -46,16 +47,18 @@ class opus_category_impl final : public std::error_category {
 };
 }  // namespace detail
 
-/// The category of `opus_errc`; its `name()` is "opus". Thread safety: a constant singleton.
+/// The category of `opus_errc`; its `name()` is "opus". Never throws. Thread safety: a constant
+/// singleton, safe from any thread.
 inline const std::error_category& opus_category() noexcept {
   static const detail::opus_category_impl category;
   return category;
 }
 
-/// Makes a `std::error_code` from an `opus_errc` (found by ADL: `ec = opus_errc::bad_arg;`).
+/// Makes a `std::error_code` from an `opus_errc` (found by ADL: `ec = opus_errc::bad_arg;`). Never throws.
 inline std::error_code make_error_code(opus_errc e) noexcept { return {static_cast<int>(e), opus_category()}; }
 
-/// Opus encoder settings (libopus CTLs; RFC 7587 §6.1 names the matching SDP fmtp parameters).
+/// Opus encoder settings (libopus CTLs; RFC 7587 §6.1 names the matching SDP fmtp parameters). Values are
+/// checked by libopus when an encoder is made (`opus_errc::bad_arg` when out of range).
 struct opus_config {
   int bitrate_bps = 24000;        ///< OPUS_SET_BITRATE, bits/s (500..512000); SDP maxaveragebitrate.
   int complexity = 9;             ///< OPUS_SET_COMPLEXITY, 0..10.
@@ -93,7 +96,8 @@ constexpr opus_int32 clamp_to_opus_int32(std::size_t n) noexcept {
 
 /// An Opus encoder, 48 kHz mono, OPUS_APPLICATION_VOIP, OPUS_SIGNAL_VOICE, configured from `opus_config`.
 /// Move-only; a moved-from encoder fails every call with opus_errc::invalid_state.
-/// Thread safety: one instance is not thread-safe; distinct instances are independent.
+/// Thread safety: Distinct objects: safe. Shared objects: unsafe (one thread at a time).
+/// Source: libopus `opus_encoder_create`/`opus_encode` (RFC 6716), payload per RFC 7587 §4.2.
 class opus_encoder {
  public:
   /// Creates and configures the encoder. Throws std::system_error (category "opus") on failure,
@@ -104,13 +108,16 @@ class opus_encoder {
     throw_if(ec, "opus_encoder");
   }
 
-  /// Non-throwing factory: on failure sets `ec` and returns an encoder in the moved-from state.
+  /// Non-throwing factory: clears `ec`, or on failure sets it (bad_arg for an out-of-range config
+  /// value, alloc_fail) and returns an encoder in the moved-from state. Throws only std::bad_alloc.
   static opus_encoder create(const opus_config& config, std::error_code& ec) {
     opus_encoder e(config, ec);
     return e;
   }
 
+  /// Moves the codec state; the source is left in the moved-from state. Never throws.
   opus_encoder(opus_encoder&&) noexcept = default;
+  /// Moves the codec state; the source is left in the moved-from state. Never throws.
   opus_encoder& operator=(opus_encoder&&) noexcept = default;
 
   /// Encodes one frame of `pcm` (mono s16 at 48 kHz; 120, 240, 480, 960, 1920 or 2880 samples, i.e.
@@ -135,7 +142,7 @@ class opus_encoder {
     return static_cast<int>(samples);
   }
 
-  /// The configuration the encoder was created with.
+  /// The configuration the encoder was created with. Never throws.
   [[nodiscard]] const opus_config& config() const noexcept { return config_; }
 
  private:
@@ -167,7 +174,8 @@ class opus_encoder {
 
 /// An Opus decoder, 48 kHz mono output (any Opus packet decodes at any rate, RFC 6716 §2).
 /// Move-only; a moved-from decoder fails every call with opus_errc::invalid_state.
-/// Thread safety: one instance is not thread-safe; distinct instances are independent.
+/// Thread safety: Distinct objects: safe. Shared objects: unsafe (one thread at a time).
+/// Source: libopus `opus_decoder_create`/`opus_decode` (RFC 6716), payload per RFC 7587 §4.2.
 class opus_decoder {
  public:
   /// Creates the decoder. Throws std::system_error (category "opus") on failure.
@@ -177,13 +185,16 @@ class opus_decoder {
     throw_if(ec, "opus_decoder");
   }
 
-  /// Non-throwing factory: on failure sets `ec` and returns a decoder in the moved-from state.
+  /// Non-throwing factory: clears `ec`, or on failure sets it (alloc_fail, internal_error) and returns a
+  /// decoder in the moved-from state.
   static opus_decoder create(std::error_code& ec) {
     opus_decoder d(ec);
     return d;
   }
 
+  /// Moves the codec state; the source is left in the moved-from state. Never throws.
   opus_decoder(opus_decoder&&) noexcept = default;
+  /// Moves the codec state; the source is left in the moved-from state. Never throws.
   opus_decoder& operator=(opus_decoder&&) noexcept = default;
 
   /// Decodes one Opus packet (a whole RTP payload, RFC 7587 §4.2) into `pcm` (capacity in samples;
@@ -201,7 +212,7 @@ class opus_decoder {
 
   /// Packet loss concealment (RFC 6716 §4.4): synthesises `pcm.size()` samples for a missing packet,
   /// which must be a multiple of 2.5 ms (120 samples), at most 120 ms. Returns the samples produced.
-  /// Errors: bad_arg for a wrong size, invalid_state.
+  /// Errors: bad_arg for a wrong size, invalid_state. No allocation.
   std::size_t conceal(std::span<std::int16_t> pcm, std::error_code& ec) noexcept {
     return run({}, pcm, 0, ec);
   }
@@ -210,6 +221,7 @@ class opus_decoder {
   /// that follows it (`next_payload`); `pcm.size()` must be the missing packet's duration (a multiple
   /// of 120 samples). When `next_payload` carries no FEC, libopus conceals instead, so a full frame is
   /// produced either way. Returns the samples produced. Errors: bad_arg, invalid_packet, invalid_state.
+  /// No allocation.
   std::size_t decode_fec(std::span<const std::byte> next_payload, std::span<std::int16_t> pcm, std::error_code& ec) noexcept {
     if (next_payload.empty()) {
       ec = opus_errc::invalid_packet;
@@ -252,6 +264,7 @@ class opus_decoder {
 
 /// Bytes of libopus state per call leg: one mono encoder plus one mono decoder
 /// (`opus_encoder_get_size(1) + opus_decoder_get_size(1)`), for the memory-per-call benchmark.
+/// Never throws; any thread.
 inline std::size_t opus_state_bytes() noexcept {
   return static_cast<std::size_t>(::opus_encoder_get_size(detail::opus_channels)) +
          static_cast<std::size_t>(::opus_decoder_get_size(detail::opus_channels));

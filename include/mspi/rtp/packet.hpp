@@ -36,6 +36,7 @@ inline constexpr std::size_t rtp_fixed_header_bytes = 12;
 
 /// The fields of the RTP fixed header (RFC 3550 §5.1) that a ptapi sender sets.
 /// Version is always 2; padding, extension and CSRC count are not represented (written as 0).
+/// A plain value: thread safety as for any aggregate.
 struct rtp_header {
   bool marker = false;             ///< M bit; for audio, the first packet of a talk spurt (RFC 3551 §4.1).
   std::uint8_t payload_type = 0;   ///< PT, 7 bits (0..127); dynamic types 96..127 for Opus (RFC 7587 §7).
@@ -45,6 +46,7 @@ struct rtp_header {
 };
 
 /// Largest datagram ptapi sends or expects, in bytes (an Ethernet MTU). Sizes receive buffers.
+/// (RFC 3550 §11 leaves this to the lower layer.)
 inline constexpr std::size_t max_rtp_packet_bytes = 1500;
 
 /// Writes an RTP packet (RFC 3550 §5.1): the 12-byte fixed header (V=2, P=0, X=0, CC=0) followed by
@@ -125,7 +127,7 @@ inline std::optional<rtp_packet_view> parse_rtp(std::span<const std::byte> datag
 
 /// The signed distance `a - b` between two RTP sequence numbers modulo 2^16, in [-32768, 32767]
 /// packets: positive when `a` is newer than `b` (e.g. `seq_delta(1, 65535) == 2` across the wrap).
-/// RFC 3550 §5.1 / Appendix A.1 (sequence numbers wrap at 16 bits).
+/// RFC 3550 §5.1 / Appendix A.1 (sequence numbers wrap at 16 bits). Never throws; pure.
 constexpr std::int32_t seq_delta(std::uint16_t a, std::uint16_t b) noexcept {
   return static_cast<std::int16_t>(static_cast<std::uint16_t>(a - b));
 }

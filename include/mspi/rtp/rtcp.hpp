@@ -34,7 +34,13 @@ struct sender_info {
 };
 
 /// RTCP packet types (RFC 3550 §12.1).
-enum class rtcp_packet_type : std::uint8_t { sr = 200, rr = 201, sdes = 202, bye = 203, app = 204 };
+enum class rtcp_packet_type : std::uint8_t {
+  sr = 200,    ///< Sender report (§6.4.1).
+  rr = 201,    ///< Receiver report (§6.4.2).
+  sdes = 202,  ///< Source description (§6.5).
+  bye = 203,   ///< Goodbye (§6.6).
+  app = 204,   ///< Application-defined (§6.7).
+};
 
 namespace detail {
 inline constexpr std::size_t rtcp_header_bytes = 4;
@@ -111,7 +117,8 @@ inline std::size_t write_sender_report(std::span<std::byte> out, std::uint32_t s
 
 /// Writes a receiver report (RFC 3550 §6.4.2, PT=201) from `ssrc` with zero or one report block
 /// (`block` may be null: RC=0, the empty RR of §6.4.2). Size: 8 bytes, 32 with a block.
-/// Returns the bytes written, or 0 when `out` is too small. Thread safety: pure function.
+/// Returns the bytes written, or 0 when `out` is too small (then `out` is untouched).
+/// Thread safety: pure function. No allocation.
 inline std::size_t write_receiver_report(std::span<std::byte> out, std::uint32_t ssrc, const report_block* block) noexcept {
   return detail::write_report(out, rtcp_packet_type::rr, ssrc, nullptr, block);
 }
@@ -137,7 +144,7 @@ inline std::size_t write_sdes_cname(std::span<std::byte> out, std::uint32_t ssrc
   return total;
 }
 
-/// What `parse_rtcp` extracts from a compound RTCP packet: its first SR or RR.
+/// What `parse_rtcp` extracts from a compound RTCP packet: its first SR or RR (RFC 3550 §6.4).
 struct rtcp_report {
   std::uint32_t sender_ssrc = 0;        ///< SSRC of the SR/RR's originator.
   std::optional<sender_info> sender;    ///< Set for an SR, empty for an RR.
@@ -204,11 +211,13 @@ inline std::optional<rtcp_report> parse_rtcp(std::span<const std::byte> compound
 ///   `make_report_block`.
 /// - A.8 interarrival jitter, in timestamp units, with the integer estimator of A.8 (16× scaled, gain 1/16).
 ///   The first packet only sets the reference transit time.
-/// Thread safety: none; one instance per remote source, used from one strand. No allocation.
+/// Thread safety: Distinct objects: safe. Shared objects: unsafe (one instance per remote source, used
+/// from one strand). No member allocates or throws.
 class receiver_statistics {
  public:
   /// Records one received RTP data packet: its sequence number, its RTP timestamp, and its arrival
   /// time converted to the same clock (RTP timestamp units, e.g. 48000 Hz; any fixed origin, wraps).
+  /// RFC 3550 A.1 update_seq and A.8. No errors: a packet after an unconfirmed jump is not counted.
   void on_packet(std::uint16_t seq, std::uint32_t rtp_timestamp, std::uint32_t arrival_in_timestamp_units) noexcept {
     if (!started_) {
       init_sequence(seq);
@@ -222,6 +231,7 @@ class receiver_statistics {
 
   /// Builds the report block on this source (`remote_ssrc`) with `last_sr` (LSR, see `ntp_middle32`)
   /// and `dlsr` (1/65536 s units, see `to_dlsr`), and starts a new interval for `fraction_lost` (A.3).
+  /// RFC 3550 §6.4.1. No errors.
   report_block make_report_block(std::uint32_t remote_ssrc, std::uint32_t last_sr, std::uint32_t dlsr) noexcept {
     const std::uint32_t expected = expected_packets();
     const std::uint32_t expected_interval = expected - expected_prior_;
@@ -320,7 +330,7 @@ class receiver_statistics {
   std::uint32_t jitter_q4_ = 0;  // jitter × 16
 };
 
-/// Seconds from the NTP epoch (1900-01-01) to the Unix epoch (1970-01-01) (RFC 868, RFC 5905).
+/// Seconds from the NTP epoch (1900-01-01) to the Unix epoch (1970-01-01) (RFC 868, RFC 5905), in s.
 inline constexpr std::uint64_t ntp_unix_offset_seconds = 2208988800ULL;
 
 /// Converts a wallclock time to the 64-bit NTP timestamp of RFC 3550 §4: seconds since 1900 in the
@@ -335,10 +345,11 @@ inline std::uint64_t to_ntp(std::chrono::system_clock::time_point t) noexcept {
 }
 
 /// The middle 32 bits of an NTP timestamp (16.16 fixed point seconds), as carried in LSR
-/// (RFC 3550 §6.4.1) and used for round-trip computation.
+/// (RFC 3550 §6.4.1) and used for round-trip computation. Never throws; pure.
 constexpr std::uint32_t ntp_middle32(std::uint64_t ntp) noexcept { return static_cast<std::uint32_t>(ntp >> 16); }
 
 /// A delay in the DLSR unit of RFC 3550 §6.4.1 (1/65536 s), saturating at 2^32 − 1; negative → 0.
+/// Never throws; pure.
 template <class Rep, class Period>
 constexpr std::uint32_t to_dlsr(std::chrono::duration<Rep, Period> d) noexcept {
   const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();

@@ -12,6 +12,7 @@
 #include <mspi/stream_control.hpp>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 
 #include <memory>
@@ -30,14 +31,19 @@ namespace mspi {
 ///
 /// Channel protocol (see `channel.hpp`): `request_offer` → `local_offer`; `remote_offer` →
 /// `local_answer`; `remote_answer` completes our offer; `start_media`/`stop_media` follow the call's
-/// signalling. A description without usable Opus gives `media_error`.
+/// signalling. A description without usable Opus, or whose connection address is not an IP literal,
+/// gives `media_error` and `stream_not_used` on both streams.
+///
+/// Source: TAPI 3's MSP call object (ITStreamControl, CMSPCallBase); RFC 3264 §5-§6 for offer/answer.
 ///
 /// @par Thread Safety
-/// Stream operations are safe from any thread. `receive_tsp_data` and `shutdown` are called by the MSP
-/// address on the TAPI object's thread; the media runs on the MSP's media thread.
+/// Distinct objects: safe. Shared objects: stream operations and the getters are safe from any thread;
+/// `receive_tsp_data` and `shutdown` must be called from one thread at a time (the MSP address calls them
+/// on the TAPI object's thread); the media runs on the MSP's media thread.
 class rtp_opus_call final : public stream_control, public std::enable_shared_from_this<rtp_opus_call> {
  public:
-  /// Creates the streams and binds the sockets; `ec` is set when binding fails. Use `create`.
+  /// Keeps the settings and picks a random SDP session id; creates nothing else (public only for
+  /// `std::make_shared`). Use `create`. Throws only std::bad_alloc and what std::random_device throws.
   rtp_opus_call(std::shared_ptr<boost::asio::io_context> media, msp_handle handle, const rtp_opus_config& cfg,
                 std::shared_ptr<msp_event_queue> events)
       : media_io_(std::move(media)), handle_(handle), cfg_(cfg), events_(std::move(events)) {
@@ -46,7 +52,9 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
   }
 
   /// Makes a call object with its two streams and bound RTP/RTCP sockets.
-  /// Errors: the socket error when the local address cannot be bound.
+  /// Errors: `std::errc::invalid_argument` when `cfg.local_address` is not an IP address; the system error
+  /// when a socket cannot be opened or bound (null then). @throws std::system_error when `cfg` holds Opus or
+  /// jitter-buffer settings out of range (`rtp_opus_msp::initialize` rejects those first).
   static std::shared_ptr<rtp_opus_call> create(std::shared_ptr<boost::asio::io_context> media, msp_handle handle,
                                                const rtp_opus_config& cfg, std::shared_ptr<msp_event_queue> events,
                                                std::error_code& ec) {
@@ -56,16 +64,18 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
     return call;
   }
 
-  /// The TAPI object's identifier of this call (MSP_HANDLE).
+  /// The TAPI object's identifier of this call (MSP_HANDLE). Never throws.
   [[nodiscard]] msp_handle handle() const noexcept { return handle_; }
 
-  /// The capture stream (audio sent to the remote party).
+  /// The capture stream (audio sent to the remote party). Never throws.
   [[nodiscard]] stream_ptr capture_stream() const { return capture_; }
-  /// The render stream (audio received from the remote party).
+  /// The render stream (audio received from the remote party). Never throws.
   [[nodiscard]] stream_ptr render_stream() const { return render_; }
 
   /// ITMSPAddress::ReceiveTSPData for this call: one framed channel message from the TSP.
-  /// Malformed frames and unknown types are ignored.
+  /// No errors: malformed frames and unknown types are ignored; a remote description without usable
+  /// Opus is answered with `media_error` and raises CME_STREAM_NOT_USED on both streams; `start_media`
+  /// before any negotiation raises CME_STREAM_FAIL (connect_fail) on both.
   void receive_tsp_data(std::span<const std::byte> data) {
     auto msg = decode_channel_message(data);
     if (!msg) return;
@@ -81,14 +91,14 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
     }
   }
 
-  /// Stops media and unselects every terminal (ITMSPAddress::ShutdownMSPCall).
+  /// Stops media and unselects every terminal (ITMSPAddress::ShutdownMSPCall). No errors.
   void shutdown() {
     stop_media(call_media_cause::local_request);
     capture_->shutdown(call_media_cause::local_request);
     render_->shutdown(call_media_cause::local_request);
   }
 
-  /// Opus encoder lookahead in samples at 48 kHz (part of the mouth-to-ear delay).
+  /// Opus encoder lookahead in samples at 48 kHz (part of the mouth-to-ear delay). Never throws.
   [[nodiscard]] int codec_lookahead_samples() const noexcept { return lookahead_; }
 
  private:
@@ -119,7 +129,9 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
   std::optional<detail::negotiated_media> read_remote(std::string_view body) {
     auto sd = parse_sdp(body);
     auto n = sd ? detail::negotiate(*sd) : std::nullopt;
-    if (!n) {
+    boost::system::error_code bad_address;
+    if (n) (void)boost::asio::ip::make_address(n->remote_address, bad_address);  // e.g. a host name: unusable
+    if (!n || bad_address) {
       tsp_send(channel_message_type::media_error, "no usable Opus audio stream in the remote description");
       capture_->raise(call_media_event::stream_not_used, call_media_cause::remote_request);
       render_->raise(call_media_event::stream_not_used, call_media_cause::remote_request);

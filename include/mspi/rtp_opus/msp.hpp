@@ -8,11 +8,13 @@
 #include <mspi/msp_event.hpp>
 #include <mspi/rtp_opus/call.hpp>
 #include <mspi/rtp_opus/config.hpp>
+#include <mspi/rtp_opus/detail/rtp_media.hpp>
 #include <mspi/terminal_support.hpp>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <span>
@@ -26,28 +28,39 @@ namespace mspi {
 /// RTCP. One instance serves one address (TAPI creates one ITMSPAddress per address); its calls share
 /// one media thread, started by `initialize` and joined by `shutdown`.
 ///
+/// Source: TAPI 3's ITMSPAddress (CMSPAddress) and ITTerminalSupport; RTP per RFC 3550, Opus payload per
+/// RFC 7587, SDP offer/answer per RFC 3264.
+///
 /// @par Thread Safety
-/// The contract members (`initialize` ... `get_event`) are called by the TAPI object from one thread;
-/// `terminals()` and the calls' streams may be used from any thread.
+/// Distinct objects: safe. Shared objects: the contract members (`initialize` ... `get_event`) must be
+/// called from one thread at a time (the TAPI object's); `terminals()`, `media_types()`, `config()` and
+/// the calls' streams may be used from any thread.
 class rtp_opus_msp {
  public:
-  using config_type = rtp_opus_config;  ///< Settings, given at registration.
-  using call_type = rtp_opus_call;      ///< The MSP call object (an `mspi::stream_control`).
+  /// Settings, given at registration.
+  using config_type = rtp_opus_config;
+  /// The MSP call object (an `mspi::stream_control`).
+  using call_type = rtp_opus_call;
 
   /// Keeps `cfg`; nothing starts before `initialize`. Invalid settings are reported by `initialize`.
+  /// Throws only std::bad_alloc.
   explicit rtp_opus_msp(const config_type& cfg = {}) : cfg_(cfg) {}
   rtp_opus_msp(const rtp_opus_msp&) = delete;
   rtp_opus_msp& operator=(const rtp_opus_msp&) = delete;
+  /// Shuts down (as `shutdown`) if still initialized.
   ~rtp_opus_msp() { shutdown(); }
 
-  /// ITMSPAddress::Initialize: starts the media thread. Errors: `invalid_argument` for a ptime other than
-  /// 10/20/40/60 ms or a payload type outside 96-127; `already_initialized`.
+  /// ITMSPAddress::Initialize: checks the settings and starts the media thread. Errors:
+  /// `already_initialized`; `invalid_argument` for a ptime other than 10/20/40/60 ms, a payload type
+  /// outside 96-127, jitter depths outside 1 <= min <= max <= 16 packets, an RTCP interval <= 0 ms,
+  /// a CNAME outside 1..255 bytes, or Opus settings libopus refuses. Throws only std::bad_alloc and
+  /// std::system_error when the thread cannot start.
   void initialize(const msp_context& ctx, std::error_code& ec) {
     if (thread_.joinable()) {
       ec = tapi_errc::already_initialized;
       return;
     }
-    if (!valid_ptime(cfg_.ptime_ms) || cfg_.payload_type < 96 || cfg_.payload_type > 127) {
+    if (!valid_config(cfg_)) {
       ec = tapi_errc::invalid_argument;
       return;
     }
@@ -58,8 +71,8 @@ class rtp_opus_msp {
     thread_ = std::thread([io = io_] { io->run(); });
   }
 
-  /// ITMSPAddress::Shutdown: shuts down the calls still alive, lets their media stop, and joins the media
-  /// thread.
+  /// ITMSPAddress::Shutdown: shuts down the calls still alive, lets their media stop, joins the media
+  /// thread and drops queued events. No effect when not initialized. No errors.
   void shutdown() {
     if (!thread_.joinable()) return;
     for (auto& weak : calls_)
@@ -73,7 +86,9 @@ class rtp_opus_msp {
   }
 
   /// ITMSPAddress::CreateMSPCall: a call with its capture and render audio streams and bound sockets.
-  /// Errors: `invalid_media_type` unless `media` is audio; `not_initialized`; socket errors.
+  /// Errors: `not_initialized`; `invalid_media_type` unless `media` is audio; `std::errc::invalid_argument`
+  /// (generic category) when `config().local_address` is not an IP address; the system error when a
+  /// socket cannot be opened or bound. Null on error.
   std::shared_ptr<call_type> create_msp_call(msp_handle call, media_type media, std::error_code& ec) {
     if (!io_) {
       ec = tapi_errc::not_initialized;
@@ -91,30 +106,44 @@ class rtp_opus_msp {
     return created;
   }
 
-  /// ITMSPAddress::ShutdownMSPCall: stops the call's media and unselects its terminals.
+  /// ITMSPAddress::ShutdownMSPCall: stops the call's media and unselects its terminals. Null is ignored.
+  /// No errors.
   void shutdown_msp_call(const std::shared_ptr<call_type>& call) {
     if (call) call->shutdown();
   }
 
   /// ITMSPAddress::ReceiveTSPData: a channel message from the TSP for `call` (address-level data,
-  /// with a null call, is not used by this MSP and is ignored).
+  /// with a null call, is not used by this MSP and is ignored). No errors: malformed data is ignored.
   void receive_tsp_data(const std::shared_ptr<call_type>& call, std::span<const std::byte> data) {
     if (call) call->receive_tsp_data(data);
   }
 
-  /// ITMSPAddress::GetEvent: the next queued event; `no_event` when there is none.
+  /// ITMSPAddress::GetEvent: the next queued event; `tapi_errc::no_event` (and nullopt) when there is none.
   std::optional<msp_event> get_event(std::error_code& ec) { return events_->get_event(ec); }
 
-  /// ITTerminalSupport of this address: PortAudio devices and the dynamic terminal classes.
+  /// ITTerminalSupport of this address: PortAudio devices and the dynamic terminal classes. Never throws.
   terminal_support& terminals() { return terminals_; }
 
-  /// ITMediaSupport::get_MediaTypes: audio.
+  /// ITMediaSupport::get_MediaTypes: audio. Never throws.
   [[nodiscard]] media_type media_types() const noexcept { return media_type::audio; }
 
-  /// The settings this MSP runs with.
+  /// The settings this MSP runs with. Never throws.
   [[nodiscard]] const config_type& config() const noexcept { return cfg_; }
 
  private:
+  // The settings `initialize` accepts; the rest would make call creation throw (codec, jitter buffer)
+  // or make the media misbehave (a zero RTCP interval spins, an empty CNAME breaks RFC 3550 §6.1).
+  static bool valid_config(const config_type& c) {
+    if (!valid_ptime(c.ptime_ms) || c.payload_type < 96 || c.payload_type > 127) return false;
+    if (c.jitter_min_packets < 1 || c.jitter_max_packets < c.jitter_min_packets ||
+        static_cast<std::size_t>(c.jitter_max_packets) > detail::rtp_media::jitter_capacity_packets)
+      return false;
+    if (c.rtcp_interval_ms <= 0 || c.cname.empty() || c.cname.size() > 255) return false;
+    std::error_code ec;
+    (void)opus_encoder::create(c.opus, ec);
+    return !ec;
+  }
+
   config_type cfg_;
   std::shared_ptr<msp_event_queue> events_ = std::make_shared<msp_event_queue>();
   terminal_support terminals_;

@@ -35,7 +35,8 @@ namespace mspi {
 /// While the device is closed, `read_frame` gives silence and `write_frame` discards.
 ///
 /// @par Thread Safety
-/// `read_frame`, `write_frame` and `on_stream_active` follow `terminal`'s rules (one call at a time,
+/// Distinct objects: safe. Shared objects: `read_frame`, `write_frame` and `on_stream_active` follow
+/// `terminal`'s rules (one call at a time,
 /// serialised by the selecting stream); none allocates, read_frame/write_frame never block, and
 /// on_stream_active blocks only while PortAudio opens or stops the device. `queued_samples` belongs
 /// to the same serialised caller; the other getters may be called from any thread.
@@ -43,7 +44,7 @@ class audio_device_terminal : public terminal {
  public:
   /// Default ring capacity in samples: four 60 ms frames (240 ms at 48 kHz).
   static constexpr std::size_t default_ring_samples = 4 * max_frame_samples;
-  /// Suggested device latency in seconds (PortAudio's suggestedLatency).
+  /// Suggested device latency in seconds (PortAudio's suggestedLatency): 10 ms.
   static constexpr double suggested_latency_s = 0.010;
 
   /// Wraps `device` (from `enumerate_audio_devices` under `pa`) in `direction`.
@@ -66,9 +67,9 @@ class audio_device_terminal : public terminal {
   }
   ~audio_device_terminal() override { close_stream(); }
 
-  /// The wrapped device.
+  /// The wrapped device (ptapi addition). Never throws.
   [[nodiscard]] const audio_device_info& device() const noexcept { return device_; }
-  /// True while the device is open (media is flowing).
+  /// True while the device is open (media is flowing). Lock-free; never throws.
   [[nodiscard]] bool is_open() const noexcept { return open_.load(std::memory_order_acquire); }
   /// Samples waiting in the ring (48 kHz mono): the latency the ring adds. Only from the caller of
   /// the frame calls (the ring's producer for render, its consumer for capture).
@@ -76,11 +77,14 @@ class audio_device_terminal : public terminal {
     return direction() == terminal_direction::capture ? ring_.queued_from_consumer() : ring_.queued_from_producer();
   }
   /// Samples dropped because the ring was full (capture: by the device callback; render: by `write_frame`).
+  /// Lock-free; any thread.
   [[nodiscard]] std::uint64_t overflow_samples() const noexcept { return ring_.overflow_samples(); }
   /// Silent samples inserted because the ring was short (capture: by `read_frame`; render: by the callback).
+  /// Lock-free; any thread.
   [[nodiscard]] std::uint64_t underrun_samples() const noexcept { return ring_.underrun_samples(); }
 
-  /// Capture port: one frame of captured audio, silence-padded when short or closed.
+  /// Capture port: one frame of captured audio (48 kHz mono s16), silence-padded when short or closed.
+  /// Never blocks or throws.
   void read_frame(std::span<std::int16_t> frame) noexcept override {
     if (direction() == terminal_direction::capture && is_open()) {
       ring_.pop_padded(frame);
@@ -89,12 +93,14 @@ class audio_device_terminal : public terminal {
     }
   }
 
-  /// Render port: queues a frame for the device (discarded while closed).
+  /// Render port: queues a frame (48 kHz mono s16) for the device (discarded while closed, or on a
+  /// capture terminal). Never blocks or throws.
   void write_frame(std::span<const std::int16_t> frame) noexcept override {
     if (direction() == terminal_direction::render && is_open()) ring_.push(frame);
   }
 
-  /// Opens and starts (`true`) or stops and closes (`false`) the device. Idempotent.
+  /// Opens and starts (`true`) or stops and closes (`false`) the device. Idempotent. Holds PortAudio's
+  /// API lock (`portaudio_system::lock_api`) while it does.
   /// @return `tapi_errc::no_device` when the device is gone (its index now names another device) or
   ///         PortAudio reports it invalid or unavailable; `tapi_errc::operation_failed` when PortAudio
   ///         cannot open or start it for another reason (e.g. 48 kHz mono s16 unsupported).

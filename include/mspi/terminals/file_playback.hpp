@@ -32,10 +32,11 @@ namespace mspi {
 /// paused resumes.
 ///
 /// @par Thread Safety
-/// Control methods (`set_play_list`, `start`/`pause`/`stop`) and getters may be called from any
-/// thread. `read_frame` runs on the MSP's media thread, never blocks and never allocates: it only
-/// try-locks the sample buffer, delivering one frame of silence in the rare case that `set_play_list`
-/// or a restart holds it at that moment.
+/// Distinct objects: safe. Shared objects: control methods (`set_play_list`, `start`/`pause`/`stop`) and
+/// getters may be called from any thread. `read_frame` runs on the MSP's media thread and never waits on
+/// the sample buffer: it only try-locks it, delivering one frame of silence in the rare case that
+/// `set_play_list` or a restart holds it at that moment. It allocates nothing itself; only the frame that
+/// reaches the end of the list fires {idle, end_of_file} through the sink (see `media_control::finish`).
 class file_playback_terminal : public media_control {
  public:
   /// An idle terminal with an empty play list (TAPI: ITTerminalSupport::CreateTerminal with
@@ -82,16 +83,18 @@ class file_playback_terminal : public media_control {
     throw_if(ec, "set_play_list");
   }
 
-  /// ITMediaPlayback::get_PlayList: the paths given to the last successful `set_play_list`.
+  /// ITMediaPlayback::get_PlayList: the paths given to the last successful `set_play_list` (a copy).
+  /// Throws only std::bad_alloc.
   [[nodiscard]] std::vector<std::string> play_list() const {
     std::lock_guard lock(list_mutex_);
     return play_list_;
   }
 
-  /// Samples (48 kHz mono) of the whole play list after conversion. Lock-free.
+  /// Samples (48 kHz mono) of the whole play list after conversion (ptapi addition). Lock-free.
   [[nodiscard]] std::size_t total_samples() const noexcept { return total_.load(std::memory_order_acquire); }
 
-  /// Samples delivered since the list was (re)started from its beginning. Lock-free.
+  /// Samples (48 kHz mono) delivered since the list was (re)started from its beginning (ptapi addition).
+  /// Lock-free.
   [[nodiscard]] std::uint64_t samples_played() const noexcept { return played_.load(std::memory_order_acquire); }
 
   /// The `steady_clock` time at which sample 0 of the play list was captured in the current run, or
@@ -99,12 +102,13 @@ class file_playback_terminal : public media_control {
   /// sample 0 minus one frame duration (`frame.size() / 48000` s): a capture device hands a frame
   /// over once its last sample has been captured, so its first sample is one frame older than the
   /// call, and this terminal behaves like one. Lets an application line up what it played with what
-  /// a remote party recorded. Lock-free.
+  /// a remote party recorded (ptapi addition). Lock-free; never throws.
   [[nodiscard]] std::optional<std::chrono::steady_clock::time_point> first_sample_time() const noexcept {
     return first_sample_.load();
   }
 
-  /// Capture port (see `terminal::read_frame`): the next samples when active, silence otherwise.
+  /// Capture port (see `terminal::read_frame`): the next samples (48 kHz mono s16) when active, silence
+  /// otherwise. Never throws.
   void read_frame(std::span<std::int16_t> frame) noexcept override {
     std::size_t copied = 0;
     bool at_end = false;
@@ -130,6 +134,7 @@ class file_playback_terminal : public media_control {
 
  protected:
   /// Refuses to start without a play list (`tapi_errc::operation_failed`); rewinds when starting from idle.
+  /// Called by `media_control` under its control lock.
   std::error_code before_transition(terminal_media_state from, terminal_media_state to) noexcept override {
     if (to != terminal_media_state::active || from != terminal_media_state::idle) return {};
     std::lock_guard lock(samples_mutex_);

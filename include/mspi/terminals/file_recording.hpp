@@ -28,10 +28,11 @@ namespace mspi {
 /// are discarded. A failed disk write makes the terminal idle and fires {idle, write_error, error}.
 ///
 /// @par Thread Safety
-/// Control methods (`set_file_name`, `close`, `start`/`pause`/`stop`) and getters may be called from
-/// any thread. `write_frame` runs on the MSP's media thread, does not allocate and never waits on a
-/// lock (it does blocking file I/O, as a recorder must): while `set_file_name` or `close` holds the
-/// file, the frame is discarded.
+/// Distinct objects: safe. Shared objects: control methods (`set_file_name`, `close`, `start`/`pause`/
+/// `stop`) and getters may be called from any thread. `write_frame` runs on the MSP's media thread,
+/// allocates nothing itself and never waits on a lock (it does blocking file I/O, as a recorder must):
+/// while `set_file_name` or `close` holds the file, the frame is discarded. A write error fires
+/// {idle, write_error} through the sink (see `media_control::finish`).
 class file_recording_terminal : public media_control {
  public:
   /// An idle terminal with no file (TAPI: ITTerminalSupport::CreateTerminal with
@@ -69,7 +70,8 @@ class file_recording_terminal : public media_control {
     throw_if(ec, "set_file_name");
   }
 
-  /// ITMediaRecord::get_FileName: the path given to the last successful `set_file_name`.
+  /// ITMediaRecord::get_FileName: the path given to the last successful `set_file_name` (empty before).
+  /// Throws only std::bad_alloc.
   [[nodiscard]] std::string file_name() const {
     std::lock_guard lock(name_mutex_);
     return file_name_;
@@ -77,24 +79,25 @@ class file_recording_terminal : public media_control {
 
   /// Stops recording (firing {idle, normal} if it was active or paused) and closes the file. A later
   /// `start` fails until `set_file_name` is called again. The destructor closes the file too (without
-  /// firing events).
+  /// firing events). ptapi addition (TAPI closes the file on ITMediaControl::Stop). No errors.
   void close() {
     stop();
     std::lock_guard lock(file_mutex_);
     writer_.close();
   }
 
-  /// Samples (48 kHz mono) written to the current file. Lock-free.
+  /// Samples (48 kHz mono) written to the current file (ptapi addition). Lock-free.
   [[nodiscard]] std::uint64_t samples_recorded() const noexcept { return recorded_.load(std::memory_order_acquire); }
 
   /// The `steady_clock` time of the `write_frame` call that wrote sample 0 of the current file, or
   /// nullopt before. A render device starts playing a frame when it receives it, so that call is when
-  /// the first recorded sample "sounded". Lock-free.
+  /// the first recorded sample "sounded" (ptapi addition). Lock-free; never throws.
   [[nodiscard]] std::optional<std::chrono::steady_clock::time_point> first_sample_time() const noexcept {
     return first_sample_.load();
   }
 
-  /// Render port (see `terminal::write_frame`): appends the frame to the file when active.
+  /// Render port (see `terminal::write_frame`): appends the frame (48 kHz mono s16) to the file when
+  /// active. Never throws; a failed write goes idle with {idle, write_error, file_write_error}.
   void write_frame(std::span<const std::int16_t> frame) noexcept override {
     if (frame.empty() || media_state() != terminal_media_state::active) return;
     std::unique_lock lock(file_mutex_, std::try_to_lock);
@@ -109,7 +112,8 @@ class file_recording_terminal : public media_control {
   }
 
  protected:
-  /// Refuses to start without an open file (`tapi_errc::operation_failed`).
+  /// Refuses to start (or resume) without an open file (`tapi_errc::operation_failed`). Called by
+  /// `media_control` under its control lock.
   std::error_code before_transition(terminal_media_state from, terminal_media_state to) noexcept override {
     (void)from;
     if (to != terminal_media_state::active) return {};

@@ -62,7 +62,7 @@ class atomic_time_point {
 /// media thread with `finish` (end of file, write error).
 ///
 /// @par Thread Safety
-/// `start`, `pause` and `stop` may be called from any thread (they serialize on an internal mutex);
+/// Distinct objects: safe. Shared objects: `start`, `pause` and `stop` may be called from any thread (they serialize on an internal mutex);
 /// `media_state()` is a lock-free atomic read, safe on the media thread. Events are fired after the
 /// state has changed and outside the internal lock, so a sink may call back into the terminal; when
 /// several threads drive one terminal at once the order of their events is unspecified.
@@ -85,14 +85,14 @@ class media_control : public terminal {
   /// ITMediaControl::Stop: end playing or recording (a later `start` plays the list from its start).
   /// @param ec always cleared: stopping an idle terminal is a successful no-op.
   void stop(std::error_code& ec) { transition(command::stop, ec); }
-  /// Throwing form of `stop(ec)` (does not throw in practice).
+  /// Throwing form of `stop(ec)`. @throws std::system_error naming "stop" (does not happen in practice).
   void stop() { checked(command::stop, "stop"); }
 
   /// ITMediaControl::get_MediaState. Lock-free; safe on the media thread.
   [[nodiscard]] terminal_media_state media_state() const noexcept { return state_.load(std::memory_order_acquire); }
 
  protected:
-  /// Forwards to `terminal`'s constructor.
+  /// Forwards to `terminal`'s constructor; the state starts idle. Throws only std::bad_alloc.
   media_control(std::string name, std::string_view terminal_class, terminal_type type, media_type media,
                 terminal_direction direction)
       : terminal(std::move(name), terminal_class, type, media, direction) {}
@@ -106,8 +106,10 @@ class media_control : public terminal {
     return {};
   }
 
-  /// Ends activity from the media thread: active -> idle, firing {idle, cause, error}. Lock-free and
-  /// allocation-free; fires at most once per activity (false, no event, when not active).
+  /// Ends activity from the media thread: active -> idle, firing {idle, cause, error}. The state change
+  /// is lock-free and never waits on the control lock; the event goes through `fire_event`, which runs
+  /// the sink synchronously (see there: the MSP's sink locks and allocates). Fires at most once per
+  /// activity; returns false, with no event, when not active (TAPI: the terminal's FTEC_* event).
   bool finish(file_terminal_cause cause, std::error_code error = {}) noexcept {
     auto expected = terminal_media_state::active;
     if (!state_.compare_exchange_strong(expected, terminal_media_state::idle, std::memory_order_acq_rel)) return false;

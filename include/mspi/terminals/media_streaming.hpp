@@ -29,7 +29,7 @@ namespace mspi {
 ///   discard old samples.
 ///
 /// @par Thread Safety
-/// SPSC rule: on the application side exactly ONE thread at a time calls `write` (capture) or `read`
+/// Distinct objects: safe. Shared objects: SPSC rule: on the application side exactly ONE thread at a time calls `write` (capture) or `read`
 /// (render); the media thread is the other side. Counters and identity getters may be read from any
 /// thread. No member allocates after construction; none blocks.
 class media_streaming_terminal : public terminal {
@@ -66,7 +66,8 @@ class media_streaming_terminal : public terminal {
     return direction() == terminal_direction::render ? ring_.pop(out) : 0;
   }
 
-  /// Capture port: the next frame the application wrote, padded with silence on underrun.
+  /// Capture port: the next frame the application wrote (48 kHz mono s16), padded with silence on
+  /// underrun; silence on a render terminal. Never blocks or throws.
   void read_frame(std::span<std::int16_t> frame) noexcept override {
     if (direction() == terminal_direction::capture) {
       ring_.pop_padded(frame);
@@ -75,12 +76,13 @@ class media_streaming_terminal : public terminal {
     }
   }
 
-  /// Render port: queues a received frame for the application (overflow drops the newest samples).
+  /// Render port: queues a received frame (48 kHz mono s16) for the application (overflow drops the
+  /// newest samples); ignored on a capture terminal. Never blocks or throws.
   void write_frame(std::span<const std::int16_t> frame) noexcept override {
     if (direction() == terminal_direction::render) ring_.push(frame);
   }
 
-  /// Ring size in samples.
+  /// Ring size in samples (48 kHz mono). Never throws.
   [[nodiscard]] std::size_t capacity() const noexcept { return ring_.capacity(); }
   /// Samples dropped because the ring was full (capture: by `write`; render: by `write_frame`).
   [[nodiscard]] std::uint64_t overflow_samples() const noexcept { return ring_.overflow_samples(); }

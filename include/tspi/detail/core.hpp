@@ -7,6 +7,8 @@
 #include <tspi/call.hpp>
 #include <tspi/call_state.hpp>
 #include <tspi/detail/backends.hpp>
+#include <tspi/detail/objects.hpp>
+#include <tspi/detail/provider_base.hpp>
 #include <tspi/events.hpp>
 #include <tspi/tsp.hpp>
 
@@ -35,97 +37,6 @@
 #include <vector>
 
 namespace tspi::detail {
-
-class core;
-class call_impl;
-
-/// The control plane of one registered TSP/MSP pair, type-erased for the core. The pair itself
-/// (provider_pair.hpp) binds the TSP to its MSP at compile time and routes the channel between them.
-class provider_base {
- public:
-  virtual ~provider_base() = default;
-  [[nodiscard]] virtual std::string_view name() const = 0;
-  virtual void initialize(core& c, std::error_code& ec) = 0;
-  virtual void shutdown() = 0;
-  [[nodiscard]] virtual std::vector<address_info> addresses() const = 0;
-  virtual std::shared_ptr<mspi::stream_control> create_msp_call(std::size_t address_id, call_id call,
-                                                                mspi::media_type media, std::error_code& ec) = 0;
-  virtual void shutdown_msp_call(call_id call) = 0;
-  virtual mspi::terminal_support& terminals(std::size_t address_id) = 0;
-  virtual void make_call(request_id req, std::size_t address_id, call_id call, std::string_view destination,
-                         mspi::media_type media) = 0;
-  virtual void answer(request_id req, call_id call) = 0;
-  virtual void drop(request_id req, call_id call, disconnect_code code) = 0;
-  virtual void close_call(call_id call) = 0;
-};
-
-/// An address of a provider, as the core keeps it.
-class address_impl final : public address_backend, public std::enable_shared_from_this<address_impl> {
- public:
-  address_impl(std::weak_ptr<core> c, provider_base& p, std::size_t id, address_info info)
-      : core_(std::move(c)), provider_(p), id_(id), info_(std::move(info)) {}
-  [[nodiscard]] const address_info& info() const override { return info_; }
-  [[nodiscard]] std::string_view provider_name() const override { return provider_.name(); }
-  [[nodiscard]] address_state state() const override { return state_.load(); }
-  std::shared_ptr<call_backend> create_call(std::string_view destination, mspi::media_type media,
-                                            std::error_code& ec) override;
-  [[nodiscard]] std::vector<std::shared_ptr<call_backend>> calls() const override;
-  mspi::terminal_support& terminals() override { return provider_.terminals(id_); }
-
-  [[nodiscard]] provider_base& provider() const noexcept { return provider_; }
-  [[nodiscard]] std::size_t id() const noexcept { return id_; }
-  void set_state(address_state s) { state_.store(s); }
-
- private:
-  std::weak_ptr<core> core_;
-  provider_base& provider_;
-  const std::size_t id_;
-  const address_info info_;
-  std::atomic<address_state> state_{address_state::in_service};
-};
-
-/// A call, as the core keeps it. Mutable state changes only on the core thread; `info_` is also read by
-/// application threads, under `mutex_`.
-class call_impl final : public call_backend, public std::enable_shared_from_this<call_impl> {
- public:
-  call_impl(std::weak_ptr<core> c, std::shared_ptr<address_impl> a, call_info info)
-      : core_(std::move(c)), address_(std::move(a)), info_(std::move(info)) {}
-
-  [[nodiscard]] call_info info() const override {
-    std::lock_guard lock(mutex_);
-    return info_;
-  }
-  [[nodiscard]] std::error_code check() const override;
-  void connect(completion done) override;
-  void answer(completion done) override;
-  void disconnect(disconnect_code code, completion done) override;
-  std::error_code release() override;
-  [[nodiscard]] std::shared_ptr<mspi::stream_control> streams() const override { return msp_call_; }
-  [[nodiscard]] std::shared_ptr<address_backend> address() const override { return address_; }
-  [[nodiscard]] boost::asio::any_io_executor executor() const override;
-
-  // -- core-thread state --
-  [[nodiscard]] call_id id() const noexcept { return info_.id; }
-  [[nodiscard]] call_state state() const {
-    std::lock_guard lock(mutex_);
-    return info_.state;
-  }
-  void set_state(call_state s, call_state_cause cause) {
-    std::lock_guard lock(mutex_);
-    info_.state = s;
-    info_.cause = cause;
-  }
-  std::weak_ptr<core> core_;
-  std::shared_ptr<address_impl> address_;
-  std::shared_ptr<mspi::stream_control> msp_call_;
-  std::vector<completion> connect_waiters_;
-  bool was_connected_ = false;
-  bool released_ = false;
-
- private:
-  mutable std::mutex mutex_;
-  call_info info_;
-};
 
 /// Options of a TAPI object.
 struct core_options {
@@ -226,11 +137,17 @@ class core final : public std::enable_shared_from_this<core> {
   /// The core thread's executor (given to TSPs).
   [[nodiscard]] boost::asio::any_io_executor core_executor() { return core_io_->get_executor(); }
   [[nodiscard]] bool on_core_thread() { return core_io_ && core_io_->get_executor().running_in_this_thread(); }
+  // Posts f to the core thread; false (and f is dropped) once shutdown has begun stopping the thread.
+  // Everything posted while this returns true runs before the thread ends.
   template <class F>
-  void post(F&& f) {
-    if (core_io_) boost::asio::post(*core_io_, std::forward<F>(f));
+  bool post(F&& f) {
+    std::lock_guard lock(post_mutex_);
+    if (!accepting_) return false;
+    boost::asio::post(*core_io_, std::forward<F>(f));
+    return true;
   }
-  // Runs f(ec) on the core thread and waits for it (inline when already there).
+  // Runs f(ec) on the core thread and waits for it (inline when already there); `not_initialized` when
+  // the core thread has stopped.
   template <class F>
   std::error_code run_sync(F&& f) {
     std::error_code ec;
@@ -240,12 +157,19 @@ class core final : public std::enable_shared_from_this<core> {
     }
     std::promise<std::error_code> done;
     auto result = done.get_future();
-    boost::asio::post(*core_io_, [&] {
-      std::error_code e;
-      f(e);
-      done.set_value(e);
-    });
+    if (!post([&] {
+          std::error_code e;
+          f(e);
+          done.set_value(e);
+        }))
+      return mspi::tapi_errc::not_initialized;
     return result.get();
+  }
+  // Posts a call operation; when the core no longer accepts work, completes it with not_initialized.
+  template <class Op>
+  void post_op(completion done, Op op) {
+    auto d = std::make_shared<completion>(std::move(done));
+    if (!post([d, op = std::move(op)]() mutable { op(std::move(*d)); })) (*d)(mspi::tapi_errc::not_initialized);
   }
 
   // ---- call operations (core thread) ----
@@ -283,7 +207,7 @@ class core final : public std::enable_shared_from_this<core> {
   }
 
   void connect(const std::shared_ptr<call_impl>& c, completion done) {
-    post([self = shared_from_this(), c, done = std::move(done)]() mutable {
+    post_op(std::move(done), [self = shared_from_this(), c](completion done) {
       if (auto ec = self->usable(*c)) return done(ec);
       if (c->state() != call_state::idle) return done(mspi::tapi_errc::invalid_call_state);
       if (c->info().privilege != call_privilege::owner) return done(mspi::tapi_errc::not_owner);
@@ -297,7 +221,7 @@ class core final : public std::enable_shared_from_this<core> {
   }
 
   void answer(const std::shared_ptr<call_impl>& c, completion done) {
-    post([self = shared_from_this(), c, done = std::move(done)]() mutable {
+    post_op(std::move(done), [self = shared_from_this(), c](completion done) {
       if (auto ec = self->usable(*c)) return done(ec);
       if (c->state() != call_state::offering) return done(mspi::tapi_errc::invalid_call_state);
       if (c->info().privilege != call_privilege::owner) return done(mspi::tapi_errc::not_owner);
@@ -307,7 +231,7 @@ class core final : public std::enable_shared_from_this<core> {
   }
 
   void disconnect(const std::shared_ptr<call_impl>& c, disconnect_code code, completion done) {
-    post([self = shared_from_this(), c, code, done = std::move(done)]() mutable {
+    post_op(std::move(done), [self = shared_from_this(), c, code](completion done) {
       if (auto ec = self->usable(*c)) return done(ec);
       const auto s = c->state();
       if (s == call_state::disconnected) return done(mspi::tapi_errc::invalid_call_state);
@@ -444,8 +368,14 @@ class core final : public std::enable_shared_from_this<core> {
       event_thread_ = std::thread([io = &*event_io_] { io->run(); });
       event_executor_ = event_io_->get_executor();
     }
+    std::lock_guard lock(post_mutex_);
+    accepting_ = true;
   }
   void stop_threads() {
+    {
+      std::lock_guard lock(post_mutex_);  // nothing is posted after this; what was posted still runs
+      accepting_ = false;
+    }
     if (core_thread_.joinable()) {
       core_work_.reset();
       core_thread_.join();
@@ -565,6 +495,8 @@ class core final : public std::enable_shared_from_this<core> {
 
   core_options options_;
   std::mutex setup_mutex_;
+  std::mutex post_mutex_;
+  bool accepting_ = false;  // guarded by post_mutex_
   std::atomic<bool> initialized_{false};
   std::vector<std::unique_ptr<provider_base>> providers_;
 

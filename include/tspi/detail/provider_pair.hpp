@@ -35,17 +35,21 @@ class provider_pair final : public provider_base, private line_event_sink {
     const auto infos = tsp_.addresses();
     for (std::size_t i = 0; i < infos.size(); ++i) {
       auto msp = std::make_unique<Msp>(msp_config_);
-      msp->initialize(mspi::msp_context{infos[i].name, [this, i] { core_->post([this, i] { drain(i); }); }}, ec);
+      msp->initialize(mspi::msp_context{infos[i].name, [this, i] { (void)core_->post([this, i] { drain(i); }); }}, ec);
       if (ec) return;
       msps_.push_back(std::move(msp));
+      tsp_.create_msp_instance(i);
     }
   }
 
   void shutdown() override {
+    for (std::size_t i = 0; i < msps_.size(); ++i) tsp_.close_msp_instance(i);
     tsp_.provider_shutdown();
     for (auto& m : msps_) m->shutdown();
+    msps_.clear();  // a later initialize creates them afresh
     calls_.clear();
     pending_.clear();
+    tsp_knows_.clear();
   }
 
   [[nodiscard]] std::vector<address_info> addresses() const override { return tsp_.addresses(); }

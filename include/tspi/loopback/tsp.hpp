@@ -38,7 +38,7 @@ struct loopback_config {
 /// | drop of an offering call with `rejected` / `noanswer` | disconnected rejected / noanswer | disconnected normal |
 /// | drop after answer | disconnected normal | disconnected normal |
 /// | unknown destination | disconnected badaddress | — |
-/// | destination without owner, or full | disconnected busy | — |
+/// | destination without owner, full, or without an open MSP instance | disconnected busy | — |
 /// | an MSP cannot negotiate (`media_error`) | disconnected incompatible (failed) | same |
 ///
 /// Everything runs on the TAPI object's thread, so a call's events always come in the same order.
@@ -60,6 +60,7 @@ class loopback_tsp {
           return;
         }
     ctx_ = ctx;
+    msp_open_.assign(cfg_.addresses.size(), false);
     ec.clear();
   }
   /// TSPI_providerShutdown
@@ -73,8 +74,13 @@ class loopback_tsp {
     return out;
   }
 
-  /// TSPI_lineMakeCall: completes at once; the call proceeds as in the table above.
+  /// TSPI_lineMakeCall: completes at once; the call proceeds as in the table above. Error (completion):
+  /// `no_driver` when the address has no open MSP instance.
   void make_call(request_id req, std::size_t address_id, call_id call, std::string_view destination, mspi::media_type media) {
+    if (address_id >= msp_open_.size() || !msp_open_[address_id]) {
+      sink().completion(req, mspi::tapi_errc::no_driver);
+      return;
+    }
     legs_[call] = leg{address_id, false, 0, media, {}, false, false};
     sink().completion(req, {});
     sink().call_state(call, line_call_state::dialing);
@@ -121,6 +127,15 @@ class loopback_tsp {
 
   /// TSPI_lineCloseCall: forgets the leg.
   void close_call(call_id call) { legs_.erase(call); }
+
+  /// TSPI_lineCreateMSPInstance: the MSP of `address_id` is up; calls on that address may start.
+  void create_msp_instance(std::size_t address_id) {
+    if (address_id < msp_open_.size()) msp_open_[address_id] = true;
+  }
+  /// TSPI_lineCloseMSPInstance: the MSP of `address_id` is going; no new calls start on it.
+  void close_msp_instance(std::size_t address_id) {
+    if (address_id < msp_open_.size()) msp_open_[address_id] = false;
+  }
 
   /// TSPI_lineReceiveMSPData: the legs' MSPs hand over their SDP offer and answer here.
   void receive_msp_data(call_id call, std::span<const std::byte> data) {
@@ -174,7 +189,7 @@ class loopback_tsp {
   void offer_to_destination(call_id caller, const std::string& offer) {
     auto& l = legs_[caller];
     incoming_call_info info{l.destination, cfg_.addresses[l.address_id], {}, cfg_.addresses[l.destination], l.media};
-    const call_id callee = sink().new_call(info);
+    const call_id callee = msp_open_[l.destination] ? sink().new_call(info) : 0;
     if (!callee) {
       end_leg(caller, line_disconnect_mode::busy);
       return;
@@ -213,6 +228,7 @@ class loopback_tsp {
   config_type cfg_;
   tsp_context ctx_;
   std::map<call_id, leg> legs_;
+  std::vector<bool> msp_open_;  // per address: its MSP instance is open
 };
 
 static_assert(telephony_service_provider<loopback_tsp>);

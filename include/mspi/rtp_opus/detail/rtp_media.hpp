@@ -187,7 +187,9 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
       return;
     }
     std::error_code eec;
-    const std::size_t n = encoder_.encode(pcm, std::span<std::byte>(encoded_), eec);
+    // Leave room for the RTP header in packet_: libopus lowers its rate to fit, instead of write_rtp failing.
+    const std::size_t n = encoder_.encode(
+        pcm, std::span<std::byte>(encoded_).first(packet_.size() - rtp_fixed_header_bytes), eec);
     if (eec) return;
     const std::size_t size = write_rtp(std::span<std::byte>(packet_),
                                        rtp_header{marker_, static_cast<std::uint8_t>(payload_type_), sequence_++, ts, ssrc_},

@@ -1,0 +1,92 @@
+// ptapi - portable TAPI
+// tspi/detail/objects.hpp: the address and call objects behind the application's handles, as the TAPI
+// object's core keeps them. Members that need the core are defined in core.hpp.
+#pragma once
+
+#include <tspi/call_state.hpp>
+#include <tspi/detail/backends.hpp>
+#include <tspi/detail/provider_base.hpp>
+#include <tspi/tsp.hpp>
+
+#include <mspi/stream_control.hpp>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+namespace tspi::detail {
+
+class core;
+
+/// An address of a provider, as the core keeps it.
+class address_impl final : public address_backend, public std::enable_shared_from_this<address_impl> {
+ public:
+  address_impl(std::weak_ptr<core> c, provider_base& p, std::size_t id, address_info info)
+      : core_(std::move(c)), provider_(p), id_(id), info_(std::move(info)) {}
+  [[nodiscard]] const address_info& info() const override { return info_; }
+  [[nodiscard]] std::string_view provider_name() const override { return provider_.name(); }
+  [[nodiscard]] address_state state() const override { return state_.load(); }
+  std::shared_ptr<call_backend> create_call(std::string_view destination, mspi::media_type media,
+                                            std::error_code& ec) override;
+  [[nodiscard]] std::vector<std::shared_ptr<call_backend>> calls() const override;
+  mspi::terminal_support& terminals() override { return provider_.terminals(id_); }
+
+  [[nodiscard]] provider_base& provider() const noexcept { return provider_; }
+  [[nodiscard]] std::size_t id() const noexcept { return id_; }
+  void set_state(address_state s) { state_.store(s); }
+
+ private:
+  std::weak_ptr<core> core_;
+  provider_base& provider_;
+  const std::size_t id_;
+  const address_info info_;
+  std::atomic<address_state> state_{address_state::in_service};
+};
+
+/// A call, as the core keeps it. Mutable state changes only on the core thread; `info_` is also read by
+/// application threads, under `mutex_`.
+class call_impl final : public call_backend, public std::enable_shared_from_this<call_impl> {
+ public:
+  call_impl(std::weak_ptr<core> c, std::shared_ptr<address_impl> a, call_info info)
+      : core_(std::move(c)), address_(std::move(a)), info_(std::move(info)) {}
+
+  [[nodiscard]] call_info info() const override {
+    std::lock_guard lock(mutex_);
+    return info_;
+  }
+  [[nodiscard]] std::error_code check() const override;
+  void connect(completion done) override;
+  void answer(completion done) override;
+  void disconnect(disconnect_code code, completion done) override;
+  std::error_code release() override;
+  [[nodiscard]] std::shared_ptr<mspi::stream_control> streams() const override { return msp_call_; }
+  [[nodiscard]] std::shared_ptr<address_backend> address() const override { return address_; }
+  [[nodiscard]] boost::asio::any_io_executor executor() const override;
+
+  // -- core-thread state --
+  [[nodiscard]] call_id id() const noexcept { return info_.id; }
+  [[nodiscard]] call_state state() const {
+    std::lock_guard lock(mutex_);
+    return info_.state;
+  }
+  void set_state(call_state s, call_state_cause cause) {
+    std::lock_guard lock(mutex_);
+    info_.state = s;
+    info_.cause = cause;
+  }
+  std::weak_ptr<core> core_;
+  std::shared_ptr<address_impl> address_;
+  std::shared_ptr<mspi::stream_control> msp_call_;
+  std::vector<completion> connect_waiters_;
+  bool was_connected_ = false;
+  bool released_ = false;
+
+ private:
+  mutable std::mutex mutex_;
+  call_info info_;
+};
+
+}  // namespace tspi::detail

@@ -1,0 +1,43 @@
+// ptapi - portable TAPI
+// tspi/detail/provider_base.hpp: the type-erased control plane of one registered TSP/MSP pair, as the
+// TAPI object's core sees it (provider_pair.hpp implements it).
+#pragma once
+
+#include <tspi/call_state.hpp>
+#include <tspi/tsp.hpp>
+
+#include <mspi/media_types.hpp>
+#include <mspi/stream_control.hpp>
+#include <mspi/terminal_support.hpp>
+
+#include <cstddef>
+#include <memory>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+namespace tspi::detail {
+
+class core;
+
+/// The control plane of one registered TSP/MSP pair, type-erased for the core. The pair itself
+/// (provider_pair.hpp) binds the TSP to its MSP at compile time and routes the channel between them.
+class provider_base {
+ public:
+  virtual ~provider_base() = default;
+  [[nodiscard]] virtual std::string_view name() const = 0;
+  virtual void initialize(core& c, std::error_code& ec) = 0;
+  virtual void shutdown() = 0;
+  [[nodiscard]] virtual std::vector<address_info> addresses() const = 0;
+  virtual std::shared_ptr<mspi::stream_control> create_msp_call(std::size_t address_id, call_id call,
+                                                                mspi::media_type media, std::error_code& ec) = 0;
+  virtual void shutdown_msp_call(call_id call) = 0;
+  virtual mspi::terminal_support& terminals(std::size_t address_id) = 0;
+  virtual void make_call(request_id req, std::size_t address_id, call_id call, std::string_view destination,
+                         mspi::media_type media) = 0;
+  virtual void answer(request_id req, call_id call) = 0;
+  virtual void drop(request_id req, call_id call, disconnect_code code) = 0;
+  virtual void close_call(call_id call) = 0;
+};
+
+}  // namespace tspi::detail

@@ -1,0 +1,100 @@
+#include <mspi/rtp_opus/msp.hpp>
+
+#include <mspi/stream.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <system_error>
+
+namespace {
+mspi::msp_context context() { return mspi::msp_context{"test", [] {}}; }
+
+std::error_code initialize_with(const mspi::rtp_opus_config& cfg) {
+  mspi::rtp_opus_msp msp(cfg);
+  std::error_code ec;
+  msp.initialize(context(), ec);
+  return ec;
+}
+
+// A terminal whose events the test fires itself.
+struct firing_terminal : mspi::terminal {
+  firing_terminal()
+      : terminal("firing", mspi::terminal_classes::media_streaming, mspi::terminal_type::dynamic_terminal,
+                 mspi::media_type::audio, mspi::terminal_direction::render) {}
+  void fire() { fire_event(mspi::terminal_event{}); }
+};
+}  // namespace
+
+TEST_CASE("rtp_opus_msp::initialize rejects settings that would break call creation", "[mspi][rtp_opus]") {
+  CHECK_FALSE(initialize_with({}));
+
+  mspi::rtp_opus_config cfg;
+  cfg.jitter_max_packets = 17;  // above the engine's 16 jitter-buffer slots: the call would throw
+  CHECK(initialize_with(cfg) == mspi::tapi_errc::invalid_argument);
+
+  cfg = {};
+  cfg.jitter_min_packets = 0;
+  CHECK(initialize_with(cfg) == mspi::tapi_errc::invalid_argument);
+
+  cfg = {};
+  cfg.opus.bitrate_bps = -5;  // libopus refuses it: the call's encoder would throw
+  CHECK(initialize_with(cfg) == mspi::tapi_errc::invalid_argument);
+
+  cfg = {};
+  cfg.rtcp_interval_ms = 0;
+  CHECK(initialize_with(cfg) == mspi::tapi_errc::invalid_argument);
+
+  cfg = {};
+  cfg.cname.clear();
+  CHECK(initialize_with(cfg) == mspi::tapi_errc::invalid_argument);
+}
+
+TEST_CASE("a destroyed stream stops forwarding its terminals' events", "[mspi][stream]") {
+  int forwarded = 0;
+  auto t = std::make_shared<firing_terminal>();
+  {
+    auto s = std::make_shared<mspi::stream>(mspi::media_type::audio, mspi::terminal_direction::render, "Audio",
+                                            mspi::stream::event_sink{},
+                                            [&](const mspi::terminal_ptr&, const mspi::terminal_event&) { ++forwarded; });
+    s->select_terminal(t);
+    t->fire();
+    CHECK(forwarded == 1);
+  }
+  CHECK(t->state() == mspi::terminal_state::not_in_use);
+  t->fire();
+  CHECK(forwarded == 1);
+}
+
+TEST_CASE("an offer the MSP cannot use is refused over the channel, with stream_not_used", "[mspi][rtp_opus]") {
+  mspi::rtp_opus_msp msp;
+  std::error_code ec;
+  msp.initialize(context(), ec);
+  REQUIRE_FALSE(ec);
+  auto call = msp.create_msp_call(7, mspi::media_type::audio, ec);
+  REQUIRE(call);
+  for (const char* offer : {
+           // a host name where an IP literal belongs
+           "v=0\r\no=- 1 1 IN IP4 h\r\ns=-\r\nc=IN IP4 peer.example\r\nt=0 0\r\nm=audio 4000 RTP/AVP 96\r\n"
+           "a=rtpmap:96 opus/48000/2\r\n",
+           // no Opus at all
+           "v=0\r\no=- 1 1 IN IP4 h\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n"}) {
+    auto frame = mspi::encode_channel_message(mspi::channel_message_type::remote_offer, offer);
+    msp.receive_tsp_data(call, frame);
+    int media_errors = 0, not_used = 0;
+    while (auto e = msp.get_event(ec)) {
+      CHECK(e->call == 7);
+      if (auto* d = std::get_if<mspi::msp_tsp_data>(&e->info)) {
+        auto m = mspi::decode_channel_message(d->data);
+        REQUIRE(m);
+        media_errors += m->type == mspi::channel_message_type::media_error;
+        CHECK(m->type != mspi::channel_message_type::local_answer);
+      } else if (auto* s = std::get_if<mspi::stream_event>(&e->info)) {
+        not_used += s->event == mspi::call_media_event::stream_not_used;
+      }
+    }
+    CHECK(ec == mspi::tapi_errc::no_event);
+    CHECK(media_errors == 1);
+    CHECK(not_used == 2);
+  }
+  msp.shutdown_msp_call(call);
+}
