@@ -3,7 +3,9 @@
 // Pa_Initialize triggers on machines without a sound card or a JACK server.
 #pragma once
 
+#if !defined(_WIN32)
 #include <dlfcn.h>
+#endif
 
 namespace mspi::detail {
 
@@ -23,8 +25,10 @@ inline void quiet_jack_message(const char* message) { (void)message; }
 /// `jack_set_info_function`, each looked up with `dlsym(RTLD_DEFAULT, ...)`: no link dependency on
 /// libasound or libjack (libportaudio already loads them); a library that is absent is skipped.
 /// Process-wide and permanent: ALSA and JACK errors are silenced for the whole process.
-/// Call before Pa_Initialize. Idempotent and thread-safe (runs once).
+/// Call before Pa_Initialize. Idempotent and thread-safe (runs once). On Windows, which has neither
+/// ALSA nor a dlsym, it does nothing.
 inline void install_quiet_audio_error_handlers() noexcept {
+#if !defined(_WIN32)
   static const bool installed = [] {
     using alsa_handler = void (*)(const char*, int, const char*, int, const char*, ...);
     using alsa_set = int (*)(alsa_handler);
@@ -36,6 +40,7 @@ inline void install_quiet_audio_error_handlers() noexcept {
     return true;
   }();
   (void)installed;
+#endif
 }
 
 }  // namespace mspi::detail
