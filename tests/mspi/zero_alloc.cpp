@@ -5,10 +5,8 @@
 #define PTAPI_DEFINE_COUNTING_ALLOCATOR
 #include <support/counting_allocator.hpp>
 
-#include <tspi/loopback/tsp.hpp>
-#include <tspi/tapi.hpp>
+#include "tspi/loopback_fixture.hpp"
 
-#include <mspi/rtp_opus/msp.hpp>
 #include <mspi/terminals/media_streaming.hpp>
 
 #include <catch2/catch.hpp>
@@ -65,23 +63,17 @@ TEST_CASE("the counting allocator counts only marked threads", "[mspi][alloc]") 
 }
 
 TEST_CASE("steady-state media allocates nothing per frame on the media threads", "[mspi][rtp_opus][alloc]") {
-  tspi::tapi tapi;
-  mspi::rtp_opus_config cfg;  // 20 ms ptime
-  tapi.register_provider<tspi::loopback_tsp, mspi::rtp_opus_msp>({}, cfg);
-  tapi.set_event_filter(tspi::tapi_event::all);
-  tapi.initialize();
-  auto alice = tapi.find_address("alice");
-  auto bob = tapi.find_address("bob");
-  tapi.register_call_notifications(bob);
+  ptapi_test::loopback_fixture f;  // 20 ms ptime
+  f.tapi.register_call_notifications(f.bob);
 
   leg a, b;
-  tapi.on_call_notification().connect([&](const tspi::call_notification_event& e) {
+  f.tapi.on_call_notification().connect([&](const tspi::call_notification_event& e) {
     auto c = e.call;
     c.select_terminal_on_call(b.in);
     c.select_terminal_on_call(b.out);
     c.async_answer([](std::error_code) {});
   });
-  auto call = alice.create_call("bob");
+  auto call = f.alice.create_call("bob");
   call.select_terminal_on_call(a.out);
   call.select_terminal_on_call(a.in);
   call.connect();
@@ -123,5 +115,4 @@ TEST_CASE("steady-state media allocates nothing per frame on the media threads",
   REQUIRE(allocs1 - allocs0 == 0);
 
   call.disconnect();
-  tapi.shutdown();
 }
