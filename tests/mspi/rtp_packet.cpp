@@ -86,19 +86,19 @@ TEST_CASE("parse_rtp skips CSRCs and the header extension and strips padding", "
 
   SECTION("padding that eats the whole payload leaves it empty") {
     auto p = pkt;
-    p.back() = std::byte{6};
+    p.at(p.size() - 1) = std::byte{6};
     const auto v = mspi::parse_rtp(p);
     REQUIRE(v);
     CHECK(v->payload.empty());
   }
   SECTION("padding longer than the payload is rejected") {
     auto p = pkt;
-    p.back() = std::byte{7};
+    p.at(p.size() - 1) = std::byte{7};
     CHECK_FALSE(mspi::parse_rtp(p));
   }
   SECTION("a padding count of zero is rejected") {
     auto p = pkt;
-    p.back() = std::byte{0};
+    p.at(p.size() - 1) = std::byte{0};
     CHECK_FALSE(mspi::parse_rtp(p));
   }
   SECTION("an extension length beyond the datagram is rejected") {
