@@ -65,9 +65,11 @@ class provider_pair final : public provider_base, private line_event_sink {
     return mc;
   }
 
+  // Once per call: the core asks when the call disconnects and again when it is released.
   void shutdown_msp_call(call_id call) override {
     auto it = calls_.find(call);
-    if (it == calls_.end() || !it->second.msp_call) return;
+    if (it == calls_.end() || !it->second.msp_call || it->second.shut_down) return;
+    it->second.shut_down = true;
     const auto address_id = it->second.address_id;
     msps_[address_id]->shutdown_msp_call(it->second.msp_call);
     drain(address_id);  // its final media events go out now, before the call's disconnected event
@@ -94,6 +96,7 @@ class provider_pair final : public provider_base, private line_event_sink {
   struct msp_call_entry {
     std::size_t address_id = 0;
     std::shared_ptr<typename Msp::call_type> msp_call;
+    bool shut_down = false;  // ITMSPAddress::ShutdownMSPCall done: no more TSP data for it
   };
 
   // ---- line_event_sink: the TSP reports ----
@@ -109,7 +112,7 @@ class provider_pair final : public provider_base, private line_event_sink {
   // LINE_SENDMSPDATA: straight to the paired MSP's ReceiveTSPData (compile-time bound, in order).
   void send_msp_data(call_id call, std::span<const std::byte> data) override {
     auto it = calls_.find(call);
-    if (it == calls_.end()) return;
+    if (it == calls_.end() || it->second.shut_down) return;
     msps_[it->second.address_id]->receive_tsp_data(it->second.msp_call, data);
   }
   void address_state_changed(std::size_t address_id, address_state state) override {
