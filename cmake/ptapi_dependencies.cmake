@@ -29,3 +29,11 @@ ptapi_dependency(opus       Opus       Opus::opus          opus)
 ptapi_dependency(portaudio  portaudio  portaudio           portaudio-2.0)
 ptapi_dependency(sndfile    SndFile    SndFile::sndfile    sndfile)
 ptapi_dependency(samplerate SampleRate SampleRate::samplerate samplerate)
+
+# OpenSSL's libcrypto (EVP digests, RAND_bytes) for SIP Digest authentication (tspi/sip/digest.hpp).
+# CMake's own FindOpenSSL module (vcpkg, Conan and Debian's libssl-dev all work with it) gives OpenSSL::Crypto.
+if(NOT TARGET ptapi::dep_crypto)
+  find_package(OpenSSL REQUIRED COMPONENTS Crypto)
+  add_library(ptapi::dep_crypto INTERFACE IMPORTED GLOBAL)
+  target_link_libraries(ptapi::dep_crypto INTERFACE OpenSSL::Crypto)
+endif()

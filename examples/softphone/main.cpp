@@ -1,7 +1,9 @@
 // softphone: a ptapi example. `softphone demo` places a call between two loopback addresses and
-// measures it; `softphone devices` lists the sound devices. See README.md next to this file.
+// measures it; `softphone listen` and `softphone call` are a SIP softphone; `softphone devices` lists
+// the sound devices. See README.md next to this file.
 #include "demo.hpp"
 #include "devices.hpp"
+#include "sip_phone.hpp"
 #include "speech.hpp"
 
 #include <CLI/CLI.hpp>
@@ -9,8 +11,30 @@
 #include <exception>
 #include <iostream>
 
+namespace {
+
+// The options `listen` and `call` share.
+void add_sip_options(CLI::App* cmd, softphone::sip_options& o) {
+  cmd->add_option("--bind", o.bind, "IP[:PORT] for SIP (UDP and TCP) and RTP")->capture_default_str();
+  cmd->add_option("--account", o.account, "Address-of-record sip:user@domain (default: sip:ptapi@<bind>)");
+  cmd->add_option("--password", o.password, "Digest password of --account");
+  cmd->add_option("--registrar", o.registrar, "host[:port] to REGISTER --account with");
+  cmd->add_option("--play", o.play, "WAV to play into the call once, then silence (mono/stereo 16-bit, 8-48 kHz)");
+  cmd->add_option("--record", o.record, "WAV recording of what the call receives (listen: OUT-2.wav... for later calls)");
+  cmd->add_option("--codec", o.codecs, "Codecs to offer/accept in preference order: opus, pcmu, pcma (default: all three)")
+      ->delimiter(',');
+  cmd->add_flag("--json", o.json, "Also print each call's report as one JSON object on the last line");
+  cmd->add_flag("--device", o.device, "Talk and listen through the default microphone and speakers");
+  cmd->add_flag("--sip-trace", o.sip_trace, "Print every SIP message sent and received on stderr");
+  cmd->add_option("--t1-ms", o.t1_ms, "SIP timer T1 in ms (timer B, the INVITE timeout, is 64*T1)")
+      ->capture_default_str()
+      ->group("Advanced");
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  CLI::App app{"ptapi softphone: TAPI 3 calls over RTP/Opus"};
+  CLI::App app{"ptapi softphone: TAPI 3 calls over SIP and RTP (Opus, G.711)"};
   app.require_subcommand(1);
 
   softphone::demo_options demo;
@@ -23,12 +47,46 @@ int main(int argc, char** argv) {
   demo_cmd->add_flag("--json", demo.json, "Also print the report as one JSON object on the last line");
   demo_cmd->add_flag("--device", demo.device, "Alice talks through the default microphone and speakers (needs a sound card)");
 
+  softphone::sip_options listen;
+  listen.bind = "127.0.0.1:5060";
+  auto* listen_cmd = app.add_subcommand("listen", "Wait for SIP calls and answer them");
+  add_sip_options(listen_cmd, listen);
+  listen_cmd->add_flag("--auto-answer", listen.auto_answer, "Answer every call (otherwise press 'a')");
+  listen_cmd->add_option("--answer-delay", listen.answer_delay_ms, "With --auto-answer: let it ring this many ms first")
+      ->check(CLI::Range(0, 600000));
+  listen_cmd->add_option("--seconds", listen.seconds, "Stop listening after this many seconds")->check(CLI::Range(0.1, 86400.0));
+  listen_cmd->add_option("--calls", listen.calls, "Stop after this many calls have ended")->check(CLI::Range(1, 1000000));
+
+  softphone::sip_options call;
+  call.bind = "127.0.0.1:0";
+  auto* call_cmd = app.add_subcommand("call", "Place one SIP call");
+  call_cmd->add_option("uri", call.target, "Who to call: sip:user@host:port (host an IP address)")->required();
+  add_sip_options(call_cmd, call);
+  call_cmd->add_option("--seconds", call.seconds, "How long the call stays up (default: --play's length + 1 s, or 10 s)")
+      ->check(CLI::Range(0.1, 86400.0));
+  call_cmd->add_option("--dtmf", call.dtmf, "DTMF digits to send 1 s after the call connects (RFC 4733)");
+  call_cmd->add_option("--hold-after", call.hold_after, "Put the call on hold this many seconds after it connects")
+      ->check(CLI::Range(0.0, 86400.0));
+  call_cmd->add_option("--hold-for", call.hold_for, "... and take it off hold after this many seconds")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 86400.0));
+  call_cmd->add_option("--transfer-to", call.transfer_to, "Blind-transfer the far end to this SIP URI (REFER) ...");
+  call_cmd->add_option("--transfer-after", call.transfer_after, "... this many seconds after the call connects")
+      ->check(CLI::Range(0.0, 86400.0));
+
   auto* devices_cmd = app.add_subcommand("devices", "List the PortAudio sound devices");
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;  // bad command line: exit code 2
+  }
 
   try {
     if (devices_cmd->parsed()) return softphone::list_devices();
+    if (listen_cmd->parsed()) return softphone::run_listen(listen);
+    if (call_cmd->parsed()) return softphone::run_call(call);
     return softphone::run_demo(demo);
   } catch (const softphone::input_error& e) {
     std::cerr << "softphone: " << e.what() << '\n';

@@ -1,6 +1,7 @@
 #include "report.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace softphone {
 
@@ -34,9 +35,25 @@ nlohmann::json direction_json(const direction_report& d) {
   return j;
 }
 
+void print_sip_report(std::ostream& out, const demo_report& r) {
+  const auto& s = *r.sip;
+  const auto& d = r.forward;
+  out << fmt::format("{} {}: codec {} at {} ms packets; states {}; ended {}\n", s.role, s.remote, r.codec, r.ptime_ms,
+                     fmt::join(r.states, " "), r.end_cause);
+  out << fmt::format("  sent:     {} packets; the far end reports {} lost, jitter {:.2f} ms\n", d.packets_sent,
+                     r.reverse.packets_lost, r.reverse.jitter_ms);
+  out << fmt::format("  received: {} packets, {} lost, {} late, {} concealed; jitter {:.2f} ms, buffer {} ms\n",
+                     d.packets_received, d.packets_lost, d.late, d.concealed, d.jitter_ms, d.jitter_buffer_ms);
+  if (d.recorded)
+    out << fmt::format("  recorded {:.1f} s{} to {}\n", d.recorded_seconds, d.audible ? "" : " (silent)", r.record);
+  out << fmt::format("  SIP responses: {}{}\n", fmt::join(s.sip_responses, " "),
+                     s.digits_received.empty() ? "" : "; digits received: " + s.digits_received);
+}
+
 }  // namespace
 
 void print_report(std::ostream& out, const demo_report& r) {
+  if (r.sip) return print_sip_report(out, r);
   out << fmt::format("codec {} at {} ms packets\n", r.codec, r.ptime_ms);
   print_direction(out, "alice -> bob", r.forward);
   print_direction(out, "bob -> alice", r.reverse);
@@ -57,6 +74,14 @@ nlohmann::json to_json(const demo_report& r) {
   j["connected"] = r.connected;
   j["both_ways"] = r.both_ways;
   j["normal_end"] = r.normal_end;
+  if (r.sip) {
+    j["role"] = r.sip->role;
+    j["local"] = r.sip->local;
+    j["remote"] = r.sip->remote;
+    j["sip_responses"] = r.sip->sip_responses;
+    j["digits_received"] = r.sip->digits_received;
+    j["reason"] = r.sip->reason;
+  }
   return j;
 }
 

@@ -33,7 +33,19 @@ struct direction_report {
   }
 };
 
-/// The whole demo call.
+/// What a SIP call adds to the report (`softphone listen` / `softphone call`).
+struct sip_report {
+  std::string role;                ///< "caller" or "callee".
+  std::string local;               ///< This phone's address-of-record.
+  std::string remote;              ///< The far end: the dialled URI (caller) or the From URI (callee).
+  std::vector<int> sip_responses;  ///< Every response status sent or received for the call, in order.
+  std::string digits_received;     ///< DTMF digits detected on the call (RFC 4733 or SIP INFO).
+  std::string reason;              ///< Final failure response ("486 Busy Here"), empty when none.
+};
+
+/// The whole demo call; for a SIP call (`sip` set) the report of one phone: `forward` is what this phone
+/// sent (packets_sent) and received (packets_received and the receive-side figures, its recording),
+/// `reverse` the far end's view of what this phone sent, from its RTCP reports (packets_lost, jitter_ms).
 struct demo_report {
   std::string codec = "opus";
   int ptime_ms = 20;
@@ -44,6 +56,7 @@ struct demo_report {
   std::string play, record;
   bool play_temporary = false;
   bool connected = false, both_ways = false, normal_end = false;
+  std::optional<sip_report> sip;    ///< Set for SIP calls.
 };
 
 /// Human-readable summary (several lines).

@@ -18,15 +18,34 @@ namespace mspi {
 /// ITMSPAddress::ReceiveTSPData, LINE_SENDMSPDATA / ME_TSP_DATA). The framing is ptapi's own.
 enum class channel_message_type : std::uint8_t {
   // TSP -> MSP
-  request_offer = 0x01,  ///< Make a local SDP offer (outgoing call); the MSP answers with local_offer.
-  remote_offer = 0x02,   ///< Body: the remote party's SDP offer; the MSP answers with local_answer.
-  remote_answer = 0x03,  ///< Body: the remote party's SDP answer to our offer.
+  /// Make a local SDP offer (a new call, or a re-offer during one, RFC 3264 §8); the MSP answers with
+  /// local_offer. Body: the direction to offer, `sendrecv`, `sendonly` (hold: we only send), `recvonly`
+  /// or `inactive`; empty means sendrecv. The direction also bounds our later answers. Another body:
+  /// media_error.
+  request_offer = 0x01,
+  /// Body: the remote party's SDP offer (also a re-offer while media runs); the MSP answers with
+  /// local_answer, and running media follows the new codec, address and direction at once.
+  remote_offer = 0x02,
+  /// Body: the remote party's SDP answer to our offer; running media follows it at once.
+  remote_answer = 0x03,
   start_media = 0x04,    ///< Signalling says media may flow (the call is connected).
   stop_media = 0x05,     ///< Media must stop (the call is ending).
+  /// Body: DTMF digits to send as RFC 4733 telephone events, characters `0-9 * # A-D` (at most 64
+  /// queued). The MSP replies digits_generated once all are sent, or generate_failed.
+  generate_digits = 0x06,
   // MSP -> TSP
   local_offer = 0x81,    ///< Body: our SDP offer (RFC 3264 §5).
   local_answer = 0x82,   ///< Body: our SDP answer (RFC 3264 §6).
   media_error = 0x83,    ///< Body: a UTF-8 reason; negotiation or transport failed.
+  /// Body: one DTMF digit character (`0-9 * # A-D`) received as an RFC 4733 event; each event is
+  /// reported once, when its first packet arrives.
+  digit_detected = 0x84,
+  /// Body: a UTF-8 reason; a generate_digits request was refused (a character that is not a digit, no
+  /// negotiated telephone-event, media not running or not sending) or abandoned (media stopped or
+  /// renegotiated before all its digits were sent). One reply per refused or abandoned request.
+  generate_failed = 0x85,
+  /// Empty body: every digit of a generate_digits request has been sent (one reply per request, in order).
+  digits_generated = 0x86,
 };
 
 /// Version of the framing below; a receiver drops frames of another version.
@@ -35,7 +54,7 @@ inline constexpr std::uint8_t channel_version = 1;
 /// A decoded channel message; `body` points into the buffer that was decoded.
 struct channel_message_view {
   channel_message_type type;  ///< The message type (may be a value not listed in the enum).
-  std::string_view body;      ///< The body bytes (SDP text or a UTF-8 reason); empty when none.
+  std::string_view body;      ///< The body bytes (SDP text, a direction, digits or a UTF-8 reason); empty when none.
 };
 
 /// Frames a message: `[version:1][type:1][body length:4, big-endian][body]` (6 + body.size() bytes).

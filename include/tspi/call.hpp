@@ -15,6 +15,8 @@
 #include <boost/asio/system_executor.hpp>
 
 #include <memory>
+#include <string>
+#include <string_view>
 #include <system_error>
 #include <utility>
 
@@ -159,6 +161,48 @@ class call {
                             [code](detail::call_backend& b, detail::completion d) { b.disconnect(code, std::move(d)); });
   }
 
+  /// ITBasicCallControl::Hold(fHold): `true` puts a connected call on hold, `false` takes a held call off
+  /// hold (SIP: a re-INVITE with `sendonly`, then `sendrecv`, RFC 3264 §8.4). Completes when the provider
+  /// has done it; the `hold` / `connected` state event follows. Errors: `invalid_call_state` (not
+  /// connected for hold, not held for unhold); `not_supported` by the provider; `not_owner`;
+  /// `invalid_handle`; the far end's refusal as `request_failed`; `timeout` when it does not answer.
+  void hold(bool on_hold, std::error_code& ec) { ec = run(hold_op(on_hold)); }
+  /// Hold, throwing `std::system_error` on the errors above.
+  void hold(bool on_hold) { throw_on(run(hold_op(on_hold)), "hold"); }
+  /// Hold, asynchronously.
+  template <class Token = boost::asio::default_completion_token_t<executor_type>>
+  auto async_hold(bool on_hold, Token&& token = {}) {
+    return detail::initiate(std::forward<Token>(token), backend_, hold_op(on_hold));
+  }
+
+  /// ITBasicCallControl::BlindTransfer: asks the far end to call `destination` instead (SIP: REFER,
+  /// RFC 3515); completes when the far end has accepted the transfer (202); the call then ends with
+  /// `disconnected` once the transfer's outcome arrives (NOTIFY) or the far end hangs up. Errors:
+  /// `invalid_call_state` (not connected, offering or held); `invalid_address` (empty or unusable
+  /// destination); `not_supported`; `not_owner`; `invalid_handle`; `request_failed` when refused.
+  void blind_transfer(std::string_view destination, std::error_code& ec) { ec = run(transfer_op(destination)); }
+  /// BlindTransfer, throwing `std::system_error` on the errors above.
+  void blind_transfer(std::string_view destination) { throw_on(run(transfer_op(destination)), "blind_transfer"); }
+  /// BlindTransfer, asynchronously.
+  template <class Token = boost::asio::default_completion_token_t<executor_type>>
+  auto async_blind_transfer(std::string_view destination, Token&& token = {}) {
+    return detail::initiate(std::forward<Token>(token), backend_, transfer_op(destination));
+  }
+
+  /// ITLegacyCallMediaControl::GenerateDigits(digits, LINEDIGITMODE_DTMF): sends DTMF on a connected call
+  /// (RTP/Opus MSP: RFC 4733 telephone-events, about 100 ms per digit and 60 ms between digits).
+  /// `digits`: `0-9 * # A-D`. Completes when the provider has queued them. Errors: `invalid_digits`
+  /// (empty or another character); `invalid_call_state` unless connected; `not_supported`; `not_owner`;
+  /// `invalid_handle`.
+  void generate_digits(std::string_view digits, std::error_code& ec) { ec = run(digits_op(digits)); }
+  /// GenerateDigits, throwing `std::system_error` on the errors above.
+  void generate_digits(std::string_view digits) { throw_on(run(digits_op(digits)), "generate_digits"); }
+  /// GenerateDigits, asynchronously.
+  template <class Token = boost::asio::default_completion_token_t<executor_type>>
+  auto async_generate_digits(std::string_view digits, Token&& token = {}) {
+    return detail::initiate(std::forward<Token>(token), backend_, digits_op(digits));
+  }
+
   /// The call's streams (ITStreamControl, aggregated from the MSP call). Error: `invalid_handle`.
   [[nodiscard]] std::shared_ptr<mspi::stream_control> stream_control(std::error_code& ec) const {
     ec = backend_ ? backend_->check() : make_error_code(mspi::tapi_errc::invalid_handle);
@@ -207,6 +251,18 @@ class call {
   }
 
  private:
+  // One hold/transfer/digits request as an operation for `run` and `detail::initiate`.
+  struct control_op {
+    call_request request;
+    void operator()(detail::call_backend& b, detail::completion d) const { b.control(request, std::move(d)); }
+  };
+  static control_op hold_op(bool on_hold) {
+    return {{on_hold ? call_request::kind::hold : call_request::kind::unhold, {}}};
+  }
+  static control_op transfer_op(std::string_view to) { return {{call_request::kind::blind_transfer, std::string(to)}}; }
+  static control_op digits_op(std::string_view d) { return {{call_request::kind::generate_digits, std::string(d)}}; }
+  static void throw_on(std::error_code ec, const char* what) { mspi::throw_if(ec, what); }
+
   template <class Op>
   std::error_code run(Op op) {
     if (!backend_) return make_error_code(mspi::tapi_errc::invalid_handle);

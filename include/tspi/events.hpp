@@ -10,6 +10,7 @@
 #include <mspi/stream.hpp>
 #include <mspi/terminal.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <system_error>
 
@@ -79,6 +80,20 @@ struct file_terminal_event {
   mspi::terminal_media_state state;///< ITFileTerminalEvent::get_State
   mspi::file_terminal_cause cause; ///< ITFileTerminalEvent::get_Cause
   std::error_code error;           ///< ITFileTerminalEvent::get_Error
+};
+
+/// TAPI's `LINEDIGITMODE` values ptapi reports.
+enum class digit_mode : std::uint8_t {
+  dtmf = 0x2,  ///< LINEDIGITMODE_DTMF: DTMF digits (in ptapi: RFC 4733 telephone-events).
+};
+
+/// TE_DIGITEVENT (ITDigitDetectionEvent): the far end sent a digit. Never delivered after the call's
+/// `disconnected` state event.
+struct digit_event {
+  tspi::call call;                             ///< ITDigitDetectionEvent::get_Call
+  char digit = 0;                              ///< ITDigitDetectionEvent::get_Digit: `0-9 * # A-D`.
+  tspi::digit_mode mode = digit_mode::dtmf;    ///< ITDigitDetectionEvent::get_DigitMode
+  std::chrono::steady_clock::time_point time;  ///< When it was detected (get_TickCount's role).
 };
 
 /// TAPI's `ADDRESS_EVENT` subset ptapi raises.

@@ -163,6 +163,8 @@ class tapi {
   boost::signals2::signal<void(const file_terminal_event&)>& on_file_terminal() { return core_->signals.file_terminal; }
   /// TE_ADDRESS events.
   boost::signals2::signal<void(const address_event&)>& on_address() { return core_->signals.address; }
+  /// TE_DIGITEVENT events (DTMF received on a call).
+  boost::signals2::signal<void(const digit_event&)>& on_digit() { return core_->signals.digit; }
 
   /// The executor events are delivered on (valid after `initialize`).
   [[nodiscard]] boost::asio::any_io_executor get_executor() const { return core_->event_executor(); }

@@ -37,6 +37,8 @@ struct address_info {
   std::string dialable_address;                       ///< What a caller dials to reach it.
   mspi::media_type media = mspi::media_type::audio;   ///< Media types calls on it may use.
   std::uint32_t max_active_calls = 16;                ///< LINEADDRESSCAPS::dwMaxNumActiveCalls.
+  address_state initial_state = address_state::in_service;  ///< State before the TSP reports any change
+                                                             ///< (e.g. out of service until registered).
 };
 
 /// An incoming call a TSP announces (LINE_NEWCALL followed by LINE_CALLSTATE offering).
@@ -46,6 +48,19 @@ struct incoming_call_info {
   std::string caller_name;                           ///< Calling party name (CIS_CALLERIDNAME), may be empty.
   std::string called_id;                             ///< Called party (CIS_CALLEDIDNUMBER).
   mspi::media_type media = mspi::media_type::audio;  ///< Media types of the call.
+};
+
+/// A call-control request beyond make_call/answer/drop, for the TSP's optional members (see the concept).
+struct call_request {
+  /// Which TSPI function the request stands for.
+  enum class kind : std::uint8_t {
+    hold,             ///< TSPI_lineHold: put a connected call on hold.
+    unhold,           ///< TSPI_lineUnhold: take a held call off hold.
+    blind_transfer,   ///< TSPI_lineBlindTransfer: transfer to `argument` (a dialable address).
+    generate_digits,  ///< TSPI_lineGenerateDigits (LINEDIGITMODE_DTMF): send `argument`'s digits.
+  };
+  kind what = kind::hold;  ///< The request.
+  std::string argument;    ///< Destination (blind_transfer) or digits `0-9 * # A-D` (generate_digits); else empty.
 };
 
 /// The TAPI object's side of the TSPI: what a TSP calls (LINEEVENT messages and ASYNC_COMPLETION).
@@ -66,6 +81,8 @@ class line_event_sink {
   virtual void send_msp_data(call_id call, std::span<const std::byte> data) = 0;
   /// LINE_ADDRESSSTATE: an address went in or out of service (e.g. registration).
   virtual void address_state_changed(std::size_t address_id, address_state state) = 0;
+  /// LINE_MONITORDIGITS (LINEDIGITMODE_DTMF): the far end sent DTMF `digit` (`0-9 * # A-D`) on the call.
+  virtual void digit_detected(call_id call, char digit) = 0;
 
  protected:
   ~line_event_sink() = default;
@@ -95,6 +112,12 @@ struct tsp_context {
 /// - `receive_msp_data(call_id, std::span<const std::byte>)` (TSPI_lineReceiveMSPData: MSP -> TSP channel;
 ///   call 0 for address-level data).
 ///
+/// Optional members (a TSP without them makes the TAPI object answer `tapi_errc::not_supported`), all
+/// asynchronous with a `completion`: `hold(request_id, call_id)` (TSPI_lineHold), `unhold(request_id, call_id)`
+/// (TSPI_lineUnhold), `blind_transfer(request_id, call_id, std::string_view destination)`
+/// (TSPI_lineBlindTransfer), `generate_digits(request_id, call_id, std::string_view digits)`
+/// (TSPI_lineGenerateDigits). See `has_call_request`.
+///
 /// Every member is called on the context's executor, one at a time.
 template <class T>
 concept telephony_service_provider =
@@ -114,5 +137,14 @@ concept telephony_service_provider =
       { t.close_msp_instance(address_id) } -> std::same_as<void>;
       { t.receive_msp_data(call, data) } -> std::same_as<void>;
     };
+
+/// True when TSP type `T` implements the optional member that serves requests of `kind` K.
+template <class T, call_request::kind K>
+concept has_call_request = requires(T& t, request_id req, call_id call, std::string_view arg) {
+  requires(K != call_request::kind::hold || requires { t.hold(req, call); });
+  requires(K != call_request::kind::unhold || requires { t.unhold(req, call); });
+  requires(K != call_request::kind::blind_transfer || requires { t.blind_transfer(req, call, arg); });
+  requires(K != call_request::kind::generate_digits || requires { t.generate_digits(req, call, arg); });
+};
 
 }  // namespace tspi

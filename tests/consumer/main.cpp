@@ -1,7 +1,9 @@
 // A consumer of the installed (find_package) or embedded (add_subdirectory) ptapi package. It places a
-// loopback call (Opus, RTP sockets), reads a WAV (libsndfile, libsamplerate) and asks PortAudio for its
-// version, so every dependency the package exports must be found and linked.
+// loopback call (Opus, RTP sockets), reads a WAV (libsndfile, libsamplerate), asks PortAudio for its
+// version and computes a SIP Digest response (OpenSSL libcrypto), so every dependency the package
+// exports must be found and linked.
 #include <tspi/loopback/tsp.hpp>
+#include <tspi/sip/digest.hpp>
 #include <tspi/tapi.hpp>
 
 #include <mspi/audio_file.hpp>
@@ -29,5 +31,15 @@ int main() {
 
   const auto speech = mspi::read_audio_file("/usr/share/sounds/alsa/Front_Center.wav", ec);
   std::printf("connected %d, speech samples %zu, %s\n", connected, speech.size(), Pa_GetVersionText());
-  return connected && !ec && !speech.empty() && Pa_GetVersion() > 0 ? 0 : 1;
+
+  // RFC 2617 §3.5's example through libcrypto.
+  std::error_code digest_ec;
+  auto challenge = tspi::sip::parse_digest_challenge(
+      R"(Digest realm="testrealm@host.com", qop="auth,auth-int", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093")", digest_ec);
+  auto response = challenge ? tspi::sip::make_digest_response(*challenge, {"Mufasa", "Circle Of Life"}, "GET", "/dir/index.html", "",
+                                                                "0a4f113b", 1, digest_ec)
+                            : std::nullopt;
+  const bool digest_ok = response && response->response == "6629fae49393a05397450978507c4ef1";
+  std::printf("digest %s\n", digest_ok ? "ok" : "wrong");
+  return connected && !ec && !speech.empty() && Pa_GetVersion() > 0 && digest_ok ? 0 : 1;
 }

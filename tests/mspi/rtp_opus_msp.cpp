@@ -47,6 +47,26 @@ TEST_CASE("rtp_opus_msp::initialize rejects settings that would break call creat
   cfg = {};
   cfg.cname.clear();
   CHECK(initialize_with(cfg) == mspi::tapi_errc::invalid_argument);
+
+  cfg = {};
+  cfg.codecs.clear();  // nothing to offer
+  CHECK(initialize_with(cfg) == mspi::tapi_errc::invalid_argument);
+
+  cfg = {};
+  cfg.codecs = {mspi::audio_codec::pcmu, mspi::audio_codec::pcmu};
+  CHECK(initialize_with(cfg) == mspi::tapi_errc::invalid_argument);
+
+  cfg = {};
+  cfg.telephone_event_payload_type = cfg.payload_type;  // two formats on one payload type
+  CHECK(initialize_with(cfg) == mspi::tapi_errc::invalid_argument);
+
+  cfg = {};
+  cfg.telephone_event_payload_type = 8;  // static types belong to RFC 3551
+  CHECK(initialize_with(cfg) == mspi::tapi_errc::invalid_argument);
+
+  cfg = {};
+  cfg.codecs = {mspi::audio_codec::pcma};  // G.711 alone is fine
+  CHECK_FALSE(initialize_with(cfg));
 }
 
 TEST_CASE("a destroyed stream stops forwarding its terminals' events", "[mspi][stream]") {
@@ -76,8 +96,9 @@ TEST_CASE("an offer the MSP cannot use is refused over the channel, with stream_
            // a host name where an IP literal belongs
            "v=0\r\no=- 1 1 IN IP4 h\r\ns=-\r\nc=IN IP4 peer.example\r\nt=0 0\r\nm=audio 4000 RTP/AVP 96\r\n"
            "a=rtpmap:96 opus/48000/2\r\n",
-           // no Opus at all
-           "v=0\r\no=- 1 1 IN IP4 h\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n"}) {
+           // no codec we carry (G.729, and telephone-event alone is no audio codec)
+           "v=0\r\no=- 1 1 IN IP4 h\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 18 101\r\n"
+           "a=rtpmap:101 telephone-event/8000\r\n"}) {
     auto frame = mspi::encode_channel_message(mspi::channel_message_type::remote_offer, offer);
     msp.receive_tsp_data(call, frame);
     int media_errors = 0, not_used = 0;

@@ -1,7 +1,7 @@
 // Zero heap allocations per frame in steady state, through the real engine: a loopback call
-// (tspi::tapi + loopback_tsp + rtp_opus_msp) with media streaming terminals on both sides. The
-// terminals mark the MSPs' media threads (they are called there), and only those threads' allocations
-// are counted.
+// (tspi::tapi + loopback_tsp + rtp_opus_msp), with Opus and with PCMU, and media streaming terminals on
+// both sides. The terminals mark the MSPs' media threads (they are called there), and only those
+// threads' allocations are counted.
 #define PTAPI_DEFINE_COUNTING_ALLOCATOR
 #include <support/counting_allocator.hpp>
 
@@ -49,31 +49,20 @@ std::uint64_t packets(const tspi::call& c, mspi::terminal_direction d) {
   return n;
 }
 
-}  // namespace
-
-TEST_CASE("the counting allocator counts only marked threads", "[mspi][alloc]") {
-  const auto before = ptapi_test::counted_allocations();
-  delete new int(1);  // unmarked: not counted
-  CHECK(ptapi_test::counted_allocations() == before);
-  ptapi_test::count_this_thread();
-  auto p = std::make_unique<std::array<double, 64>>();
-  ptapi_test::count_this_thread(false);
-  CHECK(ptapi_test::counted_allocations() == before + 1);
-  CHECK(ptapi_test::live_bytes() >= static_cast<std::int64_t>(sizeof(*p)));
-}
-
-TEST_CASE("steady-state media allocates nothing per frame on the media threads", "[mspi][rtp_opus][alloc]") {
-  ptapi_test::loopback_fixture f;  // 20 ms ptime
-  f.tapi.register_call_notifications(f.bob);
+// Runs a call from alice to bob with media streaming terminals on both sides and checks that, after a
+// warm-up, 2.5 s of media both ways allocate nothing on the media threads. Returns the call's render
+// statistics.
+mspi::stream_statistics check_steady_state(tspi::tapi& tapi, tspi::address& alice, tspi::address& bob) {
+  tapi.register_call_notifications(bob);
 
   leg a, b;
-  f.tapi.on_call_notification().connect([&](const tspi::call_notification_event& e) {
+  tapi.on_call_notification().connect([&](const tspi::call_notification_event& e) {
     auto c = e.call;
     c.select_terminal_on_call(b.in);
     c.select_terminal_on_call(b.out);
     c.async_answer([](std::error_code) {});
   });
-  auto call = f.alice.create_call("bob");
+  auto call = alice.create_call("bob");
   call.select_terminal_on_call(a.out);
   call.select_terminal_on_call(a.in);
   call.connect();
@@ -114,5 +103,44 @@ TEST_CASE("steady-state media allocates nothing per frame on the media threads",
   CHECK(at_bob >= 100 * 960);
   REQUIRE(allocs1 - allocs0 == 0);
 
+  mspi::stream_statistics render;
+  for (const auto& s : call.stream_control()->streams())
+    if (s->direction() == mspi::terminal_direction::render) render = s->statistics();
   call.disconnect();
+  return render;
+}
+
+}  // namespace
+
+TEST_CASE("the counting allocator counts only marked threads", "[mspi][alloc]") {
+  const auto before = ptapi_test::counted_allocations();
+  delete new int(1);  // unmarked: not counted
+  CHECK(ptapi_test::counted_allocations() == before);
+  ptapi_test::count_this_thread();
+  auto p = std::make_unique<std::array<double, 64>>();
+  ptapi_test::count_this_thread(false);
+  CHECK(ptapi_test::counted_allocations() == before + 1);
+  CHECK(ptapi_test::live_bytes() >= static_cast<std::int64_t>(sizeof(*p)));
+}
+
+TEST_CASE("steady-state media allocates nothing per frame on the media threads", "[mspi][rtp_opus][alloc]") {
+  ptapi_test::loopback_fixture f;  // 20 ms ptime, Opus
+  const auto render = check_steady_state(f.tapi, f.alice, f.bob);
+  CHECK(render.octets < 100 * render.packets);  // Opus at 24 kbit/s: about 60 bytes per 20 ms
+}
+
+TEST_CASE("a PCMU call allocates nothing per frame either (G.711 and 48k <-> 8k resampling)", "[mspi][rtp_opus][alloc][g711]") {
+  ptapi_test::event_log log;
+  tspi::tapi tapi;
+  mspi::rtp_opus_config msp;
+  msp.codecs = {mspi::audio_codec::pcmu};
+  tapi.register_provider<tspi::loopback_tsp, mspi::rtp_opus_msp>({}, msp);
+  tapi.set_event_filter(tspi::tapi_event::all);
+  log.attach(tapi);
+  tapi.initialize();
+  auto alice = tapi.find_address("alice");
+  auto bob = tapi.find_address("bob");
+  const auto render = check_steady_state(tapi, alice, bob);
+  CHECK(render.octets == 160 * render.packets);  // G.711: one octet per 8 kHz sample, 20 ms
+  tapi.shutdown();
 }

@@ -226,3 +226,37 @@ TEST_CASE("owner and monitor registrations are notified, and a monitor alone doe
   CHECK(f.tapi.unregister_notifications(monitor_id));
   CHECK_FALSE(f.tapi.unregister_notifications(monitor_id));
 }
+
+TEST_CASE("hold, transfer and digits are checked by the TAPI object and refused by a TSP without them",
+          "[tspi][call]") {
+  loopback_fixture f;
+  auto_answer(f);
+  auto c = f.alice.create_call("bob");
+  std::error_code ec;
+  // Idle: the state rules come first.
+  c.hold(true, ec);
+  CHECK(ec == mspi::tapi_errc::invalid_call_state);
+  c.generate_digits("12", ec);
+  CHECK(ec == mspi::tapi_errc::invalid_call_state);
+  c.connect();
+  REQUIRE(c.state() == call_state::connected);
+  c.hold(false, ec);  // unhold needs a held call
+  CHECK(ec == mspi::tapi_errc::invalid_call_state);
+  c.generate_digits("12x", ec);
+  CHECK(ec == mspi::tapi_errc::invalid_digits);
+  c.generate_digits("", ec);
+  CHECK(ec == mspi::tapi_errc::invalid_digits);
+  c.blind_transfer("", ec);
+  CHECK(ec == mspi::tapi_errc::invalid_address);
+  // Valid requests reach the loopback TSP, which has none of these optional members.
+  c.hold(true, ec);
+  CHECK(ec == mspi::tapi_errc::not_supported);
+  CHECK_THROWS_AS(c.generate_digits("123#"), std::system_error);
+  auto f2 = c.async_blind_transfer("carol", boost::asio::use_future);
+  CHECK(f2.get() == mspi::tapi_errc::not_supported);
+  CHECK(c.state() == call_state::connected);
+  c.disconnect();
+  tspi::call stale;
+  stale.hold(true, ec);
+  CHECK(ec == mspi::tapi_errc::invalid_handle);
+}

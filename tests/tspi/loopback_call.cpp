@@ -23,38 +23,20 @@ using namespace std::chrono_literals;
 TEST_CASE("a loopback call connects, carries audio both ways and disconnects once", "[tspi][loopback][e2e]") {
   loopback_fixture f;
   f.tapi.register_call_notifications(f.bob);
-  auto& support = f.alice.terminals();
 
   // Callee answers from its event handler, with its own media streaming terminals.
-  auto bob_in = f.bob.terminals().create_media_streaming_terminal(mspi::terminal_direction::render);
-  auto bob_out = f.bob.terminals().create_media_streaming_terminal(mspi::terminal_direction::capture);
+  streaming_pair bob(f.bob.terminals()), alice(f.alice.terminals());
   f.tapi.on_call_notification().connect([&](const tspi::call_notification_event& e) {
+    bob.select_on(e.call);
     auto c = e.call;
-    c.select_terminal_on_call(bob_in);
-    c.select_terminal_on_call(bob_out);
     c.async_answer([](std::error_code) {});
   });
-
-  auto alice_out = support.create_media_streaming_terminal(mspi::terminal_direction::capture);
-  auto alice_in = support.create_media_streaming_terminal(mspi::terminal_direction::render);
   auto call = f.alice.create_call("bob");
   CHECK(call.state() == tspi::call_state::idle);
-  call.select_terminal_on_call(alice_out);
-  call.select_terminal_on_call(alice_in);
-
-  // 1 s of tone each way, pushed in real time slices.
-  auto a_tone = tone(48000, 440), b_tone = tone(48000, 660);
+  alice.select_on(call);
   call.connect();
   CHECK(call.state() == tspi::call_state::connected);
-
-  std::vector<std::int16_t> at_bob, at_alice, buf(960);
-  for (int i = 0; i < 50; ++i) {
-    alice_out->write(std::span<const std::int16_t>(a_tone.data() + i * 960, 960));
-    bob_out->write(std::span<const std::int16_t>(b_tone.data() + i * 960, 960));
-    std::this_thread::sleep_for(20ms);
-    while (auto n = bob_in->read(buf)) at_bob.insert(at_bob.end(), buf.begin(), buf.begin() + n);
-    while (auto n = alice_in->read(buf)) at_alice.insert(at_alice.end(), buf.begin(), buf.begin() + n);
-  }
+  auto [at_bob, at_alice] = talk_both_ways(alice, bob);
   call.disconnect();
   const auto id = call.info().id;
   REQUIRE(f.log.wait([&] { return f.log.states_of_locked(id).size() >= 3; }));

@@ -5,12 +5,16 @@
 #include <tspi/tapi.hpp>
 
 #include <mspi/rtp_opus/msp.hpp>
+#include <mspi/terminals/media_streaming.hpp>
 
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <span>
+#include <thread>
+#include <utility>
 #include <vector>
 
 namespace ptapi_test {
@@ -27,6 +31,7 @@ struct event_log {
   std::vector<tspi::call_state_cause> causes;
   std::vector<mspi::call_media_event> media;
   std::vector<tspi::call> offered;
+  std::vector<tspi::address_event_kind> address_events;
 
   void attach(tspi::tapi& t) {
     t.on_call_state().connect([this](const tspi::call_state_event& e) {
@@ -38,6 +43,11 @@ struct event_log {
     t.on_call_media().connect([this](const tspi::call_media_event& e) {
       std::lock_guard lock(m);
       media.push_back(e.event);
+      cv.notify_all();
+    });
+    t.on_address().connect([this](const tspi::address_event& e) {
+      std::lock_guard lock(m);
+      address_events.push_back(e.kind);
       cv.notify_all();
     });
     t.on_call_notification().connect([this](const tspi::call_notification_event& e) {
@@ -91,6 +101,35 @@ inline double rms(const std::vector<std::int16_t>& v) {
   double s = 0;
   for (auto x : v) s += double(x) * x;
   return v.empty() ? 0 : std::sqrt(s / v.size());
+}
+
+// One party's media streaming terminals on a call: what it says (`out`) and what it hears (`in`).
+struct streaming_pair {
+  std::shared_ptr<mspi::media_streaming_terminal> out, in;
+  explicit streaming_pair(mspi::terminal_support& s)
+      : out(s.create_media_streaming_terminal(mspi::terminal_direction::capture)),
+        in(s.create_media_streaming_terminal(mspi::terminal_direction::render)) {}
+  void select_on(tspi::call c) const {
+    c.select_terminal_on_call(out);
+    c.select_terminal_on_call(in);
+  }
+};
+
+// 1 s of a 440 Hz tone from `a` and a 660 Hz tone from `b`, pushed in real-time 20 ms slices; returns
+// what `b` heard and what `a` heard (48 kHz mono samples).
+inline std::pair<std::vector<std::int16_t>, std::vector<std::int16_t>> talk_both_ways(const streaming_pair& a,
+                                                                                      const streaming_pair& b) {
+  using namespace std::chrono_literals;
+  auto a_tone = tone(48000, 440), b_tone = tone(48000, 660);
+  std::vector<std::int16_t> at_b, at_a, buf(960);
+  for (int i = 0; i < 50; ++i) {
+    a.out->write(std::span<const std::int16_t>(a_tone.data() + i * 960, 960));
+    b.out->write(std::span<const std::int16_t>(b_tone.data() + i * 960, 960));
+    std::this_thread::sleep_for(20ms);
+    while (auto n = b.in->read(buf)) at_b.insert(at_b.end(), buf.begin(), buf.begin() + n);
+    while (auto n = a.in->read(buf)) at_a.insert(at_a.end(), buf.begin(), buf.begin() + n);
+  }
+  return {std::move(at_b), std::move(at_a)};
 }
 
 }  // namespace ptapi_test

@@ -217,8 +217,11 @@ class receiver_statistics {
  public:
   /// Records one received RTP data packet: its sequence number, its RTP timestamp, and its arrival
   /// time converted to the same clock (RTP timestamp units, e.g. 48000 Hz; any fixed origin, wraps).
-  /// RFC 3550 A.1 update_seq and A.8. No errors: a packet after an unconfirmed jump is not counted.
-  void on_packet(std::uint16_t seq, std::uint32_t rtp_timestamp, std::uint32_t arrival_in_timestamp_units) noexcept {
+  /// RFC 3550 A.1 update_seq and A.8. With `timing` false the packet counts for sequence and loss only,
+  /// not for jitter: for packets whose timestamp is not their sampling instant, such as the repeated
+  /// timestamp of an RFC 4733 event (§2.5.1.2). No errors: a packet after an unconfirmed jump is not counted.
+  void on_packet(std::uint16_t seq, std::uint32_t rtp_timestamp, std::uint32_t arrival_in_timestamp_units,
+                 bool timing = true) noexcept {
     if (!started_) {
       init_sequence(seq);
       started_ = true;
@@ -226,7 +229,7 @@ class receiver_statistics {
       return;  // bad jump, waiting for confirmation (A.1)
     }
     ++received_;
-    update_jitter(rtp_timestamp, arrival_in_timestamp_units);
+    if (timing) update_jitter(rtp_timestamp, arrival_in_timestamp_units);
   }
 
   /// Builds the report block on this source (`remote_ssrc`) with `last_sr` (LSR, see `ntp_middle32`)

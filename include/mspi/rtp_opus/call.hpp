@@ -8,6 +8,7 @@
 #include <mspi/rtp_opus/config.hpp>
 #include <mspi/rtp_opus/detail/negotiation.hpp>
 #include <mspi/rtp_opus/detail/rtp_media.hpp>
+#include <mspi/rtp/telephone_event.hpp>
 #include <mspi/sdp.hpp>
 #include <mspi/stream_control.hpp>
 
@@ -26,20 +27,34 @@
 namespace mspi {
 
 /// The MSP call of `rtp_opus_msp`: one audio capture stream ("Audio capture", local → remote) and one
-/// audio render stream ("Audio render", remote → local), carried as Opus (RFC 7587) in RTP (RFC 3550)
-/// over UDP, negotiated with SDP offer/answer (RFC 3264) through the TSP channel.
+/// audio render stream ("Audio render", remote → local), carried in RTP (RFC 3550) over UDP as Opus
+/// (RFC 7587) or G.711 PCMU/PCMA (RFC 3551), with DTMF as RFC 4733 telephone events, negotiated with SDP
+/// offer/answer (RFC 3264) through the TSP channel.
 ///
-/// Channel protocol (see `channel.hpp`): `request_offer` → `local_offer`; `remote_offer` →
+/// Channel protocol (see `channel.hpp`): `request_offer` [direction] → `local_offer`; `remote_offer` →
 /// `local_answer`; `remote_answer` completes our offer; `start_media`/`stop_media` follow the call's
-/// signalling. A description without usable Opus, or whose connection address is not an IP literal,
-/// gives `media_error` and `stream_not_used` on both streams.
+/// signalling; `generate_digits` → `digits_generated` or `generate_failed`; received DTMF →
+/// `digit_detected`.
+/// - Offers list `config().codecs` in order (default Opus, PCMU, PCMA) and `telephone-event/8000`; a
+///   re-offer puts the session's current codec first, with its payload type. The o= version grows with
+///   every offer and answer.
+/// - An answer carries the first codec of the offer that is in `config().codecs` (RFC 3264 §6.1), plus
+///   telephone-event when offered, with the offerer's payload types; its direction mirrors the offer's,
+///   within the direction of the last `request_offer` (so a call we hold stays held).
+/// - A remote offer or answer while media runs is applied at once: codec, remote address and
+///   direction (we send only when both sides' directions allow it, and play out only likewise; the
+///   streams' transport readiness follows).
+/// - A description without a codec we support, or whose connection address is not an IP literal, gives
+///   `media_error` and `stream_not_used` on both streams.
 ///
-/// Source: TAPI 3's MSP call object (ITStreamControl, CMSPCallBase); RFC 3264 §5-§6 for offer/answer.
+/// Source: TAPI 3's MSP call object (ITStreamControl, CMSPCallBase); RFC 3264 §5-§6 and §8 for
+/// offer/answer and hold, RFC 4733 for DTMF.
 ///
 /// @par Thread Safety
 /// Distinct objects: safe. Shared objects: stream operations and the getters are safe from any thread;
 /// `receive_tsp_data` and `shutdown` must be called from one thread at a time (the MSP address calls them
-/// on the TAPI object's thread); the media runs on the MSP's media thread.
+/// on the TAPI object's thread); the media runs on the MSP's media thread, which posts its own channel
+/// messages (digit_detected, digits_generated, generate_failed) to the MSP's thread-safe event queue.
 class rtp_opus_call final : public stream_control, public std::enable_shared_from_this<rtp_opus_call> {
  public:
   /// Keeps the settings and picks a random SDP session id; creates nothing else (public only for
@@ -73,20 +88,32 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
   [[nodiscard]] stream_ptr render_stream() const { return render_; }
 
   /// ITMSPAddress::ReceiveTSPData for this call: one framed channel message from the TSP.
-  /// No errors: malformed frames and unknown types are ignored; a remote description without usable
-  /// Opus is answered with `media_error` and raises CME_STREAM_NOT_USED on both streams; `start_media`
-  /// before any negotiation raises CME_STREAM_FAIL (connect_fail) on both.
+  /// No errors: malformed frames and unknown types are ignored; a remote description without a usable
+  /// codec is answered with `media_error` and raises CME_STREAM_NOT_USED on both streams; a
+  /// `request_offer` naming an unknown direction is answered with `media_error`; `start_media` before
+  /// any negotiation raises CME_STREAM_FAIL (connect_fail) on both; a `generate_digits` body that is
+  /// empty or holds a character other than `0-9 * # A-D` is answered with `generate_failed`.
   void receive_tsp_data(std::span<const std::byte> data) {
     auto msg = decode_channel_message(data);
     if (!msg) return;
     switch (msg->type) {
-      case channel_message_type::request_offer: send_local(channel_message_type::local_offer, media_direction::sendrecv); break;
-      case channel_message_type::remote_offer:
-        if (auto n = read_remote(msg->body)) send_local(channel_message_type::local_answer, detail::answer_direction(*n));
+      case channel_message_type::request_offer: {
+        auto direction = detail::parse_direction(msg->body);
+        if (!direction) {
+          tsp_send(channel_message_type::media_error, "request_offer: unknown direction (sendrecv, sendonly, recvonly, inactive)");
+          break;
+        }
+        preferred_direction_ = *direction;
+        send_offer(*direction);
         break;
-      case channel_message_type::remote_answer: (void)read_remote(msg->body); break;
+      }
+      case channel_message_type::remote_offer:
+        if (auto n = read_remote(msg->body, true)) send_answer(*n);
+        break;
+      case channel_message_type::remote_answer: (void)read_remote(msg->body, false); break;
       case channel_message_type::start_media: start_media(); break;
       case channel_message_type::stop_media: stop_media(call_media_cause::remote_request); break;
+      case channel_message_type::generate_digits: generate_digits(msg->body); break;
       default: break;
     }
   }
@@ -98,7 +125,8 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
     render_->shutdown(call_media_cause::local_request);
   }
 
-  /// Opus encoder lookahead in samples at 48 kHz (part of the mouth-to-ear delay). Never throws.
+  /// Opus encoder lookahead in samples at 48 kHz (part of the mouth-to-ear delay with Opus; G.711 has
+  /// none, its resampling adds 2 ms each way instead). Never throws.
   [[nodiscard]] int codec_lookahead_samples() const noexcept { return lookahead_; }
 
  private:
@@ -117,7 +145,11 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
                                                    post_terminal_event, rx);
     add_stream(capture_);
     add_stream(render_);
-    media_ = std::make_shared<detail::rtp_media>(media_io_, cfg_, capture_, render_, tx, rx);
+    // The engine posts its channel messages (DTMF) from the media thread: the queue is thread safe.
+    auto notify = [q = events_, h = handle_](channel_message_type type, std::string_view body) {
+      q->post(msp_event{h, msp_tsp_data{encode_channel_message(type, body)}});
+    };
+    media_ = std::make_shared<detail::rtp_media>(media_io_, cfg_, capture_, render_, tx, rx, std::move(notify));
     lookahead_ = media_->lookahead_samples();
     media_->bind(ec);
     if (!ec) {
@@ -126,30 +158,50 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
     }
   }
 
-  std::optional<detail::negotiated_media> read_remote(std::string_view body) {
+  // Reads a remote offer (`is_offer`) or answer; on success records the negotiated media, with the
+  // directions both sides allow, and applies it to running media.
+  std::optional<detail::negotiated_media> read_remote(std::string_view body, bool is_offer) {
     auto sd = parse_sdp(body);
-    auto n = sd ? detail::negotiate(*sd) : std::nullopt;
+    auto n = sd ? detail::negotiate(*sd, cfg_.codecs) : std::nullopt;
     boost::system::error_code bad_address;
     if (n) (void)boost::asio::ip::make_address(n->remote_address, bad_address);  // e.g. a host name: unusable
     if (!n || bad_address) {
-      tsp_send(channel_message_type::media_error, "no usable Opus audio stream in the remote description");
+      tsp_send(channel_message_type::media_error, "no usable audio stream (Opus, PCMU or PCMA) in the remote description");
       capture_->raise(call_media_event::stream_not_used, call_media_cause::remote_request);
       render_->raise(call_media_event::stream_not_used, call_media_cause::remote_request);
       return std::nullopt;
     }
-    std::lock_guard lock(mutex_);
-    negotiated_ = n;
+    // Our side of the exchange: for an offer, the answer we are about to give; for an answer, our offer.
+    if (is_offer) local_direction_ = detail::restrict_direction(preferred_direction_, *n);
+    n->send = n->send && detail::direction_sends(local_direction_);
+    n->receive = n->receive && detail::direction_receives(local_direction_);
+    bool started = false;
+    {
+      std::lock_guard lock(mutex_);
+      negotiated_ = n;
+      started = media_started_;
+    }
+    if (started) apply(*n);
     return n;
   }
 
-  void send_local(channel_message_type type, media_direction direction) {
-    int pt = cfg_.payload_type;
+  void send_offer(media_direction direction) {
+    std::optional<detail::negotiated_media> current;
     {
       std::lock_guard lock(mutex_);
-      if (negotiated_) pt = negotiated_->payload_type;  // answer with the offerer's payload type
+      current = negotiated_;
     }
-    auto sd = detail::local_description(cfg_, session_id_, ++session_version_, rtp_port_, rtcp_port_, pt, direction);
-    tsp_send(type, to_string(sd));
+    local_direction_ = direction;
+    auto formats = detail::offer_formats(cfg_, current ? &*current : nullptr);
+    auto sd = detail::local_description(cfg_, session_id_, ++session_version_, rtp_port_, rtcp_port_, std::move(formats),
+                                        direction);
+    tsp_send(channel_message_type::local_offer, to_string(sd));
+  }
+
+  void send_answer(const detail::negotiated_media& n) {
+    auto sd = detail::local_description(cfg_, session_id_, ++session_version_, rtp_port_, rtcp_port_,
+                                        detail::answer_formats(cfg_, n), local_direction_);
+    tsp_send(channel_message_type::local_answer, to_string(sd));
   }
 
   void tsp_send(channel_message_type type, std::string_view body) {
@@ -161,21 +213,41 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
     {
       std::lock_guard lock(mutex_);
       n = negotiated_;
+      media_started_ = n.has_value();
     }
     if (!n) {
       capture_->raise(call_media_event::stream_fail, call_media_cause::connect_fail, tapi_errc::operation_failed);
       render_->raise(call_media_event::stream_fail, call_media_cause::connect_fail, tapi_errc::operation_failed);
       return;
     }
-    boost::asio::post(*media_io_, [media = media_, n = *n] { media->start(n); });
-    capture_->set_transport_ready(n->send, call_media_cause::remote_request);
-    render_->set_transport_ready(n->receive, call_media_cause::remote_request);
+    apply(*n);
+  }
+
+  // Hands the negotiated media to the engine (first start or an update) and lets each stream flow only
+  // in the directions the negotiation allows.
+  void apply(const detail::negotiated_media& n) {
+    boost::asio::post(*media_io_, [media = media_, n] { media->start(n); });
+    capture_->set_transport_ready(n.send, call_media_cause::remote_request);
+    render_->set_transport_ready(n.receive, call_media_cause::remote_request);
   }
 
   void stop_media(call_media_cause cause) {
+    {
+      std::lock_guard lock(mutex_);
+      media_started_ = false;
+    }
     capture_->set_transport_ready(false, cause);
     render_->set_transport_ready(false, cause);
     if (media_) boost::asio::post(*media_io_, [media = media_] { media->stop(); });
+  }
+
+  // Checks the digits here (the TSP's thread) and queues them on the media thread, which answers.
+  void generate_digits(std::string_view digits) {
+    if (digits.empty()) return tsp_send(channel_message_type::generate_failed, "no digits to generate");
+    for (char c : digits)
+      if (!dtmf_event_code(c))
+        return tsp_send(channel_message_type::generate_failed, "not a DTMF digit (0-9 * # A-D) in the request");
+    boost::asio::post(*media_io_, [media = media_, d = std::string(digits)] { media->generate_digits(d); });
   }
 
   std::shared_ptr<boost::asio::io_context> media_io_;
@@ -187,8 +259,11 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
   std::uint16_t rtp_port_ = 0, rtcp_port_ = 0;
   int lookahead_ = 0;
   std::uint64_t session_id_ = 0, session_version_ = 0;
+  media_direction preferred_direction_ = media_direction::sendrecv;  // from the last request_offer
+  media_direction local_direction_ = media_direction::sendrecv;      // of our last offer or answer
   std::mutex mutex_;
   std::optional<detail::negotiated_media> negotiated_;
+  bool media_started_ = false;  // between start_media and stop_media
 };
 
 }  // namespace mspi

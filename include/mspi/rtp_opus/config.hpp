@@ -1,13 +1,21 @@
 // ptapi - portable TAPI
-// mspi/rtp_opus/config.hpp: settings of the RTP/Opus MSP.
+// mspi/rtp_opus/config.hpp: settings of the RTP/Opus MSP (which also speaks G.711 and RFC 4733 DTMF).
 #pragma once
 
 #include <mspi/codec/opus.hpp>
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace mspi {
+
+/// The audio codecs the RTP/Opus MSP can carry (one at a time per call, chosen by offer/answer).
+enum class audio_codec : std::uint8_t {
+  opus,  ///< Opus, `opus/48000/2`, dynamic payload type (RFC 7587); 48 kHz RTP clock.
+  pcmu,  ///< G.711 μ-law, static payload type 0, `PCMU/8000` (RFC 3551 §4.5.14); 8 kHz RTP clock.
+  pcma,  ///< G.711 A-law, static payload type 8, `PCMA/8000` (RFC 3551 §4.5.14); 8 kHz RTP clock.
+};
 
 /// Settings of `rtp_opus_msp` (one per address). Every call of the address uses them. Checked by
 /// `rtp_opus_msp::initialize` (`tapi_errc::invalid_argument` outside the ranges below). A plain value.
@@ -16,9 +24,18 @@ struct rtp_opus_config {
   int ptime_ms = 20;                         ///< Packet time in ms: 10, 20, 40 or 60 (RFC 7587 §4.2; `a=ptime`).
   opus_config opus;                          ///< Encoder settings (bitrate, complexity, FEC, DTX); libopus's ranges.
   int payload_type = 111;                    ///< Dynamic RTP payload type offered for Opus (96-127).
+  /// Codecs offered, in preference order, and the only ones accepted from a remote offer or answer:
+  /// non-empty, each at most once. The default offers Opus, then PCMU, then PCMA; put `pcmu` first to
+  /// prefer G.711 μ-law. Terminals stay 48 kHz: G.711 is resampled to and from 8 kHz on the media thread.
+  std::vector<audio_codec> codecs{audio_codec::opus, audio_codec::pcmu, audio_codec::pcma};
+  /// Dynamic RTP payload type offered for `telephone-event/8000` (RFC 4733 DTMF, `a=fmtp:<pt> 0-15`);
+  /// 96-127 and different from `payload_type`.
+  int telephone_event_payload_type = 101;
   int jitter_min_packets = 1;                ///< Jitter buffer: smallest target depth in packets (>= 1).
   int jitter_max_packets = 10;               ///< Jitter buffer: largest target depth in packets (min..16).
-  int playout_lead_ms = -1;                  ///< Receiver: playout clock lead after the first packet, ms; -1 = ptime/2 (at least 4).
+  /// Receiver: playout clock lead after the first packet, ms; -1 = ptime/2 (at least 4), plus
+  /// ptime - gcd(ptime, remote a=ptime) when the remote's packets are of another duration.
+  int playout_lead_ms = -1;
   int rtcp_interval_ms = 5000;               ///< RTCP report interval in ms (> 0; RFC 3550 §6.2 minimum 5 s); first report after half.
   std::string cname = "ptapi@127.0.0.1";     ///< RTCP SDES CNAME (RFC 3550 §6.5.1), 1..255 bytes.
 };

@@ -14,6 +14,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -24,12 +25,12 @@
 
 namespace mspi {
 
-/// The RTP/Opus MSP: 48 kHz mono audio, Opus in RTP over UDP, with jitter buffer, loss concealment and
-/// RTCP. One instance serves one address (TAPI creates one ITMSPAddress per address); its calls share
+/// The RTP/Opus MSP: 48 kHz mono audio, Opus (or G.711 PCMU/PCMA, resampled from and to 48 kHz) in RTP
+/// over UDP, with jitter buffer, loss concealment, RFC 4733 DTMF, hold by re-offer, and RTCP. One instance serves one address (TAPI creates one ITMSPAddress per address); its calls share
 /// one media thread, started by `initialize` and joined by `shutdown`.
 ///
 /// Source: TAPI 3's ITMSPAddress (CMSPAddress) and ITTerminalSupport; RTP per RFC 3550, Opus payload per
-/// RFC 7587, SDP offer/answer per RFC 3264.
+/// RFC 7587, G.711 per RFC 3551 §4.5.14, telephone events per RFC 4733, SDP offer/answer per RFC 3264.
 ///
 /// @par Thread Safety
 /// Distinct objects: safe. Shared objects: the contract members (`initialize` ... `get_event`) must be
@@ -52,8 +53,9 @@ class rtp_opus_msp {
 
   /// ITMSPAddress::Initialize: checks the settings and starts the media thread. Errors:
   /// `already_initialized`; `invalid_argument` for a ptime other than 10/20/40/60 ms, a payload type
-  /// outside 96-127, jitter depths outside 1 <= min <= max <= 16 packets, an RTCP interval <= 0 ms,
-  /// a CNAME outside 1..255 bytes, or Opus settings libopus refuses. Throws only std::bad_alloc and
+  /// outside 96-127, an empty codec list or one naming a codec twice, a telephone-event payload type
+  /// outside 96-127 or equal to the Opus one, jitter depths outside 1 <= min <= max <= 16 packets, an
+  /// RTCP interval <= 0 ms, a CNAME outside 1..255 bytes, or Opus settings libopus refuses. Throws only std::bad_alloc and
   /// std::system_error when the thread cannot start.
   void initialize(const msp_context& ctx, std::error_code& ec) {
     if (thread_.joinable()) {
@@ -139,6 +141,14 @@ class rtp_opus_msp {
         static_cast<std::size_t>(c.jitter_max_packets) > detail::rtp_media::jitter_capacity_packets)
       return false;
     if (c.rtcp_interval_ms <= 0 || c.cname.empty() || c.cname.size() > 255) return false;
+    if (c.codecs.empty()) return false;
+    for (auto it = c.codecs.begin(); it != c.codecs.end(); ++it) {
+      if (*it != audio_codec::opus && *it != audio_codec::pcmu && *it != audio_codec::pcma) return false;
+      if (std::find(c.codecs.begin(), it, *it) != it) return false;  // listed twice
+    }
+    if (c.telephone_event_payload_type < 96 || c.telephone_event_payload_type > 127 ||
+        c.telephone_event_payload_type == c.payload_type)
+      return false;
     std::error_code ec;
     (void)opus_encoder::create(c.opus, ec);
     return !ec;

@@ -52,6 +52,7 @@ class call_backend {
   virtual void connect(completion done) = 0;
   virtual void answer(completion done) = 0;
   virtual void disconnect(disconnect_code code, completion done) = 0;
+  virtual void control(call_request r, completion done) = 0;
   virtual std::error_code release() = 0;
   [[nodiscard]] virtual std::shared_ptr<mspi::stream_control> streams() const = 0;
   [[nodiscard]] virtual std::shared_ptr<address_backend> address() const = 0;

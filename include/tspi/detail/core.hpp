@@ -59,6 +59,7 @@ struct event_signals {
   boost::signals2::signal<void(const call_media_event&)> call_media;
   boost::signals2::signal<void(const file_terminal_event&)> file_terminal;
   boost::signals2::signal<void(const address_event&)> address;
+  boost::signals2::signal<void(const digit_event&)> digit;
 };
 
 /// The core of a TAPI object: one thread on which every provider entry point, every state change and
@@ -242,6 +243,27 @@ class core final : public std::enable_shared_from_this<core> {
     });
   }
 
+  // Hold, unhold, blind transfer, digit generation: checked here, carried out by the TSP.
+  void control(const std::shared_ptr<call_impl>& c, call_request r, completion done) {
+    post_op(std::move(done), [self = shared_from_this(), c, r = std::move(r)](completion done) {
+      if (auto ec = self->usable(*c)) return done(ec);
+      if (c->info().privilege != call_privilege::owner) return done(mspi::tapi_errc::not_owner);
+      const auto s = c->state();
+      using k = call_request::kind;
+      const bool state_ok = r.what == k::unhold ? s == call_state::hold
+                            : r.what == k::blind_transfer ? (s == call_state::connected || s == call_state::offering ||
+                                                             s == call_state::hold)
+                                                          : s == call_state::connected;
+      if (!state_ok) return done(mspi::tapi_errc::invalid_call_state);
+      if (r.what == k::generate_digits &&
+          (r.argument.empty() || r.argument.find_first_not_of("0123456789*#ABCDabcd") != std::string::npos))
+        return done(mspi::tapi_errc::invalid_digits);
+      if (r.what == k::blind_transfer && r.argument.empty()) return done(mspi::tapi_errc::invalid_address);
+      const auto req = self->add_request(std::move(done));
+      c->address_->provider().control(req, c->id(), r);
+    });
+  }
+
   std::error_code release(const std::shared_ptr<call_impl>& c) {
     if (!initialized_) return mspi::tapi_errc::not_initialized;
     return run_sync([&](std::error_code& e) {
@@ -318,6 +340,13 @@ class core final : public std::enable_shared_from_this<core> {
     if (*mapped == call_state::disconnected)
       cause = to_cause(static_cast<line_disconnect_mode>(mode ? mode : 0x1), c->was_connected_);
     apply_state(*c, *mapped, cause);
+  }
+
+  /// LINE_MONITORDIGITS: a DTMF digit from the far end (never after `disconnected`).
+  void on_digit(call_id id, char digit) {
+    auto c = find_call(id);
+    if (!c || c->state() == call_state::disconnected) return;
+    emit(tapi_event::digit_event, digit_event{call(c), digit, digit_mode::dtmf, std::chrono::steady_clock::now()});
   }
 
   /// LINE_ADDRESSSTATE of `provider`'s address `address_id`.
@@ -464,6 +493,7 @@ class core final : public std::enable_shared_from_this<core> {
       else if constexpr (std::is_same_v<Event, call_state_event>) self->signals.call_state(e);
       else if constexpr (std::is_same_v<Event, call_media_event>) self->signals.call_media(e);
       else if constexpr (std::is_same_v<Event, file_terminal_event>) self->signals.file_terminal(e);
+      else if constexpr (std::is_same_v<Event, digit_event>) self->signals.digit(e);
       else self->signals.address(e);
     });
   }
@@ -551,6 +581,10 @@ inline void call_impl::answer(completion done) {
 }
 inline void call_impl::disconnect(disconnect_code code, completion done) {
   if (auto c = core_.lock(); c && c->running()) return c->disconnect(shared_from_this(), code, std::move(done));
+  done(mspi::tapi_errc::not_initialized);
+}
+inline void call_impl::control(call_request r, completion done) {
+  if (auto c = core_.lock(); c && c->running()) return c->control(shared_from_this(), std::move(r), std::move(done));
   done(mspi::tapi_errc::not_initialized);
 }
 inline std::error_code call_impl::release() {

@@ -43,7 +43,7 @@ class address_impl final : public address_backend, public std::enable_shared_fro
   provider_base& provider_;
   const std::size_t id_;
   const address_info info_;
-  std::atomic<address_state> state_{address_state::in_service};
+  std::atomic<address_state> state_{info_.initial_state};
 };
 
 /// A call, as the core keeps it. Mutable state changes only on the core thread; `info_` is also read by
@@ -61,6 +61,7 @@ class call_impl final : public call_backend, public std::enable_shared_from_this
   void connect(completion done) override;
   void answer(completion done) override;
   void disconnect(disconnect_code code, completion done) override;
+  void control(call_request r, completion done) override;
   std::error_code release() override;
   [[nodiscard]] std::shared_ptr<mspi::stream_control> streams() const override { return msp_call_; }
   [[nodiscard]] std::shared_ptr<address_backend> address() const override { return address_; }

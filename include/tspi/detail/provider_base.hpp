@@ -38,6 +38,7 @@ class provider_base {
   virtual void answer(request_id req, call_id call) = 0;
   virtual void drop(request_id req, call_id call, disconnect_code code) = 0;
   virtual void close_call(call_id call) = 0;
+  virtual void control(request_id req, call_id call, const call_request& r) = 0;
 };
 
 }  // namespace tspi::detail

@@ -85,6 +85,25 @@ class provider_pair final : public provider_base, private line_event_sink {
   }
   void answer(request_id req, call_id call) override { tsp_.answer(req, call); }
   void drop(request_id req, call_id call, disconnect_code code) override { tsp_.drop(req, call, code); }
+  // The TSP's optional members, or not_supported when it lacks the one asked for.
+  void control(request_id req, call_id call, const call_request& r) override {
+    using k = call_request::kind;
+    switch (r.what) {
+      case k::hold:
+        if constexpr (has_call_request<Tsp, k::hold>) return tsp_.hold(req, call);
+        break;
+      case k::unhold:
+        if constexpr (has_call_request<Tsp, k::unhold>) return tsp_.unhold(req, call);
+        break;
+      case k::blind_transfer:
+        if constexpr (has_call_request<Tsp, k::blind_transfer>) return tsp_.blind_transfer(req, call, r.argument);
+        break;
+      case k::generate_digits:
+        if constexpr (has_call_request<Tsp, k::generate_digits>) return tsp_.generate_digits(req, call, r.argument);
+        break;
+    }
+    core_->on_completion(req, mspi::tapi_errc::not_supported);
+  }
   void close_call(call_id call) override {
     tsp_.close_call(call);
     calls_.erase(call);
@@ -118,6 +137,7 @@ class provider_pair final : public provider_base, private line_event_sink {
   void address_state_changed(std::size_t address_id, address_state state) override {
     core_->on_address_state(*this, address_id, state);
   }
+  void digit_detected(call_id call, char digit) override { core_->on_digit(call, digit); }
 
   // Drains one MSP's event queue (ITMSPAddress::GetEvent until TAPI_E_NOEVENT): TSP data goes to the TSP
   // (held back while the TSP does not know the call yet), everything else to the core.

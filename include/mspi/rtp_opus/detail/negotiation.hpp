@@ -1,7 +1,9 @@
 // ptapi - portable TAPI
-// mspi/rtp_opus/detail/negotiation.hpp: SDP offer/answer for one Opus audio stream (RFC 3264, RFC 7587).
+// mspi/rtp_opus/detail/negotiation.hpp: SDP offer/answer for one audio stream (RFC 3264) with Opus
+// (RFC 7587), G.711 (RFC 3551) and telephone-event (RFC 4733).
 #pragma once
 
+#include <mspi/codec/g711.hpp>
 #include <mspi/rtp_opus/config.hpp>
 #include <mspi/sdp.hpp>
 
@@ -11,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mspi::detail {
 
@@ -19,7 +22,11 @@ struct negotiated_media {
   std::string remote_address;   ///< Where to send RTP.
   std::uint16_t remote_rtp_port = 0;
   std::uint16_t remote_rtcp_port = 0;
-  int payload_type = 111;       ///< Opus payload type both sides use (the offerer's, RFC 3264 §6.1).
+  audio_codec codec = audio_codec::opus;  ///< The one codec both sides use.
+  int payload_type = 111;       ///< Its payload type (the offerer's, RFC 3264 §6.1).
+  int telephone_event_payload_type = -1;  ///< RFC 4733 events' payload type; -1 when not negotiated.
+  int telephone_event_rate = 8000;        ///< Their clock rate (`a=rtpmap`), Hz.
+  int remote_ptime_ms = 0;      ///< The remote's `a=ptime`, 0 if absent.
   bool send = true;             ///< We may send (remote is sendrecv or recvonly).
   bool receive = true;          ///< We may receive (remote is sendrecv or sendonly).
 };
@@ -30,10 +37,87 @@ inline bool iequals(std::string_view a, std::string_view b) {
   });
 }
 
-/// Our description of the audio stream: one m-line offering Opus (RFC 7587 §7: `opus/48000/2`).
+/// The RTP clock rate of a codec in Hz (RFC 7587 §4.1: 48000 for Opus; RFC 3551: 8000 for G.711).
+constexpr int rtp_clock_rate(audio_codec c) noexcept { return c == audio_codec::opus ? 48000 : g711_rate_hz; }
+
+/// The SDP encoding name and the codec's rtpmap line fields (RFC 7587 §7, RFC 3551 §6).
+inline sdp_format codec_format(const rtp_opus_config& cfg, audio_codec c, int payload_type) {
+  switch (c) {
+    case audio_codec::opus: {
+      std::string fmtp = "minptime=10";
+      if (cfg.opus.inband_fec) fmtp += ";useinbandfec=1";
+      if (cfg.opus.dtx) fmtp += ";usedtx=1";
+      return {payload_type, "opus", 48000, 2, fmtp};
+    }
+    case audio_codec::pcmu: return {payload_type, "PCMU", g711_rate_hz, 1, {}};
+    case audio_codec::pcma: return {payload_type, "PCMA", g711_rate_hz, 1, {}};
+  }
+  return {};
+}
+
+/// The `telephone-event` format (RFC 4733 §7.1.1), with the DTMF events 0-15.
+inline sdp_format telephone_event_format(int payload_type, int rate = 8000) {
+  return {payload_type, "telephone-event", rate, 1, "0-15"};
+}
+
+/// The codec a format of a remote description names, if it is one we can carry. A static payload type
+/// without `a=rtpmap` (0, 8) means its RFC 3551 §6 Table 4 encoding.
+inline std::optional<audio_codec> codec_of(const sdp_format& f) {
+  if (f.encoding.empty()) {
+    if (f.payload_type == pcmu_payload_type) return audio_codec::pcmu;
+    if (f.payload_type == pcma_payload_type) return audio_codec::pcma;
+    return std::nullopt;
+  }
+  if (iequals(f.encoding, "opus") && f.clock_rate == 48000) return audio_codec::opus;
+  if (iequals(f.encoding, "PCMU") && f.clock_rate == g711_rate_hz && f.channels == 1) return audio_codec::pcmu;
+  if (iequals(f.encoding, "PCMA") && f.clock_rate == g711_rate_hz && f.channels == 1) return audio_codec::pcma;
+  return std::nullopt;
+}
+
+/// The formats of our offer: the codecs of `cfg.codecs` in order, each with its payload type (Opus:
+/// `cfg.payload_type`; G.711: static), then `telephone-event/8000`. For a re-offer, `current` (the
+/// session's codec, with its negotiated payload type) goes first and the negotiated telephone-event
+/// payload type is kept (RFC 3264 §8.3.2: a format keeps its payload type in the session); another
+/// format whose configured payload type is taken then gets a free dynamic one.
+inline std::vector<sdp_format> offer_formats(const rtp_opus_config& cfg, const negotiated_media* current) {
+  std::vector<sdp_format> out;
+  std::vector<int> used;
+  auto take = [&used](int preferred) {
+    int pt = preferred;
+    for (int candidate = 96; std::find(used.begin(), used.end(), pt) != used.end() && candidate <= 127; ++candidate)
+      pt = candidate;
+    used.push_back(pt);
+    return pt;
+  };
+  auto configured_pt = [&cfg](audio_codec c) {
+    return c == audio_codec::opus ? cfg.payload_type : c == audio_codec::pcmu ? pcmu_payload_type : pcma_payload_type;
+  };
+  if (current) {
+    used.push_back(current->payload_type);
+    if (current->telephone_event_payload_type >= 0) used.push_back(current->telephone_event_payload_type);
+    out.push_back(codec_format(cfg, current->codec, current->payload_type));
+  }
+  for (auto c : cfg.codecs)
+    if (!current || c != current->codec) out.push_back(codec_format(cfg, c, take(configured_pt(c))));
+  const int te = current && current->telephone_event_payload_type >= 0 ? current->telephone_event_payload_type
+                                                                       : take(cfg.telephone_event_payload_type);
+  out.push_back(telephone_event_format(te));
+  return out;
+}
+
+/// The formats of our answer (RFC 3264 §6.1): only the chosen codec, plus telephone-event when the offer
+/// had it, with the offerer's payload types and rates.
+inline std::vector<sdp_format> answer_formats(const rtp_opus_config& cfg, const negotiated_media& n) {
+  std::vector<sdp_format> out{codec_format(cfg, n.codec, n.payload_type)};
+  if (n.telephone_event_payload_type >= 0)
+    out.push_back(telephone_event_format(n.telephone_event_payload_type, n.telephone_event_rate));
+  return out;
+}
+
+/// Our description of the audio stream: one m-line with `formats` (see `offer_formats`, `answer_formats`).
 inline session_description local_description(const rtp_opus_config& cfg, std::uint64_t session_id, std::uint64_t version,
-                                              std::uint16_t rtp_port, std::uint16_t rtcp_port, int payload_type,
-                                              media_direction direction) {
+                                              std::uint16_t rtp_port, std::uint16_t rtcp_port,
+                                              std::vector<sdp_format> formats, media_direction direction) {
   session_description sd;
   sd.session_id = session_id;
   sd.session_version = version;
@@ -45,30 +129,48 @@ inline session_description local_description(const rtp_opus_config& cfg, std::ui
   m.address = cfg.local_address;
   m.ptime_ms = cfg.ptime_ms;
   m.direction = direction;
-  std::string fmtp = "minptime=10";
-  if (cfg.opus.inband_fec) fmtp += ";useinbandfec=1";
-  if (cfg.opus.dtx) fmtp += ";usedtx=1";
-  m.formats.push_back({payload_type, "opus", 48000, 2, fmtp});
+  m.formats = std::move(formats);
   sd.media.push_back(std::move(m));
   return sd;
 }
 
-/// Reads the remote description: the first audio m-line with Opus. nullopt when there is none, or when
-/// the stream is rejected (port 0).
-inline std::optional<negotiated_media> negotiate(const session_description& remote) {
+/// Reads a remote offer or answer: the first audio m-line (port not 0) with a codec of `supported`; the
+/// codec is the first of the m-line's formats that is in `supported` (the offerer's preference, RFC 3264
+/// §6.1; in an answer, the one it chose). telephone-event is taken when listed, preferring the one
+/// whose rate matches the codec's RTP clock (RFC 4733 §2.1), else the first. nullopt when no audio
+/// m-line carries a supported codec.
+inline std::optional<negotiated_media> negotiate(const session_description& remote, const std::vector<audio_codec>& supported) {
   for (const auto& m : remote.media) {
     if (m.media != "audio" || m.port == 0) continue;
+    const sdp_format* chosen = nullptr;
+    audio_codec codec = audio_codec::opus;
     for (const auto& f : m.formats) {
-      if (!iequals(f.encoding, "opus") || f.clock_rate != 48000) continue;
-      negotiated_media n;
-      n.remote_address = m.address;
-      n.remote_rtp_port = m.port;
-      n.remote_rtcp_port = m.rtcp_port ? m.rtcp_port : static_cast<std::uint16_t>(m.port + 1);
-      n.payload_type = f.payload_type;
-      n.send = m.direction == media_direction::sendrecv || m.direction == media_direction::recvonly;
-      n.receive = m.direction == media_direction::sendrecv || m.direction == media_direction::sendonly;
-      return n;
+      auto c = codec_of(f);
+      if (c && std::find(supported.begin(), supported.end(), *c) != supported.end()) {
+        chosen = &f;
+        codec = *c;
+        break;
+      }
     }
+    if (!chosen) continue;
+    negotiated_media n;
+    n.remote_address = m.address;
+    n.remote_rtp_port = m.port;
+    n.remote_rtcp_port = m.rtcp_port ? m.rtcp_port : static_cast<std::uint16_t>(m.port + 1);
+    n.codec = codec;
+    n.payload_type = chosen->payload_type;
+    n.remote_ptime_ms = m.ptime_ms;
+    for (const auto& f : m.formats) {
+      if (!iequals(f.encoding, "telephone-event")) continue;
+      if (n.telephone_event_payload_type < 0 || f.clock_rate == rtp_clock_rate(codec)) {
+        n.telephone_event_payload_type = f.payload_type;
+        n.telephone_event_rate = f.clock_rate;
+      }
+      if (f.clock_rate == rtp_clock_rate(codec)) break;
+    }
+    n.send = m.direction == media_direction::sendrecv || m.direction == media_direction::recvonly;
+    n.receive = m.direction == media_direction::sendrecv || m.direction == media_direction::sendonly;
+    return n;
   }
   return std::nullopt;
 }
@@ -79,6 +181,35 @@ constexpr media_direction answer_direction(const negotiated_media& n) noexcept {
   if (n.send) return media_direction::sendonly;
   if (n.receive) return media_direction::recvonly;
   return media_direction::inactive;
+}
+
+/// Whether a direction attribute lets its describer send / receive (RFC 3264 §5.1).
+constexpr bool direction_sends(media_direction d) noexcept {
+  return d == media_direction::sendrecv || d == media_direction::sendonly;
+}
+/// See `direction_sends`.
+constexpr bool direction_receives(media_direction d) noexcept {
+  return d == media_direction::sendrecv || d == media_direction::recvonly;
+}
+
+/// The most permissive direction we may describe that stays within `wanted` and mirrors the remote's
+/// `n` (we send only if it receives, RFC 3264 §6.1).
+constexpr media_direction restrict_direction(media_direction wanted, const negotiated_media& n) noexcept {
+  const bool send = direction_sends(wanted) && n.send;
+  const bool receive = direction_receives(wanted) && n.receive;
+  if (send && receive) return media_direction::sendrecv;
+  if (send) return media_direction::sendonly;
+  if (receive) return media_direction::recvonly;
+  return media_direction::inactive;
+}
+
+/// Parses a direction name (`sendrecv`, `sendonly`, `recvonly`, `inactive`; empty = sendrecv).
+inline std::optional<media_direction> parse_direction(std::string_view s) {
+  if (s.empty() || s == "sendrecv") return media_direction::sendrecv;
+  if (s == "sendonly") return media_direction::sendonly;
+  if (s == "recvonly") return media_direction::recvonly;
+  if (s == "inactive") return media_direction::inactive;
+  return std::nullopt;
 }
 
 }  // namespace mspi::detail

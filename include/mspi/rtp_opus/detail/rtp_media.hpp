@@ -1,14 +1,21 @@
 // ptapi - portable TAPI
-// mspi/rtp_opus/detail/rtp_media.hpp: the media engine of one RTP/Opus call: sockets, media clocks,
-// Opus, jitter buffer and RTCP. Runs on the MSP's media thread only.
+// mspi/rtp_opus/detail/rtp_media.hpp: the media engine of one RTP call: sockets, media clocks, Opus or
+// G.711 (resampled to the 48 kHz pipeline), jitter buffer, playout FIFO, RFC 4733 DTMF and RTCP. Runs
+// on the MSP's media thread only.
 #pragma once
 
+#include <mspi/channel.hpp>
+#include <mspi/codec/g711.hpp>
 #include <mspi/codec/opus.hpp>
+#include <mspi/codec/resampler.hpp>
+#include <mspi/detail/pcm_fifo.hpp>
 #include <mspi/jitter_buffer.hpp>
 #include <mspi/media_types.hpp>
 #include <mspi/rtp/packet.hpp>
 #include <mspi/rtp/rtcp.hpp>
+#include <mspi/rtp/telephone_event.hpp>
 #include <mspi/rtp_opus/config.hpp>
+#include <mspi/rtp_opus/detail/dtmf_sender.hpp>
 #include <mspi/rtp_opus/detail/negotiation.hpp>
 #include <mspi/stream.hpp>
 
@@ -22,10 +29,15 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <numeric>
 #include <random>
 #include <span>
+#include <string>
+#include <string_view>
 #include <system_error>
+#include <vector>
 
 namespace mspi::detail {
 
@@ -34,7 +46,8 @@ struct rtp_counters {
   std::atomic<std::uint64_t> packets{0};
   std::atomic<std::uint64_t> octets{0};
   std::atomic<std::int64_t> lost{0};
-  std::atomic<std::uint32_t> jitter_units{0};  // RTP timestamp units (1/48000 s)
+  std::atomic<std::uint32_t> jitter_units{0};  // RTP timestamp units (1 / clock_rate s)
+  std::atomic<std::uint32_t> clock_rate{48000};  // the negotiated codec's RTP clock, Hz
   std::atomic<std::uint64_t> concealed{0};
   std::atomic<std::uint64_t> late{0};
   std::atomic<int> jitter_buffer_ms{0};
@@ -44,7 +57,7 @@ struct rtp_counters {
     s.packets = packets.load(std::memory_order_relaxed);
     s.octets = octets.load(std::memory_order_relaxed);
     s.packets_lost = lost.load(std::memory_order_relaxed);
-    s.jitter_ms = jitter_units.load(std::memory_order_relaxed) / 48.0;
+    s.jitter_ms = jitter_units.load(std::memory_order_relaxed) * 1000.0 / clock_rate.load(std::memory_order_relaxed);
     s.concealed = concealed.load(std::memory_order_relaxed);
     s.late = late.load(std::memory_order_relaxed);
     s.jitter_buffer_ms = jitter_buffer_ms.load(std::memory_order_relaxed);
@@ -65,35 +78,54 @@ class rtp_stream final : public stream {
   std::shared_ptr<const rtp_counters> counters_;
 };
 
-/// The media engine of one call. Everything below `start()` runs on the media thread; `create` binds the
+/// The media engine of one call. Everything below `start()` runs on the media thread; `bind` binds the
 /// sockets on the caller's thread before any handler exists.
 ///
-/// Steady state (after the first frame each way) allocates nothing: frame, packet and receive buffers
-/// are members, the jitter buffer and codecs allocate in their constructors, and Asio recycles the
-/// memory of the timer and socket handlers.
+/// One codec at a time (the negotiated one; `start` may switch it mid-call). Terminals always see 48 kHz
+/// mono: G.711 is decimated to 8 kHz before encoding and interpolated back after decoding, and its RTP
+/// timestamps and RTCP jitter run at 8 kHz. Received packets of any duration (a peer with another ptime)
+/// are decoded into a PCM FIFO, from which the playout clock takes one frame of its own ptime per tick.
+/// RFC 4733 events are sent in place of audio packets (see `dtmf_sender`) and received ones are reported
+/// once each through the notify function; in the jitter buffer an event packet stands for one packet of
+/// silence, so the audio that follows keeps its timing.
+///
+/// Steady state (after the first frame each way) allocates nothing: frame, packet, FIFO and receive
+/// buffers are allocated in the constructor, the jitter buffer and codecs allocate in their
+/// constructors, the resamplers and the DTMF queue are fixed arrays, and Asio recycles the memory of the
+/// timer and socket handlers. (Reporting a DTMF digit or a generate result allocates its message.)
 class rtp_media : public std::enable_shared_from_this<rtp_media> {
  public:
   using udp = boost::asio::ip::udp;
   using clock = std::chrono::steady_clock;
+  /// Receives the MSP -> TSP messages the engine originates (digit_detected, digits_generated,
+  /// generate_failed), on the media thread.
+  using notify_function = std::function<void(channel_message_type, std::string_view)>;
 
   /// Jitter-buffer slots: 320 ms at 20 ms ptime, above the largest target depth (config: 10 packets).
   static constexpr std::size_t jitter_capacity_packets = 16;
   /// Largest RTP payload kept, in bytes (an Ethernet MTU).
   static constexpr std::size_t max_payload_bytes = 1500;
+  /// Longest packet decoded, in 48 kHz samples: 120 ms, the longest Opus packet (RFC 6716 §2.1.4). A
+  /// longer G.711 packet is cut to this.
+  static constexpr std::size_t max_packet_samples = 5760;
 
   /// @param io the MSP's media context; shared so that it outlives these sockets and timers.
+  /// @param notify where engine-originated channel messages go (called on the media thread).
   rtp_media(std::shared_ptr<boost::asio::io_context> io, const rtp_opus_config& cfg, std::shared_ptr<rtp_stream> capture,
-            std::shared_ptr<rtp_stream> render, std::shared_ptr<rtp_counters> tx, std::shared_ptr<rtp_counters> rx)
+            std::shared_ptr<rtp_stream> render, std::shared_ptr<rtp_counters> tx, std::shared_ptr<rtp_counters> rx,
+            notify_function notify = {})
       : io_(std::move(io)), cfg_(cfg), capture_(std::move(capture)), render_(std::move(render)), tx_(std::move(tx)),
-        rx_(std::move(rx)), rtp_socket_(*io_), rtcp_socket_(*io_), send_timer_(*io_), playout_timer_(*io_),
-        rtcp_timer_(*io_), encoder_(cfg.opus),
+        rx_(std::move(rx)), notify_(std::move(notify)), rtp_socket_(*io_), rtcp_socket_(*io_), send_timer_(*io_),
+        playout_timer_(*io_), rtcp_timer_(*io_), encoder_(cfg.opus),
         jitter_(jitter_buffer_config{cfg.ptime_ms, cfg.jitter_min_packets, cfg.jitter_max_packets,
                                      jitter_capacity_packets, max_payload_bytes}),
-        frame_samples_(samples_per_frame(cfg.ptime_ms)) {
+        frame_samples_(samples_per_frame(cfg.ptime_ms)), frames_(3 * frame_samples_),
+        fifo_(frame_samples_ + max_packet_samples), last_packet_samples_(frame_samples_) {
     std::random_device rd;
     ssrc_ = (static_cast<std::uint32_t>(rd()) << 1) | 1u;
     sequence_ = static_cast<std::uint16_t>(rd());
     timestamp_ = static_cast<std::uint32_t>(rd());
+    (void)narrowband_phases();  // computes the resampler's filter now, not on the media thread's first frame
   }
 
   /// Binds RTP and RTCP sockets on `cfg.local_address`, ephemeral ports.
@@ -117,7 +149,10 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
   [[nodiscard]] std::uint16_t rtp_port() const { return rtp_socket_.local_endpoint().port(); }
   [[nodiscard]] std::uint16_t rtcp_port() const { return rtcp_socket_.local_endpoint().port(); }
 
-  /// Starts media towards `n` (media thread). Idempotent: a second start only updates the remote.
+  /// Starts media towards `n` (media thread). A second start applies a renegotiation to running media:
+  /// remote address, codec (a change flushes the receive path), telephone-event payload type, and the
+  /// direction (`n.send`: audio and events are sent; `n.receive`: received packets are played out and
+  /// digits reported). Digits still queued fail (generate_failed) when events can no longer be sent.
   void start(const negotiated_media& n) {
     boost::system::error_code bec;
     auto addr = boost::asio::ip::make_address(n.remote_address, bec);
@@ -128,7 +163,18 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     }
     remote_rtp_ = udp::endpoint(addr, n.remote_rtp_port);
     remote_rtcp_ = udp::endpoint(addr, n.remote_rtcp_port);
-    payload_type_ = n.payload_type;
+    const bool codec_changed = !running_ || n.codec != codec_ || n.payload_type != payload_type_;
+    const bool events_changed = n.telephone_event_payload_type != telephone_event_pt_ ||
+                                n.telephone_event_rate != telephone_event_rate_ || codec_changed;
+    if (dtmf_.busy() && (!n.send || n.telephone_event_payload_type < 0 || events_changed))
+      fail_pending_digits("media was renegotiated before the digits were sent");
+    if (codec_changed) set_codec(n.codec, n.payload_type);
+    telephone_event_pt_ = n.telephone_event_payload_type;
+    telephone_event_rate_ = n.telephone_event_rate;
+    dtmf_.configure(cfg_.ptime_ms, telephone_event_rate_);
+    remote_ptime_ms_ = n.remote_ptime_ms;
+    if (n.receive && !receive_enabled_) restart_receive();
+    receive_enabled_ = n.receive;
     send_enabled_ = n.send;
     if (running_) return;
     running_ = true;
@@ -140,8 +186,10 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     rtcp_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) { self->on_rtcp_timer(ec); });
   }
 
-  /// Stops clocks and closes the sockets (media thread). Sends a last RTCP report first.
+  /// Stops clocks and closes the sockets (media thread). Sends a last RTCP report first; digits still
+  /// queued fail (generate_failed).
   void stop() {
+    if (dtmf_.busy()) fail_pending_digits("media stopped before the digits were sent");
     if (running_) send_rtcp();
     running_ = false;
     boost::system::error_code ignored;
@@ -152,55 +200,132 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     rtcp_socket_.close(ignored);
   }
 
-  /// Encoder lookahead in samples (the codec's share of the mouth-to-ear delay).
+  /// Queues DTMF `digits` (already checked to be `0-9 * # A-D`, non-empty) for RFC 4733 sending
+  /// (media thread). Answers generate_failed when media is not running, telephone-event was not
+  /// negotiated, the call does not send, or the queue is full; digits_generated once all are sent.
+  void generate_digits(std::string_view digits) {
+    if (!running_) return notify(channel_message_type::generate_failed, "media is not running");
+    if (telephone_event_pt_ < 0)
+      return notify(channel_message_type::generate_failed, "telephone-event (RFC 4733) was not negotiated");
+    if (!send_enabled_) return notify(channel_message_type::generate_failed, "the call does not send media now");
+    if (!dtmf_.enqueue(digits)) notify(channel_message_type::generate_failed, "too many digits queued");
+  }
+
+  /// Encoder lookahead in samples (the Opus codec's share of the mouth-to-ear delay).
   [[nodiscard]] int lookahead_samples() const noexcept { return encoder_.lookahead_samples(); }
 
  private:
   [[nodiscard]] clock::duration ptime() const { return std::chrono::milliseconds(cfg_.ptime_ms); }
-  [[nodiscard]] std::span<std::int16_t> frame() noexcept { return {pcm_.data(), frame_samples_}; }
+  [[nodiscard]] std::span<std::int16_t> capture_frame() noexcept { return {frames_.data(), frame_samples_}; }
+  [[nodiscard]] std::span<std::int16_t> mix_frame() noexcept { return {frames_.data() + frame_samples_, frame_samples_}; }
+  [[nodiscard]] std::span<std::int16_t> play_frame() noexcept { return {frames_.data() + 2 * frame_samples_, frame_samples_}; }
+  [[nodiscard]] bool narrowband() const noexcept { return codec_ != audio_codec::opus; }
+
+  void notify(channel_message_type type, std::string_view body) {
+    if (notify_) notify_(type, body);
+  }
+  void fail_pending_digits(std::string_view reason) {
+    for (std::size_t n = dtmf_.cancel(); n > 0; --n) notify(channel_message_type::generate_failed, reason);
+  }
+
+  // The codec in use: its RTP clock drives timestamps and jitter; the receive path starts afresh.
+  void set_codec(audio_codec c, int payload_type) {
+    const auto old_rate = clock_rate_;
+    codec_ = c;
+    payload_type_ = payload_type;
+    clock_rate_ = static_cast<std::uint32_t>(rtp_clock_rate(c));
+    timestamp_step_ = static_cast<std::uint32_t>(frame_samples_ * clock_rate_ / pipeline_rate_hz);
+    tx_->clock_rate.store(clock_rate_, std::memory_order_relaxed);
+    rx_->clock_rate.store(clock_rate_, std::memory_order_relaxed);
+    if (old_rate != clock_rate_) stats_ = receiver_statistics{};
+    decimator_.reset();
+    marker_ = true;
+    restart_receive();
+  }
+
+  // The receive path forgets what it held: the next packet restarts playout (a new codec, or media
+  // that was not received for a while).
+  void restart_receive() {
+    jitter_.reset();
+    fifo_.clear();
+    interpolator_.reset();
+    played_any_ = false;
+    playout_started_ = false;
+    last_packet_samples_ = frame_samples_;
+  }
 
   void schedule_send() {
     send_timer_.expires_at(next_send_);
     send_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) { self->on_send_tick(ec); });
   }
 
-  // Capture clock: one frame per ptime from the capture terminals, encoded and sent.
+  // Capture clock: one frame per ptime from the capture terminals, encoded and sent, or a DTMF event
+  // packet in its place.
   void on_send_tick(const boost::system::error_code& ec) {
     if (ec || !running_) return;
     next_send_ += ptime();
     schedule_send();
     const std::uint32_t ts = timestamp_;
-    timestamp_ += static_cast<std::uint32_t>(frame_samples_);
-    auto pcm = frame();
+    timestamp_ += timestamp_step_;
+    auto pcm = capture_frame();
     const bool active = capture_->with_active_terminals([&](std::span<const terminal_ptr> terminals) {
       terminals[0]->read_frame(pcm);
       if (terminals.size() == 1) return;
-      auto extra = std::span<std::int16_t>(mix_.data(), frame_samples_);
+      auto extra = mix_frame();
       for (std::size_t t = 1; t < terminals.size(); ++t) {  // mix further capture terminals, saturating
         terminals[t]->read_frame(extra);
         for (std::size_t i = 0; i < frame_samples_; ++i)
           pcm[i] = static_cast<std::int16_t>(std::clamp(pcm[i] + extra[i], -32768, 32767));
       }
     });
+    if (dtmf_.busy()) {
+      const dtmf_action a = dtmf_.tick(ts);
+      if (a.send) send_event(a, ts);
+      if (a.request_done) notify(channel_message_type::digits_generated, {});
+      if (a.send) {
+        marker_ = true;  // audio resumes with a new talkspurt
+        return;
+      }
+    }
     if (!active || !send_enabled_) {
       marker_ = true;  // the next packet starts a talkspurt (RFC 3551 §4.1)
       return;
     }
-    std::error_code eec;
     // Leave room for the RTP header in packet_: libopus lowers its rate to fit, instead of write_rtp failing.
-    const std::size_t n = encoder_.encode(
-        pcm, std::span<std::byte>(encoded_).first(packet_.size() - rtp_fixed_header_bytes), eec);
-    if (eec) return;
-    const std::size_t size = write_rtp(std::span<std::byte>(packet_),
-                                       rtp_header{marker_, static_cast<std::uint8_t>(payload_type_), sequence_++, ts, ssrc_},
-                                       std::span<const std::byte>(encoded_.data(), n));
+    auto out = std::span<std::byte>(encoded_).first(packet_.size() - rtp_fixed_header_bytes);
+    std::size_t n = 0;
+    if (codec_ == audio_codec::opus) {
+      std::error_code eec;
+      n = encoder_.encode(pcm, out, eec);
+      if (eec) return;
+    } else {
+      std::array<std::int16_t, max_frame_samples / narrowband_ratio> narrow;
+      const std::size_t m = decimator_.process(pcm, narrow);
+      const auto samples = std::span<const std::int16_t>(narrow.data(), m);
+      n = codec_ == audio_codec::pcmu ? encode_pcmu(samples, out) : encode_pcma(samples, out);
+    }
+    send_rtp(rtp_header{marker_, static_cast<std::uint8_t>(payload_type_), sequence_++, ts, ssrc_},
+             std::span<const std::byte>(encoded_.data(), n), ts);
     marker_ = false;
+  }
+
+  void send_event(const dtmf_action& a, std::uint32_t tick_timestamp) {
+    std::array<std::byte, telephone_event_bytes> payload{};
+    const std::size_t n = write_telephone_event(payload, a.event);
+    send_rtp(rtp_header{a.marker, static_cast<std::uint8_t>(telephone_event_pt_), sequence_++, a.timestamp, ssrc_},
+             std::span<const std::byte>(payload.data(), n), tick_timestamp);
+  }
+
+  // `clock_timestamp`: the send clock's timestamp now (RTCP SR pairs it with the wall clock).
+  void send_rtp(const rtp_header& h, std::span<const std::byte> payload, std::uint32_t clock_timestamp) {
+    const std::size_t size = write_rtp(std::span<std::byte>(packet_), h, payload);
+    if (size == 0) return;
     boost::system::error_code sec;
     rtp_socket_.send_to(boost::asio::buffer(packet_.data(), size), remote_rtp_, 0, sec);
     if (!sec) {
       tx_->packets.fetch_add(1, std::memory_order_relaxed);
-      tx_->octets.fetch_add(n, std::memory_order_relaxed);
-      last_rtp_timestamp_ = ts;
+      tx_->octets.fetch_add(payload.size(), std::memory_order_relaxed);
+      last_rtp_timestamp_ = clock_timestamp;
     }
   }
 
@@ -211,80 +336,151 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
                                    });
   }
 
-  // RTP arrival: validated, counted (RFC 3550 A.1, A.8) and queued for playout. Malformed packets, other
-  // payload types and other SSRCs than the first one are dropped.
   void on_rtp(const boost::system::error_code& ec, std::size_t n) {
     if (ec == boost::asio::error::operation_aborted || !running_) return;
-    if (!ec) {
-      auto view = parse_rtp(std::span<const std::byte>(rx_buffer_.data(), n));
-      if (view && view->header.payload_type == payload_type_ &&
-          (!have_remote_ssrc_ || view->header.ssrc == remote_ssrc_)) {
-        const auto now = clock::now();
-        if (!have_remote_ssrc_) {
-          have_remote_ssrc_ = true;
-          remote_ssrc_ = view->header.ssrc;
-          start_playout(now);
-        }
-        const auto arrival = static_cast<std::uint32_t>(
-            std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() * 48 / 1000);
-        stats_.on_packet(view->header.sequence, view->header.timestamp, arrival);
-        if (jitter_.push(view->header.sequence, view->header.timestamp, view->payload) == jitter_push_result::late)
-          rx_->late.fetch_add(1, std::memory_order_relaxed);
-        rx_->packets.fetch_add(1, std::memory_order_relaxed);
-        rx_->octets.fetch_add(view->payload.size(), std::memory_order_relaxed);
-        rx_->lost.store(stats_.cumulative_lost(), std::memory_order_relaxed);
-        rx_->jitter_units.store(stats_.jitter(), std::memory_order_relaxed);
-      }
-    }
+    if (!ec) handle_rtp(std::span<const std::byte>(rx_buffer_.data(), n));
     receive_rtp();
   }
 
+  // RTP arrival: validated, counted (RFC 3550 A.1, A.8) and queued for playout. Malformed packets, other
+  // payload types, other SSRCs than the first one, and everything while we do not receive are dropped.
+  // An RFC 4733 event packet is reported (once per event) and queued as an empty placeholder.
+  void handle_rtp(std::span<const std::byte> datagram) {
+    auto view = parse_rtp(datagram);
+    if (!view || !receive_enabled_) return;
+    const bool audio = view->header.payload_type == payload_type_;
+    const bool event = telephone_event_pt_ >= 0 && view->header.payload_type == telephone_event_pt_;
+    if (!audio && !event) return;
+    if (have_remote_ssrc_ && view->header.ssrc != remote_ssrc_) return;
+    const auto now = clock::now();
+    if (!have_remote_ssrc_) {
+      have_remote_ssrc_ = true;
+      remote_ssrc_ = view->header.ssrc;
+    }
+    if (!playout_started_) start_playout(now);
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
+    const auto arrival = static_cast<std::uint32_t>(us * (clock_rate_ / 1000) / 1000);
+    stats_.on_packet(view->header.sequence, view->header.timestamp, arrival, audio);
+    const auto payload = audio ? view->payload : std::span<const std::byte>{};
+    if (jitter_.push(view->header.sequence, view->header.timestamp, payload) == jitter_push_result::late)
+      rx_->late.fetch_add(1, std::memory_order_relaxed);
+    rx_->packets.fetch_add(1, std::memory_order_relaxed);
+    rx_->octets.fetch_add(view->payload.size(), std::memory_order_relaxed);
+    rx_->lost.store(stats_.cumulative_lost(), std::memory_order_relaxed);
+    rx_->jitter_units.store(stats_.jitter(), std::memory_order_relaxed);
+    if (event) on_telephone_event(view->header.timestamp, view->payload);
+  }
+
+  // Reports a DTMF event once: on the first of its packets that arrives (any of them, end packets
+  // included), recognised by its RTP timestamp (RFC 4733 §2.5.2.1). The last few events' timestamps are
+  // kept, so a late retransmission of an earlier event is not reported again.
+  void on_telephone_event(std::uint32_t timestamp, std::span<const std::byte> payload) {
+    auto e = parse_telephone_event(payload);
+    if (!e) return;
+    if (std::find(recent_events_.begin(), recent_events_.begin() + static_cast<std::ptrdiff_t>(recent_event_count_),
+                  timestamp) != recent_events_.begin() + static_cast<std::ptrdiff_t>(recent_event_count_))
+      return;
+    recent_events_[recent_event_next_] = timestamp;
+    recent_event_next_ = (recent_event_next_ + 1) % recent_events_.size();
+    recent_event_count_ = std::min(recent_event_count_ + 1, recent_events_.size());
+    if (auto digit = dtmf_digit(e->event)) notify(channel_message_type::digit_detected, std::string_view(&*digit, 1));
+  }
+
   // The playout clock starts a lead after the first packet, so packets are in the buffer when pulled.
+  // With a peer whose packets are longer or shorter than ours, a frame may need a packet that arrives
+  // up to (ptime - gcd of both ptimes) after the tick's nominal time: the lead grows by that much.
   void start_playout(clock::time_point first_arrival) {
-    const int lead = cfg_.playout_lead_ms >= 0 ? cfg_.playout_lead_ms : std::max(4, cfg_.ptime_ms / 2);
+    int lead = cfg_.playout_lead_ms;
+    if (lead < 0) {
+      lead = std::max(4, cfg_.ptime_ms / 2);
+      if (remote_ptime_ms_ > 0 && remote_ptime_ms_ != cfg_.ptime_ms)
+        lead += cfg_.ptime_ms - std::gcd(cfg_.ptime_ms, remote_ptime_ms_);
+    }
+    playout_started_ = true;
+    ++playout_generation_;  // a tick chain already running stops at its next tick
     next_playout_ = first_arrival + std::chrono::milliseconds(lead);
     schedule_playout();
   }
   void schedule_playout() {
     playout_timer_.expires_at(next_playout_);
-    playout_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) { self->on_playout_tick(ec); });
+    playout_timer_.async_wait([self = shared_from_this(), g = playout_generation_](const boost::system::error_code& ec) {
+      self->on_playout_tick(ec, g);
+    });
   }
 
-  // Render clock: one frame per ptime from the jitter buffer, decoded (or concealed) to the render terminals.
-  void on_playout_tick(const boost::system::error_code& ec) {
-    if (ec || !running_) return;
+  // Render clock: one frame per ptime to the render terminals, from the FIFO, which is refilled from
+  // the jitter buffer (decoded, concealed or FEC-recovered) while it holds less than a frame.
+  void on_playout_tick(const boost::system::error_code& ec, std::uint64_t generation) {
+    if (ec || !running_ || generation != playout_generation_) return;
     next_playout_ += ptime();
     schedule_playout();
-    auto pcm = std::span<std::int16_t>(decoded_.data(), frame_samples_);
-    const jitter_frame f = jitter_.pop();
-    std::error_code dec;
-    std::size_t got = 0;
-    switch (f.what) {
-      case jitter_frame::kind::packet:
-        got = decoder_.decode(f.payload, std::span<std::int16_t>(decoded_), dec);
+    if (!receive_enabled_) return;
+    while (fifo_.size() < frame_samples_) {
+      const jitter_frame f = jitter_.pop();
+      if (f.what == jitter_frame::kind::empty) break;
+      if (f.what == jitter_frame::kind::packet) {
+        decode_into_fifo(f.payload);
         played_any_ = true;
-        break;
-      case jitter_frame::kind::lost:
-        got = (cfg_.opus.inband_fec && !f.next_payload.empty()) ? decoder_.decode_fec(f.next_payload, pcm, dec)
-                                                                 : decoder_.conceal(pcm, dec);
-        rx_->concealed.fetch_add(1, std::memory_order_relaxed);
-        break;
-      case jitter_frame::kind::empty:
-        if (played_any_) {
-          got = decoder_.conceal(pcm, dec);
-          rx_->concealed.fetch_add(1, std::memory_order_relaxed);
-        }
-        break;
+      } else {
+        conceal_into_fifo(last_packet_samples_, f.next_payload);
+      }
     }
-    if (dec) got = 0;
-    // A peer with another ptime gives frames of another size: pad or cut to this clock's frame.
-    std::fill(decoded_.begin() + static_cast<std::ptrdiff_t>(std::min(got, frame_samples_)),
-              decoded_.begin() + static_cast<std::ptrdiff_t>(frame_samples_), std::int16_t{0});
+    if (fifo_.size() < frame_samples_ && played_any_) conceal_into_fifo(frame_samples_ - fifo_.size(), {});
+    auto pcm = play_frame();
+    const std::size_t got = fifo_.pop(pcm);
+    std::fill(pcm.begin() + static_cast<std::ptrdiff_t>(got), pcm.end(), std::int16_t{0});
     const auto& js = jitter_.stats();
-    rx_->jitter_buffer_ms.store(js.target_depth_packets * cfg_.ptime_ms, std::memory_order_relaxed);
+    rx_->jitter_buffer_ms.store(js.target_depth_packets * static_cast<int>(last_packet_samples_ / 48),
+                                std::memory_order_relaxed);
     render_->with_active_terminals([&](std::span<const terminal_ptr> terminals) {
       for (const auto& t : terminals) t->write_frame(pcm);
     });
+  }
+
+  // Decodes one packet onto the FIFO. An empty payload (an RFC 4733 event's placeholder) is one packet
+  // of silence, as long as the last audio packet.
+  void decode_into_fifo(std::span<const std::byte> payload) {
+    if (payload.empty()) {
+      fifo_.push_silence(last_packet_samples_);
+      return;
+    }
+    auto w = fifo_.writable();
+    std::size_t got = 0;
+    if (codec_ == audio_codec::opus) {
+      std::error_code dec;
+      got = decoder_.decode(payload, w.first(std::min(w.size(), max_packet_samples)), dec);
+      if (dec) got = 0;
+    } else {
+      const std::size_t inputs = std::min(payload.size(), std::min(w.size(), max_packet_samples) / narrowband_ratio);
+      std::array<std::int16_t, 160> narrow;
+      for (std::size_t done = 0; done < inputs;) {
+        const std::size_t chunk = std::min(narrow.size(), inputs - done);
+        const auto bytes = payload.subspan(done, chunk);
+        if (codec_ == audio_codec::pcmu) decode_pcmu(bytes, narrow);
+        else decode_pcma(bytes, narrow);
+        got += interpolator_.process(std::span<const std::int16_t>(narrow.data(), chunk), w.subspan(got));
+        done += chunk;
+      }
+    }
+    fifo_.commit(got);
+    if (got > 0) last_packet_samples_ = got;
+  }
+
+  // Fills `samples` for a missing packet: Opus PLC, or FEC from `next_payload` when enabled (rounded up
+  // to whole 2.5 ms, as libopus needs); silence for G.711.
+  void conceal_into_fifo(std::size_t samples, std::span<const std::byte> next_payload) {
+    rx_->concealed.fetch_add(1, std::memory_order_relaxed);
+    if (narrowband()) {
+      fifo_.push_silence(samples);
+      return;
+    }
+    samples = std::min(max_packet_samples, (samples + 119) / 120 * 120);
+    auto w = fifo_.writable().first(std::min(samples, fifo_.capacity() - fifo_.size()));
+    std::error_code dec;
+    std::size_t got = (cfg_.opus.inband_fec && !next_payload.empty()) ? decoder_.decode_fec(next_payload, w, dec)
+                                                                      : decoder_.conceal(w, dec);
+    if (dec) got = 0;
+    fifo_.commit(got);
   }
 
   void receive_rtcp() {
@@ -352,23 +548,35 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
   const rtp_opus_config cfg_;
   std::shared_ptr<rtp_stream> capture_, render_;
   std::shared_ptr<rtp_counters> tx_, rx_;
+  notify_function notify_;
   udp::socket rtp_socket_, rtcp_socket_;
   boost::asio::steady_timer send_timer_, playout_timer_, rtcp_timer_;
   opus_encoder encoder_;
   opus_decoder decoder_;
+  decimator_48k_to_8k decimator_;
+  interpolator_8k_to_48k interpolator_;
   jitter_buffer jitter_;
   receiver_statistics stats_;
+  dtmf_sender dtmf_;
   const std::size_t frame_samples_;
+  std::vector<std::int16_t> frames_;  // capture, mix and playout frames, frame_samples_ each
+  pcm_fifo fifo_;                     // decoded audio waiting for the playout clock
+  std::size_t last_packet_samples_;   // duration of the last decoded packet, 48 kHz samples
 
   udp::endpoint remote_rtp_, remote_rtcp_, rx_from_, rtcp_from_;
+  audio_codec codec_ = audio_codec::opus;
   int payload_type_ = 111;
-  bool running_ = false, send_enabled_ = true, marker_ = true, have_remote_ssrc_ = false, played_any_ = false;
+  int telephone_event_pt_ = -1, telephone_event_rate_ = 8000, remote_ptime_ms_ = 0;
+  std::uint32_t clock_rate_ = 48000, timestamp_step_ = 960;
+  bool running_ = false, send_enabled_ = true, receive_enabled_ = true, marker_ = true, have_remote_ssrc_ = false;
+  bool played_any_ = false, playout_started_ = false;
+  std::uint64_t playout_generation_ = 0;
   std::uint32_t ssrc_ = 0, timestamp_ = 0, last_rtp_timestamp_ = 0, remote_ssrc_ = 0, last_sr_ = 0;
   std::uint16_t sequence_ = 0;
   clock::time_point next_send_{}, next_playout_{}, last_sr_arrival_{};
+  std::array<std::uint32_t, 4> recent_events_{};  // RTP timestamps of the last events reported
+  std::size_t recent_event_next_ = 0, recent_event_count_ = 0;
 
-  std::array<std::int16_t, max_frame_samples> pcm_{}, mix_{};
-  std::array<std::int16_t, 5760> decoded_{};  // up to 120 ms, the longest Opus packet (RFC 6716 §2.1.4)
   std::array<std::byte, 1500> encoded_{}, packet_{}, rx_buffer_{}, rtcp_buffer_{}, rtcp_out_{};
 };
 

@@ -1,0 +1,818 @@
+// `softphone listen` and `softphone call`: a SIP softphone written the TAPI 3 way. The SIP TSP and the RTP
+// MSP are registered as one provider pair; calls are answered from the call notification, terminals are
+// selected on the call and the file terminals start on CME_STREAM_ACTIVE, as in demo.cpp. The main thread
+// runs a small loop (keys, timed actions, the status line); the event handlers only record what happened.
+#include "sip_phone.hpp"
+
+#include "console.hpp"
+#include "report.hpp"
+#include "speech.hpp"
+
+#include <tspi/sip/tsp.hpp>
+#include <tspi/tapi.hpp>
+
+#include <mspi/audio_file.hpp>
+#include <mspi/rtp_opus/msp.hpp>
+#include <mspi/terminals/file_playback.hpp>
+#include <mspi/terminals/file_recording.hpp>
+#include <mspi/terminals/media_control.hpp>
+#include <mspi/terminals/media_streaming.hpp>
+
+#include <boost/asio/ip/address.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace softphone {
+
+namespace {
+
+using namespace std::chrono_literals;
+using steady = std::chrono::steady_clock;
+using mspi::media_type;
+using mspi::terminal_direction;
+using tspi::call_state;
+using tspi::call_state_cause;
+
+/// How long an outgoing call may ring before the softphone gives up on it.
+constexpr auto ring_timeout = 60s;
+/// How long the softphone waits for a hung-up call to report `disconnected`.
+constexpr auto hangup_timeout = 5s;
+
+std::string lower(std::string s) {
+  for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return s;
+}
+
+// ---- command-line values ----
+
+struct bind_address {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+/// "IP[:PORT]" or "[IPv6][:PORT]" (a bare IPv6 literal too).
+bind_address parse_bind(const std::string& text, std::uint16_t default_port) {
+  const auto bad = [&] {
+    return input_error("bad --bind '" + text + "': expected IP[:PORT] with an IP literal, e.g. 127.0.0.1:5060");
+  };
+  std::string host = text, port_text;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string::npos) throw bad();
+    host = text.substr(1, close - 1);
+    const auto rest = text.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest[0] != ':') throw bad();
+      port_text = rest.substr(1);
+      if (port_text.empty()) throw bad();
+    }
+  } else if (std::count(text.begin(), text.end(), ':') == 1) {
+    const auto colon = text.find(':');
+    host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+    if (port_text.empty()) throw bad();
+  }
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address(host, ec);
+  if (host.empty() || ec) throw bad();
+  bind_address out{address.to_string(), default_port};
+  if (!port_text.empty()) {
+    unsigned port = 0;
+    const auto [end, err] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (err != std::errc{} || end != port_text.data() + port_text.size() || port > 65535) throw bad();
+    out.port = static_cast<std::uint16_t>(port);
+  }
+  return out;
+}
+
+/// A URI the softphone can call or transfer to: sip: (assumed when missing), host an IP literal or localhost.
+std::string checked_uri(const std::string& text, const char* what) {
+  std::string s = text;
+  if (lower(s.substr(0, 4)) != "sip:" && lower(s.substr(0, 5)) != "sips:") s = "sip:" + s;
+  const auto u = tspi::sip::parse_uri(s);
+  if (!u || u->host.empty()) throw input_error(std::string("bad ") + what + " '" + text + "': not a SIP URI (sip:user@host:port)");
+  if (u->scheme != "sip") throw input_error(std::string("bad ") + what + " '" + text + "': only sip: URIs are supported (no TLS)");
+  boost::system::error_code ec;
+  if (lower(u->host) != "localhost") (void)boost::asio::ip::make_address(u->host, ec);
+  if (ec)
+    throw input_error(std::string("bad ") + what + " '" + text + "': the host must be an IP address (DNS is not supported)");
+  return u->to_string();
+}
+
+std::vector<mspi::audio_codec> parse_codecs(const std::vector<std::string>& names) {
+  std::vector<mspi::audio_codec> out;
+  for (const auto& n : names) {
+    const auto l = lower(n);
+    const auto c = l == "opus" ? mspi::audio_codec::opus
+                   : l == "pcmu" ? mspi::audio_codec::pcmu
+                   : l == "pcma" ? mspi::audio_codec::pcma
+                                 : throw input_error("bad --codec '" + n + "': expected opus, pcmu or pcma");
+    if (std::find(out.begin(), out.end(), c) == out.end()) out.push_back(c);
+  }
+  return out;
+}
+
+/// The codec an SDP answer chose: its first audio payload type, by rtpmap name (lower case).
+std::string codec_of(const std::string& sdp) {
+  std::istringstream in(sdp);
+  std::string line, pt;
+  std::map<std::string, std::string> names;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.rfind("m=audio ", 0) == 0 && pt.empty()) {
+      std::istringstream m(line);
+      std::string media, port, proto;
+      m >> media >> port >> proto >> pt;
+    } else if (line.rfind("a=rtpmap:", 0) == 0) {
+      const auto space = line.find(' ');
+      if (space == std::string::npos) continue;
+      const auto slash = line.find('/', space);
+      names[line.substr(9, space - 9)] = lower(line.substr(space + 1, slash == std::string::npos ? std::string::npos : slash - space - 1));
+    }
+  }
+  if (pt.empty()) return "none";
+  if (auto it = names.find(pt); it != names.end()) return it->second;
+  return pt == "0" ? "pcmu" : pt == "8" ? "pcma" : "pt " + pt;
+}
+
+// ---- the SIP messages of each call, from sip_config::trace ----
+
+/// One INVITE dialog, by Call-ID.
+struct sip_dialog_log {
+  std::string call_id;
+  bool incoming = false;  // the INVITE was received
+  std::string from;       // the INVITE's From URI
+  std::vector<int> responses;
+  int final_status = 0;  // the first final response to an INVITE (not a 401/407 challenge)
+  std::string final_reason;
+  std::string answer_sdp;  // the latest SDP of a 2xx to an INVITE
+  bool claimed = false;
+};
+
+class sip_log {
+ public:
+  bool echo = false;  // --sip-trace
+
+  /// The trace callback (the TSP's thread).
+  void on_message(const tspi::sip::message& m, bool outgoing) {
+    if (echo) {
+      auto text = m.to_string();
+      std::lock_guard lock(echo_m_);
+      std::cerr << (outgoing ? "--> sent\n" : "<-- received\n") << text << (text.ends_with('\n') ? "" : "\n") << std::flush;
+    }
+    const auto cid = std::string(m.header("Call-ID").value_or(""));
+    if (cid.empty()) return;
+    std::lock_guard lock(m_);
+    auto it = by_id_.find(cid);
+    if (m.is_request()) {
+      if (m.method == "INVITE" && it == by_id_.end()) {
+        auto d = std::make_shared<sip_dialog_log>();
+        d->call_id = cid;
+        d->incoming = !outgoing;
+        if (auto f = tspi::sip::parse_name_addr(m.header("From").value_or(""))) d->from = f->address.to_string();
+        by_id_[cid] = d;
+        order_.push_back(d);
+      }
+      return;
+    }
+    if (it == by_id_.end()) return;
+    auto& d = *it->second;
+    d.responses.push_back(m.status);
+    const bool invite = m.header("CSeq").value_or("").find("INVITE") != std::string_view::npos;
+    if (invite && m.status >= 200 && m.status != 401 && m.status != 407 && d.final_status == 0) {
+      d.final_status = m.status;
+      d.final_reason = m.reason;
+    }
+    if (invite && m.status >= 200 && m.status < 300 && !m.body.empty()) d.answer_sdp = m.body;
+  }
+
+  /// The oldest dialog not yet given to a call: received (`incoming`, From = `from` when given) or sent.
+  std::shared_ptr<sip_dialog_log> claim(bool incoming, const std::string& from = {}) {
+    std::lock_guard lock(m_);
+    for (auto& d : order_)
+      if (!d->claimed && d->incoming == incoming && (from.empty() || d->from == from)) {
+        d->claimed = true;
+        return d;
+      }
+    return nullptr;
+  }
+  /// A copy of `d`, consistent.
+  sip_dialog_log snapshot(const std::shared_ptr<sip_dialog_log>& d) {
+    std::lock_guard lock(m_);
+    return d ? *d : sip_dialog_log{};
+  }
+
+ private:
+  std::mutex m_, echo_m_;
+  std::map<std::string, std::shared_ptr<sip_dialog_log>> by_id_;
+  std::vector<std::shared_ptr<sip_dialog_log>> order_;
+};
+
+// ---- calls ----
+
+struct call_entry {
+  tspi::call call;
+  std::uint64_t id = 0;
+  int number = 0;
+  bool incoming = false;
+  std::string remote;
+  std::shared_ptr<sip_dialog_log> sip;
+  // Media (set once, before the call can become active).
+  mspi::terminal_ptr mouth, ear;
+  std::shared_ptr<mspi::file_playback_terminal> player;
+  std::shared_ptr<mspi::file_recording_terminal> recorder;
+  std::string record_path;
+  // Guarded by phone::m_.
+  bool player_started = false;
+  std::vector<std::string> states;
+  call_state state = call_state::idle;
+  call_state_cause cause = call_state_cause::none;
+  bool connected = false, over = false, reported = false, answering = false;
+  std::optional<steady::time_point> connected_at, answer_at;
+  std::string digits;
+  mspi::stream_ptr tx, rx;
+  std::optional<std::error_code> transfer_result;
+};
+
+class phone {
+ public:
+  phone(const sip_options& o, bool listening) : o_(o) {
+    // Check everything the user gave before anything is opened or written.
+    const auto bind = parse_bind(o.bind, listening ? 5060 : 0);
+    if (o.t1_ms < 1 || o.t1_ms > 10000) throw input_error("--t1-ms must be 1..10000");
+    if (!listening) target_ = checked_uri(o.target, "URI");
+    if (o.transfer_to) transfer_to_ = checked_uri(*o.transfer_to, "--transfer-to");
+    if (o.transfer_to.has_value() != o.transfer_after.has_value())
+      throw input_error("--transfer-to and --transfer-after go together");
+    if (!o.dtmf.empty() && o.dtmf.find_first_not_of("0123456789*#ABCDabcd") != std::string::npos)
+      throw input_error("bad --dtmf '" + o.dtmf + "': digits are 0-9 * # A-D");
+    if (o.play) {
+      const auto said = load_speech(o.play);  // throws input_error when unreadable
+      play_seconds_ = static_cast<double>(said.samples.size()) / mspi::pipeline_rate_hz;
+    }
+    tspi::sip::sip_config cfg;
+    cfg.listen_address = bind.host;
+    cfg.port = bind.port;
+    cfg.timers.t1 = std::chrono::milliseconds(o.t1_ms);
+    cfg.user_agent = "ptapi-softphone/0.1";
+    if (o.account) {
+      tspi::sip::sip_account a;
+      a.aor = *o.account;
+      const auto u = tspi::sip::parse_uri(a.aor);
+      if (!u || u->user.empty()) throw input_error("bad --account '" + a.aor + "': expected sip:user@domain");
+      a.password = o.password.value_or("");
+      a.registrar = o.registrar.value_or("");
+      cfg.accounts.push_back(a);
+    } else if (o.password || o.registrar) {
+      throw input_error("--password and --registrar need --account");
+    }
+    log_.echo = o.sip_trace;
+    cfg.trace = [this](const tspi::sip::message& m, bool outgoing) { log_.on_message(m, outgoing); };
+    mspi::rtp_opus_config media;
+    media.local_address = bind.host;
+    media.cname = "softphone@" + bind.host;
+    if (!o.codecs.empty()) media.codecs = parse_codecs(o.codecs);
+    ptime_ms_ = media.ptime_ms;
+    // --record: created now, so that an unwritable path is an input error (exit 2) before any call.
+    if (o.record && !o.device) {
+      std::error_code ec;
+      auto w = mspi::wav_writer::create(*o.record, mspi::pipeline_rate_hz, 1, ec);
+      if (ec) throw input_error("cannot create '" + *o.record + "': " + ec.message());
+    }
+
+    tapi_.register_provider<tspi::sip::sip_tsp, mspi::rtp_opus_msp>(cfg, media);
+    tapi_.set_event_filter(tspi::tapi_event::all);
+    connect_handlers();
+    std::error_code ec;
+    tapi_.initialize(ec);
+    if (ec == mspi::tapi_errc::invalid_argument)
+      throw input_error("bad --bind, --account or --registrar (" + ec.message() + ")");
+    if (ec) throw std::runtime_error("cannot listen on " + o.bind + ": " + ec.message());
+    address_ = tapi_.addresses().at(0);
+  }
+  phone(const phone&) = delete;
+  phone& operator=(const phone&) = delete;
+  ~phone() { tapi_.shutdown(); }
+
+  int listen(console& con);
+  int call(console& con);
+
+ private:
+  void connect_handlers();
+  std::shared_ptr<call_entry> entry_for(const tspi::call& c);
+  void attach_terminals(call_entry& c);
+  void handle_key(char key, console& con);
+  void answer_due();
+  void hang_up(call_entry& c);
+  std::shared_ptr<call_entry> current_call();
+  void refresh_status(console& con);
+  demo_report make_report(call_entry& c);
+  bool report_finished();  // prints the reports of the calls that ended; false when one failed
+
+  sip_options o_;
+  std::string target_, transfer_to_;
+  double play_seconds_ = 0;
+  int ptime_ms_ = 20;
+  sip_log log_;  // outlives the TAPI object (its trace callback)
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::vector<std::shared_ptr<call_entry>> calls_;
+  int ended_ = 0;
+  steady::time_point last_status_{};
+  tspi::tapi tapi_;  // last: destroyed (and shut down) first
+  tspi::address address_;
+};
+
+std::shared_ptr<call_entry> phone::entry_for(const tspi::call& c) {
+  const auto info = c.info();
+  std::lock_guard lock(m_);
+  for (auto& e : calls_)
+    if (e->id == info.id) return e;
+  auto e = std::make_shared<call_entry>();
+  e->call = c;
+  e->id = info.id;
+  e->number = static_cast<int>(calls_.size()) + 1;
+  e->incoming = info.incoming;
+  e->remote = info.incoming ? info.caller_id : target_;
+  calls_.push_back(e);
+  return e;
+}
+
+void phone::connect_handlers() {
+  tapi_.on_call_notification().connect([this](const tspi::call_notification_event& e) {
+    auto c = entry_for(e.call);
+    c->sip = log_.claim(true, c->remote);
+    say(fmt::format("call {}: incoming from {}{}", c->number, c->remote,
+                    o_.auto_answer ? "" : " (press 'a' to answer, 'h' to reject)"));
+    attach_terminals(*c);
+    std::lock_guard lock(m_);
+    if (o_.auto_answer) c->answer_at = steady::now() + std::chrono::milliseconds(o_.answer_delay_ms);
+    cv_.notify_all();
+  });
+  tapi_.on_call_state().connect([this](const tspi::call_state_event& e) {
+    auto c = entry_for(e.call);
+    std::string line = fmt::format("call {} {}: {}", c->number, c->remote, tspi::to_string(e.state));
+    if (e.state == call_state::disconnected) line += " (" + std::string(tspi::to_string(e.cause)) + ")";
+    say(line);
+    mspi::stream_ptr tx, rx;
+    if (e.state == call_state::connected) {
+      std::error_code ec;
+      if (auto sc = e.call.stream_control(ec)) {
+        tx = sc->find_stream(media_type::audio, terminal_direction::capture);
+        rx = sc->find_stream(media_type::audio, terminal_direction::render);
+      }
+    }
+    std::lock_guard lock(m_);
+    c->states.emplace_back(tspi::to_string(e.state));
+    c->state = e.state;
+    c->cause = e.cause;
+    if (e.state == call_state::connected) {
+      c->connected = true;
+      if (!c->connected_at) c->connected_at = steady::now();
+      if (!c->tx) c->tx = tx;
+      if (!c->rx) c->rx = rx;
+    }
+    if (e.state == call_state::disconnected) c->over = true;
+    cv_.notify_all();
+  });
+  tapi_.on_call_media().connect([this](const tspi::call_media_event& e) {
+    // CME_STREAM_ACTIVE: start the stream's file terminals; the player only once (--play plays once).
+    if (e.event != mspi::call_media_event::stream_active || !e.stream) return;
+    auto c = entry_for(e.call);
+    for (const auto& t : e.stream->terminals()) {
+      auto control = std::dynamic_pointer_cast<mspi::media_control>(t);
+      if (!control) continue;
+      if (t == c->mouth && c->player) {
+        std::lock_guard lock(m_);
+        if (std::exchange(c->player_started, true)) continue;
+      }
+      std::error_code ec;
+      control->start(ec);
+      if (ec) say(fmt::format("call {}: cannot start {}: {}", c->number, t->name(), ec.message()));
+    }
+  });
+  tapi_.on_digit().connect([this](const tspi::digit_event& e) {
+    auto c = entry_for(e.call);
+    say(fmt::format("call {}: digit {}", c->number, e.digit));
+    std::lock_guard lock(m_);
+    c->digits += e.digit;
+  });
+  tapi_.on_address().connect([](const tspi::address_event& e) {
+    if (e.kind != tspi::address_event_kind::state) return;
+    try {
+      say(e.address.name() + (e.address.state() == tspi::address_state::in_service ? ": registered" : ": not registered"));
+    } catch (const std::system_error&) {
+    }
+  });
+}
+
+void phone::attach_terminals(call_entry& c) {
+  auto& ts = address_.terminals();
+  std::error_code ec;
+  if (o_.device) {
+    c.mouth = ts.default_static_terminal(media_type::audio, terminal_direction::capture, ec);
+    if (!ec) c.ear = ts.default_static_terminal(media_type::audio, terminal_direction::render, ec);
+    if (ec) say(fmt::format("call {}: no sound device: {}", c.number, ec.message()));
+  } else {
+    if (o_.play) {
+      c.player = ts.create_file_playback_terminal({*o_.play}, ec);
+      c.mouth = c.player;
+    } else {  // nothing to say: silence (the terminal pads an empty ring with zeros)
+      c.mouth = ts.create_media_streaming_terminal(terminal_direction::capture, ec);
+    }
+    if (ec) say(fmt::format("call {}: cannot create the capture terminal: {}", c.number, ec.message()));
+    ec.clear();
+    if (o_.record) {
+      c.record_path = *o_.record;
+      if (c.number > 1) {  // OUT.wav, OUT-2.wav, OUT-3.wav...
+        std::filesystem::path p(*o_.record);
+        c.record_path = (p.parent_path() / (p.stem().string() + "-" + std::to_string(c.number) + p.extension().string())).string();
+      }
+      c.recorder = ts.create_file_recording_terminal(c.record_path, ec);
+      c.ear = c.recorder;
+    } else {  // not recorded, but received (and counted): a render terminal nobody reads
+      c.ear = ts.create_media_streaming_terminal(terminal_direction::render, ec);
+    }
+    if (ec) say(fmt::format("call {}: cannot create the render terminal: {}", c.number, ec.message()));
+  }
+  for (const auto& t : {c.mouth, c.ear}) {
+    if (!t) continue;
+    c.call.select_terminal_on_call(t, ec);
+    if (ec) say(fmt::format("call {}: cannot select {}: {}", c.number, t->name(), ec.message()));
+  }
+}
+
+void phone::hang_up(call_entry& c) {
+  const int n = c.number;
+  c.call.async_disconnect(tspi::disconnect_code::normal, [n](std::error_code ec) {
+    if (ec) say(fmt::format("call {}: hang-up failed: {}", n, ec.message()));
+  });
+}
+
+std::shared_ptr<call_entry> phone::current_call() {
+  std::lock_guard lock(m_);
+  for (auto it = calls_.rbegin(); it != calls_.rend(); ++it)
+    if (!(*it)->over) return *it;
+  return nullptr;
+}
+
+void phone::answer_due() {
+  std::vector<std::shared_ptr<call_entry>> due;
+  {
+    std::lock_guard lock(m_);
+    for (auto& c : calls_)
+      if (c->answer_at && *c->answer_at <= steady::now() && !c->answering && !c->over) {
+        c->answering = true;
+        due.push_back(c);
+      }
+  }
+  for (auto& c : due) {
+    const int n = c->number;
+    c->call.async_answer([n](std::error_code ec) {
+      if (ec) say(fmt::format("call {}: answer failed: {}", n, ec.message()));
+    });
+  }
+}
+
+void phone::handle_key(char key, console& con) {
+  auto c = current_call();
+  if (key == 'a') {
+    std::lock_guard lock(m_);
+    for (auto& e : calls_)
+      if (e->state == call_state::offering && !e->answer_at && !e->over) {
+        e->answer_at = steady::now();
+        break;
+      }
+    return;
+  }
+  if (!c) return;
+  call_state state;
+  {
+    std::lock_guard lock(m_);
+    state = c->state;
+  }
+  const int n = c->number;
+  if (key == 'h') {
+    hang_up(*c);
+  } else if (key == 'o') {
+    const bool hold = state != call_state::hold;
+    say(fmt::format("call {}: {}", n, hold ? "hold" : "unhold"));
+    c->call.async_hold(hold, [n](std::error_code ec) {
+      if (ec) say(fmt::format("call {}: hold/unhold failed: {}", n, ec.message()));
+    });
+  } else if (key == 't') {
+    const auto line = con.read_line("transfer to (sip:user@host:port): ");
+    std::string uri;
+    try {
+      uri = checked_uri(line, "URI");
+    } catch (const input_error& e) {
+      say(std::string("softphone: ") + e.what());
+      return;
+    }
+    c->call.async_blind_transfer(uri, [n](std::error_code ec) {
+      say(fmt::format("call {}: transfer {}", n, ec ? "failed: " + ec.message() : std::string("accepted")));
+    });
+  } else if (std::string_view("0123456789*#").find(key) != std::string_view::npos) {
+    c->call.async_generate_digits(std::string(1, key), [n](std::error_code ec) {
+      if (ec) say(fmt::format("call {}: DTMF failed: {}", n, ec.message()));
+    });
+  }
+}
+
+void phone::refresh_status(console& con) {
+  if (!con.interactive() || steady::now() - last_status_ < 1s) return;
+  last_status_ = steady::now();
+  auto c = current_call();
+  if (!c) return con.status(fmt::format("{}: idle", address_.name()));
+  mspi::stream_ptr tx, rx;
+  std::optional<steady::time_point> since;
+  call_state state;
+  {
+    std::lock_guard lock(m_);
+    tx = c->tx;
+    rx = c->rx;
+    since = c->connected_at;
+    state = c->state;
+  }
+  const auto secs = since ? std::chrono::duration_cast<std::chrono::seconds>(steady::now() - *since).count() : 0;
+  const auto sent = tx ? tx->statistics() : mspi::stream_statistics{};
+  const auto got = rx ? rx->statistics() : mspi::stream_statistics{};
+  con.status(fmt::format("call {} {} {:02}:{:02} {}  sent {}  received {}  lost {}  jitter {:.1f} ms", c->number,
+                         tspi::to_string(state), secs / 60, secs % 60, codec_of(log_.snapshot(c->sip).answer_sdp),
+                         sent.packets, got.packets, got.packets_lost, got.jitter_ms));
+}
+
+demo_report phone::make_report(call_entry& c) {
+  if (c.recorder) c.recorder->close();  // finalize the WAV
+  demo_report r;
+  mspi::stream_ptr tx, rx;
+  {
+    std::lock_guard lock(m_);
+    r.states = c.states;
+    r.end_cause = tspi::to_string(c.cause);
+    r.connected = c.connected;
+    r.normal_end = c.over && c.cause == call_state_cause::disconnect_normal;
+    tx = c.tx;
+    rx = c.rx;
+  }
+  if (!c.sip) c.sip = log_.claim(c.incoming, c.incoming ? c.remote : std::string());
+  const auto dialog = log_.snapshot(c.sip);
+  r.codec = codec_of(dialog.answer_sdp);
+  r.ptime_ms = ptime_ms_;
+  const auto sent = tx ? tx->statistics() : mspi::stream_statistics{};
+  const auto got = rx ? rx->statistics() : mspi::stream_statistics{};
+  auto& d = r.forward;
+  d.packets_sent = sent.packets;
+  d.packets_received = got.packets;
+  d.packets_lost = got.packets_lost;
+  d.jitter_ms = got.jitter_ms;
+  d.concealed = got.concealed;
+  d.late = got.late;
+  d.jitter_buffer_ms = got.jitter_buffer_ms;
+  r.reverse.packets_sent = sent.packets;
+  r.reverse.packets_lost = sent.packets_lost;
+  r.reverse.jitter_ms = sent.jitter_ms;
+  if (c.recorder) {
+    std::error_code ec;
+    const auto heard = mspi::read_audio_file(c.record_path, ec);
+    d.recorded = !ec;
+    d.recorded_seconds = static_cast<double>(heard.size()) / mspi::pipeline_rate_hz;
+    d.audible = rms(heard) > 100;  // about -50 dBFS: not silence
+  }
+  r.play = o_.play.value_or("");
+  r.record = c.record_path;
+  r.both_ways = d.packets_sent > 0 && d.packets_received > 0;
+  sip_report s;
+  s.role = c.incoming ? "callee" : "caller";
+  s.local = address_.name();
+  s.remote = c.remote;
+  s.sip_responses = dialog.responses;
+  {
+    std::lock_guard lock(m_);
+    s.digits_received = c.digits;
+  }
+  if (dialog.final_status >= 300) s.reason = fmt::format("{} {}", dialog.final_status, dialog.final_reason);
+  r.sip = s;
+  return r;
+}
+
+bool phone::report_finished() {
+  std::vector<std::shared_ptr<call_entry>> done;
+  {
+    std::lock_guard lock(m_);
+    for (auto& c : calls_)
+      if (c->over && !c->reported) {
+        c->reported = true;
+        ++ended_;
+        done.push_back(c);
+      }
+  }
+  bool ok = true;
+  for (auto& c : done) {
+    const auto r = make_report(*c);
+    std::ostringstream text;
+    print_report(text, r);
+    auto lines = text.str();
+    if (!lines.empty() && lines.back() == '\n') lines.pop_back();
+    say(lines);
+    if (o_.json) say(to_json(r).dump());
+    if (!r.connected) {
+      std::cerr << fmt::format("softphone: call {} from {} was not answered ({})\n", c->number, c->remote, r.end_cause);
+      ok = false;
+    } else if (!r.both_ways) {
+      std::cerr << fmt::format("softphone: call {}: RTP did not flow both ways (sent {}, received {})\n", c->number,
+                               r.forward.packets_sent, r.forward.packets_received);
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+int phone::listen(console& con) {
+  tapi_.register_call_notifications(address_);
+  say(fmt::format("listening as {}{}", address_.name(),
+                  o_.auto_answer ? fmt::format(" (auto-answer after {} ms)", o_.answer_delay_ms) : std::string()));
+  if (con.interactive()) say("keys: a answer, h hang up, o hold/unhold, t transfer, 0-9*# DTMF, q quit");
+  const auto deadline = o_.seconds ? std::optional(steady::now() + std::chrono::duration_cast<steady::duration>(
+                                                                        std::chrono::duration<double>(*o_.seconds)))
+                                   : std::nullopt;
+  bool ok = true;
+  while (!console::stop_requested() && !(deadline && steady::now() >= *deadline) && !(o_.calls && ended_ >= *o_.calls) &&
+         !(con.interactive() && con.eof())) {
+    if (auto key = con.poll_key(50ms)) {
+      if (*key == 'q') break;
+      handle_key(*key, con);
+    }
+    answer_due();
+    ok = report_finished() && ok;
+    refresh_status(con);
+  }
+  // Hang up what is left, wait (bounded) for it to end, report it.
+  std::vector<std::shared_ptr<call_entry>> left;
+  {
+    std::lock_guard lock(m_);
+    for (auto& c : calls_)
+      if (!c->over) left.push_back(c);
+  }
+  for (auto& c : left) hang_up(*c);
+  {
+    std::unique_lock lock(m_);
+    cv_.wait_for(lock, hangup_timeout, [&] { return std::all_of(left.begin(), left.end(), [](auto& c) { return c->over; }); });
+  }
+  ok = report_finished() && ok;
+  con.restore();
+  if (o_.calls && ended_ < *o_.calls) {
+    std::cerr << fmt::format("softphone: {} of {} calls ended before listening stopped\n", ended_, *o_.calls);
+    return 1;
+  }
+  return ok ? 0 : 1;
+}
+
+int phone::call(console& con) {
+  const double seconds = o_.seconds.value_or(o_.play ? play_seconds_ + 1.0 : 10.0);
+  const auto up_for = std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(seconds));
+  std::error_code ec;
+  auto call = address_.create_call(target_, media_type::audio, ec);
+  if (ec) throw std::runtime_error("cannot create the call: " + ec.message());
+  auto c = entry_for(call);
+  attach_terminals(*c);
+  say(fmt::format("calling {} from {}", target_, address_.name()));
+  if (con.interactive()) say("keys: h hang up, o hold/unhold, t transfer, 0-9*# DTMF, q quit");
+  call.async_connect([](std::error_code) {});  // the outcome arrives as call states
+
+  const auto t0 = steady::now();
+  std::optional<steady::time_point> hung_up_at;
+  bool dtmf_sent = false, held = false, unheld = false, transferred = false;
+  const auto after = [](double s) { return std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(s)); };
+  const auto do_hang_up = [&] {
+    if (hung_up_at) return;
+    hung_up_at = steady::now();
+    hang_up(*c);
+  };
+  while (true) {
+    bool over, connected;
+    std::optional<steady::time_point> since;
+    {
+      std::lock_guard lock(m_);
+      over = c->over;
+      connected = c->connected;
+      since = c->connected_at;
+    }
+    if (over) break;
+    const auto now = steady::now();
+    if (hung_up_at && now - *hung_up_at > hangup_timeout) break;
+    if (console::stop_requested() || (con.interactive() && con.eof())) do_hang_up();
+    if (!connected && now - t0 > ring_timeout) {
+      say(fmt::format("no answer within {} s: hanging up", ring_timeout.count()));
+      do_hang_up();
+    }
+    if (connected && !c->sip) c->sip = log_.claim(false);  // our INVITE's dialog
+    if (connected && since && !hung_up_at) {
+      const auto el = now - *since;
+      if (!o_.dtmf.empty() && !dtmf_sent && el >= 1s) {
+        dtmf_sent = true;
+        say("sending DTMF " + o_.dtmf);
+        call.async_generate_digits(o_.dtmf, [](std::error_code e) {
+          if (e) say("DTMF failed: " + e.message());
+        });
+      }
+      if (o_.hold_after && !held && el >= after(*o_.hold_after)) {
+        held = true;
+        call.async_hold(true, [](std::error_code e) { say(e ? "hold failed: " + e.message() : std::string("on hold")); });
+      }
+      if (o_.hold_after && held && !unheld && el >= after(*o_.hold_after + o_.hold_for)) {
+        unheld = true;
+        call.async_hold(false, [](std::error_code e) { say(e ? "unhold failed: " + e.message() : std::string("off hold")); });
+      }
+      if (o_.transfer_after && !transferred && el >= after(*o_.transfer_after)) {
+        transferred = true;
+        say("transferring to " + transfer_to_);
+        call.async_blind_transfer(transfer_to_, [this, c](std::error_code e) {
+          say(e ? "transfer failed: " + e.message() : std::string("transfer accepted"));
+          std::lock_guard lock(m_);
+          c->transfer_result = e;
+        });
+      }
+      if (el >= up_for) do_hang_up();
+    }
+    if (auto key = con.poll_key(50ms)) {
+      if (*key == 'q') do_hang_up();
+      else handle_key(*key, con);
+    }
+    refresh_status(con);
+  }
+  {
+    std::unique_lock lock(m_);
+    cv_.wait_for(lock, hangup_timeout, [&] { return c->over; });
+  }
+  con.restore();
+  const auto r = make_report(*c);
+  {
+    std::ostringstream text;
+    print_report(text, r);
+    std::cout << text.str();
+    if (o_.json) std::cout << to_json(r).dump() << '\n';
+    std::cout << std::flush;
+  }
+  std::optional<std::error_code> transfer_result;
+  {
+    std::lock_guard lock(m_);
+    transfer_result = c->transfer_result;
+  }
+  const auto& s = *r.sip;
+  const auto cause = r.end_cause;
+  std::string failure;
+  if (!r.connected) {
+    const auto dialog = log_.snapshot(c->sip);
+    if (!s.reason.empty()) failure = fmt::format("call failed: {} ({})", s.reason, cause);
+    else if (c->cause == call_state_cause::disconnect_noanswer && dialog.responses.empty())
+      failure = fmt::format("call failed: no response from {} within {:.1f} s (timeout)", target_, 64 * o_.t1_ms / 1000.0);
+    else if (c->cause == call_state_cause::disconnect_noanswer)
+      failure = fmt::format("call failed: {} did not answer ({})", target_, cause);
+    else if (c->cause == call_state_cause::disconnect_failed)
+      failure = fmt::format("call failed: {} is unreachable ({})", target_, cause);
+    else if (c->cause == call_state_cause::disconnect_badaddress)
+      failure = fmt::format("call failed: bad address {} ({})", target_, cause);
+    else failure = fmt::format("call failed: {}", cause);
+  } else if (o_.transfer_to && (!transfer_result || *transfer_result)) {
+    failure = "transfer to " + transfer_to_ + " failed" + (transfer_result ? ": " + transfer_result->message() : std::string(" (not attempted)"));
+  } else if (!r.both_ways) {
+    failure = fmt::format("RTP did not flow both ways (sent {}, received {})", r.forward.packets_sent, r.forward.packets_received);
+  } else if (!r.normal_end) {
+    failure = "the call did not end normally (" + cause + ")";
+  }
+  if (failure.empty()) return 0;
+  std::cerr << "softphone: " << failure << '\n';
+  return 1;
+}
+
+}  // namespace
+
+int run_listen(const sip_options& options) {
+  phone p(options, true);
+  console con;
+  return p.listen(con);
+}
+
+int run_call(const sip_options& options) {
+  phone p(options, false);
+  console con;
+  return p.call(con);
+}
+
+}  // namespace softphone

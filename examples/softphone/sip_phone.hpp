@@ -1,0 +1,47 @@
+// softphone: `softphone listen` and `softphone call`, a SIP softphone on the SIP TSP (tspi::sip::sip_tsp)
+// and the RTP MSP (Opus, PCMU, PCMA; RFC 4733 DTMF).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace softphone {
+
+/// The options of `listen` and `call` (see README.md).
+struct sip_options {
+  std::string bind;                        ///< "IP[:PORT]" or "[IPv6][:PORT]": SIP listen address and RTP address.
+  std::optional<std::string> account;      ///< AOR "sip:user@domain"; with password/registrar one sip_account.
+  std::optional<std::string> password;     ///< Digest password of the account.
+  std::optional<std::string> registrar;    ///< "host[:port]" to REGISTER with.
+  std::optional<std::string> play;         ///< WAV played once into each call, then silence.
+  std::optional<std::string> record;       ///< WAV recording of what each call receives.
+  std::optional<double> seconds;           ///< listen: how long to wait for calls; call: how long the call stays up.
+  std::vector<std::string> codecs;         ///< Offered/accepted codecs in preference order: opus, pcmu, pcma.
+  bool json = false;                       ///< Print each call's report as JSON on the last line too.
+  bool device = false;                     ///< Talk and listen through the default sound devices.
+  bool sip_trace = false;                  ///< Print every SIP message on stderr.
+  int t1_ms = 500;                         ///< SIP timer T1 (timer B = 64*T1).
+  // listen
+  bool auto_answer = false;
+  int answer_delay_ms = 0;
+  std::optional<int> calls;                ///< Stop after this many calls have ended.
+  // call
+  std::string target;                      ///< The SIP URI to call.
+  std::string dtmf;                        ///< Digits sent 1 s after the call connects.
+  std::optional<double> hold_after;        ///< Hold this many seconds after connecting ...
+  double hold_for = 2;                     ///< ... for this long, then take the call off hold.
+  std::optional<std::string> transfer_to;  ///< Blind-transfer the far end to this URI ...
+  std::optional<double> transfer_after;    ///< ... this many seconds after connecting.
+};
+
+/// `softphone listen`: waits for calls and answers them (automatically or with 'a'). Returns the exit
+/// code: 0 when every call connected and carried RTP both ways (and, with --calls N, N calls ended);
+/// 1 otherwise. @throws input_error (exit code 2) for bad options or files.
+int run_listen(const sip_options& options);
+
+/// `softphone call`: places one call. Returns 0 when the call connected, carried RTP both ways and ended
+/// normally; 1 when it failed (one line on stderr: the SIP status and the cause). @throws input_error.
+int run_call(const sip_options& options);
+
+}  // namespace softphone

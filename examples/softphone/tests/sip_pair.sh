@@ -1,0 +1,57 @@
+#!/bin/sh
+# softphone -> softphone over 127.0.0.1 (a ctest of examples/softphone/CMakeLists.txt).
+#   sip_pair.sh SOFTPHONE WAV_MATCH WORKDIR PORT speech|dtmf
+# speech: `listen --auto-answer --calls 1 --record` in the background, `call --play --seconds 3 --json`;
+#         both exit 0, the caller's JSON says connected/normal end/200, and the listener's recording
+#         correlates with what the caller played (wav_match).
+# dtmf:   `call --dtmf 123#`; the listener's JSON has "digits_received":"123#".
+# The listener listens on PORT, the caller binds PORT+1. Every process is bounded by `timeout`.
+set -u
+phone=$1 match=$2 dir=$3 port=$4 mode=$5
+rm -rf "$dir" && mkdir -p "$dir" || exit 1
+fail() { echo "FAIL: $*"; exit 1; }
+json_get() {  # json_get FILE EXPR: evaluates EXPR (python) on the last line's JSON object `j`
+  tail -n 1 "$1" | python3 -c "import json,sys; j=json.load(sys.stdin); print($2)"
+}
+
+speech=$dir/speech.wav
+if command -v sox >/dev/null; then
+  sox /usr/share/sounds/alsa/Front_Left.wav /usr/share/sounds/alsa/Front_Right.wav -r 48000 -c 1 -b 16 "$speech" || exit 1
+else
+  cp /usr/share/sounds/alsa/Front_Left.wav "$speech" || exit 1
+fi
+
+if [ "$mode" = dtmf ]; then
+  listen_media="" call_extra="--dtmf 123#"
+else
+  listen_media="--record $dir/heard.wav" call_extra="--play $speech"
+fi
+timeout -k 5 40 "$phone" listen --bind "127.0.0.1:$port" --auto-answer --calls 1 --seconds 30 $listen_media --json \
+  > "$dir/listen.out" 2> "$dir/listen.err" </dev/null &
+lpid=$!
+i=0
+until grep -q 'listening as' "$dir/listen.out" 2>/dev/null; do
+  i=$((i + 1)); [ $i -gt 200 ] && { kill "$lpid"; cat "$dir/listen.err"; fail "the listener did not start"; }
+  sleep 0.05
+done
+timeout -k 5 30 "$phone" call "sip:ptapi@127.0.0.1:$port" --bind "127.0.0.1:$((port + 1))" --seconds 3 $call_extra --json \
+  > "$dir/call.out" 2> "$dir/call.err" </dev/null
+crc=$?
+wait "$lpid"
+lrc=$?
+echo "--- call (exit $crc)"; cat "$dir/call.out" "$dir/call.err"
+echo "--- listen (exit $lrc)"; cat "$dir/listen.out" "$dir/listen.err"
+[ $crc -eq 0 ] || fail "call exited $crc"
+[ $lrc -eq 0 ] || fail "listen exited $lrc"
+[ "$(json_get "$dir/call.out" "j['connected'] and j['normal_end'] and j['role']=='caller'")" = True ] || fail "caller JSON: not connected/normal"
+[ "$(json_get "$dir/call.out" "200 in j['sip_responses'] and j['remote']=='sip:ptapi@127.0.0.1:$port'")" = True ] || fail "caller JSON: sip_responses/remote"
+[ "$(json_get "$dir/listen.out" "j['role']=='callee' and j['connected'] and j['packets_received']>100")" = True ] || fail "listener JSON: not connected or too few packets"
+echo "caller sip_responses: $(json_get "$dir/call.out" "j['sip_responses']"), listener: $(json_get "$dir/listen.out" "j['sip_responses']")"
+if [ "$mode" = dtmf ]; then
+  got=$(json_get "$dir/listen.out" "j['digits_received']")
+  [ "$got" = "123#" ] || fail "the listener received digits '$got', not '123#'"
+  echo "PASS: digits_received $got"
+else
+  "$match" "$speech" "$dir/heard.wav" --min-correlation 0.6 || fail "the listener's recording does not match what the caller played"
+  echo "PASS"
+fi

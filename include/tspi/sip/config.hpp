@@ -1,0 +1,49 @@
+// ptapi - portable TAPI
+// tspi/sip/config.hpp: settings of the SIP TSP: where it listens, its accounts (one TAPI address each),
+// timers and limits.
+#pragma once
+
+#include <tspi/sip/message.hpp>
+#include <tspi/sip/transaction.hpp>
+#include <tspi/sip/transport.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace tspi::sip {
+
+/// One SIP account: a TAPI address whose name is the account's address-of-record.
+struct sip_account {
+  std::string aor;                 ///< Address-of-record, a SIP URI: "sip:alice@example.com".
+  std::string display_name;        ///< Display name in From, may be empty.
+  std::string username;            ///< Digest user name (RFC 8760); empty = the AOR's user part.
+  std::string password;            ///< Digest password; empty = answer no challenge.
+  std::string registrar;           ///< "host[:port]" or a SIP URI to REGISTER with; empty = no registration
+                                   ///< (the registrar-less mode: calls go straight to SIP URIs).
+  std::chrono::seconds expires{600};  ///< Registration lifetime asked for (RFC 3261 §10.2.1.1), seconds.
+};
+
+/// Settings of `sip_tsp`. Checked by `provider_init` (`tapi_errc::invalid_argument` when
+/// `listen_address` is not an IP literal, no transport is enabled, or an account's AOR or registrar does
+/// not parse). A plain value.
+struct sip_config {
+  std::string listen_address = "127.0.0.1";  ///< IPv4 or IPv6 literal to bind; also the host of Via and Contact.
+  std::uint16_t port = 5060;                 ///< Port for UDP and TCP; 0 = an ephemeral port (the same for both when possible).
+  bool udp = true;                           ///< Listen on and send over UDP (RFC 3261 §18).
+  bool tcp = true;                           ///< Listen on and send over TCP (used when a URI says `;transport=tcp`).
+  /// The accounts; empty = one account `sip:ptapi@<listen_address>:<port>` without registrar.
+  std::vector<sip_account> accounts;
+  timer_config timers;                       ///< T1, T2, T4 (RFC 3261 §17, table 4).
+  transport_config transport;                ///< Parse limits and TCP limits.
+  std::string user_agent = "ptapi/0.1";      ///< User-Agent and Server header value; empty = none.
+  std::uint32_t max_active_calls = 256;      ///< Calls at once per account (LINEADDRESSCAPS::dwMaxNumActiveCalls); more get 480.
+  std::chrono::seconds registration_retry{30};  ///< Wait before retrying a failed registration, seconds.
+  /// Every SIP message sent (`outgoing` true) or received, as parsed, on the TSP's thread (logging,
+  /// tracing, collecting response codes). Must not block. May be empty.
+  std::function<void(const message&, bool outgoing)> trace;
+};
+
+}  // namespace tspi::sip

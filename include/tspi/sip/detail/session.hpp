@@ -1,0 +1,62 @@
+// ptapi - portable TAPI
+// tspi/sip/detail/session.hpp: the SIP side of one TAPI call (the INVITE dialog usage and what is pending
+// on it), as the SIP TSP keeps it.
+#pragma once
+
+#include <tspi/sip/dialog.hpp>
+#include <tspi/sip/message.hpp>
+#include <tspi/sip/transaction.hpp>
+#include <tspi/sip/transport.hpp>
+#include <tspi/tsp.hpp>
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace tspi::sip::detail {
+
+/// Where an INVITE session is (RFC 3261 §13 from the TAPI call's point of view).
+enum class session_phase : std::uint8_t {
+  preparing,   ///< UAC: waiting for the MSP's offer (or for the destination) before sending INVITE.
+  inviting,    ///< UAC: INVITE sent, no final response yet.
+  offered,     ///< UAS: INVITE received, not answered yet.
+  answering,   ///< UAS: answered by the application, waiting for the MSP's answer.
+  confirmed,   ///< 2xx sent or received: the dialog is up.
+  ended,       ///< BYE, CANCEL, a failure or a reject ended it; only protocol clean-up remains.
+};
+
+/// A pending re-INVITE of ours (hold/unhold, RFC 3264 §8.4).
+enum class reinvite_kind : std::uint8_t { none, hold, unhold };
+
+/// The SIP state of one call. Shared by the TSP's table and the transaction callbacks, so a callback that
+/// fires after TSPI_lineCloseCall still finds it (and only cleans up the protocol: ACK + BYE of a late 2xx).
+struct session {
+  call_id call = 0;                          ///< The TAPI call (0 once the TAPI object closed it).
+  std::size_t address_id = 0;                ///< Account index.
+  bool incoming = false;                     ///< UAS side of the INVITE.
+  session_phase phase = session_phase::preparing;
+  peer remote;                               ///< Where requests of this call go (next hop).
+  uri target;                                ///< UAC: the Request-URI dialled.
+  message invite;                            ///< UAC: our last INVITE (for CANCEL, ACK, auth retry); UAS: the INVITE.
+  std::shared_ptr<client_transaction> invite_tx;      ///< UAC: the INVITE client transaction.
+  std::shared_ptr<server_transaction> invite_server;  ///< UAS: the INVITE server transaction.
+  std::optional<sip::dialog> dialog;         ///< Once established.
+  std::string local_tag;                     ///< Our tag.
+  std::optional<message> ack;                ///< UAC: the ACK sent for the 2xx (resent on 2xx retransmissions).
+  std::string local_sdp;                     ///< UAS: the MSP's answer (or late offer), until the 2xx carries it.
+  bool late_offer = false;                   ///< UAS: the INVITE had no SDP; our offer goes in the 2xx, the answer in the ACK.
+  request_id answer_request = 0;             ///< UAS: the pending TSPI_lineAnswer.
+  bool cancel_pending = false;               ///< UAC: dropped before a final response; a late 2xx gets ACK + BYE.
+  int auth_attempts = 0;                     ///< UAC: digest retries of the current request.
+  bool media_started = false;                ///< start_media sent to the MSP.
+  bool on_hold = false;                      ///< Our side put the call on hold.
+  reinvite_kind reinvite = reinvite_kind::none;  ///< Our pending re-INVITE.
+  request_id reinvite_request = 0;           ///< Its TSPI request.
+  std::shared_ptr<client_transaction> reinvite_tx;
+  std::shared_ptr<server_transaction> remote_reinvite;  ///< The peer's re-INVITE awaiting the MSP's answer.
+  request_id transfer_request = 0;           ///< Pending TSPI_lineBlindTransfer (REFER sent, no final response).
+  bool transferring = false;                 ///< REFER accepted: NOTIFYs report the transfer's progress.
+};
+
+}  // namespace tspi::sip::detail

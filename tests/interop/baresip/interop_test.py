@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""ptapi softphone <-> baresip 1.0.0 over 127.0.0.1, with speech both ways, checked by correlation.
+
+  interop_test.py --softphone BIN --wav-match BIN --workdir DIR --direction softphone-calls|baresip-calls
+                  [--codec opus|pcmu] [--sip-port P] [--ctrl-port P] [--rtp-base P] [--seconds S]
+
+softphone-calls: baresip (auto-answer) plays speech B from aufile; `softphone call --play A --record out.wav`.
+baresip-calls:   `softphone listen --auto-answer --play A --record out.wav`; baresip dials it over ctrl_tcp.
+Checks: both ends connected and ended cleanly; the softphone's JSON (codec, SIP responses, packets);
+baresip's sndfile dump of what it received correlates with A, and the softphone's recording with B
+(`wav_match`, built from mspi/delay_estimate.hpp). Exit 0 pass, 1 fail, 77 skip (baresip not installed).
+Every process is bounded (timeout / baresip -t) and stopped by its control channel or by PID as a fallback.
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import baresip_peer  # noqa: E402
+
+ALSA = "/usr/share/sounds/alsa"
+SPEECH_A = ["Front_Left", "Front_Right", "Front_Center"]  # what the softphone says (~4.4 s)
+SPEECH_B = ["Rear_Left", "Rear_Right", "Side_Left"]       # what baresip says (~4.0 s, looped)
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--softphone", required=True)
+ap.add_argument("--wav-match", required=True)
+ap.add_argument("--workdir", required=True)
+ap.add_argument("--direction", choices=["softphone-calls", "baresip-calls"], required=True)
+ap.add_argument("--codec", choices=["opus", "pcmu"], default="opus")
+ap.add_argument("--sip-port", type=int, default=5630, help="baresip's SIP port (it also takes +1 for TLS); the softphone uses +5")
+ap.add_argument("--ctrl-port", type=int, default=5639)
+ap.add_argument("--rtp-base", type=int, default=22000)
+ap.add_argument("--seconds", type=float, default=6)
+ap.add_argument("--min-correlation", type=float, default=0.5)
+a = ap.parse_args()
+
+if not baresip_peer.have_baresip():
+    print("SKIP: baresip is not installed (Debian: apt-get install baresip-core)")
+    sys.exit(77)
+for tool in ("sox",):
+    if shutil.which(tool) is None:
+        sys.exit(f"FAIL: {tool} is needed to make the speech fixtures (apt-get install sox)")
+
+work = os.path.abspath(a.workdir)
+shutil.rmtree(work, ignore_errors=True)
+os.makedirs(work)
+failures = []
+
+
+def check(ok, what):
+    print(("ok   " if ok else "FAIL ") + what, flush=True)
+    if not ok:
+        failures.append(what)
+
+
+def speech(names, out):
+    subprocess.run(["sox"] + [f"{ALSA}/{n}.wav" for n in names] + ["-r", "48000", "-c", "1", "-b", "16", out], check=True)
+    return out
+
+
+def wav_match(reference, recording, what, extra=()):
+    r = subprocess.run([a.wav_match, reference, recording, "--json", "--min-correlation", str(a.min_correlation)]
+                       + list(extra), capture_output=True, text=True, timeout=60)
+    print(f"  wav_match {os.path.basename(reference)} {os.path.basename(recording)}: {r.stdout.strip()} {r.stderr.strip()}")
+    check(r.returncode == 0, f"{what} (correlation >= {a.min_correlation})")
+    try:
+        return json.loads(r.stdout)
+    except ValueError:
+        return {}
+
+
+def last_json(text):
+    for line in reversed(text.strip().splitlines()):
+        if line.startswith("{"):
+            return json.loads(line)
+    return None
+
+
+speech_a = speech(SPEECH_A, os.path.join(work, "speech_a.wav"))
+speech_b = speech(SPEECH_B, os.path.join(work, "speech_b.wav"))
+source_b = os.path.join(work, "source_b_looped.wav")
+baresip_peer.make_source(speech_b, source_b)
+recording = os.path.join(work, "softphone_heard.wav")
+b_port, s_port = a.sip_port, a.sip_port + 5  # baresip also binds SIP port + 1 (TLS)
+codecs = ["opus", "pcmu", "pcma"] if a.codec == "opus" else ["pcmu"]
+bdir = baresip_peer.write_config(os.path.join(work, "baresip"), b_port, a.ctrl_port, a.rtp_base, source_b,
+                                 user="peer", auto_answer=(a.direction == "softphone-calls"), codecs=codecs)
+limit = int(a.seconds + 40)
+softphone_out = os.path.join(work, "softphone.out")
+softphone_err = os.path.join(work, "softphone.err")
+print(f"workdir {work}; baresip sip:peer@127.0.0.1:{b_port}, softphone on 127.0.0.1:{s_port}, codec {a.codec}", flush=True)
+
+with baresip_peer.Peer(bdir, a.ctrl_port, limit, os.path.join(work, "baresip.log")) as peer:
+    if a.direction == "softphone-calls":
+        cmd = ["timeout", "-k", "5", str(int(a.seconds + 30)), a.softphone, "call", f"sip:peer@127.0.0.1:{b_port}",
+               "--bind", f"127.0.0.1:{s_port}", "--play", speech_a, "--record", recording, "--seconds", str(a.seconds),
+               "--json"]
+        print("  $ " + " ".join(cmd), flush=True)
+        with open(softphone_out, "w") as out, open(softphone_err, "w") as err:
+            sp = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+            while sp.poll() is None:
+                peer.poll(0.1)
+        peer.wait_event("CALL_CLOSED", 5)
+        check(sp.returncode == 0, f"softphone call exit code 0 (got {sp.returncode})")
+    else:
+        cmd = ["timeout", "-k", "5", str(int(a.seconds + 30)), a.softphone, "listen", "--bind", f"127.0.0.1:{s_port}",
+               "--auto-answer", "--calls", "1", "--seconds", str(int(a.seconds + 20)), "--play", speech_a,
+               "--record", recording, "--json"]
+        print("  $ " + " ".join(cmd), flush=True)
+        with open(softphone_out, "w") as out, open(softphone_err, "w") as err:
+            sp = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+            deadline = time.time() + 10
+            while "listening as" not in open(softphone_out).read() and time.time() < deadline and sp.poll() is None:
+                time.sleep(0.05)
+            peer.send("dial", f"sip:ptapi@127.0.0.1:{s_port}")
+            established = peer.wait_event("CALL_ESTABLISHED", 10)
+            check(established, "baresip: CALL_ESTABLISHED")
+            end = time.time() + a.seconds
+            while time.time() < end:
+                peer.poll(0.1)
+            peer.send("hangup")
+            check(peer.wait_event("CALL_CLOSED", 5), "baresip: CALL_CLOSED after its hang-up")
+            try:
+                sp.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                sp.kill()
+                sp.wait()
+        check(sp.returncode == 0, f"softphone listen exit code 0 (got {sp.returncode})")
+
+print(open(softphone_out).read(), end="")
+err = open(softphone_err).read()
+if err:
+    print("softphone stderr:\n" + err, end="")
+with open(os.path.join(work, "baresip.log")) as f:
+    log = f.read()
+for line in log.splitlines():
+    if any(k in line for k in ("audio: Set audio", "packets:", "lost:", "jitter:", "avg. bitrate", "rtp: ")):
+        print("  baresip.log: " + line.strip())
+
+report = last_json(open(softphone_out).read())
+check(report is not None, "softphone printed a JSON report")
+if report:
+    check(report.get("connected") is True, "softphone: connected")
+    check(report.get("normal_end") is True, f"softphone: ended normally ({report.get('end_cause')})")
+    check(report.get("codec") == a.codec, f"softphone: codec {a.codec} (got {report.get('codec')})")
+    check(200 in report.get("sip_responses", []), f"softphone: a 200 among sip_responses {report.get('sip_responses')}")
+    check(report.get("packets_sent", 0) >= 25 * a.seconds, f"softphone: sent {report.get('packets_sent')} RTP packets")
+    check(report.get("packets_received", 0) >= 25 * a.seconds, f"softphone: received {report.get('packets_received')} RTP packets")
+    print(f"  softphone: remote {report.get('remote')}, states {report.get('states')}, lost {report.get('packets_lost')}, "
+          f"jitter {report.get('jitter_ms')} ms")
+
+dec = peer.dumps("dec")
+check(len(dec) >= 1, f"baresip dumped what it received ({dec})")
+if dec:
+    m = wav_match(speech_a, dec[-1], "baresip heard the softphone's speech")
+check(os.path.exists(recording), "softphone recorded")
+if os.path.exists(recording):
+    wav_match(speech_b, recording, "the softphone heard baresip's speech")
+
+print("PASS" if not failures else f"FAILED: {len(failures)} check(s): " + "; ".join(failures))
+sys.exit(0 if not failures else 1)

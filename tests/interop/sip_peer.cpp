@@ -1,0 +1,425 @@
+// sip_peer: a small TAPI application (sip_tsp + rtp_opus_msp) that the SIPp interop tests
+// (tests/interop/sipp/) put on the other side of SIPp. It answers, rejects or lets ring incoming calls,
+// or places calls and holds, unholds and hangs them up on a schedule, and prints one line per call
+// state and a final `result ok|fail ...` line. Exit status 0 when every expectation held, else 1.
+//
+//   sip_peer --listen 5700 --auto-answer --calls 10 --seconds 30
+//   sip_peer --listen 5760 --call sip:service@127.0.0.1:5761 --hold-after 500 --unhold-after 1500 --hangup-after 2500
+//   sip_peer --listen 5750 --account sip:alice@127.0.0.1 --password secret --registrar 127.0.0.1:5751 --register-only
+//
+// Output lines (stdout, flushed):
+//   ready port=P aor=AOR
+//   call N <state> [cause]             (state: offering in_progress connected hold disconnected ...)
+//   call N hold ok|failed <error>      (also unhold, answer, hangup)
+//   address in_service|out_of_service   (TE_ADDRESS state changes)
+//   registered                          (a 2xx to our REGISTER, seen through sip_config::trace)
+//   result ok|fail calls=.. offered=.. connected=.. causes=cause:count,.. illegal=.. [why=...]
+#include <tspi/sip/tsp.hpp>
+#include <tspi/tapi.hpp>
+
+#include <mspi/rtp_opus/msp.hpp>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+using clock_type = std::chrono::steady_clock;
+
+struct options {
+  std::string bind = "127.0.0.1";
+  int port = 0;
+  std::string call_uri;             // UAC mode when set
+  std::string incoming = "auto";    // auto | reject | ring
+  int reject_status = 486;
+  int calls = 1;
+  int seconds = 30;
+  int answer_after_ms = 0;
+  int hold_after_ms = -1, unhold_after_ms = -1, hangup_after_ms = -1;
+  int gap_ms = 50;                  // between sequential outgoing calls
+  int linger_ms = 300;              // after the last call: catch extra calls / late events
+  std::string account, password, registrar, display;
+  bool register_only = false;
+  bool udp_only = false;
+  bool trace = false;
+  int t1_ms = 500;
+  std::string expect_cause = "normal";
+  std::string expect_states;        // comma-separated exact sequence per call, empty = not checked
+};
+
+[[noreturn]] void usage(const char* why) {
+  std::cerr << "sip_peer: " << why << "\n"
+            << "usage: sip_peer --listen PORT [--bind IP] [--auto-answer | --reject 486|603|480 | --ring]\n"
+               "       [--answer-after MS] [--call URI] [--calls N] [--seconds N] [--hold-after MS]\n"
+               "       [--unhold-after MS] [--hangup-after MS] [--account AOR --password PW [--registrar HOST:PORT]]\n"
+               "       [--register-only] [--udp-only] [--t1 MS] [--expect-cause C] [--expect-states S1,S2,..] [--trace]\n";
+  std::exit(2);
+}
+
+options parse(int argc, char** argv) {
+  options o;
+  auto need = [&](int& i) -> std::string {
+    if (i + 1 >= argc) usage("missing value");
+    return argv[++i];
+  };
+  auto num = [&](int& i) {
+    auto v = need(i);
+    try {
+      return std::stoi(v);
+    } catch (...) {
+      usage("bad number");
+    }
+  };
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--listen") o.port = num(i);
+    else if (a == "--bind") o.bind = need(i);
+    else if (a == "--auto-answer") o.incoming = "auto";
+    else if (a == "--reject") o.incoming = "reject", o.reject_status = num(i);
+    else if (a == "--ring") o.incoming = "ring";
+    else if (a == "--answer-after") o.answer_after_ms = num(i);
+    else if (a == "--call") o.call_uri = need(i);
+    else if (a == "--calls") o.calls = num(i);
+    else if (a == "--seconds") o.seconds = num(i);
+    else if (a == "--hold-after") o.hold_after_ms = num(i);
+    else if (a == "--unhold-after") o.unhold_after_ms = num(i);
+    else if (a == "--hangup-after") o.hangup_after_ms = num(i);
+    else if (a == "--gap") o.gap_ms = num(i);
+    else if (a == "--linger") o.linger_ms = num(i);
+    else if (a == "--account") o.account = need(i);
+    else if (a == "--password") o.password = need(i);
+    else if (a == "--registrar") o.registrar = need(i);
+    else if (a == "--display-name") o.display = need(i);
+    else if (a == "--register-only") o.register_only = true;
+    else if (a == "--udp-only") o.udp_only = true;
+    else if (a == "--t1") o.t1_ms = num(i);
+    else if (a == "--trace") o.trace = true;
+    else if (a == "--expect-cause") o.expect_cause = need(i);
+    else if (a == "--expect-states") o.expect_states = need(i);
+    else usage(("unknown option " + a).c_str());
+  }
+  if (o.port <= 0 || o.port > 65535) usage("--listen PORT is required");
+  if (o.incoming == "reject" && o.reject_status != 486 && o.reject_status != 603 && o.reject_status != 480)
+    usage("--reject takes 486, 603 or 480");
+  if (o.register_only && o.registrar.empty()) usage("--register-only needs --registrar");
+  return o;
+}
+
+struct call_record {
+  int number = 0;
+  tspi::call call;
+  std::vector<std::string> states;
+  std::string cause;
+  bool connected = false;
+  bool done = false;
+};
+
+class peer {
+ public:
+  explicit peer(options o) : o_(std::move(o)), work_(io_.get_executor()) {}
+
+  int run() {
+    timer_thread_ = std::thread([this] { io_.run(); });
+    const int rc = run_tapi();
+    work_.reset();
+    io_.stop();
+    timer_thread_.join();
+    return rc;
+  }
+
+ private:
+  int run_tapi() {
+    tspi::sip::sip_config cfg;
+    cfg.listen_address = o_.bind;
+    cfg.port = static_cast<std::uint16_t>(o_.port);
+    cfg.tcp = !o_.udp_only;
+    cfg.timers.t1 = std::chrono::milliseconds(o_.t1_ms);
+    if (!o_.account.empty()) {
+      tspi::sip::sip_account a;
+      a.aor = o_.account;
+      a.password = o_.password;
+      a.registrar = o_.registrar;
+      a.display_name = o_.display;
+      cfg.accounts.push_back(a);
+    }
+    // The trace hook also tells when a REGISTER is accepted: TAPI raises no address event then, because
+    // an address with a registrar is in service from the start (AE_STATE comes only on a change).
+    cfg.trace = [this](const tspi::sip::message& m, bool out) {
+      if (o_.trace) std::cerr << (out ? "---- sent\n" : "---- received\n") << m.to_string() << '\n';
+      if (out || m.is_request() || m.status < 200 || m.status >= 300) return;
+      auto cseq = m.header("CSeq");
+      if (!cseq || cseq->find("REGISTER") == std::string_view::npos) return;
+      auto contact = m.header("Contact");
+      auto expires = m.header("Expires");
+      const bool binding = (contact && contact->find("expires=0") == std::string_view::npos) ||
+                           (!contact && expires && *expires != "0");
+      if (!binding) return;  // the 200 to the un-REGISTER
+      say("registered");
+      std::lock_guard lock(m_);
+      registered_ = true;
+      cv_.notify_all();
+    };
+    mspi::rtp_opus_config media;
+    media.local_address = o_.bind;
+
+    tapi_.register_provider<tspi::sip::sip_tsp, mspi::rtp_opus_msp>(cfg, media);
+    tapi_.set_event_filter(tspi::tapi_event::call_notification | tspi::tapi_event::call_state |
+                           tspi::tapi_event::address);
+    tapi_.on_call_state().connect([this](const tspi::call_state_event& e) { on_state(e); });
+    tapi_.on_call_notification().connect([this](const tspi::call_notification_event& e) { on_offer(e); });
+    tapi_.on_address().connect([this](const tspi::address_event& e) {
+      if (e.kind != tspi::address_event_kind::state) return;
+      const bool up = e.address.state() == tspi::address_state::in_service;
+      say(std::string("address ") + (up ? "in_service" : "out_of_service"));
+      std::lock_guard lock(m_);
+      if (!up && o_.register_only) register_failed_ = true;
+      cv_.notify_all();
+    });
+    std::error_code ec;
+    tapi_.initialize(ec);
+    if (ec) {
+      say("result fail why=initialize:" + ec.message());
+      return 1;
+    }
+    address_ = tapi_.addresses().at(0);
+    say("ready port=" + std::to_string(o_.port) + " aor=" + address_.name());
+    if (!o_.register_only) {
+      if (o_.call_uri.empty()) tapi_.register_call_notifications(address_);
+      else place_next();
+    }
+
+    const auto deadline = clock_type::now() + std::chrono::seconds(o_.seconds);
+    bool finished = false;
+    {
+      std::unique_lock lock(m_);
+      finished = cv_.wait_until(lock, deadline, [this] { return finished_locked(); });
+    }
+    if (finished && !o_.register_only) std::this_thread::sleep_for(std::chrono::milliseconds(o_.linger_ms));
+    // Read everything under the lock, then shut down (un-REGISTER, close) before printing the result.
+    std::string line;
+    bool ok = true;
+    {
+      std::lock_guard lock(m_);
+      line = summary_locked(finished, ok);
+    }
+    tapi_.shutdown();
+    say(line);
+    return ok ? 0 : 1;
+  }
+
+  bool finished_locked() const {
+    if (o_.register_only) return registered_ || register_failed_;
+    return done_ >= o_.calls;
+  }
+
+  std::string summary_locked(bool finished, bool& ok) {
+    std::ostringstream s;
+    std::vector<std::string> why;
+    if (!finished) why.push_back("timeout");
+    std::map<std::string, int> causes;
+    int connected = 0;
+    for (auto& [id, r] : calls_) {
+      if (r.done) ++causes[r.cause];
+      if (r.connected) ++connected;
+      if (r.done && r.cause != o_.expect_cause) why.push_back("call" + std::to_string(r.number) + "_cause_" + r.cause);
+      if (!o_.expect_states.empty()) {
+        std::string seq;
+        for (auto& st : r.states) seq += (seq.empty() ? "" : ",") + st;
+        if (seq != o_.expect_states) why.push_back("call" + std::to_string(r.number) + "_states_" + seq);
+      }
+    }
+    if (o_.register_only) {
+      if (!registered_) why.push_back("not_registered");
+    } else if (static_cast<int>(calls_.size()) != o_.calls) {
+      why.push_back("calls_" + std::to_string(calls_.size()) + "_expected_" + std::to_string(o_.calls));
+    }
+    if (control_failures_) why.push_back("control_failures_" + std::to_string(control_failures_));
+    const auto illegal = tapi_.illegal_transitions();
+    if (illegal) why.push_back("illegal_transitions");
+    ok = why.empty();
+    s << "result " << (ok ? "ok" : "fail") << " calls=" << calls_.size() << " offered=" << offered_
+      << " connected=" << connected << " causes=";
+    bool first = true;
+    for (auto& [c, n] : causes) {
+      s << (first ? "" : ",") << c << ':' << n;
+      first = false;
+    }
+    if (causes.empty()) s << '-';
+    s << " illegal=" << illegal;
+    if (o_.register_only) s << " registered=" << (registered_ ? 1 : 0);
+    if (!ok) {
+      s << " why=";
+      for (std::size_t i = 0; i < why.size(); ++i) s << (i ? "," : "") << why[i];
+    }
+    return s.str();
+  }
+
+  static void say(const std::string& line) {
+    static std::mutex out;
+    std::lock_guard lock(out);
+    std::cout << line << std::endl;
+  }
+
+  // Every handler below runs on the TAPI object's event thread, one at a time.
+  call_record& record_of(const tspi::call& c) {
+    const auto id = c.info().id;
+    auto it = calls_.find(id);
+    if (it == calls_.end()) {
+      it = calls_.emplace(id, call_record{}).first;
+      it->second.number = static_cast<int>(calls_.size());
+      it->second.call = c;
+    }
+    return it->second;
+  }
+
+  void on_offer(const tspi::call_notification_event& e) {
+    std::unique_lock lock(m_);
+    ++offered_;
+    auto& r = record_of(e.call);
+    auto c = e.call;
+    const int n = r.number;
+    lock.unlock();
+    if (o_.incoming == "ring") return;
+    if (o_.incoming == "reject") {
+      const auto code = o_.reject_status == 486   ? tspi::disconnect_code::normal
+                        : o_.reject_status == 603 ? tspi::disconnect_code::rejected
+                                                  : tspi::disconnect_code::noanswer;
+      c.async_disconnect(code, [this, n](std::error_code ec) { control_done(n, "reject", ec); });
+      return;
+    }
+    after(o_.answer_after_ms, [this, c, n]() mutable {
+      c.async_answer([this, n](std::error_code ec) { control_done(n, "answer", ec); });
+    });
+  }
+
+  void on_state(const tspi::call_state_event& e) {
+    std::unique_lock lock(m_);
+    auto& r = record_of(e.call);
+    const std::string st(tspi::to_string(e.state));
+    r.states.push_back(st);
+    const int n = r.number;
+    auto c = e.call;
+    std::string line = "call " + std::to_string(n) + " " + st;
+    if (e.state == tspi::call_state::disconnected) {
+      r.cause = std::string(tspi::to_string(e.cause));
+      line += " " + r.cause;
+    }
+    say(line);
+    if (e.state == tspi::call_state::connected && !r.connected) {
+      r.connected = true;
+      lock.unlock();
+      schedule_controls(c, n);
+      return;
+    }
+    if (e.state != tspi::call_state::disconnected || r.done) return;
+    r.done = true;
+    ++done_;
+    cv_.notify_all();
+    lock.unlock();
+    std::error_code ec;
+    c.release(ec);
+    if (ec) say("call " + std::to_string(n) + " release failed " + ec.message());
+    if (!o_.call_uri.empty()) {
+      std::lock_guard relock(m_);
+      if (placed_ < o_.calls) after(o_.gap_ms, [this] { place_next(); });
+    }
+  }
+
+  void schedule_controls(tspi::call c, int n) {
+    if (o_.hold_after_ms >= 0)
+      after(o_.hold_after_ms, [this, c, n]() mutable {
+        c.async_hold(true, [this, n](std::error_code ec) { control_done(n, "hold", ec); });
+      });
+    if (o_.unhold_after_ms >= 0)
+      after(o_.unhold_after_ms, [this, c, n]() mutable {
+        c.async_hold(false, [this, n](std::error_code ec) { control_done(n, "unhold", ec); });
+      });
+    if (o_.hangup_after_ms >= 0)
+      after(o_.hangup_after_ms, [this, c, n]() mutable {
+        c.async_disconnect(tspi::disconnect_code::normal, [this, n](std::error_code ec) { control_done(n, "hangup", ec); });
+      });
+  }
+
+  void control_done(int n, const char* what, std::error_code ec) {
+    say("call " + std::to_string(n) + " " + what + (ec ? " failed " + ec.message() : std::string(" ok")));
+    if (ec) {
+      std::lock_guard lock(m_);
+      ++control_failures_;
+    }
+  }
+
+  void place_next() {
+    tspi::call c;
+    {
+      std::lock_guard lock(m_);
+      if (placed_ >= o_.calls) return;
+      ++placed_;
+    }
+    std::error_code ec;
+    c = address_.create_call(o_.call_uri, mspi::media_type::audio, ec);
+    if (ec) {
+      say("create_call failed " + ec.message());
+      std::lock_guard lock(m_);
+      ++control_failures_;
+      ++done_;
+      cv_.notify_all();
+      return;
+    }
+    int n = 0;
+    {
+      std::lock_guard lock(m_);
+      n = record_of(c).number;
+    }
+    // A failed connect also ends in `disconnected` with the cause; the error is printed for the log only.
+    c.async_connect([n](std::error_code e) { say("call " + std::to_string(n) + " connect " + (e ? e.message() : "ok")); });
+  }
+
+  template <class F>
+  void after(int ms, F f) {
+    if (ms <= 0) {
+      boost::asio::post(io_, std::move(f));
+      return;
+    }
+    auto t = std::make_shared<boost::asio::steady_timer>(io_, std::chrono::milliseconds(ms));
+    t->async_wait([t, f = std::move(f)](const boost::system::error_code& ec) mutable {
+      if (!ec) f();
+    });
+  }
+
+  options o_;
+  boost::asio::io_context io_;  // timers; declared before the TAPI object, so it outlives it
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  std::thread timer_thread_;
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::map<std::uint64_t, call_record> calls_;
+  int offered_ = 0, done_ = 0, placed_ = 0, control_failures_ = 0;
+  bool registered_ = false, register_failed_ = false;
+  tspi::tapi tapi_;
+  tspi::address address_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto o = parse(argc, argv);
+  peer p(std::move(o));
+  return p.run();
+}

@@ -1,0 +1,426 @@
+#!/usr/bin/env python3
+"""Runs one SIPp interop test: SIPp (a built-in scenario or one of this directory's XML files) against
+sip_peer, the small TAPI application of tests/interop/sip_peer.cpp (sip_tsp + rtp_opus_msp).
+
+    run_sipp_test.py --peer build/bin/ptapi_sip_peer [--workdir DIR] TEST
+    run_sipp_test.py --list
+
+Passes (exit 0) when SIPp exits 0 (every SIPp call succeeded), sip_peer prints `result ok` and exits 0,
+and the test's own checks of SIPp's message log hold. Exit 77 (ctest SKIP_RETURN_CODE) only when `sipp`
+is not installed; 1 on failure. Every process is bounded by `timeout` and by SIPp's -m; everything runs
+on 127.0.0.1, SIP ports 5700-5799 (a block of ten per test), SIPp media ports 6000-6399 (four per SIPp port).
+"""
+import argparse
+import hashlib
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LOCAL = "127.0.0.1"
+
+
+class Peer:
+    """sip_peer in the background; its stdout lines are collected as they come."""
+
+    def __init__(self, exe, args, workdir, seconds):
+        self.lines = []
+        self.cond = threading.Condition()
+        cmd = ["timeout", "-k", "2", str(seconds + 10), exe, "--seconds", str(seconds)] + args
+        self.cmd = cmd
+        self.err = open(os.path.join(workdir, "peer.stderr"), "w")
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.err, text=True, cwd=workdir)
+        self.log = open(os.path.join(workdir, "peer.stdout"), "w")
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            line = line.rstrip("\n")
+            self.log.write(line + "\n")
+            self.log.flush()
+            with self.cond:
+                self.lines.append(line)
+                self.cond.notify_all()
+        with self.cond:
+            self.lines.append(None)  # EOF
+            self.cond.notify_all()
+
+    def wait_line(self, pattern, timeout):
+        """The first line matching `pattern` (a regex), or None at EOF / timeout."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for line in self.lines:
+                    if line is not None and rx.search(line):
+                        return line
+                if None in self.lines:
+                    return None
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self.cond.wait(left)
+
+    def finish(self, timeout):
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+        self.thread.join(5)
+        self.err.close()
+        self.log.close()
+        return rc
+
+    def result(self):
+        with self.cond:
+            for line in self.lines:
+                if line and line.startswith("result "):
+                    return line
+        return None
+
+
+def sipp_cmd(args, port, workdir, calls, extra=(), limit=60):
+    """SIPp bounded by `timeout` and -m, with its control port (port + 1) and media port fixed, and
+    every trace a test may need in `workdir`."""
+    media = 6000 + (port - 5700) * 4  # SIPp binds the media port and the next three (audio and video RTP/RTCP)
+    return (["timeout", "-k", "2", str(limit), "sipp"] + list(args) +
+            ["-i", LOCAL, "-mi", LOCAL, "-p", str(port), "-cp", str(port + 1), "-mp", str(media),
+             "-m", str(calls), "-nostdin",
+             "-trace_err", "-error_file", os.path.join(workdir, "sipp_err.log"),
+             "-trace_msg", "-message_file", os.path.join(workdir, "sipp_msg.log"),
+             "-trace_stat", "-stf", os.path.join(workdir, "sipp_stat.csv"),
+             "-trace_screen", "-screen_file", os.path.join(workdir, "sipp_screen.log")] + list(extra))
+
+
+def run_sipp(cmd, workdir, background=False):
+    out = open(os.path.join(workdir, "sipp.stdout"), "w")
+    print("$ " + " ".join(c if len(c) < 80 else c[:20] + "...(%d chars)" % len(c) for c in cmd), flush=True)
+    p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=workdir)
+    if background:
+        return p
+    rc = p.wait()
+    out.close()
+    return rc
+
+
+def wait_port_bound(port, timeout=5.0):
+    """Waits until something has bound UDP `port` on 127.0.0.1 (SIPp as UAS must listen before the
+    library calls it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            s.bind((LOCAL, port))
+        except OSError:
+            return True
+        finally:
+            s.close()
+        time.sleep(0.05)
+    return False
+
+
+def sipp_stats(workdir):
+    """Last row of SIPp's -stf CSV as a dict."""
+    path = os.path.join(workdir, "sipp_stat.csv")
+    if not os.path.exists(path):
+        return {}
+    rows = [r.split(";") for r in open(path).read().splitlines() if r.strip()]
+    if len(rows) < 2:
+        return {}
+    return dict(zip(rows[0], rows[-1]))
+
+
+def sipp_messages(workdir):
+    """SIPp's -trace_msg log as a list of (direction 'sent'|'received', message text)."""
+    path = os.path.join(workdir, "sipp_msg.log")
+    if not os.path.exists(path):
+        return []
+    text = open(path, errors="replace").read()
+    out = []
+    for block in re.split(r"^-{20,} .*$", text, flags=re.M):
+        m = re.match(r"\s*(?:UDP|TCP) message (sent|received)[^\n]*\n\n?(.*)", block, flags=re.S)
+        if m:
+            out.append((m.group(1), m.group(2).strip("\n")))
+    return out
+
+
+def header(msg, name):
+    m = re.search(r"^%s\s*:\s*(.*)$" % re.escape(name), msg, flags=re.M | re.I)
+    return m.group(1).strip() if m else None
+
+
+def start_line(msg):
+    return msg.split("\n", 1)[0].strip()
+
+
+def digest_ok(msg, method, password):
+    """Recomputes the Digest response of `msg`'s Authorization (RFC 2617 / RFC 8760: MD5 or SHA-256,
+    with or without qop=auth). Returns (ok, algorithm, detail)."""
+    auth = header(msg, "Authorization")
+    if not auth or not auth.lower().startswith("digest "):
+        return False, None, "no Digest Authorization"
+    params = dict((k.lower(), v.strip('"')) for k, v in re.findall(r'(\w+)\s*=\s*("[^"]*"|[^,\s]+)', auth[7:]))
+    alg = params.get("algorithm", "MD5")
+    h = {"MD5": hashlib.md5, "SHA-256": hashlib.sha256}.get(alg.upper())
+    if not h:
+        return False, alg, "unknown algorithm"
+    H = lambda s: h(s.encode()).hexdigest()
+    ha1 = H("%s:%s:%s" % (params.get("username"), params.get("realm"), password))
+    ha2 = H("%s:%s" % (method, params.get("uri")))
+    if params.get("qop"):
+        expect = H(":".join([ha1, params.get("nonce", ""), params.get("nc", ""), params.get("cnonce", ""),
+                             params["qop"], ha2]))
+    else:
+        expect = H("%s:%s:%s" % (ha1, params.get("nonce"), ha2))
+    return expect == params.get("response"), alg, "response %s, expected %s" % (params.get("response"), expect)
+
+
+class Test:
+    def __init__(self, peer_exe, workdir):
+        self.peer_exe = peer_exe
+        self.workdir = workdir
+        self.failures = []
+        self.peer = None
+
+    def check(self, cond, what):
+        print(("  ok    " if cond else "  FAIL  ") + what, flush=True)
+        if not cond:
+            self.failures.append(what)
+
+    def start_peer(self, args, seconds=30):
+        self.peer = Peer(self.peer_exe, args, self.workdir, seconds)
+        ready = self.peer.wait_line(r"^ready ", 10)
+        self.check(ready is not None, "sip_peer is ready (%s)" % (ready or "no ready line"))
+        return ready is not None
+
+    def finish_peer(self, timeout=60, expect_result=r"^result ok"):
+        rc = self.peer.finish(timeout)
+        result = self.peer.result()
+        self.check(result is not None and re.search(expect_result, result) is not None,
+                   "sip_peer: %s" % (result or "no result line"))
+        self.check(rc == 0, "sip_peer exit status %d" % rc)
+        return result or ""
+
+    def check_sipp(self, rc, successful=None):
+        self.check(rc == 0, "SIPp exit status %d (0 = every call succeeded)" % rc)
+        st = sipp_stats(self.workdir)
+        if successful is not None:
+            self.check(st.get("SuccessfulCall(C)") == str(successful) and st.get("FailedCall(C)") == "0",
+                       "SIPp counters: SuccessfulCall(C)=%s FailedCall(C)=%s (expected %d / 0)" %
+                       (st.get("SuccessfulCall(C)"), st.get("FailedCall(C)"), successful))
+
+    # ---- library as UAS ----------------------------------------------------------------------------
+    def uac_builtin(self):
+        """SIPp's built-in uac places 10 calls (PCMU SDP, 500 ms each) at 5 cps; the library answers all."""
+        if not self.start_peer(["--listen", "5700", "--auto-answer", "--calls", "10",
+                                "--expect-states", "offering,connected,disconnected"], 40):
+            return
+        rc = run_sipp(sipp_cmd(["-sn", "uac", "%s:5700" % LOCAL, "-s", "service", "-r", "5", "-d", "500"],
+                               5701, self.workdir, 10), self.workdir)
+        self.check_sipp(rc, successful=10)
+        self.finish_peer()
+
+    def cancel(self):
+        """SIPp INVITEs, waits for 180, CANCELs: 200 to the CANCEL, 487, ACK; the call ends cancelled."""
+        if not self.start_peer(["--listen", "5720", "--ring", "--calls", "1", "--expect-cause", "cancelled",
+                                "--expect-states", "offering,disconnected"], 20):
+            return
+        rc = run_sipp(sipp_cmd(["-sf", os.path.join(HERE, "cancel.xml"), "%s:5720" % LOCAL, "-s", "service"],
+                               5721, self.workdir, 1), self.workdir)
+        self.check_sipp(rc, successful=1)
+        self.finish_peer()
+        msgs = sipp_messages(self.workdir)
+        got = [start_line(m) for d, m in msgs if d == "received"]
+        self.check(any(s.startswith("SIP/2.0 487") for s in got), "the INVITE was answered 487 (%s)" % ", ".join(got))
+
+    def retransmitted_invite(self):
+        """The same INVITE twice (same branch): one call, the same 180 (To tag) to both copies."""
+        if not self.start_peer(["--listen", "5770", "--auto-answer", "--answer-after", "1500", "--calls", "1",
+                                "--expect-states", "offering,connected,disconnected"], 20):
+            return
+        rc = run_sipp(sipp_cmd(["-sf", os.path.join(HERE, "retransmitted_invite.xml"), "%s:5770" % LOCAL,
+                                "-s", "service", "-nr"], 5771, self.workdir, 1), self.workdir)
+        self.check_sipp(rc, successful=1)
+        result = self.finish_peer()
+        self.check("offered=1 " in result, "exactly one call offered")
+        msgs = sipp_messages(self.workdir)
+        invites = [m for d, m in msgs if d == "sent" and start_line(m).startswith("INVITE ")]
+        self.check(len(invites) == 2 and invites[0] == invites[1], "SIPp sent the identical INVITE twice")
+        ringing = [m for d, m in msgs if d == "received" and start_line(m).startswith("SIP/2.0 180")]
+        tags = set(re.search(r"tag=([^;>\s]*)", header(m, "To") or "").group(1) for m in ringing
+                   if re.search(r"tag=", header(m, "To") or ""))
+        self.check(len(ringing) >= 2 and len(tags) == 1,
+                   "each INVITE copy got the same 180 (%d x 180, To tags %s)" % (len(ringing), sorted(tags)))
+
+    def malformed(self):
+        """Garbage, a non-SIP datagram, an oversized INVITE and an INVITE without Call-ID (400) while a
+        call is up: the call stays up (in-dialog OPTIONS 200, BYE 200)."""
+        if not self.start_peer(["--listen", "5790", "--auto-answer", "--calls", "1",
+                                "--expect-states", "offering,connected,disconnected"], 30):
+            return
+        big = "x" * 10000
+        sipp = run_sipp(sipp_cmd(["-sf", os.path.join(HERE, "malformed.xml"), "%s:5790" % LOCAL, "-s", "service",
+                                  "-key", "big", big], 5791, self.workdir, 1), self.workdir, background=True)
+        connected = self.peer.wait_line(r"^call 1 connected", 10)
+        self.check(connected is not None, "the call is up before the bad input")
+        time.sleep(1.0)  # SIPp has sent garbage, the non-SIP datagram and the oversized INVITE by now
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind((LOCAL, 5795))
+        s.settimeout(3)
+        no_call_id = ("INVITE sip:service@127.0.0.1:5790 SIP/2.0\r\n"
+                      "Via: SIP/2.0/UDP 127.0.0.1:5795;branch=z9hG4bK-nocallid-1\r\n"
+                      "From: <sip:raw@127.0.0.1:5795>;tag=raw1\r\n"
+                      "To: <sip:service@127.0.0.1:5790>\r\n"
+                      "CSeq: 1 INVITE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
+        s.sendto(no_call_id.encode(), (LOCAL, 5790))
+        try:
+            reply = s.recv(65536).decode(errors="replace")
+        except socket.timeout:
+            reply = ""
+        s.close()
+        open(os.path.join(self.workdir, "no_call_id_reply.txt"), "w").write(reply)
+        self.check(reply.startswith("SIP/2.0 400"), "an INVITE without Call-ID is answered 400 (%s)" %
+                   (start_line(reply) if reply else "no reply in 3 s"))
+        try:
+            rc = sipp.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            sipp.kill()
+            rc = sipp.wait()
+        self.check_sipp(rc, successful=1)
+        result = self.finish_peer()
+        self.check("offered=1 " in result, "no call was made of the bad input")
+        got = [start_line(m) for d, m in sipp_messages(self.workdir) if d == "received"]
+        self.check("SIP/2.0 200 OK" in got and not any(g.startswith("SIP/2.0 481") for g in got),
+                   "in-dialog OPTIONS and BYE answered in the surviving dialog (%s)" % ", ".join(got))
+
+    # ---- library as UAC ----------------------------------------------------------------------------
+    def _uas(self, port, scenario, calls=1, extra=()):
+        args = ["-sn", "uas"] if scenario == "uas" else ["-sf", os.path.join(HERE, scenario)]
+        p = run_sipp(sipp_cmd(args + list(extra), port, self.workdir, calls), self.workdir, background=True)
+        if not wait_port_bound(port):
+            self.check(False, "SIPp listens on %d" % port)
+        return p
+
+    def _wait_sipp(self, p, timeout=60):
+        try:
+            return p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            return p.wait()
+
+    def uas_builtin(self):
+        """The library calls SIPp's built-in uas 5 times (180, 200, ACK) and hangs up each after 500 ms."""
+        sipp = self._uas(5711, "uas", calls=5)
+        if self.start_peer(["--listen", "5710", "--call", "sip:service@127.0.0.1:5711", "--calls", "5",
+                            "--hangup-after", "500", "--expect-states", "in_progress,connected,disconnected"], 40):
+            self.finish_peer()
+        self.check_sipp(self._wait_sipp(sipp), successful=5)
+
+    def busy_486(self):
+        """SIPp answers 486 and expects the ACK; the library reports busy."""
+        sipp = self._uas(5731, "busy_486.xml")
+        if self.start_peer(["--listen", "5730", "--call", "sip:service@127.0.0.1:5731", "--calls", "1",
+                            "--expect-cause", "busy", "--expect-states", "in_progress,disconnected"], 20):
+            self.finish_peer()
+        self.check_sipp(self._wait_sipp(sipp), successful=1)
+
+    def _auth_invite(self, port, algorithm):
+        sipp = self._uas(port + 1, "auth_invite.xml",
+                         extra=["-key", "algorithm", algorithm, "-key", "verify", "1" if algorithm == "MD5" else "0"])
+        if self.start_peer(["--listen", str(port), "--account", "sip:alice@127.0.0.1", "--password", "secret",
+                            "--call", "sip:service@127.0.0.1:%d" % (port + 1), "--calls", "1", "--hangup-after", "500",
+                            "--expect-states", "in_progress,connected,disconnected"], 20):
+            self.finish_peer()
+        self.check_sipp(self._wait_sipp(sipp), successful=1)
+        invites = [m for d, m in sipp_messages(self.workdir) if d == "received" and start_line(m).startswith("INVITE ")]
+        self.check(len(invites) == 2, "two INVITEs: the challenged one and the authorized one (%d)" % len(invites))
+        if len(invites) == 2:
+            ok, alg, detail = digest_ok(invites[1], "INVITE", "secret")
+            self.check(ok and alg.upper() == algorithm, "the Digest %s response is right (%s: %s)" % (algorithm, alg, detail))
+            self.check(header(invites[0], "Call-ID") == header(invites[1], "Call-ID"), "the retry keeps the Call-ID")
+
+    def auth_invite(self):
+        """401 (Digest MD5, qop=auth) to the first INVITE; the second carries credentials SIPp verifies."""
+        self._auth_invite(5740, "MD5")
+
+    def auth_invite_sha256(self):
+        """401 with algorithm=SHA-256 (RFC 8760); the runner recomputes the response from SIPp's log."""
+        self._auth_invite(5745, "SHA-256")
+
+    def register_auth(self):
+        """REGISTER, 401, REGISTER with verified credentials, 200; address in service; un-REGISTER at shutdown."""
+        sipp = self._uas(5751, "register_auth.xml")
+        if self.start_peer(["--listen", "5750", "--account", "sip:alice@127.0.0.1", "--password", "secret",
+                            "--registrar", "127.0.0.1:5751", "--register-only", "--calls", "0"], 20):
+            self.finish_peer()
+        self.check_sipp(self._wait_sipp(sipp), successful=1)
+        regs = [m for d, m in sipp_messages(self.workdir) if d == "received" and start_line(m).startswith("REGISTER ")]
+        self.check(len(regs) >= 2, "REGISTER retried with credentials (%d REGISTERs)" % len(regs))
+        if len(regs) >= 2:
+            ok, alg, detail = digest_ok(regs[1], "REGISTER", "secret")
+            self.check(ok, "the REGISTER Digest response is right (%s: %s)" % (alg, detail))
+
+    def hold(self):
+        """hold: re-INVITE a=sendonly (SIPp answers recvonly); unhold: a=sendrecv; then BYE."""
+        sipp = self._uas(5761, "hold.xml")
+        if self.start_peer(["--listen", "5760", "--call", "sip:service@127.0.0.1:5761", "--calls", "1",
+                            "--hold-after", "500", "--unhold-after", "1500", "--hangup-after", "2500",
+                            "--expect-states", "in_progress,connected,hold,connected,disconnected"], 20):
+            self.finish_peer()
+        self.check_sipp(self._wait_sipp(sipp), successful=1)
+
+    def remote_bye(self):
+        """SIPp answers, then hangs up with BYE: the library answers 200 and reports disconnected normal."""
+        sipp = self._uas(5781, "remote_bye.xml")
+        if self.start_peer(["--listen", "5780", "--call", "sip:service@127.0.0.1:5781", "--calls", "1",
+                            "--expect-cause", "normal", "--expect-states", "in_progress,connected,disconnected"], 20):
+            self.finish_peer()
+        self.check_sipp(self._wait_sipp(sipp), successful=1)
+
+
+TESTS = ["uac_builtin", "uas_builtin", "cancel", "busy_486", "auth_invite", "auth_invite_sha256", "register_auth",
+         "hold", "retransmitted_invite", "remote_bye", "malformed"]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--peer", help="path of ptapi_sip_peer")
+    ap.add_argument("--workdir", help="directory for logs (default: /tmp/ptapi-sipp-TEST)")
+    ap.add_argument("--list", action="store_true")
+    ap.add_argument("test", nargs="?", choices=TESTS)
+    a = ap.parse_args()
+    if a.list:
+        print("\n".join(TESTS))
+        return 0
+    if not a.test or not a.peer:
+        ap.error("TEST and --peer are required")
+    if shutil.which("sipp") is None:
+        print("SKIP: sipp is not installed (Debian: apt-get install sip-tester)")
+        return 77
+    workdir = a.workdir or "/tmp/ptapi-sipp-" + a.test
+    shutil.rmtree(workdir, ignore_errors=True)
+    os.makedirs(workdir)
+    t = Test(os.path.abspath(a.peer), workdir)
+    print("== %s: %s" % (a.test, getattr(Test, a.test).__doc__.strip()), flush=True)
+    getattr(t, a.test)()
+    if t.failures:
+        print("FAILED (%d checks); logs in %s" % (len(t.failures), workdir))
+        for name in ("peer.stdout", "sipp_err.log"):
+            path = os.path.join(workdir, name)
+            if os.path.exists(path) and os.path.getsize(path):
+                print("---- %s (last 40 lines)" % name)
+                print("\n".join(open(path, errors="replace").read().splitlines()[-40:]))
+        return 1
+    print("PASSED; logs in %s" % workdir)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

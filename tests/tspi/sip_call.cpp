@@ -1,0 +1,188 @@
+// SIP calls between two TAPI objects in one process, each with the SIP TSP and the RTP/Opus MSP, over
+// 127.0.0.1 (UDP and TCP) and ::1: call control, causes, hold, DTMF.
+#include <tspi/sip/tsp.hpp>
+#include <tspi/tapi.hpp>
+
+#include "sip_fixture.hpp"
+
+#include <mspi/rtp_opus/msp.hpp>
+#include <mspi/terminals/media_streaming.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace ptapi_test;
+using tspi::call_state;
+using tspi::call_state_cause;
+
+
+TEST_CASE("a SIP call over UDP connects, carries audio both ways and ends with BYE", "[tspi][sip][e2e]") {
+  sip_party alice, bob;
+  bob.tapi.register_call_notifications(bob.address);
+  streaming_pair bob_media(bob.address.terminals()), alice_media(alice.address.terminals());
+  bob.tapi.on_call_notification().connect([&](const tspi::call_notification_event& e) {
+    bob_media.select_on(e.call);
+    auto c = e.call;
+    c.async_answer([](std::error_code) {});
+  });
+  auto call = alice.address.create_call(bob.uri);
+  alice_media.select_on(call);
+  call.connect();
+  REQUIRE(call.state() == call_state::connected);
+  auto [at_bob, at_alice] = talk_both_ways(alice_media, bob_media);
+  CHECK(at_bob.size() > 48000 * 6 / 10);
+  CHECK(at_alice.size() > 48000 * 6 / 10);
+  CHECK(rms(at_bob) > 1000);
+  CHECK(rms(at_alice) > 1000);
+
+  auto bob_call = bob.last_offered();
+  REQUIRE(bob_call);
+  CHECK(bob_call.info().incoming);
+  CHECK(bob_call.info().caller_id == alice.uri);
+  call.disconnect();
+  REQUIRE(wait_state(bob.log, bob_call, call_state::disconnected));
+  CHECK(bob_call.info().cause == call_state_cause::disconnect_normal);
+  CHECK(bob.log.states_of(bob_call.info().id) ==
+        std::vector<call_state>{call_state::offering, call_state::connected, call_state::disconnected});
+  CHECK(alice.log.states_of(call.info().id) ==
+        std::vector<call_state>{call_state::in_progress, call_state::connected, call_state::disconnected});
+  CHECK(alice.tapi.illegal_transitions() == 0);
+  CHECK(bob.tapi.illegal_transitions() == 0);
+}
+
+TEST_CASE("a SIP call over TCP connects and the callee's hang-up reaches the caller", "[tspi][sip][e2e]") {
+  sip_party alice, bob;
+  bob.auto_answer();
+  auto call = alice.address.create_call(bob.uri + ";transport=tcp");
+  call.connect();
+  REQUIRE(call.state() == call_state::connected);
+  auto bob_call = bob.last_offered();
+  REQUIRE(bob_call);
+  bob_call.disconnect();
+  REQUIRE(wait_state(alice.log, call, call_state::disconnected));
+  CHECK(call.info().cause == call_state_cause::disconnect_normal);
+}
+
+TEST_CASE("a SIP call over IPv6 connects", "[tspi][sip][e2e]") {
+  {  // skip where ::1 cannot be bound (IPv6 disabled)
+    boost::asio::io_context io;
+    boost::system::error_code ec;
+    boost::asio::ip::udp::socket s(io);
+    s.open(boost::asio::ip::udp::v6(), ec);
+    if (!ec) s.bind({boost::asio::ip::make_address("::1"), 0}, ec);
+    if (ec) {
+      WARN("IPv6 loopback unavailable: " << ec.message());
+      return;
+    }
+  }
+  sip_party alice(0, "::1"), bob(0, "::1");
+  bob.auto_answer();
+  CHECK(bob.uri.find("[::1]") != std::string::npos);
+  auto call = alice.address.create_call(bob.uri);
+  call.connect();
+  CHECK(call.state() == call_state::connected);
+  call.disconnect();
+}
+
+TEST_CASE("SIP rejects map to TAPI causes: 486 busy, 603 rejected, 480 unowned", "[tspi][sip][causes]") {
+  sip_party alice;
+  SECTION("busy") {
+    sip_party bob;
+    bob.auto_answer(tspi::disconnect_code::normal);
+    auto call = alice.address.create_call(bob.uri);
+    std::error_code ec;
+    call.connect(ec);
+    CHECK(ec == mspi::tapi_errc::dest_busy);
+    CHECK(call.info().cause == call_state_cause::disconnect_busy);
+  }
+  SECTION("rejected") {
+    sip_party bob;
+    bob.auto_answer(tspi::disconnect_code::rejected);
+    auto call = alice.address.create_call(bob.uri);
+    std::error_code ec;
+    call.connect(ec);
+    CHECK(ec == mspi::tapi_errc::request_failed);
+    CHECK(call.info().cause == call_state_cause::disconnect_rejected);
+  }
+  SECTION("nobody owns the called address") {
+    sip_party bob;  // never registers for calls
+    auto call = alice.address.create_call(bob.uri);
+    std::error_code ec;
+    call.connect(ec);
+    CHECK(ec == mspi::tapi_errc::dest_no_answer);
+    CHECK(call.info().cause == call_state_cause::disconnect_noanswer);
+  }
+  SECTION("a destination that is not a SIP URI") {
+    auto call = alice.address.create_call("sip:bob@");
+    std::error_code ec;
+    call.connect(ec);
+    CHECK(ec == mspi::tapi_errc::invalid_address);
+  }
+  SECTION("nobody listens: timeout or unreachable, and connect returns") {
+    auto call = alice.address.create_call("sip:nobody@127.0.0.1:9");
+    std::error_code ec;
+    call.connect(ec);
+    CHECK(ec);
+    CHECK(call.state() == call_state::disconnected);
+    CHECK((call.info().cause == call_state_cause::disconnect_noanswer ||
+           call.info().cause == call_state_cause::disconnect_failed));
+  }
+}
+
+TEST_CASE("a caller's hang-up while ringing CANCELs the INVITE", "[tspi][sip][cancel]") {
+  sip_party alice, bob;
+  bob.tapi.register_call_notifications(bob.address);  // bob lets it ring
+  auto call = alice.address.create_call(bob.uri);
+  auto connected = call.async_connect(boost::asio::use_future);
+  REQUIRE(bob.log.wait([&] { return !bob.log.offered.empty(); }));
+  REQUIRE(wait_state(alice.log, call, call_state::in_progress));
+  std::this_thread::sleep_for(100ms);  // the 180 has reached alice: CANCEL may go
+  call.disconnect();
+  CHECK(connected.get() == mspi::tapi_errc::dropped);
+  auto bob_call = bob.last_offered();
+  REQUIRE(wait_state(bob.log, bob_call, call_state::disconnected));
+  CHECK(bob_call.info().cause == call_state_cause::disconnect_cancelled);
+}
+
+TEST_CASE("hold and unhold re-INVITE the far end; the state follows", "[tspi][sip][hold]") {
+  sip_party alice, bob;
+  bob.auto_answer();
+  auto call = alice.address.create_call(bob.uri);
+  call.connect();
+  REQUIRE(call.state() == call_state::connected);
+  call.hold(true);
+  CHECK(call.state() == call_state::hold);
+  std::error_code ec;
+  call.hold(true, ec);
+  CHECK(ec == mspi::tapi_errc::invalid_call_state);
+  call.hold(false);
+  CHECK(call.state() == call_state::connected);
+  auto bob_call = bob.last_offered();
+  CHECK(bob_call.state() == call_state::connected);
+  call.disconnect();
+  REQUIRE(wait_state(alice.log, call, call_state::disconnected));
+  CHECK(alice.log.states_of(call.info().id) ==
+        std::vector<call_state>{call_state::in_progress, call_state::connected, call_state::hold, call_state::connected,
+                                call_state::disconnected});
+}
+
+TEST_CASE("DTMF generated on one side is detected on the other (RFC 4733)", "[tspi][sip][dtmf]") {
+  sip_party alice, bob;
+  bob.auto_answer();
+  auto call = alice.address.create_call(bob.uri);
+  auto out = alice.address.terminals().create_media_streaming_terminal(mspi::terminal_direction::capture);
+  call.select_terminal_on_call(out);
+  call.connect();
+  REQUIRE(call.state() == call_state::connected);
+  call.generate_digits("15#*");
+  REQUIRE(bob.log.wait([&] { return bob.digits.size() >= 4; }, 5s));
+  CHECK(bob.digits_seen() == "15#*");
+  call.disconnect();
+}

@@ -1,0 +1,427 @@
+// SIP transport layer (RFC 3261 §18): UDP and TCP on loopback, framing, connection reuse, errors.
+#include <tspi/sip/transport.hpp>
+
+#include "support/sip_raw_peer.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <boost/asio/io_context.hpp>
+
+using namespace ptapi_test;
+namespace sip = tspi::sip;
+using sip::transport_protocol;
+
+namespace {
+const auto loopback = asio::ip::make_address("127.0.0.1");
+
+sip::message options(std::string_view branch, std::string_view call_id = "c1") {
+  auto m = sip::parse_message(sip_request("OPTIONS", branch, call_id, 1));
+  REQUIRE(m);
+  return *m;
+}
+
+// A transport listening on 127.0.0.1 (both protocols), recording what arrives and what fails.
+struct recording_transport {
+  explicit recording_transport(asio::io_context& io, sip::transport_config cfg = {}) : t(io.get_executor(), cfg) {
+    std::error_code ec;
+    t.listen(transport_protocol::udp, loopback, 0, ec);
+    REQUIRE_FALSE(ec);
+    t.listen(transport_protocol::tcp, loopback, 0, ec);
+    REQUIRE_FALSE(ec);
+    t.on_message = [this](sip::message&& m, const sip::peer& from) { got.emplace_back(std::move(m), from); };
+    t.on_error = [this](const sip::peer& to, std::error_code ec2) { errors.emplace_back(to, ec2); };
+  }
+  sip::peer udp() const { return *t.local(transport_protocol::udp); }
+  sip::peer tcp() const { return *t.local(transport_protocol::tcp); }
+  asio::ip::tcp::endpoint tcp_endpoint() const { return {loopback, tcp().port}; }
+  asio::ip::udp::endpoint udp_endpoint() const { return {loopback, udp().port}; }
+
+  sip::transport t;
+  std::vector<std::pair<sip::message, sip::peer>> got;
+  std::vector<std::pair<sip::peer, std::error_code>> errors;
+};
+
+// A closed port: bind, read the port, close.
+std::uint16_t unused_tcp_port(asio::io_context& io) {
+  asio::ip::tcp::acceptor a(io, {loopback, 0});
+  return a.local_endpoint().port();
+}
+}  // namespace
+
+TEST_CASE("transport: UDP and TCP listen on ephemeral ports and report them", "[sip][transport]") {
+  asio::io_context io;
+  sip::transport t(io.get_executor());
+  CHECK_FALSE(t.local(transport_protocol::udp));
+  CHECK_FALSE(t.local(transport_protocol::tcp));
+  std::error_code ec;
+  t.listen(transport_protocol::udp, loopback, 0, ec);
+  REQUIRE_FALSE(ec);
+  t.listen(transport_protocol::tcp, loopback, 0, ec);
+  REQUIRE_FALSE(ec);
+  auto u = t.local(transport_protocol::udp);
+  auto p = t.local(transport_protocol::tcp);
+  REQUIRE(u);
+  REQUIRE(p);
+  CHECK(u->protocol == transport_protocol::udp);
+  CHECK(p->protocol == transport_protocol::tcp);
+  CHECK(u->address == loopback);
+  CHECK(u->port != 0);
+  CHECK(p->port != 0);
+  CHECK(u->to_string() == "udp:127.0.0.1:" + std::to_string(u->port));
+
+  t.listen(transport_protocol::udp, loopback, 0, ec);  // a second UDP socket is refused
+  CHECK(ec == std::errc::already_connected);
+
+  sip::transport other(io.get_executor());
+  other.listen(transport_protocol::udp, loopback, u->port, ec);  // port in use
+  CHECK(ec);
+  CHECK_FALSE(other.local(transport_protocol::udp));
+
+  t.close();
+  CHECK_FALSE(t.local(transport_protocol::udp));
+  t.listen(transport_protocol::udp, loopback, 0, ec);
+  CHECK(ec);
+}
+
+TEST_CASE("transport: a UDP message arrives parsed with its source, and malformed datagrams are dropped", "[sip][transport]") {
+  asio::io_context io;
+  recording_transport a(io), b(io);
+  a.t.send(b.udp(), options("z9hG4bKudp1"));
+  REQUIRE(run_until(io, [&] { return b.got.size() == 1; }));
+  CHECK(b.got[0].first.method == "OPTIONS");
+  CHECK(b.got[0].first.header("Via") == "SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKudp1;rport");
+  CHECK(b.got[0].second == a.udp());
+  CHECK(a.t.stats().sent == 1);
+  CHECK(b.t.stats().received == 1);
+
+  raw_udp_peer raw(io);
+  raw.send("this is not SIP\r\n\r\n", b.udp_endpoint());
+  raw.send("INVITE sip:x SIP/2.0\r\nVia SIP/2.0/UDP 1.2.3.4\r\n\r\n", b.udp_endpoint());  // header without ':'
+  raw.send(std::string(70000 > 65000 ? 1400 : 0, 'x'), b.udp_endpoint());
+  raw.send("\r\n\r\n", b.udp_endpoint());  // keep-alive: ignored, not malformed
+  raw.send(sip_request("OPTIONS", "z9hG4bKraw", "c2", 1, opts().port(raw.port())), b.udp_endpoint());
+  REQUIRE(run_until(io, [&] { return b.got.size() == 2; }));
+  CHECK(b.got[1].second.port == raw.port());
+  CHECK(b.got[1].second.address == loopback);
+  CHECK(b.t.stats().malformed_dropped == 3);
+  CHECK(b.t.stats().keepalives == 1);
+  CHECK(b.t.stats().received == 2);
+}
+
+TEST_CASE("transport: a datagram above parse_limits::max_message_bytes is dropped", "[sip][transport]") {
+  asio::io_context io;
+  sip::transport_config cfg;
+  cfg.limits.max_message_bytes = 600;
+  recording_transport b(io, cfg);
+  raw_udp_peer raw(io);
+  raw.send(sip_request("MESSAGE", "z9hG4bKbig", "c", 1, opts().port(raw.port()).body(std::string(700, 'a'))), b.udp_endpoint());
+  raw.send(sip_request("MESSAGE", "z9hG4bKsmall", "c", 2, opts().port(raw.port()).body("hi")), b.udp_endpoint());
+  REQUIRE(run_until(io, [&] { return b.got.size() == 1; }));
+  CHECK(b.got[0].first.body == "hi");
+  CHECK(b.t.stats().malformed_dropped == 1);
+}
+
+TEST_CASE("transport: TCP frames a message split across writes and messages pipelined in one write", "[sip][transport][tcp]") {
+  asio::io_context io;
+  recording_transport b(io);
+  auto raw = raw_tcp_stream::connect(io, b.tcp_endpoint());
+  const auto m1 = sip_request("MESSAGE", "z9hG4bKs1", "c", 1, opts().proto("TCP").body("first body"));
+  const auto m2 = sip_request("MESSAGE", "z9hG4bKs2", "c", 2, opts().proto("TCP").body("second"));
+  const auto m3 = sip_request("MESSAGE", "z9hG4bKs3", "c", 3, opts().proto("TCP"));
+
+  // Split inside the header, then inside the body.
+  raw->write(m1.substr(0, 30));
+  run_for(io, 30ms);
+  CHECK(b.got.empty());
+  raw->write(m1.substr(30, m1.size() - 34));
+  run_for(io, 30ms);
+  CHECK(b.got.empty());
+  raw->write(m1.substr(m1.size() - 4));
+  REQUIRE(run_until(io, [&] { return b.got.size() == 1; }));
+  CHECK(b.got[0].first.body == "first body");
+
+  // Two and a half messages in one write, then the rest (with a CRLF keep-alive between messages).
+  raw->write(m2 + "\r\n" + m3 + m1.substr(0, 50));
+  REQUIRE(run_until(io, [&] { return b.got.size() == 3; }));
+  CHECK(b.got[1].first.body == "second");
+  CHECK(b.got[2].first.header("Via") == "SIP/2.0/TCP 127.0.0.1:5060;branch=z9hG4bKs3;rport");
+  raw->write(m1.substr(50));
+  REQUIRE(run_until(io, [&] { return b.got.size() == 4; }));
+  CHECK(b.got[3].first.body == "first body");
+
+  const sip::peer from{transport_protocol::tcp, loopback, raw->local_endpoint().port()};
+  for (const auto& g : b.got) CHECK(g.second == from);
+  CHECK(b.t.stats().tcp_accepted == 1);
+  CHECK(b.t.stats().tcp_connections == 1);
+  CHECK(b.t.stats().malformed_dropped == 0);
+
+  // The response goes back over the same connection.
+  CHECK(b.t.has_connection(from));
+  b.t.send(from, sip::parse_message("SIP/2.0 200 OK\r\nVia: SIP/2.0/TCP 127.0.0.1;branch=z9hG4bKs1\r\nCSeq: 1 MESSAGE\r\n\r\n").value());
+  REQUIRE(run_until(io, [&] { return raw->inbox().size() == 1; }));
+  REQUIRE(raw->inbox()[0].msg);
+  CHECK(raw->inbox()[0].msg->status == 200);
+  CHECK(b.t.stats().tcp_connections == 1);
+}
+
+TEST_CASE("transport: a TCP stream that cannot be framed closes the connection", "[sip][transport][tcp]") {
+  asio::io_context io;
+  recording_transport b(io);
+  SECTION("no Content-Length") {
+    auto raw = raw_tcp_stream::connect(io, b.tcp_endpoint());
+    raw->write("OPTIONS sip:x SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1;branch=z9hG4bKx\r\n\r\n");
+    REQUIRE(run_until(io, [&] { return raw->eof(); }));
+  }
+  SECTION("a header larger than max_message_bytes") {
+    auto raw = raw_tcp_stream::connect(io, b.tcp_endpoint());
+    raw->write("OPTIONS sip:x SIP/2.0\r\nX-Junk: " + std::string(70000, 'a'));
+    REQUIRE(run_until(io, [&] { return raw->eof(); }));
+  }
+  CHECK(b.got.empty());
+  CHECK(b.t.stats().malformed_dropped == 1);
+  REQUIRE(run_until(io, [&] { return b.t.stats().tcp_connections == 0; }));
+}
+
+TEST_CASE("transport: a framed but malformed TCP message is dropped and the connection stays", "[sip][transport][tcp]") {
+  asio::io_context io;
+  recording_transport b(io);
+  auto raw = raw_tcp_stream::connect(io, b.tcp_endpoint());
+  raw->write("BAD LINE\r\nContent-Length: 0\r\n\r\n" + sip_request("OPTIONS", "z9hG4bKok", "c", 1, opts().proto("TCP")));
+  REQUIRE(run_until(io, [&] { return b.got.size() == 1; }));
+  CHECK(b.t.stats().malformed_dropped == 1);
+  run_for(io, 20ms);
+  CHECK_FALSE(raw->eof());
+}
+
+TEST_CASE("transport: a double-CRLF keep-alive on TCP gets a CRLF pong", "[sip][transport][tcp]") {
+  asio::io_context io;
+  recording_transport b(io);
+  auto raw = raw_tcp_stream::connect(io, b.tcp_endpoint());
+  raw->write("\r\n\r\n");
+  REQUIRE(run_until(io, [&] { return raw->pending() == "\r\n"; }));
+  CHECK(b.t.stats().keepalives == 1);
+  CHECK(b.t.stats().malformed_dropped == 0);
+  CHECK(b.t.stats().sent == 0);
+}
+
+TEST_CASE("transport: TCP send connects once, queues while connecting, and the reply reuses the connection", "[sip][transport][tcp]") {
+  asio::io_context io;
+  recording_transport a(io), b(io);
+  a.t.send(b.tcp(), options("z9hG4bKt1"));
+  a.t.send(b.tcp(), options("z9hG4bKt2"));
+  CHECK(a.t.has_connection(b.tcp()));
+  REQUIRE(run_until(io, [&] { return b.got.size() == 2; }));
+  CHECK(b.got[0].first.header("Via")->find("z9hG4bKt1") != std::string_view::npos);
+  CHECK(b.got[1].first.header("Via")->find("z9hG4bKt2") != std::string_view::npos);
+  const auto from = b.got[0].second;
+  CHECK(from.protocol == transport_protocol::tcp);
+  CHECK(from.port != a.tcp().port);  // the connection's ephemeral port, not the listener's
+
+  b.t.send(from, sip::parse_message("SIP/2.0 200 OK\r\nCSeq: 1 OPTIONS\r\n\r\n").value());
+  REQUIRE(run_until(io, [&] { return a.got.size() == 1; }));
+  CHECK(a.got[0].second == b.tcp());  // arrives on a's connection to b's listener
+  a.t.send(b.tcp(), options("z9hG4bKt3"));
+  REQUIRE(run_until(io, [&] { return b.got.size() == 3; }));
+  CHECK(b.got[2].second == from);
+  CHECK(a.t.stats().tcp_connected == 1);
+  CHECK(b.t.stats().tcp_accepted == 1);
+  CHECK(a.t.stats().sent == 3);
+  CHECK(a.errors.empty());
+  CHECK(b.errors.empty());
+}
+
+TEST_CASE("transport: a TCP connect failure goes to on_error, later, with the destination", "[sip][transport][tcp]") {
+  asio::io_context io;
+  recording_transport a(io);
+  const sip::peer nobody{transport_protocol::tcp, loopback, unused_tcp_port(io)};
+  a.t.send(nobody, options("z9hG4bKrefused"));
+  a.t.send(nobody, options("z9hG4bKrefused2"));
+  CHECK(a.errors.empty());  // never from inside send
+  REQUIRE(run_until(io, [&] { return !a.errors.empty(); }));
+  run_for(io, 20ms);
+  REQUIRE(a.errors.size() == 1);  // one report per failed connection
+  CHECK(a.errors[0].first == nobody);
+  CHECK(a.errors[0].second == std::errc::connection_refused);
+  CHECK_FALSE(a.t.has_connection(nobody));
+  CHECK(a.t.stats().tcp_connections == 0);
+  CHECK(a.t.stats().send_errors == 1);
+}
+
+TEST_CASE("transport: a TCP connection whose queue exceeds max_tcp_queued_bytes is closed with no_buffer_space", "[sip][transport][tcp]") {
+  asio::io_context io;
+  sip::transport_config cfg;
+  cfg.max_tcp_queued_bytes = 16 * 1024;
+  recording_transport a(io, cfg), b(io);
+  auto big = options("z9hG4bKbig");
+  big.body = std::string(1000, 'x');
+  int sent = 0;
+  for (; sent < 40 && (sent == 0 || a.t.has_connection(b.tcp())); ++sent)
+    a.t.send(b.tcp(), big);  // nothing is written before the executor runs: the queue grows
+  CHECK(sent > 10);
+  CHECK(sent < 17);
+  REQUIRE(run_until(io, [&] { return !a.errors.empty(); }));
+  CHECK(a.errors[0].first == b.tcp());
+  CHECK(a.errors[0].second == std::errc::no_buffer_space);
+  CHECK_FALSE(a.t.has_connection(b.tcp()));
+  run_for(io, 50ms);
+  CHECK(b.got.empty());  // the connection was closed before it was established
+  a.t.send(b.tcp(), options("z9hG4bKafter"));  // a new connection works
+  REQUIRE(run_until(io, [&] { return b.got.size() == 1; }));
+}
+
+TEST_CASE("transport: sending over a protocol that does not listen is an error", "[sip][transport]") {
+  asio::io_context io;
+  sip::transport t(io.get_executor());
+  std::vector<std::error_code> errors;
+  t.on_error = [&](const sip::peer&, std::error_code ec) { errors.push_back(ec); };
+  t.send({transport_protocol::udp, loopback, 5060}, options("z9hG4bKnone"));
+  REQUIRE(run_until(io, [&] { return !errors.empty(); }));
+  CHECK(errors[0] == std::errc::not_connected);
+}
+
+TEST_CASE("transport: max_tcp_connections closes extra incoming connections", "[sip][transport][tcp]") {
+  asio::io_context io;
+  sip::transport_config cfg;
+  cfg.max_tcp_connections = 1;
+  recording_transport b(io, cfg);
+  auto first = raw_tcp_stream::connect(io, b.tcp_endpoint());
+  REQUIRE(run_until(io, [&] { return b.t.stats().tcp_accepted == 1; }));
+  auto second = raw_tcp_stream::connect(io, b.tcp_endpoint());
+  REQUIRE(run_until(io, [&] { return second->eof(); }));
+  CHECK(b.t.stats().tcp_rejected == 1);
+  first->write(sip_request("OPTIONS", "z9hG4bKfirst", "c", 1, opts().proto("TCP")));
+  REQUIRE(run_until(io, [&] { return b.got.size() == 1; }));
+  CHECK_FALSE(first->eof());
+}
+
+TEST_CASE("transport: an idle TCP connection is closed after tcp_idle_timeout", "[sip][transport][tcp]") {
+  asio::io_context io;
+  sip::transport_config cfg;
+  cfg.tcp_idle_timeout = std::chrono::seconds(1);
+  recording_transport b(io, cfg);
+  auto raw = raw_tcp_stream::connect(io, b.tcp_endpoint());
+  const auto start = sclock::now();
+  run_for(io, 600ms);
+  raw->write(sip_request("OPTIONS", "z9hG4bKidle", "c", 1, opts().proto("TCP")));  // activity pushes the deadline
+  REQUIRE(run_until(io, [&] { return raw->eof(); }, 4000ms));
+  CHECK(sclock::now() - start >= 1500ms);
+  CHECK(b.got.size() == 1);
+  CHECK(b.t.stats().tcp_connections == 0);
+}
+
+TEST_CASE("transport: close() stops callbacks, and destruction with operations pending is safe", "[sip][transport]") {
+  asio::io_context io;
+  int messages = 0, errors = 0;
+  raw_udp_peer raw(io);
+  asio::ip::udp::endpoint target;
+  {
+    sip::transport t(io.get_executor());
+    std::error_code ec;
+    t.listen(transport_protocol::udp, loopback, 0, ec);
+    REQUIRE_FALSE(ec);
+    t.listen(transport_protocol::tcp, loopback, 0, ec);
+    REQUIRE_FALSE(ec);
+    target = {loopback, t.local(transport_protocol::udp)->port};
+    t.on_message = [&](sip::message&&, const sip::peer&) { ++messages; };
+    t.on_error = [&](const sip::peer&, std::error_code) { ++errors; };
+    raw.send(sip_request("OPTIONS", "z9hG4bKa", "c", 1, opts().port(raw.port())), target);
+    REQUIRE(run_until(io, [&] { return messages == 1; }));
+    t.send({transport_protocol::tcp, loopback, unused_tcp_port(io)}, options("z9hG4bKpending"));  // connect pending
+    t.close();
+    t.close();
+    raw.send(sip_request("OPTIONS", "z9hG4bKb", "c", 2, opts().port(raw.port())), target);
+    t.send({transport_protocol::udp, loopback, raw.port()}, options("z9hG4bKafter"));
+    run_for(io, 50ms);
+    CHECK(messages == 1);
+    CHECK(errors == 0);
+    CHECK(raw.inbox().empty());
+
+    sip::transport t2(io.get_executor());  // destroyed with a receive, an accept and a connect pending
+    t2.listen(transport_protocol::udp, loopback, 0, ec);
+    t2.listen(transport_protocol::tcp, loopback, 0, ec);
+    t2.on_error = [&](const sip::peer&, std::error_code) { ++errors; };
+    t2.send({transport_protocol::tcp, loopback, unused_tcp_port(io)}, options("z9hG4bKpending2"));
+  }
+  run_for(io, 50ms);
+  CHECK(errors == 0);
+}
+
+TEST_CASE("transport: a callback may destroy the transport", "[sip][transport]") {
+  asio::io_context io;
+  auto t = std::make_unique<sip::transport>(io.get_executor());
+  std::error_code ec;
+  t->listen(transport_protocol::udp, loopback, 0, ec);
+  REQUIRE_FALSE(ec);
+  const asio::ip::udp::endpoint target{loopback, t->local(transport_protocol::udp)->port};
+  int messages = 0;
+  t->on_message = [&](sip::message&&, const sip::peer&) {
+    ++messages;
+    t.reset();
+  };
+  raw_udp_peer raw(io);
+  raw.send(sip_request("OPTIONS", "z9hG4bK1", "c", 1, opts().port(raw.port())), target);
+  raw.send(sip_request("OPTIONS", "z9hG4bK2", "c", 2, opts().port(raw.port())), target);
+  REQUIRE(run_until(io, [&] { return messages == 1; }));
+  run_for(io, 30ms);
+  CHECK(messages == 1);
+  CHECK_FALSE(t);
+}
+
+TEST_CASE("transport: local_for resolves an unspecified bound address to the outgoing interface", "[sip][transport]") {
+  asio::io_context io;
+  sip::transport t(io.get_executor());
+  std::error_code ec;
+  t.listen(transport_protocol::udp, asio::ip::make_address("0.0.0.0"), 0, ec);
+  REQUIRE_FALSE(ec);
+  CHECK(t.local(transport_protocol::udp)->address.is_unspecified());
+  auto l = t.local_for({transport_protocol::udp, loopback, 5060});
+  REQUIRE(l);
+  CHECK(l->address == loopback);
+  CHECK(l->port == t.local(transport_protocol::udp)->port);
+  CHECK_FALSE(t.local_for({transport_protocol::tcp, loopback, 5060}));
+  // Datagrams to 127.0.0.1 arrive on the wildcard socket.
+  int messages = 0;
+  t.on_message = [&](sip::message&&, const sip::peer& from) {
+    ++messages;
+    CHECK(from.address == loopback);
+  };
+  raw_udp_peer raw(io);
+  raw.send(sip_request("OPTIONS", "z9hG4bKw", "c", 1, opts().port(raw.port())), {loopback, l->port});
+  REQUIRE(run_until(io, [&] { return messages == 1; }));
+}
+
+TEST_CASE("transport: IPv6 loopback over UDP and TCP", "[sip][transport][ipv6]") {
+  asio::io_context io;
+  const auto v6 = asio::ip::make_address("::1");
+  {
+    asio::ip::udp::socket probe(io);
+    boost::system::error_code bec;
+    probe.open(asio::ip::udp::v6(), bec);
+    if (!bec) probe.bind({v6, 0}, bec);
+    if (bec) {
+      WARN("::1 cannot be bound here; IPv6 test skipped");
+      return;
+    }
+  }
+  sip::transport a(io.get_executor()), b(io.get_executor());
+  std::error_code ec;
+  for (auto* t : {&a, &b})
+    for (auto p : {transport_protocol::udp, transport_protocol::tcp}) {
+      t->listen(p, v6, 0, ec);
+      REQUIRE_FALSE(ec);
+    }
+  std::vector<std::pair<sip::message, sip::peer>> got;
+  b.on_message = [&](sip::message&& m, const sip::peer& from) { got.emplace_back(std::move(m), from); };
+  a.send(*b.local(transport_protocol::udp), options("z9hG4bKv6u"));
+  a.send(*b.local(transport_protocol::tcp), options("z9hG4bKv6t"));
+  REQUIRE(run_until(io, [&] { return got.size() == 2; }));
+  for (const auto& g : got) CHECK(g.second.address == v6);
+  CHECK(a.local(transport_protocol::udp)->to_string().starts_with("udp:[::1]:"));
+
+  // An IPv4 destination cannot be reached from a socket bound to ::1: reported, not thrown.
+  std::vector<std::error_code> errors;
+  a.on_error = [&](const sip::peer&, std::error_code e) { errors.push_back(e); };
+  a.send({transport_protocol::udp, loopback, 5060}, options("z9hG4bKv4"));
+  REQUIRE(run_until(io, [&] { return !errors.empty(); }));
+  CHECK(errors[0]);
+}
