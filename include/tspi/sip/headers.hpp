@@ -28,20 +28,12 @@ struct via {
 
   /// Parameter `name`, nullopt when absent.
   [[nodiscard]] std::optional<std::string_view> param(std::string_view name) const noexcept {
-    if (auto* p = detail::find_parameter(params, name)) return std::string_view(p->value);
-    return std::nullopt;
+    return detail::parameter_value(params, name);
   }
   /// The branch parameter, empty when absent.
   [[nodiscard]] std::string branch() const { return std::string(param("branch").value_or("")); }
   /// Sets or replaces parameter `name` (an empty value writes a flag such as `rport`).
-  void set_param(std::string_view name, std::string value) {
-    for (auto& p : params)
-      if (detail::iequals(p.name, name)) {
-        p.value = std::move(value);
-        return;
-      }
-    params.push_back({std::string(name), std::move(value)});
-  }
+  void set_param(std::string_view name, std::string value) { detail::set_parameter(params, name, std::move(value)); }
   /// The value as text.
   [[nodiscard]] std::string to_string() const {
     std::string out = "SIP/2.0/" + transport + " " + (host.find(':') != std::string::npos ? "[" + host + "]" : host);

@@ -27,8 +27,7 @@ struct uri {
 
   /// The value of uri-parameter `name` (case-insensitive), nullopt when absent ("" when it has no value).
   [[nodiscard]] std::optional<std::string_view> param(std::string_view name) const noexcept {
-    if (auto* p = detail::find_parameter(params, name)) return std::string_view(p->value);
-    return std::nullopt;
+    return detail::parameter_value(params, name);
   }
   /// `host` or `[host]` for IPv6, then `:port` when set.
   [[nodiscard]] std::string host_port() const {
@@ -106,20 +105,12 @@ struct name_addr {
 
   /// Header parameter `name` (case-insensitive), nullopt when absent.
   [[nodiscard]] std::optional<std::string_view> param(std::string_view name) const noexcept {
-    if (auto* p = detail::find_parameter(params, name)) return std::string_view(p->value);
-    return std::nullopt;
+    return detail::parameter_value(params, name);
   }
   /// The `tag` parameter (RFC 3261 §19.3), empty when absent.
   [[nodiscard]] std::string tag() const { return std::string(param("tag").value_or("")); }
   /// Sets or replaces header parameter `name`.
-  void set_param(std::string_view name, std::string value) {
-    for (auto& p : params)
-      if (detail::iequals(p.name, name)) {
-        p.value = std::move(value);
-        return;
-      }
-    params.push_back({std::string(name), std::move(value)});
-  }
+  void set_param(std::string_view name, std::string value) { detail::set_parameter(params, name, std::move(value)); }
   /// The value as text, always in name-addr form (`<...>`), so URI parameters stay with the URI. The
   /// display name is written as a quoted-string (`detail::quote`: '"', '\\' and control characters escaped,
   /// CR and LF written as SP), so no display name can break the header line.

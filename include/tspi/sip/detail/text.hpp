@@ -96,6 +96,22 @@ inline const parameter* find_parameter(const std::vector<parameter>& ps, std::st
   return nullptr;
 }
 
+// The value of parameter `name` (case-insensitive), nullopt when absent ("" when it has no value).
+inline std::optional<std::string_view> parameter_value(const std::vector<parameter>& ps, std::string_view name) noexcept {
+  if (auto* p = find_parameter(ps, name)) return std::string_view(p->value);
+  return std::nullopt;
+}
+
+// Sets parameter `name` to `value`, replacing the first of that name or appending it.
+inline void set_parameter(std::vector<parameter>& ps, std::string_view name, std::string value) {
+  for (auto& p : ps)
+    if (iequals(p.name, name)) {
+      p.value = std::move(value);
+      return;
+    }
+  ps.push_back({std::string(name), std::move(value)});
+}
+
 inline void append_parameters(std::string& out, const std::vector<parameter>& ps) {
   for (const auto& p : ps) {
     out += ';';
