@@ -86,21 +86,6 @@ party_terminals device_terminals(tspi::address& a) {
   return t;
 }
 
-/// The figures of one direction: the talker's capture stream and the listener's render stream.
-direction_report measure(const mspi::stream_ptr& tx, const mspi::stream_ptr& rx) {
-  direction_report d;
-  const auto sent = tx ? tx->statistics() : mspi::stream_statistics{};
-  const auto received = rx ? rx->statistics() : mspi::stream_statistics{};
-  d.packets_sent = sent.packets;
-  d.packets_received = received.packets;
-  d.packets_lost = received.packets_lost;
-  d.jitter_ms = received.jitter_ms;
-  d.concealed = received.concealed;
-  d.late = received.late;
-  d.jitter_buffer_ms = received.jitter_buffer_ms;
-  return d;
-}
-
 /// Compares what the listener recorded with what the talker played: delay, correlation, loudness.
 void analyse(direction_report& d, const speech_input& said, const party_terminals& talker,
              const party_terminals& listener) {

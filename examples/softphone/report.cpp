@@ -85,4 +85,18 @@ nlohmann::json to_json(const demo_report& r) {
   return j;
 }
 
+direction_report measure(const mspi::stream_ptr& tx, const mspi::stream_ptr& rx) {
+  direction_report d;
+  const auto sent = tx ? tx->statistics() : mspi::stream_statistics{};
+  const auto received = rx ? rx->statistics() : mspi::stream_statistics{};
+  d.packets_sent = sent.packets;
+  d.packets_received = received.packets;
+  d.packets_lost = received.packets_lost;
+  d.jitter_ms = received.jitter_ms;
+  d.concealed = received.concealed;
+  d.late = received.late;
+  d.jitter_buffer_ms = received.jitter_buffer_ms;
+  return d;
+}
+
 }  // namespace softphone

@@ -1,6 +1,8 @@
 // softphone: what the demo measured, as text and as JSON.
 #pragma once
 
+#include <mspi/stream.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
@@ -64,5 +66,9 @@ void print_report(std::ostream& out, const demo_report& r);
 
 /// The JSON object `--json` prints as the last line.
 nlohmann::json to_json(const demo_report& r);
+
+/// The packet figures of one direction from the talker's capture stream `tx` and the listener's render
+/// stream `rx` (either may be null: its figures stay 0).
+direction_report measure(const mspi::stream_ptr& tx, const mspi::stream_ptr& rx);
 
 }  // namespace softphone

@@ -575,15 +575,8 @@ demo_report phone::make_report(call_entry& c) {
   r.codec = codec_of(dialog.answer_sdp);
   r.ptime_ms = ptime_ms_;
   const auto sent = tx ? tx->statistics() : mspi::stream_statistics{};
-  const auto got = rx ? rx->statistics() : mspi::stream_statistics{};
+  r.forward = measure(tx, rx);
   auto& d = r.forward;
-  d.packets_sent = sent.packets;
-  d.packets_received = got.packets;
-  d.packets_lost = got.packets_lost;
-  d.jitter_ms = got.jitter_ms;
-  d.concealed = got.concealed;
-  d.late = got.late;
-  d.jitter_buffer_ms = got.jitter_buffer_ms;
   r.reverse.packets_sent = sent.packets;
   r.reverse.packets_lost = sent.packets_lost;
   r.reverse.jitter_ms = sent.jitter_ms;
