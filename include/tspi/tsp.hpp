@@ -70,10 +70,21 @@ class line_event_sink {
   /// ASYNC_COMPLETION: request `id` finished; `ec` empty on success.
   virtual void completion(request_id id, std::error_code ec) = 0;
   /// LINE_NEWCALL + LINE_CALLSTATE(offering): a call arrived. The TAPI object creates the call object and
-  /// its MSP call before returning, so the TSP may send MSP data for it at once. Returns 0 when no
-  /// application owns calls of that address and media type: the TSP then rejects the call (TAPI's
-  /// unowned-call rule) and must not use the id.
-  virtual call_id new_call(const incoming_call_info& info) = 0;
+  /// its MSP call before returning, so the TSP may send MSP data for it at once. Returns 0 when the call
+  /// is refused, and then `ec` says why; the TSP rejects the call and must not use the id:
+  /// - `tapi_errc::not_owner`: no application owns calls of that address and media type (TAPI's
+  ///   unowned-call rule; SIP answers 480);
+  /// - `tapi_errc::call_unavailable`: the address has no room for another call (its `max_active_calls`,
+  ///   or the MSP's media capacity; SIP answers 503 with Retry-After);
+  /// - any other code (e.g. `std::errc::too_many_files_open`, `std::errc::not_enough_memory`): setting
+  ///   the call up failed for lack of a resource (SIP answers 503 with Retry-After).
+  /// Never throws: a failure to set the call up is reported through `ec`.
+  virtual call_id new_call(const incoming_call_info& info, std::error_code& ec) = 0;
+  /// `new_call` for TSPs that need no reason: 0 when the call is refused.
+  call_id new_call(const incoming_call_info& info) {
+    std::error_code ignored;
+    return new_call(info, ignored);
+  }
   /// LINE_CALLSTATE: the call's TSPI state, with `mode` = a `line_disconnect_mode` for disconnected.
   /// Transitions that TAPI 3's table forbids are ignored (and counted).
   virtual void call_state(call_id call, line_call_state state, std::uint32_t mode = 0) = 0;

@@ -300,10 +300,15 @@ class core final : public std::enable_shared_from_this<core> {
     if (done) done(ec);
   }
 
-  /// LINE_NEWCALL from `provider`: 0 when no application owns such calls (TAPI's unowned-call rule).
-  call_id on_new_call(const provider_base& provider, const incoming_call_info& info) {
+  /// LINE_NEWCALL from `provider`: 0 when the call is refused, with `ec` saying why (see
+  /// `line_event_sink::new_call`): not_owner (TAPI's unowned-call rule), call_unavailable (no room).
+  call_id on_new_call(const provider_base& provider, const incoming_call_info& info, std::error_code& ec) {
+    ec.clear();
     const auto a = find_address(provider, info.address_id);
-    if (!a) return 0;
+    if (!a) {
+      ec = mspi::tapi_errc::invalid_address;
+      return 0;
+    }
     std::optional<notification_registration> owner, monitor;
     {
       std::lock_guard lock(table_mutex_);
@@ -313,7 +318,14 @@ class core final : public std::enable_shared_from_this<core> {
         if (r.monitor && !monitor) monitor = r;
       }
     }
-    if (!owner || active_calls(*a) >= a->info().max_active_calls) return 0;  // unowned calls are rejected
+    if (!owner) {  // unowned calls are rejected
+      ec = mspi::tapi_errc::not_owner;
+      return 0;
+    }
+    if (active_calls(*a) >= a->info().max_active_calls) {
+      ec = mspi::tapi_errc::call_unavailable;
+      return 0;
+    }
     call_info ci;
     ci.id = ++next_call_id_;
     ci.incoming = true;
@@ -321,7 +333,6 @@ class core final : public std::enable_shared_from_this<core> {
     ci.caller_name = info.caller_name;
     ci.called_id = info.called_id;
     ci.media = info.media;
-    std::error_code ec;
     auto c = make_call(a, std::move(ci), ec);
     if (!c) return 0;
     emit(tapi_event::call_notification, call_notification_event{call(c), call_notification_kind::owner, owner->id});

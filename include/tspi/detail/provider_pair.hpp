@@ -120,8 +120,9 @@ class provider_pair final : public provider_base, private line_event_sink {
 
   // ---- line_event_sink: the TSP reports ----
   void completion(request_id id, std::error_code ec) override { core_->on_completion(id, ec); }
-  call_id new_call(const incoming_call_info& info) override {
-    const auto id = core_->on_new_call(*this, info);
+  using line_event_sink::new_call;
+  call_id new_call(const incoming_call_info& info, std::error_code& ec) override {
+    const auto id = core_->on_new_call(*this, info, ec);
     if (id) tsp_knows_.insert(id);
     return id;
   }
