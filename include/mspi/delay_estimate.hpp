@@ -142,6 +142,59 @@ inline delay_estimate estimate_delay(std::span<const std::int16_t> sent, std::sp
   return best;
 }
 
+/// The result of `match_windows`: how well each voiced window of what was sent is reproduced.
+struct window_match {
+  std::size_t windows = 0;              ///< Voiced windows judged (silent ones say nothing and are skipped).
+  double median_correlation = 0;        ///< Median of the windows' best normalized correlations, -1..1.
+  double worst_tenth_correlation = 0;   ///< 10th percentile of them: 90 % of the windows did at least this well.
+  long min_lag_samples = 0;             ///< Smallest lag found (samples): the path's delay range shows delay steps.
+  long max_lag_samples = 0;             ///< Largest lag found (samples).
+  std::vector<double> correlations;     ///< Each voiced window's correlation, in the order of `sent`.
+};
+
+/// Judges a received copy of speech window by window, following the lag: the whole-signal lag is found
+/// first (`estimate_delay`, up to `max_lag_samples`), then each voiced window of `sent` (`window_samples`
+/// long, RMS >= `min_rms`) is searched for within ±`follow_samples` of the previous window's lag. An
+/// adaptive jitter buffer legitimately steps the delay mid-call; one whole-signal correlation would
+/// punish that, a window that follows the lag does not, while loss, concealment and garbling still
+/// lower the window's score.
+///
+/// Shapes and units: both signals at the same rate (48 kHz in ptapi); windows and lags in samples.
+/// `worst_tenth_correlation` is the 10th percentile of the window scores. With no voiced window the
+/// result has `windows == 0` and zero scores. No errors; never throws except std::bad_alloc.
+/// @par Thread Safety
+/// Reentrant (pure function).
+inline window_match match_windows(std::span<const std::int16_t> sent, std::span<const std::int16_t> received,
+                                  std::size_t max_lag_samples, std::size_t window_samples = 48000,
+                                  std::size_t follow_samples = 9600, double min_rms = 500) {
+  window_match m;
+  if (sent.empty() || received.empty() || window_samples == 0) return m;
+  long lag = estimate_delay(sent, received, max_lag_samples).lag_samples;
+  bool first = true;
+  for (std::size_t off = 0; off + window_samples <= sent.size(); off += window_samples) {
+    const auto part = sent.subspan(off, window_samples);
+    double energy = 0;
+    for (const auto s : part) energy += static_cast<double>(s) * s;
+    if (std::sqrt(energy / static_cast<double>(window_samples)) < min_rms) continue;
+    const long from = std::max<long>(0, static_cast<long>(off) + lag - static_cast<long>(follow_samples));
+    if (static_cast<std::size_t>(from) >= received.size()) break;
+    const std::size_t span = std::min(window_samples + 2 * follow_samples, received.size() - static_cast<std::size_t>(from));
+    const auto found = estimate_delay(part, received.subspan(static_cast<std::size_t>(from), span), 2 * follow_samples);
+    lag = from + found.lag_samples - static_cast<long>(off);
+    m.correlations.push_back(found.correlation);
+    m.min_lag_samples = first ? lag : std::min(m.min_lag_samples, lag);
+    m.max_lag_samples = first ? lag : std::max(m.max_lag_samples, lag);
+    first = false;
+  }
+  m.windows = m.correlations.size();
+  if (m.windows == 0) return m;
+  auto sorted = m.correlations;
+  std::sort(sorted.begin(), sorted.end());
+  m.median_correlation = sorted[sorted.size() / 2];
+  m.worst_tenth_correlation = sorted[sorted.size() / 10];
+  return m;
+}
+
 /// The mouth-to-ear delay of one direction of a call, in milliseconds:
 /// (first_received_sample - first_sent_sample) + lag_samples / rate_hz.
 ///
