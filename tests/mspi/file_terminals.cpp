@@ -181,6 +181,46 @@ TEST_CASE("file playback: pause holds the position, stop rewinds", "[mspi][termi
                                                     terminal_media_state::active});
 }
 
+TEST_CASE("file playback: terminals playing the same files share one decoded copy", "[mspi][terminal][file_playback]") {
+  temp_dir dir;
+  const auto a = ptapi_test::ramp(4800);
+  make_wav(dir.file("a.wav"), a);
+  auto& cache = mspi::detail::shared_audio_cache::instance();
+  std::error_code ec;
+  auto first = cache.load({dir.file("a.wav")}, ec);
+  REQUIRE_FALSE(ec);
+  auto second = cache.load({dir.file("a.wav")}, ec);
+  CHECK(second.get() == first.get());  // shared, not decoded again
+  CHECK(*first == a);
+
+  // Two terminals on the same list play independently from the shared copy.
+  mspi::file_playback_terminal t1, t2;
+  t1.set_play_list({dir.file("a.wav")});
+  t2.set_play_list({dir.file("a.wav")});
+  t1.start();
+  t2.start();
+  std::vector<std::int16_t> f1(480), f2(480);
+  t1.read_frame(f1);
+  t1.read_frame(f1);
+  t2.read_frame(f2);
+  CHECK(std::equal(f1.begin(), f1.end(), a.begin() + 480));
+  CHECK(std::equal(f2.begin(), f2.end(), a.begin()));
+
+  // A file changed on disk (other size) is decoded again; the old copy stays valid for its holders.
+  const auto b = ptapi_test::ramp(9600);
+  make_wav(dir.file("a.wav"), b);
+  auto third = cache.load({dir.file("a.wav")}, ec);
+  REQUIRE_FALSE(ec);
+  CHECK(third.get() != first.get());
+  CHECK(third->size() == b.size());
+  CHECK(first->size() == a.size());
+
+  // A missing file is an error and yields nothing.
+  auto missing = cache.load({dir.file("missing.wav")}, ec);
+  CHECK(ec == mspi::tapi_errc::file_read_error);
+  CHECK_FALSE(missing);
+}
+
 TEST_CASE("file recording: records while active into a valid WAV", "[mspi][terminal][file_recording]") {
   temp_dir dir;
   mspi::file_recording_terminal t;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <mspi/audio_file.hpp>
+#include <mspi/detail/shared_audio.hpp>
 #include <mspi/terminals/media_control.hpp>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -26,7 +28,8 @@ namespace mspi {
 /// plus ITMediaControl).
 ///
 /// Every file is decoded and converted to 48 kHz mono s16 when the play list is set, so the media
-/// thread only copies memory. When active, each `read_frame` delivers the next samples; at the end of
+/// thread only copies memory. Terminals playing the same files share one decoded copy (read-only; see
+/// `detail::shared_audio_cache`): an announcement played into 100 calls is held once, not 100 times. When active, each `read_frame` delivers the next samples; at the end of
 /// the list it pads the frame with silence, goes idle and fires {idle, end_of_file} once. When idle or
 /// paused it delivers silence. Starting from idle plays the list from its beginning; starting from
 /// paused resumes.
@@ -46,8 +49,8 @@ class file_playback_terminal : public media_control {
       : media_control(std::move(name), terminal_classes::file_playback, terminal_type::dynamic_terminal,
                       media_type::audio, terminal_direction::capture) {}
 
-  /// ITMediaPlayback::put_PlayList: loads every file of `files` (in order, via `read_audio_file`) and
-  /// makes their concatenation the audio to play. The position goes back to the start of the new
+  /// ITMediaPlayback::put_PlayList: loads every file of `files` (in order, via `read_audio_file`, or
+  /// shares the copy another terminal loaded) and makes their concatenation the audio to play. The position goes back to the start of the new
   /// list; the media state is unchanged (an active terminal goes on with the new list).
   /// @param files paths of audio files libsndfile can read (see `read_audio_file`).
   /// @param ec cleared on success; `tapi_errc::invalid_argument` for an empty list;
@@ -60,18 +63,13 @@ class file_playback_terminal : public media_control {
       ec = tapi_errc::invalid_argument;
       return;
     }
-    std::vector<std::int16_t> all;
-    for (const auto& f : files) {
-      auto samples = read_audio_file(f, ec);
-      if (ec) return;
-      all.insert(all.end(), samples.begin(), samples.end());
-    }
+    auto all = detail::shared_audio_cache::instance().load(files, ec);
+    if (ec) return;
     {
       std::lock_guard lock(samples_mutex_);
       samples_.swap(all);
-      loaded_ = true;
       rewind_locked();
-      total_.store(samples_.size(), std::memory_order_release);
+      total_.store(samples_->size(), std::memory_order_release);
     }
     std::lock_guard lock(list_mutex_);
     play_list_ = std::move(files);
@@ -114,18 +112,19 @@ class file_playback_terminal : public media_control {
     bool at_end = false;
     if (media_state() == terminal_media_state::active) {
       std::unique_lock lock(samples_mutex_, std::try_to_lock);
-      if (lock.owns_lock()) {
-        copied = std::min(frame.size(), samples_.size() - position_);
+      if (lock.owns_lock() && samples_) {
+        const auto& samples = *samples_;
+        copied = std::min(frame.size(), samples.size() - position_);
         if (position_ == 0 && copied > 0) {
           const auto frame_duration = std::chrono::nanoseconds(
               static_cast<std::int64_t>(frame.size()) * 1'000'000'000 / pipeline_rate_hz);
           first_sample_.store(std::chrono::steady_clock::now() -
                               std::chrono::duration_cast<std::chrono::steady_clock::duration>(frame_duration));
         }
-        std::copy_n(samples_.begin() + static_cast<std::ptrdiff_t>(position_), copied, frame.begin());
+        std::copy_n(samples.begin() + static_cast<std::ptrdiff_t>(position_), copied, frame.begin());
         position_ += copied;
         played_.store(position_, std::memory_order_release);
-        at_end = position_ == samples_.size();
+        at_end = position_ == samples.size();
       }
     }
     std::fill(frame.begin() + static_cast<std::ptrdiff_t>(copied), frame.end(), std::int16_t{0});
@@ -138,7 +137,7 @@ class file_playback_terminal : public media_control {
   std::error_code before_transition(terminal_media_state from, terminal_media_state to) noexcept override {
     if (to != terminal_media_state::active || from != terminal_media_state::idle) return {};
     std::lock_guard lock(samples_mutex_);
-    if (!loaded_) return tapi_errc::operation_failed;
+    if (!samples_) return tapi_errc::operation_failed;
     rewind_locked();
     return {};
   }
@@ -153,10 +152,9 @@ class file_playback_terminal : public media_control {
   mutable std::mutex list_mutex_;
   std::vector<std::string> play_list_;
 
-  std::mutex samples_mutex_;           // guards samples_, position_, loaded_
-  std::vector<std::int16_t> samples_;  // the whole play list, 48 kHz mono
-  std::size_t position_ = 0;           // next sample to deliver
-  bool loaded_ = false;                // a play list has been set
+  std::mutex samples_mutex_;        // guards samples_ and position_
+  detail::shared_samples samples_;  // the whole play list, 48 kHz mono (shared, read-only); null until set
+  std::size_t position_ = 0;        // next sample to deliver
 
   std::atomic<std::size_t> total_{0};
   std::atomic<std::uint64_t> played_{0};
