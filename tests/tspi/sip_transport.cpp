@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <system_error>
@@ -284,19 +285,30 @@ TEST_CASE("transport: sending over a protocol that does not listen is an error",
   CHECK(errors[0] == std::errc::not_connected);
 }
 
-TEST_CASE("transport: max_tcp_connections closes extra incoming connections", "[sip][transport][tcp]") {
+TEST_CASE("transport: at max_tcp_connections a newcomer evicts the idle connection, or is closed when none can go",
+          "[sip][transport][tcp]") {
   asio::io_context io;
   sip::transport_config cfg;
-  cfg.max_tcp_connections = 1;
-  recording_transport b(io, cfg);
-  auto first = raw_tcp_stream::connect(io, b.tcp_endpoint());
-  REQUIRE(run_until(io, [&] { return b.t.stats().tcp_accepted == 1; }));
-  auto second = raw_tcp_stream::connect(io, b.tcp_endpoint());
-  REQUIRE(run_until(io, [&] { return second->eof(); }));
-  CHECK(b.t.stats().tcp_rejected == 1);
-  first->write(sip_request("OPTIONS", "z9hG4bKfirst", "c", 1, opts().proto("TCP")));
-  REQUIRE(run_until(io, [&] { return b.got.size() == 1; }));
-  CHECK_FALSE(first->eof());
+  SECTION("the one connection is idle: evicted for the newcomer") {
+    cfg.max_tcp_connections = 1;
+    recording_transport b(io, cfg);
+    auto first = raw_tcp_stream::connect(io, b.tcp_endpoint());
+    REQUIRE(run_until(io, [&] { return b.t.stats().tcp_accepted == 1; }));
+    auto second = raw_tcp_stream::connect(io, b.tcp_endpoint());
+    REQUIRE(run_until(io, [&] { return first->eof(); }));
+    CHECK(b.t.stats().tcp_evicted == 1);
+    second->write(sip_request("OPTIONS", "z9hG4bKsecond", "c", 1, opts().proto("TCP")));
+    REQUIRE(run_until(io, [&] { return b.got.size() == 1; }));
+    CHECK_FALSE(second->eof());
+  }
+  SECTION("nothing can be evicted: the newcomer is closed at once") {
+    cfg.max_tcp_connections = 0;
+    recording_transport b(io, cfg);
+    auto first = raw_tcp_stream::connect(io, b.tcp_endpoint());
+    REQUIRE(run_until(io, [&] { return first->eof(); }));
+    CHECK(b.t.stats().tcp_rejected == 1);
+    CHECK(b.t.stats().tcp_accepted == 0);
+  }
 }
 
 TEST_CASE("transport: an idle TCP connection is closed after tcp_idle_timeout", "[sip][transport][tcp]") {
@@ -635,4 +647,35 @@ TEST_CASE("transport: a UDP request with Content-Length beyond the datagram goes
   CHECK(truncated[0].body.empty());
   CHECK(b.got.empty());
   CHECK(b.t.stats().truncated_requests == 1);
+}
+
+TEST_CASE("transport: accept() failing with EMFILE backs off and resumes, without spinning", "[sip][transport][tcp][sip_transport]") {
+  asio::io_context io;
+  recording_transport b(io);
+  std::vector<std::unique_ptr<raw_tcp_stream>> clients;
+  for (int i = 0; i < 3; ++i) clients.push_back(raw_tcp_stream::connect(io, b.tcp_endpoint()));  // in the backlog
+  // No descriptor left for this process: the lowest free one becomes the limit.
+  rlimit saved{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0);
+  const int lowest_free = ::dup(0);
+  REQUIRE(lowest_free >= 0);
+  ::close(lowest_free);
+  struct restore {
+    rlimit r;
+    ~restore() { ::setrlimit(RLIMIT_NOFILE, &r); }
+  } guard{saved};
+  rlimit tight = saved;
+  tight.rlim_cur = static_cast<rlim_t>(lowest_free);
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &tight) == 0);
+  run_for(io, 450ms);
+  const auto during = b.t.stats();
+  ::setrlimit(RLIMIT_NOFILE, &saved);
+  CHECK(during.tcp_accepted == 0);
+  CHECK(during.accept_errors >= 2);
+  CHECK(during.accept_errors <= 6);  // one try per 100 ms, not a busy loop
+  REQUIRE(run_until(io, [&] { return b.t.stats().tcp_accepted == 3; }));
+  clients[2]->write(tcp_options("z9hG4bKafter"));
+  REQUIRE(run_until(io, [&] { return b.got.size() == 1; }));
+  std::printf("EMFILE for 450 ms: %llu accept attempts, then 3 connections accepted\n",
+              static_cast<unsigned long long>(during.accept_errors));
 }
