@@ -331,6 +331,8 @@ class transport_core : public std::enable_shared_from_this<transport_core> {
 
  private:
   // --- delivery to the owner (defined after `transport`) ---
+  template <class F, class... A>
+  void call_owner(F transport::*callback, A&&... args);
   void deliver(message&& m, const peer& from);
   void deliver_truncated(message&& m, const peer& from);
   void report(const peer& to, std::error_code ec);
@@ -812,38 +814,29 @@ namespace detail {
 // Callbacks are called through a copy, so that they may reassign or clear themselves or destroy the
 // transport. An exception from one is caught and counted here: it must not unwind into the executor's
 // run() (std::terminate or a dead SIP thread); the message it was handling is lost.
-inline void transport_core::deliver(message&& m, const peer& from) {
-  ++stats_.received;
-  if (closed_ || !owner_ || !owner_->on_message) return;
-  const auto f = owner_->on_message;
+template <class F, class... A>
+void transport_core::call_owner(F transport::*callback, A&&... args) {
+  if (closed_ || !owner_ || !(owner_->*callback)) return;
+  const auto f = owner_->*callback;
   try {
-    f(std::move(m), from);
+    f(std::forward<A>(args)...);
   } catch (...) {
     ++stats_.handler_errors;
   }
 }
 
+inline void transport_core::deliver(message&& m, const peer& from) {
+  ++stats_.received;
+  call_owner(&transport::on_message, std::move(m), from);
+}
+
 inline void transport_core::deliver_truncated(message&& m, const peer& from) {
-  if (closed_ || !owner_ || !owner_->on_truncated_request) return;
-  const auto f = owner_->on_truncated_request;
-  try {
-    f(std::move(m), from);
-  } catch (...) {
-    ++stats_.handler_errors;
-  }
+  call_owner(&transport::on_truncated_request, std::move(m), from);
 }
 
 inline void transport_core::report(const peer& to, std::error_code ec) {
   ++stats_.send_errors;
-  boost::asio::post(ex_, [self = shared_from_this(), to, ec] {
-    if (self->closed_ || !self->owner_ || !self->owner_->on_error) return;
-    const auto f = self->owner_->on_error;
-    try {
-      f(to, ec);
-    } catch (...) {
-      ++self->stats_.handler_errors;
-    }
-  });
+  boost::asio::post(ex_, [self = shared_from_this(), to, ec] { self->call_owner(&transport::on_error, to, ec); });
 }
 
 }  // namespace detail
