@@ -537,10 +537,13 @@ TEST_CASE("transport: half-open TCP connections hold only the bytes they sent, w
           "[sip][transport][tcp][sip_transport]") {
   asio::io_context io;
   sip::transport_config cfg;
-  cfg.max_tcp_connections = 512;
+  cfg.max_tcp_connections = 1024;
   cfg.max_tcp_connections_per_source = 0;
   recording_transport b(io, cfg);
-  constexpr std::size_t n = 200;
+  // 1000 connections (2000 descriptors in this process) where RLIMIT_NOFILE allows, else 200.
+  rlimit rl{};
+  const bool many = ::getrlimit(RLIMIT_NOFILE, &rl) == 0 && (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= 4096);
+  const std::size_t n = many ? 1000 : 200;
   const std::string head = "OPTIONS sip:bob@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1;branch=z9hG4bKhalf\r\nX-Pad: ";
   const std::string pad(300 - head.size(), 'p');
   std::vector<std::unique_ptr<raw_tcp_stream>> conns;
