@@ -566,6 +566,9 @@ TEST_CASE("transport: half-open TCP connections hold only the bytes they sent, w
   for (std::size_t i = 1; i < n; ++i) conns[i]->write("\r\nContent-Length: 0\r\n\r\n");
   REQUIRE(run_until(io, [&] { return b.got.size() == n - 1; }));
   CHECK(b.t.stats().tcp_buffered_bytes == 0);
+  // This side closes first, so that TIME_WAIT holds its listening port, not 1000 ephemeral client ports
+  // (a client socket in TIME_WAIT keeps later tests from binding that port).
+  b.t.close();
   std::printf("%zu half-open TCP connections: %llu bytes buffered with 300-byte partial headers, %llu with 600 "
               "(%.1f and %.1f bytes per connection); 0 once the messages completed\n",
               n, static_cast<unsigned long long>(first), static_cast<unsigned long long>(second),
