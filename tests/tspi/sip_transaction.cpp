@@ -973,3 +973,99 @@ TEST_CASE("lifetime: close() and destruction with timers pending stop every call
     CHECK(f.raw.inbox().empty());
   }
 }
+
+TEST_CASE("server: a UDP request whose Content-Length exceeds the datagram is answered 400; such a response is dropped",
+          "[sip][transaction][sip_transaction]") {
+  fixture f;
+  // RFC 3261 §18.3: "the server SHOULD generate a 400 (Bad Request) response".
+  auto req = sip_request("INVITE", "z9hG4bKcl1", "call-cl", 1, opts().port(f.raw.port()).body("v=0\r\n"));
+  req.replace(req.find("Content-Length: 5"), 17, "Content-Length: 500");
+  f.raw.send(req, f.ep());
+  REQUIRE(f.wait([&] { return f.raw.responses(400).size() == 1; }));
+  const auto& r = *f.raw.responses(400)[0]->msg;
+  CHECK(r.reason.find("Content-Length") != std::string::npos);
+  CHECK(r.header("Call-ID") == "call-cl");
+  CHECK(r.header("CSeq") == "1 INVITE");
+  CHECK(f.tr.stats().truncated_requests == 1);
+  CHECK(f.layer->stats().bad_requests == 1);
+
+  // Without a Via nothing can be answered: dropped.
+  f.raw.send(without_line(req, "Via:"), f.ep());
+  // A truncated response is dropped (no client transaction sees it, no stray response either).
+  int strays = 0;
+  f.layer->on_stray_response = [&](const sip::message&, const sip::peer&) { ++strays; };
+  f.raw.send("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKnone\r\nFrom: <sip:a@x>;tag=1\r\n"
+             "To: <sip:b@x>;tag=2\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 100\r\n\r\nshort",
+             f.ep());
+  REQUIRE(f.wait([&] { return f.tr.stats().malformed_dropped == 1 && f.layer->stats().dropped == 1; }));
+  run_for(f.io, 30ms);
+  CHECK(f.raw.responses(400).size() == 1);
+  CHECK(strays == 0);
+  CHECK(f.requests.empty());
+}
+
+TEST_CASE("server: an exception from on_request is caught: 500, or 503 with Retry-After for resource exhaustion",
+          "[sip][transaction][sip_transaction]") {
+  fixture f;
+  SECTION("a logic error: 500") {
+    f.on_req = [](std::shared_ptr<sip::server_transaction>, const sip::message&) { throw std::runtime_error("TU bug"); };
+    f.raw.send(sip_request("INVITE", "z9hG4bKx1", "call-x1", 1, opts().port(f.raw.port())), f.ep());
+    REQUIRE(f.wait([&] { return f.raw.responses(500).size() == 1; }));
+    CHECK_FALSE(f.raw.responses(500)[0]->msg->header("Retry-After"));
+  }
+  SECTION("out of descriptors (as a media reactor failing to start): 503 + Retry-After") {
+    f.on_req = [](std::shared_ptr<sip::server_transaction>, const sip::message&) {
+      throw std::system_error(std::make_error_code(std::errc::too_many_files_open), "eventfd_select_interrupter");
+    };
+    f.raw.send(sip_request("INVITE", "z9hG4bKx2", "call-x2", 1, opts().port(f.raw.port())), f.ep());
+    REQUIRE(f.wait([&] { return f.raw.responses(503).size() == 1; }));
+    CHECK(f.raw.responses(503)[0]->msg->header("Retry-After") == "5");
+  }
+  SECTION("thrown after the final response: nothing more is sent") {
+    f.on_req = [](std::shared_ptr<sip::server_transaction> t, const sip::message& req) {
+      t->respond(sip::make_response(req, 486, "busy"));
+      throw std::runtime_error("after the answer");
+    };
+    f.raw.send(sip_request("INVITE", "z9hG4bKx3", "call-x3", 1, opts().port(f.raw.port())), f.ep());
+    REQUIRE(f.wait([&] { return f.raw.responses(486).size() == 1; }));
+    run_for(f.io, 30ms);
+    CHECK(f.raw.responses(500).empty());
+    CHECK(f.raw.responses(503).empty());
+  }
+  CHECK(f.layer->stats().handler_errors == 1);
+  // The layer (and io_context::run) runs on: the next request is served.
+  f.on_req = [](std::shared_ptr<sip::server_transaction> t, const sip::message& req) { t->respond(sip::make_response(req, 200, "ok")); };
+  f.raw.send(sip_request("OPTIONS", "z9hG4bKx9", "call-x9", 1, opts().port(f.raw.port())), f.ep());
+  REQUIRE(f.wait([&] { return f.raw.responses(200, "OPTIONS").size() == 1; }));
+}
+
+TEST_CASE("client: an exception from a response handler or a timeout handler is caught and the layer runs on",
+          "[sip][transaction][sip_transaction]") {
+  fixture f;
+  int calls = 0;
+  f.layer->send_request(tu_request("OPTIONS", 1, "throw-1"), f.raw_peer(), [&](const sip::message*, std::error_code) {
+    ++calls;
+    throw std::runtime_error("handler bug");
+  });
+  REQUIRE(f.wait([&] { return f.raw.requests("OPTIONS").size() >= 1; }));
+  auto resp = sip::make_response(*f.raw.requests("OPTIONS")[0]->msg, 200, "t");
+  f.raw.send(resp, f.ep());
+  REQUIRE(f.wait([&] { return calls == 1; }));
+  CHECK(f.layer->stats().handler_errors == 1);
+  // Timer F's report throws too (T1 = 20 ms: 64*T1 = 1.28 s).
+  f.layer->send_request(tu_request("OPTIONS", 2, "throw-2"), f.raw_peer(), [&](const sip::message*, std::error_code ec) {
+    CHECK(ec == std::errc::timed_out);
+    ++calls;
+    throw std::runtime_error("timeout handler bug");
+  });
+  REQUIRE(f.wait([&] { return calls == 2; }));
+  CHECK(f.layer->stats().handler_errors == 2);
+  // Timers still run: a third request is retransmitted (timer E) after the throwing timer.
+  recorder rec;
+  f.layer->send_request(tu_request("OPTIONS", 3, "after"), f.raw_peer(), rec.handler());
+  REQUIRE(f.wait([&] {
+    int n = 0;
+    for (auto* r : f.raw.requests("OPTIONS")) n += r->msg->header("Call-ID") == "after";
+    return n >= 2;
+  }));
+}

@@ -7,6 +7,12 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <system_error>
+
 using namespace ptapi_test;
 namespace sip = tspi::sip;
 using sip::transport_protocol;
@@ -279,19 +285,30 @@ TEST_CASE("transport: sending over a protocol that does not listen is an error",
   CHECK(errors[0] == std::errc::not_connected);
 }
 
-TEST_CASE("transport: max_tcp_connections closes extra incoming connections", "[sip][transport][tcp]") {
+TEST_CASE("transport: at max_tcp_connections a newcomer evicts the idle connection, or is closed when none can go",
+          "[sip][transport][tcp]") {
   asio::io_context io;
   sip::transport_config cfg;
-  cfg.max_tcp_connections = 1;
-  recording_transport b(io, cfg);
-  auto first = raw_tcp_stream::connect(io, b.tcp_endpoint());
-  REQUIRE(run_until(io, [&] { return b.t.stats().tcp_accepted == 1; }));
-  auto second = raw_tcp_stream::connect(io, b.tcp_endpoint());
-  REQUIRE(run_until(io, [&] { return second->eof(); }));
-  CHECK(b.t.stats().tcp_rejected == 1);
-  first->write(sip_request("OPTIONS", "z9hG4bKfirst", "c", 1, opts().proto("TCP")));
-  REQUIRE(run_until(io, [&] { return b.got.size() == 1; }));
-  CHECK_FALSE(first->eof());
+  SECTION("the one connection is idle: evicted for the newcomer") {
+    cfg.max_tcp_connections = 1;
+    recording_transport b(io, cfg);
+    auto first = raw_tcp_stream::connect(io, b.tcp_endpoint());
+    REQUIRE(run_until(io, [&] { return b.t.stats().tcp_accepted == 1; }));
+    auto second = raw_tcp_stream::connect(io, b.tcp_endpoint());
+    REQUIRE(run_until(io, [&] { return first->eof(); }));
+    CHECK(b.t.stats().tcp_evicted == 1);
+    second->write(sip_request("OPTIONS", "z9hG4bKsecond", "c", 1, opts().proto("TCP")));
+    REQUIRE(run_until(io, [&] { return b.got.size() == 1; }));
+    CHECK_FALSE(second->eof());
+  }
+  SECTION("nothing can be evicted: the newcomer is closed at once") {
+    cfg.max_tcp_connections = 0;
+    recording_transport b(io, cfg);
+    auto first = raw_tcp_stream::connect(io, b.tcp_endpoint());
+    REQUIRE(run_until(io, [&] { return first->eof(); }));
+    CHECK(b.t.stats().tcp_rejected == 1);
+    CHECK(b.t.stats().tcp_accepted == 0);
+  }
 }
 
 TEST_CASE("transport: an idle TCP connection is closed after tcp_idle_timeout", "[sip][transport][tcp]") {
@@ -424,4 +441,247 @@ TEST_CASE("transport: IPv6 loopback over UDP and TCP", "[sip][transport][ipv6]")
   a.send({transport_protocol::udp, loopback, 5060}, options("z9hG4bKv4"));
   REQUIRE(run_until(io, [&] { return !errors.empty(); }));
   CHECK(errors[0]);
+}
+
+// --- TCP resource limits (issue 7, point 10) ---------------------------------------------------------
+
+namespace {
+std::string tcp_options(std::string_view branch, int cseq = 1) {
+  return sip_request("OPTIONS", branch, "tcp-limits", cseq, opts().proto("TCP"));
+}
+// Connects and waits until the transport has accepted the connection.
+std::unique_ptr<raw_tcp_stream> accepted_connection(asio::io_context& io, recording_transport& b) {
+  const auto before = b.t.stats().tcp_accepted + b.t.stats().tcp_source_rejected + b.t.stats().tcp_rejected;
+  auto raw = raw_tcp_stream::connect(io, b.tcp_endpoint());
+  REQUIRE(run_until(io, [&] {
+    const auto s = b.t.stats();
+    return s.tcp_accepted + s.tcp_source_rejected + s.tcp_rejected > before;
+  }));
+  return raw;
+}
+}  // namespace
+
+TEST_CASE("transport: a TCP connection that completes no message within tcp_message_timeout is closed; a live one stays",
+          "[sip][transport][tcp][sip_transport]") {
+  asio::io_context io;
+  sip::transport_config cfg;
+  cfg.tcp_message_timeout = 300ms;
+  recording_transport b(io, cfg);
+  auto silent = accepted_connection(io, b);
+  auto partial = accepted_connection(io, b);
+  partial->write("OPTIONS sip:bob@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1");
+  auto live = accepted_connection(io, b);
+  // The live connection delivers a complete message every 100 ms for 900 ms (three timeouts).
+  const auto start = sclock::now();
+  int sent = 0;
+  while (sclock::now() - start < 900ms) {
+    live->write(tcp_options("z9hG4bKlive" + std::to_string(sent), sent + 1));
+    ++sent;
+    run_for(io, 100ms);
+  }
+  CHECK(silent->eof());
+  CHECK(partial->eof());
+  CHECK_FALSE(live->eof());
+  CHECK(b.got.size() == static_cast<std::size_t>(sent));
+  CHECK(b.t.stats().tcp_message_timeouts == 2);
+  // A message in progress on the live connection has tcp_message_timeout from its first byte.
+  live->write("OPTIONS sip:bob@127.0.0.1 SIP/2.0\r\n");
+  const auto began = sclock::now();
+  REQUIRE(run_until(io, [&] { return live->eof(); }));
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(sclock::now() - began);
+  CHECK(took >= 250ms);
+  CHECK(b.t.stats().tcp_message_timeouts == 3);
+  CHECK(b.t.stats().tcp_connections == 0);
+  std::printf("tcp_message_timeout 300 ms: silent and partial connections closed, live one served %d messages; "
+              "a stalled message closed its connection after %lld ms\n", sent, static_cast<long long>(took.count()));
+}
+
+TEST_CASE("transport: a TCP connection idle for tcp_idle_timeout is closed", "[sip][transport][tcp][sip_transport]") {
+  asio::io_context io;
+  sip::transport_config cfg;
+  cfg.tcp_idle_timeout = std::chrono::seconds(1);
+  recording_transport b(io, cfg);
+  auto raw = accepted_connection(io, b);
+  raw->write(tcp_options("z9hG4bKidle"));
+  REQUIRE(run_until(io, [&] { return b.got.size() == 1; }));
+  run_for(io, 500ms);
+  CHECK_FALSE(raw->eof());
+  REQUIRE(run_until(io, [&] { return raw->eof(); }, 2000ms));
+  CHECK(b.t.stats().tcp_idle_closed == 1);
+  CHECK(b.t.stats().tcp_message_timeouts == 0);
+}
+
+TEST_CASE("transport: connections beyond max_tcp_connections_per_source are closed at once", "[sip][transport][tcp][sip_transport]") {
+  asio::io_context io;
+  sip::transport_config cfg;
+  cfg.max_tcp_connections_per_source = 3;
+  recording_transport b(io, cfg);
+  std::vector<std::unique_ptr<raw_tcp_stream>> conns;
+  for (int i = 0; i < 4; ++i) conns.push_back(accepted_connection(io, b));
+  REQUIRE(run_until(io, [&] { return conns[3]->eof(); }));
+  CHECK(b.t.stats().tcp_source_rejected == 1);
+  CHECK(b.t.stats().tcp_accepted == 3);
+  for (int i = 0; i < 3; ++i) conns[static_cast<std::size_t>(i)]->write(tcp_options("z9hG4bKsrc" + std::to_string(i)));
+  REQUIRE(run_until(io, [&] { return b.got.size() == 3; }));
+  for (int i = 0; i < 3; ++i) CHECK_FALSE(conns[static_cast<std::size_t>(i)]->eof());
+  // One closes: the source may connect again.
+  conns[0]->close();
+  REQUIRE(run_until(io, [&] { return b.t.stats().tcp_connections == 2; }));
+  auto again = accepted_connection(io, b);
+  again->write(tcp_options("z9hG4bKsrc9"));
+  REQUIRE(run_until(io, [&] { return b.got.size() == 4; }));
+  CHECK(b.t.stats().tcp_source_rejected == 1);
+}
+
+TEST_CASE("transport: half-open TCP connections hold only the bytes they sent, within max_tcp_header_bytes",
+          "[sip][transport][tcp][sip_transport]") {
+  asio::io_context io;
+  sip::transport_config cfg;
+  cfg.max_tcp_connections = 1024;
+  cfg.max_tcp_connections_per_source = 0;
+  recording_transport b(io, cfg);
+  // 1000 connections (2000 descriptors in this process) where RLIMIT_NOFILE allows, else 200.
+  rlimit rl{};
+  const bool many = ::getrlimit(RLIMIT_NOFILE, &rl) == 0 && (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= 4096);
+  const std::size_t n = many ? 1000 : 200;
+  const std::string head = "OPTIONS sip:bob@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1;branch=z9hG4bKhalf\r\nX-Pad: ";
+  const std::string pad(300 - head.size(), 'p');
+  std::vector<std::unique_ptr<raw_tcp_stream>> conns;
+  for (std::size_t i = 0; i < n; ++i) {
+    conns.push_back(raw_tcp_stream::connect(io, b.tcp_endpoint()));
+    conns.back()->write(head + pad);  // 300 bytes of a header, never finished
+  }
+  REQUIRE(run_until(io, [&] { return b.t.stats().tcp_buffered_bytes == n * 300; }));
+  const auto first = b.t.stats().tcp_buffered_bytes;
+  // 300 more bytes each: buffers grow to what is held, not to a fixed chunk.
+  for (auto& c : conns) c->write(std::string(300, 'q'));
+  REQUIRE(run_until(io, [&] { return b.t.stats().tcp_buffered_bytes >= n * 600; }));
+  const auto second = b.t.stats().tcp_buffered_bytes;
+  CHECK(second <= n * 1200);
+  // A header beyond max_tcp_header_bytes (16 KiB) without its end cannot be framed: closed.
+  conns[0]->write(std::string(cfg.max_tcp_header_bytes, 'r'));
+  REQUIRE(run_until(io, [&] { return conns[0]->eof(); }));
+  CHECK(b.t.stats().malformed_dropped == 1);
+  // The others complete their messages: delivered, and nothing stays buffered.
+  for (std::size_t i = 1; i < n; ++i) conns[i]->write("\r\nContent-Length: 0\r\n\r\n");
+  REQUIRE(run_until(io, [&] { return b.got.size() == n - 1; }));
+  CHECK(b.t.stats().tcp_buffered_bytes == 0);
+  // This side closes first, so that TIME_WAIT holds its listening port, not 1000 ephemeral client ports
+  // (a client socket in TIME_WAIT keeps later tests from binding that port).
+  b.t.close();
+  std::printf("%zu half-open TCP connections: %llu bytes buffered with 300-byte partial headers, %llu with 600 "
+              "(%.1f and %.1f bytes per connection); 0 once the messages completed\n",
+              n, static_cast<unsigned long long>(first), static_cast<unsigned long long>(second),
+              static_cast<double>(first) / n, static_cast<double>(second) / n);
+}
+
+TEST_CASE("transport: at max_tcp_connections a newcomer evicts an idle connection that sent nothing",
+          "[sip][transport][tcp][sip_transport]") {
+  asio::io_context io;
+  sip::transport_config cfg;
+  cfg.max_tcp_connections = 4;
+  cfg.max_tcp_connections_per_source = 0;
+  recording_transport b(io, cfg);
+  auto idle1 = accepted_connection(io, b);
+  auto user = accepted_connection(io, b);
+  user->write(tcp_options("z9hG4bKuser"));
+  REQUIRE(run_until(io, [&] { return b.got.size() == 1; }));
+  auto idle2 = accepted_connection(io, b);
+  auto idle3 = accepted_connection(io, b);
+  CHECK(b.t.stats().tcp_connections == 4);
+  // A new client: the oldest connection without a message goes, and the client is served.
+  auto client = accepted_connection(io, b);
+  client->write(tcp_options("z9hG4bKclient"));
+  REQUIRE(run_until(io, [&] { return b.got.size() == 2; }));
+  REQUIRE(run_until(io, [&] { return idle1->eof(); }));
+  CHECK(b.t.stats().tcp_evicted == 1);
+  CHECK(b.t.stats().tcp_rejected == 0);
+  // Another: the next silent one (idle2) goes, never the connection that carried a request.
+  auto client2 = accepted_connection(io, b);
+  REQUIRE(run_until(io, [&] { return idle2->eof(); }));
+  client2->write(tcp_options("z9hG4bKclient2"));
+  REQUIRE(run_until(io, [&] { return b.got.size() == 3; }));
+  CHECK_FALSE(user->eof());
+  CHECK_FALSE(idle3->eof());
+  user->write(tcp_options("z9hG4bKuser", 2));
+  REQUIRE(run_until(io, [&] { return b.got.size() == 4; }));
+  CHECK(b.t.stats().tcp_evicted == 2);
+  CHECK(b.t.stats().tcp_connections == 4);
+}
+
+TEST_CASE("transport: the default max_tcp_connections leaves headroom below RLIMIT_NOFILE", "[sip][transport][sip_transport]") {
+  rlimit rl{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &rl) == 0);
+  const auto d = sip::transport_config{}.max_tcp_connections;
+  CHECK(d <= 1024);
+  CHECK(d >= 16);
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur >= 64) CHECK(d <= rl.rlim_cur / 4);
+}
+
+TEST_CASE("transport: an exception thrown by on_message is caught and counted; delivery goes on", "[sip][transport][sip_transport]") {
+  asio::io_context io;
+  recording_transport b(io);
+  int calls = 0;
+  b.t.on_message = [&](sip::message&&, const sip::peer&) {
+    if (++calls == 1) throw std::system_error(std::make_error_code(std::errc::too_many_files_open), "reactor");
+  };
+  raw_udp_peer raw(io);
+  raw.send(sip_request("OPTIONS", "z9hG4bKe1", "e", 1), b.udp_endpoint());
+  raw.send(sip_request("OPTIONS", "z9hG4bKe2", "e", 2), b.udp_endpoint());
+  auto tcp = raw_tcp_stream::connect(io, b.tcp_endpoint());
+  tcp->write(tcp_options("z9hG4bKe3"));
+  REQUIRE(run_until(io, [&] { return calls == 3; }));
+  CHECK(b.t.stats().handler_errors == 1);
+  CHECK(b.t.stats().received == 3);
+}
+
+TEST_CASE("transport: a UDP request with Content-Length beyond the datagram goes to on_truncated_request; a response is dropped",
+          "[sip][transport][sip_transport]") {
+  asio::io_context io;
+  recording_transport b(io);
+  std::vector<sip::message> truncated;
+  b.t.on_truncated_request = [&](sip::message&& m, const sip::peer&) { truncated.push_back(std::move(m)); };
+  raw_udp_peer raw(io);
+  auto req = sip_request("MESSAGE", "z9hG4bKt1", "t", 1, opts().body("hello"));
+  req.replace(req.find("Content-Length: 5"), 17, "Content-Length: 50");
+  raw.send(req, b.udp_endpoint());
+  raw.send("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKt2\r\nCSeq: 1 MESSAGE\r\nContent-Length: 9\r\n\r\nabc",
+           b.udp_endpoint());
+  REQUIRE(run_until(io, [&] { return truncated.size() == 1 && b.t.stats().malformed_dropped == 1; }));
+  CHECK(truncated[0].method == "MESSAGE");
+  CHECK(truncated[0].header("Call-ID") == "t");
+  CHECK(truncated[0].body.empty());
+  CHECK(b.got.empty());
+  CHECK(b.t.stats().truncated_requests == 1);
+}
+
+TEST_CASE("transport: accept() failing with EMFILE backs off and resumes, without spinning", "[sip][transport][tcp][sip_transport]") {
+  asio::io_context io;
+  recording_transport b(io);
+  std::vector<std::unique_ptr<raw_tcp_stream>> clients;
+  for (int i = 0; i < 3; ++i) clients.push_back(raw_tcp_stream::connect(io, b.tcp_endpoint()));  // in the backlog
+  // No descriptor left for this process: the lowest free one becomes the limit.
+  rlimit saved{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0);
+  const int lowest_free = ::dup(0);
+  REQUIRE(lowest_free >= 0);
+  ::close(lowest_free);
+  struct restore {
+    rlimit r;
+    ~restore() { ::setrlimit(RLIMIT_NOFILE, &r); }
+  } guard{saved};
+  rlimit tight = saved;
+  tight.rlim_cur = static_cast<rlim_t>(lowest_free);
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &tight) == 0);
+  run_for(io, 450ms);
+  const auto during = b.t.stats();
+  ::setrlimit(RLIMIT_NOFILE, &saved);
+  CHECK(during.tcp_accepted == 0);
+  CHECK(during.accept_errors >= 2);
+  CHECK(during.accept_errors <= 6);  // one try per 100 ms, not a busy loop
+  REQUIRE(run_until(io, [&] { return b.t.stats().tcp_accepted == 3; }));
+  clients[2]->write(tcp_options("z9hG4bKafter"));
+  REQUIRE(run_until(io, [&] { return b.got.size() == 1; }));
+  std::printf("EMFILE for 450 ms: %llu accept attempts, then 3 connections accepted\n",
+              static_cast<unsigned long long>(during.accept_errors));
 }

@@ -37,7 +37,11 @@ struct sip_config {
   /// The accounts; empty = one account `sip:ptapi@<listen_address>:<port>` without registrar.
   std::vector<sip_account> accounts;
   timer_config timers;                       ///< T1, T2, T4 (RFC 3261 §17, table 4).
-  transport_config transport;                ///< Parse limits and TCP limits.
+  /// Parse limits and TCP limits (transport.hpp): by default a TCP connection must deliver a complete
+  /// message within 10 s and is closed after 300 s without traffic; 16 KiB of header per message in
+  /// progress; 32 connections per source address; min(1024, RLIMIT_NOFILE/4) connections in all, the
+  /// least useful idle one evicted for a newcomer at the limit.
+  transport_config transport;
   std::string user_agent = "ptapi/0.1";      ///< User-Agent and Server header value; empty = none.
   std::uint32_t max_active_calls = 256;      ///< Calls at once per account (LINEADDRESSCAPS::dwMaxNumActiveCalls); more get 480.
   std::chrono::seconds registration_retry{30};  ///< Wait before retrying a failed registration, seconds.

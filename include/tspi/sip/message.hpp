@@ -180,19 +180,10 @@ inline std::optional<std::size_t> framed_length(std::string_view buffer, const p
   return view.size() >= total ? skip + total : 0;
 }
 
-/// Parses one SIP message (RFC 3261 §7, §25). Leading CRLFs (keep-alives) are skipped. Accepts LF line
-/// ends as well as CRLF, folded header lines (§7.3.1), compact names; splits list headers (see
-/// `header_field`). The header ends at the first empty line; the body is the Content-Length bytes after
-/// it (bytes beyond are ignored, RFC 3261 §18.3); without Content-Length (allowed on UDP, §18.3) it is the
-/// rest of `data`. nullopt when the message is malformed: no empty line ending the header, a bad start
-/// line (a method that is not a token, a Request-URI with whitespace, a status outside 100-699, extra or
-/// missing elements), a version other than SIP/2.0 (compared case-insensitively, §7.1), a continuation
-/// line right after the start line, a header line without ':' or whose name is not a token, a
-/// Content-Length that is not a decimal number, exceeds the bytes present, or differs between two
-/// fields, or any of `limits` exceeded (`max_message_bytes` counts from the first byte after the leading
-/// CRLFs). The Request-URI is not parsed here (see `parse_uri`). Never throws except std::bad_alloc.
-/// Thread safety: pure function.
-inline std::optional<message> parse_message(std::string_view data, const parse_limits& limits = {}) {
+namespace detail {
+// parse_message, and parse_truncated_message when `truncated` is not null: then a Content-Length beyond
+// the bytes present is no error but sets *truncated (and the body is left empty).
+inline std::optional<message> parse_message(std::string_view data, const parse_limits& limits, bool* truncated) {
   while (data.size() >= 2 && data[0] == '\r' && data[1] == '\n') data.remove_prefix(2);  // keep-alives
   if (data.size() > limits.max_message_bytes) return std::nullopt;
   const auto extent = detail::find_header_end(data);
@@ -250,11 +241,44 @@ inline std::optional<message> parse_message(std::string_view data, const parse_l
   }
   auto body = data.substr(extent->body);
   if (has_content_length) {
-    if (content_length > body.size()) return std::nullopt;  // truncated
+    if (content_length > body.size()) {  // truncated
+      if (!truncated) return std::nullopt;
+      *truncated = true;
+      return m;
+    }
     body = body.substr(0, content_length);
   }
   if (body.size() > limits.max_body_bytes) return std::nullopt;
+  if (truncated) return std::nullopt;  // not truncated: parse_message's business
   m.body = std::string(body);
+  return m;
+}
+}  // namespace detail
+
+/// Parses one SIP message (RFC 3261 §7, §25). Leading CRLFs (keep-alives) are skipped. Accepts LF line
+/// ends as well as CRLF, folded header lines (§7.3.1), compact names; splits list headers (see
+/// `header_field`). The header ends at the first empty line; the body is the Content-Length bytes after
+/// it (bytes beyond are ignored, RFC 3261 §18.3); without Content-Length (allowed on UDP, §18.3) it is the
+/// rest of `data`. nullopt when the message is malformed: no empty line ending the header, a bad start
+/// line (a method that is not a token, a Request-URI with whitespace, a status outside 100-699, extra or
+/// missing elements), a version other than SIP/2.0 (compared case-insensitively, §7.1), a continuation
+/// line right after the start line, a header line without ':' or whose name is not a token, a
+/// Content-Length that is not a decimal number, exceeds the bytes present (see parse_truncated_message),
+/// or differs between two fields, or any of `limits` exceeded (`max_message_bytes` counts from the first
+/// byte after the leading CRLFs). The Request-URI is not parsed here (see `parse_uri`). Never throws
+/// except std::bad_alloc. Thread safety: pure function.
+inline std::optional<message> parse_message(std::string_view data, const parse_limits& limits = {}) {
+  return detail::parse_message(data, limits, nullptr);
+}
+
+/// The header of a message that `parse_message` rejects only because its Content-Length exceeds the
+/// bytes present (a truncated datagram: RFC 3261 §18.3 wants a request answered 400, a response
+/// dropped), with an empty body; nullopt for any other message (well-formed, or malformed otherwise).
+/// Same parsing, errors and thread safety as parse_message.
+inline std::optional<message> parse_truncated_message(std::string_view data, const parse_limits& limits = {}) {
+  bool truncated = false;
+  auto m = detail::parse_message(data, limits, &truncated);
+  if (!truncated) return std::nullopt;
   return m;
 }
 

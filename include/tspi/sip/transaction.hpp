@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <new>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -69,12 +70,13 @@ struct transaction_stats {
   std::uint64_t retransmissions_absorbed = 0;  ///< Retransmitted requests, responses and ACKs absorbed by a transaction.
   std::uint64_t timeouts = 0;                  ///< Client transactions ended by timer B or F (or 64·T1 after CANCEL).
   std::uint64_t transport_errors = 0;          ///< Transactions ended by a transport error.
-  std::uint64_t bad_requests = 0;              ///< Requests answered 400 (missing or malformed Via/From/To/Call-ID/CSeq).
+  std::uint64_t bad_requests = 0;              ///< Requests answered 400 (missing or malformed From/To/Call-ID/CSeq, UDP Content-Length beyond the datagram).
   std::uint64_t dropped = 0;                   ///< Messages dropped: requests without a usable Via, bad ACKs, responses without a usable Via or CSeq.
   std::uint64_t stray_responses = 0;           ///< Responses passed to `on_stray_response`.
   std::uint64_t stray_acks = 0;                ///< ACKs passed to `on_stray_ack`.
   std::uint64_t unmatched_cancels = 0;         ///< CANCELs answered 481.
   std::uint64_t ignored_responses = 0;         ///< `server_transaction::respond` calls ignored (after the final response).
+  std::uint64_t handler_errors = 0;            ///< Exceptions thrown by a TU callback, caught (see transaction_layer).
 };
 
 class transaction_layer;
@@ -371,8 +373,15 @@ class server_transaction final : public detail::transaction_base {
 /// transactions and requests to server transactions, retransmits, runs timers A-M, sends the ACK of a
 /// non-2xx final, answers CANCEL, and adds `received`/`rport` to incoming requests (§18.2.1, RFC 3581).
 ///
-/// It takes over the transport's `on_message` and `on_error` (set in the constructor, cleared by
-/// `close` and the destructor); the transport must outlive the layer.
+/// It takes over the transport's `on_message`, `on_truncated_request` (answered 400, RFC 3261 §18.3) and
+/// `on_error` (set in the constructor, cleared by `close` and the destructor); the transport must outlive
+/// the layer.
+///
+/// Exceptions: one thrown by a TU callback (`on_request`, a response handler, `on_ack`, `on_cancel`...)
+/// is caught and counted (`transaction_stats::handler_errors`); the layer and the executor run on. When
+/// `on_request` throws and its server transaction has no final response yet, the layer answers it:
+/// 503 with `Retry-After: 5` for resource exhaustion (std::bad_alloc, std::system_error: out of
+/// descriptors, threads...), 500 for anything else.
 ///
 /// Cost: tables keyed by branch (hash maps), one steady_timer for the whole layer driving per-duration
 /// deadline queues (24 bytes per pending timer), no regex or streams. A transaction keeps only what it
@@ -400,6 +409,9 @@ class transaction_layer {
     if (timers.t1.count() <= 0 || timers.t2 < timers.t1 || timers.t4.count() <= 0)
       throw std::invalid_argument("tspi::sip::transaction_layer: timers must be positive and T2 >= T1");
     transport_.on_message = [this](message&& m, const peer& from) { on_transport_message(std::move(m), from); };
+    transport_.on_truncated_request = [this](message&& m, const peer& from) {
+      if (!closed_) guarded([&] { handle_request(std::move(m), from, true); });
+    };
     transport_.on_error = [this](const peer& to, std::error_code ec) { on_transport_error(to, ec); };
   }
   /// Closes (see `close`).
@@ -538,6 +550,7 @@ class transaction_layer {
     free_slots_.clear();
     trims_.clear();
     transport_.on_message = nullptr;
+    transport_.on_truncated_request = nullptr;
     transport_.on_error = nullptr;
   }
 
@@ -556,6 +569,18 @@ class transaction_layer {
 
   void ensure_open() const {
     if (closed_) throw std::logic_error("tspi::sip::transaction_layer: closed");
+  }
+
+  // Runs `f` (which calls up into the TU); an exception is counted and goes no further. The layer may
+  // be destroyed inside `f`: the count is then skipped.
+  template <class F>
+  void guarded(F&& f) noexcept {
+    const std::weak_ptr<char> w = alive_;
+    try {
+      f();
+    } catch (...) {
+      if (!w.expired()) ++stats_.handler_errors;
+    }
   }
 
   // Fills in Via (and its branch) and Max-Forwards; returns the branch.
@@ -632,8 +657,10 @@ class transaction_layer {
       if (!b || b->timer_token_[e.slot] != e.token) continue;
       b->timer_token_[e.slot] = 0;
       auto hold = b->shared_from_this();
-      if (b->server_) server_timer(static_cast<server_transaction&>(*b), e.slot);
-      else client_timer(static_cast<client_transaction&>(*b), e.slot);
+      guarded([&] {
+        if (b->server_) server_timer(static_cast<server_transaction&>(*b), e.slot);
+        else client_timer(static_cast<client_transaction&>(*b), e.slot);
+      });
       if (w.expired() || closed_) return;
     }
     if (const auto next = queues_.earliest(); next < armed_at_) arm(next);
@@ -701,7 +728,9 @@ class transaction_layer {
   void post_failure(std::shared_ptr<client_transaction> t, std::error_code ec) {
     boost::asio::post(transport_.get_executor(), [this, w = std::weak_ptr<char>(alive_), t = std::move(t), ec] {
       if (w.expired() || closed_) return;
-      if (t->on_response_) t->on_response_(nullptr, ec);
+      guarded([&] {
+        if (t->on_response_) t->on_response_(nullptr, ec);
+      });
     });
   }
 
@@ -835,7 +864,9 @@ class transaction_layer {
 
   // --- server side ----------------------------------------------------------------------------------
 
-  void handle_request(message&& m, const peer& from) {
+  // A request from the transport; `truncated`: its Content-Length exceeds the datagram (RFC 3261 §18.3),
+  // it is answered 400 once its Via, From, To, Call-ID and CSeq are usable (an ACK is dropped).
+  void handle_request(message&& m, const peer& from, bool truncated = false) {
     auto* top = detail::find_field(m, "Via");
     std::optional<via> v;
     if (top) v = parse_via(top->value);
@@ -865,6 +896,7 @@ class transaction_layer {
     else if (!m.header("CSeq")) problem = "Missing CSeq";
     else if (!(cs = parse_cseq(*m.header("CSeq")))) problem = "Malformed CSeq";
     else if (cs->method != m.method) problem = "CSeq Method Mismatch";
+    else if (truncated) problem = "Content-Length Exceeds Body";
     if (!problem.empty()) {
       if (is_ack) {
         ++stats_.dropped;
@@ -927,7 +959,23 @@ class transaction_layer {
       respond(*t, make_response(t->request_, 503, random_token(10)));
       return;
     }
-    detail::invoke_copy(on_request, t, t->request_);
+    const std::weak_ptr<char> w = alive_;
+    int refusal = 0;
+    try {
+      detail::invoke_copy(on_request, t, t->request_);
+    } catch (const std::bad_alloc&) {
+      refusal = 503;
+    } catch (const std::system_error&) {
+      refusal = 503;
+    } catch (...) {
+      refusal = 500;
+    }
+    if (refusal == 0 || w.expired()) return;
+    ++stats_.handler_errors;
+    if (closed_ || t->layer_ != this || t->status_ >= 200) return;  // answered (or ended) before it threw
+    auto r = make_response(t->request_, refusal, t->to_tag_.empty() ? random_token(10) : t->to_tag_);
+    if (refusal == 503) r.add("Retry-After", "5");
+    guarded([&] { respond(*t, std::move(r)); });
   }
 
   void handle_cancel(const std::shared_ptr<server_transaction>& c, const via& v, std::uint32_t number) {
@@ -1067,8 +1115,10 @@ class transaction_layer {
   void on_transport_message(message&& m, const peer& from) {
     if (closed_) return;
     if (!trims_.empty()) flush_trims();
-    if (m.is_request()) handle_request(std::move(m), from);
-    else handle_response(std::move(m), from);
+    guarded([&] {
+      if (m.is_request()) handle_request(std::move(m), from);
+      else handle_response(std::move(m), from);
+    });
   }
 
   void on_transport_error(const peer& to, std::error_code ec) {
@@ -1086,13 +1136,15 @@ class transaction_layer {
       if (b->state_ == st::terminated) continue;
       ++stats_.transport_errors;
       terminate(*b);
-      if (b->server_) {
-        detail::invoke_copy(static_cast<server_transaction&>(*b).on_transport_error, ec);
-      } else {
-        auto& c = static_cast<client_transaction&>(*b);
-        drop_held_cancel(c);
-        if (c.on_response_) c.on_response_(nullptr, ec);
-      }
+      guarded([&] {
+        if (b->server_) {
+          detail::invoke_copy(static_cast<server_transaction&>(*b).on_transport_error, ec);
+        } else {
+          auto& c = static_cast<client_transaction&>(*b);
+          drop_held_cancel(c);
+          if (c.on_response_) c.on_response_(nullptr, ec);
+        }
+      });
       if (w.expired() || closed_) return;
     }
   }

@@ -18,6 +18,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <concepts>
@@ -69,11 +71,48 @@ struct peer {
   friend bool operator==(const peer&, const peer&) = default;
 };
 
-/// Settings of a `transport`.
+namespace detail {
+/// The default `transport_config::max_tcp_connections`: min(1024, RLIMIT_NOFILE soft limit / 4), at
+/// least 16 (1024 when the limit is unlimited or cannot be read). A quarter of the descriptors leaves
+/// the rest for media sockets, reactors, files and the application: with the common `ulimit -n 1024`,
+/// 256 connections. Reads getrlimit(2) on each call. Thread safety: safe.
+[[nodiscard]] inline std::size_t default_max_tcp_connections() noexcept {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 1024;
+  return std::clamp<std::size_t>(static_cast<std::size_t>(rl.rlim_cur / 4), 16, 1024);
+}
+}  // namespace detail
+
+/// Settings of a `transport`. The TCP limits bound what a stranger can hold (RFC 3261 §18.3, RFC 5923
+/// §9 "connection reuse" leaves closing idle connections to the server):
+/// - a connection must deliver a complete message within `tcp_message_timeout`: an accepted connection
+///   its first message counted from the accept, any connection a message counted from its first byte
+///   (CRLF keep-alives are not messages); otherwise it is closed (`transport_stats::tcp_message_timeouts`);
+/// - a connection with no traffic either way for `tcp_idle_timeout` is closed. A connection that
+///   carries a dialog's requests (a TCP client's registration or call) stays as long as that client or
+///   this side sends something at least that often (SIP keep-alives, re-registrations, in-dialog
+///   requests); the transport does not see transactions or dialogs;
+/// - a message in progress holds only its own bytes: the header at most `max_tcp_header_bytes` (more
+///   without the empty line ending it: the stream cannot be framed, the connection is closed), header
+///   plus body at most `limits.max_message_bytes`; between messages a connection holds no receive buffer;
+/// - at most `max_tcp_connections_per_source` accepted connections per source IP address: more are closed
+///   at once (`tcp_source_rejected`);
+/// - at most `max_tcp_connections` in all: at the limit, an accept or an outgoing connection evicts the
+///   connection that has least claim to stay (one that has not delivered a complete message first, then
+///   the least recently active; never one with messages waiting to be written or still connecting,
+///   `tcp_evicted`); only when none can be evicted is the new one refused (`tcp_rejected`, or
+///   std::errc::too_many_files_open to `on_error` for an outgoing one).
+/// accept() failing (EMFILE, ENFILE, ENOBUFS...) is retried after 100 ms (`accept_errors`), never spun on.
 struct transport_config {
   parse_limits limits;                             ///< Per-message limits (message.hpp); larger messages are dropped.
-  std::size_t max_tcp_connections = 1024;          ///< TCP connections open or connecting at once (both directions).
-  std::chrono::seconds tcp_idle_timeout{300};      ///< A TCP connection with no traffic for this long is closed.
+  /// TCP connections open or connecting at once (both directions); see detail::default_max_tcp_connections
+  /// (256 under `ulimit -n 1024`, at most 1024).
+  std::size_t max_tcp_connections = detail::default_max_tcp_connections();
+  std::size_t max_tcp_connections_per_source = 32;  ///< Accepted TCP connections per source IP address; 0 = no limit.
+  /// Time a connection has to deliver a complete message (a new incoming connection its first one), ms.
+  std::chrono::milliseconds tcp_message_timeout{10000};
+  std::size_t max_tcp_header_bytes = 16384;        ///< Bytes of a TCP message's header (start line to the empty line, leading CRLFs not counted).
+  std::chrono::seconds tcp_idle_timeout{300};      ///< A TCP connection with no traffic either way for this long is closed, seconds.
   std::chrono::seconds tcp_connect_timeout{32};    ///< An outgoing TCP connect not done by then fails (timed_out).
   std::size_t max_tcp_queued_bytes = 1 << 20;      ///< Bytes waiting to be written on one connection; beyond, it is closed (no_buffer_space).
   /// SO_RCVBUF asked for the UDP socket, bytes (the kernel caps it at net.core.rmem_max); 0 = the kernel's
@@ -81,17 +120,25 @@ struct transport_config {
   std::size_t udp_receive_buffer_bytes = 4 << 20;
 };
 
-/// Counters of a `transport` since construction (`tcp_connections` is a gauge).
+/// Counters of a `transport` since construction (`tcp_connections` and `tcp_buffered_bytes` are gauges).
 struct transport_stats {
   std::uint64_t received = 0;           ///< Well-formed messages passed to `on_message`.
   std::uint64_t malformed_dropped = 0;  ///< Datagrams or stream messages that did not parse, and unframeable TCP streams.
+  std::uint64_t truncated_requests = 0; ///< UDP requests whose Content-Length exceeds the body, passed to `on_truncated_request`.
   std::uint64_t keepalives = 0;         ///< CRLF keep-alives received (RFC 5626 §3.5.1; double-CRLF pings are answered).
   std::uint64_t sent = 0;               ///< Messages handed to the OS (UDP datagrams sent, TCP messages written).
   std::uint64_t send_errors = 0;        ///< Error reports passed to `on_error` (one per failed datagram or failed connection).
+  std::uint64_t handler_errors = 0;     ///< Exceptions thrown by `on_message`, `on_truncated_request` or `on_error`, caught (the message is lost).
   std::uint64_t tcp_connections = 0;    ///< TCP connections open or connecting now.
+  std::uint64_t tcp_buffered_bytes = 0; ///< Bytes allocated now for partial TCP messages, all connections together.
   std::uint64_t tcp_accepted = 0;       ///< Incoming TCP connections accepted.
   std::uint64_t tcp_connected = 0;      ///< Outgoing TCP connections established.
-  std::uint64_t tcp_rejected = 0;       ///< Incoming connections closed at once because `max_tcp_connections` were open.
+  std::uint64_t tcp_rejected = 0;       ///< Incoming connections closed at once: `max_tcp_connections` open, none evictable.
+  std::uint64_t tcp_source_rejected = 0;  ///< Incoming connections closed at once: `max_tcp_connections_per_source` from that address.
+  std::uint64_t tcp_evicted = 0;        ///< Connections closed to make room for a new one (see transport_config).
+  std::uint64_t tcp_message_timeouts = 0;  ///< Connections closed for not completing a message within `tcp_message_timeout`.
+  std::uint64_t tcp_idle_closed = 0;    ///< Connections closed after `tcp_idle_timeout` without traffic.
+  std::uint64_t accept_errors = 0;      ///< accept() failures (out of descriptors...), each retried after 100 ms.
 };
 
 class transport;
@@ -114,22 +161,27 @@ inline boost::asio::ip::address normalized(const boost::asio::ip::address& a) {
   return a;
 }
 
-/// One TCP connection: socket, framing buffer, write queue, idle timer. Owned by the connection table
-/// and by the handlers of its pending operations.
+/// One TCP connection: socket, partial-message buffer, write queue, timer. Owned by the connection
+/// table and by the handlers of its pending operations.
 struct tcp_connection {
-  /// A connection over `s` to or from `p`.
-  tcp_connection(boost::asio::ip::tcp::socket s, peer p)
-      : socket(std::move(s)), timer(socket.get_executor()), remote(std::move(p)) {}
+  using clock = std::chrono::steady_clock;
+  /// A connection over `s` to or from `p`; `accepted`: it came in through the acceptor.
+  tcp_connection(boost::asio::ip::tcp::socket s, peer p, bool accepted)
+      : socket(std::move(s)), timer(socket.get_executor()), remote(std::move(p)), incoming(accepted) {}
   boost::asio::ip::tcp::socket socket;
-  boost::asio::steady_timer timer;  // connect timeout, then idle timeout
+  boost::asio::steady_timer timer;  // connect timeout, then message and idle deadlines
   peer remote;
-  std::vector<char> in;             // received bytes [begin, end)
-  std::size_t begin = 0, end = 0;
+  std::vector<char> in;             // bytes of the message in progress only; no allocation between messages
   std::deque<std::string> out;      // messages not yet written; the first `writing` are in flight
   std::vector<boost::asio::const_buffer> gather;
   std::size_t writing = 0;
   std::size_t queued_bytes = 0;     // bytes in `out`
-  std::chrono::steady_clock::time_point last_activity{};
+  std::uint64_t messages = 0;       // complete messages received
+  clock::time_point last_activity{};    // last bytes read or written
+  clock::time_point message_started{};  // accept time (first message), or first byte of the message in progress
+  clock::time_point armed_at = clock::time_point::max();  // expiry of the pending deadline wait
+  bool incoming = false;
+  bool in_message = false;          // `in` holds part of a message (not only CRLFs)
   bool connected = false;
   bool closed = false;
 };
@@ -255,7 +307,9 @@ class transport_core : public std::enable_shared_from_this<transport_core> {
       c->socket.close(ignored);
       c->timer.cancel();
       c->out.clear();
+      std::vector<char>().swap(c->in);
     }
+    sources_.clear();
     udp_local_.reset();
     tcp_local_.reset();
   }
@@ -264,6 +318,7 @@ class transport_core : public std::enable_shared_from_this<transport_core> {
   [[nodiscard]] transport_stats stats() const {
     auto s = stats_;
     s.tcp_connections = conns_.size();
+    for (const auto& [p, c] : conns_) s.tcp_buffered_bytes += c->in.capacity();
     return s;
   }
 
@@ -276,7 +331,10 @@ class transport_core : public std::enable_shared_from_this<transport_core> {
 
  private:
   // --- delivery to the owner (defined after `transport`) ---
+  template <class F, class... A>
+  void call_owner(F transport::*callback, A&&... args);
   void deliver(message&& m, const peer& from);
+  void deliver_truncated(message&& m, const peer& from);
   void report(const peer& to, std::error_code ec);
 
   // --- UDP ---
@@ -307,12 +365,20 @@ class transport_core : public std::enable_shared_from_this<transport_core> {
       ++stats_.keepalives;
       return;
     }
+    const peer from{transport_protocol::udp, normalized(udp_from_.address()), udp_from_.port()};
     auto m = parse_message(data, cfg_.limits);
-    if (!m) {
-      ++stats_.malformed_dropped;
+    if (m) {
+      deliver(std::move(*m), from);
       return;
     }
-    deliver(std::move(*m), peer{transport_protocol::udp, normalized(udp_from_.address()), udp_from_.port()});
+    // RFC 3261 §18.3: a request whose Content-Length exceeds the datagram is answered 400 (by the
+    // owner, which knows how); a response is dropped.
+    if (auto t = parse_truncated_message(data, cfg_.limits); t && t->is_request()) {
+      ++stats_.truncated_requests;
+      deliver_truncated(std::move(*t), from);
+      return;
+    }
+    ++stats_.malformed_dropped;
   }
   void send_udp(const peer& to, std::string_view text) {
     if (!udp_.is_open()) {
@@ -349,7 +415,8 @@ class transport_core : public std::enable_shared_from_this<transport_core> {
   }
   void on_accept(unsigned gen, const boost::system::error_code& ec, tcp::socket s) {
     if (closed_ || gen != tcp_gen_ || ec == boost::asio::error::operation_aborted) return;
-    if (ec) {  // e.g. out of descriptors: retry shortly instead of spinning
+    if (ec) {  // e.g. out of descriptors (EMFILE, ENFILE): retry shortly instead of spinning
+      ++stats_.accept_errors;
       accept_retry_.expires_after(std::chrono::milliseconds(100));
       accept_retry_.async_wait([self = shared_from_this(), gen](const boost::system::error_code& e) {
         if (!e && !self->closed_ && gen == self->tcp_gen_) self->accept(gen);
@@ -358,22 +425,48 @@ class transport_core : public std::enable_shared_from_this<transport_core> {
     }
     boost::system::error_code e;
     const auto ep = s.remote_endpoint(e);
-    if (!e && conns_.size() >= cfg_.max_tcp_connections) {
+    const auto from = e ? boost::asio::ip::address() : normalized(ep.address());
+    if (e) {
+      s.close(e);
+    } else if (cfg_.max_tcp_connections_per_source > 0 && source_count(from) >= cfg_.max_tcp_connections_per_source) {
+      ++stats_.tcp_source_rejected;
+      s.close(e);
+    } else if (conns_.size() >= cfg_.max_tcp_connections && !evict_one()) {
       ++stats_.tcp_rejected;
       s.close(e);
-    } else if (!e) {
-      peer p{transport_protocol::tcp, normalized(ep.address()), ep.port()};
+    } else {
+      peer p{transport_protocol::tcp, from, ep.port()};
       s.set_option(tcp::no_delay(true), e);
-      auto c = std::make_shared<tcp_connection>(std::move(s), p);
+      s.non_blocking(true, e);
+      auto c = std::make_shared<tcp_connection>(std::move(s), p, true);
       c->connected = true;
-      c->last_activity = clock::now();
+      c->last_activity = c->message_started = clock::now();
       if (auto it = conns_.find(p); it != conns_.end()) close_connection(it->second, {});
       conns_.emplace(std::move(p), c);
+      ++sources_[from];
       ++stats_.tcp_accepted;
-      arm_idle(c);
+      arm_deadline(c);
       read(c);
     }
     accept(gen);
+  }
+  [[nodiscard]] std::size_t source_count(const boost::asio::ip::address& a) const {
+    const auto it = sources_.find(a);
+    return it == sources_.end() ? 0 : it->second;
+  }
+  // At `max_tcp_connections`: closes the connection with least claim to stay (see transport_config).
+  // False when every connection is writing, has messages queued or is connecting. O(connections).
+  bool evict_one() {
+    std::shared_ptr<tcp_connection> victim;
+    for (const auto& [p, c] : conns_) {
+      if (!c->connected || !c->out.empty()) continue;
+      if (!victim || std::pair(c->messages > 0, c->last_activity) < std::pair(victim->messages > 0, victim->last_activity))
+        victim = c;
+    }
+    if (!victim) return false;
+    ++stats_.tcp_evicted;
+    close_connection(victim, {});
+    return true;
   }
   template <class Text>
   void send_tcp(const peer& to, Text&& text) {
@@ -381,11 +474,11 @@ class transport_core : public std::enable_shared_from_this<transport_core> {
     if (auto it = conns_.find(to); it != conns_.end()) {
       c = it->second;
     } else {
-      if (conns_.size() >= cfg_.max_tcp_connections) {
+      if (conns_.size() >= cfg_.max_tcp_connections && !evict_one()) {
         report(to, std::make_error_code(std::errc::too_many_files_open));
         return;
       }
-      c = std::make_shared<tcp_connection>(tcp::socket(ex_), to);
+      c = std::make_shared<tcp_connection>(tcp::socket(ex_), to, false);
       conns_.emplace(to, c);
       connect(c);
     }
@@ -415,53 +508,92 @@ class transport_core : public std::enable_shared_from_this<transport_core> {
     }
     boost::system::error_code ignored;
     c->socket.set_option(tcp::no_delay(true), ignored);
+    c->socket.non_blocking(true, ignored);
     c->connected = true;
     c->last_activity = clock::now();
     ++stats_.tcp_connected;
-    arm_idle(c);
+    c->armed_at = clock::time_point::max();  // the connect wait has completed or is aborted below
+    arm_deadline(c);
     read(c);
     write(c);
   }
-  void arm_idle(const std::shared_ptr<tcp_connection>& c) {
-    c->timer.expires_at(c->last_activity + cfg_.tcp_idle_timeout);
+
+  // The time `c` is closed unless something happens: the end of the message in progress (or of an
+  // accepted connection's first message), or the end of the idle time.
+  [[nodiscard]] clock::time_point deadline(const tcp_connection& c) const {
+    auto at = c.last_activity + cfg_.tcp_idle_timeout;
+    if (c.in_message || (c.incoming && c.messages == 0)) at = std::min(at, c.message_started + cfg_.tcp_message_timeout);
+    return at;
+  }
+  // (Re)arms the connection's timer when its deadline is earlier than the pending wait (or none is
+  // pending). A wait that fires early re-arms itself for the current deadline.
+  void arm_deadline(const std::shared_ptr<tcp_connection>& c) {
+    const auto at = deadline(*c);
+    if (at >= c->armed_at) return;
+    c->armed_at = at;
+    c->timer.expires_at(at);
     c->timer.async_wait([self = shared_from_this(), c](const boost::system::error_code& e) {
       if (e == boost::asio::error::operation_aborted || self->closed_ || c->closed) return;
-      if (clock::now() - c->last_activity >= self->cfg_.tcp_idle_timeout)
-        self->close_connection(c, c->out.empty() ? std::error_code{} : std::make_error_code(std::errc::timed_out));
-      else
-        self->arm_idle(c);
+      c->armed_at = clock::time_point::max();
+      self->on_deadline(c);
     });
   }
-  void read(const std::shared_ptr<tcp_connection>& c) {
-    constexpr std::size_t chunk = 2048;
-    auto& in = c->in;
-    if (in.size() - c->end < chunk) {
-      if (c->begin > 0) {
-        std::memmove(in.data(), in.data() + c->begin, c->end - c->begin);
-        c->end -= c->begin;
-        c->begin = 0;
-      }
-      if (in.size() - c->end < chunk) in.resize(std::max<std::size_t>(2 * chunk, 2 * in.size()));
-    }
-    c->socket.async_read_some(boost::asio::buffer(in.data() + c->end, in.size() - c->end),
-                              [self = shared_from_this(), c](const boost::system::error_code& e, std::size_t n) {
-                                self->on_read(c, e, n);
-                              });
-  }
-  void on_read(const std::shared_ptr<tcp_connection>& c, const boost::system::error_code& e, std::size_t n) {
-    if (closed_ || c->closed) return;
-    if (e) {
-      close_connection(c, e == boost::asio::error::eof ? std::error_code{} : std::error_code(e));
+  void on_deadline(const std::shared_ptr<tcp_connection>& c) {
+    const auto now = clock::now();
+    if (deadline(*c) > now) {
+      arm_deadline(c);
       return;
     }
-    c->end += n;
+    if (now - c->last_activity >= cfg_.tcp_idle_timeout) ++stats_.tcp_idle_closed;
+    else ++stats_.tcp_message_timeouts;
+    close_connection(c, c->out.empty() ? std::error_code{} : std::make_error_code(std::errc::timed_out));
+  }
+
+  // Reading: wait for readability, then read into the shared scratch buffer; only the bytes of an
+  // incomplete message are copied into the connection's own buffer (see transport_config).
+  void read(const std::shared_ptr<tcp_connection>& c) {
+    c->socket.async_wait(tcp::socket::wait_read, [self = shared_from_this(), c](const boost::system::error_code& e) {
+      self->on_readable(c, e);
+    });
+  }
+  void on_readable(const std::shared_ptr<tcp_connection>& c, const boost::system::error_code& e) {
+    if (closed_ || c->closed) return;
+    if (e) {
+      close_connection(c, e);
+      return;
+    }
+    if (scratch_.empty()) scratch_.resize(65536);
+    for (int i = 0; i < 4; ++i) {  // a few reads per wake-up, then yield to other connections
+      boost::system::error_code re;
+      const std::size_t n = c->socket.read_some(boost::asio::buffer(scratch_), re);
+      if (re == boost::asio::error::would_block || re == boost::asio::error::try_again) break;
+      if (re) {
+        close_connection(c, re == boost::asio::error::eof ? std::error_code{} : std::error_code(re));
+        return;
+      }
+      if (!consume(c, n) || closed_ || c->closed) return;
+      if (n < scratch_.size()) break;
+    }
+    read(c);
+  }
+  // Frames and delivers what `n` new bytes in scratch_ complete; keeps an incomplete rest in c->in.
+  // False when the connection was closed (unframeable stream, oversized header).
+  bool consume(const std::shared_ptr<tcp_connection>& c, std::size_t n) {
     c->last_activity = clock::now();
-    while (c->begin < c->end) {
-      const std::string_view view(c->in.data() + c->begin, c->end - c->begin);
+    const bool continuing = !c->in.empty();
+    if (continuing) {  // grow by doubling up to 16 KiB, exactly beyond (only a large body gets there)
+      if (c->in.size() + n > c->in.capacity())
+        c->in.reserve(std::max(c->in.size() + n, std::min<std::size_t>(2 * c->in.capacity(), 16384)));
+      c->in.insert(c->in.end(), scratch_.data(), scratch_.data() + n);
+    }
+    const std::string_view all = continuing ? std::string_view(c->in.data(), c->in.size()) : std::string_view(scratch_.data(), n);
+    std::size_t pos = 0;
+    while (pos < all.size()) {
+      const auto view = all.substr(pos);
       std::size_t crlf = 0;
       while (crlf + 1 < view.size() && view[crlf] == '\r' && view[crlf + 1] == '\n') crlf += 2;
       if (crlf >= 4) {  // RFC 5626 §4.4.1: a double-CRLF ping gets a single-CRLF pong
-        c->begin += crlf;
+        pos += crlf;
         ++stats_.keepalives;
         c->out.emplace_back("\r\n");
         c->queued_bytes += 2;
@@ -469,23 +601,51 @@ class transport_core : public std::enable_shared_from_this<transport_core> {
         continue;
       }
       const auto len = framed_length(view, cfg_.limits);
-      if (!len) {  // cannot find the next message boundary: the stream is lost (RFC 3261 §18.3)
+      // RFC 3261 §18.3: without a boundary the stream is lost; so is a header beyond its bound.
+      if (!len || (*len == 0 && header_too_long(view))) {
         ++stats_.malformed_dropped;
         close_connection(c, {});
-        return;
+        return false;
       }
       if (*len == 0) break;
       auto m = parse_message(view.substr(0, *len), cfg_.limits);
-      c->begin += *len;
+      pos += *len;
+      ++c->messages;
       if (!m) {
         ++stats_.malformed_dropped;
         continue;
       }
       deliver(std::move(*m), c->remote);
-      if (closed_ || c->closed) return;
+      if (closed_ || c->closed) return false;
     }
-    if (c->begin == c->end) c->begin = c->end = 0;
-    read(c);
+    // Keep only the incomplete rest, in a buffer of its own size. A rest of CRLFs only (half a
+    // keep-alive) is no message in progress.
+    const auto rest = all.substr(pos);
+    const bool was_in_message = c->in_message;
+    c->in_message = rest.find_first_not_of("\r\n") != std::string_view::npos;
+    if (rest.empty()) {
+      std::vector<char>().swap(c->in);
+    } else if (!continuing) {
+      c->in.assign(rest.begin(), rest.end());
+      c->in.shrink_to_fit();
+    } else if (pos > 0) {
+      std::vector<char> kept(rest.begin(), rest.end());
+      c->in.swap(kept);
+    }
+    if (c->in_message && (!was_in_message || pos > 0)) {  // a new message began in this read
+      if (!c->incoming || c->messages > 0) c->message_started = c->last_activity;
+      arm_deadline(c);
+    }
+    return true;
+  }
+  // True when `view` (an incomplete frame) has more header bytes than max_tcp_header_bytes without the
+  // empty line that ends the header (leading CRLFs not counted).
+  [[nodiscard]] bool header_too_long(std::string_view view) const {
+    std::size_t skip = 0;
+    while (skip + 1 < view.size() && view[skip] == '\r' && view[skip + 1] == '\n') skip += 2;
+    view.remove_prefix(skip);
+    if (view.size() <= cfg_.max_tcp_header_bytes) return false;
+    return !detail::find_header_end(view.substr(0, cfg_.max_tcp_header_bytes + 1));
   }
   void write(const std::shared_ptr<tcp_connection>& c) {
     if (c->writing || c->out.empty() || !c->connected || c->closed) return;
@@ -520,7 +680,10 @@ class transport_core : public std::enable_shared_from_this<transport_core> {
     boost::system::error_code ignored;
     c->socket.close(ignored);
     c->timer.cancel();
+    std::vector<char>().swap(c->in);
     if (auto it = conns_.find(c->remote); it != conns_.end() && it->second == c) conns_.erase(it);
+    if (c->incoming)
+      if (auto it = sources_.find(c->remote.address); it != sources_.end() && --it->second == 0) sources_.erase(it);
     // Messages still queued were not (completely) sent.
     if (!c->out.empty() && !(c->out.size() == 1 && c->out.front() == "\r\n"))
       report(c->remote, ec ? ec : std::make_error_code(std::errc::connection_aborted));
@@ -540,6 +703,8 @@ class transport_core : public std::enable_shared_from_this<transport_core> {
   boost::asio::steady_timer accept_retry_;
   unsigned tcp_gen_ = 0;
   std::unordered_map<peer, std::shared_ptr<tcp_connection>, peer_hash> conns_;
+  std::unordered_map<boost::asio::ip::address, std::size_t> sources_;  // accepted connections per source address
+  std::vector<char> scratch_;  // TCP read buffer shared by every connection (reads run one at a time)
   std::vector<std::pair<boost::asio::ip::address, boost::asio::ip::address>> routes_;
   transport_stats stats_;
 };
@@ -550,10 +715,15 @@ class transport_core : public std::enable_shared_from_this<transport_core> {
 /// and the TCP connections made or accepted, on one executor.
 ///
 /// Receiving: every well-formed message goes to `on_message` with the `peer` it came from; datagrams
-/// that do not parse (or exceed `transport_config::limits`) are dropped and counted; on TCP, messages
-/// are framed by Content-Length (§18.3), split and pipelined writes are handled, and a stream that
-/// cannot be framed closes its connection. CRLF keep-alives are ignored (double-CRLF pings on TCP get a
-/// CRLF pong, RFC 5626 §4.4.1).
+/// that do not parse (or exceed `transport_config::limits`) are dropped and counted, except requests
+/// whose Content-Length exceeds the datagram (`on_truncated_request`, §18.3); on TCP, messages are
+/// framed by Content-Length (§18.3), split and pipelined writes are handled, and a stream that cannot be
+/// framed closes its connection. CRLF keep-alives are ignored (double-CRLF pings on TCP get a CRLF
+/// pong, RFC 5626 §4.4.1). TCP connections are bounded in number, per source, in buffered bytes and in
+/// time (see `transport_config`).
+///
+/// An exception thrown by a callback is caught (and counted in `transport_stats::handler_errors`): it
+/// never unwinds into the executor's run(); the message being delivered is lost.
 ///
 /// Sending: UDP datagrams go out at once (queued only when the socket buffer is full); TCP messages go
 /// over the connection to or from that peer (address and port), or a new connection (queued while it
@@ -615,8 +785,12 @@ class transport {
   void send_text(const peer& to, std::string_view text) { core_->send_text(to, text); }
 
   /// Every well-formed message received, with its source. Runs on the executor. May call any member
-  /// (including `close`), and may replace itself.
+  /// (including `close`), and may replace itself. An exception it throws is caught and counted.
   std::function<void(message&&, const peer& from)> on_message;
+  /// A UDP request whose Content-Length exceeds the datagram (RFC 3261 §18.3), as parsed from its header
+  /// (parse_truncated_message; the body is empty), for the owner to answer 400. Such responses are
+  /// dropped. Runs on the executor; may be empty (the request is then dropped).
+  std::function<void(message&& header, const peer& from)> on_truncated_request;
   /// Send and connect failures (RFC 3261 §17.1.4, §18.4): the destination and the error. Runs on the
   /// executor, never from inside `send`.
   std::function<void(const peer& to, std::error_code)> on_error;
@@ -637,21 +811,32 @@ class transport {
 
 namespace detail {
 
+// Callbacks are called through a copy, so that they may reassign or clear themselves or destroy the
+// transport. An exception from one is caught and counted here: it must not unwind into the executor's
+// run() (std::terminate or a dead SIP thread); the message it was handling is lost.
+template <class F, class... A>
+void transport_core::call_owner(F transport::*callback, A&&... args) {
+  if (closed_ || !owner_ || !(owner_->*callback)) return;
+  const auto f = owner_->*callback;
+  try {
+    f(std::forward<A>(args)...);
+  } catch (...) {
+    ++stats_.handler_errors;
+  }
+}
+
 inline void transport_core::deliver(message&& m, const peer& from) {
   ++stats_.received;
-  if (closed_ || !owner_ || !owner_->on_message) return;
-  // Call a copy, so that the callback may reassign or clear `on_message` or destroy the transport.
-  const auto f = owner_->on_message;
-  f(std::move(m), from);
+  call_owner(&transport::on_message, std::move(m), from);
+}
+
+inline void transport_core::deliver_truncated(message&& m, const peer& from) {
+  call_owner(&transport::on_truncated_request, std::move(m), from);
 }
 
 inline void transport_core::report(const peer& to, std::error_code ec) {
   ++stats_.send_errors;
-  boost::asio::post(ex_, [self = shared_from_this(), to, ec] {
-    if (self->closed_ || !self->owner_ || !self->owner_->on_error) return;
-    const auto f = self->owner_->on_error;  // a copy: the callback may reassign or clear it
-    f(to, ec);
-  });
+  boost::asio::post(ex_, [self = shared_from_this(), to, ec] { self->call_owner(&transport::on_error, to, ec); });
 }
 
 }  // namespace detail
