@@ -279,6 +279,38 @@ TEST_CASE("an SSRC change from the peer keeps audio flowing after probation", "[
   CHECK(m1.median_correlation >= 0.85);
 }
 
+TEST_CASE("a stray SSRC is not taken; the replaced SSRC may return once the new one is quiet", "[mspi][rtp_opus][rtp_guard]") {
+  msp_side a;
+  raw_peer peer;
+  answer_pcmu(a, peer, peer.offer("0", rtpmap_pcmu()));
+  std::uint16_t seq_a = 100, seq_b = 9000, seq_c = 5;
+  std::uint32_t ts_a = 0, ts_b = 77777, ts_c = 0;
+  auto rx = [&] { return a.call->render_stream()->statistics(); };
+  send_silence(peer, 0xA, seq_a, ts_a, 5);
+  send_silence(peer, 0xC, seq_c, ts_c, 1);  // one stray packet of another SSRC: probation, never completed
+  send_silence(peer, 0xA, seq_a, ts_a, 5);
+  std::this_thread::sleep_for(60ms);
+  CHECK(rx().packets == 10);
+  CHECK(rx().rejected_ssrc == 1);
+  CHECK(rx().ssrc_changes == 0);
+
+  send_silence(peer, 0xB, seq_b, ts_b, 5);  // the source switches: 1 probation packet, then 4 received
+  send_silence(peer, 0xA, seq_a, ts_a, 5);  // the old SSRC right after: refused, even in sequence
+  std::this_thread::sleep_for(60ms);
+  CHECK(rx().ssrc_changes == 1);
+  CHECK(rx().packets == 14);
+  CHECK(rx().rejected_ssrc == 1 + 1 + 5);
+
+  std::this_thread::sleep_for(mspi::detail::rtp_media::retired_ssrc_quiet + 100ms);
+  send_silence(peer, 0xA, seq_a, ts_a, 5);  // B has been quiet: A comes back after probation
+  std::this_thread::sleep_for(60ms);
+  const auto s = rx();
+  CHECK(s.ssrc_changes == 2);
+  CHECK(s.packets == 18);
+  CHECK(s.rejected_ssrc == 1 + 1 + 5 + 1);
+  CHECK(s.packets_lost == 0);  // three sources in turn, none lost a packet
+}
+
 TEST_CASE("symmetric RTP latches a NAT'd peer once per offer/answer; strict mode refuses it", "[mspi][rtp_opus][rtp_guard]") {
   raw_peer announced, nat, third;  // the SDP names `announced`; the peer really sends from `nat`
   std::uint16_t seq = 7, seq3 = 300;
