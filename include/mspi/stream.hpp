@@ -42,8 +42,8 @@ enum class stream_desired_state : std::uint8_t {
   stopped,  ///< ITStream::StopStream was called last.
 };
 
-/// Transport figures of one stream, as RTCP reports them (RFC 3550 §6.4). Counters start at 0 when the
-/// stream is created; an MSP without a transport reports zeros.
+/// Transport figures of one stream, as RTCP reports them (RFC 3550 §6.4), and what the receiver refused.
+/// Counters start at 0 when the stream is created; an MSP without a transport reports zeros.
 struct stream_statistics {
   std::uint64_t packets = 0;       ///< Packets sent (capture stream) or received (render stream).
   std::uint64_t octets = 0;        ///< Payload bytes sent or received.
@@ -52,6 +52,21 @@ struct stream_statistics {
   std::uint64_t concealed = 0;     ///< Render: frames produced by loss concealment (PLC or FEC).
   std::uint64_t late = 0;          ///< Render: packets that arrived after their playout time.
   int jitter_buffer_ms = 0;        ///< Render: current jitter-buffer target depth in milliseconds.
+  /// Render: RTP and RTCP datagrams dropped, unread, because they came from another transport address
+  /// than the peer's (the negotiated one, or the latched one with `rtp_opus_config::symmetric_rtp`),
+  /// including a foreign source's packets while it is on probation for latching.
+  std::uint64_t rejected_source = 0;
+  /// Render: RTP packets from the peer's address dropped for their SSRC: a new SSRC on probation
+  /// (RFC 3550 A.1, MIN_SEQUENTIAL = 2), and the previous SSRC's packets after the stream switched.
+  std::uint64_t rejected_ssrc = 0;
+  /// Render: datagrams from the peer's address that were dropped as invalid: RTP that does not parse
+  /// (RFC 3550 A.1 checks) or carries a payload type that was not negotiated, RTCP that does not parse
+  /// or holds no SR/RR, and report blocks on our stream that cannot be true (more lost than we sent, a
+  /// sequence number we never sent, jitter over 10 s); such a block changes no capture figure.
+  std::uint64_t malformed = 0;
+  /// Render: how many times the received stream switched to a new SSRC after probation (the receive
+  /// path restarts: jitter buffer, playout and per-source statistics; `packets_lost` keeps counting).
+  std::uint64_t ssrc_changes = 0;
 };
 
 /// One media stream of a call, in one direction (TAPI's `ITStream`).

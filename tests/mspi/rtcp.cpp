@@ -259,6 +259,55 @@ TEST_CASE("receiver_statistics: cumulative lost saturates at 24 bits", "[mspi][r
   CHECK(b.fraction_lost == 255);  // 2998/2999 of the interval lost → floor(256 × 0.99966...) = 255
 }
 
+TEST_CASE("source_probation: MIN_SEQUENTIAL consecutive packets of one SSRC (A.1)", "[mspi][rtcp][rtp_guard]") {
+  mspi::source_probation p;
+  CHECK_FALSE(p.on_probation());
+  CHECK_FALSE(p.on_packet(0xAA, 65535));
+  CHECK(p.on_probation());
+  CHECK(p.ssrc() == 0xAAU);
+  CHECK(p.on_packet(0xAA, 0));  // consecutive across the 16-bit wrap
+  CHECK_FALSE(p.on_probation());
+  // Single packets, gaps, repeats and interleaved SSRCs never validate.
+  CHECK_FALSE(p.on_packet(0xBB, 10));
+  CHECK_FALSE(p.on_packet(0xBB, 12));  // a gap restarts the probation at 12
+  CHECK_FALSE(p.on_packet(0xBB, 12));  // a repeat too
+  CHECK_FALSE(p.on_packet(0xCC, 13));  // another SSRC takes over the candidate
+  CHECK_FALSE(p.on_packet(0xBB, 13));
+  CHECK(p.on_packet(0xBB, 14));
+  CHECK_FALSE(p.on_packet(0xDD, 1));
+  p.reset();
+  CHECK_FALSE(p.on_packet(0xDD, 2));  // reset forgot the first packet
+  CHECK(p.on_packet(0xDD, 3));
+  // A spray of packets with random sequence numbers almost never passes.
+  int passed = 0;
+  for (std::uint32_t i = 0; i < 1000; ++i) passed += p.on_packet(0xEE, static_cast<std::uint16_t>(i * 7919U));
+  CHECK(passed == 0);
+}
+
+TEST_CASE("plausible_report_block bounds what a report about our stream can claim", "[mspi][rtcp][rtp_guard]") {
+  mspi::report_block b{0x1234, 0, 3, 0x0001'0010, 480, 0, 0};
+  const std::uint16_t next = 0x0011;  // we sent up to sequence 0x0010
+  CHECK(mspi::plausible_report_block(b, 100, next, 48000));
+  CHECK_FALSE(mspi::plausible_report_block(b, 0, next, 48000));  // nothing sent yet
+  b.cumulative_lost = 100;
+  CHECK(mspi::plausible_report_block(b, 100, next, 48000));
+  b.cumulative_lost = 101;
+  CHECK_FALSE(mspi::plausible_report_block(b, 100, next, 48000));  // more lost than sent
+  b.cumulative_lost = -101;
+  CHECK_FALSE(mspi::plausible_report_block(b, 100, next, 48000));
+  b.cumulative_lost = 777777;
+  CHECK_FALSE(mspi::plausible_report_block(b, 100, next, 48000));
+  b.cumulative_lost = 0;
+  b.extended_highest_sequence = 0x0001'0011;  // a packet we have not sent
+  CHECK_FALSE(mspi::plausible_report_block(b, 100, next, 48000));
+  b.extended_highest_sequence = 0x0000'FFF0;  // older ones, across the wrap
+  CHECK(mspi::plausible_report_block(b, 100, next, 48000));
+  b.jitter = 10 * 8000;
+  CHECK(mspi::plausible_report_block(b, 100, next, 8000));
+  b.jitter = 10 * 8000 + 1;  // over 10 s
+  CHECK_FALSE(mspi::plausible_report_block(b, 100, next, 8000));
+}
+
 TEST_CASE("NTP timestamps (RFC 3550 §4)", "[mspi][rtcp]") {
   using namespace std::chrono;
   const system_clock::time_point unix_epoch{};

@@ -138,6 +138,16 @@ inline std::uint16_t rtp_port_of(const std::string& sdp) {
   return sd->media[0].port;
 }
 
+/// Waits until `f()` holds, polling every 10 ms; false on timeout.
+template <class F>
+bool eventually(F&& f, std::chrono::milliseconds timeout = 3s) {
+  for (auto end = std::chrono::steady_clock::now() + timeout; std::chrono::steady_clock::now() < end;) {
+    if (f()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return f();
+}
+
 /// A remote party that is just a UDP socket on 127.0.0.1: the test writes and reads RTP itself.
 struct raw_peer {
   boost::asio::io_context io;

@@ -27,14 +27,7 @@ std::vector<std::int16_t> sine(std::size_t n, double hz, int rate, double amplit
   return v;
 }
 
-// Waits until `f()` holds, polling; false on timeout.
-bool eventually(const std::function<bool()>& f, std::chrono::milliseconds timeout = 3s) {
-  for (auto end = std::chrono::steady_clock::now() + timeout; std::chrono::steady_clock::now() < end;) {
-    if (f()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return f();
-}
+using ptapi_test::eventually;
 
 std::uint64_t session_version(const std::string& sdp) {
   auto sd = mspi::parse_sdp(sdp);

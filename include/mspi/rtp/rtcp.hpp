@@ -204,8 +204,8 @@ inline std::optional<rtcp_report> parse_rtcp(std::span<const std::byte> compound
 /// - A.1 sequence tracking: extended highest sequence with wrap-around cycles; a jump of ≥ 3000
 ///   (MAX_DROPOUT) ahead or more than 100 (MAX_MISORDER) behind is ignored unless the next packet
 ///   follows it, in which case the source is assumed restarted and the statistics start over.
-///   Simplification: no MIN_SEQUENTIAL probation; the first packet validates the source (the session
-///   has already matched its SSRC).
+///   Simplification: no MIN_SEQUENTIAL probation here; the session validates a source before feeding
+///   it (`source_probation`), so the first packet given here starts the statistics.
 /// - A.3 loss: expected = extended highest − base + 1; cumulative lost = expected − received, clamped
 ///   to 24-bit signed (negative with duplicates); fraction lost over the interval since the previous
 ///   `make_report_block`.
@@ -332,6 +332,59 @@ class receiver_statistics {
   std::uint32_t transit_ = 0;
   std::uint32_t jitter_q4_ = 0;  // jitter × 16
 };
+
+/// RFC 3550 A.1 source validation of one candidate source: it becomes valid after MIN_SEQUENTIAL (2)
+/// packets of one SSRC with consecutive sequence numbers. Guards an RTP receiver against taking a new
+/// SSRC (or, with symmetric RTP, a new source address) on the strength of a single stray or forged packet.
+/// Thread safety: Distinct objects: safe. Shared objects: unsafe. No member allocates or throws.
+class source_probation {
+ public:
+  /// MIN_SEQUENTIAL of RFC 3550 A.1: consecutive packets needed to validate a source.
+  static constexpr int min_sequential = 2;
+
+  /// Records one packet of `ssrc` with sequence number `seq`. Returns true when it completes the
+  /// probation of `ssrc` (it follows the candidate's previous packet, seq + 1 modulo 2^16); the
+  /// candidate is then forgotten. A packet of another SSRC, or out of sequence, starts a new probation
+  /// with itself as the first packet (returns false).
+  bool on_packet(std::uint32_t ssrc, std::uint16_t seq) noexcept {
+    if (probation_ > 0 && ssrc == ssrc_ && seq == static_cast<std::uint16_t>(max_seq_ + 1)) {
+      max_seq_ = seq;
+      if (--probation_ == 0) return true;
+      return false;
+    }
+    ssrc_ = ssrc;
+    max_seq_ = seq;
+    probation_ = min_sequential - 1;
+    return false;
+  }
+  /// Forgets the candidate. No errors.
+  void reset() noexcept { probation_ = 0; }
+  /// True while a candidate has sent some, but not enough, consecutive packets.
+  [[nodiscard]] bool on_probation() const noexcept { return probation_ > 0; }
+  /// The candidate's SSRC (meaningful while `on_probation()`).
+  [[nodiscard]] std::uint32_t ssrc() const noexcept { return ssrc_; }
+
+ private:
+  std::uint32_t ssrc_ = 0;
+  std::uint16_t max_seq_ = 0;
+  int probation_ = 0;  // packets still needed; 0 = no candidate
+};
+
+/// Whether a report block about a stream we send can be true (RFC 3550 §6.4.1 semantics), so that a
+/// forged or corrupt block cannot make our statistics absurd: we have sent something
+/// (`packets_sent` > 0), |cumulative lost| ≤ packets sent (negative only through duplicates), the
+/// highest sequence number received is not ahead of the last one we sent (`next_sequence` − 1, compared
+/// modulo 2^16), and the jitter is at most 10 s of `clock_rate_hz`. Pure; never throws.
+constexpr bool plausible_report_block(const report_block& b, std::uint64_t packets_sent, std::uint16_t next_sequence,
+                                      std::uint32_t clock_rate_hz) noexcept {
+  if (packets_sent == 0) return false;
+  const auto lost = static_cast<std::int64_t>(b.cumulative_lost);
+  if (lost > 0 && static_cast<std::uint64_t>(lost) > packets_sent) return false;
+  if (lost < 0 && static_cast<std::uint64_t>(-lost) > packets_sent) return false;
+  const auto highest = static_cast<std::uint16_t>(b.extended_highest_sequence);
+  if (seq_delta(highest, static_cast<std::uint16_t>(next_sequence - 1)) > 0) return false;
+  return std::uint64_t{b.jitter} <= 10 * std::uint64_t{clock_rate_hz};
+}
 
 /// Seconds from the NTP epoch (1900-01-01) to the Unix epoch (1970-01-01) (RFC 868, RFC 5905), in s.
 inline constexpr std::uint64_t ntp_unix_offset_seconds = 2208988800ULL;

@@ -38,6 +38,24 @@ struct rtp_opus_config {
   int playout_lead_ms = -1;
   int rtcp_interval_ms = 5000;               ///< RTCP report interval in ms (> 0; RFC 3550 §6.2 minimum 5 s); first report after half.
   std::string cname = "ptapi@127.0.0.1";     ///< RTCP SDES CNAME (RFC 3550 §6.5.1), 1..255 bytes.
+  /// Where received media may come from (RFC 4961 symmetric RTP; latching and its risks: RFC 7362 §3-5).
+  /// - false (default, strict): RTP is accepted only from the remote RTP transport address of the SDP
+  ///   (`c=` address and `m=` port), RTCP only from that address and the remote RTCP port (`a=rtcp`,
+  ///   else RTP port + 1). Media goes there. Defends against injection and hijack by anyone who cannot
+  ///   forge that source address (an off-path sender spraying our port); not against an on-path
+  ///   attacker or one that spoofs the peer's address. A peer behind NAT whose packets come from
+  ///   another address than its SDP says is not heard.
+  /// - true (symmetric RTP latching, for peers behind NAT): until the latch, RTP from the SDP address is
+  ///   accepted as above; RTP from any other address is a candidate, latched when it parses, carries a
+  ///   negotiated payload type and passes RFC 3550 A.1 probation (2 consecutive sequence numbers of one
+  ///   SSRC from that address). The first source accepted (the SDP address or a candidate) is latched
+  ///   once per offer/answer (each start after a renegotiation re-arms it): from then on RTP is sent to
+  ///   and accepted only from it, and RTCP accepted only from its IP (sent to the port of the first
+  ///   RTCP received from it, until then to the SDP's RTCP address). Defends against stray packets and
+  ///   sources that do not send a valid stream; NOT against an attacker who learns our port and streams
+  ///   valid RTP to it before the peer's first packet arrives (it wins the latch), which strict mode
+  ///   stops. Use it only for peers known to be behind NAT.
+  bool symmetric_rtp = false;
 };
 
 }  // namespace mspi

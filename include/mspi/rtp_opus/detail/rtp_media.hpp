@@ -8,6 +8,7 @@
 #include <mspi/codec/g711.hpp>
 #include <mspi/codec/opus.hpp>
 #include <mspi/codec/resampler.hpp>
+#include <mspi/detail/random.hpp>
 #include <mspi/detail/pcm_fifo.hpp>
 #include <mspi/jitter_buffer.hpp>
 #include <mspi/media_types.hpp>
@@ -32,7 +33,6 @@
 #include <functional>
 #include <memory>
 #include <numeric>
-#include <random>
 #include <span>
 #include <string>
 #include <string_view>
@@ -51,6 +51,10 @@ struct rtp_counters {
   std::atomic<std::uint64_t> concealed{0};
   std::atomic<std::uint64_t> late{0};
   std::atomic<int> jitter_buffer_ms{0};
+  std::atomic<std::uint64_t> rejected_source{0};  // see stream_statistics for these four
+  std::atomic<std::uint64_t> rejected_ssrc{0};
+  std::atomic<std::uint64_t> malformed{0};
+  std::atomic<std::uint64_t> ssrc_changes{0};
 
   [[nodiscard]] stream_statistics snapshot() const noexcept {
     stream_statistics s;
@@ -61,6 +65,10 @@ struct rtp_counters {
     s.concealed = concealed.load(std::memory_order_relaxed);
     s.late = late.load(std::memory_order_relaxed);
     s.jitter_buffer_ms = jitter_buffer_ms.load(std::memory_order_relaxed);
+    s.rejected_source = rejected_source.load(std::memory_order_relaxed);
+    s.rejected_ssrc = rejected_ssrc.load(std::memory_order_relaxed);
+    s.malformed = malformed.load(std::memory_order_relaxed);
+    s.ssrc_changes = ssrc_changes.load(std::memory_order_relaxed);
     return s;
   }
 };
@@ -93,6 +101,14 @@ class rtp_stream final : public stream {
 /// buffers are allocated in the constructor, the jitter buffer and codecs allocate in their
 /// constructors, the resamplers and the DTMF queue are fixed arrays, and Asio recycles the memory of the
 /// timer and socket handlers. (Reporting a DTMF digit or a generate result allocates its message.)
+///
+/// Receive guard (everything dropped here is counted in the render stream's statistics and touches
+/// neither the jitter buffer, the statistics nor the DTMF detector): RTP is taken only from the peer's
+/// transport address, RTCP only from its RTCP address (`rtp_opus_config::symmetric_rtp` for the latching
+/// policy); the first SSRC from the peer is taken at once (its address is the check), a later SSRC after
+/// RFC 3550 A.1 probation, which restarts the receive path for the new stream. The previous SSRC's
+/// packets are then dropped, until the new one has been silent for `retired_ssrc_quiet`. Our SSRC,
+/// first sequence number and first timestamp come from the CSPRNG (RFC 3550 §5.1).
 class rtp_media : public std::enable_shared_from_this<rtp_media> {
  public:
   using udp = boost::asio::ip::udp;
@@ -108,6 +124,8 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
   /// Longest packet decoded, in 48 kHz samples: 120 ms, the longest Opus packet (RFC 6716 §2.1.4). A
   /// longer G.711 packet is cut to this.
   static constexpr std::size_t max_packet_samples = 5760;
+  /// How long the current SSRC must be silent before the SSRC it replaced may come back (probation).
+  static constexpr std::chrono::milliseconds retired_ssrc_quiet{500};
 
   /// @param io the MSP's media context; shared so that it outlives these sockets and timers.
   /// @param notify where engine-originated channel messages go (called on the media thread).
@@ -121,10 +139,9 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
                                      jitter_capacity_packets, max_payload_bytes}),
         frame_samples_(samples_per_frame(cfg.ptime_ms)), frames_(3 * frame_samples_),
         fifo_(frame_samples_ + max_packet_samples), last_packet_samples_(frame_samples_) {
-    std::random_device rd;
-    ssrc_ = (static_cast<std::uint32_t>(rd()) << 1) | 1u;
-    sequence_ = static_cast<std::uint16_t>(rd());
-    timestamp_ = static_cast<std::uint32_t>(rd());
+    ssrc_ = random_value<std::uint32_t>();  // RFC 3550 §5.1: random SSRC, sequence and timestamp
+    sequence_ = random_value<std::uint16_t>();
+    timestamp_ = random_value<std::uint32_t>();
     (void)narrowband_phases();  // computes the resampler's filter now, not on the media thread's first frame
   }
 
@@ -153,6 +170,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
   /// remote address, codec (a change flushes the receive path), telephone-event payload type, and the
   /// direction (`n.send`: audio and events are sent; `n.receive`: received packets are played out and
   /// digits reported). Digits still queued fail (generate_failed) when events can no longer be sent.
+  /// Each start re-arms symmetric-RTP latching: media goes to the SDP's address until a source latches.
   void start(const negotiated_media& n) {
     boost::system::error_code bec;
     auto addr = boost::asio::ip::make_address(n.remote_address, bec);
@@ -163,6 +181,9 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     }
     remote_rtp_ = udp::endpoint(addr, n.remote_rtp_port);
     remote_rtcp_ = udp::endpoint(addr, n.remote_rtcp_port);
+    latched_ = false;  // latching is once per offer/answer
+    rtcp_latched_ = false;
+    latch_probation_.reset();
     const bool codec_changed = !running_ || n.codec != codec_ || n.payload_type != payload_type_;
     const bool events_changed = n.telephone_event_payload_type != telephone_event_pt_ ||
                                 n.telephone_event_rate != telephone_event_rate_ || codec_changed;
@@ -237,7 +258,10 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     timestamp_step_ = static_cast<std::uint32_t>(frame_samples_ * clock_rate_ / pipeline_rate_hz);
     tx_->clock_rate.store(clock_rate_, std::memory_order_relaxed);
     rx_->clock_rate.store(clock_rate_, std::memory_order_relaxed);
-    if (old_rate != clock_rate_) stats_ = receiver_statistics{};
+    if (old_rate != clock_rate_) {
+      lost_before_ += stats_.cumulative_lost();  // the render stream's loss counter carries on
+      stats_ = receiver_statistics{};
+    }
     decimator_.reset();
     marker_ = true;
     restart_receive();
@@ -342,21 +366,48 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     receive_rtp();
   }
 
-  // RTP arrival: validated, counted (RFC 3550 A.1, A.8) and queued for playout. Malformed packets, other
-  // payload types, other SSRCs than the first one, and everything while we do not receive are dropped.
-  // An RFC 4733 event packet is reported (once per event) and queued as an empty placeholder.
+  static void count(std::atomic<std::uint64_t>& counter) noexcept { counter.fetch_add(1, std::memory_order_relaxed); }
+
+  // RTP arrival (from `rx_from_`): checked, counted (RFC 3550 A.1, A.8) and queued for playout. Dropped
+  // and counted: other sources than the peer (rejected_source), malformed packets and other payload
+  // types (malformed), SSRCs on probation and the replaced SSRC (rejected_ssrc). Dropped silently while
+  // we do not receive. An RFC 4733 event packet is reported (once per event) and queued as an empty
+  // placeholder.
   void handle_rtp(std::span<const std::byte> datagram) {
+    const bool from_peer = rx_from_ == remote_rtp_;
+    const bool candidate = !from_peer && cfg_.symmetric_rtp && !latched_;  // may latch after probation
+    if (!from_peer && !candidate) return count(rx_->rejected_source);
+    auto& invalid = candidate ? rx_->rejected_source : rx_->malformed;
     auto view = parse_rtp(datagram);
-    if (!view || !receive_enabled_) return;
+    if (!view) return count(invalid);
+    if (!receive_enabled_) return;
     const bool audio = view->header.payload_type == payload_type_;
     const bool event = telephone_event_pt_ >= 0 && view->header.payload_type == telephone_event_pt_;
-    if (!audio && !event) return;
-    if (have_remote_ssrc_ && view->header.ssrc != remote_ssrc_) return;
+    if (!audio && !event) return count(invalid);
+    const std::uint32_t ssrc = view->header.ssrc;
     const auto now = clock::now();
+    bool validated = false;  // this packet completed a probation of its SSRC
+    if (candidate) {
+      if (rx_from_ != latch_candidate_) {
+        latch_candidate_ = rx_from_;
+        latch_probation_.reset();
+      }
+      if (!latch_probation_.on_packet(ssrc, view->header.sequence)) return count(rx_->rejected_source);
+      remote_rtp_ = rx_from_;  // latched: media goes there now, RTCP is taken from its IP
+      latched_ = validated = true;
+    } else if (cfg_.symmetric_rtp) {
+      latched_ = true;  // the SDP's own address was the first valid source
+    }
     if (!have_remote_ssrc_) {
       have_remote_ssrc_ = true;
-      remote_ssrc_ = view->header.ssrc;
+      remote_ssrc_ = ssrc;
+    } else if (ssrc != remote_ssrc_) {
+      const bool retired = have_retired_ssrc_ && ssrc == retired_ssrc_ && now - last_arrival_ < retired_ssrc_quiet;
+      if (!validated && (retired || !ssrc_probation_.on_packet(ssrc, view->header.sequence)))
+        return count(rx_->rejected_ssrc);
+      switch_source(ssrc);
     }
+    last_arrival_ = now;
     if (!playout_started_) start_playout(now);
     const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
     const auto arrival = static_cast<std::uint32_t>(us * (clock_rate_ / 1000) / 1000);
@@ -366,9 +417,24 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
       rx_->late.fetch_add(1, std::memory_order_relaxed);
     rx_->packets.fetch_add(1, std::memory_order_relaxed);
     rx_->octets.fetch_add(view->payload.size(), std::memory_order_relaxed);
-    rx_->lost.store(stats_.cumulative_lost(), std::memory_order_relaxed);
+    rx_->lost.store(lost_before_ + stats_.cumulative_lost(), std::memory_order_relaxed);
     rx_->jitter_units.store(stats_.jitter(), std::memory_order_relaxed);
     if (event) on_telephone_event(view->header.timestamp, view->payload);
+  }
+
+  // The peer's stream continues under a new SSRC (validated): the receive path restarts for it, with
+  // statistics of its own; the loss counted so far is kept. The old SSRC is retired.
+  void switch_source(std::uint32_t ssrc) {
+    have_retired_ssrc_ = true;
+    retired_ssrc_ = remote_ssrc_;
+    remote_ssrc_ = ssrc;
+    ssrc_probation_.reset();
+    lost_before_ += stats_.cumulative_lost();
+    stats_ = receiver_statistics{};
+    last_sr_ = 0;  // LSR/DLSR refer to the new source's sender reports
+    recent_event_count_ = 0;
+    restart_receive();
+    count(rx_->ssrc_changes);
   }
 
   // Reports a DTMF event once: on the first of its packets that arrives (any of them, end packets
@@ -490,22 +556,40 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
                                     });
   }
 
-  // RTCP from the peer: its report about our stream gives the capture stream's loss and jitter.
+  // Whether an RTCP datagram from `rtcp_from_` may be read: from the peer's RTCP address, or once
+  // symmetric RTP has latched, from the latched IP (whose first RTCP port then receives our reports).
+  bool rtcp_from_peer() {
+    if (!latched_) return rtcp_from_ == remote_rtcp_;
+    if (rtcp_from_.address() != remote_rtp_.address()) return false;
+    if (!rtcp_latched_) {
+      rtcp_latched_ = true;
+      remote_rtcp_ = rtcp_from_;
+    }
+    return true;
+  }
+
   void on_rtcp(const boost::system::error_code& ec, std::size_t n) {
     if (ec == boost::asio::error::operation_aborted || !running_) return;
-    if (!ec) {
-      if (auto report = parse_rtcp(std::span<const std::byte>(rtcp_buffer_.data(), n))) {
-        if (report->sender) {
-          last_sr_ = static_cast<std::uint32_t>(report->sender->ntp_timestamp >> 16);
-          last_sr_arrival_ = clock::now();
-        }
-        if (report->block && report->block->ssrc == ssrc_) {
-          tx_->lost.store(report->block->cumulative_lost, std::memory_order_relaxed);
-          tx_->jitter_units.store(report->block->jitter, std::memory_order_relaxed);
-        }
-      }
-    }
+    if (!ec) handle_rtcp(std::span<const std::byte>(rtcp_buffer_.data(), n));
     receive_rtcp();
+  }
+
+  // RTCP from the peer: its report about our stream gives the capture stream's loss and jitter. Other
+  // sources, malformed datagrams and impossible report blocks are dropped and counted (render stream).
+  void handle_rtcp(std::span<const std::byte> datagram) {
+    if (!rtcp_from_peer()) return count(rx_->rejected_source);
+    auto report = parse_rtcp(datagram);
+    if (!report) return count(rx_->malformed);
+    if (report->sender && (!have_remote_ssrc_ || report->sender_ssrc == remote_ssrc_)) {
+      last_sr_ = static_cast<std::uint32_t>(report->sender->ntp_timestamp >> 16);
+      last_sr_arrival_ = clock::now();
+    }
+    if (report->block && report->block->ssrc == ssrc_) {
+      if (!plausible_report_block(*report->block, tx_->packets.load(std::memory_order_relaxed), sequence_, clock_rate_))
+        return count(rx_->malformed);
+      tx_->lost.store(report->block->cumulative_lost, std::memory_order_relaxed);
+      tx_->jitter_units.store(report->block->jitter, std::memory_order_relaxed);
+    }
   }
 
   void on_rtcp_timer(const boost::system::error_code& ec) {
@@ -563,7 +647,13 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
   pcm_fifo fifo_;                     // decoded audio waiting for the playout clock
   std::size_t last_packet_samples_;   // duration of the last decoded packet, 48 kHz samples
 
-  udp::endpoint remote_rtp_, remote_rtcp_, rx_from_, rtcp_from_;
+  udp::endpoint remote_rtp_, remote_rtcp_, rx_from_, rtcp_from_;  // remote_*: negotiated, or latched
+  udp::endpoint latch_candidate_;            // symmetric RTP: the foreign source on probation
+  source_probation latch_probation_, ssrc_probation_;
+  bool latched_ = false, rtcp_latched_ = false, have_retired_ssrc_ = false;
+  std::uint32_t retired_ssrc_ = 0;           // the SSRC the current one replaced
+  std::int64_t lost_before_ = 0;             // loss of the sources received before the current one
+  clock::time_point last_arrival_{};         // of the current SSRC's last packet
   audio_codec codec_ = audio_codec::opus;
   int payload_type_ = 111;
   int telephone_event_pt_ = -1, telephone_event_rate_ = 8000, remote_ptime_ms_ = 0;
