@@ -72,8 +72,10 @@ struct jitter_buffer_stats {
 /// - Playing, each pop plays the next expected sequence: kind::packet when buffered; kind::lost when
 ///   absent but a later packet is buffered, with `next_payload` set if sequence + 1 is buffered (for
 ///   Opus FEC). When absent and nothing is buffered, it is an underrun: kind::lost, counted in both
-///   `lost` and `underruns`; the sequence advances (a packet arriving later for it is `late`) and the
-///   buffer re-buffers until depth ≥ target again.
+///   `lost` and `underruns`, and the sequence advances (a packet arriving later for it is `late`), so a
+///   lost packet never delays what follows. A third underrun in a row is a pause of the stream, not
+///   loss: playout steps back to the first sequence of the run (those two are no longer counted lost)
+///   and re-buffers until depth ≥ target (that pop returns kind::empty).
 ///
 /// Push classification, relative to the next sequence to play (16-bit wrap-around arithmetic):
 /// too_large (payload > max) first; then duplicate (already buffered, or among the last
@@ -83,13 +85,18 @@ struct jitter_buffer_stats {
 /// returned empty or an underrun (sender restart, sequence jump, DTX pause), a packet that would be late or
 /// too_far_ahead instead flushes the buffer and restarts playout from it (returns accepted).
 ///
-/// Adaptation: each late packet (at most capacity_packets behind; anything older is a sequence
-/// jump, not jitter) raises the target depth by 1 (up to max_depth_packets) and, while
-/// playing, makes the next pop return kind::empty once so the depth grows by one packet. After
-/// 2000 ms (2000 / ptime_ms pops) of playout with no late packet, the target drops by 1 (down to
-/// min_depth_packets) and, if the depth is still above the target, the packet due is discarded
-/// (counted in `dropped`) and the following sequence is played in the same pop; the quiet period
-/// then starts again.
+/// Adaptation (the playout delay moves one ptime at a time, and only for lateness, never for loss):
+/// - Grow: each late packet (at most capacity_packets behind; anything older is a sequence jump, not
+///   jitter) raises the target depth by 1 (up to max_depth_packets) and, while playing, makes the next
+///   pop return kind::empty once, so the delay grows by one ptime.
+/// - Shrink: a packet that arrives when it is already the next to play (after its predecessor's pop)
+///   had less than one ptime of margin, and one period less of delay would have made it late. After
+///   2000 ms (2000 / ptime_ms pops) of playout with no late and no such tight packet, the target drops
+///   by 1 (not below min_depth_packets) at the first pop that finds both the packet due and the one after
+///   it buffered: the packet due is discarded (counted in `dropped`) and the next one played in the same
+///   pop; the quiet period then starts again. Under steady jitter the delay therefore settles between
+///   the largest delay seen and one ptime above it, without oscillating, and random loss (which makes
+///   packets neither late nor tight) does not move it.
 ///
 /// Spans returned by pop() point into the buffer's storage and stay valid until the next
 /// push/pop/reset. Thread safety: Distinct objects: safe. Shared objects: unsafe; callers serialise
@@ -164,9 +171,11 @@ class jitter_buffer {
       return idle_pop(f);
     }
     if (++quiet_pops_ >= adapt_interval_pops_) {
-      quiet_pops_ = 0;
-      if (target_ > config_.min_depth_packets) set_target(target_ - 1);
-      if (depth_ > target_ && slots_[head_].present) {
+      if (target_ <= config_.min_depth_packets) {
+        quiet_pops_ = 0;
+      } else if (slots_[head_].present && slots_[slot_index(1)].present) {  // else: try again next pop
+        quiet_pops_ = 0;
+        set_target(target_ - 1);
         ++stats_.dropped;
         advance(true);
       }
@@ -179,17 +188,22 @@ class jitter_buffer {
       ++stats_.played;
       advance(true);
       stalled_pops_ = 0;
+      underrun_run_ = 0;
       return f;
     }
     f.what = jitter_frame::kind::lost;
     ++stats_.lost;
     if (depth_ == 0) {
       ++stats_.underruns;
-      advance(false);
-      state_ = state::buffering;
       ++stalled_pops_;
-      return f;
+      if (underrun_run_ < max_underrun_run) {
+        ++underrun_run_;
+        advance(false);
+        return f;
+      }
+      return pause();
     }
+    underrun_run_ = 0;
     const std::uint32_t next_index = slot_index(1);
     if (slots_[next_index].present) f.next_payload = payload_of(next_index, slots_[next_index].size);
     advance(false);
@@ -251,6 +265,7 @@ class jitter_buffer {
     s.size = payload.size();
     std::copy(payload.begin(), payload.end(), storage_.begin() + static_cast<std::ptrdiff_t>(index * config_.max_payload_bytes));
     if (delta > highest_delta_) highest_delta_ = delta;
+    if (delta == 0 && state_ == state::playing) quiet_pops_ = 0;  // tight: less than a ptime of margin
     ++depth_;
     stats_.depth_packets = depth_;
     ++stats_.received;
@@ -269,6 +284,19 @@ class jitter_buffer {
     head_ = (head_ + 1) % capacity_;
     ++next_;
     if (highest_delta_ > 0) --highest_delta_;
+  }
+
+  // A third underrun in a row: the stream paused. Playout steps back over the run and re-buffers.
+  jitter_frame pause() noexcept {
+    stats_.lost -= static_cast<std::uint64_t>(underrun_run_) + 1;
+    for (; underrun_run_ > 0; --underrun_run_) {
+      head_ = (head_ + capacity_ - 1) % capacity_;
+      --next_;
+      history_[head_] = {};
+    }
+    highest_delta_ = 0;
+    state_ = state::buffering;
+    return jitter_frame{};
   }
 
   jitter_frame idle_pop(jitter_frame f) noexcept {
@@ -308,6 +336,7 @@ class jitter_buffer {
     hold_pops_ = 0;
     quiet_pops_ = 0;
     stalled_pops_ = 0;
+    underrun_run_ = 0;
     stats_.depth_packets = 0;
   }
 
@@ -333,6 +362,8 @@ class jitter_buffer {
   int hold_pops_ = 0;
   int quiet_pops_ = 0;
   int stalled_pops_ = 0;
+  int underrun_run_ = 0;           // underruns in a row that consumed their sequence
+  static constexpr int max_underrun_run = 2;
 };
 
 }  // namespace mspi
