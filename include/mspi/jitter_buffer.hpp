@@ -29,6 +29,7 @@ enum class jitter_push_result {
   accepted,       ///< Stored for playout (also after a resynchronisation).
   duplicate,      ///< Already buffered or already played (counted in `duplicates`).
   late,           ///< Older than the playout point and not played (counted in `late`; raises the target).
+                  ///< A packet whose period was just concealed in an underrun is accepted instead (see pop).
   too_far_ahead,  ///< capacity_packets or more ahead of the playout point; not stored.
   too_large,      ///< payload larger than max_payload_bytes; not stored.
 };
@@ -52,7 +53,7 @@ struct jitter_buffer_stats {
   std::uint64_t received = 0;    ///< Pushes accepted.
   std::uint64_t played = 0;      ///< Pops that returned kind::packet.
   std::uint64_t lost = 0;        ///< Pops that returned kind::lost (including underruns).
-  std::uint64_t late = 0;        ///< Pushes rejected as late.
+  std::uint64_t late = 0;        ///< Pushes after their playout time (rejected as late, or played after a step back).
   std::uint64_t duplicates = 0;  ///< Pushes rejected as duplicates.
   std::uint64_t dropped = 0;     ///< Buffered packets discarded unplayed to shrink the depth.
   std::uint64_t underruns = 0;   ///< Pops that found the buffer empty while playing (also counted in lost).
@@ -72,10 +73,12 @@ struct jitter_buffer_stats {
 /// - Playing, each pop plays the next expected sequence: kind::packet when buffered; kind::lost when
 ///   absent but a later packet is buffered, with `next_payload` set if sequence + 1 is buffered (for
 ///   Opus FEC). When absent and nothing is buffered, it is an underrun: kind::lost, counted in both
-///   `lost` and `underruns`, and the sequence advances (a packet arriving later for it is `late`), so a
-///   lost packet never delays what follows. A third underrun in a row is a pause of the stream, not
-///   loss: playout steps back to the first sequence of the run (those two are no longer counted lost)
-///   and re-buffers until depth ≥ target (that pop returns kind::empty).
+///   `lost` and `underruns`, and the sequence advances, so a lost packet never delays what follows. If
+///   a packet of the current run of underruns (no packet played since) arrives after all, it was late,
+///   not lost: playout steps back to it (push returns accepted, it counts in `late` and no longer in
+///   `lost`, and the target rises by 1), so the delay grows by the periods concealed instead of the
+///   packet being thrown away. After max_depth_packets underruns in a row the stream has paused: pop
+///   returns kind::empty (not counted lost) and the buffer re-buffers.
 ///
 /// Push classification, relative to the next sequence to play (16-bit wrap-around arithmetic):
 /// too_large (payload > max) first; then duplicate (already buffered, or among the last
@@ -142,6 +145,7 @@ class jitter_buffer {
         }
       }
       if (stalled()) return resync(sequence, timestamp, payload);
+      if (-delta <= underrun_run_) return step_back(delta, sequence, timestamp, payload);
       ++stats_.late;
       if (-delta <= static_cast<std::int32_t>(capacity_)) on_late();  // further back: a jump, not jitter
       return jitter_push_result::late;
@@ -196,12 +200,14 @@ class jitter_buffer {
     if (depth_ == 0) {
       ++stats_.underruns;
       ++stalled_pops_;
-      if (underrun_run_ < max_underrun_run) {
-        ++underrun_run_;
-        advance(false);
-        return f;
+      if (underrun_run_ >= config_.max_depth_packets) {  // a pause, not loss
+        --stats_.lost;
+        state_ = state::buffering;
+        return jitter_frame{};
       }
-      return pause();
+      ++underrun_run_;
+      advance(false);
+      return f;
     }
     underrun_run_ = 0;
     const std::uint32_t next_index = slot_index(1);
@@ -286,17 +292,19 @@ class jitter_buffer {
     if (highest_delta_ > 0) --highest_delta_;
   }
 
-  // A third underrun in a row: the stream paused. Playout steps back over the run and re-buffers.
-  jitter_frame pause() noexcept {
-    stats_.lost -= static_cast<std::uint64_t>(underrun_run_) + 1;
-    for (; underrun_run_ > 0; --underrun_run_) {
-      head_ = (head_ + capacity_ - 1) % capacity_;
-      --next_;
-      history_[head_] = {};
-    }
-    highest_delta_ = 0;
-    state_ = state::buffering;
-    return jitter_frame{};
+  // A packet of the current underrun run (delta < 0) arrives: playout steps back to it.
+  jitter_push_result step_back(std::int32_t delta, std::uint16_t sequence, std::uint32_t timestamp,
+                               std::span<const std::byte> payload) noexcept {
+    for (std::int32_t k = delta; k < 0; ++k) history_[slot_index(k)] = {};
+    head_ = slot_index(delta);
+    next_ = sequence;
+    if (depth_ > 0) highest_delta_ -= delta;
+    underrun_run_ += delta;
+    stats_.lost -= static_cast<std::uint64_t>(-delta);
+    ++stats_.late;
+    quiet_pops_ = 0;
+    if (target_ < config_.max_depth_packets) set_target(target_ + 1);
+    return store(0, sequence, timestamp, payload);
   }
 
   jitter_frame idle_pop(jitter_frame f) noexcept {
@@ -363,7 +371,6 @@ class jitter_buffer {
   int quiet_pops_ = 0;
   int stalled_pops_ = 0;
   int underrun_run_ = 0;           // underruns in a row that consumed their sequence
-  static constexpr int max_underrun_run = 2;
 };
 
 }  // namespace mspi

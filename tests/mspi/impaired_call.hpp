@@ -97,7 +97,13 @@ inline std::string describe(const impaired_call_result& r) {
                 static_cast<unsigned long long>(r.rx.concealed), static_cast<unsigned long long>(r.rx.fec_recovered),
                 static_cast<unsigned long long>(r.rx.late), r.rx.jitter_buffer_ms, r.max_jitter_buffer_ms,
                 static_cast<double>(j.min_lag) / 48.0, static_cast<double>(j.max_lag) / 48.0, j.lag_steps);
-  return line;
+  std::string out = line;
+  out += " | windows (corr@lag ms):";
+  for (std::size_t k = 0; k < j.correlations.size(); ++k) {
+    std::snprintf(line, sizeof line, " %.2f@%.0f", j.correlations[k], static_cast<double>(j.lags[k]) / 48.0);
+    out += line;
+  }
+  return out;
 }
 
 }  // namespace ptapi_test
