@@ -26,6 +26,7 @@ inline std::vector<std::int16_t> alsa_speech(double seconds) {
   std::vector<std::int16_t> all;
   while (static_cast<double>(all.size()) < seconds * 48000)
     for (const char* n : names) {
+      if (static_cast<double>(all.size()) >= seconds * 48000) break;
       const auto part = mspi::read_audio_file(std::string("/usr/share/sounds/alsa/") + n + ".wav");
       all.insert(all.end(), part.begin(), part.end());
     }

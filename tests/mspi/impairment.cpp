@@ -191,3 +191,21 @@ TEST_CASE("speech through 20 % random loss and 20-60 ms jitter stays intelligibl
   REQUIRE(r.judge.correlations.size() >= 8);
   CHECK(r.judge.median >= 0.85);
 }
+
+TEST_CASE("the loss the peer reports in RTCP turns the sender's Opus FEC on", "[impairment][rtp_opus]") {
+  mspi::rtp_opus_config cfg;
+  cfg.opus.expected_loss_percent = 0;  // no FEC until a receiver report says packets are lost
+  cfg.rtcp_interval_ms = 400;          // first report after 200 ms
+  const auto speech = ptapi_test::alsa_speech(6);
+  SECTION("with 20 % loss, FEC appears and recovers packets") {
+    const auto r = ptapi_test::run_impaired_call(jittery(20), 99, speech, cfg);
+    WARN("20% loss, FEC from RTCP: " << ptapi_test::describe(r));
+    CHECK(r.rx.fec_recovered >= 8);  // of about 60 lost; 0 when the feed is capped (below)
+  }
+  SECTION("with the same loss but the feed capped at 0 %, no packet carries FEC") {
+    cfg.max_expected_loss_percent = 0;
+    const auto r = ptapi_test::run_impaired_call(jittery(20), 99, speech, cfg);
+    CHECK(r.rx.packets_lost >= 40);
+    CHECK(r.rx.fec_recovered == 0);
+  }
+}
