@@ -29,6 +29,7 @@ enum class jitter_push_result {
   accepted,       ///< Stored for playout (also after a resynchronisation).
   duplicate,      ///< Already buffered or already played (counted in `duplicates`).
   late,           ///< Older than the playout point and not played (counted in `late`; raises the target).
+                  ///< A packet whose period was just concealed in an underrun is accepted instead (see pop).
   too_far_ahead,  ///< capacity_packets or more ahead of the playout point; not stored.
   too_large,      ///< payload larger than max_payload_bytes; not stored.
 };
@@ -52,7 +53,7 @@ struct jitter_buffer_stats {
   std::uint64_t received = 0;    ///< Pushes accepted.
   std::uint64_t played = 0;      ///< Pops that returned kind::packet.
   std::uint64_t lost = 0;        ///< Pops that returned kind::lost (including underruns).
-  std::uint64_t late = 0;        ///< Pushes rejected as late.
+  std::uint64_t late = 0;        ///< Pushes after their playout time (rejected as late, or played after a step back).
   std::uint64_t duplicates = 0;  ///< Pushes rejected as duplicates.
   std::uint64_t dropped = 0;     ///< Buffered packets discarded unplayed to shrink the depth.
   std::uint64_t underruns = 0;   ///< Pops that found the buffer empty while playing (also counted in lost).
@@ -72,8 +73,12 @@ struct jitter_buffer_stats {
 /// - Playing, each pop plays the next expected sequence: kind::packet when buffered; kind::lost when
 ///   absent but a later packet is buffered, with `next_payload` set if sequence + 1 is buffered (for
 ///   Opus FEC). When absent and nothing is buffered, it is an underrun: kind::lost, counted in both
-///   `lost` and `underruns`; the sequence advances (a packet arriving later for it is `late`) and the
-///   buffer re-buffers until depth ≥ target again.
+///   `lost` and `underruns`, and the sequence advances, so a lost packet never delays what follows. If
+///   a packet of the current run of underruns (no packet played since) arrives after all, it was late,
+///   not lost: playout steps back to it (push returns accepted, it counts in `late` and no longer in
+///   `lost`, and the target rises by 1), so the delay grows by the periods concealed instead of the
+///   packet being thrown away. After max_depth_packets underruns in a row the stream has paused: pop
+///   returns kind::empty (not counted lost) and the buffer re-buffers.
 ///
 /// Push classification, relative to the next sequence to play (16-bit wrap-around arithmetic):
 /// too_large (payload > max) first; then duplicate (already buffered, or among the last
@@ -83,13 +88,18 @@ struct jitter_buffer_stats {
 /// returned empty or an underrun (sender restart, sequence jump, DTX pause), a packet that would be late or
 /// too_far_ahead instead flushes the buffer and restarts playout from it (returns accepted).
 ///
-/// Adaptation: each late packet (at most capacity_packets behind; anything older is a sequence
-/// jump, not jitter) raises the target depth by 1 (up to max_depth_packets) and, while
-/// playing, makes the next pop return kind::empty once so the depth grows by one packet. After
-/// 2000 ms (2000 / ptime_ms pops) of playout with no late packet, the target drops by 1 (down to
-/// min_depth_packets) and, if the depth is still above the target, the packet due is discarded
-/// (counted in `dropped`) and the following sequence is played in the same pop; the quiet period
-/// then starts again.
+/// Adaptation (the playout delay moves one ptime at a time, and only for lateness, never for loss):
+/// - Grow: each late packet (at most capacity_packets behind; anything older is a sequence jump, not
+///   jitter) raises the target depth by 1 (up to max_depth_packets) and, while playing, makes the next
+///   pop return kind::empty once, so the delay grows by one ptime.
+/// - Shrink: a packet that arrives when it is already the next to play (after its predecessor's pop)
+///   had less than one ptime of margin, and one period less of delay would have made it late. After
+///   2000 ms (2000 / ptime_ms pops) of playout with no late and no such tight packet, the target drops
+///   by 1 (not below min_depth_packets) at the first pop that finds both the packet due and the one after
+///   it buffered: the packet due is discarded (counted in `dropped`) and the next one played in the same
+///   pop; the quiet period then starts again. Under steady jitter the delay therefore settles between
+///   the largest delay seen and one ptime above it, without oscillating, and random loss (which makes
+///   packets neither late nor tight) does not move it.
 ///
 /// Spans returned by pop() point into the buffer's storage and stay valid until the next
 /// push/pop/reset. Thread safety: Distinct objects: safe. Shared objects: unsafe; callers serialise
@@ -135,6 +145,7 @@ class jitter_buffer {
         }
       }
       if (stalled()) return resync(sequence, timestamp, payload);
+      if (-delta <= underrun_run_) return step_back(delta, sequence, timestamp, payload);
       ++stats_.late;
       if (-delta <= static_cast<std::int32_t>(capacity_)) on_late();  // further back: a jump, not jitter
       return jitter_push_result::late;
@@ -164,9 +175,11 @@ class jitter_buffer {
       return idle_pop(f);
     }
     if (++quiet_pops_ >= adapt_interval_pops_) {
-      quiet_pops_ = 0;
-      if (target_ > config_.min_depth_packets) set_target(target_ - 1);
-      if (depth_ > target_ && slots_[head_].present) {
+      if (target_ <= config_.min_depth_packets) {
+        quiet_pops_ = 0;
+      } else if (slots_[head_].present && slots_[slot_index(1)].present) {  // else: try again next pop
+        quiet_pops_ = 0;
+        set_target(target_ - 1);
         ++stats_.dropped;
         advance(true);
       }
@@ -179,17 +192,24 @@ class jitter_buffer {
       ++stats_.played;
       advance(true);
       stalled_pops_ = 0;
+      underrun_run_ = 0;
       return f;
     }
     f.what = jitter_frame::kind::lost;
     ++stats_.lost;
     if (depth_ == 0) {
       ++stats_.underruns;
-      advance(false);
-      state_ = state::buffering;
       ++stalled_pops_;
+      if (underrun_run_ >= config_.max_depth_packets) {  // a pause, not loss
+        --stats_.lost;
+        state_ = state::buffering;
+        return jitter_frame{};
+      }
+      ++underrun_run_;
+      advance(false);
       return f;
     }
+    underrun_run_ = 0;
     const std::uint32_t next_index = slot_index(1);
     if (slots_[next_index].present) f.next_payload = payload_of(next_index, slots_[next_index].size);
     advance(false);
@@ -251,6 +271,7 @@ class jitter_buffer {
     s.size = payload.size();
     std::copy(payload.begin(), payload.end(), storage_.begin() + static_cast<std::ptrdiff_t>(index * config_.max_payload_bytes));
     if (delta > highest_delta_) highest_delta_ = delta;
+    if (delta == 0 && state_ == state::playing) quiet_pops_ = 0;  // tight: less than a ptime of margin
     ++depth_;
     stats_.depth_packets = depth_;
     ++stats_.received;
@@ -269,6 +290,21 @@ class jitter_buffer {
     head_ = (head_ + 1) % capacity_;
     ++next_;
     if (highest_delta_ > 0) --highest_delta_;
+  }
+
+  // A packet of the current underrun run (delta < 0) arrives: playout steps back to it.
+  jitter_push_result step_back(std::int32_t delta, std::uint16_t sequence, std::uint32_t timestamp,
+                               std::span<const std::byte> payload) noexcept {
+    for (std::int32_t k = delta; k < 0; ++k) history_[slot_index(k)] = {};
+    head_ = slot_index(delta);
+    next_ = sequence;
+    if (depth_ > 0) highest_delta_ -= delta;
+    underrun_run_ += delta;
+    stats_.lost -= static_cast<std::uint64_t>(-delta);
+    ++stats_.late;
+    quiet_pops_ = 0;
+    if (target_ < config_.max_depth_packets) set_target(target_ + 1);
+    return store(0, sequence, timestamp, payload);
   }
 
   jitter_frame idle_pop(jitter_frame f) noexcept {
@@ -308,6 +344,7 @@ class jitter_buffer {
     hold_pops_ = 0;
     quiet_pops_ = 0;
     stalled_pops_ = 0;
+    underrun_run_ = 0;
     stats_.depth_packets = 0;
   }
 
@@ -333,6 +370,7 @@ class jitter_buffer {
   int hold_pops_ = 0;
   int quiet_pops_ = 0;
   int stalled_pops_ = 0;
+  int underrun_run_ = 0;           // underruns in a row that consumed their sequence
 };
 
 }  // namespace mspi

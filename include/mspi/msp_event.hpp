@@ -98,7 +98,14 @@ class msp_event_queue {
       return std::nullopt;
     }
     ec.clear();
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push  // the same false positive, reported here for the variant's vector in some TUs
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
     std::optional<msp_event> e(std::in_place, std::move(events_.front()));
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
     events_.pop_front();
     return e;
   }

@@ -50,6 +50,9 @@ struct stream_statistics {
   std::int64_t packets_lost = 0;   ///< Render: expected minus received (RFC 3550 A.3); capture: as the peer reports.
   double jitter_ms = 0;            ///< Interarrival jitter (RFC 3550 A.8) in milliseconds.
   std::uint64_t concealed = 0;     ///< Render: frames produced by loss concealment (PLC or FEC).
+  /// Render: of `concealed`, packets rebuilt from the in-band FEC (RFC 6716 §2.1.7) of the packet after
+  /// them (one whose mode can carry it: SILK or hybrid).
+  std::uint64_t fec_recovered = 0;
   std::uint64_t late = 0;          ///< Render: packets that arrived after their playout time.
   int jitter_buffer_ms = 0;        ///< Render: current jitter-buffer target depth in milliseconds.
   /// Render: RTP and RTCP datagrams dropped, unread, because they came from another transport address

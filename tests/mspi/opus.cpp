@@ -236,3 +236,39 @@ TEST_CASE("opus construction errors, moved-from objects and the error category",
         static_cast<std::size_t>(opus_encoder_get_size(1)) + static_cast<std::size_t>(opus_decoder_get_size(1)));
   CHECK(mspi::opus_state_bytes() > 10000U);  // libopus 1.3: ~18 kB encoder + ~18 kB decoder
 }
+
+TEST_CASE("opus in-band FEC is on by default and follows the expected loss", "[mspi][opus]") {
+  const auto speech = read_speech();
+  const auto pcm = std::span(speech).first(50 * frame);  // 1 s of speech
+  auto with_fec = [&](mspi::opus_encoder& enc) {
+    const auto packets = encode_all(enc, pcm);
+    return std::count_if(packets.begin(), packets.end(), [](const auto& p) { return mspi::opus_packet_has_fec(p); });
+  };
+  mspi::opus_encoder enc;  // defaults: FEC on, 10 % expected loss
+  CHECK(enc.config().inband_fec);
+  CHECK(enc.config().expected_loss_percent == 10);
+  const auto by_default = with_fec(enc);
+  mspi::opus_encoder zero({.expected_loss_percent = 0});  // libopus codes no FEC at 0 % expected loss
+  const auto at_zero = with_fec(zero);
+  std::error_code ec;
+  zero.set_expected_loss_percent(20, ec);  // as the MSP does when the peer reports loss
+  CHECK_FALSE(ec);
+  CHECK(zero.config().expected_loss_percent == 20);
+  const auto raised = with_fec(zero);
+  zero.set_expected_loss_percent(150, ec);  // clamped
+  CHECK(zero.config().expected_loss_percent == 100);
+  mspi::opus_encoder off({.inband_fec = false});
+  const auto disabled = with_fec(off);
+  INFO("packets of 50 with FEC: default " << by_default << ", 0 % expected " << at_zero << ", raised to 20 % "
+                                          << raised << ", FEC off " << disabled);
+  CHECK(by_default >= 25);  // voiced speech carries FEC in most packets
+  CHECK(at_zero == 0);
+  CHECK(raised >= 25);
+  CHECK(disabled == 0);
+  CHECK_FALSE(mspi::opus_packet_has_fec({}));
+  const std::array<std::byte, 3> celt{std::byte{31 << 3}, std::byte{0xFF}, std::byte{0xFF}};  // CELT-only TOC
+  CHECK_FALSE(mspi::opus_packet_has_fec(celt));
+  mspi::opus_encoder moved = std::move(enc);
+  enc.set_expected_loss_percent(5, ec);  // NOLINT(bugprone-use-after-move): the moved-from state is specified
+  CHECK(ec == mspi::opus_errc::invalid_state);
+}

@@ -59,12 +59,18 @@ inline std::error_code make_error_code(opus_errc e) noexcept { return {static_ca
 
 /// Opus encoder settings (libopus CTLs; RFC 7587 §6.1 names the matching SDP fmtp parameters). Values are
 /// checked by libopus when an encoder is made (`opus_errc::bad_arg` when out of range).
+///
+/// In-band FEC is on by default: libopus then codes a low-rate copy of each 20 ms SILK frame (LBRR) into
+/// the next packet, but only while the expected loss (OPUS_SET_PACKET_LOSS_PERC) is above 0 and the
+/// bitrate leaves room for it (speech in SILK or hybrid mode, OPUS_APPLICATION_VOIP). The RTP/Opus MSP
+/// starts from `expected_loss_percent` and then follows the loss the peer reports in RTCP
+/// (`opus_encoder::set_expected_loss_percent`).
 struct opus_config {
-  int bitrate_bps = 24000;        ///< OPUS_SET_BITRATE, bits/s (500..512000); SDP maxaveragebitrate.
-  int complexity = 9;             ///< OPUS_SET_COMPLEXITY, 0..10.
-  bool inband_fec = false;        ///< OPUS_SET_INBAND_FEC (RFC 6716 §2.1.7); SDP useinbandfec.
-  bool dtx = false;               ///< OPUS_SET_DTX: discontinuous transmission; SDP usedtx.
-  int expected_loss_percent = 0;  ///< OPUS_SET_PACKET_LOSS_PERC, 0..100 (FEC is only coded when > 0).
+  int bitrate_bps = 24000;         ///< OPUS_SET_BITRATE, bits/s (500..512000); SDP maxaveragebitrate.
+  int complexity = 9;              ///< OPUS_SET_COMPLEXITY, 0..10.
+  bool inband_fec = true;          ///< OPUS_SET_INBAND_FEC (RFC 6716 §2.1.7); SDP useinbandfec.
+  bool dtx = false;                ///< OPUS_SET_DTX: discontinuous transmission; SDP usedtx.
+  int expected_loss_percent = 10;  ///< OPUS_SET_PACKET_LOSS_PERC, 0..100 (FEC is only coded when > 0).
 };
 
 namespace detail {
@@ -142,7 +148,20 @@ class opus_encoder {
     return static_cast<int>(samples);
   }
 
-  /// The configuration the encoder was created with. Never throws.
+  /// Sets the packet loss the encoder expects, in percent (OPUS_SET_PACKET_LOSS_PERC; values outside
+  /// 0..100 are clamped): it trades bits for robustness and, with in-band FEC, sizes the FEC (none at 0).
+  /// Updates `config().expected_loss_percent`. Errors: invalid_state (moved from). No allocation.
+  void set_expected_loss_percent(int percent, std::error_code& ec) noexcept {
+    if (!state_) {
+      ec = opus_errc::invalid_state;
+      return;
+    }
+    percent = std::clamp(percent, 0, 100);
+    ec = detail::opus_error(::opus_encoder_ctl(state_.get(), OPUS_SET_PACKET_LOSS_PERC(percent)));
+    if (!ec) config_.expected_loss_percent = percent;
+  }
+
+  /// The configuration the encoder was created with (expected loss: the current one). Never throws.
   [[nodiscard]] const opus_config& config() const noexcept { return config_; }
 
  private:
@@ -261,6 +280,25 @@ class opus_decoder {
 
   std::unique_ptr<OpusDecoder, detail::decoder_deleter> state_;
 };
+
+/// Whether the Opus packet `payload` carries in-band FEC (LBRR) data for the packet before it, which
+/// `opus_decoder::decode_fec` can then recover: a SILK or hybrid packet (RFC 6716 §3.1) whose first SILK
+/// frame has its LBRR flag set (§4.2.4: the flag follows the VAD flags at the start of the range-coded
+/// data, so it is the first byte's bit 7 − frames). The same test as libopus 1.5's opus_packet_has_lbrr,
+/// for mono packets. False for empty, invalid or CELT-only packets. Never throws; no allocation.
+inline bool opus_packet_has_fec(std::span<const std::byte> payload) noexcept {
+  if (payload.empty()) return false;
+  const auto* p = reinterpret_cast<const unsigned char*>(payload.data());
+  if ((p[0] >> 3) >= 16) return false;  // CELT-only configurations 16..31
+  const int frame_samples = ::opus_packet_get_samples_per_frame(p, detail::opus_rate_hz);
+  const int silk_frames = frame_samples > 960 ? frame_samples / 960 : 1;  // 20 ms SILK frames per Opus frame
+  const unsigned char* frames[48];
+  opus_int16 sizes[48];
+  if (::opus_packet_parse(p, detail::clamp_to_opus_int32(payload.size()), nullptr, frames, sizes, nullptr) <= 0 ||
+      sizes[0] == 0)
+    return false;
+  return ((frames[0][0] >> (7 - silk_frames)) & 1) != 0;
+}
 
 /// Bytes of libopus state per call leg: one mono encoder plus one mono decoder
 /// (`opus_encoder_get_size(1) + opus_decoder_get_size(1)`), for the memory-per-call benchmark.

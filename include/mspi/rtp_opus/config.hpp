@@ -36,6 +36,9 @@ struct rtp_opus_config {
   /// Receiver: playout clock lead after the first packet, ms; -1 = ptime/2 (at least 4), plus
   /// ptime - gcd(ptime, remote a=ptime) when the remote's packets are of another duration.
   int playout_lead_ms = -1;
+  /// Highest packet loss, in percent (0..100), the Opus encoder is told to expect when the peer's RTCP
+  /// reports loss (its robustness and in-band FEC follow the reports; see `opus_config`).
+  int max_expected_loss_percent = 30;
   int rtcp_interval_ms = 5000;               ///< RTCP report interval in ms (> 0; RFC 3550 §6.2 minimum 5 s); first report after half.
   std::string cname = "ptapi@127.0.0.1";     ///< RTCP SDES CNAME (RFC 3550 §6.5.1), 1..255 bytes.
   /// Where received media may come from (RFC 4961 symmetric RTP; latching and its risks: RFC 7362 §3-5).

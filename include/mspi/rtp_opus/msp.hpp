@@ -141,6 +141,7 @@ class rtp_opus_msp {
         static_cast<std::size_t>(c.jitter_max_packets) > detail::rtp_media::jitter_capacity_packets)
       return false;
     if (c.rtcp_interval_ms <= 0 || c.cname.empty() || c.cname.size() > 255) return false;
+    if (c.max_expected_loss_percent < 0 || c.max_expected_loss_percent > 100) return false;
     if (c.codecs.empty()) return false;
     for (auto it = c.codecs.begin(); it != c.codecs.end(); ++it) {
       if (*it != audio_codec::opus && *it != audio_codec::pcmu && *it != audio_codec::pcma) return false;

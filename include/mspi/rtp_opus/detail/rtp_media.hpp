@@ -49,6 +49,7 @@ struct rtp_counters {
   std::atomic<std::uint32_t> jitter_units{0};  // RTP timestamp units (1 / clock_rate s)
   std::atomic<std::uint32_t> clock_rate{48000};  // the negotiated codec's RTP clock, Hz
   std::atomic<std::uint64_t> concealed{0};
+  std::atomic<std::uint64_t> fec_recovered{0};
   std::atomic<std::uint64_t> late{0};
   std::atomic<int> jitter_buffer_ms{0};
   std::atomic<std::uint64_t> rejected_source{0};  // see stream_statistics for these four
@@ -63,6 +64,7 @@ struct rtp_counters {
     s.packets_lost = lost.load(std::memory_order_relaxed);
     s.jitter_ms = jitter_units.load(std::memory_order_relaxed) * 1000.0 / clock_rate.load(std::memory_order_relaxed);
     s.concealed = concealed.load(std::memory_order_relaxed);
+    s.fec_recovered = fec_recovered.load(std::memory_order_relaxed);
     s.late = late.load(std::memory_order_relaxed);
     s.jitter_buffer_ms = jitter_buffer_ms.load(std::memory_order_relaxed);
     s.rejected_source = rejected_source.load(std::memory_order_relaxed);
@@ -532,8 +534,8 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     if (got > 0) last_packet_samples_ = got;
   }
 
-  // Fills `samples` for a missing packet: Opus PLC, or FEC from `next_payload` when enabled (rounded up
-  // to whole 2.5 ms, as libopus needs); silence for G.711.
+  // Fills `samples` for a missing packet: Opus FEC from `next_payload` when it carries some (whatever our
+  // own encoder does), else Opus PLC (rounded up to whole 2.5 ms, as libopus needs); silence for G.711.
   void conceal_into_fifo(std::size_t samples, std::span<const std::byte> next_payload) {
     rx_->concealed.fetch_add(1, std::memory_order_relaxed);
     if (narrowband()) {
@@ -543,9 +545,10 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     samples = std::min(max_packet_samples, (samples + 119) / 120 * 120);
     auto w = fifo_.writable().first(std::min(samples, fifo_.capacity() - fifo_.size()));
     std::error_code dec;
-    std::size_t got = (cfg_.opus.inband_fec && !next_payload.empty()) ? decoder_.decode_fec(next_payload, w, dec)
-                                                                      : decoder_.conceal(w, dec);
+    const bool fec = opus_packet_has_fec(next_payload);  // else libopus would only conceal
+    std::size_t got = fec ? decoder_.decode_fec(next_payload, w, dec) : decoder_.conceal(w, dec);
     if (dec) got = 0;
+    if (fec && got > 0) rx_->fec_recovered.fetch_add(1, std::memory_order_relaxed);
     fifo_.commit(got);
   }
 
@@ -589,7 +592,20 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
         return count(rx_->malformed);
       tx_->lost.store(report->block->cumulative_lost, std::memory_order_relaxed);
       tx_->jitter_units.store(report->block->jitter, std::memory_order_relaxed);
+      on_reported_loss(report->block->fraction_lost);
     }
+  }
+
+  // The peer's loss of our packets (RFC 3550 §6.4.1 fraction lost, ×256) sizes the Opus encoder's
+  // robustness and in-band FEC: the expected loss moves halfway to each report (rounded up, so a steady
+  // loss is reached), within 0..cfg.max_expected_loss_percent. Until the first report it is
+  // cfg.opus.expected_loss_percent.
+  void on_reported_loss(std::uint8_t fraction_lost) {
+    const int reported = (fraction_lost * 100 + 255) / 256;
+    const int next = std::min(cfg_.max_expected_loss_percent, (encoder_.config().expected_loss_percent + reported + 1) / 2);
+    if (next == encoder_.config().expected_loss_percent) return;
+    std::error_code ignored;  // only a moved-from encoder fails, and ours is never moved from
+    encoder_.set_expected_loss_percent(next, ignored);
   }
 
   void on_rtcp_timer(const boost::system::error_code& ec) {
