@@ -46,11 +46,11 @@ TEST_CASE("impairment table") {
                                                     static_cast<double>(r.a_to_b.rtp_received)
                                               : 0.0;
     std::printf("| %s | %.3f | %.3f | %.1f %% (%llu/%llu) | %llu | %llu | %llu | %d / %d ms | %.1f..%.1f ms, %d |\n",
-                c.name, j.median, j.worst_tenth, loss, static_cast<unsigned long long>(r.a_to_b.rtp_dropped),
+                c.name, j.median_correlation, j.worst_tenth_correlation, loss, static_cast<unsigned long long>(r.a_to_b.rtp_dropped),
                 static_cast<unsigned long long>(r.a_to_b.rtp_received), static_cast<unsigned long long>(r.rx.concealed),
                 static_cast<unsigned long long>(r.rx.fec_recovered), static_cast<unsigned long long>(r.rx.late),
-                r.rx.jitter_buffer_ms, r.max_jitter_buffer_ms, static_cast<double>(j.min_lag) / 48.0,
-                static_cast<double>(j.max_lag) / 48.0, j.lag_steps);
+                r.rx.jitter_buffer_ms, r.max_jitter_buffer_ms, static_cast<double>(j.min_lag_samples) / 48.0,
+                static_cast<double>(j.max_lag_samples) / 48.0, j.lag_steps);
     std::fprintf(stderr, "%s: %s\n", c.name, ptapi_test::describe(r).c_str());
     std::fflush(stdout);
   }

@@ -149,7 +149,9 @@ struct window_match {
   double worst_tenth_correlation = 0;   ///< 10th percentile of them: 90 % of the windows did at least this well.
   long min_lag_samples = 0;             ///< Smallest lag found (samples): the path's delay range shows delay steps.
   long max_lag_samples = 0;             ///< Largest lag found (samples).
+  int lag_steps = 0;                    ///< Consecutive windows whose lags differ by more than window/500 (2 ms for 1 s windows).
   std::vector<double> correlations;     ///< Each voiced window's correlation, in the order of `sent`.
+  std::vector<long> lags;               ///< Each voiced window's lag, samples (`received` late by this much).
 };
 
 /// Judges a received copy of speech window by window, following the lag: the whole-signal lag is found
@@ -182,6 +184,8 @@ inline window_match match_windows(std::span<const std::int16_t> sent, std::span<
     const auto found = estimate_delay(part, received.subspan(static_cast<std::size_t>(from), span), 2 * follow_samples);
     lag = from + found.lag_samples - static_cast<long>(off);
     m.correlations.push_back(found.correlation);
+    if (!m.lags.empty() && std::abs(lag - m.lags.back()) * 500 > static_cast<long>(window_samples)) ++m.lag_steps;
+    m.lags.push_back(lag);
     m.min_lag_samples = first ? lag : std::min(m.min_lag_samples, lag);
     m.max_lag_samples = first ? lag : std::max(m.max_lag_samples, lag);
     first = false;

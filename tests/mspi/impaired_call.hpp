@@ -35,7 +35,7 @@ inline std::vector<std::int16_t> alsa_speech(double seconds) {
 
 /// What one impaired call showed at the receiving side B (A speaks).
 struct impaired_call_result {
-  window_match judge;              // B's recording against A's speech, 1 s windows
+  mspi::window_match judge;              // B's recording against A's speech, 1 s windows
   mspi::stream_statistics rx;      // B's render stream at the end
   impairment_counters a_to_b;      // what the relay did to A's packets
   int max_jitter_buffer_ms = 0;    // largest jitter-buffer target B reported during the call
@@ -78,7 +78,7 @@ inline impaired_call_result run_impaired_call(const impairment& imp, std::uint64
   r.rx = b.call->render_stream()->statistics();
   relay.stop();
   r.a_to_b = relay.counters(udp_impairment_relay::a_to_b);
-  r.judge = match_speech_windows(speech, heard);
+  r.judge = mspi::match_windows(speech, heard, 24000);
   return r;
 }
 
@@ -92,12 +92,12 @@ inline std::string describe(const impaired_call_result& r) {
   std::snprintf(line, sizeof line,
                 "windows %zu median %.3f worst-tenth %.3f | relay loss %.1f%% (%llu/%llu) | rx lost %lld concealed %llu "
                 "fec %llu late %llu | jb now %d ms max %d ms | lag %.1f..%.1f ms, %d steps",
-                j.correlations.size(), j.median, j.worst_tenth, loss,
+                j.correlations.size(), j.median_correlation, j.worst_tenth_correlation, loss,
                 static_cast<unsigned long long>(r.a_to_b.rtp_dropped),
                 static_cast<unsigned long long>(r.a_to_b.rtp_received), static_cast<long long>(r.rx.packets_lost),
                 static_cast<unsigned long long>(r.rx.concealed), static_cast<unsigned long long>(r.rx.fec_recovered),
                 static_cast<unsigned long long>(r.rx.late), r.rx.jitter_buffer_ms, r.max_jitter_buffer_ms,
-                static_cast<double>(j.min_lag) / 48.0, static_cast<double>(j.max_lag) / 48.0, j.lag_steps);
+                static_cast<double>(j.min_lag_samples) / 48.0, static_cast<double>(j.max_lag_samples) / 48.0, j.lag_steps);
   std::string out = line;
   out += " | windows (corr@lag ms):";
   for (std::size_t k = 0; k < j.correlations.size(); ++k) {
