@@ -335,9 +335,11 @@ class phone {
       if (!u || u->user.empty()) throw input_error("bad --account '" + a.aor + "': expected sip:user@domain");
       a.password = o.password.value_or("");
       a.registrar = o.registrar.value_or("");
+      a.realms = o.realms;
+      a.allow_rfc2069 = o.allow_rfc2069;
       cfg.accounts.push_back(a);
-    } else if (o.password || o.registrar) {
-      throw input_error("--password and --registrar need --account");
+    } else if (o.password || o.registrar || !o.realms.empty() || o.allow_rfc2069) {
+      throw input_error("--password, --registrar, --realm and --allow-rfc2069 need --account");
     }
     log_.echo = o.sip_trace;
     cfg.trace = [this](const tspi::sip::message& m, bool outgoing) { log_.on_message(m, outgoing); };
@@ -895,13 +897,13 @@ std::string phone::challenge_refusal(const sip_dialog_log& dialog) {
   const auto& c = all.front();
   if (o_.password.value_or("").empty())
     return fmt::format("call failed: {} asks for credentials for realm \"{}\" and no --password was given", target_, c.realm);
-  tspi::sip::digest_policy policy;
-  if (auto r = log_.registrar_realm(); !r.empty()) policy.realms = {r};
+  tspi::sip::digest_policy policy{o_.realms, false, o_.allow_rfc2069};
+  if (auto r = log_.registrar_realm(); policy.realms.empty() && !r.empty()) policy.realms = {r};
   const auto refused = policy.check(c);
   if (refused == tspi::sip::digest_errc::realm_not_allowed)
     return fmt::format("call failed: refused to send credentials to realm \"{}\" of {}: {}", c.realm, target_,
-                       policy.realms.empty() ? "credentials go only to the registrar's realm, and there is no --registrar"
-                                             : "not the registrar's realm \"" + policy.realms.front() + "\"");
+                       policy.realms.empty() ? "credentials go only to the registrar's realm or a --realm, and there is neither"
+                                             : "not a --realm nor the registrar's realm");
   if (refused == tspi::sip::digest_errc::rfc2069_not_allowed)
     return fmt::format("call failed: refused to answer realm \"{}\" of {}: MD5 without qop (RFC 2069) would expose the password "
                        "to offline guessing", c.realm, target_);
