@@ -135,16 +135,22 @@ class sip_tsp {
                                          digest_policy{a.realms, false, a.allow_rfc2069})});
     }
     ctx_ = ctx;
-    transport_ = std::make_unique<transport>(ctx.executor, cfg_.transport);
     std::uint16_t port = cfg_.port;
-    if (cfg_.udp) {
-      transport_->listen(transport_protocol::udp, addr, port, ec);
-      if (ec) return close_stack();
-      if (port == 0) port = transport_->local(transport_protocol::udp)->port;
-    }
-    if (cfg_.tcp) {
-      transport_->listen(transport_protocol::tcp, addr, port, ec);
-      if (ec) return close_stack();
+    // With an ephemeral port, TCP takes UDP's port; when another socket holds that TCP port, try again
+    // with another ephemeral port (a few times) rather than fail.
+    for (int attempt = 0;; ++attempt) {
+      ec.clear();
+      port = cfg_.port;
+      transport_ = std::make_unique<transport>(ctx.executor, cfg_.transport);
+      if (cfg_.udp) {
+        transport_->listen(transport_protocol::udp, addr, port, ec);
+        if (ec) return close_stack();
+        if (port == 0) port = transport_->local(transport_protocol::udp)->port;
+      }
+      if (cfg_.tcp) transport_->listen(transport_protocol::tcp, addr, port, ec);
+      if (!ec) break;
+      close_stack();
+      if (cfg_.port != 0 || !cfg_.udp || ec != std::errc::address_in_use || attempt >= 8) return;
     }
     if (cfg_.accounts.empty() && cfg_.port == 0) accounts_[0].aor.port = port;
     layer_ = std::make_unique<transaction_layer>(*transport_, cfg_.timers);
