@@ -257,26 +257,25 @@ TEST_CASE("digest credentials go only to configured realms, and RFC 2069 only wh
   std::optional<sip_party> slot;
   sip_blocking_peer peer;
   tspi::call call;
-  SECTION("a foreign realm with MD5 without qop (no realms configured, no registrar): no credentials") {
-    auto& ua = account_party(slot, {}, false);
-    auto second = challenge_call(ua, peer, R"(Digest realm="evil.example", nonce="abc", algorithm=MD5)", call);
-    CHECK_FALSE(second);
-    REQUIRE(wait_state(ua.log, call, call_state::disconnected));
-    CHECK(call.info().cause == call_state_cause::disconnect_blocked);
-  }
-  SECTION("a foreign realm with qop, other realms configured: no credentials") {
-    auto& ua = account_party(slot, {"home.example"}, false);
-    auto second = challenge_call(ua, peer, R"(Digest realm="evil.example", nonce="abc", qop="auth")", call);
-    CHECK_FALSE(second);
-    REQUIRE(wait_state(ua.log, call, call_state::disconnected));
-    CHECK(call.info().cause == call_state_cause::disconnect_blocked);
-  }
-  SECTION("the configured realm without qop, RFC 2069 not allowed: no credentials") {
-    auto& ua = account_party(slot, {"home.example"}, false);
-    auto second = challenge_call(ua, peer, R"(Digest realm="home.example", nonce="abc")", call);
-    CHECK_FALSE(second);
-    REQUIRE(wait_state(ua.log, call, call_state::disconnected));
-    CHECK(call.info().cause == call_state_cause::disconnect_blocked);
+  struct refused_case {
+    const char* what;
+    std::vector<std::string> realms;
+    const char* challenge;
+  };
+  const refused_case refused[] = {
+      {"a foreign realm with MD5 without qop (no realms configured, no registrar)", {},
+       R"(Digest realm="evil.example", nonce="abc", algorithm=MD5)"},
+      {"a foreign realm with qop, other realms configured", {"home.example"}, R"(Digest realm="evil.example", nonce="abc", qop="auth")"},
+      {"the configured realm without qop, RFC 2069 not allowed", {"home.example"}, R"(Digest realm="home.example", nonce="abc")"},
+  };
+  for (const auto& rc : refused) {
+    DYNAMIC_SECTION(rc.what << ": no credentials") {
+      auto& ua = account_party(slot, rc.realms, false);
+      auto second = challenge_call(ua, peer, rc.challenge, call);
+      CHECK_FALSE(second);  // the raw peer sees no second INVITE
+      REQUIRE(wait_state(ua.log, call, call_state::disconnected));
+      CHECK(call.info().cause == call_state_cause::disconnect_blocked);
+    }
   }
   SECTION("the configured realm with qop: answered") {
     auto& ua = account_party(slot, {"home.example"}, false);
