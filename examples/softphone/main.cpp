@@ -19,6 +19,8 @@ void add_sip_options(CLI::App* cmd, softphone::sip_options& o) {
   cmd->add_option("--account", o.account, "Address-of-record sip:user@domain (default: sip:ptapi@<bind>)");
   cmd->add_option("--password", o.password, "Digest password of --account");
   cmd->add_option("--registrar", o.registrar, "host[:port] to REGISTER --account with");
+  cmd->add_option("--realm", o.realms, "Digest realm --account may answer (repeatable; default: the registrar's)");
+  cmd->add_flag("--allow-rfc2069", o.allow_rfc2069, "Answer Digest challenges without qop (RFC 2069; weak)");
   cmd->add_option("--play", o.play, "WAV to play into the call once, then silence (mono/stereo 16-bit, 8-48 kHz)");
   cmd->add_option("--record", o.record, "WAV recording of what the call receives (listen: OUT-2.wav... for later calls)");
   cmd->add_option("--codec", o.codecs, "Codecs to offer/accept in preference order: opus, pcmu, pcma (default: all three)")

@@ -161,6 +161,7 @@ struct sip_dialog_log {
   int final_status = 0;  // the first final response to an INVITE (not a 401/407 challenge)
   std::string final_reason;
   std::string answer_sdp;  // the latest SDP of a 2xx to an INVITE
+  std::vector<std::string> challenge;  // WWW-/Proxy-Authenticate values of the last 401/407 to an INVITE
   bool claimed = false;
 };
 
@@ -168,16 +169,19 @@ class sip_log {
  public:
   bool echo = false;  // --sip-trace
 
-  /// The trace callback (the TSP's thread).
+  /// Most dialogs kept that no call has claimed (INVITEs refused before becoming calls); the oldest go first.
+  static constexpr std::size_t max_unclaimed = 64;
+
+  /// The trace callback (the TSP's thread): messages of our transactions.
   void on_message(const tspi::sip::message& m, bool outgoing) {
-    if (echo) {
-      auto text = m.to_string();
-      std::lock_guard lock(echo_m_);
-      std::cerr << (outgoing ? "--> sent\n" : "<-- received\n") << text << (text.ends_with('\n') ? "" : "\n") << std::flush;
-    }
+    if (echo) print(m, outgoing ? "--> sent\n" : "<-- received\n");
     const auto cid = std::string(m.header("Call-ID").value_or(""));
     if (cid.empty()) return;
     std::lock_guard lock(m_);
+    const auto cseq = m.header("CSeq").value_or("");
+    if (!m.is_request() && (m.status == 401 || m.status == 407) && cseq.find("REGISTER") != std::string_view::npos &&
+        registrar_realm_.empty())
+      registrar_realm_ = first_realm(m);  // the TSP trusts it for INVITE challenges too (sip_account::realms)
     auto it = by_id_.find(cid);
     if (m.is_request()) {
       if (m.method == "INVITE" && it == by_id_.end()) {
@@ -187,18 +191,43 @@ class sip_log {
         if (auto f = tspi::sip::parse_name_addr(m.header("From").value_or(""))) d->from = f->address.to_string();
         by_id_[cid] = d;
         order_.push_back(d);
+        trim_unclaimed();
       }
       return;
     }
     if (it == by_id_.end()) return;
     auto& d = *it->second;
     d.responses.push_back(m.status);
-    const bool invite = m.header("CSeq").value_or("").find("INVITE") != std::string_view::npos;
+    const bool invite = cseq.find("INVITE") != std::string_view::npos;
+    if (invite && (m.status == 401 || m.status == 407)) {
+      d.challenge.clear();
+      for (auto v : m.headers_named(m.status == 401 ? "WWW-Authenticate" : "Proxy-Authenticate")) d.challenge.emplace_back(v);
+    }
     if (invite && m.status >= 200 && m.status != 401 && m.status != 407 && d.final_status == 0) {
       d.final_status = m.status;
       d.final_reason = m.reason;
     }
     if (invite && m.status >= 200 && m.status < 300 && !m.body.empty()) d.answer_sdp = m.body;
+  }
+
+  /// The stray-trace callback (the TSP's thread): responses that matched none of our transactions. Shown
+  /// with --sip-trace, never counted in a call's responses (anyone can send a response with a live Call-ID).
+  void on_stray(const tspi::sip::message& m) {
+    if (echo) print(m, "<-- received (matches no transaction)\n");
+  }
+
+  /// Forgets `d` (its call was reported and dropped).
+  void forget(const std::shared_ptr<sip_dialog_log>& d) {
+    if (!d) return;
+    std::lock_guard lock(m_);
+    by_id_.erase(d->call_id);
+    std::erase(order_, d);
+  }
+
+  /// The realm of the registrar's first challenge, or empty.
+  std::string registrar_realm() {
+    std::lock_guard lock(m_);
+    return registrar_realm_;
   }
 
   /// The oldest dialog not yet given to a call: received (`incoming`, From = `from` when given) or sent.
@@ -218,7 +247,36 @@ class sip_log {
   }
 
  private:
+  void print(const tspi::sip::message& m, const char* what) {
+    auto text = m.to_string();
+    std::lock_guard lock(echo_m_);
+    std::cerr << what << text << (text.ends_with('\n') ? "" : "\n") << std::flush;
+  }
+  static std::string first_realm(const tspi::sip::message& r) {
+    for (const char* name : {"WWW-Authenticate", "Proxy-Authenticate"}) {
+      std::error_code ec;
+      auto all = tspi::sip::parse_digest_challenges(r.headers_named(name), ec);
+      if (!all.empty()) return all.front().realm;
+    }
+    return {};
+  }
+  // Drops the oldest unclaimed dialogs beyond max_unclaimed (m_ held).
+  void trim_unclaimed() {
+    std::size_t unclaimed = 0;
+    for (auto& d : order_) unclaimed += d->claimed ? 0 : 1;
+    for (auto it = order_.begin(); unclaimed > max_unclaimed && it != order_.end();) {
+      if ((*it)->claimed) {
+        ++it;
+        continue;
+      }
+      by_id_.erase((*it)->call_id);
+      it = order_.erase(it);
+      --unclaimed;
+    }
+  }
+
   std::mutex m_, echo_m_;
+  std::string registrar_realm_;
   std::map<std::string, std::shared_ptr<sip_dialog_log>> by_id_;
   std::vector<std::shared_ptr<sip_dialog_log>> order_;
 };
@@ -277,12 +335,15 @@ class phone {
       if (!u || u->user.empty()) throw input_error("bad --account '" + a.aor + "': expected sip:user@domain");
       a.password = o.password.value_or("");
       a.registrar = o.registrar.value_or("");
+      a.realms = o.realms;
+      a.allow_rfc2069 = o.allow_rfc2069;
       cfg.accounts.push_back(a);
-    } else if (o.password || o.registrar) {
-      throw input_error("--password and --registrar need --account");
+    } else if (o.password || o.registrar || !o.realms.empty() || o.allow_rfc2069) {
+      throw input_error("--password, --registrar, --realm and --allow-rfc2069 need --account");
     }
     log_.echo = o.sip_trace;
     cfg.trace = [this](const tspi::sip::message& m, bool outgoing) { log_.on_message(m, outgoing); };
+    cfg.stray_trace = [this](const tspi::sip::message& m) { log_.on_stray(m); };
     mspi::rtp_opus_config media;
     media.local_address = bind.host;
     media.cname = "softphone@" + bind.host;
@@ -314,7 +375,9 @@ class phone {
 
  private:
   void connect_handlers();
-  std::shared_ptr<call_entry> entry_for(const tspi::call& c);
+  std::shared_ptr<call_entry> entry_for(const tspi::call& c);  // creates it
+  std::shared_ptr<call_entry> find_entry(std::uint64_t id);     // nullptr once the call was reported
+  std::string challenge_refusal(const sip_dialog_log& dialog);
   void attach_terminals(call_entry& c);
   void handle_key(char key, console& con);
   void answer_due();
@@ -322,7 +385,8 @@ class phone {
   std::shared_ptr<call_entry> current_call();
   void refresh_status(console& con);
   demo_report make_report(call_entry& c);
-  bool report_finished();  // prints the reports of the calls that ended; false when one failed
+  bool report_finished();  // prints the reports of the calls that ended and drops them; false when one failed
+  void forget(call_entry& c);
 
   sip_options o_;
   std::string target_, transfer_to_;
@@ -331,7 +395,8 @@ class phone {
   sip_log log_;  // outlives the TAPI object (its trace callback)
   std::mutex m_;
   std::condition_variable cv_;
-  std::vector<std::shared_ptr<call_entry>> calls_;
+  std::vector<std::shared_ptr<call_entry>> calls_;  // calls not yet reported (ended calls are dropped)
+  int numbered_ = 0;                               // calls seen so far
   int ended_ = 0;
   steady::time_point last_status_{};
   tspi::tapi tapi_;  // last: destroyed (and shut down) first
@@ -346,11 +411,18 @@ std::shared_ptr<call_entry> phone::entry_for(const tspi::call& c) {
   auto e = std::make_shared<call_entry>();
   e->call = c;
   e->id = info.id;
-  e->number = static_cast<int>(calls_.size()) + 1;
+  e->number = ++numbered_;
   e->incoming = info.incoming;
   e->remote = info.incoming ? info.caller_id : target_;
   calls_.push_back(e);
   return e;
+}
+
+std::shared_ptr<call_entry> phone::find_entry(std::uint64_t id) {
+  std::lock_guard lock(m_);
+  for (auto& e : calls_)
+    if (e->id == id) return e;
+  return nullptr;
 }
 
 void phone::connect_handlers() {
@@ -365,7 +437,8 @@ void phone::connect_handlers() {
     cv_.notify_all();
   });
   tapi_.on_call_state().connect([this](const tspi::call_state_event& e) {
-    auto c = entry_for(e.call);
+    auto c = find_entry(e.call.info().id);  // made by the notification (incoming) or call() (outgoing)
+    if (!c) return;
     std::string line = fmt::format("call {} {}: {}", c->number, c->remote, tspi::to_string(e.state));
     if (e.state == call_state::disconnected) line += " (" + std::string(tspi::to_string(e.cause)) + ")";
     say(line);
@@ -393,7 +466,8 @@ void phone::connect_handlers() {
   tapi_.on_call_media().connect([this](const tspi::call_media_event& e) {
     // CME_STREAM_ACTIVE: start the stream's file terminals; the player only once (--play plays once).
     if (e.event != mspi::call_media_event::stream_active || !e.stream) return;
-    auto c = entry_for(e.call);
+    auto c = find_entry(e.call.info().id);
+    if (!c) return;
     for (const auto& t : e.stream->terminals()) {
       auto control = std::dynamic_pointer_cast<mspi::media_control>(t);
       if (!control) continue;
@@ -407,7 +481,8 @@ void phone::connect_handlers() {
     }
   });
   tapi_.on_digit().connect([this](const tspi::digit_event& e) {
-    auto c = entry_for(e.call);
+    auto c = find_entry(e.call.info().id);
+    if (!c) return;
     say(fmt::format("call {}: digit {}", c->number, e.digit));
     std::lock_guard lock(m_);
     c->digits += e.digit;
@@ -604,6 +679,22 @@ demo_report phone::make_report(call_entry& c) {
   return r;
 }
 
+// A reported call is dropped: its handle, terminals and SIP log go, so the TAPI object releases the
+// ended call (a long `listen` keeps nothing per call).
+void phone::forget(call_entry& c) {
+  log_.forget(c.sip);
+  std::lock_guard lock(m_);
+  std::erase_if(calls_, [&c](const std::shared_ptr<call_entry>& e) { return e.get() == &c; });
+  c.call = {};
+  c.mouth.reset();
+  c.ear.reset();
+  c.player.reset();
+  c.recorder.reset();
+  c.tx.reset();
+  c.rx.reset();
+  c.sip.reset();
+}
+
 bool phone::report_finished() {
   std::vector<std::shared_ptr<call_entry>> done;
   {
@@ -624,6 +715,7 @@ bool phone::report_finished() {
     if (!lines.empty() && lines.back() == '\n') lines.pop_back();
     say(lines);
     if (o_.json) say(to_json(r).dump());
+    forget(*c);
     if (!r.connected) {
       std::cerr << fmt::format("softphone: call {} from {} was not answered ({})\n", c->number, c->remote, r.end_cause);
       ok = false;
@@ -781,6 +873,8 @@ int phone::call(console& con) {
       failure = fmt::format("call failed: {} is unreachable ({})", target_, cause);
     else if (c->cause == call_state_cause::disconnect_badaddress)
       failure = fmt::format("call failed: bad address {} ({})", target_, cause);
+    else if (c->cause == call_state_cause::disconnect_blocked)
+      failure = challenge_refusal(dialog) + " (" + cause + ")";
     else failure = fmt::format("call failed: {}", cause);
   } else if (o_.transfer_to && (!transfer_result || *transfer_result)) {
     failure = "transfer to " + transfer_to_ + " failed" + (transfer_result ? ": " + transfer_result->message() : std::string(" (not attempted)"));
@@ -792,6 +886,28 @@ int phone::call(console& con) {
   if (failure.empty()) return 0;
   std::cerr << "softphone: " << failure << '\n';
   return 1;
+}
+
+// Why the INVITE's last digest challenge was not answered, as one line naming the realm.
+std::string phone::challenge_refusal(const sip_dialog_log& dialog) {
+  std::error_code ec;
+  std::vector<std::string_view> values(dialog.challenge.begin(), dialog.challenge.end());
+  const auto all = tspi::sip::parse_digest_challenges(values, ec);
+  if (all.empty()) return fmt::format("call failed: {} asked for authentication without a usable Digest challenge", target_);
+  const auto& c = all.front();
+  if (o_.password.value_or("").empty())
+    return fmt::format("call failed: {} asks for credentials for realm \"{}\" and no --password was given", target_, c.realm);
+  tspi::sip::digest_policy policy{o_.realms, false, o_.allow_rfc2069};
+  if (auto r = log_.registrar_realm(); policy.realms.empty() && !r.empty()) policy.realms = {r};
+  const auto refused = policy.check(c);
+  if (refused == tspi::sip::digest_errc::realm_not_allowed)
+    return fmt::format("call failed: refused to send credentials to realm \"{}\" of {}: {}", c.realm, target_,
+                       policy.realms.empty() ? "credentials go only to the registrar's realm or a --realm, and there is neither"
+                                             : "not a --realm nor the registrar's realm");
+  if (refused == tspi::sip::digest_errc::rfc2069_not_allowed)
+    return fmt::format("call failed: refused to answer realm \"{}\" of {}: MD5 without qop (RFC 2069) would expose the password "
+                       "to offline guessing", c.realm, target_);
+  return fmt::format("call failed: {} refused the credentials for realm \"{}\"", target_, c.realm);
 }
 
 }  // namespace

@@ -14,6 +14,8 @@ struct sip_options {
   std::optional<std::string> account;      ///< AOR "sip:user@domain"; with password/registrar one sip_account.
   std::optional<std::string> password;     ///< Digest password of the account.
   std::optional<std::string> registrar;    ///< "host[:port]" to REGISTER with.
+  std::vector<std::string> realms;         ///< Digest realms the account answers (sip_account::realms).
+  bool allow_rfc2069 = false;              ///< Answer challenges without qop (sip_account::allow_rfc2069).
   std::optional<std::string> play;         ///< WAV played once into each call, then silence.
   std::optional<std::string> record;       ///< WAV recording of what each call receives.
   std::optional<double> seconds;           ///< listen: how long to wait for calls; call: how long the call stays up.

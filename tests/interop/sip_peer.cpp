@@ -56,6 +56,7 @@ struct options {
   int gap_ms = 50;                  // between sequential outgoing calls
   int linger_ms = 300;              // after the last call: catch extra calls / late events
   std::string account, password, registrar, display;
+  std::vector<std::string> realms;  // Digest realms the account answers
   bool register_only = false;
   bool udp_only = false;
   bool trace = false;
@@ -68,7 +69,7 @@ struct options {
   std::cerr << "sip_peer: " << why << "\n"
             << "usage: sip_peer --listen PORT [--bind IP] [--auto-answer | --reject 486|603|480 | --ring]\n"
                "       [--answer-after MS] [--call URI] [--calls N] [--seconds N] [--hold-after MS]\n"
-               "       [--unhold-after MS] [--hangup-after MS] [--account AOR --password PW [--registrar HOST:PORT]]\n"
+               "       [--unhold-after MS] [--hangup-after MS] [--account AOR --password PW [--registrar HOST:PORT] [--realm R]...]\n"
                "       [--register-only] [--udp-only] [--t1 MS] [--expect-cause C] [--expect-states S1,S2,..] [--trace]\n";
   std::exit(2);
 }
@@ -106,6 +107,7 @@ options parse(int argc, char** argv) {
     else if (a == "--account") o.account = need(i);
     else if (a == "--password") o.password = need(i);
     else if (a == "--registrar") o.registrar = need(i);
+    else if (a == "--realm") o.realms.push_back(need(i));
     else if (a == "--display-name") o.display = need(i);
     else if (a == "--register-only") o.register_only = true;
     else if (a == "--udp-only") o.udp_only = true;
@@ -156,6 +158,7 @@ class peer {
       a.aor = o_.account;
       a.password = o_.password;
       a.registrar = o_.registrar;
+      a.realms = o_.realms;
       a.display_name = o_.display;
       cfg.accounts.push_back(a);
     }

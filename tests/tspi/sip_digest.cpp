@@ -365,7 +365,7 @@ TEST_CASE("make_cnonce gives distinct 32-digit hex strings", "[tspi][sip][digest
 }
 
 TEST_CASE("digest_client answers a 401, then pre-authorizes with a counting nc", "[tspi][sip][digest]") {
-  digest_client client({"bob", "zanzibar"});
+  digest_client client({"bob", "zanzibar"}, digest_policy{{"biloxi.com", "atlanta.com"}});
   auto req = register_request();
   CHECK_FALSE(client.has_challenge());
   CHECK_FALSE(client.authorize(req));
@@ -438,7 +438,10 @@ TEST_CASE("digest_client answers a 401, then pre-authorizes with a counting nc",
 }
 
 TEST_CASE("digest_client without qop, with unusable challenges, and with new credentials", "[tspi][sip][digest]") {
-  digest_client client({"Mufasa", "CircleOfLife"});
+  digest_policy any;
+  any.any_realm = true;
+  any.allow_rfc2069 = true;
+  digest_client client({"Mufasa", "CircleOfLife"}, any);
   CHECK(client.on_challenge(response_with(200, "Contact", {"<sip:a@b>"})) == digest_errc::no_challenge);
   CHECK(client.on_challenge(response_with(401, "WWW-Authenticate", {R"(Digest realm="r", nonce="n", algorithm=SHA-512-256)"})) ==
         digest_errc::unsupported_algorithm);
@@ -470,5 +473,37 @@ TEST_CASE("digest_client without qop, with unusable challenges, and with new cre
   CHECK(response_of(get, "Proxy-Authorization").realm == "p2");
 
   client.set_credentials({"other", "pw"});
+  CHECK_FALSE(client.has_challenge());
+}
+
+TEST_CASE("digest_client answers only the realms and the qop its policy allows", "[tspi][sip][digest][sip_hardening]") {
+  digest_client strict({"bob", "zanzibar"});  // default policy: no realm
+  auto foreign = response_with(401, "WWW-Authenticate", {R"(Digest realm="evil.example", nonce="n1", qop="auth")"});
+  CHECK(strict.on_challenge(foreign) == digest_errc::realm_not_allowed);
+  CHECK_FALSE(strict.has_challenge());
+
+  digest_client client({"bob", "zanzibar"}, digest_policy{{"biloxi.com"}});
+  CHECK(client.on_challenge(foreign) == digest_errc::realm_not_allowed);
+  auto rfc2069 = response_with(401, "WWW-Authenticate", {R"(Digest realm="biloxi.com", nonce="n1")"});
+  CHECK(client.on_challenge(rfc2069) == digest_errc::rfc2069_not_allowed);
+  CHECK_FALSE(client.has_challenge());
+  auto req = register_request();
+  REQUIRE_FALSE(client.authorize(req));
+  CHECK_FALSE(req.header("Authorization"));  // nothing refused was answered
+
+  // A foreign challenge next to an allowed one: only the allowed realm is answered.
+  auto mixed = response_with(401, "WWW-Authenticate",
+                             {R"(Digest realm="evil.example", nonce="e", qop="auth")", R"(Digest realm="biloxi.com", nonce="b", qop="auth")"});
+  CHECK_FALSE(client.on_challenge(mixed));
+  REQUIRE_FALSE(client.authorize(req));
+  CHECK(req.headers_named("Authorization").size() == 1);
+  CHECK(response_of(req, "Authorization").realm == "biloxi.com");
+
+  auto relaxed = client.policy();
+  relaxed.allow_rfc2069 = true;
+  client.set_policy(relaxed);
+  CHECK_FALSE(client.on_challenge(rfc2069));
+  // Narrowing the policy forgets what it no longer allows.
+  client.set_policy(digest_policy{{"atlanta.com"}});
   CHECK_FALSE(client.has_challenge());
 }

@@ -20,7 +20,7 @@ namespace tspi::sip {
 /// | 487 Request Terminated (our CANCEL) | cancelled | disconnect_cancelled |
 /// | 488, 606 Not Acceptable, 415 Unsupported Media Type | incompatible | disconnect_failed |
 /// | 503 Service Unavailable, 502, 504, a transport error | unreachable | disconnect_failed |
-/// | 401/407 whose challenge cannot be answered | blocked | disconnect_blocked |
+/// | 401/407 whose challenge cannot be answered (no password, no usable challenge) or that the account's policy refuses (a realm not in `sip_account::realms`, RFC 2069 without `allow_rfc2069`; no credentials are sent) | blocked | disconnect_blocked |
 /// | 3xx (redirects are not followed) | forwarded | disconnect_normal |
 /// | any other 4xx/5xx/6xx | unavail | disconnect_failed |
 ///

@@ -24,6 +24,16 @@ struct sip_account {
   std::string registrar;           ///< "host[:port]" or a SIP URI to REGISTER with; empty = no registration
                                    ///< (the registrar-less mode: calls go straight to SIP URIs).
   std::chrono::seconds expires{600};  ///< Registration lifetime asked for (RFC 3261 §10.2.1.1), seconds.
+  /// Realms whose Digest challenges (RFC 3261 §22) this account answers, for REGISTER and INVITE alike,
+  /// compared exactly. Empty = the realm of the registrar's first challenge (trust on first use: the
+  /// registrar is configured, a callee is not); an account without registrar and without realms answers
+  /// no challenge. A call challenged by any other realm ends `disconnected` with `blocked` (see `sip_tsp`)
+  /// and no credentials are sent.
+  std::vector<std::string> realms;
+  /// Answer challenges without qop (RFC 2069 compatibility: no client nonce, so an eavesdropper or the
+  /// challenger can test passwords offline). Off by default; such a challenge then ends the call like a
+  /// foreign realm.
+  bool allow_rfc2069 = false;
 };
 
 /// Settings of `sip_tsp`. Checked by `provider_init` (`tapi_errc::invalid_argument` when
@@ -43,11 +53,25 @@ struct sip_config {
   /// least useful idle one evicted for a newcomer at the limit.
   transport_config transport;
   std::string user_agent = "ptapi/0.1";      ///< User-Agent and Server header value; empty = none.
-  std::uint32_t max_active_calls = 256;      ///< Calls at once per account (LINEADDRESSCAPS::dwMaxNumActiveCalls); more get 480.
+  /// Calls at once per account (LINEADDRESSCAPS::dwMaxNumActiveCalls); more get 503 with Retry-After.
+  std::uint32_t max_active_calls = 256;
+  /// Retry-After (RFC 3261 §20.33), seconds, of the 503 Service Unavailable that refuses an INVITE for lack
+  /// of room (`max_active_calls`, the MSP's capacity) or of a resource (file descriptors, memory); also of
+  /// the 503 answering a request whose handling failed for lack of a resource. 0 = no Retry-After.
+  std::chrono::seconds retry_after{10};
+  /// How long an incoming call may stay offering (nobody answers or rejects it) before it is refused with
+  /// 480 Temporarily Unavailable and reported `disconnected` with `noanswer` (RFC 3261 §13.3.1.1 lets the
+  /// UAS end an unanswered INVITE), milliseconds. 0 = never (the caller's CANCEL or Expires ends it).
+  std::chrono::milliseconds no_answer_timeout{std::chrono::minutes(3)};
   std::chrono::seconds registration_retry{30};  ///< Wait before retrying a failed registration, seconds.
   /// Every SIP message sent (`outgoing` true) or received, as parsed, on the TSP's thread (logging,
-  /// tracing, collecting response codes). Must not block. May be empty.
+  /// tracing, collecting response codes), except responses that match no transaction of ours (see
+  /// `stray_trace`). Must not block. May be empty.
   std::function<void(const message&, bool outgoing)> trace;
+  /// Responses the transaction layer matched to no client transaction (RFC 3261 §17.1.3; e.g. a 2xx
+  /// retransmission after the INVITE transaction ended, or anyone's forgery carrying a live Call-ID), on
+  /// the TSP's thread. Must not block. May be empty.
+  std::function<void(const message&)> stray_trace;
 };
 
 }  // namespace tspi::sip

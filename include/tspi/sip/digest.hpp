@@ -83,6 +83,8 @@ enum class digest_errc : int {
   unsupported_qop,        ///< A qop list with neither "auth" nor "auth-int", or a "-sess" algorithm without qop.
   no_challenge,           ///< No usable Digest challenge among the header values (none at all, or all rejected).
   crypto_failure,         ///< OpenSSL could not hash (e.g. MD5 disabled by a FIPS policy) or give random bytes.
+  realm_not_allowed,      ///< The challenge's realm is not one the client may answer (`digest_policy::realms`).
+  rfc2069_not_allowed,    ///< A challenge without qop (RFC 2069 compatibility) and `digest_policy::allow_rfc2069` unset.
 };
 
 namespace detail {
@@ -101,6 +103,8 @@ class digest_category_impl final : public std::error_category {
       case digest_errc::unsupported_qop: return "unsupported Digest qop";
       case digest_errc::no_challenge: return "no usable Digest challenge";
       case digest_errc::crypto_failure: return "OpenSSL hashing or random generation failed";
+      case digest_errc::realm_not_allowed: return "Digest realm not configured for this account";
+      case digest_errc::rfc2069_not_allowed: return "Digest challenge without qop (RFC 2069) not allowed";
     }
     return "unknown Digest error";
   }
@@ -612,23 +616,55 @@ inline std::optional<std::string> make_cnonce(std::error_code& ec) {
   return out;
 }
 
+/// Which challenges a `digest_client` may answer (issue: credentials must not go to whoever challenges;
+/// RFC 3261 §22.1 leaves the choice of realms to the UA, RFC 8760 §3 the algorithms). A plain value.
+struct digest_policy {
+  /// Realms whose challenges are answered, compared exactly (RFC 7616 §3.3: case-sensitive). Empty =
+  /// none (unless `any_realm`).
+  std::vector<std::string> realms;
+  /// Answer challenges of every realm. Only for a client that already trusts its server by other means;
+  /// never for an account that calls arbitrary URIs.
+  bool any_realm = false;
+  /// Answer challenges without qop (RFC 2069 compatibility, RFC 2617 §3.2.2.1 without qop): no cnonce,
+  /// so the response is an unsalted dictionary target. Off by default.
+  bool allow_rfc2069 = false;
+
+  /// Empty when `c` may be answered; else `realm_not_allowed` (checked first) or `rfc2069_not_allowed`.
+  /// Pure.
+  [[nodiscard]] std::error_code check(const digest_challenge& c) const {
+    if (!any_realm && std::find(realms.begin(), realms.end(), c.realm) == realms.end()) return digest_errc::realm_not_allowed;
+    if (!c.has_qop() && !allow_rfc2069) return digest_errc::rfc2069_not_allowed;
+    return {};
+  }
+};
+
 /// The Digest state of one account (RFC 3261 §22.2-22.3): its credentials and the challenges it has
 /// answered, so later requests are authorized up front (pre-authorization, RFC 3261 §22.3) with the
 /// remembered nonce and a nonce-count that goes up by one per request (RFC 7616 §3.4). It keeps at most
 /// `max_challenges` challenges, one per (realm, WWW/Proxy) pair; a new challenge replaces the old one of
 /// its pair, and a new nonce restarts its count at 1. Retry policy is the caller's (RFC 3261 §22.2: do
-/// not resend credentials that a non-stale challenge just rejected). Not thread safe: one object per
-/// account, used on one thread (the SIP TSP's).
+/// not resend credentials that a non-stale challenge just rejected). Only challenges its `digest_policy`
+/// allows are taken (by default none: set the realms). Not thread safe: one object per account, used on
+/// one thread (the SIP TSP's).
 class digest_client {
  public:
   /// Most challenges remembered at once (oldest dropped first).
   static constexpr std::size_t max_challenges = 4;
 
-  /// A client for `credentials`, with no challenge yet (requests go out without credentials).
-  explicit digest_client(digest_credentials credentials = {}) : credentials_(std::move(credentials)) {}
+  /// A client for `credentials` answering what `policy` allows, with no challenge yet (requests go out
+  /// without credentials).
+  explicit digest_client(digest_credentials credentials = {}, digest_policy policy = {})
+      : credentials_(std::move(credentials)), policy_(std::move(policy)) {}
 
   /// The account's credentials.
   [[nodiscard]] const digest_credentials& credentials() const noexcept { return credentials_; }
+  /// Which challenges are answered.
+  [[nodiscard]] const digest_policy& policy() const noexcept { return policy_; }
+  /// Replaces the policy; remembered challenges it no longer allows are forgotten.
+  void set_policy(digest_policy policy) {
+    policy_ = std::move(policy);
+    std::erase_if(entries_, [this](const entry& e) { return static_cast<bool>(policy_.check(e.challenge)); });
+  }
   /// Replaces the credentials and forgets every challenge.
   void set_credentials(digest_credentials credentials) {
     credentials_ = std::move(credentials);
@@ -636,9 +672,12 @@ class digest_client {
   }
 
   /// Takes the challenges of a 401 (`WWW-Authenticate`) or 407 (`Proxy-Authenticate`) response (any
-  /// response carrying them is read): for each realm, the strongest usable challenge (as
-  /// `select_digest_challenge`) is remembered. Returns an empty code when at least one was taken;
-  /// otherwise the reason as `parse_digest_challenges` gives it (`no_challenge`, `unsupported_algorithm`...).
+  /// response carrying them is read): for each realm the policy allows, the strongest usable challenge
+  /// (as `select_digest_challenge`: our local policy per RFC 8760 §2.4, so that an MD5 listed first cannot
+  /// downgrade a SHA-256 offer) is remembered. Returns an empty code when at least one was taken;
+  /// otherwise the reason: the policy's (`realm_not_allowed`, `rfc2069_not_allowed`, for the topmost
+  /// challenge it refused) when parsable challenges were all refused, else as `parse_digest_challenges`
+  /// gives it (`no_challenge`, `unsupported_algorithm`...).
   std::error_code on_challenge(const message& response) {
     std::error_code result = digest_errc::no_challenge;
     bool taken = false;
@@ -648,15 +687,20 @@ class digest_client {
       std::error_code ec;
       const auto all = parse_digest_challenges(values, ec);
       if (all.empty()) {
-        if (!taken) result = ec;
+        if (!taken && result != digest_errc::realm_not_allowed && result != digest_errc::rfc2069_not_allowed) result = ec;
         continue;
       }
       std::vector<const digest_challenge*> best;  // per realm, in order of first appearance
       for (const auto& c : all) {
+        if (auto refused = policy_.check(c)) {
+          if (!taken && result == digest_errc::no_challenge) result = refused;
+          continue;
+        }
         auto it = std::find_if(best.begin(), best.end(), [&c](const digest_challenge* b) { return b->realm == c.realm; });
         if (it == best.end()) best.push_back(&c);
         else if (digest_strength(c.algorithm) > digest_strength((*it)->algorithm)) *it = &c;
       }
+      if (best.empty()) continue;
       for (const auto* c : best) remember(*c, proxy);
       taken = true;
       result.clear();
@@ -718,6 +762,7 @@ class digest_client {
     std::uint32_t nc = 0;  // last nonce-count sent with this nonce
   };
   digest_credentials credentials_;
+  digest_policy policy_;
   std::vector<entry> entries_;
 };
 

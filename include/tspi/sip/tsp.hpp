@@ -23,8 +23,11 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include <chrono>
 #include <cstddef>
+#include <exception>
 #include <memory>
+#include <new>
 #include <optional>
 #include <span>
 #include <string>
@@ -43,8 +46,10 @@ namespace tspi::sip {
 /// | TAPI | SIP |
 /// |---|---|
 /// | `connect` | INVITE with the MSP's offer; 100 → in_progress, 180/183 → ringback (in_progress), 2xx → ACK, connected |
-/// | incoming INVITE | 100 + 180; `call_notification_event` (owner), `offering`; no owner → 480 |
-/// | `answer` | 200 with the MSP's answer → connected (the ACK is awaited; none within 64*T1 → BYE) |
+/// | 401/407 to our INVITE | the same INVITE with credentials, if the account may answer the challenge (see below) |
+/// | incoming INVITE | 100 + 180; `call_notification_event` (owner), `offering`; no owner → 480; no room (`max_active_calls`, MSP capacity) or a resource failure → 503 + Retry-After (`sip_config::retry_after`) |
+/// | nobody answers within `no_answer_timeout` | 480; disconnected (noanswer) |
+/// | `answer` | 200 with the MSP's answer → connected; media starts when the ACK arrives (none within 64*T1 → BYE, disconnected (unavail), and no media was ever sent) |
 /// | `disconnect` offering | 486 (normal), 603 (rejected), 480 (noanswer): `reject_status` |
 /// | `disconnect` in progress | CANCEL (after a provisional response, RFC 3261 §9.1); a late 2xx gets ACK + BYE |
 /// | `disconnect` connected/held | BYE |
@@ -60,6 +65,25 @@ namespace tspi::sip {
 /// 405; a Require naming an extension → 420; a body other than SDP → 415; an offer the MSP cannot take
 /// → 488; a request in an unknown dialog → 481; a lower CSeq within a dialog → 500. REGISTER with refresh
 /// and digest authentication (RFC 8760) for accounts with a registrar, un-REGISTER at shutdown.
+///
+/// Hardening (every packet may be hostile):
+/// - **No media to an unverified address.** An incoming call's media starts only when the ACK of our 2xx
+///   arrives, whether auto-answered or not: the INVITE's `c=` could name a third party (the "voice hammer"),
+///   and until the ACK nothing shows that its sender receives at the dialog's address. An unACKed 2xx
+///   costs no media work. A re-INVITE from the peer that changes `c=` is taken: it comes within an
+///   established, ACKed dialog whose Call-ID and tags (random, unguessable) only the peer knows, so it is
+///   as trustworthy as the dialog; the MSP's source check (RTP from the negotiated address only) applies.
+/// - **Digest answers only configured realms.** Credentials go only to realms of `sip_account::realms`
+///   (by default the realm of the registrar's first challenge), and only with a qop unless
+///   `sip_account::allow_rfc2069`. A challenge refused by that policy ends the call with `blocked`
+///   (TAPI 3 `disconnect_blocked`, the same mode as a challenge that cannot be answered at all: the far
+///   end demands credentials the account will not give it); no credentials are sent.
+/// - **Nothing thrown reaches the transport.** A std::exception while handling a request answers it 503 +
+///   Retry-After (resource exhaustion: std::bad_alloc, or a std::system_error for EMFILE, ENFILE, ENOMEM,
+///   EAGAIN, ENOBUFS) or 500, if still unanswered; a call set up for it ends (tempfailure → disconnect_failed);
+///   the stack runs on.
+/// - **Nothing is kept for ended calls.** An ended call's Call-ID is free again 64*T1 after it ended, or
+///   at `close_call`, whichever comes first; `close_call` drops everything of the call.
 ///
 /// Not covered: DNS (RFC 3263; hosts must be IP literals or `localhost`), strict routing, forking (the
 /// first 2xx wins), PRACK/100rel, UPDATE, session timers, TLS, early media.
@@ -106,25 +130,38 @@ class sip_tsp {
         ec = mspi::tapi_errc::invalid_argument;
         return;
       }
-      accounts_.push_back({a, *u, digest_client({a.username.empty() ? u->user : a.username, a.password})});
+      accounts_.push_back({a, *u,
+                           digest_client({a.username.empty() ? u->user : a.username, a.password},
+                                         digest_policy{a.realms, false, a.allow_rfc2069})});
     }
     ctx_ = ctx;
-    transport_ = std::make_unique<transport>(ctx.executor, cfg_.transport);
     std::uint16_t port = cfg_.port;
-    if (cfg_.udp) {
-      transport_->listen(transport_protocol::udp, addr, port, ec);
-      if (ec) return close_stack();
-      if (port == 0) port = transport_->local(transport_protocol::udp)->port;
-    }
-    if (cfg_.tcp) {
-      transport_->listen(transport_protocol::tcp, addr, port, ec);
-      if (ec) return close_stack();
+    // With an ephemeral port, TCP takes UDP's port; when another socket holds that TCP port, try again
+    // with another ephemeral port (a few times) rather than fail.
+    for (int attempt = 0;; ++attempt) {
+      ec.clear();
+      port = cfg_.port;
+      transport_ = std::make_unique<transport>(ctx.executor, cfg_.transport);
+      if (cfg_.udp) {
+        transport_->listen(transport_protocol::udp, addr, port, ec);
+        if (ec) return close_stack();
+        if (port == 0) port = transport_->local(transport_protocol::udp)->port;
+      }
+      if (cfg_.tcp) transport_->listen(transport_protocol::tcp, addr, port, ec);
+      if (!ec) break;
+      close_stack();
+      if (cfg_.port != 0 || !cfg_.udp || ec != std::errc::address_in_use || attempt >= 8) return;
     }
     if (cfg_.accounts.empty() && cfg_.port == 0) accounts_[0].aor.port = port;
     layer_ = std::make_unique<transaction_layer>(*transport_, cfg_.timers);
     layer_->on_request = [this](std::shared_ptr<server_transaction> tx, const message& m) { on_request(std::move(tx), m); };
     layer_->on_stray_ack = [](const message&, const peer&) {};
-    layer_->on_stray_response = [this](const message& r, const peer&) { on_stray_response(r); };
+    layer_->on_stray_response = [this](const message& r, const peer&) {
+      try {
+        on_stray_response(r);
+      } catch (const std::exception&) {  // nothing escapes into the transport; the response is dropped
+      }
+    };
     registrations_.clear();
     for (std::size_t i = 0; i < accounts_.size(); ++i) {
       if (accounts_[i].config.registrar.empty()) continue;
@@ -227,13 +264,14 @@ class sip_tsp {
     end(*s, line_disconnect_mode::normal);
   }
 
-  /// TSPI_lineCloseCall: forgets the call; SIP transactions still running finish on their own.
+  /// TSPI_lineCloseCall: forgets the call and its Call-ID (a later INVITE with that Call-ID is a new call);
+  /// SIP transactions still running finish on their own. Nothing of the call stays in the TSP.
   void close_call(call_id call) {
     auto it = sessions_.find(call);
     if (it == sessions_.end()) return;
     it->second->call = 0;
-    if (it->second->dialog) by_call_id_.erase(it->second->dialog->call_id);
-    else if (auto cid = it->second->invite.header("Call-ID")) by_call_id_.erase(std::string(*cid));
+    forget_call_id(*it->second, call);
+    if (it->second->timer) it->second->timer->cancel();
     sessions_.erase(it);
   }
 
@@ -415,6 +453,7 @@ class sip_tsp {
   void end(detail::session& s, line_disconnect_mode mode) {
     if (s.phase == detail::session_phase::ended) return;
     s.phase = detail::session_phase::ended;
+    linger(s);
     if (!s.call) return;
     if (s.media_started) send_msp(s.call, mspi::channel_message_type::stop_media);
     s.media_started = false;
@@ -422,6 +461,35 @@ class sip_tsp {
     if (s.reinvite_request) sink().completion(std::exchange(s.reinvite_request, 0), mspi::tapi_errc::dropped);
     if (s.transfer_request) sink().completion(std::exchange(s.transfer_request, 0), mspi::tapi_errc::dropped);
     sink().call_state(s.call, line_call_state::disconnected, static_cast<std::uint32_t>(mode));
+  }
+  // The Call-ID of `s`, as by_call_id_ knows it.
+  static std::string call_id_of(const detail::session& s) {
+    if (s.dialog) return s.dialog->call_id;
+    return std::string(s.invite.header("Call-ID").value_or(""));
+  }
+  // Drops the Call-ID entry of `s` if it still names `call` (a new call may have taken the Call-ID).
+  void forget_call_id(const detail::session& s, call_id call) {
+    auto it = by_call_id_.find(call_id_of(s));
+    if (it != by_call_id_.end() && it->second == call) by_call_id_.erase(it);
+  }
+  // Runs `fn(session)` after `after` on the session's timer (replacing what it waited for), unless the
+  // session is gone by then.
+  template <class F>
+  void arm(detail::session& s, std::chrono::steady_clock::duration after, F fn) {
+    if (!s.timer) s.timer.emplace(ctx_.executor);
+    s.timer->expires_after(after);
+    std::weak_ptr<detail::session> weak = find(s.call);
+    s.timer->async_wait([weak, fn = std::move(fn)](const boost::system::error_code& ec) {
+      auto p = weak.lock();
+      if (!ec && p) fn(*p);
+    });
+  }
+  // An ended session keeps its Call-ID for 64*T1 (retransmissions of its last transactions still find
+  // it, RFC 3261 §17), then the Call-ID is free again for a new call even while the application holds
+  // the ended call.
+  void linger(detail::session& s) {
+    if (!s.call || !find(s.call)) return;
+    arm(s, 64 * cfg_.timers.t1, [this](detail::session& p) { forget_call_id(p, p.call); });
   }
   void start_media(detail::session& s) {
     if (s.media_started || !s.call) return;
@@ -517,10 +585,16 @@ class sip_tsp {
 
   // Digest authentication of an INVITE (RFC 3261 §22.2, RFC 8760): the same INVITE with CSeq + 1, a new
   // branch and the credentials. False when the account has none or they were refused already.
+  // Only realms the account may answer (sip_account::realms, else its registrar's); never RFC 2069
+  // unless allowed: a refused challenge ends the call (`blocked`) and no credentials leave.
   bool retry_with_credentials(const session_ptr& s, const message& challenge) {
     auto& acct = accounts_[s->address_id];
     if (s->auth_attempts >= 2 || acct.config.password.empty()) return false;
-    if (acct.auth.on_challenge(challenge)) return false;  // no usable Digest challenge
+    if (acct.config.realms.empty())
+      for (const auto& r : registrations_)
+        if (r->account() == s->address_id && r->realms() != acct.auth.policy().realms)
+          acct.auth.set_policy(digest_policy{r->realms(), false, acct.config.allow_rfc2069});
+    if (acct.auth.on_challenge(challenge)) return false;  // no usable or allowed Digest challenge
     auto cs = parse_cseq(s->invite.header("CSeq").value_or(""));
     s->invite.set("CSeq", std::to_string((cs ? cs->number : 1) + 1) + " INVITE");
     s->invite.remove("Via");
@@ -531,13 +605,56 @@ class sip_tsp {
   }
 
   // ---- UAS ----
+  // The TSP boundary for requests: nothing thrown while handling one reaches the transport. A request
+  // still unanswered gets 503 + Retry-After (resource exhaustion: memory, file descriptors, threads) or
+  // 500; a call set up for it ends (`tempfailure`).
   void on_request(std::shared_ptr<server_transaction> tx, const message& m) {
+    try {
+      handle_request(tx, m);
+    } catch (const std::exception& e) {
+      contain_failure(*tx, e);
+    }
+  }
+  static bool is_resource_exhaustion(const std::exception& e) {
+    if (dynamic_cast<const std::bad_alloc*>(&e)) return true;
+    auto se = dynamic_cast<const std::system_error*>(&e);
+    if (!se) return false;
+    const auto c = se->code().default_error_condition();
+    for (auto errc : {std::errc::too_many_files_open, std::errc::too_many_files_open_in_system, std::errc::not_enough_memory,
+                      std::errc::resource_unavailable_try_again, std::errc::no_buffer_space})
+      if (c == errc) return true;
+    return false;
+  }
+  void contain_failure(server_transaction& tx, const std::exception& e) noexcept {
+    try {
+      const bool exhausted = is_resource_exhaustion(e);
+      auto it = by_call_id_.find(std::string(tx.request().header("Call-ID").value_or("")));
+      auto s = it == by_call_id_.end() ? nullptr : find(it->second);
+      if (s && s->invite_server.get() != &tx) s = nullptr;
+      if (tx.status() < 200) {
+        if (exhausted) respond_unavailable(tx, s ? s->local_tag : std::string());
+        else respond(tx, 500, s ? s->local_tag : std::string());
+      }
+      if (s) end(*s, line_disconnect_mode::tempfailure);
+    } catch (const std::exception&) {  // out of memory while answering: the request stays unanswered
+    }
+  }
+  // 503 Service Unavailable with Retry-After (RFC 3261 §21.5.4, §20.33).
+  void respond_unavailable(server_transaction& tx, const std::string& to_tag = {}) {
+    auto r = make_response(tx.request(), 503, to_tag);
+    if (cfg_.retry_after.count() > 0) r.add("Retry-After", std::to_string(cfg_.retry_after.count()));
+    if (!cfg_.user_agent.empty()) r.add("Server", cfg_.user_agent);
+    trace(r, true);
+    tx.respond(std::move(r));
+  }
+
+  void handle_request(const std::shared_ptr<server_transaction>& tx, const message& m) {
     trace(m, false);
     if (m.method == "INVITE" && cfg_.trace) trace(make_response(m, 100), true);  // sent by the transaction layer (§17.2.1)
     auto to = parse_name_addr(m.header("To").value_or(""));
     const bool in_dialog = to && !to->tag().empty();
-    if (in_dialog) return on_in_dialog_request(std::move(tx), m);
-    if (m.method == "INVITE") return on_invite(std::move(tx), m);
+    if (in_dialog) return on_in_dialog_request(tx, m);
+    if (m.method == "INVITE") return on_invite(tx, m);
     if (m.method == "OPTIONS") return respond(*tx, 200, random_token(10));
     if (m.method == "BYE" || m.method == "INFO" || m.method == "NOTIFY") return respond(*tx, 481);
     if (m.method == "ACK") return;
@@ -572,8 +689,12 @@ class sip_tsp {
     info.caller_id = from ? from->address.to_string() : std::string();
     info.caller_name = from ? from->display_name : std::string();
     info.called_id = ruri->to_string();
-    const call_id call = sink().new_call(info);
-    if (!call) return respond(*tx, 480);  // no owner (TAPI's unowned-call rule)
+    std::error_code refused;
+    const call_id call = sink().new_call(info, refused);
+    if (!call) {
+      if (refused == mspi::tapi_errc::not_owner) return respond(*tx, 480);  // TAPI's unowned-call rule
+      return respond_unavailable(*tx);  // no room (max_active_calls, MSP capacity) or no resource
+    }
     auto s = std::make_shared<detail::session>();
     s->call = call;
     s->address_id = *address_id;
@@ -594,6 +715,12 @@ class sip_tsp {
     };
     respond(*tx, 180, s->local_tag);
     sink().call_state(call, line_call_state::offering);
+    if (cfg_.no_answer_timeout.count() > 0)
+      arm(*s, cfg_.no_answer_timeout, [this](detail::session& p) {
+        if (p.phase != detail::session_phase::offered || !p.invite_server) return;
+        respond(*p.invite_server, 480, p.local_tag);
+        end(p, line_disconnect_mode::noanswer);
+      });
     if (m.body.empty()) {
       s->late_offer = true;
       send_msp(call, mspi::channel_message_type::request_offer);
@@ -653,9 +780,9 @@ class sip_tsp {
     s.invite_server->on_ack = [this, weak](const message& ack) {
       trace(ack, false);
       auto s = weak.lock();
-      if (s && s->late_offer && s->call && !ack.body.empty())
-        send_msp(s->call, mspi::channel_message_type::remote_answer, ack.body);
-      if (s && s->late_offer) start_media(*s);
+      if (!s || !s->call || s->phase != detail::session_phase::confirmed) return;
+      if (s->late_offer && !ack.body.empty()) send_msp(s->call, mspi::channel_message_type::remote_answer, ack.body);
+      start_media(*s);  // only now: the peer has shown it receives at the dialog's address
     };
     s.invite_server->on_ack_timeout = [this, weak] {
       auto s = weak.lock();
@@ -667,7 +794,8 @@ class sip_tsp {
     s.phase = detail::session_phase::confirmed;
     if (s.answer_request) sink().completion(std::exchange(s.answer_request, 0), {});
     sink().call_state(s.call, line_call_state::connected);
-    if (!s.late_offer) start_media(s);
+    if (s.timer) s.timer->cancel();  // answered: no no-answer expiry
+    // No start_media here: media waits for the ACK (on_ack), for every incoming call.
   }
 
   // Requests within a dialog (RFC 3261 §12.2.2).
@@ -769,7 +897,7 @@ class sip_tsp {
   }
 
   void on_stray_response(const message& r) {
-    trace(r, false);
+    if (cfg_.stray_trace) cfg_.stray_trace(r);
     // A 2xx retransmission for an INVITE whose transaction has ended: ACK it again (RFC 3261 §13.2.2.4).
     auto cs = parse_cseq(r.header("CSeq").value_or(""));
     if (!cs || cs->method != "INVITE" || r.status < 200 || r.status >= 300) return;

@@ -335,7 +335,7 @@ class Test:
         sipp = self._uas(port + 1, "auth_invite.xml",
                          extra=["-key", "algorithm", algorithm, "-key", "verify", "1" if algorithm == "MD5" else "0"])
         if self.start_peer(["--listen", str(port), "--account", "sip:alice@127.0.0.1", "--password", "secret",
-                            "--call", "sip:service@127.0.0.1:%d" % (port + 1), "--calls", "1", "--hangup-after", "500",
+                            "--realm", "sipp.test", "--call", "sip:service@127.0.0.1:%d" % (port + 1), "--calls", "1", "--hangup-after", "500",
                             "--expect-states", "in_progress,connected,disconnected"], 20):
             self.finish_peer()
         self.check_sipp(self._wait_sipp(sipp), successful=1)

@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace tspi::sip::detail {
 
@@ -34,7 +35,8 @@ class registration : public std::enable_shared_from_this<registration> {
       : layer_(layer), timer_(ex), account_(account), cfg_(std::move(cfg)), aor_(std::move(aor)),
         registrar_(std::move(registrar)), peer_(registrar_peer), contact_(std::move(contact)), retry_(retry),
         on_state_(std::move(on_state)), trace_(std::move(trace)), call_id_(random_token(20)), tag_(random_token(10)),
-        auth_({cfg_.username.empty() ? aor_.user : cfg_.username, cfg_.password}) {}
+        auth_({cfg_.username.empty() ? aor_.user : cfg_.username, cfg_.password},
+              digest_policy{cfg_.realms, false, cfg_.allow_rfc2069}) {}
 
   /// Sends the first REGISTER.
   void start() { send(cfg_.expires); }
@@ -49,6 +51,11 @@ class registration : public std::enable_shared_from_this<registration> {
 
   /// True after a 2xx to the last REGISTER that asked for a binding.
   [[nodiscard]] bool registered() const noexcept { return registered_; }
+  /// The account's index.
+  [[nodiscard]] std::size_t account() const noexcept { return account_; }
+  /// The realms this account answers: `sip_account::realms`, or when those are empty the realm of the
+  /// registrar's first challenge (its topmost Digest challenge), once one came; else empty.
+  [[nodiscard]] const std::vector<std::string>& realms() const noexcept { return auth_.policy().realms; }
 
  private:
   message make_request(std::chrono::seconds expires) {
@@ -96,6 +103,7 @@ class registration : public std::enable_shared_from_this<registration> {
       return;
     }
     if (r && (r->status == 401 || r->status == 407) && challenges_ < 2 && !cfg_.password.empty()) {
+      if (auth_.policy().realms.empty()) learn_realm(*r);
       auto retry = make_request(expires);
       if (!auth_.on_challenge(*r) && !auth_.authorize(retry)) {
         ++challenges_;
@@ -111,6 +119,20 @@ class registration : public std::enable_shared_from_this<registration> {
     registered_ = false;
     on_state_(account_, false);
     schedule(retry_);
+  }
+
+  // Trust on first use: the registrar is configured, so the realm of its first challenge becomes the
+  // account's (used for INVITE challenges too).
+  void learn_realm(const message& r) {
+    for (const char* name : {"WWW-Authenticate", "Proxy-Authenticate"}) {
+      std::error_code ec;
+      const auto all = parse_digest_challenges(r.headers_named(name), ec);
+      if (all.empty()) continue;
+      auto policy = auth_.policy();
+      policy.realms = {all.front().realm};
+      auth_.set_policy(std::move(policy));
+      return;
+    }
   }
 
   // The binding's lifetime as granted (our Contact's expires, else Expires, else what we asked), and when

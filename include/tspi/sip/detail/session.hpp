@@ -9,6 +9,8 @@
 #include <tspi/sip/transport.hpp>
 #include <tspi/tsp.hpp>
 
+#include <boost/asio/steady_timer.hpp>
+
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -57,6 +59,8 @@ struct session {
   std::shared_ptr<server_transaction> remote_reinvite;  ///< The peer's re-INVITE awaiting the MSP's answer.
   request_id transfer_request = 0;           ///< Pending TSPI_lineBlindTransfer (REFER sent, no final response).
   bool transferring = false;                 ///< REFER accepted: NOTIFYs report the transfer's progress.
+  /// UAS: the no-answer expiry while offered; then, once ended, when the Call-ID entry is dropped.
+  std::optional<boost::asio::steady_timer> timer;
 };
 
 }  // namespace tspi::sip::detail
