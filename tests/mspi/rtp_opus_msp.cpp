@@ -2,14 +2,16 @@
 
 #include <mspi/stream.hpp>
 
+#include "support/fd_limit.hpp"
+
 #include <catch2/catch.hpp>
 
-#include <sys/resource.h>
-
-#include <filesystem>
 #include <memory>
 #include <system_error>
 #include <vector>
+
+using ptapi_test::open_descriptors;
+using ptapi_test::soft_fd_limit;
 
 namespace {
 mspi::msp_context context() { return mspi::msp_context{"test", [] {}}; }
@@ -124,27 +126,6 @@ TEST_CASE("an offer the MSP cannot use is refused over the channel, with stream_
   }
   msp.shutdown_msp_call(call);
 }
-
-namespace {
-// Descriptors open in this process (Linux), as the MSP counts them.
-long open_descriptors() {
-  long n = -1;  // the directory's own descriptor
-  for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
-  return n;
-}
-
-// Lowers RLIMIT_NOFILE's soft limit for its lifetime.
-struct soft_fd_limit {
-  rlimit saved{};
-  explicit soft_fd_limit(long limit) {
-    ::getrlimit(RLIMIT_NOFILE, &saved);
-    rlimit lowered = saved;
-    lowered.rlim_cur = static_cast<rlim_t>(limit);
-    REQUIRE(::setrlimit(RLIMIT_NOFILE, &lowered) == 0);
-  }
-  ~soft_fd_limit() { ::setrlimit(RLIMIT_NOFILE, &saved); }
-};
-}  // namespace
 
 TEST_CASE("rtp_opus_msp admits max_calls calls; a shut-down call frees its place", "[mspi][rtp_opus][capacity]") {
   mspi::rtp_opus_config cfg;

@@ -6,18 +6,17 @@
 
 #include <mspi/rtp_opus/msp.hpp>
 
+#include "support/fd_limit.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/system/system_error.hpp>
 
-#include <sys/resource.h>
-
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -26,6 +25,9 @@
 
 using tspi::call_state;
 using namespace std::chrono_literals;
+
+using ptapi_test::open_descriptors;
+using ptapi_test::soft_fd_limit;
 
 namespace {
 
@@ -150,24 +152,6 @@ struct lifetime_fixture {
   }
 };
 
-// Descriptors open in this process (Linux).
-long open_descriptors() {
-  long n = -1;  // the directory's own descriptor
-  for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
-  return n;
-}
-
-// Lowers RLIMIT_NOFILE's soft limit for its lifetime.
-struct soft_fd_limit {
-  rlimit saved{};
-  explicit soft_fd_limit(rlim_t limit) {
-    ::getrlimit(RLIMIT_NOFILE, &saved);
-    rlimit lowered = saved;
-    lowered.rlim_cur = limit;
-    REQUIRE(::setrlimit(RLIMIT_NOFILE, &lowered) == 0);
-  }
-  ~soft_fd_limit() { ::setrlimit(RLIMIT_NOFILE, &saved); }
-};
 
 }  // namespace
 
@@ -326,7 +310,7 @@ TEST_CASE("an MSP call that cannot be set up refuses the call; the next call suc
   auto c = f.alice.create_call("bob");  // alice's media thread and sockets exist; bob's media has none yet
   {
     // Room for bob's two sockets by the count, none for the reactor its media thread creates first.
-    soft_fd_limit limit(static_cast<rlim_t>(open_descriptors() + 2));
+    soft_fd_limit limit(open_descriptors() + 2);
     std::error_code ec;
     c.connect(ec);
     CHECK(ec == mspi::tapi_errc::dest_busy);  // the loopback caller sees busy

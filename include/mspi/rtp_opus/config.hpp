@@ -46,7 +46,9 @@ struct rtp_opus_config {
   /// thread saturates near 55 calls; 24 calls keep it near 44 % busy, leaving headroom for RTCP, DTMF,
   /// G.711 resampling, jitter and a loaded machine, so that no live call loses packets to a late clock.
   /// Raise it for cheaper settings (G.711, lower complexity) after measuring; give more addresses (each
-  /// its own media thread) for more calls.
+  /// its own media thread) for more calls. The TAPI object's address keeps the TSP's own
+  /// `max_active_calls` (LINEADDRESSCAPS); where this limit is lower, the MSP's refusal enforces it
+  /// (the TSP answers the refused call as it does a full address).
   int max_calls = 24;
   /// File descriptors left free below the process's `RLIMIT_NOFILE` soft limit (>= 0): a new call (2 UDP
   /// sockets, RTP and RTCP) is refused with `tapi_errc::call_unavailable` when the descriptors open

@@ -550,7 +550,7 @@ class core final : public std::enable_shared_from_this<core> {
     } else if (to == call_state::disconnected) {
       finish_connect(c, make_error_code(connect_error(cause)));
       // Over: released as soon as no application handle refers to it (perhaps none does any more).
-      (void)post([self = shared_from_this(), c = std::move(self)] { self->release_if_unreferenced(*c); });
+      (void)post([core = shared_from_this(), call = std::move(self)] { core->release_if_unreferenced(*call); });
     }
   }
 
