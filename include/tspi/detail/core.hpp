@@ -507,7 +507,6 @@ class core final : public std::enable_shared_from_this<core> {
     try {
       c = std::make_shared<call_impl>(weak_from_this(), a, std::move(info));
       c->msp_call_ = a->provider().create_msp_call(a->id(), c->id(), c->info().media, ec);
-      if (!ec && !c->msp_call_) ec = mspi::tapi_errc::operation_failed;
       if (ec) return nullptr;
       std::lock_guard lock(table_mutex_);
       calls_.emplace(c->id(), c);
