@@ -88,7 +88,9 @@ int main(int argc, char** argv) {
 
   counters n;
   tspi::tapi tapi;
-  if (msp == "rtp") tapi.register_provider<tspi::sip::sip_tsp, mspi::rtp_opus_msp>(cfg, mspi::rtp_opus_config{});
+  mspi::rtp_opus_config media;
+  media.max_calls = 64;  // sip_rate.sh holds 50 G.711 calls per account to measure memory (default: 24 Opus calls)
+  if (msp == "rtp") tapi.register_provider<tspi::sip::sip_tsp, mspi::rtp_opus_msp>(cfg, media);
   else tapi.register_provider<tspi::sip::sip_tsp, ptapi_bench::signalling_msp>(cfg, ptapi_bench::signalling_msp_config{});
   tapi.set_event_filter(tspi::tapi_event::call_notification | tspi::tapi_event::call_state);
   tapi.on_call_notification().connect([&n](const tspi::call_notification_event& e) {

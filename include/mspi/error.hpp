@@ -2,6 +2,9 @@
 // mspi/error.hpp: the error codes of the TAPI 3 object model (TAPI_E_*), shared by mspi and tspi.
 #pragma once
 
+#include <boost/system/system_error.hpp>
+
+#include <new>
 #include <string>
 #include <system_error>
 #include <type_traits>
@@ -142,6 +145,26 @@ constexpr long hresult(tapi_errc e) noexcept {
 /// @throws std::system_error carrying `ec` when `ec` is set; otherwise no effect. Thread safety: pure.
 inline void throw_if(const std::error_code& ec, const char* operation) {
   if (ec) throw std::system_error(ec, operation);
+}
+
+/// The error code of the exception being handled, for code that must report through `std::error_code`
+/// instead of letting an exception escape (a thread's handler, a call being set up): a
+/// `std::system_error`'s or `boost::system::system_error`'s own code (e.g. `EMFILE` from a socket or reactor), `std::errc::not_enough_memory`
+/// for `std::bad_alloc`, `tapi_errc::operation_failed` for anything else. Call only inside a `catch`
+/// block. Never throws. Thread safety: pure.
+inline std::error_code current_exception_error() noexcept {
+  try {
+    throw;
+  } catch (const std::system_error& e) {
+    return e.code() ? e.code() : make_error_code(tapi_errc::operation_failed);
+  } catch (const boost::system::system_error& e) {  // what Asio throws
+    const std::error_code ec = e.code();
+    return ec ? ec : make_error_code(tapi_errc::operation_failed);
+  } catch (const std::bad_alloc&) {
+    return std::make_error_code(std::errc::not_enough_memory);
+  } catch (...) {
+    return make_error_code(tapi_errc::operation_failed);
+  }
 }
 
 }  // namespace mspi

@@ -54,7 +54,10 @@ class address {
   /// (one capture and one render stream per media type). `destination` is what the provider dials.
   /// Errors: `invalid_media_type` when the address cannot carry `media`; `invalid_address` for an empty
   /// destination; `invalid_address_state` when out of service; `not_initialized` after shutdown;
-  /// `call_unavailable` when the address has its maximum of active calls.
+  /// `call_unavailable` when the address has its maximum of active calls or its MSP no room (e.g.
+  /// `rtp_opus_config::max_calls`, descriptors near `RLIMIT_NOFILE`); the resource error (e.g.
+  /// `std::errc::too_many_files_open`, `not_enough_memory`) when the MSP call cannot be set up. Never
+  /// throws in this form. The call is released once it is over and its last handle is gone (see `call`).
   [[nodiscard]] call create_call(std::string_view destination, mspi::media_type media, std::error_code& ec) {
     if (!backend_) {
       ec = mspi::tapi_errc::invalid_handle;
@@ -70,7 +73,8 @@ class address {
     return c;
   }
 
-  /// ITAddress::EnumerateCalls: the calls on this address not yet released.
+  /// ITAddress::EnumerateCalls: the calls on this address not yet released. The handles count as
+  /// references (see `call`): a disconnected call listed here is released once they are dropped.
   [[nodiscard]] std::vector<call> calls() const {
     std::vector<call> out;
     for (auto& b : backend().calls()) out.emplace_back(std::move(b));

@@ -57,9 +57,23 @@ auto initiate(Token&& token, std::shared_ptr<call_backend> backend, Op op) {
 /// is a value, not an exception: `async_connect(use_future)` gives a `std::future<std::error_code>` and
 /// `co_await async_connect(use_awaitable)` gives the `std::error_code`.
 ///
-/// A handle outlives its call safely: once the call is released (`release`) or the TAPI object shut
-/// down, every action fails with `tapi_errc::invalid_handle` (or `not_initialized`) and never acts on
-/// another call; `info()` keeps reporting the call as it last was.
+/// @par Lifetime (TAPI's `Release` by reference count, as COM does it)
+/// Every `call` handle the application holds counts as one reference: copies, the handles inside events
+/// (also while queued for delivery), `address::create_call`'s and `address::calls()`'s results. The TAPI
+/// object's own bookkeeping never counts. A call is released (its MSP call shut down, the provider told
+/// with TSPI_lineCloseCall, the call gone from `address::calls()`) as soon as it is `disconnected` and
+/// no handle refers to it any more, or at once by `release()`, or by `tapi::shutdown`. An outgoing call
+/// that was never connected is released likewise when its last handle goes while it is still `idle`.
+/// A call that is not over stays while no handle refers to it (an incoming call rings, a connected call
+/// goes on) until it ends; the `disconnected` event then brings a handle, and the call is released
+/// once that event has been delivered and nobody kept a copy. So an application that drops its handles
+/// frees every call without calling `release()`. The last handle may be dropped on any thread (an event
+/// handler, after `shutdown`, after the `tapi` object is gone): the release itself runs on the TAPI
+/// object's thread, shortly after. `tapi::live_calls()` counts the calls not yet released.
+///
+/// A handle outlives its call safely: once the call is released (`release`, its last handle, or the TAPI
+/// object shut down), every action fails with `tapi_errc::invalid_handle` (or `not_initialized`) and never
+/// acts on another call; `info()` keeps reporting the call as it last was.
 ///
 /// @par Thread Safety
 /// Distinct objects: safe. Shared objects: safe; any thread may call any member. The synchronous forms
@@ -238,8 +252,10 @@ class call {
     mspi::throw_if(ec, "unselect_terminal_on_call");
   }
 
-  /// Releases a disconnected call: the provider frees it (TSPI_lineCloseCall) and this handle, and every
-  /// copy, becomes stale. Errors: `invalid_call_state` unless disconnected; `invalid_handle`.
+  /// Releases a disconnected call now, while handles remain: the provider frees it (TSPI_lineCloseCall)
+  /// and this handle, and every copy, becomes stale (dropping them later is harmless). Optional: a
+  /// disconnected call is released anyway when its last handle goes (see Lifetime above).
+  /// Errors: `invalid_call_state` unless disconnected; `invalid_handle` (also when already released).
   void release(std::error_code& ec) {
     ec = backend_ ? backend_->release() : make_error_code(mspi::tapi_errc::invalid_handle);
   }

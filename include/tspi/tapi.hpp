@@ -172,6 +172,20 @@ class tapi {
   /// Provider-reported call-state changes that TAPI 3's table forbids, dropped since initialize.
   [[nodiscard]] std::uint64_t illegal_transitions() const { return core_->illegal_transitions(); }
 
+  /// Diagnostic: calls not yet released, on every address (what `address::calls()` would list in all).
+  /// A call is released once it is `disconnected` and no handle refers to it (see `call`), by
+  /// `call::release`, or by `shutdown`; so after calls end and their handles are dropped this returns to
+  /// 0 (releases run on the TAPI object's thread, shortly after the last handle goes). Any thread.
+  [[nodiscard]] std::size_t live_calls() const { return core_->live_calls(); }
+  /// Diagnostic: the per-call entries the provider pairs keep (their MSP calls, MSP data held until the
+  /// TSP knows a call, the calls the TSP knows), summed; 0 when every call is released or not running.
+  /// Runs on the TAPI object's thread and waits for it: do not call while holding up that thread.
+  [[nodiscard]] std::size_t provider_call_entries() const { return core_->provider_call_entries(); }
+  /// Diagnostic: exceptions that escaped a handler on the TAPI object's thread or its own event thread
+  /// (a provider's, or an event handler of the application's): each is caught and counted, and the
+  /// thread runs on, rather than ending the process through std::terminate.
+  [[nodiscard]] std::uint64_t handler_exceptions() const { return core_->handler_exceptions(); }
+
  private:
   std::shared_ptr<detail::core> core_;
 };

@@ -2,9 +2,16 @@
 
 #include <mspi/stream.hpp>
 
+#include "support/fd_limit.hpp"
+
 #include <catch2/catch.hpp>
 
+#include <memory>
 #include <system_error>
+#include <vector>
+
+using ptapi_test::open_descriptors;
+using ptapi_test::soft_fd_limit;
 
 namespace {
 mspi::msp_context context() { return mspi::msp_context{"test", [] {}}; }
@@ -118,4 +125,72 @@ TEST_CASE("an offer the MSP cannot use is refused over the channel, with stream_
     CHECK(not_used == 2);
   }
   msp.shutdown_msp_call(call);
+}
+
+TEST_CASE("rtp_opus_msp admits max_calls calls; a shut-down call frees its place", "[mspi][rtp_opus][capacity]") {
+  mspi::rtp_opus_config cfg;
+  cfg.max_calls = 3;
+  mspi::rtp_opus_msp msp(cfg);
+  std::error_code ec;
+  msp.initialize(context(), ec);
+  REQUIRE_FALSE(ec);
+  std::vector<std::shared_ptr<mspi::rtp_opus_call>> calls;
+  for (mspi::msp_handle h = 1; h <= 3; ++h) {
+    calls.push_back(msp.create_msp_call(h, mspi::media_type::audio, ec));
+    REQUIRE_FALSE(ec);
+  }
+  CHECK(msp.create_msp_call(4, mspi::media_type::audio, ec) == nullptr);
+  CHECK(ec == mspi::tapi_errc::call_unavailable);
+  msp.shutdown_msp_call(calls[1]);  // disconnected: its media no longer counts, though the object lives on
+  calls.push_back(msp.create_msp_call(5, mspi::media_type::audio, ec));
+  CHECK(calls.back() != nullptr);
+  CHECK_FALSE(ec);
+  CHECK(msp.create_msp_call(6, mspi::media_type::audio, ec) == nullptr);
+  CHECK(ec == mspi::tapi_errc::call_unavailable);
+  calls.clear();  // released: gone from the count
+  CHECK(msp.create_msp_call(7, mspi::media_type::audio, ec) != nullptr);
+
+  cfg.max_calls = 0;
+  CHECK(initialize_with(cfg) == mspi::tapi_errc::invalid_argument);
+  cfg.max_calls = 1;
+  cfg.reserved_fds = -1;
+  CHECK(initialize_with(cfg) == mspi::tapi_errc::invalid_argument);
+}
+
+TEST_CASE("rtp_opus_msp refuses calls near RLIMIT_NOFILE and survives running out of descriptors",
+          "[mspi][rtp_opus][capacity]") {
+  mspi::rtp_opus_config cfg;
+  cfg.reserved_fds = 0;
+  mspi::rtp_opus_msp msp(cfg);  // no call yet: its media thread has no reactor
+  std::error_code ec;
+  msp.initialize(context(), ec);
+  REQUIRE_FALSE(ec);
+  {
+    soft_fd_limit limit(open_descriptors() + 1);  // not even the call's two sockets fit
+    CHECK(msp.create_msp_call(1, mspi::media_type::audio, ec) == nullptr);
+    CHECK(ec == mspi::tapi_errc::call_unavailable);
+  }
+  {
+    // The count allows two descriptors; the reactor (eventfd, epoll) takes them on this first call and
+    // the sockets meet EMFILE: an error, not an exception out of create_msp_call.
+    soft_fd_limit limit(open_descriptors() + 2);
+    std::shared_ptr<mspi::rtp_opus_call> c;
+    CHECK_NOTHROW(c = msp.create_msp_call(2, mspi::media_type::audio, ec));
+    CHECK(c == nullptr);
+    CHECK(ec == std::errc::too_many_files_open);
+  }
+  CHECK(msp.create_msp_call(3, mspi::media_type::audio, ec) != nullptr);  // the limit is back: calls work
+  CHECK_FALSE(ec);
+
+  mspi::rtp_opus_config headroom;  // the default keeps 64 descriptors free
+  mspi::rtp_opus_msp guarded(headroom);
+  guarded.initialize(context(), ec);
+  REQUIRE_FALSE(ec);
+  {
+    soft_fd_limit limit(open_descriptors() + 32);
+    CHECK(guarded.create_msp_call(1, mspi::media_type::audio, ec) == nullptr);
+    CHECK(ec == mspi::tapi_errc::call_unavailable);
+  }
+  CHECK(guarded.create_msp_call(2, mspi::media_type::audio, ec) != nullptr);
+  CHECK(msp.handler_exceptions() == 0);
 }

@@ -120,10 +120,15 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
 
   /// Stops media and unselects every terminal (ITMSPAddress::ShutdownMSPCall). No errors.
   void shutdown() {
+    shut_down_ = true;
     stop_media(call_media_cause::local_request);
     capture_->shutdown(call_media_cause::local_request);
     render_->shutdown(call_media_cause::local_request);
   }
+
+  /// True once `shutdown` ran (the call no longer counts against `rtp_opus_config::max_calls`). Same
+  /// thread as `shutdown`. Never throws.
+  [[nodiscard]] bool shut_down() const noexcept { return shut_down_; }
 
   /// Opus encoder lookahead in samples at 48 kHz (part of the mouth-to-ear delay with Opus; G.711 has
   /// none, its resampling adds 2 ms each way instead). Never throws.
@@ -264,6 +269,7 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
   std::mutex mutex_;
   std::optional<detail::negotiated_media> negotiated_;
   bool media_started_ = false;  // between start_media and stop_media
+  bool shut_down_ = false;      // TAPI object's thread only
 };
 
 }  // namespace mspi

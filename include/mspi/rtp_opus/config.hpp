@@ -59,6 +59,24 @@ struct rtp_opus_config {
   ///   valid RTP to it before the peer's first packet arrives (it wins the latch), which strict mode
   ///   stops. Use it only for peers known to be behind NAT.
   bool symmetric_rtp = false;
+  /// Calls this address (one MSP instance, one media thread) carries at once (>= 1): calls created and
+  /// not yet shut down (ITMSPAddress::ShutdownMSPCall, i.e. until `disconnected`); one more is refused
+  /// with `tapi_errc::call_unavailable` (SIP: 503 with Retry-After). Derivation of the default: the full
+  /// Opus media path costs ~365 µs of CPU per 20 ms frame per call, both directions, at complexity 9
+  /// (`benchmarks/README.md`, `ptapi_bench_media_path`), i.e. ~1.8 % of a core per call, so one media
+  /// thread saturates near 55 calls; 24 calls keep it near 44 % busy, leaving headroom for RTCP, DTMF,
+  /// G.711 resampling, jitter and a loaded machine, so that no live call loses packets to a late clock.
+  /// Raise it for cheaper settings (G.711, lower complexity) after measuring; give more addresses (each
+  /// its own media thread) for more calls. The TAPI object's address keeps the TSP's own
+  /// `max_active_calls` (LINEADDRESSCAPS); where this limit is lower, the MSP's refusal enforces it
+  /// (the TSP answers the refused call as it does a full address).
+  int max_calls = 24;
+  /// File descriptors left free below the process's `RLIMIT_NOFILE` soft limit (>= 0): a new call (2 UDP
+  /// sockets, RTP and RTCP) is refused with `tapi_errc::call_unavailable` when the descriptors open
+  /// (`/proc/self/fd`) + 2 + this exceed the limit, rather than failing half set up. The default 64 keeps
+  /// room for the signalling side (SIP connections), the media thread's reactor (3 on its first call),
+  /// WAV files and logs.
+  int reserved_fds = 64;
 };
 
 }  // namespace mspi

@@ -3,6 +3,7 @@
 // that negotiates media with SDP (loopback, SIP).
 #pragma once
 
+#include <mspi/detail/run_catching.hpp>
 #include <mspi/error.hpp>
 #include <mspi/msp.hpp>
 #include <mspi/msp_event.hpp>
@@ -14,8 +15,13 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <sys/resource.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <span>
@@ -55,7 +61,8 @@ class rtp_opus_msp {
   /// `already_initialized`; `invalid_argument` for a ptime other than 10/20/40/60 ms, a payload type
   /// outside 96-127, an empty codec list or one naming a codec twice, a telephone-event payload type
   /// outside 96-127 or equal to the Opus one, jitter depths outside 1 <= min <= max <= 16 packets, an
-  /// RTCP interval <= 0 ms, a CNAME outside 1..255 bytes, or Opus settings libopus refuses. Throws only std::bad_alloc and
+  /// RTCP interval <= 0 ms, a CNAME outside 1..255 bytes, `max_calls` < 1, `reserved_fds` < 0, or Opus
+  /// settings libopus refuses. Throws only std::bad_alloc and
   /// std::system_error when the thread cannot start.
   void initialize(const msp_context& ctx, std::error_code& ec) {
     if (thread_.joinable()) {
@@ -70,7 +77,7 @@ class rtp_opus_msp {
     events_->set_signal(ctx.event_signal);
     io_ = std::make_shared<boost::asio::io_context>();
     work_.emplace(io_->get_executor());
-    thread_ = std::thread([io = io_] { io->run(); });
+    thread_ = std::thread([this, io = io_] { detail::run_catching(*io, handler_exceptions_); });
   }
 
   /// ITMSPAddress::Shutdown: shuts down the calls still alive, lets their media stop, joins the media
@@ -88,10 +95,13 @@ class rtp_opus_msp {
   }
 
   /// ITMSPAddress::CreateMSPCall: a call with its capture and render audio streams and bound sockets.
-  /// Errors: `not_initialized`; `invalid_media_type` unless `media` is audio; `std::errc::invalid_argument`
+  /// Errors: `not_initialized`; `invalid_media_type` unless `media` is audio; `call_unavailable` when
+  /// `config().max_calls` calls are not yet shut down, or when the process's open descriptors + 2 +
+  /// `config().reserved_fds` exceed its `RLIMIT_NOFILE` soft limit; `std::errc::invalid_argument`
   /// (generic category) when `config().local_address` is not an IP address; the system error when a
-  /// socket cannot be opened or bound. Null on error.
-  std::shared_ptr<call_type> create_msp_call(msp_handle call, media_type media, std::error_code& ec) {
+  /// socket or the media thread's reactor cannot be created or bound (e.g. `EMFILE`, `ENOBUFS`);
+  /// `std::errc::not_enough_memory` when an allocation fails. Null on error. Never throws.
+  std::shared_ptr<call_type> create_msp_call(msp_handle call, media_type media, std::error_code& ec) noexcept {
     if (!io_) {
       ec = tapi_errc::not_initialized;
       return nullptr;
@@ -100,12 +110,23 @@ class rtp_opus_msp {
       ec = tapi_errc::invalid_media_type;
       return nullptr;
     }
-    auto created = call_type::create(io_, call, cfg_, events_, ec);
-    if (created) {
+    try {
       std::erase_if(calls_, [](const auto& weak) { return weak.expired(); });
-      calls_.push_back(created);
+      const auto active = std::count_if(calls_.begin(), calls_.end(), [](const auto& weak) {
+        auto c = weak.lock();
+        return c && !c->shut_down();
+      });
+      if (active >= cfg_.max_calls || !descriptors_left(2 + cfg_.reserved_fds)) {
+        ec = tapi_errc::call_unavailable;
+        return nullptr;
+      }
+      auto created = call_type::create(io_, call, cfg_, events_, ec);
+      if (created) calls_.push_back(created);
+      return created;
+    } catch (...) {  // Asio's reactor or a socket (EMFILE...), an allocation: the call is refused, no more
+      ec = current_exception_error();
+      return nullptr;
     }
-    return created;
   }
 
   /// ITMSPAddress::ShutdownMSPCall: stops the call's media and unselects its terminals. Null is ignored.
@@ -132,6 +153,10 @@ class rtp_opus_msp {
   /// The settings this MSP runs with. Never throws.
   [[nodiscard]] const config_type& config() const noexcept { return cfg_; }
 
+  /// Exceptions that escaped a handler on the media thread: caught and counted, the thread ran on
+  /// (diagnostic). Any thread. Never throws.
+  [[nodiscard]] std::uint64_t handler_exceptions() const noexcept { return handler_exceptions_.load(); }
+
  private:
   // The settings `initialize` accepts; the rest would make call creation throw (codec, jitter buffer)
   // or make the media misbehave (a zero RTCP interval spins, an empty CNAME breaks RFC 3550 §6.1).
@@ -142,6 +167,7 @@ class rtp_opus_msp {
       return false;
     if (c.rtcp_interval_ms <= 0 || c.cname.empty() || c.cname.size() > 255) return false;
     if (c.max_expected_loss_percent < 0 || c.max_expected_loss_percent > 100) return false;
+    if (c.max_calls < 1 || c.reserved_fds < 0) return false;
     if (c.codecs.empty()) return false;
     for (auto it = c.codecs.begin(); it != c.codecs.end(); ++it) {
       if (*it != audio_codec::opus && *it != audio_codec::pcmu && *it != audio_codec::pcma) return false;
@@ -155,6 +181,19 @@ class rtp_opus_msp {
     return !ec;
   }
 
+  // False when fewer than `needed` descriptors are free below RLIMIT_NOFILE's soft limit (counted in
+  // /proc/self/fd; true where the count is unknown: the socket's own error then reports it).
+  static bool descriptors_left(long needed) {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return true;
+    std::error_code ec;
+    long open = -1;  // the directory's own descriptor is listed too
+    for (std::filesystem::directory_iterator it("/proc/self/fd", ec), end; !ec && it != end; it.increment(ec)) ++open;
+    if (ec == std::errc::too_many_files_open) return false;
+    if (ec) return true;
+    return open + needed <= static_cast<long>(limit.rlim_cur);
+  }
+
   config_type cfg_;
   std::shared_ptr<msp_event_queue> events_ = std::make_shared<msp_event_queue>();
   terminal_support terminals_;
@@ -162,6 +201,7 @@ class rtp_opus_msp {
   std::vector<std::weak_ptr<call_type>> calls_;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::thread thread_;
+  std::atomic<std::uint64_t> handler_exceptions_{0};
 };
 
 static_assert(media_service_provider<rtp_opus_msp>);

@@ -12,6 +12,7 @@
 #include <tspi/events.hpp>
 #include <tspi/tsp.hpp>
 
+#include <mspi/detail/run_catching.hpp>
 #include <mspi/error.hpp>
 #include <mspi/msp_event.hpp>
 
@@ -133,6 +134,8 @@ class core final : public std::enable_shared_from_this<core> {
 
   /// Provider-reported transitions that TAPI 3's table forbids (dropped, never applied).
   [[nodiscard]] std::uint64_t illegal_transitions() const { return illegal_transitions_.load(); }
+  /// Exceptions that escaped a handler on the core or event thread (caught and counted; the thread ran on).
+  [[nodiscard]] std::uint64_t handler_exceptions() const { return handler_exceptions_.load(); }
 
   // ---- core-thread helpers ----
   /// The core thread's executor (given to TSPs).
@@ -174,8 +177,9 @@ class core final : public std::enable_shared_from_this<core> {
   }
 
   // ---- call operations (core thread) ----
-  std::shared_ptr<call_impl> create_outgoing(const std::shared_ptr<address_impl>& a, std::string_view destination,
-                                             mspi::media_type media, std::error_code& ec) {
+  // ITAddress::CreateCall: the new call's first application handle, or null with `ec`.
+  std::shared_ptr<call_backend> create_outgoing(const std::shared_ptr<address_impl>& a, std::string_view destination,
+                                                mspi::media_type media, std::error_code& ec) {
     if (!initialized_) {
       ec = mspi::tapi_errc::not_initialized;
       return nullptr;
@@ -192,19 +196,23 @@ class core final : public std::enable_shared_from_this<core> {
       ec = mspi::tapi_errc::invalid_address_state;
       return nullptr;
     }
-    std::shared_ptr<call_impl> c;
+    std::shared_ptr<call_backend> handle;
     ec = run_sync([&](std::error_code& e) {
       if (active_calls(*a) >= a->info().max_active_calls) {
         e = mspi::tapi_errc::call_unavailable;
         return;
       }
-      call_info info;
-      info.id = ++next_call_id_;
-      info.called_id = std::string(destination);
-      info.media = media;
-      c = make_call(a, std::move(info), e);
+      try {
+        call_info info;
+        info.id = ++next_call_id_;
+        info.called_id = std::string(destination);
+        info.media = media;
+        if (auto c = make_call(a, std::move(info), e)) handle = c->handle();
+      } catch (...) {  // bad_alloc: the call was not made
+        e = mspi::current_exception_error();
+      }
     });
-    return ec ? nullptr : c;
+    return ec ? nullptr : handle;
   }
 
   void connect(const std::shared_ptr<call_impl>& c, completion done) {
@@ -217,6 +225,7 @@ class core final : public std::enable_shared_from_this<core> {
         if (ec) self->apply_state(*c, call_state::disconnected, call_state_cause::disconnect_failed);
       });
       auto info = c->info();
+      c->dialed_ = true;
       c->address_->provider().make_call(req, c->address_->id(), c->id(), info.called_id, info.media);
     });
   }
@@ -264,6 +273,7 @@ class core final : public std::enable_shared_from_this<core> {
     });
   }
 
+  // call::release: at once, whatever handles remain.
   std::error_code release(const std::shared_ptr<call_impl>& c) {
     if (!initialized_) return mspi::tapi_errc::not_initialized;
     return run_sync([&](std::error_code& e) {
@@ -280,13 +290,37 @@ class core final : public std::enable_shared_from_this<core> {
     std::lock_guard lock(table_mutex_);
     std::vector<std::shared_ptr<call_backend>> out;
     for (const auto& [id, c] : calls_)
-      if (c->address_.get() == &a) out.push_back(c);
+      if (c->address_.get() == &a) out.push_back(c->handle());
     return out;
+  }
+
+  /// Calls not yet released (diagnostic: 0 once every call has ended and lost its last handle).
+  [[nodiscard]] std::size_t live_calls() const {
+    std::lock_guard lock(table_mutex_);
+    return calls_.size();
+  }
+  /// Per-call entries the provider pairs keep (diagnostic; 0 when not running).
+  [[nodiscard]] std::size_t provider_call_entries() {
+    std::size_t n = 0;
+    if (run_sync([&](std::error_code&) {
+          for (auto& p : providers_) n += p->call_entries();
+        }))
+      return 0;
+    return n;
+  }
+
+  /// The last application handle of `c` is gone (any thread): the core thread releases the call if it is
+  /// over. Dropped once the core no longer accepts work (shutdown has released every call). Never throws.
+  void on_handles_gone(std::shared_ptr<call_impl> c) noexcept {
+    try {
+      (void)post([self = shared_from_this(), c = std::move(c)] { self->release_if_unreferenced(*c); });
+    } catch (...) {  // bad_alloc posting: the call stays until the next handle drops or shutdown
+    }
   }
 
   [[nodiscard]] std::error_code usable(const call_impl& c) const {
     if (!initialized_) return mspi::tapi_errc::not_initialized;
-    if (c.released_) return mspi::tapi_errc::invalid_handle;
+    if (c.released_.load()) return mspi::tapi_errc::invalid_handle;
     return {};
   }
 
@@ -301,9 +335,24 @@ class core final : public std::enable_shared_from_this<core> {
   }
 
   /// LINE_NEWCALL from `provider`: 0 when the call is refused, with `ec` saying why (see
-  /// `line_event_sink::new_call`): not_owner (TAPI's unowned-call rule), call_unavailable (no room).
-  call_id on_new_call(const provider_base& provider, const incoming_call_info& info, std::error_code& ec) {
+  /// `line_event_sink::new_call`): not_owner (TAPI's unowned-call rule), call_unavailable (no room in the
+  /// address or its MSP), or the resource error that stopped the call's set-up. Never throws.
+  call_id on_new_call(const provider_base& provider, const incoming_call_info& info, std::error_code& ec) noexcept {
     ec.clear();
+    std::shared_ptr<call_impl> made;
+    try {
+      return new_call(provider, info, made, ec);
+    } catch (...) {  // e.g. bad_alloc queueing the notification: the call is not offered
+      ec = mspi::current_exception_error();
+      if (made) forget(*made);
+      return 0;
+    }
+  }
+
+ private:
+  // on_new_call's work; `made` is the call once made (so that a later exception can undo it).
+  call_id new_call(const provider_base& provider, const incoming_call_info& info, std::shared_ptr<call_impl>& made,
+                   std::error_code& ec) {
     const auto a = find_address(provider, info.address_id);
     if (!a) {
       ec = mspi::tapi_errc::invalid_address;
@@ -333,14 +382,16 @@ class core final : public std::enable_shared_from_this<core> {
     ci.caller_name = info.caller_name;
     ci.called_id = info.called_id;
     ci.media = info.media;
-    auto c = make_call(a, std::move(ci), ec);
-    if (!c) return 0;
-    emit(tapi_event::call_notification, call_notification_event{call(c), call_notification_kind::owner, owner->id});
+    made = make_call(a, std::move(ci), ec);
+    if (!made) return 0;
+    emit(tapi_event::call_notification, call_notification_event{call(made->handle()), call_notification_kind::owner, owner->id});
     if (monitor && monitor->id != owner->id)  // one call object per call in a process: monitors watch the owner's
-      emit(tapi_event::call_notification, call_notification_event{call(c), call_notification_kind::monitor, monitor->id});
-    return c->id();
+      emit(tapi_event::call_notification,
+           call_notification_event{call(made->handle()), call_notification_kind::monitor, monitor->id});
+    return made->id();
   }
 
+ public:
   /// LINE_CALLSTATE
   void on_call_state(call_id id, line_call_state state, std::uint32_t mode) {
     auto c = find_call(id);
@@ -357,7 +408,7 @@ class core final : public std::enable_shared_from_this<core> {
   void on_digit(call_id id, char digit) {
     auto c = find_call(id);
     if (!c || c->state() == call_state::disconnected) return;
-    emit(tapi_event::digit_event, digit_event{call(c), digit, digit_mode::dtmf, std::chrono::steady_clock::now()});
+    emit(tapi_event::digit_event, digit_event{handle_of(c), digit, digit_mode::dtmf, std::chrono::steady_clock::now()});
   }
 
   /// LINE_ADDRESSSTATE of `provider`'s address `address_id`.
@@ -378,9 +429,9 @@ class core final : public std::enable_shared_from_this<core> {
           using T = std::decay_t<decltype(info)>;
           if constexpr (std::is_same_v<T, mspi::stream_event>) {
             emit(tapi_event::call_media,
-                 call_media_event{call(c), info.event, info.cause, info.source, info.terminal, info.error});
+                 call_media_event{handle_of(c), info.event, info.cause, info.source, info.terminal, info.error});
           } else if constexpr (std::is_same_v<T, mspi::msp_file_terminal_event>) {
-            emit(tapi_event::file_terminal, file_terminal_event{call(c), info.terminal, info.info.state,
+            emit(tapi_event::file_terminal, file_terminal_event{handle_of(c), info.terminal, info.info.state,
                                                                 info.info.cause, info.info.error});
           } else if constexpr (std::is_same_v<T, mspi::msp_address_event>) {
             if (auto a = find_address(provider, address_id))
@@ -399,13 +450,13 @@ class core final : public std::enable_shared_from_this<core> {
   void start_threads() {
     core_io_.emplace();
     core_work_.emplace(core_io_->get_executor());
-    core_thread_ = std::thread([io = &*core_io_] { io->run(); });
+    core_thread_ = std::thread([this, io = &*core_io_] { mspi::detail::run_catching(*io, handler_exceptions_); });
     if (options_.event_executor) {
       event_executor_ = boost::asio::make_strand(*options_.event_executor);
     } else {
       event_io_.emplace();
       event_work_.emplace(event_io_->get_executor());
-      event_thread_ = std::thread([io = &*event_io_] { io->run(); });
+      event_thread_ = std::thread([this, io = &*event_io_] { mspi::detail::run_catching(*io, handler_exceptions_); });
       event_executor_ = event_io_->get_executor();
     }
     std::lock_guard lock(post_mutex_);
@@ -449,18 +500,28 @@ class core final : public std::enable_shared_from_this<core> {
     registrations_.clear();
   }
 
+  // Makes a call with its MSP call and enters it in the table; null with `ec` when the MSP refuses or
+  // cannot set it up (an exception from either is turned into `ec`: nothing is left behind).
   std::shared_ptr<call_impl> make_call(const std::shared_ptr<address_impl>& a, call_info info, std::error_code& ec) {
-    auto c = std::make_shared<call_impl>(weak_from_this(), a, std::move(info));
-    c->msp_call_ = a->provider().create_msp_call(a->id(), c->id(), c->info().media, ec);
-    if (ec) return nullptr;
-    std::lock_guard lock(table_mutex_);
-    calls_.emplace(c->id(), c);
-    return c;
+    std::shared_ptr<call_impl> c;
+    try {
+      c = std::make_shared<call_impl>(weak_from_this(), a, std::move(info));
+      c->msp_call_ = a->provider().create_msp_call(a->id(), c->id(), c->info().media, ec);
+      if (ec) return nullptr;
+      std::lock_guard lock(table_mutex_);
+      calls_.emplace(c->id(), c);
+      return c;
+    } catch (...) {
+      ec = mspi::current_exception_error();
+      if (c) forget(*c);
+      return nullptr;
+    }
   }
 
+  // Releases a call (Release of its last reference, or shutdown): its MSP call is shut down, the TSP
+  // closes it (TSPI_lineCloseCall) and it leaves the table; its handles become stale.
   void forget(call_impl& c) {
-    if (c.released_) return;
-    c.released_ = true;
+    if (c.released_.exchange(true)) return;
     c.address_->provider().shutdown_msp_call(c.id());
     c.address_->provider().close_call(c.id());
     std::lock_guard lock(table_mutex_);
@@ -481,14 +542,27 @@ class core final : public std::enable_shared_from_this<core> {
     }
     c.set_state(to, cause);
     auto self = c.shared_from_this();
-    emit(tapi_event::call_state, call_state_event{call(self), to, cause});
+    emit(tapi_event::call_state, call_state_event{handle_of(self), to, cause});
     if (to == call_state::connected) {
       c.was_connected_ = true;
       finish_connect(c, {});
     } else if (to == call_state::disconnected) {
       finish_connect(c, make_error_code(connect_error(cause)));
+      // Over: released as soon as no application handle refers to it (perhaps none does any more).
+      (void)post([core = shared_from_this(), call = std::move(self)] { core->release_if_unreferenced(*call); });
     }
   }
+
+  // Releases `c` if it is over and no application handle refers to it (core thread). Over: disconnected,
+  // or an outgoing call still idle that was never dialled (nothing to hang up).
+  void release_if_unreferenced(call_impl& c) {
+    if (c.released_.load() || c.has_handles()) return;
+    const auto s = c.state();
+    if (s == call_state::disconnected || (s == call_state::idle && !c.dialed_ && !c.info().incoming)) forget(c);
+  }
+
+  // An application handle of `c` (empty for none), for an event.
+  static tspi::call handle_of(const std::shared_ptr<call_impl>& c) { return c ? tspi::call(c->handle()) : tspi::call(); }
 
   void finish_connect(call_impl& c, std::error_code ec) {
     auto waiters = std::move(c.connect_waiters_);
@@ -557,7 +631,14 @@ class core final : public std::enable_shared_from_this<core> {
   request_id next_request_ = 0;
   std::unordered_map<request_id, completion> requests_;
   std::atomic<std::uint64_t> illegal_transitions_{0};
+  std::atomic<std::uint64_t> handler_exceptions_{0};
 };
+
+// The last application handle of a call is gone (any thread, even after the TAPI object).
+inline call_anchor::~call_anchor() {
+  if (!call) return;
+  if (auto c = call->core_.lock()) c->on_handles_gone(std::move(call));
+}
 
 // ---- address_impl / call_impl members that need the core ----
 

@@ -46,6 +46,20 @@ class address_impl final : public address_backend, public std::enable_shared_fro
   std::atomic<address_state> state_{info_.initial_state};
 };
 
+class call_impl;
+
+/// What every application handle of one call shares (TAPI's COM reference count): the handles are
+/// aliasing `shared_ptr`s owned by one anchor, so the anchor dies with the last handle, on whatever thread
+/// drops it, and then asks the core (on the core thread) to release the call if it is over. The core's
+/// own references to the `call_impl` never count. Defined in core.hpp.
+struct call_anchor {
+  explicit call_anchor(std::shared_ptr<call_impl> c) noexcept : call(std::move(c)) {}
+  call_anchor(const call_anchor&) = delete;
+  call_anchor& operator=(const call_anchor&) = delete;
+  ~call_anchor();
+  std::shared_ptr<call_impl> call;
+};
+
 /// A call, as the core keeps it. Mutable state changes only on the core thread; `info_` is also read by
 /// application threads, under `mutex_`.
 class call_impl final : public call_backend, public std::enable_shared_from_this<call_impl> {
@@ -78,16 +92,35 @@ class call_impl final : public call_backend, public std::enable_shared_from_this
     info_.state = s;
     info_.cause = cause;
   }
-  std::weak_ptr<core> core_;
+  // -- application handles (any thread) --
+  /// A new application handle: shares the anchor of the handles alive, or starts a new one.
+  [[nodiscard]] std::shared_ptr<call_backend> handle() {
+    std::lock_guard lock(mutex_);
+    auto a = anchor_.lock();
+    if (!a) {
+      a = std::make_shared<call_anchor>(shared_from_this());
+      anchor_ = a;
+    }
+    return std::shared_ptr<call_backend>(a, static_cast<call_backend*>(this));  // aliasing: counts in the anchor
+  }
+  /// True while an application handle refers to the call.
+  [[nodiscard]] bool has_handles() const {
+    std::lock_guard lock(mutex_);
+    return !anchor_.expired();
+  }
+
+  const std::weak_ptr<core> core_;
   std::shared_ptr<address_impl> address_;
   std::shared_ptr<mspi::stream_control> msp_call_;
   std::vector<completion> connect_waiters_;
   bool was_connected_ = false;
-  bool released_ = false;
+  bool dialed_ = false;                   // connect sent make_call to the provider (core thread)
+  std::atomic<bool> released_{false};     // set on the core thread, read by any (`check`)
 
  private:
   mutable std::mutex mutex_;
   call_info info_;
+  std::weak_ptr<call_anchor> anchor_;  // under mutex_
 };
 
 }  // namespace tspi::detail

@@ -60,10 +60,19 @@ class provider_pair final : public provider_base, private line_event_sink {
       ec = mspi::tapi_errc::invalid_address;
       return nullptr;
     }
-    auto mc = msps_[address_id]->create_msp_call(call, media, ec);
-    if (mc) calls_[call] = {address_id, mc};
-    return mc;
+    try {  // the MSP contract reports through `ec`; an MSP that throws anyway refuses the call the same way
+      auto mc = msps_[address_id]->create_msp_call(call, media, ec);
+      if (ec) return nullptr;
+      if (mc) calls_[call] = {address_id, mc};
+      return mc;
+    } catch (...) {
+      ec = mspi::current_exception_error();
+      calls_.erase(call);
+      return nullptr;
+    }
   }
+
+  [[nodiscard]] std::size_t call_entries() const override { return calls_.size() + pending_.size() + tsp_knows_.size(); }
 
   // Once per call: the core asks when the call disconnects and again when it is released.
   void shutdown_msp_call(call_id call) override {
@@ -149,9 +158,9 @@ class provider_pair final : public provider_base, private line_event_sink {
       if (auto* data = std::get_if<mspi::msp_tsp_data>(&e->info)) {
         if (e->call == 0 || tsp_knows_.count(e->call)) {
           tsp_.receive_msp_data(e->call, std::span<const std::byte>(data->data));
-        } else {
+        } else if (auto it = calls_.find(e->call); it != calls_.end() && !it->second.shut_down) {
           pending_[e->call].push_back(std::move(data->data));
-        }
+        }  // else: the call was shut down or released; its late data goes nowhere
         continue;
       }
       core_->on_msp_event(*this, address_id, std::move(*e));

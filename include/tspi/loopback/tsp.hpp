@@ -38,7 +38,7 @@ struct loopback_config {
 /// | drop of an offering call with `rejected` / `noanswer` | disconnected rejected / noanswer | disconnected normal |
 /// | drop after answer | disconnected normal | disconnected normal |
 /// | unknown destination | disconnected badaddress | — |
-/// | destination without owner, full, or without an open MSP instance | disconnected busy | — |
+/// | destination without owner, full (its `max_active_calls` or its MSP's capacity), without an open MSP instance, or whose MSP call cannot be set up (a resource error) | disconnected busy | — |
 /// | an MSP cannot negotiate (`media_error`) | disconnected incompatible (failed) | same |
 ///
 /// Everything runs on the TAPI object's thread, so a call's events always come in the same order.
