@@ -1,11 +1,13 @@
-#!/bin/sh
-# Writes the seed corpus of ptapi_sip_fuzz into DIR (created if missing): a few SIP messages with CRLF
-# line ends (made here with printf, so no binary or CRLF files live in the repository). Idempotent.
-# Usage: tests/fuzz/make-corpus.sh DIR
+#!/bin/bash
+# Writes the seed corpus of every ptapi_fuzz target into DIR/<target>/ (created if missing): a handful of
+# small valid inputs each, made here with printf (so no binary or CRLF files live in the repository) and,
+# for `wav`, with sox (and a cut of /usr/share/sounds/alsa when present): no audio is committed.
+# Idempotent. Usage: tests/fuzz/make-corpus.sh DIR
 set -eu
-dir=${1:?usage: make-corpus.sh DIR}
-mkdir -p "$dir"
+root=${1:?usage: make-corpus.sh DIR}
+target() { dir=$root/$1; mkdir -p "$dir"; }   # the seeds that follow are target $1's
 seed() { printf "$2" > "$dir/$1"; }
+target sip
 
 sdp='v=0\r\no=- 42 7 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 111 0\r\na=rtpmap:111 opus/48000/2\r\na=fmtp:111 useinbandfec=1\r\na=rtpmap:0 PCMU/8000\r\na=ptime:20\r\na=rtcp:40001\r\na=sendrecv\r\n'
 seed invite "INVITE sip:bob@biloxi.example.com SIP/2.0\r\nVia: SIP/2.0/UDP pc33.atlanta.example.com:5060;branch=z9hG4bK776asdhds;rport\r\nMax-Forwards: 70\r\nTo: Bob <sip:bob@biloxi.example.com>\r\nFrom: \"Alice \\\\\"A\\\\\"\" <sip:alice@atlanta.example.com>;tag=1928301774\r\nCall-ID: a84b4c76e66710@pc33.atlanta.example.com\r\nCSeq: 314159 INVITE\r\nContact: <sip:alice@pc33.atlanta.example.com;transport=udp>;+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-000A95A0E128>\"\r\nProxy-Authorization: Digest username=\"alice\", realm=\"atlanta.example.com\", nonce=\"wf84f1ceczx41ae6cbe5aea9c8e88d359\", uri=\"sip:bob@biloxi.example.com\", response=\"42ce3cef44b22f50c6a6071bc8\", algorithm=SHA-256, cnonce=\"0a4f113b\", qop=auth, nc=00000001\r\nContent-Type: application/sdp\r\nContent-Length: 207\r\n\r\n$sdp"
@@ -26,3 +28,56 @@ seed intmeth "!interesting-Method0123456789_*+\`.%%indeed'~ sip:1_unusual.URI~(t
   printf '\n'
   head -c 16000 /dev/zero | tr '\0' 'b'
 } > "$dir/limits"
+
+# RTP (RFC 3550 §5.1): Opus, PCMU with the marker bit, CSRC + header extension + padding, an RFC 4733 event.
+target rtp
+seed opus '\x80\x6f\x12\x34\x00\x00\x03\xc0\xde\xad\xbe\xef\x78\x01\x02\x03\x04\x05\x06\x07'
+seed pcmu_marker '\x80\x80\x00\x01\x00\x00\x00\xa0\x01\x02\x03\x04\xff\xfe\x7f\x7e\x00\x80\xff\xff'
+seed csrc_ext_pad '\xb1\x60\xff\xff\xff\xff\xff\x00\x00\x00\x00\x01\x00\x00\x00\x02\xbe\xde\x00\x01\x10\xaa\x00\x00\x01\x02\x03\x00\x02'
+seed dtmf '\x80\xe5\x00\x10\x00\x01\x00\x00\x00\x00\x00\x07\x01\x8a\x03\x20'
+# RTCP (RFC 3550 §6): SR with a report block + SDES CNAME; RR without blocks + BYE with padding; an RR
+# block with negative cumulative lost; receiver-statistics records (11 bytes: seq, timestamp, arrival, flags).
+target rtcp
+sdes='\x81\xca\x00\x04\x11\x22\x33\x44\x01\x09ptapi@x.y\x00'
+seed sr_block "\x81\xc8\x00\x0c\x11\x22\x33\x44\xe9\x12\x34\x56\x80\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x32\x00\x00\x1f\x40\x55\x66\x77\x88\x40\x00\x00\x05\x00\x00\x12\x34\x00\x00\x00\x20\x12\x34\x56\x78\x00\x01\x00\x00$sdes"
+seed rr_bye_pad '\x80\xc9\x00\x01\x11\x22\x33\x44\xa1\xcb\x00\x02\x11\x22\x33\x44\x00\x00\x00\x04'
+seed rr_negative '\x81\xc9\x00\x07\x01\x02\x03\x04\x05\x06\x07\x08\xff\xff\xff\xfe\x00\x01\x00\x10\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00'
+seed stats '\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x02\x00\x00\x03\xc0\x00\x00\x03\xc0\x01\x00\x05\x00\x00\x0f\x00\x00\x00\x0f\x00\x03\x7f\xff\x00\x00\x12\xc0\x00\x00\x12\xc0\x03\x00\x06\x00\x00\x16\x80\x00\x00\x16\x80\x03'
+# RFC 4733 §2.3 events: digit 1 with E bit, volume 10, duration 800; '#' start; flash (16).
+target telephone_event
+seed digit_end '\x01\x8a\x03\x20'
+seed hash_start '\x0b\x0a\x00\xa0'
+seed flash_two '\x10\x00\x00\x00\x10\x80\x01\x40'
+# SDP (RFC 4566): the offer of the SIP seeds, an IPv6 answer with telephone-event, LF-only with two m-lines.
+target sdp
+seed offer "$sdp"
+seed answer_ip6 'v=0\r\no=ptapi 3 4 IN IP6 2001:db8::1\r\ns=-\r\nc=IN IP6 2001:db8::1\r\nt=0 0\r\nm=audio 5004 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\na=recvonly\r\n'
+seed two_media_lf 'v=0\no=- 1 1 IN IP4 10.0.0.1\ns=call\nt=0 0\nm=audio 0 RTP/AVP 8\nc=IN IP4 10.0.0.2/127\nm=audio 7078 RTP/SAVP 111\nc=IN IP4 10.0.0.3\na=rtpmap:111 opus/48000/2\na=rtcp:7080 IN IP4 10.0.0.3\na=inactive\n'
+# TSP <-> MSP channel frames: [version 1][type][length:4][body].
+target channel
+seed request_offer '\x01\x01\x00\x00\x00\x08sendrecv'
+seed start_media '\x01\x04\x00\x00\x00\x00'
+seed digits '\x01\x06\x00\x00\x00\x04123#'
+seed remote_offer "\x01\x02\x00\x00\x00\x54v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 1 RTP/AVP 0\r\n"
+# Digest challenges (RFC 3261 §22, RFC 7616, RFC 8760): header blocks of a 401/407.
+target digest
+seed sha256_md5 'WWW-Authenticate: Digest realm="biloxi.example.com", qop="auth,auth-int", algorithm=SHA-256, nonce="ea9c8e88df84f1cec4341ae6cbe5a359", opaque="", stale=FALSE\r\nWWW-Authenticate: Digest realm="biloxi.example.com", qop="auth", algorithm=MD5, nonce="ea9c8e88df84f1cec4341ae6cbe5a359", opaque="a, \\"b\\""\r\n'
+seed proxy_sess 'Proxy-Authenticate: Digest realm="atlanta.example.com", domain="sip:ss1.carrier.com", qop="auth", nonce="f84f1cec41e6cbe5aea9c8e88d359", algorithm=MD5-sess\nProxy-Authenticate: Digest realm="other", nonce="x", algorithm=SHA-256-sess, qop=auth-int\nWWW-Authenticate: Basic realm="x", Digest realm="r", nonce="n", qop=auth\n'
+seed rfc2069 'WWW-Authenticate: Digest realm="asterisk",nonce="1cb7bd3e"\r\n'
+# WAV and other files libsndfile reads: 20 ms of tone in several encodings, rates and channel counts.
+target wav
+if command -v sox >/dev/null; then
+  tone() { out=$1; shift; sox -q -n "$@" "$dir/$out" synth 0.02 sine 440 vol 0.5 2>/dev/null || rm -f "$dir/$out"; }
+  tone s16_48k.wav -r 48000 -c 1 -b 16 -e signed-integer
+  tone s24_16k_stereo.wav -r 16000 -c 2 -b 24 -e signed-integer
+  tone f32_44k.wav -r 44100 -c 1 -b 32 -e floating-point
+  tone u8_22k.wav -r 22050 -c 1 -b 8 -e unsigned-integer
+  tone alaw_8k.wav -r 8000 -c 1 -e a-law
+  tone ima_8k.wav -r 8000 -c 1 -e ima-adpcm
+  tone s16_8k.aiff -r 8000 -c 1 -b 16
+  tone s16_48k.flac -r 48000 -c 2 -b 16
+fi
+for f in /usr/share/sounds/alsa/Front_Center.wav; do
+  [ -r "$f" ] && head -c 3000 "$f" > "$dir/alsa_cut.wav"   # a truncated file: fewer frames than its header says
+done
+[ -n "$(ls -A "$dir")" ] || seed minimal 'RIFF\x28\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x80\xbb\x00\x00\x00\x77\x01\x00\x02\x00\x10\x00data\x04\x00\x00\x00\x00\x00\x01\x00'

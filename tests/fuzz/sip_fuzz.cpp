@@ -1,5 +1,5 @@
-// libFuzzer target for the SIP parsers: tspi/sip/{message,headers,uri,digest}.hpp and mspi::parse_sdp.
-// Built by -DPTAPI_BUILD_FUZZERS=ON with clang (tests/fuzz/CMakeLists.txt); CI runs it for 60 s.
+// ptapi_fuzz target `sip`: the SIP parsers, tspi/sip/{message,headers,uri,digest}.hpp, and mspi::parse_sdp
+// on message bodies. Built by -DPTAPI_BUILD_FUZZERS=ON with clang (tests/fuzz/CMakeLists.txt).
 //
 // Besides "no crash, no sanitizer report", it checks properties that hold for every input (each
 // failure traps):
@@ -14,6 +14,8 @@
 // (`x:` becomes `Session-Expires: `, so a line grows by up to 15 bytes and can pass max_line_bytes), and
 // the Content-Length field it adds can be one header more than max_headers. Under the same limits the
 // re-parse can therefore fail for valid reasons; under the widened ones it must not.
+#include "fuzz.hpp"
+
 #include <tspi/sip/digest.hpp>
 #include <tspi/sip/headers.hpp>
 #include <tspi/sip/message.hpp>
@@ -29,11 +31,6 @@
 #include <vector>
 
 namespace sip = tspi::sip;
-
-#define PTAPI_FUZZ_CHECK(cond) \
-  do {                         \
-    if (!(cond)) __builtin_trap(); \
-  } while (0)
 
 namespace {
 
@@ -120,8 +117,8 @@ bool same_message_ignoring_content_length(const sip::message& a, const sip::mess
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const std::string_view in(reinterpret_cast<const char*>(data), size);
+void ptapi_fuzz::fuzz_sip(input bytes) {
+  const std::string_view in = as_text(bytes);
   const sip::parse_limits limits;
 
   // Stream framing (TCP): a frame is self-contained.
@@ -142,7 +139,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   const auto m = sip::parse_message(in, limits);
   if (small) PTAPI_FUZZ_CHECK(m && same_message_ignoring_content_length(*small, *m));
-  if (!m) return 0;
+  if (!m) return;
 
   // The structured values the transaction and dialog layers read.
   for (auto v : m->headers_named("Via")) check_via(v);
@@ -170,5 +167,4 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   PTAPI_FUZZ_CHECK(same_message_ignoring_content_length(*m, *back));
   PTAPI_FUZZ_CHECK(back->to_string() == text);
   PTAPI_FUZZ_CHECK(sip::framed_length(text, wide) == text.size());
-  return 0;
 }

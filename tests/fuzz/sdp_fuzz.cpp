@@ -1,0 +1,52 @@
+// ptapi - portable TAPI
+// ptapi_fuzz target `sdp`: mspi::parse_sdp, the parser of every SDP offer and answer a peer sends.
+// Properties (a failure traps): a parsed description respects the limits (m-lines, formats, ports, payload
+// types, ptime, a connection address per m-line); its text from to_string() parses again whenever it fits
+// in sdp_max_bytes; and, when no m-line lists a payload type twice (then a=rtpmap/a=fmtp of the copies
+// collapse onto the first), that text is a fixed point: to_string(parse_sdp(text)) == text.
+#include "fuzz.hpp"
+
+#include <mspi/sdp.hpp>
+
+#include <algorithm>
+#include <string>
+
+namespace ptapi_fuzz {
+namespace {
+
+void check_limits(const mspi::session_description& sd) {
+  PTAPI_FUZZ_CHECK(!sd.media.empty() && sd.media.size() <= mspi::sdp_max_media);
+  for (const auto& m : sd.media) {
+    PTAPI_FUZZ_CHECK(!m.address.empty() && !m.media.empty() && !m.protocol.empty());
+    PTAPI_FUZZ_CHECK(m.formats.size() <= mspi::sdp_max_formats);
+    PTAPI_FUZZ_CHECK(m.ptime_ms >= 0 && m.ptime_ms <= 1000);
+    for (const auto& f : m.formats)
+      PTAPI_FUZZ_CHECK(f.payload_type >= 0 && f.payload_type <= 127 && f.clock_rate > 0 && f.channels > 0);
+  }
+}
+
+bool has_duplicate_payload_type(const mspi::session_description& sd) {
+  for (const auto& m : sd.media)
+    for (std::size_t i = 0; i < m.formats.size(); ++i)
+      for (std::size_t j = i + 1; j < m.formats.size(); ++j)
+        if (m.formats[i].payload_type == m.formats[j].payload_type) return true;
+  return false;
+}
+
+}  // namespace
+
+void fuzz_sdp(input in) {
+  const auto text = as_text(in);
+  const auto sd = mspi::parse_sdp(text);
+  if (!sd) return;
+  PTAPI_FUZZ_CHECK(text.size() <= mspi::sdp_max_bytes);
+  check_limits(*sd);
+  const std::string out = mspi::to_string(*sd);
+  if (out.size() > mspi::sdp_max_bytes) return;
+  const auto back = mspi::parse_sdp(out);
+  PTAPI_FUZZ_CHECK(back.has_value());
+  check_limits(*back);
+  if (!has_duplicate_payload_type(*sd)) PTAPI_FUZZ_CHECK(mspi::to_string(*back) == out);
+}
+
+}  // namespace ptapi_fuzz
