@@ -51,6 +51,7 @@ TEST_CASE("a SIP call over UDP connects, carries audio both ways and ends with B
   CHECK(bob_call.info().cause == call_state_cause::disconnect_normal);
   CHECK(bob.log.states_of(bob_call.info().id) ==
         std::vector<call_state>{call_state::offering, call_state::connected, call_state::disconnected});
+  REQUIRE(wait_state(alice.log, call, call_state::disconnected));  // events reach alice's log on her event thread
   CHECK(alice.log.states_of(call.info().id) ==
         std::vector<call_state>{call_state::in_progress, call_state::connected, call_state::disconnected});
   CHECK(alice.tapi.illegal_transitions() == 0);

@@ -252,7 +252,7 @@ class sip_tsp {
       case P::preparing: break;
       case P::inviting:
         s->cancel_pending = true;
-        if (s->invite_tx) layer_->cancel(s->invite_tx, [](const message*, std::error_code) {});
+        if (auto tx = s->invite_tx.lock()) layer_->cancel(tx, [](const message*, std::error_code) {});
         break;
       case P::offered:
       case P::answering:
@@ -757,7 +757,7 @@ class sip_tsp {
     if (s.phase == P::preparing) return end(s, line_disconnect_mode::incompatible);
     if (s.phase == P::inviting) {
       s.cancel_pending = true;
-      if (s.invite_tx) layer_->cancel(s.invite_tx, [](const message*, std::error_code) {});
+      if (auto tx = s.invite_tx.lock()) layer_->cancel(tx, [](const message*, std::error_code) {});
       return end(s, line_disconnect_mode::incompatible);
     }
     if (s.phase == P::confirmed) {  // the answer was unusable (RFC 3264 §6 gives no way back): hang up

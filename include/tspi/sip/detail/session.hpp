@@ -41,7 +41,10 @@ struct session {
   peer remote;                               ///< Where requests of this call go (next hop).
   uri target;                                ///< UAC: the Request-URI dialled.
   message invite;                            ///< UAC: our last INVITE (for CANCEL, ACK, auth retry); UAS: the INVITE.
-  std::shared_ptr<client_transaction> invite_tx;      ///< UAC: the INVITE client transaction.
+  /// UAC: the INVITE client transaction, for CANCEL. Weak: the transaction layer keeps it while it runs,
+  /// and its response handler holds this session, so a strong pointer here would be a cycle that leaks
+  /// every placed call.
+  std::weak_ptr<client_transaction> invite_tx;
   std::shared_ptr<server_transaction> invite_server;  ///< UAS: the INVITE server transaction.
   std::optional<sip::dialog> dialog;         ///< Once established.
   std::string local_tag;                     ///< Our tag.
@@ -55,7 +58,6 @@ struct session {
   bool on_hold = false;                      ///< Our side put the call on hold.
   reinvite_kind reinvite = reinvite_kind::none;  ///< Our pending re-INVITE.
   request_id reinvite_request = 0;           ///< Its TSPI request.
-  std::shared_ptr<client_transaction> reinvite_tx;
   std::shared_ptr<server_transaction> remote_reinvite;  ///< The peer's re-INVITE awaiting the MSP's answer.
   request_id transfer_request = 0;           ///< Pending TSPI_lineBlindTransfer (REFER sent, no final response).
   bool transferring = false;                 ///< REFER accepted: NOTIFYs report the transfer's progress.
