@@ -35,6 +35,9 @@ import threading
 import time
 
 LOCAL = "127.0.0.1"
+# Under AddressSanitizer (CI sets ASAN_OPTIONS for that stage) freed memory sits in ASan's quarantine, so
+# RSS says nothing about leaks: the figures are printed but not judged (LeakSanitizer judges leaks there).
+JUDGE_RSS = "ASAN_OPTIONS" not in os.environ
 SOUNDS = "/usr/share/sounds/alsa"
 SPEECH_FILES = ["Front_Center.wav", "Front_Left.wav", "Front_Right.wav", "Rear_Center.wav", "Rear_Left.wav",
                 "Rear_Right.wav", "Side_Left.wav", "Side_Right.wav"]
@@ -346,7 +349,7 @@ def invite_flood(a):
             return fail("the live call's speech was garbled (median window correlation < 0.90)")
         if loss > 1.0:
             return fail("the live call lost more than 1 % of its packets")
-        if after - idle > 15 * 1024:
+        if JUDGE_RSS and after - idle > 15 * 1024:
             return fail("RSS 30 s after the flood is more than 15 MB above idle")
     finally:
         listener.stop()
@@ -414,7 +417,7 @@ def sipp_calls(a):
             return fail("the listener died")
         if rc1 != 0 or rc2 != 0:
             return fail("SIPp calls failed")
-        if after_2000 - after_100 > 8 * 1024:
+        if JUDGE_RSS and after_2000 - after_100 > 8 * 1024:
             return fail("RSS grew by more than 8 MB over 1900 calls")
     finally:
         listener.stop()
