@@ -158,19 +158,16 @@ def invite(port, src_port, sink_port, call_id, branch, tag):
             f"Content-Length: {len(sdp)}\r\n\r\n" + sdp).encode()
 
 
-class Flooder:
-    """Sends INVITEs from one UDP socket and never ACKs; counts the final responses by status."""
+class UdpReceiver:
+    """A UDP socket on 127.0.0.1 whose datagrams a thread hands to `on_datagram` until `close`."""
 
-    def __init__(self, port, sink_port, seed):
-        self.port, self.sink_port = port, sink_port
-        self.rng = random.Random(seed)
+    def __init__(self, rcvbuf=None):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        if rcvbuf:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         self.sock.bind((LOCAL, 0))
         self.sock.settimeout(0.2)
-        self.src_port = self.sock.getsockname()[1]
-        self.statuses = {}
-        self.final = set()
+        self.port = self.sock.getsockname()[1]
         self.stop_flag = False
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
@@ -183,58 +180,58 @@ class Flooder:
                 continue
             except OSError:
                 return
-            line = data.split(b"\r\n", 1)[0].split()
-            if len(line) >= 2 and line[0] == b"SIP/2.0" and line[1].isdigit():
-                code = int(line[1])
-                cid = next((h.split(b":", 1)[1].strip() for h in data.split(b"\r\n") if h.lower().startswith(b"call-id:")), b"")
-                if code >= 200 and (cid, code) not in self.final:
-                    self.final.add((cid, code))
-                    self.statuses[code] = self.statuses.get(code, 0) + 1
+            self.on_datagram(data)
+
+    def on_datagram(self, data):
+        raise NotImplementedError
+
+    def close(self):
+        self.stop_flag = True
+        self.thread.join(2)
+        self.sock.close()
+
+
+class Flooder(UdpReceiver):
+    """Sends INVITEs from one UDP socket and never ACKs; counts the final responses by status."""
+
+    def __init__(self, port, sink_port, seed):
+        self.target_port, self.sink_port = port, sink_port
+        self.rng = random.Random(seed)
+        self.statuses = {}
+        self.final = set()
+        super().__init__(rcvbuf=4 << 20)
+
+    def on_datagram(self, data):
+        line = data.split(b"\r\n", 1)[0].split()
+        if len(line) >= 2 and line[0] == b"SIP/2.0" and line[1].isdigit():
+            code = int(line[1])
+            cid = next((h.split(b":", 1)[1].strip() for h in data.split(b"\r\n") if h.lower().startswith(b"call-id:")), b"")
+            if code >= 200 and (cid, code) not in self.final:
+                self.final.add((cid, code))
+                self.statuses[code] = self.statuses.get(code, 0) + 1
 
     def send(self, count, seconds):
         tok = lambda: "%016x" % self.rng.getrandbits(64)
         start = time.monotonic()
         for i in range(count):
-            self.sock.sendto(invite(self.port, self.src_port, self.sink_port, tok(), tok(), tok()), (LOCAL, self.port))
+            self.sock.sendto(invite(self.target_port, self.port, self.sink_port, tok(), tok(), tok()),
+                             (LOCAL, self.target_port))
             delay = start + seconds * (i + 1) / count - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
         return time.monotonic() - start
 
-    def close(self):
-        self.stop_flag = True
-        self.thread.join(2)
-        self.sock.close()
 
-
-class Sink:
+class Sink(UdpReceiver):
     """A UDP socket that counts what reaches it (the 'third address' of the voice hammer)."""
 
     def __init__(self):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((LOCAL, 0))
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
         self.datagrams = self.bytes = 0
-        self.stop_flag = False
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
+        super().__init__()
 
-    def _read(self):
-        while not self.stop_flag:
-            try:
-                data = self.sock.recv(65535)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            self.datagrams += 1
-            self.bytes += len(data)
-
-    def close(self):
-        self.stop_flag = True
-        self.thread.join(2)
-        self.sock.close()
+    def on_datagram(self, data):
+        self.datagrams += 1
+        self.bytes += len(data)
 
 
 def fail(msg):
