@@ -4,7 +4,8 @@
 // response as is, so WWW-Authenticate and Proxy-Authenticate values reach the parsers exactly as the
 // message parser hands them over. Properties (a failure traps):
 //  - every challenge parse_digest_challenge accepts reads back equal from its own to_string();
-//  - digest_client::on_challenge takes a challenge exactly when parse_digest_challenges finds one; then
+//  - a digest_client with the default policy takes none; one that allows every realm and RFC 2069 takes a
+//    challenge exactly when parse_digest_challenges finds one; then
 //    authorize() adds at most max_challenges credentials, each of a challenged realm, each parsing back
 //    and verifying with the password; a second authorize() counts nc up by one for qop challenges (when no challenge was dropped).
 #include "fuzz.hpp"
@@ -76,7 +77,11 @@ void fuzz_digest(input in) {
     any = any || !sip::parse_digest_challenges(values, ec).empty();
   }
 
-  sip::digest_client client({"alice", "secret"});
+  // The default policy answers no challenge at all (credentials only to configured realms).
+  sip::digest_client cautious({"alice", "secret"});
+  PTAPI_FUZZ_CHECK(cautious.on_challenge(response) && !cautious.has_challenge());
+  // A client that trusts every realm and allows RFC 2069 takes every challenge the parser finds.
+  sip::digest_client client({"alice", "secret"}, sip::digest_policy{{}, true, true});
   const std::error_code taken = client.on_challenge(response);
   PTAPI_FUZZ_CHECK(!taken == any && client.has_challenge() == any);
   if (!any) return;
