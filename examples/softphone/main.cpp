@@ -6,6 +6,8 @@
 #include "sip_phone.hpp"
 #include "speech.hpp"
 
+#include <mspi/portaudio.hpp>
+
 #include <CLI/CLI.hpp>
 
 #include <exception>
@@ -36,6 +38,7 @@ void add_sip_options(CLI::App* cmd, softphone::sip_options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  mspi::silence_audio_library_messages();  // a softphone on a headless machine: no ALSA chatter on stderr
   CLI::App app{"ptapi softphone: TAPI 3 calls over SIP and RTP (Opus, G.711)"};
   app.require_subcommand(1);
 

@@ -31,11 +31,19 @@ inline portaudio_state& pa_state() noexcept {
 }
 }  // namespace detail
 
+/// Opt-in: silences, for the whole process and for good, the messages ALSA-lib and libjack print to stderr
+/// (e.g. when PortAudio probes a machine without a sound card or a JACK server), by installing no-op
+/// handlers through `snd_lib_error_set_handler` and `jack_set_error_function`/`jack_set_info_function`
+/// (looked up at run time: no link dependency; an absent library is skipped). This affects every user
+/// of ALSA and JACK in the process, which is why ptapi never does it unasked. Call before the first
+/// PortAudio use. Idempotent, thread-safe, never throws; does nothing on Windows. (A ptapi addition.)
+inline void silence_audio_library_messages() noexcept { detail::install_quiet_audio_error_handlers(); }
+
 /// A reference to the process-wide, initialized PortAudio library (move-only RAII).
 ///
-/// PortAudio is initialized lazily: nothing calls Pa_Initialize until the first `acquire`, which
-/// installs no-op ALSA and JACK error handlers first (see `detail::install_quiet_audio_error_handlers`)
-/// so headless machines print nothing. The last reference to go away calls Pa_Terminate. PortAudio
+/// PortAudio is initialized lazily: nothing calls Pa_Initialize until the first `acquire`. On machines
+/// without a sound card ALSA and JACK then print errors to stderr; `silence_audio_library_messages()`
+/// turns that off for the process, if the application wants it. The last reference to go away calls Pa_Terminate. PortAudio
 /// device indices stay valid while any reference lives. (TAPI has no counterpart: this is the plumbing
 /// under the static terminals of ITTerminalSupport.)
 ///
@@ -69,7 +77,6 @@ class portaudio_system {
     auto& s = detail::pa_state();
     std::lock_guard lock(s.mutex);
     if (s.references == 0) {
-      detail::install_quiet_audio_error_handlers();
       if (Pa_Initialize() != paNoError) {
         ec = tapi_errc::no_device;
         return {};

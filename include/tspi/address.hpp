@@ -84,10 +84,10 @@ class address {
   /// ITTerminalSupport: static (device) terminals, default terminals, dynamic terminal creation.
   [[nodiscard]] mspi::terminal_support& terminals() const { return backend_nonconst().terminals(); }
 
- /// The backend (for the TAPI object).
-  [[nodiscard]] const std::shared_ptr<detail::address_backend>& backend_ptr() const noexcept { return backend_; }
-
  private:
+  friend class tapi;
+  // The backend (for the TAPI object).
+  [[nodiscard]] const std::shared_ptr<detail::address_backend>& backend_ptr() const noexcept { return backend_; }
   [[nodiscard]] const detail::address_backend& backend() const {
     if (!backend_) throw std::system_error(mspi::tapi_errc::invalid_handle, "address");
     return *backend_;

@@ -9,11 +9,14 @@
 #include <mspi/stream_control.hpp>
 #include <mspi/terminal.hpp>
 
+#include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/system_executor.hpp>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -25,12 +28,18 @@ namespace tspi {
 class address;
 
 namespace detail {
+// What a cancellation slot does to an operation: nothing (the provider cannot take it back), or drop the
+// call (connect: TAPI's Disconnect of a call in progress cancels it).
+enum class on_cancel { ignore, drop_call };
+
 // Starts `op(backend, done)` for an async_* form: the handler runs on its associated executor (default:
-// the call's event executor), never inside the initiating function.
+// the call's event executor), never inside the initiating function. With `on_cancel::drop_call`, a
+// cancellation emitted on the handler's associated slot (any type) disconnects the call, and the
+// operation then completes with `std::errc::operation_canceled`.
 template <class Token, class Op>
-auto initiate(Token&& token, std::shared_ptr<call_backend> backend, Op op) {
+auto initiate(Token&& token, std::shared_ptr<call_backend> backend, Op op, on_cancel cancel = on_cancel::ignore) {
   return boost::asio::async_initiate<Token, void(std::error_code)>(
-      [](auto handler, std::shared_ptr<call_backend> b, Op o) {
+      [](auto handler, std::shared_ptr<call_backend> b, Op o, on_cancel c) {
         using handler_type = decltype(handler);
         if (!b) {
           auto ex = boost::asio::get_associated_executor(handler);
@@ -38,13 +47,35 @@ auto initiate(Token&& token, std::shared_ptr<call_backend> backend, Op op) {
           return;
         }
         auto ex = boost::asio::get_associated_executor(handler, b->executor());
+        auto slot = boost::asio::get_associated_cancellation_slot(handler);
+        // 0 pending, 1 completed by the provider, 2 cancelled first: whichever comes first wins, so a call
+        // that connects as the cancellation arrives is not dropped.
+        auto progress = std::make_shared<std::atomic<int>>(0);
+        if (c == on_cancel::drop_call && slot.is_connected()) {
+          slot.assign([weak = std::weak_ptr<call_backend>(b), progress](boost::asio::cancellation_type) {
+            int pending = 0;
+            if (!progress->compare_exchange_strong(pending, 2)) return;
+            if (auto call = weak.lock()) call->disconnect(disconnect_code::normal, [](std::error_code) {});
+          });
+        }
         auto h = std::make_shared<handler_type>(std::move(handler));
-        o(*b, [h, ex](std::error_code ec) {
-          boost::asio::post(ex, [h, ec]() mutable { std::move(*h)(ec); });
+        o(*b, [h, ex, progress](std::error_code ec) {
+          int pending = 0;
+          if (!progress->compare_exchange_strong(pending, 1) && ec) ec = std::make_error_code(std::errc::operation_canceled);
+          boost::asio::post(ex, [h, ec]() mutable {
+            auto slot = boost::asio::get_associated_cancellation_slot(*h);
+            if (slot.is_connected()) slot.clear();  // on the handler's executor, where cancellation is emitted
+            std::move(*h)(ec);
+          });
         });
       },
-      token, std::move(backend), std::move(op));
+      token, std::move(backend), std::move(op), cancel);
 }
+
+// The default completion token of every async_* form: Asio's `deferred` (the executor has none of its
+// own). `co_await call.async_connect()` works in an awaitable; `call.async_connect()` alone only makes
+// the operation, which runs when invoked with a handler or awaited.
+using default_token = boost::asio::deferred_t;
 }  // namespace detail
 
 /// A call (TAPI's call object: `ITBasicCallControl`, `ITCallInfo` and, aggregated from the MSP,
@@ -52,7 +83,9 @@ auto initiate(Token&& token, std::shared_ptr<call_backend> backend, Op op) {
 ///
 /// Operations come in three forms, as in Asio: throwing (`std::system_error` naming the operation),
 /// `std::error_code&`, and `async_*(token)` with completion signature `void(std::error_code)` (callbacks,
-/// `use_future`, `use_awaitable`...). Async handlers run on their associated executor, by default the
+/// `use_future`, `use_awaitable`, `deferred`...; with no token, Asio's `deferred`, so `co_await
+/// call.async_connect()` works in a coroutine). Only `async_connect` can be cancelled (see there). All
+/// operations are `const`: they act on the call, not on the handle. Async handlers run on their associated executor, by default the
 /// TAPI object's event executor, and never inside the initiating call. The completion's `std::error_code`
 /// is a value, not an exception: `async_connect(use_future)` gives a `std::future<std::error_code>` and
 /// `co_await async_connect(use_awaitable)` gives the `std::error_code`.
@@ -124,33 +157,38 @@ class call {
   /// failed. Errors: `invalid_call_state` unless the call is idle; `not_owner`; `invalid_handle`; and, when
   /// the call ends before connecting, the cause as `dest_busy`, `dest_no_answer`, `invalid_address`,
   /// `request_failed` (rejected), `dest_unavailable` (failed), `dropped` (hung up).
-  void connect(std::error_code& ec) { ec = run([](detail::call_backend& b, detail::completion d) { b.connect(std::move(d)); }); }
+  void connect(std::error_code& ec) const { ec = run([](detail::call_backend& b, detail::completion d) { b.connect(std::move(d)); }); }
   /// Connect, throwing `std::system_error` on the errors above.
-  void connect() {
+  void connect() const {
     std::error_code ec;
     connect(ec);
     mspi::throw_if(ec, "connect");
   }
   /// Connect, asynchronously: completes when the call is connected (empty code) or failed (errors above).
-  template <class Token = boost::asio::default_completion_token_t<executor_type>>
-  auto async_connect(Token&& token = {}) {
+  /// Completion signature `void(std::error_code)`. Cancellation (a slot bound to the token, e.g.
+  /// `bind_cancellation_slot` or an awaitable operator `||`; any cancellation type): drops the call as
+  /// `disconnect` would, and the operation completes with `std::errc::operation_canceled`; a call that
+  /// connected first completes normally and stays connected.
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
+  auto async_connect(Token&& token = {}) const {
     return detail::initiate(std::forward<Token>(token), backend_,
-                            [](detail::call_backend& b, detail::completion d) { b.connect(std::move(d)); });
+                            [](detail::call_backend& b, detail::completion d) { b.connect(std::move(d)); },
+                            detail::on_cancel::drop_call);
   }
 
   /// ITBasicCallControl::Answer: answers an offering call; completes when the provider has answered
   /// (the `connected` state event follows). Errors: `invalid_call_state` unless offering; `not_owner`
   /// for a monitor; `invalid_handle`.
-  void answer(std::error_code& ec) { ec = run([](detail::call_backend& b, detail::completion d) { b.answer(std::move(d)); }); }
+  void answer(std::error_code& ec) const { ec = run([](detail::call_backend& b, detail::completion d) { b.answer(std::move(d)); }); }
   /// Answer, throwing `std::system_error` on the errors above.
-  void answer() {
+  void answer() const {
     std::error_code ec;
     answer(ec);
     mspi::throw_if(ec, "answer");
   }
   /// Answer, asynchronously.
-  template <class Token = boost::asio::default_completion_token_t<executor_type>>
-  auto async_answer(Token&& token = {}) {
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
+  auto async_answer(Token&& token = {}) const {
     return detail::initiate(std::forward<Token>(token), backend_,
                             [](detail::call_backend& b, detail::completion d) { b.answer(std::move(d)); });
   }
@@ -159,18 +197,18 @@ class call {
   /// with `code`: `rejected`, `noanswer`...). Completes when the provider has dropped the call; the
   /// `disconnected` state event follows. An idle call is left as it is (TAPI returns S_FALSE).
   /// Errors: `invalid_call_state` when already disconnected; `not_owner`; `invalid_handle`.
-  void disconnect(disconnect_code code, std::error_code& ec) {
+  void disconnect(disconnect_code code, std::error_code& ec) const {
     ec = run([code](detail::call_backend& b, detail::completion d) { b.disconnect(code, std::move(d)); });
   }
   /// Disconnect, throwing `std::system_error` on the errors above.
-  void disconnect(disconnect_code code = disconnect_code::normal) {
+  void disconnect(disconnect_code code = disconnect_code::normal) const {
     std::error_code ec;
     disconnect(code, ec);
     mspi::throw_if(ec, "disconnect");
   }
   /// Disconnect, asynchronously.
-  template <class Token = boost::asio::default_completion_token_t<executor_type>>
-  auto async_disconnect(disconnect_code code, Token&& token = {}) {
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
+  auto async_disconnect(disconnect_code code, Token&& token = {}) const {
     return detail::initiate(std::forward<Token>(token), backend_,
                             [code](detail::call_backend& b, detail::completion d) { b.disconnect(code, std::move(d)); });
   }
@@ -180,12 +218,12 @@ class call {
   /// has done it; the `hold` / `connected` state event follows. Errors: `invalid_call_state` (not
   /// connected for hold, not held for unhold); `not_supported` by the provider; `not_owner`;
   /// `invalid_handle`; the far end's refusal as `request_failed`; `timeout` when it does not answer.
-  void hold(bool on_hold, std::error_code& ec) { ec = run(hold_op(on_hold)); }
+  void hold(bool on_hold, std::error_code& ec) const { ec = run(hold_op(on_hold)); }
   /// Hold, throwing `std::system_error` on the errors above.
-  void hold(bool on_hold) { throw_on(run(hold_op(on_hold)), "hold"); }
+  void hold(bool on_hold) const { throw_on(run(hold_op(on_hold)), "hold"); }
   /// Hold, asynchronously.
-  template <class Token = boost::asio::default_completion_token_t<executor_type>>
-  auto async_hold(bool on_hold, Token&& token = {}) {
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
+  auto async_hold(bool on_hold, Token&& token = {}) const {
     return detail::initiate(std::forward<Token>(token), backend_, hold_op(on_hold));
   }
 
@@ -194,12 +232,12 @@ class call {
   /// `disconnected` once the transfer's outcome arrives (NOTIFY) or the far end hangs up. Errors:
   /// `invalid_call_state` (not connected, offering or held); `invalid_address` (empty or unusable
   /// destination); `not_supported`; `not_owner`; `invalid_handle`; `request_failed` when refused.
-  void blind_transfer(std::string_view destination, std::error_code& ec) { ec = run(transfer_op(destination)); }
+  void blind_transfer(std::string_view destination, std::error_code& ec) const { ec = run(transfer_op(destination)); }
   /// BlindTransfer, throwing `std::system_error` on the errors above.
-  void blind_transfer(std::string_view destination) { throw_on(run(transfer_op(destination)), "blind_transfer"); }
+  void blind_transfer(std::string_view destination) const { throw_on(run(transfer_op(destination)), "blind_transfer"); }
   /// BlindTransfer, asynchronously.
-  template <class Token = boost::asio::default_completion_token_t<executor_type>>
-  auto async_blind_transfer(std::string_view destination, Token&& token = {}) {
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
+  auto async_blind_transfer(std::string_view destination, Token&& token = {}) const {
     return detail::initiate(std::forward<Token>(token), backend_, transfer_op(destination));
   }
 
@@ -208,12 +246,12 @@ class call {
   /// `digits`: `0-9 * # A-D`. Completes when the provider has queued them. Errors: `invalid_digits`
   /// (empty or another character); `invalid_call_state` unless connected; `not_supported`; `not_owner`;
   /// `invalid_handle`.
-  void generate_digits(std::string_view digits, std::error_code& ec) { ec = run(digits_op(digits)); }
+  void generate_digits(std::string_view digits, std::error_code& ec) const { ec = run(digits_op(digits)); }
   /// GenerateDigits, throwing `std::system_error` on the errors above.
-  void generate_digits(std::string_view digits) { throw_on(run(digits_op(digits)), "generate_digits"); }
+  void generate_digits(std::string_view digits) const { throw_on(run(digits_op(digits)), "generate_digits"); }
   /// GenerateDigits, asynchronously.
-  template <class Token = boost::asio::default_completion_token_t<executor_type>>
-  auto async_generate_digits(std::string_view digits, Token&& token = {}) {
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
+  auto async_generate_digits(std::string_view digits, Token&& token = {}) const {
     return detail::initiate(std::forward<Token>(token), backend_, digits_op(digits));
   }
 
@@ -232,21 +270,21 @@ class call {
 
   /// ITBasicCallControl2::SelectTerminalOnCall: selects `t` on the call's stream of the terminal's media
   /// type and direction. Errors: those of `mspi::stream_control::select_terminal_on_call`, `invalid_handle`.
-  void select_terminal_on_call(const mspi::terminal_ptr& t, std::error_code& ec) {
+  void select_terminal_on_call(const mspi::terminal_ptr& t, std::error_code& ec) const {
     if (auto sc = stream_control(ec)) sc->select_terminal_on_call(t, ec);
   }
   /// SelectTerminalOnCall, throwing `std::system_error`.
-  void select_terminal_on_call(const mspi::terminal_ptr& t) {
+  void select_terminal_on_call(const mspi::terminal_ptr& t) const {
     std::error_code ec;
     select_terminal_on_call(t, ec);
     mspi::throw_if(ec, "select_terminal_on_call");
   }
   /// ITBasicCallControl2::UnselectTerminalOnCall.
-  void unselect_terminal_on_call(const mspi::terminal_ptr& t, std::error_code& ec) {
+  void unselect_terminal_on_call(const mspi::terminal_ptr& t, std::error_code& ec) const {
     if (auto sc = stream_control(ec)) sc->unselect_terminal_on_call(t, ec);
   }
   /// UnselectTerminalOnCall, throwing `std::system_error`.
-  void unselect_terminal_on_call(const mspi::terminal_ptr& t) {
+  void unselect_terminal_on_call(const mspi::terminal_ptr& t) const {
     std::error_code ec;
     unselect_terminal_on_call(t, ec);
     mspi::throw_if(ec, "unselect_terminal_on_call");
@@ -256,11 +294,11 @@ class call {
   /// and this handle, and every copy, becomes stale (dropping them later is harmless). Optional: a
   /// disconnected call is released anyway when its last handle goes (see Lifetime above).
   /// Errors: `invalid_call_state` unless disconnected; `invalid_handle` (also when already released).
-  void release(std::error_code& ec) {
+  void release(std::error_code& ec) const {
     ec = backend_ ? backend_->release() : make_error_code(mspi::tapi_errc::invalid_handle);
   }
   /// Release, throwing `std::system_error`.
-  void release() {
+  void release() const {
     std::error_code ec;
     release(ec);
     mspi::throw_if(ec, "release");
@@ -280,7 +318,7 @@ class call {
   static void throw_on(std::error_code ec, const char* what) { mspi::throw_if(ec, what); }
 
   template <class Op>
-  std::error_code run(Op op) {
+  std::error_code run(Op op) const {
     if (!backend_) return make_error_code(mspi::tapi_errc::invalid_handle);
     return detail::wait_for([&](detail::completion done) { op(*backend_, std::move(done)); });
   }

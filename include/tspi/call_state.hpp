@@ -12,6 +12,11 @@
 
 namespace tspi {
 
+/// TAPI's error codes (TAPI_E_*), as telephony code names them: the same enum as `mspi::tapi_errc` (one
+/// error category for media and telephony, `tapi_category()`), so `tspi::tapi_errc::dest_busy` and
+/// `mspi::tapi_errc::dest_busy` compare equal.
+using mspi::tapi_errc;
+
 /// TAPI 3's `CALL_STATE`. Values are TAPI's.
 enum class call_state : std::uint8_t {
   idle = 0,          ///< CS_IDLE: created, not yet connected (initial for incoming and outgoing calls).

@@ -3,18 +3,19 @@
 // incoming-call registration, the event filter and the event signals.
 #pragma once
 
+#include <ptapi/config.hpp>
+
 #include <tspi/address.hpp>
 #include <tspi/call.hpp>
-#include <tspi/detail/core.hpp>
-#include <tspi/detail/provider_pair.hpp>
+#include <tspi/detail/provider_base.hpp>
+#include <tspi/event_source.hpp>
 #include <tspi/events.hpp>
 #include <tspi/tsp.hpp>
 
 #include <mspi/error.hpp>
-#include <mspi/msp.hpp>
+#include <mspi/provider_config.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/signals2/signal.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -24,6 +25,14 @@
 #include <vector>
 
 namespace tspi {
+
+namespace detail {
+class core;
+// Defined in tspi/detail/provider_pair.hpp (header-only) or compiled by ptapi/src.hpp for the shipped pairs.
+template <class Tsp, class Msp>
+std::unique_ptr<provider_base> make_provider_pair(const mspi::provider_config_t<Tsp>& tsp_config,
+                                                  const mspi::provider_config_t<Msp>& msp_config);
+}  // namespace detail
 
 /// Options of a `tapi` object.
 struct tapi_options {
@@ -39,7 +48,8 @@ struct tapi_options {
 /// `initialize`, then work with `addresses()`.
 ///
 /// Events: nothing is delivered until the application sets an event filter that includes the event's
-/// kind (ITTAPI::put_EventFilter). Handlers are connected to Boost.Signals2 signals and run on the event
+/// kind (ITTAPI::put_EventFilter). Handlers are connected to Boost.Signals2 signals (through
+/// `event_source`, which only connects: the application cannot raise the library's events) and run on the event
 /// executor (see `tapi_options`); they may call any ptapi function, synchronous forms included, except
 /// waiting synchronously for something that only another handler can bring about.
 ///
@@ -50,31 +60,27 @@ class tapi {
   /// A TAPI object with its own event thread.
   tapi() : tapi(tapi_options{}) {}
   /// A TAPI object with the given options.
-  explicit tapi(tapi_options options)
-      : core_(std::make_shared<detail::core>(detail::core_options{std::move(options.event_executor)})) {}
+  PTAPI_DECL explicit tapi(tapi_options options);
   tapi(const tapi&) = delete;
   tapi& operator=(const tapi&) = delete;
   /// Shuts down (see `shutdown`).
-  ~tapi() { shutdown(); }
+  PTAPI_DECL ~tapi();
 
   /// Registers a provider pair: a TSP policy type bound to an MSP policy type at compile time. Call before
   /// `initialize`. Both types are checked by their concepts; a type that does not model its concept fails
-  /// to compile with the concept's name and the missing member.
+  /// to compile with the concept's name and the missing member. With `PTAPI_SEPARATE_COMPILATION`, the
+  /// shipped pairs are compiled by `<ptapi/src.hpp>`; a pair of your own needs `<tspi/provider_pair.hpp>`
+  /// included where you register it.
   /// @throws std::system_error `already_initialized` after `initialize`.
   template <class Tsp, class Msp>
-  void register_provider(const typename Tsp::config_type& tsp_config = {},
-                         const typename Msp::config_type& msp_config = {}) {
-    static_assert(telephony_service_provider<Tsp>,
-                  "ptapi: the TSP type does not model tspi::telephony_service_provider (see tspi/tsp.hpp)");
-    static_assert(mspi::media_service_provider<Msp>,
-                  "ptapi: the MSP type does not model mspi::media_service_provider (see mspi/msp.hpp)");
-    if (core_->running()) throw std::system_error(mspi::tapi_errc::already_initialized, "register_provider");
-    core_->add_provider(std::make_unique<detail::provider_pair<Tsp, Msp>>(tsp_config, msp_config));
+  void register_provider(const mspi::provider_config_t<Tsp>& tsp_config = {},
+                         const mspi::provider_config_t<Msp>& msp_config = {}) {
+    add_provider(detail::make_provider_pair<Tsp, Msp>(tsp_config, msp_config));
   }
 
   /// ITTAPI::Initialize: starts the TAPI object's thread(s), initializes every provider and its MSPs, and
   /// enumerates their addresses. Errors: `already_initialized`; a provider's own error.
-  void initialize(std::error_code& ec) { core_->initialize(ec); }
+  PTAPI_DECL void initialize(std::error_code& ec);
   /// ITTAPI::Initialize, throwing `std::system_error`.
   void initialize() {
     std::error_code ec;
@@ -85,24 +91,12 @@ class tapi {
   /// ITTAPI::Shutdown: disconnects and releases every call (each still reports `disconnected`), shuts the
   /// providers down, delivers the events already queued and stops the threads. Every call and address
   /// handle becomes stale. Idempotent.
-  void shutdown() { core_->shutdown(); }
+  PTAPI_DECL void shutdown();
 
   /// ITTAPI::EnumerateAddresses: every address of every registered provider (empty before initialize).
-  [[nodiscard]] std::vector<address> addresses() const {
-    std::vector<address> out;
-    for (auto& a : core_->addresses()) out.emplace_back(a);
-    return out;
-  }
+  [[nodiscard]] PTAPI_DECL std::vector<address> addresses() const;
   /// The address named `name`. Error: `invalid_address` when there is none.
-  [[nodiscard]] address find_address(std::string_view name, std::error_code& ec) const {
-    for (auto& a : core_->addresses())
-      if (a->info().name == name) {
-        ec.clear();
-        return address(a);
-      }
-    ec = mspi::tapi_errc::invalid_address;
-    return {};
-  }
+  [[nodiscard]] PTAPI_DECL address find_address(std::string_view name, std::error_code& ec) const;
   /// The address named `name`, throwing `std::system_error` when there is none.
   [[nodiscard]] address find_address(std::string_view name) const {
     std::error_code ec;
@@ -112,36 +106,23 @@ class tapi {
   }
 
   /// ITTAPI::put_EventFilter: the kinds of event to deliver (none until set).
-  void set_event_filter(tapi_event mask) noexcept { core_->event_filter.store(static_cast<std::uint32_t>(mask)); }
+  PTAPI_DECL void set_event_filter(tapi_event mask) noexcept;
   /// ITTAPI::get_EventFilter
-  [[nodiscard]] tapi_event event_filter() const noexcept { return static_cast<tapi_event>(core_->event_filter.load()); }
+  [[nodiscard]] PTAPI_DECL tapi_event event_filter() const noexcept;
 
   /// ITTAPI::RegisterCallNotifications: asks for incoming calls of `media` on `a`, as owner (may answer)
   /// and/or monitor. Each incoming call raises a `call_notification_event` of kind `owner` for the first
   /// owner registration and, when a separate monitor registration exists, one of kind `monitor` for it
   /// (a process has one call object per call: the monitor watches the owner's call). Incoming calls that
   /// no registration owns are rejected by the provider (the caller sees busy on the loopback provider),
-  /// as TAPI drops unowned calls. Returns the registration's id (non-zero).
+  /// as TAPI drops unowned calls. So are calls that arrive while the event filter lacks
+  /// `tapi_event::call_notification`: the owner could never learn of them, so rather than ringing until
+  /// the caller gives up (and a synchronous `connect` waiting as long) they are refused at once and
+  /// counted by `unnotified_calls()`. Returns the registration's id (non-zero).
   /// Errors: `invalid_handle` for an empty address; `invalid_argument` when neither owner nor monitor;
   /// `not_initialized`.
-  std::uint64_t register_call_notifications(const address& a, bool monitor, bool owner, mspi::media_type media,
-                                            std::error_code& ec) {
-    auto impl = a ? std::dynamic_pointer_cast<detail::address_impl>(a.backend_ptr()) : nullptr;
-    if (!impl) {
-      ec = mspi::tapi_errc::invalid_handle;
-      return 0;
-    }
-    if (!monitor && !owner) {
-      ec = mspi::tapi_errc::invalid_argument;
-      return 0;
-    }
-    if (!core_->running()) {
-      ec = mspi::tapi_errc::not_initialized;
-      return 0;
-    }
-    ec.clear();
-    return core_->register_notifications(std::move(impl), monitor, owner, media);
-  }
+  PTAPI_DECL std::uint64_t register_call_notifications(const address& a, bool monitor, bool owner,
+                                                       mspi::media_type media, std::error_code& ec);
   /// RegisterCallNotifications, throwing `std::system_error`.
   std::uint64_t register_call_notifications(const address& a, bool monitor = false, bool owner = true,
                                             mspi::media_type media = mspi::media_type::audio) {
@@ -151,43 +132,52 @@ class tapi {
     return id;
   }
   /// ITTAPI::UnregisterNotifications. Returns false when `registration` is unknown.
-  bool unregister_notifications(std::uint64_t registration) { return core_->unregister_notifications(registration); }
+  PTAPI_DECL bool unregister_notifications(std::uint64_t registration);
 
   /// TE_CALLNOTIFICATION events.
-  boost::signals2::signal<void(const call_notification_event&)>& on_call_notification() { return core_->signals.call_notification; }
+  [[nodiscard]] event_source<call_notification_event> on_call_notification() const { return event_source<call_notification_event>(core_); }
   /// TE_CALLSTATE events.
-  boost::signals2::signal<void(const call_state_event&)>& on_call_state() { return core_->signals.call_state; }
+  [[nodiscard]] event_source<call_state_event> on_call_state() const { return event_source<call_state_event>(core_); }
   /// TE_CALLMEDIA events.
-  boost::signals2::signal<void(const call_media_event&)>& on_call_media() { return core_->signals.call_media; }
+  [[nodiscard]] event_source<call_media_event> on_call_media() const { return event_source<call_media_event>(core_); }
   /// TE_FILETERMINAL events.
-  boost::signals2::signal<void(const file_terminal_event&)>& on_file_terminal() { return core_->signals.file_terminal; }
+  [[nodiscard]] event_source<file_terminal_event> on_file_terminal() const { return event_source<file_terminal_event>(core_); }
   /// TE_ADDRESS events.
-  boost::signals2::signal<void(const address_event&)>& on_address() { return core_->signals.address; }
+  [[nodiscard]] event_source<address_event> on_address() const { return event_source<address_event>(core_); }
   /// TE_DIGITEVENT events (DTMF received on a call).
-  boost::signals2::signal<void(const digit_event&)>& on_digit() { return core_->signals.digit; }
+  [[nodiscard]] event_source<digit_event> on_digit() const { return event_source<digit_event>(core_); }
 
   /// The executor events are delivered on (valid after `initialize`).
-  [[nodiscard]] boost::asio::any_io_executor get_executor() const { return core_->event_executor(); }
+  [[nodiscard]] PTAPI_DECL boost::asio::any_io_executor get_executor() const;
 
   /// Provider-reported call-state changes that TAPI 3's table forbids, dropped since initialize.
-  [[nodiscard]] std::uint64_t illegal_transitions() const { return core_->illegal_transitions(); }
+  [[nodiscard]] PTAPI_DECL std::uint64_t illegal_transitions() const;
 
   /// Diagnostic: calls not yet released, on every address (what `address::calls()` would list in all).
   /// A call is released once it is `disconnected` and no handle refers to it (see `call`), by
   /// `call::release`, or by `shutdown`; so after calls end and their handles are dropped this returns to
   /// 0 (releases run on the TAPI object's thread, shortly after the last handle goes). Any thread.
-  [[nodiscard]] std::size_t live_calls() const { return core_->live_calls(); }
+  [[nodiscard]] PTAPI_DECL std::size_t live_calls() const;
   /// Diagnostic: the per-call entries the provider pairs keep (their MSP calls, MSP data held until the
   /// TSP knows a call, the calls the TSP knows), summed; 0 when every call is released or not running.
   /// Runs on the TAPI object's thread and waits for it: do not call while holding up that thread.
-  [[nodiscard]] std::size_t provider_call_entries() const { return core_->provider_call_entries(); }
+  [[nodiscard]] PTAPI_DECL std::size_t provider_call_entries() const;
   /// Diagnostic: exceptions that escaped a handler on the TAPI object's thread or its own event thread
   /// (a provider's, or an event handler of the application's): each is caught and counted, and the
   /// thread runs on, rather than ending the process through std::terminate.
-  [[nodiscard]] std::uint64_t handler_exceptions() const { return core_->handler_exceptions(); }
+  [[nodiscard]] PTAPI_DECL std::uint64_t handler_exceptions() const;
+  /// Diagnostic: incoming calls refused because, when they arrived, an owner was registered but the event
+  /// filter excluded `tapi_event::call_notification` (see `register_call_notifications`). Any thread.
+  [[nodiscard]] PTAPI_DECL std::uint64_t unnotified_calls() const;
 
  private:
+  PTAPI_DECL void add_provider(std::unique_ptr<detail::provider_base> pair);
+
   std::shared_ptr<detail::core> core_;
 };
 
 }  // namespace tspi
+
+#if PTAPI_HEADER_ONLY
+#include <tspi/impl/tapi.ipp>
+#endif

@@ -127,7 +127,9 @@ struct tsp_context {
 /// asynchronous with a `completion`: `hold(request_id, call_id)` (TSPI_lineHold), `unhold(request_id, call_id)`
 /// (TSPI_lineUnhold), `blind_transfer(request_id, call_id, std::string_view destination)`
 /// (TSPI_lineBlindTransfer), `generate_digits(request_id, call_id, std::string_view digits)`
-/// (TSPI_lineGenerateDigits). See `has_call_request`.
+/// (TSPI_lineGenerateDigits). See `has_call_request`. And `std::string media_address() const`: the
+/// signalling address, given to the paired MSP as `mspi::msp_context::signalling_address` (a ptapi
+/// addition, so that a program names its IP address once).
 ///
 /// Every member is called on the context's executor, one at a time.
 template <class T>

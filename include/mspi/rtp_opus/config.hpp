@@ -20,7 +20,10 @@ enum class audio_codec : std::uint8_t {
 /// Settings of `rtp_opus_msp` (one per address). Every call of the address uses them. Checked by
 /// `rtp_opus_msp::initialize` (`tapi_errc::invalid_argument` outside the ranges below). A plain value.
 struct rtp_opus_config {
-  std::string local_address = "127.0.0.1";  ///< IPv4 or IPv6 address RTP and RTCP sockets bind to and offer.
+  /// IPv4 or IPv6 address RTP and RTCP sockets bind to and offer. Empty (default): the paired TSP's
+  /// signalling address (`msp_context::signalling_address`: the SIP TSP's `listen_address`), else 127.0.0.1;
+  /// so a SIP program names its address once, in `sip_config`.
+  std::string local_address;
   int ptime_ms = 20;                         ///< Packet time in ms: 10, 20, 40 or 60 (RFC 7587 §4.2; `a=ptime`).
   opus_config opus;                          ///< Encoder settings (bitrate, complexity, FEC, DTX); libopus's ranges.
   int payload_type = 111;                    ///< Dynamic RTP payload type offered for Opus (96-127).

@@ -3,6 +3,12 @@
 // that negotiates media with SDP (loopback, SIP).
 #pragma once
 
+#include <ptapi/config.hpp>
+#include <mspi/rtp_opus/msp_fwd.hpp>
+
+// Separate compilation: the above declares the provider; ptapi/src.hpp compiles the rest.
+#if PTAPI_FULL_DEFINITIONS
+
 #include <mspi/detail/run_catching.hpp>
 #include <mspi/error.hpp>
 #include <mspi/msp.hpp>
@@ -69,6 +75,7 @@ class rtp_opus_msp {
       ec = tapi_errc::already_initialized;
       return;
     }
+    if (cfg_.local_address.empty()) cfg_.local_address = ctx.signalling_address.empty() ? "127.0.0.1" : ctx.signalling_address;
     if (!valid_config(cfg_)) {
       ec = tapi_errc::invalid_argument;
       return;
@@ -207,3 +214,5 @@ class rtp_opus_msp {
 static_assert(media_service_provider<rtp_opus_msp>);
 
 }  // namespace mspi
+
+#endif  // PTAPI_FULL_DEFINITIONS

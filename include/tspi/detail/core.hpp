@@ -119,6 +119,8 @@ class core final : public std::enable_shared_from_this<core> {
   // ---- events ----
   event_signals signals;
   std::atomic<std::uint32_t> event_filter{0};
+  /// Incoming calls refused because the owner's event filter excluded call notifications.
+  [[nodiscard]] std::uint64_t unnotified_calls() const noexcept { return unnotified_calls_.load(std::memory_order_relaxed); }
   [[nodiscard]] boost::asio::any_io_executor event_executor() const { return event_executor_; }
 
   std::uint64_t register_notifications(std::shared_ptr<address_impl> a, bool monitor, bool owner,
@@ -366,6 +368,12 @@ class core final : public std::enable_shared_from_this<core> {
         if (r.owner && !owner) owner = r;
         if (r.monitor && !monitor) monitor = r;
       }
+    }
+    // An owner whose event filter lacks call_notification could never learn of the call, let alone answer
+    // it: such a call is refused as unowned (the caller hears busy at once, not ringing until it gives up).
+    if (owner && !has(static_cast<tapi_event>(event_filter.load()), tapi_event::call_notification)) {
+      unnotified_calls_.fetch_add(1, std::memory_order_relaxed);
+      owner.reset();
     }
     if (!owner) {  // unowned calls are rejected
       ec = mspi::tapi_errc::not_owner;
@@ -632,6 +640,7 @@ class core final : public std::enable_shared_from_this<core> {
   std::unordered_map<request_id, completion> requests_;
   std::atomic<std::uint64_t> illegal_transitions_{0};
   std::atomic<std::uint64_t> handler_exceptions_{0};
+  std::atomic<std::uint64_t> unnotified_calls_{0};
 };
 
 // The last application handle of a call is gone (any thread, even after the TAPI object).

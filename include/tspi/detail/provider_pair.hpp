@@ -8,6 +8,7 @@
 
 #include <mspi/msp.hpp>
 #include <mspi/msp_event.hpp>
+#include <mspi/provider_config.hpp>
 
 #include <cstddef>
 #include <map>
@@ -35,7 +36,10 @@ class provider_pair final : public provider_base, private line_event_sink {
     const auto infos = tsp_.addresses();
     for (std::size_t i = 0; i < infos.size(); ++i) {
       auto msp = std::make_unique<Msp>(msp_config_);
-      msp->initialize(mspi::msp_context{infos[i].name, [this, i] { (void)core_->post([this, i] { drain(i); }); }}, ec);
+      mspi::msp_context ctx{infos[i].name, [this, i] { (void)core_->post([this, i] { drain(i); }); }, {}};
+      if constexpr (requires { { tsp_.media_address() } -> std::convertible_to<std::string>; })
+        ctx.signalling_address = tsp_.media_address();  // the TSP's optional member: where its signalling is
+      msp->initialize(ctx, ec);
       if (ec) return;
       msps_.push_back(std::move(msp));
       tsp_.create_msp_instance(i);
@@ -183,5 +187,20 @@ class provider_pair final : public provider_base, private line_event_sink {
   std::map<call_id, std::vector<std::vector<std::byte>>> pending_;  // MSP -> TSP data before the TSP knows the call
   std::set<call_id> tsp_knows_;
 };
+
+// Declared in tspi/tapi.hpp: checks both policy types against their concepts (the message a wrong type
+// gets) and binds them.
+template <class Tsp, class Msp>
+std::unique_ptr<provider_base> make_provider_pair(const mspi::provider_config_t<Tsp>& tsp_config,
+                                                  const mspi::provider_config_t<Msp>& msp_config) {
+  static_assert(telephony_service_provider<Tsp>,
+                "ptapi: the TSP type does not model tspi::telephony_service_provider (see tspi/tsp.hpp)");
+  static_assert(mspi::media_service_provider<Msp>,
+                "ptapi: the MSP type does not model mspi::media_service_provider (see mspi/msp.hpp)");
+  if constexpr (telephony_service_provider<Tsp> && mspi::media_service_provider<Msp>)
+    return std::make_unique<provider_pair<Tsp, Msp>>(tsp_config, msp_config);
+  else
+    return nullptr;
+}
 
 }  // namespace tspi::detail

@@ -3,6 +3,12 @@
 // whole TAPI path (TSP -> TAPI object -> MSP, channel both ways), deterministically.
 #pragma once
 
+#include <ptapi/config.hpp>
+#include <tspi/loopback/tsp_fwd.hpp>
+
+// Separate compilation: the above declares the provider; ptapi/src.hpp compiles the rest.
+#if PTAPI_FULL_DEFINITIONS
+
 #include <tspi/call_state.hpp>
 #include <tspi/tsp.hpp>
 
@@ -19,12 +25,6 @@
 #include <vector>
 
 namespace tspi {
-
-/// Settings of `loopback_tsp`.
-struct loopback_config {
-  std::vector<std::string> addresses{"alice", "bob"};  ///< Address names; each is also its dialable address.
-  std::uint32_t max_active_calls = 16;                  ///< Call appearances per address.
-};
 
 /// The loopback TSP. Calling one of its addresses from another creates the far leg as an incoming call
 /// on the destination address (LINE_NEWCALL), carries the SDP offer and answer between the two legs'
@@ -234,3 +234,5 @@ class loopback_tsp {
 static_assert(telephony_service_provider<loopback_tsp>);
 
 }  // namespace tspi
+
+#endif  // PTAPI_FULL_DEFINITIONS

@@ -4,6 +4,12 @@
 // channel, as TAPI intends.
 #pragma once
 
+#include <ptapi/config.hpp>
+#include <tspi/sip/tsp_fwd.hpp>
+
+// Separate compilation: the above declares the provider; ptapi/src.hpp compiles the rest.
+#if PTAPI_FULL_DEFINITIONS
+
 #include <tspi/call_state.hpp>
 #include <tspi/sip/causes.hpp>
 #include <tspi/sip/config.hpp>
@@ -102,6 +108,9 @@ class sip_tsp {
 
   /// LINEDEVCAPS::ProviderInfo
   [[nodiscard]] std::string_view provider_name() const noexcept { return "ptapi SIP"; }
+  /// Where the paired MSP binds and offers media when its settings name no address: `listen_address`
+  /// (the TSP contract's optional `media_address()`). Never throws.
+  [[nodiscard]] std::string media_address() const { return cfg_.listen_address; }
 
   /// TSPI_providerInit: checks the settings, binds UDP/TCP and starts the registrations. Errors:
   /// `tapi_errc::invalid_argument` (see `sip_config`); the system error when a socket cannot be bound
@@ -923,3 +932,5 @@ class sip_tsp {
 static_assert(telephony_service_provider<sip_tsp>);
 
 }  // namespace tspi::sip
+
+#endif  // PTAPI_FULL_DEFINITIONS

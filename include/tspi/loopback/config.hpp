@@ -1,0 +1,17 @@
+// ptapi - portable TAPI
+// tspi/loopback/config.hpp: the settings of the loopback TSP.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tspi {
+
+/// Settings of `loopback_tsp`.
+struct loopback_config {
+  std::vector<std::string> addresses{"alice", "bob"};  ///< Address names; each is also its dialable address.
+  std::uint32_t max_active_calls = 16;                  ///< Call appearances per address.
+};
+
+}  // namespace tspi
