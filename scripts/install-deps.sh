@@ -10,7 +10,7 @@ apt-get install -y -qq --no-install-recommends \
     portaudio19-dev libasound2-dev libopus-dev libsndfile1-dev libsamplerate0-dev \
     libcli11-dev nlohmann-json3-dev libssl-dev \
     clang-16 libclang-rt-16-dev llvm-16 \
-    sip-tester baresip-core \
+    sip-tester baresip-core kamailio \
     alsa-utils sox >/dev/null
 # alsa-utils ships the speech recordings the demo and the tests use (/usr/share/sounds/alsa/*.wav);
 # sox makes resampled test fixtures from them at test time.
@@ -18,3 +18,5 @@ apt-get install -y -qq --no-install-recommends \
 # clang-16 builds the libFuzzer targets (tests/fuzz); with --no-install-recommends the fuzzer and
 # sanitizer runtimes (libclang-rt-16-dev) and llvm-symbolizer (llvm-16) must be named.
 # sip-tester (SIPp) and baresip-core are foreign SIP peers for interoperability tests.
+# kamailio (5.6, dispatcher module in the base package) is the SIP load balancer of tests/interop/dispatcher
+# and examples/kamailio; its Debian service is not needed (the test runs it in the foreground).

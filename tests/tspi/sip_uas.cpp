@@ -1,5 +1,6 @@
 // The SIP TSP against a hand-driven peer: what it answers to requests it does not support, malformed
-// input during a call, INFO digits, REFER (blind transfer) and REGISTER with digest authentication.
+// input during a call, INFO digits, REFER (blind transfer), REGISTER with digest authentication, and
+// Record-Route from a proxy in front of the UAS.
 #include <tspi/sip/digest.hpp>
 #include <tspi/sip/transaction.hpp>
 
@@ -12,6 +13,8 @@
 
 #include <atomic>
 #include <string>
+#include <string_view>
+#include <vector>
 
 using namespace ptapi_test;
 using tspi::call_state;
@@ -246,4 +249,42 @@ TEST_CASE("a refused registration leaves the address out of service and is retri
   std::error_code ec;
   (void)ua.address.create_call("sip:carol@127.0.0.1:5999", mspi::media_type::audio, ec);
   CHECK(ec == mspi::tapi_errc::invalid_address_state);
+}
+
+TEST_CASE("behind a record-routing proxy the UAS copies Record-Route and routes its BYE through it", "[tspi][sip][uas][proxy]") {
+  // RFC 3261 §12.1.1 (the UAS copies Record-Route, in order, into responses that establish the dialog) and
+  // §12.2.1.1 (its requests in the dialog carry that route set and go to the first entry). The peer plays
+  // the proxy nearest the UAS (and, through it, the caller); the second entry is a proxy further away.
+  sip_party ua;
+  const auto port = ua.port();
+  ua.auto_answer();
+  sip_blocking_peer peer;
+  const std::string near = "<sip:127.0.0.1:" + std::to_string(peer.port()) + ";lr;ftag=rawtag>";
+  const std::string far = "<sip:192.0.2.7;lr>";
+  const std::vector<std::string_view> route_set{near, far};
+  const std::string cid = "rr-1";
+  peer.send(request(peer, "INVITE", port, cid, 1,
+                    "Record-Route: " + near + "\r\nRecord-Route: " + far + "\r\nContent-Type: application/sdp\r\n", sdp_offer),
+            port);
+  std::vector<tspi::sip::message> provisional;
+  auto ok = peer.receive([&](const tspi::sip::message& m) {
+    if (m.status > 100 && m.status < 200) provisional.push_back(m);
+    return m.status == 200;
+  });
+  REQUIRE(ok);
+  CHECK(ok->headers_named("Record-Route") == route_set);
+  for (const auto& p : provisional) CHECK(p.headers_named("Record-Route") == route_set);
+  const auto tag = to_tag_of(*ok);
+  peer.send(request(peer, "ACK", port, cid, 1, {}, {}, tag), port);
+  auto c = ua.last_offered();
+  REQUIRE(c);
+  REQUIRE(wait_state(ua.log, c, call_state::connected));
+
+  c.async_disconnect(tspi::disconnect_code::normal, [](std::error_code) {});
+  auto bye = peer.request("BYE");  // it reached the peer: the first Route entry, not the Contact's address
+  REQUIRE(bye);
+  CHECK(bye->headers_named("Route") == route_set);
+  CHECK(bye->request_uri == "sip:raw@127.0.0.1:" + std::to_string(peer.port()));  // the remote target (Contact)
+  peer.send(tspi::sip::make_response(*bye, 200), peer.last_from_port);
+  CHECK(wait_state(ua.log, c, call_state::disconnected));
 }

@@ -430,9 +430,12 @@ class sip_tsp {
     auto r = make_response(tx.request(), status, to_tag);
     if (status == 405 || (status >= 200 && status < 300 && tx.request().method != "BYE")) r.add("Allow", std::string(allow));
     if (status == 415) r.add("Accept", "application/sdp");
-    if (tx.request().method == "INVITE" && status > 100 && status < 300)
+    if (tx.request().method == "INVITE" && status > 100 && status < 300) {
+      // §12.1.1: responses that establish the dialog carry the request's Record-Route values, in order, so
+      // the caller's ACK and later requests go through the proxies that asked to stay on the path.
+      for (auto rr : tx.request().headers_named("Record-Route")) r.add("Record-Route", std::string(rr));
       add_common(r, tx.source().protocol);
-    else if (!cfg_.user_agent.empty())
+    } else if (!cfg_.user_agent.empty())
       r.add("Server", cfg_.user_agent);
     if (!body.empty()) {
       r.add("Content-Type", std::string(content_type));
