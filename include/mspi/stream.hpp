@@ -70,6 +70,33 @@ struct stream_statistics {
   /// Render: how many times the received stream switched to a new SSRC after probation (the receive
   /// path restarts: jitter buffer, playout and per-source statistics; `packets_lost` keeps counting).
   std::uint64_t ssrc_changes = 0;
+
+  // ---- what was negotiated (ptapi additions, the role of ITFormatControl::GetCurrentFormat) ----
+  // Empty/0 until media starts; they follow a renegotiation (re-INVITE). Both streams of a call report
+  // the same values.
+  /// The codec in use: its SDP encoding name as in `a=rtpmap` (RFC 4566 §6): "opus" (RFC 7587),
+  /// "PCMU" or "PCMA" (RFC 3551); empty before media starts.
+  std::string codec;
+  /// The codec's RTP payload type (RFC 3550 §5.1; RFC 3264 §6.1: the offerer's number); -1 before.
+  int payload_type = -1;
+  /// The codec's RTP clock rate in Hz (48000 for Opus, 8000 for G.711); 0 before media starts.
+  int clock_rate_hz = 0;
+  /// The packet duration we send, in ms (SDP `a=ptime`, RFC 4566 §6); 0 before media starts.
+  int ptime_ms = 0;
+  /// The peer's packet duration from its SDP `a=ptime`, in ms; 0 when it gave none.
+  int remote_ptime_ms = 0;
+  /// The peer's RTP transport address: the negotiated one (SDP `c=`/`m=`), or the source latched by
+  /// symmetric RTP (RFC 4961); an IP literal, empty before media starts.
+  std::string remote_address;
+  /// The peer's RTP port (see `remote_address`); 0 before media starts.
+  std::uint16_t remote_port = 0;
+  /// Round-trip time to the peer in ms (RFC 3550 §6.4.1: arrival time of a report block on our stream
+  /// minus its LSR and DLSR), from the latest such block; -1 until the peer has reported on one of our
+  /// sender reports.
+  double round_trip_ms = -1;
+  /// True when the media is encrypted and authenticated (SRTP, RFC 3711). Always false today: the
+  /// shipped MSP sends plain RTP.
+  bool secured = false;
 };
 
 /// One media stream of a call, in one direction (TAPI's `ITStream`).

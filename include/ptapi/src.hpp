@@ -28,6 +28,7 @@ template class event_source<call_media_event>;
 template class event_source<file_terminal_event>;
 template class event_source<address_event>;
 template class event_source<digit_event>;
+template class event_source<call_info_change_event>;
 }  // namespace tspi
 
 namespace tspi::detail {

@@ -4,6 +4,7 @@
 
 #include <tspi/address.hpp>
 #include <tspi/call.hpp>
+#include <tspi/call_info.hpp>
 #include <tspi/call_state.hpp>
 
 #include <mspi/call_media_event.hpp>
@@ -24,7 +25,7 @@ enum class tapi_event : std::uint32_t {
   call_notification = 0x4,    ///< TE_CALLNOTIFICATION: `call_notification_event`
   call_state = 0x8,           ///< TE_CALLSTATE: `call_state_event`
   call_media = 0x10,          ///< TE_CALLMEDIA: `call_media_event`
-  call_info_change = 0x40,    ///< TE_CALLINFOCHANGE
+  call_info_change = 0x40,    ///< TE_CALLINFOCHANGE: `call_info_change_event`
   private_event = 0x80,       ///< TE_PRIVATE
   digit_event = 0x8000,       ///< TE_DIGITEVENT
   generate_event = 0x10000,   ///< TE_GENERATEEVENT
@@ -94,6 +95,16 @@ struct digit_event {
   char digit = 0;                              ///< ITDigitDetectionEvent::get_Digit: `0-9 * # A-D`.
   tspi::digit_mode mode = digit_mode::dtmf;    ///< ITDigitDetectionEvent::get_DigitMode
   std::chrono::steady_clock::time_point time;  ///< When it was detected (get_TickCount's role).
+};
+
+/// TE_CALLINFOCHANGE (ITCallInfoChangeEvent): items of a call's `call::info()` changed, one event per
+/// cause, in the order other, dev_specific, call_id, called_id, connected_id. Read `call.info()` for the
+/// new values (it may already show later changes). Never delivered after the call's `disconnected`
+/// state event (what a provider reports later still shows in `call::info()`); the SIP TSP reports a
+/// failed call's final response before disconnecting it.
+struct call_info_change_event {
+  tspi::call call;               ///< ITCallInfoChangeEvent::get_Call
+  call_info_change_cause cause;  ///< ITCallInfoChangeEvent::get_Cause
 };
 
 /// TAPI's `ADDRESS_EVENT` subset ptapi raises.

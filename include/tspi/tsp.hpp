@@ -3,6 +3,7 @@
 // concept, and the callbacks a TSP makes into the TAPI object (LINEEVENT, ASYNC_COMPLETION).
 #pragma once
 
+#include <tspi/call_info.hpp>
 #include <tspi/call_state.hpp>
 
 #include <mspi/media_types.hpp>
@@ -94,6 +95,11 @@ class line_event_sink {
   virtual void address_state_changed(std::size_t address_id, address_state state) = 0;
   /// LINE_MONITORDIGITS (LINEDIGITMODE_DTMF): the far end sent DTMF `digit` (`0-9 * # A-D`) on the call.
   virtual void digit_detected(call_id call, char digit) = 0;
+  /// LINE_CALLINFO: the call's provider-filled information changed; `info` is its whole current set
+  /// (see `provider_call_info`), which replaces the call's copy. The TAPI object raises
+  /// `tapi_event::call_info_change` with the causes that changed. Ignored for an unknown or released
+  /// call. A TSP that has nothing to say never calls it.
+  virtual void call_info_changed(call_id call, const provider_call_info& info) = 0;
 
  protected:
   ~line_event_sink() = default;

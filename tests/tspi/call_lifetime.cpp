@@ -77,6 +77,9 @@ class counting_loopback : public tspi::loopback_tsp, private tspi::line_event_si
     upstream_->address_state_changed(address_id, state);
   }
   void digit_detected(tspi::call_id call, char digit) override { upstream_->digit_detected(call, digit); }
+  void call_info_changed(tspi::call_id call, const tspi::provider_call_info& info) override {
+    upstream_->call_info_changed(call, info);
+  }
 
   std::shared_ptr<tsp_record> record_;
   tspi::line_event_sink* upstream_ = nullptr;

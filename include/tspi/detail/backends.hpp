@@ -3,6 +3,7 @@
 // core). Control plane only: media never goes through these.
 #pragma once
 
+#include <tspi/call_info.hpp>
 #include <tspi/call_state.hpp>
 #include <tspi/tsp.hpp>
 
@@ -22,19 +23,6 @@
 #include <vector>
 
 namespace tspi {
-
-/// What `call::info` reports (ITCallInfo: CIL_* / CIS_* values and get_CallState, get_Privilege).
-struct call_info {
-  std::uint64_t id = 0;                                   ///< The call's identifier in this TAPI object (CIL_CALLID's role); never reused.
-  tspi::call_state state = tspi::call_state::idle;        ///< ITCallInfo::get_CallState
-  call_state_cause cause = call_state_cause::none;        ///< Cause of the last state change.
-  call_privilege privilege = call_privilege::owner;       ///< ITCallInfo::get_Privilege
-  bool incoming = false;                                  ///< CIL_ORIGIN: inbound (true) or outbound.
-  std::string caller_id;                                  ///< CIS_CALLERIDNUMBER
-  std::string caller_name;                                ///< CIS_CALLERIDNAME
-  std::string called_id;                                  ///< CIS_CALLEDIDNUMBER (the destination dialled)
-  mspi::media_type media = mspi::media_type::audio;       ///< CIL_MEDIATYPESAVAILABLE
-};
 
 namespace detail {
 

@@ -61,6 +61,7 @@ struct event_signals {
   boost::signals2::signal<void(const file_terminal_event&)> file_terminal;
   boost::signals2::signal<void(const address_event&)> address;
   boost::signals2::signal<void(const digit_event&)> digit;
+  boost::signals2::signal<void(const call_info_change_event&)> call_info_change;
 };
 
 /// The core of a TAPI object: one thread on which every provider entry point, every state change and
@@ -419,6 +420,16 @@ class core final : public std::enable_shared_from_this<core> {
     emit(tapi_event::digit_event, digit_event{handle_of(c), digit, digit_mode::dtmf, std::chrono::steady_clock::now()});
   }
 
+  /// LINE_CALLINFO: the provider's items of call `id` are now `info`; one TE_CALLINFOCHANGE per cause
+  /// that changed (none after `disconnected`).
+  void on_call_info(call_id id, const provider_call_info& info) {
+    auto c = find_call(id);
+    if (!c) return;
+    const auto changed = c->set_provider_info(info);
+    if (c->state() == call_state::disconnected) return;
+    for (auto cause : changed) emit(tapi_event::call_info_change, call_info_change_event{handle_of(c), cause});
+  }
+
   /// LINE_ADDRESSSTATE of `provider`'s address `address_id`.
   void on_address_state(const provider_base& provider, std::size_t address_id, address_state state) {
     auto a = find_address(provider, address_id);
@@ -587,6 +598,7 @@ class core final : public std::enable_shared_from_this<core> {
       else if constexpr (std::is_same_v<Event, call_media_event>) self->signals.call_media(e);
       else if constexpr (std::is_same_v<Event, file_terminal_event>) self->signals.file_terminal(e);
       else if constexpr (std::is_same_v<Event, digit_event>) self->signals.digit(e);
+      else if constexpr (std::is_same_v<Event, call_info_change_event>) self->signals.call_info_change(e);
       else self->signals.address(e);
     });
   }

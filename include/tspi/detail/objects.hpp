@@ -3,6 +3,7 @@
 // object's core keeps them. Members that need the core are defined in core.hpp.
 #pragma once
 
+#include <tspi/call_info.hpp>
 #include <tspi/call_state.hpp>
 #include <tspi/detail/backends.hpp>
 #include <tspi/detail/provider_base.hpp>
@@ -86,6 +87,23 @@ class call_impl final : public call_backend, public std::enable_shared_from_this
   [[nodiscard]] call_state state() const {
     std::lock_guard lock(mutex_);
     return info_.state;
+  }
+  /// Replaces the provider's items (LINE_CALLINFO); returns the causes that changed, in CIC order.
+  [[nodiscard]] std::vector<call_info_change_cause> set_provider_info(const provider_call_info& p) {
+    std::lock_guard lock(mutex_);
+    provider_call_info& mine = info_;
+    std::vector<call_info_change_cause> changed;
+    if (p.provider_responses != mine.provider_responses || p.provider_status != mine.provider_status ||
+        p.provider_reason != mine.provider_reason || p.provider_detail != mine.provider_detail ||
+        p.secured != mine.secured)
+      changed.push_back(call_info_change_cause::other);
+    if (p.dev_specific != mine.dev_specific) changed.push_back(call_info_change_cause::dev_specific);
+    if (p.provider_call_id != mine.provider_call_id) changed.push_back(call_info_change_cause::call_id);
+    if (p.called_name != mine.called_name) changed.push_back(call_info_change_cause::called_id);
+    if (p.connected_id != mine.connected_id || p.connected_name != mine.connected_name)
+      changed.push_back(call_info_change_cause::connected_id);
+    mine = p;
+    return changed;
   }
   void set_state(call_state s, call_state_cause cause) {
     std::lock_guard lock(mutex_);

@@ -40,6 +40,11 @@ inline bool iequals(std::string_view a, std::string_view b) {
 /// The RTP clock rate of a codec in Hz (RFC 7587 §4.1: 48000 for Opus; RFC 3551: 8000 for G.711).
 constexpr int rtp_clock_rate(audio_codec c) noexcept { return c == audio_codec::opus ? 48000 : g711_rate_hz; }
 
+/// The codec's SDP encoding name (`a=rtpmap`): "opus" (RFC 7587 §7), "PCMU" or "PCMA" (RFC 3551 §6).
+constexpr std::string_view encoding_name(audio_codec c) noexcept {
+  return c == audio_codec::opus ? "opus" : c == audio_codec::pcmu ? "PCMU" : "PCMA";
+}
+
 /// The SDP encoding name and the codec's rtpmap line fields (RFC 7587 §7, RFC 3551 §6).
 inline sdp_format codec_format(const rtp_opus_config& cfg, audio_codec c, int payload_type) {
   switch (c) {
@@ -47,10 +52,10 @@ inline sdp_format codec_format(const rtp_opus_config& cfg, audio_codec c, int pa
       std::string fmtp = "minptime=10";
       if (cfg.opus.inband_fec) fmtp += ";useinbandfec=1";
       if (cfg.opus.dtx) fmtp += ";usedtx=1";
-      return {payload_type, "opus", 48000, 2, fmtp};
+      return {payload_type, std::string(encoding_name(c)), rtp_clock_rate(c), 2, fmtp};
     }
-    case audio_codec::pcmu: return {payload_type, "PCMU", g711_rate_hz, 1, {}};
-    case audio_codec::pcma: return {payload_type, "PCMA", g711_rate_hz, 1, {}};
+    case audio_codec::pcmu:
+    case audio_codec::pcma: return {payload_type, std::string(encoding_name(c)), rtp_clock_rate(c), 1, {}};
   }
   return {};
 }

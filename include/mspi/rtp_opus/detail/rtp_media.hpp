@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <numeric>
 #include <span>
 #include <string>
@@ -56,9 +57,39 @@ struct rtp_counters {
   std::atomic<std::uint64_t> rejected_ssrc{0};
   std::atomic<std::uint64_t> malformed{0};
   std::atomic<std::uint64_t> ssrc_changes{0};
+  std::atomic<std::int64_t> round_trip_us{-1};  // RFC 3550 §6.4.1, -1 unknown
 
-  [[nodiscard]] stream_statistics snapshot() const noexcept {
+  /// What was negotiated, and where the peer is (written on the media thread at start and on latching).
+  struct link_state {
+    bool started = false;
+    audio_codec codec = audio_codec::opus;
+    int payload_type = -1, ptime_ms = 0, remote_ptime_ms = 0;
+    boost::asio::ip::udp::endpoint remote;
+  };
+  /// Replaces the link state (media thread; no allocation).
+  void set_link(const link_state& l) noexcept {
+    std::lock_guard lock(link_mutex_);
+    link_ = l;
+  }
+
+  /// The figures now (any thread; allocates the strings).
+  [[nodiscard]] stream_statistics snapshot() const {
+    link_state l;
+    {
+      std::lock_guard lock(link_mutex_);
+      l = link_;
+    }
     stream_statistics s;
+    if (l.started) {
+      s.codec = std::string(encoding_name(l.codec));
+      s.payload_type = l.payload_type;
+      s.clock_rate_hz = rtp_clock_rate(l.codec);
+      s.ptime_ms = l.ptime_ms;
+      s.remote_ptime_ms = l.remote_ptime_ms;
+      s.remote_address = l.remote.address().to_string();
+      s.remote_port = l.remote.port();
+    }
+    if (const auto rtt = round_trip_us.load(std::memory_order_relaxed); rtt >= 0) s.round_trip_ms = rtt / 1000.0;
     s.packets = packets.load(std::memory_order_relaxed);
     s.octets = octets.load(std::memory_order_relaxed);
     s.packets_lost = lost.load(std::memory_order_relaxed);
@@ -73,6 +104,10 @@ struct rtp_counters {
     s.ssrc_changes = ssrc_changes.load(std::memory_order_relaxed);
     return s;
   }
+
+ private:
+  mutable std::mutex link_mutex_;
+  link_state link_;  // under link_mutex_
 };
 
 /// A stream whose statistics come from the engine's counters.
@@ -196,6 +231,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     telephone_event_rate_ = n.telephone_event_rate;
     dtmf_.configure(cfg_.ptime_ms, telephone_event_rate_);
     remote_ptime_ms_ = n.remote_ptime_ms;
+    publish_link();
     if (n.receive && !receive_enabled_) restart_receive();
     receive_enabled_ = n.receive;
     send_enabled_ = n.send;
@@ -397,6 +433,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
       if (!latch_probation_.on_packet(ssrc, view->header.sequence)) return count(rx_->rejected_source);
       remote_rtp_ = rx_from_;  // latched: media goes there now, RTCP is taken from its IP
       latched_ = validated = true;
+      publish_link();
     } else if (cfg_.symmetric_rtp) {
       latched_ = true;  // the SDP's own address was the first valid source
     }
@@ -593,7 +630,34 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
       tx_->lost.store(report->block->cumulative_lost, std::memory_order_relaxed);
       tx_->jitter_units.store(report->block->jitter, std::memory_order_relaxed);
       on_reported_loss(report->block->fraction_lost);
+      measure_round_trip(*report->block);
     }
+  }
+
+  // RFC 3550 §6.4.1: round trip = arrival time - LSR - DLSR, all in NTP middle-32 units (1/65536 s), when
+  // the block refers to one of our sender reports. A result over 60 s (a wrong clock or a forged block)
+  // is not kept.
+  void measure_round_trip(const report_block& b) {
+    if (b.last_sr == 0) return;
+    const std::uint32_t arrival = ntp_middle32(to_ntp(std::chrono::system_clock::now()));
+    const std::uint32_t units = arrival - b.last_sr - b.delay_since_last_sr;  // modulo 2^32
+    if (units > 60u * 65536u) return;
+    const auto us = static_cast<std::int64_t>(units) * 1000000 / 65536;
+    tx_->round_trip_us.store(us, std::memory_order_relaxed);
+    rx_->round_trip_us.store(us, std::memory_order_relaxed);
+  }
+
+  // Tells both streams' statistics what is negotiated and where the peer is now.
+  void publish_link() noexcept {
+    rtp_counters::link_state l;
+    l.started = true;
+    l.codec = codec_;
+    l.payload_type = payload_type_;
+    l.ptime_ms = cfg_.ptime_ms;
+    l.remote_ptime_ms = remote_ptime_ms_;
+    l.remote = remote_rtp_;
+    tx_->set_link(l);
+    rx_->set_link(l);
   }
 
   // The peer's loss of our packets (RFC 3550 §6.4.1 fraction lost, ×256) sizes the Opus encoder's

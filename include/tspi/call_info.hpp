@@ -1,0 +1,81 @@
+// ptapi - portable TAPI
+// tspi/call_info.hpp: what an application learns about a call (TAPI 3's ITCallInfo items), and the part
+// of it a TSP fills (TSPI's LINECALLINFO, reported with LINE_CALLINFO).
+#pragma once
+
+#include <tspi/call_state.hpp>
+
+#include <mspi/media_types.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tspi {
+
+/// The call information a TSP provides and updates while the call lives (TSPI's LINECALLINFO fields,
+/// reported with `line_event_sink::call_info_changed`, TSPI's LINE_CALLINFO). The TSP always reports the
+/// whole set; the TAPI object replaces the call's copy with it. Items a TSP does not know stay empty/0.
+/// The `provider_*` items, `secured` and the SIP meanings are ptapi additions: TAPI 3 leaves such data to
+/// CIB_DEVSPECIFICBUFFER.
+struct provider_call_info {
+  /// CIS_CALLEDIDNAME: the called party's display name (SIP: the To header's display-name, RFC 3261
+  /// §20.39), empty when none was given.
+  std::string called_name;
+  /// CIS_CONNECTEDIDNUMBER: the party that actually answered an outgoing call (SIP: the URI of the 2xx's
+  /// P-Asserted-Identity, RFC 3325 §9.1, else of its To header). Set when the call connects; empty for
+  /// incoming calls and before.
+  std::string connected_id;
+  /// CIS_CONNECTEDIDNAME: that party's display name, empty when none was given.
+  std::string connected_name;
+  /// The provider's identifier of the call (SIP: the Call-ID, RFC 3261 §8.1.1.4 — of the INVITE we sent,
+  /// or of the INVITE received). Set when the call is placed or arrives; never changes after that (a new
+  /// INVITE after a digest challenge keeps it, RFC 3261 §22.2).
+  std::string provider_call_id;
+  /// Status codes of every response received to the call's INVITE(s) so far, in arrival order,
+  /// provisional (1xx), challenges (401/407) and the final one included (SIP: RFC 3261 §7.2; the
+  /// re-INVITEs of hold and unhold too). Empty for an incoming call: it lists what the far end answered.
+  std::vector<int> provider_responses;
+  /// The final response that settled the call's first INVITE (SIP: its status code, 200..699, RFC 3261
+  /// §7.2; a refused digest challenge counts as final); 0 before there is one. For an incoming call: the
+  /// final response we sent to the INVITE.
+  int provider_status = 0;
+  /// That response's reason phrase (RFC 3261 §7.2, "Busy Here"); empty while `provider_status` is 0.
+  std::string provider_reason;
+  /// A human-readable explanation of a failure the provider understood better than a status code says,
+  /// e.g. (SIP) why a digest challenge was not answered, naming its realm; empty when there is none.
+  std::string provider_detail;
+  /// True when signalling and media are both protected (SIP over TLS with SRTP). Always false today: the
+  /// shipped providers have neither.
+  bool secured = false;
+  /// CIB_DEVSPECIFICBUFFER: provider-specific raw bytes (SIP: the start line and header section,
+  /// CRLF-separated, of the last final response to the call's INVITE, or for an incoming call of the
+  /// INVITE received). Empty when the provider has none.
+  std::string dev_specific;
+};
+
+/// What `call::info` reports (ITCallInfo: CIL_* / CIS_* / CIB_* values and get_CallState, get_Privilege):
+/// the items the TAPI object keeps itself, plus the provider's (`provider_call_info`, empty until the TSP
+/// reports them). A snapshot: later changes raise `tapi_event::call_info_change`.
+struct call_info : provider_call_info {
+  std::uint64_t id = 0;                                   ///< The call's identifier in this TAPI object (CIL_CALLID's role); never reused.
+  tspi::call_state state = tspi::call_state::idle;        ///< ITCallInfo::get_CallState
+  call_state_cause cause = call_state_cause::none;        ///< Cause of the last state change.
+  call_privilege privilege = call_privilege::owner;       ///< ITCallInfo::get_Privilege
+  bool incoming = false;                                  ///< CIL_ORIGIN: inbound (true) or outbound.
+  std::string caller_id;                                  ///< CIS_CALLERIDNUMBER
+  std::string caller_name;                                ///< CIS_CALLERIDNAME
+  std::string called_id;                                  ///< CIS_CALLEDIDNUMBER (the destination dialled)
+  mspi::media_type media = mspi::media_type::audio;       ///< CIL_MEDIATYPESAVAILABLE
+};
+
+/// TAPI's `CALLINFOCHANGE_CAUSE` subset ptapi raises (which `call_info` items changed).
+enum class call_info_change_cause : std::uint8_t {
+  other,         ///< CIC_OTHER: `provider_responses`, `provider_status`/`reason`/`detail` or `secured`.
+  dev_specific,  ///< CIC_DEVSPECIFIC: `dev_specific`.
+  call_id,       ///< CIC_CALLID: `provider_call_id`.
+  called_id,     ///< CIC_CALLEDID: `called_name`.
+  connected_id,  ///< CIC_CONNECTEDID: `connected_id` or `connected_name`.
+};
+
+}  // namespace tspi
