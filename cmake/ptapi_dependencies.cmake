@@ -2,7 +2,8 @@
 # preferring a CMake package (vcpkg, Conan, upstream) and falling back to pkg-config (Debian).
 #
 # Used by the build tree (top CMakeLists.txt) and by the installed ptapi-config.cmake alike:
-#   - the build tree includes this file as is: every dependency of every component is REQUIRED;
+#   - the build tree includes this file as is: every dependency of every component it builds is REQUIRED
+#     (options PTAPI_WITH_DEVICES and PTAPI_WITH_FILES, below);
 #   - ptapi-config.cmake sets _ptapi_dependency_mode to QUIET before including it, then calls
 #     ptapi_find_component_dependencies(<component>) for the components it needs and reads
 #     ptapi_<component>_dependencies_found / ptapi_<component>_missing.
@@ -101,9 +102,22 @@ function(ptapi_find_component_dependencies component)
   set(ptapi_${component}_missing "${missing}" PARENT_SCOPE)
 endfunction()
 
-# The build tree builds every component: all dependencies are required.
+# The build tree: the core and every optional component it is asked for, all dependencies required.
+# PTAPI_WITH_DEVICES / PTAPI_WITH_FILES OFF (the vcpkg port's features, for instance) leave a component
+# and its dependencies out of the build and of the installed package; the tests, examples and benchmarks
+# use every component, so they need both ON.
 if(_ptapi_dependency_mode STREQUAL "REQUIRED")
-  foreach(_ptapi_component mspi devices files)
-    ptapi_find_component_dependencies(${_ptapi_component})
-  endforeach()
+  option(PTAPI_WITH_DEVICES "Build and install the devices component (PortAudio)" ON)
+  option(PTAPI_WITH_FILES "Build and install the files component (libsndfile, libsamplerate)" ON)
+  if(NOT (PTAPI_WITH_DEVICES AND PTAPI_WITH_FILES) AND (PTAPI_BUILD_TESTS OR PTAPI_BUILD_EXAMPLES OR PTAPI_BUILD_BENCHMARKS))
+    message(FATAL_ERROR "ptapi: PTAPI_WITH_DEVICES=OFF or PTAPI_WITH_FILES=OFF needs "
+                        "PTAPI_BUILD_TESTS=OFF, PTAPI_BUILD_EXAMPLES=OFF and PTAPI_BUILD_BENCHMARKS=OFF")
+  endif()
+  ptapi_find_component_dependencies(mspi)
+  if(PTAPI_WITH_DEVICES)
+    ptapi_find_component_dependencies(devices)
+  endif()
+  if(PTAPI_WITH_FILES)
+    ptapi_find_component_dependencies(files)
+  endif()
 endif()

@@ -1,4 +1,5 @@
-# cmake -DSTAGE=<installed ptapi prefix> -DPROBE_SOURCE=<components/> -DWORK=<scratch dir> -P check-components.cmake
+# cmake -DSTAGE=<installed ptapi prefix> -DPROBE_SOURCE=<components/> -DWORK=<scratch dir>
+#       [-DPTAPI_SOURCE_DIR=<ptapi source tree>] -P check-components.cmake
 # Checks the component logic of the installed ptapi-config.cmake: which targets each find_package call
 # defines, that the optional dependencies are looked for only when their component is wanted, and that a
 # required component whose dependency is missing fails with a message naming the dependency. "Missing" is
@@ -45,6 +46,7 @@ function(probe name env outcome)
   endif()
   execute_process(COMMAND ${cmd} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   set(all "${out}${err}")
+  string(REGEX REPLACE "[ \n]+" " " flat "${all}")   # CMake wraps the NOT_FOUND message
   set(ok TRUE)
   if((outcome STREQUAL "PASS") AND NOT rc EQUAL 0)
     set(ok FALSE)
@@ -52,13 +54,13 @@ function(probe name env outcome)
     set(ok FALSE)
   endif()
   foreach(re IN LISTS P_EXPECT)
-    if(NOT all MATCHES "${re}")
+    if(NOT flat MATCHES "${re}")
       set(ok FALSE)
       message(STATUS "${name}: missing \"${re}\"")
     endif()
   endforeach()
   foreach(re IN LISTS P_REJECT)
-    if(all MATCHES "${re}")
+    if(flat MATCHES "${re}")
       set(ok FALSE)
       message(STATUS "${name}: unexpected \"${re}\"")
     endif()
@@ -93,13 +95,32 @@ probe(plain_without HIDDEN PASS
   REJECT "probe: target ptapi::(devices|files|ptapi)")
 probe(tspi_without HIDDEN PASS KIND COMPONENTS COMPONENTS mspi tspi EXPECT "probe: found tspi")
 probe(devices_without HIDDEN FAIL KIND COMPONENTS COMPONENTS devices
-  EXPECT "component devices needs portaudio-2.0" REJECT "component files")
+  EXPECT "component devices needs portaudio-2.0 \\(neither" REJECT "component files")
 probe(files_without HIDDEN FAIL KIND COMPONENTS COMPONENTS files
   EXPECT "component files needs sndfile, samplerate")
 probe(all_without HIDDEN FAIL KIND COMPONENTS COMPONENTS ptapi
   EXPECT "component devices needs portaudio-2.0" "component files needs sndfile")
 probe(optional_without HIDDEN PASS KIND OPTIONAL_COMPONENTS COMPONENTS devices files
   EXPECT "probe: found tspi" REJECT "probe: found devices" "probe: found files")
+
+# A package built without the optional components (-DPTAPI_WITH_DEVICES=OFF -DPTAPI_WITH_FILES=OFF, as the
+# vcpkg port without its features): configured and installed here without PortAudio & co. in sight.
+if(DEFINED PTAPI_SOURCE_DIR)
+  execute_process(COMMAND ${CMAKE_COMMAND} -E env PKG_CONFIG_LIBDIR=${hidden_pc} PKG_CONFIG_PATH=
+      ${CMAKE_COMMAND} -S ${PTAPI_SOURCE_DIR} -B ${WORK}/core-build -DPTAPI_BUILD_TESTS=OFF -DPTAPI_BUILD_EXAMPLES=OFF
+      -DPTAPI_BUILD_BENCHMARKS=OFF -DPTAPI_WITH_DEVICES=OFF -DPTAPI_WITH_FILES=OFF
+    COMMAND_ERROR_IS_FATAL ANY OUTPUT_QUIET)
+  execute_process(COMMAND ${CMAKE_COMMAND} --install ${WORK}/core-build --prefix ${WORK}/core-stage
+    COMMAND_ERROR_IS_FATAL ANY OUTPUT_QUIET)
+  if(EXISTS ${WORK}/core-stage/share/pkgconfig/ptapi-devices.pc OR NOT EXISTS ${WORK}/core-stage/share/pkgconfig/ptapi.pc)
+    message(STATUS "FAIL core-only install: wrong .pc files")
+    math(EXPR failures "${failures} + 1")
+  endif()
+  set(STAGE ${WORK}/core-stage)
+  probe(core_plain FULL PASS EXPECT "probe: target ptapi::tspi" REJECT "probe: target ptapi::(devices|files|ptapi)")
+  probe(core_devices FULL FAIL KIND COMPONENTS COMPONENTS devices
+    EXPECT "component devices needs to be installed: this ptapi was built without it")
+endif()
 
 if(failures)
   message(FATAL_ERROR "${failures} component probe(s) failed")
