@@ -68,41 +68,28 @@ class PtapiConan(ConanFile):
         copy(self, "*.hpp", os.path.join(self.source_folder, "include"), os.path.join(self.package_folder, "include"))
         copy(self, "*.ipp", os.path.join(self.source_folder, "include"), os.path.join(self.package_folder, "include"))
 
+    def _component(self, name, requires, defines=(), pkg_config_name=None):
+        """Declares ptapi::<name>, header-only: no libraries, the package's include directory."""
+        component = self.cpp_info.components[name]
+        component.set_property("cmake_target_name", f"ptapi::{name}")
+        component.set_property("pkg_config_name", pkg_config_name or f"ptapi-{name}")
+        component.bindirs = []
+        component.libdirs = []
+        component.requires = list(requires)
+        component.defines = list(defines)
+        return component
+
     def package_info(self):
         self.cpp_info.set_property("cmake_file_name", "ptapi")
         self.cpp_info.set_property("cmake_target_name", "ptapi::ptapi")
         self.cpp_info.set_property("pkg_config_name", "ptapi-all")
-        system_libs = ["pthread", "dl"] if self.settings.os in ("Linux", "FreeBSD") else []
-
-        mspi = self.cpp_info.components["mspi"]
-        mspi.set_property("cmake_target_name", "ptapi::mspi")
-        mspi.set_property("pkg_config_name", "ptapi-mspi")
-        mspi.bindirs = []
-        mspi.libdirs = []
-        mspi.system_libs = system_libs
-        mspi.requires = ["boost::headers", "fmt::fmt", "opus::opus", "openssl::crypto"]
-
-        tspi = self.cpp_info.components["tspi"]
-        tspi.set_property("cmake_target_name", "ptapi::tspi")
-        tspi.set_property("pkg_config_name", "ptapi")
-        tspi.bindirs = []
-        tspi.libdirs = []
-        tspi.requires = ["mspi", "openssl::crypto"]
-
+        mspi = self._component("mspi", ["boost::headers", "fmt::fmt", "opus::opus", "openssl::crypto"])
+        if self.settings.os in ("Linux", "FreeBSD"):
+            mspi.system_libs = ["pthread", "dl"]
+        # pkg-config name "ptapi" as the installed ptapi.pc (mspi + tspi).
+        self._component("tspi", ["mspi", "openssl::crypto"], pkg_config_name="ptapi")
         if self.options.with_devices:
-            devices = self.cpp_info.components["devices"]
-            devices.set_property("cmake_target_name", "ptapi::devices")
-            devices.set_property("pkg_config_name", "ptapi-devices")
-            devices.bindirs = []
-            devices.libdirs = []
-            devices.defines = ["PTAPI_WITH_DEVICES=1"]
-            devices.requires = ["mspi", "portaudio::portaudio"]
-
+            self._component("devices", ["mspi", "portaudio::portaudio"], defines=["PTAPI_WITH_DEVICES=1"])
         if self.options.with_files:
-            files = self.cpp_info.components["files"]
-            files.set_property("cmake_target_name", "ptapi::files")
-            files.set_property("pkg_config_name", "ptapi-files")
-            files.bindirs = []
-            files.libdirs = []
-            files.defines = ["PTAPI_WITH_FILES=1"]
-            files.requires = ["mspi", "libsndfile::libsndfile", "libsamplerate::libsamplerate"]
+            self._component("files", ["mspi", "libsndfile::libsndfile", "libsamplerate::libsamplerate"],
+                            defines=["PTAPI_WITH_FILES=1"])

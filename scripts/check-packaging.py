@@ -197,37 +197,25 @@ def check_conan(components, version):
         check(f"conanfile.py: requirements under {option} are {comp}'s", required.get(option) == want,
               f"{sorted(required.get(option, []))} vs {sorted(want)}")
 
-    # package_info(): components, their options, requires, defines and target names.
-    var_comp, info = {}, {}
+    # package_info(): components (self._component(name, requires, defines=...)), under which option.
+    info = {}
     comp_names = {names[CONAN_COMP]: name for name, names in DEPENDENCIES.items()}
     root_target = None
     for stmt, option in walk_with_option(methods["package_info"].body):
-        if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Subscript):
-            sub = stmt.value
-            if getattr(sub.value, "attr", "") == "components":
-                name = literal(sub.slice)
-                var_comp[stmt.targets[0].id] = name
-                info[name] = {"option": option, "deps": set(), "uses": set(), "defines": set(), "target": None}
-        elif isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Attribute):
-            target = stmt.targets[0]
-            comp = var_comp.get(getattr(target.value, "id", None))
-            if comp and target.attr == "requires":
-                for req in literal(stmt.value):
-                    if "::" in req:
-                        info[comp]["deps"].add(comp_names.get(req, req))
-                    else:
-                        info[comp]["uses"].add(req)
-            elif comp and target.attr == "defines":
-                info[comp]["defines"] = set(literal(stmt.value))
-        elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
-            call = stmt.value
-            if getattr(call.func, "attr", "") == "set_property" and literal(call.args[0]) == "cmake_target_name":
-                owner = call.func.value
-                comp = var_comp.get(getattr(owner, "id", None))
-                if comp:
-                    info[comp]["target"] = literal(call.args[1])
-                elif getattr(owner, "attr", "") == "cpp_info":
-                    root_target = literal(call.args[1])
+        for call in ast.walk(stmt):
+            if not isinstance(call, ast.Call):
+                continue
+            if getattr(call.func, "attr", "") == "_component":
+                name, requires = literal(call.args[0]), literal(call.args[1])
+                keywords = {k.arg: literal(k.value) for k in call.keywords}
+                info[name] = {"option": option, "defines": set(keywords.get("defines", ())),
+                              "deps": {comp_names.get(r, r) for r in requires if "::" in r},
+                              "uses": {r for r in requires if "::" not in r}, "target": f"ptapi::{name}"}
+            elif (getattr(call.func, "attr", "") == "set_property" and literal(call.args[0]) == "cmake_target_name"
+                  and getattr(call.func.value, "attr", "") == "cpp_info"):
+                root_target = literal(call.args[1])
+    helper = ast.get_source_segment(read("conanfile.py"), methods["_component"]) if "_component" in methods else ""
+    check("conanfile.py: _component names its target ptapi::<name>", 'f"ptapi::{name}"' in helper)
     check("conanfile.py: root target ptapi::ptapi", root_target == "ptapi::ptapi", str(root_target))
     want_comps = set(components) - {"ptapi"}   # Conan's root target is the all-components one
     check("conanfile.py: components are the CMake ones", set(info) == want_comps, f"{sorted(info)} vs {sorted(want_comps)}")
