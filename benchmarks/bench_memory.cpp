@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
   const int n = argc > 1 ? std::atoi(argv[1]) : 50;
   mspi::rtp_opus_msp msp;
   std::error_code ec;
-  msp.initialize(mspi::msp_context{"bench", {}}, ec);
+  msp.initialize(mspi::msp_context{.address_name = "bench"}, ec);
   if (ec) return 1;
   std::vector<std::shared_ptr<mspi::rtp_opus_call>> calls;
   calls.reserve(static_cast<std::size_t>(n));

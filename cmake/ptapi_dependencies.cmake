@@ -1,39 +1,123 @@
 # Finds ptapi's dependencies and exposes each under one stable imported name (ptapi::dep_*),
 # preferring a CMake package (vcpkg, Conan, upstream) and falling back to pkg-config (Debian).
-# Used by the build tree and by the installed ptapi-config.cmake alike.
-include_guard(GLOBAL)
-find_package(Boost 1.81 REQUIRED)            # Boost::headers: Asio, Signals2, Lockfree
-find_package(fmt 9 REQUIRED)
-find_package(Threads REQUIRED)
-find_package(PkgConfig QUIET)
+#
+# Used by the build tree (top CMakeLists.txt) and by the installed ptapi-config.cmake alike:
+#   - the build tree includes this file as is: every dependency of every component it builds is REQUIRED
+#     (options PTAPI_WITH_DEVICES and PTAPI_WITH_FILES, below);
+#   - ptapi-config.cmake sets _ptapi_dependency_mode to QUIET before including it, then calls
+#     ptapi_find_component_dependencies(<component>) for the components it needs and reads
+#     ptapi_<component>_dependencies_found / ptapi_<component>_missing.
+#
+# Dependencies per component (conanfile.py, ports/ptapi/vcpkg.json, the ptapi*.pc files and
+# scripts/check-packaging.py name the same ones):
+#   mspi, tspi: Boost >= 1.81 (headers), fmt >= 9, Threads, Opus, OpenSSL libcrypto
+#   devices:    PortAudio (portaudio-2.0)
+#   files:      libsndfile (sndfile), libsamplerate (samplerate)
+
+if(NOT DEFINED _ptapi_dependency_mode)
+  set(_ptapi_dependency_mode REQUIRED)
+endif()
 
 # ptapi_dependency(<name> <cmake-package> <cmake-target> <pkg-config-module>)
+# Defines ptapi::dep_<name> and sets ptapi_dep_<name>_FOUND in the caller's scope. With
+# _ptapi_dependency_mode REQUIRED a missing dependency is a fatal error; with QUIET it is only reported.
 function(ptapi_dependency name package target module)
   if(TARGET ptapi::dep_${name})
+    set(ptapi_dep_${name}_FOUND TRUE PARENT_SCOPE)
     return()
   endif()
   find_package(${package} CONFIG QUIET)
-  add_library(ptapi::dep_${name} INTERFACE IMPORTED GLOBAL)
-  if(TARGET ${target})
-    target_link_libraries(ptapi::dep_${name} INTERFACE ${target})
-  else()
-    if(NOT PKG_CONFIG_FOUND)
-      message(FATAL_ERROR "ptapi: ${name} not found as CMake package ${package}, and pkg-config is missing")
+  if(NOT TARGET ${target})
+    find_package(PkgConfig QUIET)
+    if(PKG_CONFIG_FOUND)
+      pkg_check_modules(PTAPI_${name} QUIET IMPORTED_TARGET GLOBAL ${module})
     endif()
-    pkg_check_modules(PTAPI_${name} REQUIRED IMPORTED_TARGET GLOBAL ${module})
-    target_link_libraries(ptapi::dep_${name} INTERFACE PkgConfig::PTAPI_${name})
+    if(NOT TARGET PkgConfig::PTAPI_${name})
+      if(_ptapi_dependency_mode STREQUAL "REQUIRED")
+        message(FATAL_ERROR "ptapi: ${name} not found, neither as CMake package ${package} nor as pkg-config module ${module}")
+      endif()
+      set(ptapi_dep_${name}_FOUND FALSE PARENT_SCOPE)
+      return()
+    endif()
+    set(target PkgConfig::PTAPI_${name})
   endif()
+  add_library(ptapi::dep_${name} INTERFACE IMPORTED GLOBAL)
+  target_link_libraries(ptapi::dep_${name} INTERFACE ${target})
+  set(ptapi_dep_${name}_FOUND TRUE PARENT_SCOPE)
 endfunction()
 
-ptapi_dependency(opus       Opus       Opus::opus          opus)
-ptapi_dependency(portaudio  portaudio  portaudio           portaudio-2.0)
-ptapi_dependency(sndfile    SndFile    SndFile::sndfile    sndfile)
-ptapi_dependency(samplerate SampleRate SampleRate::samplerate samplerate)
+# ptapi_find_component_dependencies(<mspi|tspi|devices|files>)
+# Sets ptapi_<component>_dependencies_found (TRUE/FALSE) and ptapi_<component>_missing (the names
+# of the missing dependencies) in the caller's scope.
+function(ptapi_find_component_dependencies component)
+  set(missing)
+  if(component STREQUAL "mspi" OR component STREQUAL "tspi")
+    # Boost (Asio, Signals2, Lockfree), fmt and Threads: ptapi-config.cmake looks for them with
+    # find_dependency first, so that a missing one fails find_package(ptapi) with CMake's own message.
+    find_package(Boost 1.81 ${_ptapi_dependency_mode})
+    find_package(fmt 9 ${_ptapi_dependency_mode})
+    find_package(Threads ${_ptapi_dependency_mode})
+    foreach(t Boost::headers fmt::fmt Threads::Threads)
+      if(NOT TARGET ${t})
+        list(APPEND missing ${t})
+      endif()
+    endforeach()
+    ptapi_dependency(opus Opus Opus::opus opus)
+    if(NOT ptapi_dep_opus_FOUND)
+      list(APPEND missing opus)
+    endif()
+    # OpenSSL's libcrypto: RTP SSRC/sequence/timestamp from its CSPRNG (mspi), SIP Digest (tspi).
+    # CMake's own FindOpenSSL module (vcpkg, Conan and Debian's libssl-dev all work with it).
+    if(NOT TARGET ptapi::dep_crypto)
+      find_package(OpenSSL ${_ptapi_dependency_mode} COMPONENTS Crypto)
+      if(TARGET OpenSSL::Crypto)
+        add_library(ptapi::dep_crypto INTERFACE IMPORTED GLOBAL)
+        target_link_libraries(ptapi::dep_crypto INTERFACE OpenSSL::Crypto)
+      else()
+        list(APPEND missing libcrypto)
+      endif()
+    endif()
+  elseif(component STREQUAL "devices")
+    ptapi_dependency(portaudio portaudio portaudio portaudio-2.0)
+    if(NOT ptapi_dep_portaudio_FOUND)
+      list(APPEND missing portaudio-2.0)
+    endif()
+  elseif(component STREQUAL "files")
+    ptapi_dependency(sndfile SndFile SndFile::sndfile sndfile)
+    if(NOT ptapi_dep_sndfile_FOUND)
+      list(APPEND missing sndfile)
+    endif()
+    ptapi_dependency(samplerate SampleRate SampleRate::samplerate samplerate)
+    if(NOT ptapi_dep_samplerate_FOUND)
+      list(APPEND missing samplerate)
+    endif()
+  else()
+    message(FATAL_ERROR "ptapi_find_component_dependencies: unknown component ${component}")
+  endif()
+  if(missing)
+    set(ptapi_${component}_dependencies_found FALSE PARENT_SCOPE)
+  else()
+    set(ptapi_${component}_dependencies_found TRUE PARENT_SCOPE)
+  endif()
+  set(ptapi_${component}_missing "${missing}" PARENT_SCOPE)
+endfunction()
 
-# OpenSSL's libcrypto (EVP digests, RAND_bytes) for SIP Digest authentication (tspi/sip/digest.hpp).
-# CMake's own FindOpenSSL module (vcpkg, Conan and Debian's libssl-dev all work with it) gives OpenSSL::Crypto.
-if(NOT TARGET ptapi::dep_crypto)
-  find_package(OpenSSL REQUIRED COMPONENTS Crypto)
-  add_library(ptapi::dep_crypto INTERFACE IMPORTED GLOBAL)
-  target_link_libraries(ptapi::dep_crypto INTERFACE OpenSSL::Crypto)
+# The build tree: the core and every optional component it is asked for, all dependencies required.
+# PTAPI_WITH_DEVICES / PTAPI_WITH_FILES OFF (the vcpkg port's features, for instance) leave a component
+# and its dependencies out of the build and of the installed package; the tests, examples and benchmarks
+# use every component, so they need both ON.
+if(_ptapi_dependency_mode STREQUAL "REQUIRED")
+  option(PTAPI_WITH_DEVICES "Build and install the devices component (PortAudio)" ON)
+  option(PTAPI_WITH_FILES "Build and install the files component (libsndfile, libsamplerate)" ON)
+  if(NOT (PTAPI_WITH_DEVICES AND PTAPI_WITH_FILES) AND (PTAPI_BUILD_TESTS OR PTAPI_BUILD_EXAMPLES OR PTAPI_BUILD_BENCHMARKS))
+    message(FATAL_ERROR "ptapi: PTAPI_WITH_DEVICES=OFF or PTAPI_WITH_FILES=OFF needs "
+                        "PTAPI_BUILD_TESTS=OFF, PTAPI_BUILD_EXAMPLES=OFF and PTAPI_BUILD_BENCHMARKS=OFF")
+  endif()
+  ptapi_find_component_dependencies(mspi)
+  if(PTAPI_WITH_DEVICES)
+    ptapi_find_component_dependencies(devices)
+  endif()
+  if(PTAPI_WITH_FILES)
+    ptapi_find_component_dependencies(files)
+  endif()
 endif()

@@ -1,22 +1,35 @@
 #!/bin/sh
-# Installs ptapi's build, test and demo dependencies from Debian bookworm's packages. Idempotent; run as root.
+# Installs ptapi's dependencies from Debian bookworm's packages. Idempotent; run as root.
+#   scripts/install-deps.sh           the library and the softphone demo (the README's first command)
+#   scripts/install-deps.sh --tests   also the tests, benchmarks, fuzzers, sanitizers, interop peers and the
+#                                     API reference (what .ci/run uses); PTAPI_DEPS=all does the same
 # NOTE: libboost1.81-dev conflicts with libboost-dev (1.74): never add libboost-dev or anything needing it.
 set -eu
 export DEBIAN_FRONTEND=noninteractive
+
+# The library (scripts/check-packaging.py checks this list against the CMake package) and the softphone:
+# libssl-dev: OpenSSL's libcrypto (SIP Digest, RTP random values); portaudio19-dev, libasound2-dev:
+# the devices component; libsndfile1-dev, libsamplerate0-dev: the files component; libcli11-dev,
+# nlohmann-json3-dev: the softphone's command line and JSON report; alsa-utils ships the speech recordings
+# the demo and the tests play (/usr/share/sounds/alsa/*.wav).
+core_packages="cmake ninja-build pkg-config g++ libboost1.81-dev libfmt-dev libopus-dev libssl-dev portaudio19-dev libasound2-dev libsndfile1-dev libsamplerate0-dev libcli11-dev nlohmann-json3-dev alsa-utils"
+
+# Tests and CI: catch2 (unit tests), libbenchmark-dev (benchmarks), ccache (rebuilds), sox (resampled test
+# fixtures), python3 (interop drivers, scripts/check-packaging.py), doxygen (the `docs` target). clang-16
+# builds the libFuzzer targets (tests/fuzz) and the ASan/UBSan stage; with --no-install-recommends the
+# fuzzer and sanitizer runtimes (libclang-rt-16-dev) and llvm-symbolizer (llvm-16) must be named.
+# sip-tester (SIPp) and baresip-core are foreign SIP peers for interoperability tests; kamailio (5.6, its
+# dispatcher module is in the base package) is the SIP load balancer of tests/interop/dispatcher and
+# examples/kamailio (the test runs it in the foreground; Debian's own service is not needed).
+test_packages="catch2 libbenchmark-dev ccache sox python3 doxygen clang-16 libclang-rt-16-dev llvm-16 sip-tester baresip-core kamailio"
+
+packages=$core_packages
+case "${1:-}" in
+  --tests) packages="$core_packages $test_packages" ;;
+  "") [ "${PTAPI_DEPS:-}" = all ] && packages="$core_packages $test_packages" ;;
+  *) echo "usage: $0 [--tests]" >&2; exit 2 ;;
+esac
+
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends \
-    cmake ninja-build pkg-config g++ ccache \
-    libboost1.81-dev libfmt-dev catch2 libbenchmark-dev \
-    portaudio19-dev libasound2-dev libopus-dev libsndfile1-dev libsamplerate0-dev \
-    libcli11-dev nlohmann-json3-dev libssl-dev \
-    clang-16 libclang-rt-16-dev llvm-16 \
-    sip-tester baresip-core kamailio \
-    alsa-utils sox >/dev/null
-# alsa-utils ships the speech recordings the demo and the tests use (/usr/share/sounds/alsa/*.wav);
-# sox makes resampled test fixtures from them at test time.
-# libssl-dev: OpenSSL's libcrypto for SIP Digest authentication (tspi/sip/digest.hpp).
-# clang-16 builds the libFuzzer targets (tests/fuzz); with --no-install-recommends the fuzzer and
-# sanitizer runtimes (libclang-rt-16-dev) and llvm-symbolizer (llvm-16) must be named.
-# sip-tester (SIPp) and baresip-core are foreign SIP peers for interoperability tests.
-# kamailio (5.6, dispatcher module in the base package) is the SIP load balancer of tests/interop/dispatcher
-# and examples/kamailio; its Debian service is not needed (the test runs it in the foreground).
+# shellcheck disable=SC2086 # one word per package
+apt-get install -y -qq --no-install-recommends $packages >/dev/null

@@ -42,7 +42,7 @@ struct jitter_frame {
     packet,  ///< `payload` holds the packet with `sequence`: decode it.
     lost,    ///< `sequence` is missing: conceal it (PLC), or decode FEC from `next_payload` if set.
     empty,   ///< Nothing to play yet ((re)buffering): play silence/PLC; no sequence number consumed.
-  } what = kind::empty;
+  } what = kind::empty;                      ///< What to do for this period.
   std::uint16_t sequence = 0;                ///< The sequence played (packet/lost); 0 for empty.
   std::span<const std::byte> payload;        ///< packet: the payload. Otherwise empty.
   std::span<const std::byte> next_payload;   ///< lost: payload of sequence + 1 when already buffered.

@@ -27,7 +27,8 @@ using msp_handle = std::uint64_t;
 /// ME_ADDRESS_EVENT: a static terminal became available or unavailable (device plugged or removed).
 struct msp_address_event {
   /// ADDRESS_TERMINAL_AVAILABLE / ADDRESS_TERMINAL_UNAVAILABLE (TAPI's MSP_ADDRESS_EVENT).
-  enum class kind : std::uint8_t { terminal_available, terminal_unavailable } type = kind::terminal_available;
+  enum class kind : std::uint8_t { terminal_available, terminal_unavailable };
+  kind type = kind::terminal_available;  ///< Whether the terminal came or went.
   terminal_ptr terminal;  ///< The device terminal concerned.
 };
 

@@ -86,6 +86,9 @@ class terminal {
   /// @param name human-readable name ("Front_Center.wav", "default (ALSA)").
   /// @param terminal_class one of `terminal_classes` (or a provider's own class); the view is kept, so
   ///        it must outlive the terminal (the `terminal_classes` constants do).
+  /// @param type static (a device) or dynamic (created by the application) (ITTerminal::get_TerminalType).
+  /// @param media the media type it handles (ITTerminal::get_MediaType).
+  /// @param direction capture or render (ITTerminal::get_Direction).
   /// Throws only std::bad_alloc.
   terminal(std::string name, std::string_view terminal_class, terminal_type type, media_type media,
            terminal_direction direction)

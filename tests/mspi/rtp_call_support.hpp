@@ -47,7 +47,7 @@ struct msp_side {
 
   explicit msp_side(const mspi::rtp_opus_config& cfg = {}) : msp(cfg) {
     std::error_code ec;
-    msp.initialize(mspi::msp_context{"test", [] {}}, ec);
+    msp.initialize(mspi::msp_context{.address_name = "test", .event_signal = [] {}}, ec);
     REQUIRE_FALSE(ec);
     call = msp.create_msp_call(1, mspi::media_type::audio, ec);
     REQUIRE(call);

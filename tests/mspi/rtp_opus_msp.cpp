@@ -14,7 +14,7 @@ using ptapi_test::open_descriptors;
 using ptapi_test::soft_fd_limit;
 
 namespace {
-mspi::msp_context context() { return mspi::msp_context{"test", [] {}}; }
+mspi::msp_context context() { return mspi::msp_context{.address_name = "test", .event_signal = [] {}}; }
 
 std::error_code initialize_with(const mspi::rtp_opus_config& cfg) {
   mspi::rtp_opus_msp msp(cfg);

@@ -46,6 +46,8 @@ class loopback_tsp {
  public:
   using config_type = loopback_config;  ///< Settings, given at registration.
 
+  /// A provider with the addresses of `cfg`; the registry constructs it at `tapi::register_provider`.
+  /// Throws only std::bad_alloc. Not thread-safe until initialized: the TAPI object owns it.
   explicit loopback_tsp(const config_type& cfg = {}) : cfg_(cfg) {}
 
   /// LINEDEVCAPS::ProviderInfo
