@@ -13,6 +13,7 @@
 #include <tspi/call_state.hpp>
 #include <tspi/sip/causes.hpp>
 #include <tspi/sip/config.hpp>
+#include <tspi/sip/detail/call_information.hpp>
 #include <tspi/sip/detail/registration.hpp>
 #include <tspi/sip/detail/session.hpp>
 #include <tspi/sip/dialog.hpp>
@@ -422,6 +423,28 @@ class sip_tsp {
   }
   static constexpr std::string_view allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY";
 
+  // LINE_CALLINFO: the call's information as `s.info` holds it now.
+  void report_info(detail::session& s) {
+    if (s.call) sink().call_info_changed(s.call, s.info);
+  }
+  // A response to the call's initial INVITE (UAC); `settles`: see detail::note_invite_response.
+  void note_response(detail::session& s, const message& r, bool settles) {
+    detail::note_invite_response(s.info, r, settles);
+    report_info(s);
+  }
+  // A response of ours to a call's initial INVITE (UAS) joins its information.
+  void note_sent(const server_transaction& tx, const message& r) {
+    if (tx.request().method != "INVITE") return;
+    auto it = by_call_id_.find(std::string(tx.request().header("Call-ID").value_or("")));
+    auto s = it == by_call_id_.end() ? nullptr : find(it->second);
+    if (!s || s->invite_server.get() != &tx) return;
+    s->info.provider_responses.push_back(r.status);
+    if (r.status >= 200 && s->info.provider_status == 0) {
+      s->info.provider_status = r.status;
+      s->info.provider_reason = r.reason;
+    }
+    report_info(*s);
+  }
   void trace(const message& m, bool outgoing) const {
     if (cfg_.trace) cfg_.trace(m, outgoing);
   }
@@ -437,6 +460,7 @@ class sip_tsp {
       add_common(r, tx.source().protocol);
     } else if (!cfg_.user_agent.empty())
       r.add("Server", cfg_.user_agent);
+    note_sent(tx, r);
     if (!body.empty()) {
       r.add("Content-Type", std::string(content_type));
       r.body = std::move(body);
@@ -536,6 +560,8 @@ class sip_tsp {
     m.body = std::move(sdp);
     s->invite = m;
     by_call_id_[std::string(*m.header("Call-ID"))] = s->call;
+    s->info.provider_call_id = std::string(*m.header("Call-ID"));
+    report_info(*s);
     s->phase = detail::session_phase::inviting;
     send_invite_tx(s);
   }
@@ -553,16 +579,31 @@ class sip_tsp {
       if (s->phase == P::inviting) end(*s, ec == std::errc::timed_out ? line_disconnect_mode::noanswer : line_disconnect_mode::unreachable);
       return;
     }
+    const bool initial = s->phase == P::inviting && s->call;  // a response to the call's initial INVITE
     if (r->status < 200) {
-      if (s->phase != P::inviting || !s->call) return;
+      if (!initial) return;
+      note_response(*s, *r, false);
       if (r->status == 180 || r->status == 183) sink().call_state(s->call, line_call_state::ringback);
       else if (r->status == 100) sink().call_state(s->call, line_call_state::proceeding);
       return;
     }
-    if (r->status < 300) return on_invite_2xx(s, *r);
-    if ((r->status == 401 || r->status == 407) && s->phase == P::inviting && !s->cancel_pending &&
-        retry_with_credentials(s, *r))
-      return;
+    if (r->status < 300) {
+      if (initial) {
+        detail::note_connected(s->info, *r);
+        note_response(*s, *r, true);
+      }
+      return on_invite_2xx(s, *r);
+    }
+    if ((r->status == 401 || r->status == 407) && s->phase == P::inviting && !s->cancel_pending) {
+      if (retry_with_credentials(s, *r)) {
+        if (initial) note_response(*s, *r, false);
+        return;
+      }
+      const auto& acct = accounts_[s->address_id];
+      s->info.provider_detail = detail::challenge_refusal(*r, s->target.to_string(), !acct.config.password.empty(),
+                                                          s->auth_attempts > 0, acct.auth.policy());
+    }
+    if (initial) note_response(*s, *r, true);
     if (s->phase == P::inviting) end(*s, disconnect_mode_for_status(r->status));
   }
 
@@ -718,6 +759,11 @@ class sip_tsp {
     s->remote = tx->source();
     sessions_[call] = s;
     by_call_id_[cid] = call;
+    s->info.provider_call_id = cid;
+    if (auto to = parse_name_addr(m.header("To").value_or(""))) s->info.called_name = to->display_name;
+    s->info.provider_responses.push_back(100);  // the transaction layer's 100 Trying (RFC 3261 §17.2.1)
+    s->info.dev_specific = detail::header_section(m);
+    report_info(*s);
     std::weak_ptr<detail::session> weak = s;
     tx->on_cancel = [this, weak] {
       auto s = weak.lock();

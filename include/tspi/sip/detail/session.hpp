@@ -61,6 +61,8 @@ struct session {
   std::shared_ptr<server_transaction> remote_reinvite;  ///< The peer's re-INVITE awaiting the MSP's answer.
   request_id transfer_request = 0;           ///< Pending TSPI_lineBlindTransfer (REFER sent, no final response).
   bool transferring = false;                 ///< REFER accepted: NOTIFYs report the transfer's progress.
+  /// What the application is told about the call (LINE_CALLINFO), as last reported.
+  provider_call_info info;
   /// UAS: the no-answer expiry while offered; then, once ended, when the Call-ID entry is dropped.
   std::optional<boost::asio::steady_timer> timer;
 };
