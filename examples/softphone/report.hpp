@@ -40,7 +40,7 @@ struct sip_report {
   std::string role;                ///< "caller" or "callee".
   std::string local;               ///< This phone's address-of-record.
   std::string remote;              ///< The far end: the dialled URI (caller) or the From URI (callee).
-  std::vector<int> sip_responses;  ///< Every response status sent or received for the call, in order.
+  std::vector<int> sip_responses;  ///< Responses to the call's INVITE (received by a caller, sent by a callee), in order: `call_info::provider_responses`.
   std::string digits_received;     ///< DTMF digits detected on the call (RFC 4733 or SIP INFO).
   std::string reason;              ///< Final failure response ("486 Busy Here"), empty when none.
 };

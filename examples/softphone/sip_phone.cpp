@@ -29,7 +29,6 @@
 #include <condition_variable>
 #include <filesystem>
 #include <iostream>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <sstream>
@@ -127,158 +126,24 @@ std::vector<mspi::audio_codec> parse_codecs(const std::vector<std::string>& name
   return out;
 }
 
-/// The codec an SDP answer chose: its first audio payload type, by rtpmap name (lower case).
-std::string codec_of(const std::string& sdp) {
-  std::istringstream in(sdp);
-  std::string line, pt;
-  std::map<std::string, std::string> names;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.rfind("m=audio ", 0) == 0 && pt.empty()) {
-      std::istringstream m(line);
-      std::string media, port, proto;
-      m >> media >> port >> proto >> pt;
-    } else if (line.rfind("a=rtpmap:", 0) == 0) {
-      const auto space = line.find(' ');
-      if (space == std::string::npos) continue;
-      const auto slash = line.find('/', space);
-      names[line.substr(9, space - 9)] = lower(line.substr(space + 1, slash == std::string::npos ? std::string::npos : slash - space - 1));
-    }
-  }
-  if (pt.empty()) return "none";
-  if (auto it = names.find(pt); it != names.end()) return it->second;
-  return pt == "0" ? "pcmu" : pt == "8" ? "pcma" : "pt " + pt;
-}
+/// The codec a stream reports (its SDP encoding name), lower case; "none" before media started.
+std::string codec_of(const mspi::stream_statistics& s) { return s.codec.empty() ? "none" : lower(s.codec); }
 
-// ---- the SIP messages of each call, from sip_config::trace ----
-
-/// One INVITE dialog, by Call-ID.
-struct sip_dialog_log {
-  std::string call_id;
-  bool incoming = false;  // the INVITE was received
-  std::string from;       // the INVITE's From URI
-  std::vector<int> responses;
-  int final_status = 0;  // the first final response to an INVITE (not a 401/407 challenge)
-  std::string final_reason;
-  std::string answer_sdp;  // the latest SDP of a 2xx to an INVITE
-  std::vector<std::string> challenge;  // WWW-/Proxy-Authenticate values of the last 401/407 to an INVITE
-  bool claimed = false;
-};
-
-class sip_log {
+/// --sip-trace: prints the SIP messages of our transactions (and stray responses) on stderr.
+class sip_trace {
  public:
-  bool echo = false;  // --sip-trace
-
-  /// Most dialogs kept that no call has claimed (INVITEs refused before becoming calls); the oldest go first.
-  static constexpr std::size_t max_unclaimed = 64;
-
-  /// The trace callback (the TSP's thread): messages of our transactions.
-  void on_message(const tspi::sip::message& m, bool outgoing) {
-    if (echo) print(m, outgoing ? "--> sent\n" : "<-- received\n");
-    const auto cid = std::string(m.header("Call-ID").value_or(""));
-    if (cid.empty()) return;
-    std::lock_guard lock(m_);
-    const auto cseq = m.header("CSeq").value_or("");
-    if (!m.is_request() && (m.status == 401 || m.status == 407) && cseq.find("REGISTER") != std::string_view::npos &&
-        registrar_realm_.empty())
-      registrar_realm_ = first_realm(m);  // the TSP trusts it for INVITE challenges too (sip_account::realms)
-    auto it = by_id_.find(cid);
-    if (m.is_request()) {
-      if (m.method == "INVITE" && it == by_id_.end()) {
-        auto d = std::make_shared<sip_dialog_log>();
-        d->call_id = cid;
-        d->incoming = !outgoing;
-        if (auto f = tspi::sip::parse_name_addr(m.header("From").value_or(""))) d->from = f->address.to_string();
-        by_id_[cid] = d;
-        order_.push_back(d);
-        trim_unclaimed();
-      }
-      return;
-    }
-    if (it == by_id_.end()) return;
-    auto& d = *it->second;
-    d.responses.push_back(m.status);
-    const bool invite = cseq.find("INVITE") != std::string_view::npos;
-    if (invite && (m.status == 401 || m.status == 407)) {
-      d.challenge.clear();
-      for (auto v : m.headers_named(m.status == 401 ? "WWW-Authenticate" : "Proxy-Authenticate")) d.challenge.emplace_back(v);
-    }
-    if (invite && m.status >= 200 && m.status != 401 && m.status != 407 && d.final_status == 0) {
-      d.final_status = m.status;
-      d.final_reason = m.reason;
-    }
-    if (invite && m.status >= 200 && m.status < 300 && !m.body.empty()) d.answer_sdp = m.body;
-  }
-
-  /// The stray-trace callback (the TSP's thread): responses that matched none of our transactions. Shown
-  /// with --sip-trace, never counted in a call's responses (anyone can send a response with a live Call-ID).
-  void on_stray(const tspi::sip::message& m) {
-    if (echo) print(m, "<-- received (matches no transaction)\n");
-  }
-
-  /// Forgets `d` (its call was reported and dropped).
-  void forget(const std::shared_ptr<sip_dialog_log>& d) {
-    if (!d) return;
-    std::lock_guard lock(m_);
-    by_id_.erase(d->call_id);
-    std::erase(order_, d);
-  }
-
-  /// The realm of the registrar's first challenge, or empty.
-  std::string registrar_realm() {
-    std::lock_guard lock(m_);
-    return registrar_realm_;
-  }
-
-  /// The oldest dialog not yet given to a call: received (`incoming`, From = `from` when given) or sent.
-  std::shared_ptr<sip_dialog_log> claim(bool incoming, const std::string& from = {}) {
-    std::lock_guard lock(m_);
-    for (auto& d : order_)
-      if (!d->claimed && d->incoming == incoming && (from.empty() || d->from == from)) {
-        d->claimed = true;
-        return d;
-      }
-    return nullptr;
-  }
-  /// A copy of `d`, consistent.
-  sip_dialog_log snapshot(const std::shared_ptr<sip_dialog_log>& d) {
-    std::lock_guard lock(m_);
-    return d ? *d : sip_dialog_log{};
-  }
+  /// The trace callback (the TSP's thread).
+  void on_message(const tspi::sip::message& m, bool outgoing) { print(m, outgoing ? "--> sent\n" : "<-- received\n"); }
+  /// The stray-trace callback (the TSP's thread): responses that matched none of our transactions.
+  void on_stray(const tspi::sip::message& m) { print(m, "<-- received (matches no transaction)\n"); }
 
  private:
   void print(const tspi::sip::message& m, const char* what) {
     auto text = m.to_string();
-    std::lock_guard lock(echo_m_);
+    std::lock_guard lock(m_);
     std::cerr << what << text << (text.ends_with('\n') ? "" : "\n") << std::flush;
   }
-  static std::string first_realm(const tspi::sip::message& r) {
-    for (const char* name : {"WWW-Authenticate", "Proxy-Authenticate"}) {
-      std::error_code ec;
-      auto all = tspi::sip::parse_digest_challenges(r.headers_named(name), ec);
-      if (!all.empty()) return all.front().realm;
-    }
-    return {};
-  }
-  // Drops the oldest unclaimed dialogs beyond max_unclaimed (m_ held).
-  void trim_unclaimed() {
-    std::size_t unclaimed = 0;
-    for (auto& d : order_) unclaimed += d->claimed ? 0 : 1;
-    for (auto it = order_.begin(); unclaimed > max_unclaimed && it != order_.end();) {
-      if ((*it)->claimed) {
-        ++it;
-        continue;
-      }
-      by_id_.erase((*it)->call_id);
-      it = order_.erase(it);
-      --unclaimed;
-    }
-  }
-
-  std::mutex m_, echo_m_;
-  std::string registrar_realm_;
-  std::map<std::string, std::shared_ptr<sip_dialog_log>> by_id_;
-  std::vector<std::shared_ptr<sip_dialog_log>> order_;
+  std::mutex m_;
 };
 
 // ---- calls ----
@@ -289,7 +154,6 @@ struct call_entry {
   int number = 0;
   bool incoming = false;
   std::string remote;
-  std::shared_ptr<sip_dialog_log> sip;
   // Media (set once, before the call can become active).
   mspi::terminal_ptr mouth, ear;
   std::shared_ptr<mspi::file_playback_terminal> player;
@@ -341,9 +205,10 @@ class phone {
     } else if (o.password || o.registrar || !o.realms.empty() || o.allow_rfc2069) {
       throw input_error("--password, --registrar, --realm and --allow-rfc2069 need --account");
     }
-    log_.echo = o.sip_trace;
-    cfg.trace = [this](const tspi::sip::message& m, bool outgoing) { log_.on_message(m, outgoing); };
-    cfg.stray_trace = [this](const tspi::sip::message& m) { log_.on_stray(m); };
+    if (o.sip_trace) {
+      cfg.trace = [this](const tspi::sip::message& m, bool outgoing) { trace_.on_message(m, outgoing); };
+      cfg.stray_trace = [this](const tspi::sip::message& m) { trace_.on_stray(m); };
+    }
     mspi::rtp_opus_config media;
     media.local_address = bind.host;
     media.cname = "softphone@" + bind.host;
@@ -377,7 +242,6 @@ class phone {
   void connect_handlers();
   std::shared_ptr<call_entry> entry_for(const tspi::call& c);  // creates it
   std::shared_ptr<call_entry> find_entry(std::uint64_t id);     // nullptr once the call was reported
-  std::string challenge_refusal(const sip_dialog_log& dialog);
   void attach_terminals(call_entry& c);
   void handle_key(char key, console& con);
   void answer_due();
@@ -392,7 +256,7 @@ class phone {
   std::string target_, transfer_to_;
   double play_seconds_ = 0;
   int ptime_ms_ = 20;
-  sip_log log_;  // outlives the TAPI object (its trace callback)
+  sip_trace trace_;  // outlives the TAPI object (its trace callback)
   std::mutex m_;
   std::condition_variable cv_;
   std::vector<std::shared_ptr<call_entry>> calls_;  // calls not yet reported (ended calls are dropped)
@@ -428,7 +292,6 @@ std::shared_ptr<call_entry> phone::find_entry(std::uint64_t id) {
 void phone::connect_handlers() {
   tapi_.on_call_notification().connect([this](const tspi::call_notification_event& e) {
     auto c = entry_for(e.call);
-    c->sip = log_.claim(true, c->remote);
     say(fmt::format("call {}: incoming from {}{}", c->number, c->remote,
                     o_.auto_answer ? "" : " (press 'a' to answer, 'h' to reject)"));
     attach_terminals(*c);
@@ -627,9 +490,10 @@ void phone::refresh_status(console& con) {
   const auto secs = since ? std::chrono::duration_cast<std::chrono::seconds>(steady::now() - *since).count() : 0;
   const auto sent = tx ? tx->statistics() : mspi::stream_statistics{};
   const auto got = rx ? rx->statistics() : mspi::stream_statistics{};
-  con.status(fmt::format("call {} {} {:02}:{:02} {}  sent {}  received {}  lost {}  jitter {:.1f} ms", c->number,
-                         tspi::to_string(state), secs / 60, secs % 60, codec_of(log_.snapshot(c->sip).answer_sdp),
-                         sent.packets, got.packets, got.packets_lost, got.jitter_ms));
+  const auto rtt = got.round_trip_ms >= 0 ? fmt::format("  rtt {:.0f} ms", got.round_trip_ms) : std::string();
+  con.status(fmt::format("call {} {} {:02}:{:02} {}  sent {}  received {}  lost {}  jitter {:.1f} ms{}", c->number,
+                         tspi::to_string(state), secs / 60, secs % 60, codec_of(got), sent.packets, got.packets,
+                         got.packets_lost, got.jitter_ms, rtt));
 }
 
 demo_report phone::make_report(call_entry& c) {
@@ -645,11 +509,11 @@ demo_report phone::make_report(call_entry& c) {
     tx = c.tx;
     rx = c.rx;
   }
-  if (!c.sip) c.sip = log_.claim(c.incoming, c.incoming ? c.remote : std::string());
-  const auto dialog = log_.snapshot(c.sip);
-  r.codec = codec_of(dialog.answer_sdp);
-  r.ptime_ms = ptime_ms_;
+  std::error_code stale;  // a released call reports empty information
+  const auto info = c.call.info(stale);
   const auto sent = tx ? tx->statistics() : mspi::stream_statistics{};
+  r.codec = codec_of(sent);
+  r.ptime_ms = sent.ptime_ms > 0 ? sent.ptime_ms : ptime_ms_;
   r.forward = measure(tx, rx);
   auto& d = r.forward;
   r.reverse.packets_sent = sent.packets;
@@ -669,20 +533,19 @@ demo_report phone::make_report(call_entry& c) {
   s.role = c.incoming ? "callee" : "caller";
   s.local = address_.name();
   s.remote = c.remote;
-  s.sip_responses = dialog.responses;
+  s.sip_responses = info.provider_responses;
   {
     std::lock_guard lock(m_);
     s.digits_received = c.digits;
   }
-  if (dialog.final_status >= 300) s.reason = fmt::format("{} {}", dialog.final_status, dialog.final_reason);
+  if (info.provider_status >= 300) s.reason = fmt::format("{} {}", info.provider_status, info.provider_reason);
   r.sip = s;
   return r;
 }
 
-// A reported call is dropped: its handle, terminals and SIP log go, so the TAPI object releases the
+// A reported call is dropped: its handle and terminals go, so the TAPI object releases the
 // ended call (a long `listen` keeps nothing per call).
 void phone::forget(call_entry& c) {
-  log_.forget(c.sip);
   std::lock_guard lock(m_);
   std::erase_if(calls_, [&c](const std::shared_ptr<call_entry>& e) { return e.get() == &c; });
   c.call = {};
@@ -692,7 +555,6 @@ void phone::forget(call_entry& c) {
   c.recorder.reset();
   c.tx.reset();
   c.rx.reset();
-  c.sip.reset();
 }
 
 bool phone::report_finished() {
@@ -806,7 +668,6 @@ int phone::call(console& con) {
       say(fmt::format("no answer within {} s: hanging up", ring_timeout.count()));
       do_hang_up();
     }
-    if (connected && !c->sip) c->sip = log_.claim(false);  // our INVITE's dialog
     if (connected && since && !hung_up_at) {
       const auto el = now - *since;
       if (!o_.dtmf.empty() && !dtmf_sent && el >= 1s) {
@@ -863,9 +724,10 @@ int phone::call(console& con) {
   const auto cause = r.end_cause;
   std::string failure;
   if (!r.connected) {
-    const auto dialog = log_.snapshot(c->sip);
+    std::error_code stale;
+    const auto info = c->call.info(stale);
     if (!s.reason.empty()) failure = fmt::format("call failed: {} ({})", s.reason, cause);
-    else if (c->cause == call_state_cause::disconnect_noanswer && dialog.responses.empty())
+    else if (c->cause == call_state_cause::disconnect_noanswer && info.provider_responses.empty())
       failure = fmt::format("call failed: no response from {} within {:.1f} s (timeout)", target_, 64 * o_.t1_ms / 1000.0);
     else if (c->cause == call_state_cause::disconnect_noanswer)
       failure = fmt::format("call failed: {} did not answer ({})", target_, cause);
@@ -874,7 +736,8 @@ int phone::call(console& con) {
     else if (c->cause == call_state_cause::disconnect_badaddress)
       failure = fmt::format("call failed: bad address {} ({})", target_, cause);
     else if (c->cause == call_state_cause::disconnect_blocked)
-      failure = challenge_refusal(dialog) + " (" + cause + ")";
+      failure = fmt::format("call failed: {} ({})",
+                            info.provider_detail.empty() ? target_ + " asked for authentication" : info.provider_detail, cause);
     else failure = fmt::format("call failed: {}", cause);
   } else if (o_.transfer_to && (!transfer_result || *transfer_result)) {
     failure = "transfer to " + transfer_to_ + " failed" + (transfer_result ? ": " + transfer_result->message() : std::string(" (not attempted)"));
@@ -886,28 +749,6 @@ int phone::call(console& con) {
   if (failure.empty()) return 0;
   std::cerr << "softphone: " << failure << '\n';
   return 1;
-}
-
-// Why the INVITE's last digest challenge was not answered, as one line naming the realm.
-std::string phone::challenge_refusal(const sip_dialog_log& dialog) {
-  std::error_code ec;
-  std::vector<std::string_view> values(dialog.challenge.begin(), dialog.challenge.end());
-  const auto all = tspi::sip::parse_digest_challenges(values, ec);
-  if (all.empty()) return fmt::format("call failed: {} asked for authentication without a usable Digest challenge", target_);
-  const auto& c = all.front();
-  if (o_.password.value_or("").empty())
-    return fmt::format("call failed: {} asks for credentials for realm \"{}\" and no --password was given", target_, c.realm);
-  tspi::sip::digest_policy policy{o_.realms, false, o_.allow_rfc2069};
-  if (auto r = log_.registrar_realm(); policy.realms.empty() && !r.empty()) policy.realms = {r};
-  const auto refused = policy.check(c);
-  if (refused == tspi::sip::digest_errc::realm_not_allowed)
-    return fmt::format("call failed: refused to send credentials to realm \"{}\" of {}: {}", c.realm, target_,
-                       policy.realms.empty() ? "credentials go only to the registrar's realm or a --realm, and there is neither"
-                                             : "not a --realm nor the registrar's realm");
-  if (refused == tspi::sip::digest_errc::rfc2069_not_allowed)
-    return fmt::format("call failed: refused to answer realm \"{}\" of {}: MD5 without qop (RFC 2069) would expose the password "
-                       "to offline guessing", c.realm, target_);
-  return fmt::format("call failed: {} refused the credentials for realm \"{}\"", target_, c.realm);
 }
 
 }  // namespace

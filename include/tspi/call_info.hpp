@@ -32,13 +32,15 @@ struct provider_call_info {
   /// or of the INVITE received). Set when the call is placed or arrives; never changes after that (a new
   /// INVITE after a digest challenge keeps it, RFC 3261 §22.2).
   std::string provider_call_id;
-  /// Status codes of every response received to the call's INVITE(s) so far, in arrival order,
-  /// provisional (1xx), challenges (401/407) and the final one included (SIP: RFC 3261 §7.2; the
-  /// re-INVITEs of hold and unhold too). Empty for an incoming call: it lists what the far end answered.
+  /// Status codes of the responses to the call's initial INVITE so far, in order: for an outgoing call
+  /// those received (provisional 1xx, digest challenges 401/407 with the INVITEs that answer them, and
+  /// the final response, RFC 3261 §7.2), for an incoming call those sent (100 Trying, 180, the final).
+  /// Responses to later requests of the dialog (re-INVITE, BYE, REFER) are not listed.
   std::vector<int> provider_responses;
-  /// The final response that settled the call's first INVITE (SIP: its status code, 200..699, RFC 3261
-  /// §7.2; a refused digest challenge counts as final); 0 before there is one. For an incoming call: the
-  /// final response we sent to the INVITE.
+  /// The final response that settled the call's initial INVITE (SIP: its status code, 200..699, RFC
+  /// 3261 §7.2; a challenge left unanswered counts, one answered with credentials does not); 0 before
+  /// there is one, and for a call that got none (timeout, transport error). For an incoming call: the
+  /// final response we sent.
   int provider_status = 0;
   /// That response's reason phrase (RFC 3261 §7.2, "Busy Here"); empty while `provider_status` is 0.
   std::string provider_reason;

@@ -37,6 +37,14 @@ std::uint64_t session_version(const std::string& sdp) {
 
 bool has_line(const std::string& sdp, const std::string& line) { return sdp.find(line + "\r\n") != std::string::npos; }
 
+// The RTP port of the SDP's first m-line.
+std::uint16_t audio_port(const std::string& sdp) {
+  auto sd = mspi::parse_sdp(sdp);
+  REQUIRE(sd);
+  REQUIRE_FALSE(sd->media.empty());
+  return sd->media.front().port;
+}
+
 }  // namespace
 
 TEST_CASE("a call that prefers PCMU gets it, and a tone crosses as 8 kHz G.711", "[mspi][rtp_opus][g711]") {
@@ -60,6 +68,17 @@ TEST_CASE("a call that prefers PCMU gets it, and a tone crosses as 8 kHz G.711",
   const auto rx = b.call->render_stream()->statistics();
   REQUIRE(rx.packets > 0);
   CHECK(rx.octets == 160 * rx.packets);
+  // Both streams name what was negotiated and where the peer is.
+  for (const auto& s : {rx, b.call->capture_stream()->statistics(), a.call->render_stream()->statistics()}) {
+    CHECK(s.codec == "PCMU");
+    CHECK(s.payload_type == 0);
+    CHECK(s.clock_rate_hz == 8000);
+    CHECK(s.ptime_ms == 20);
+    CHECK(s.remote_address == "127.0.0.1");
+    CHECK_FALSE(s.secured);
+  }
+  CHECK(rx.remote_port == audio_port(offer));  // a's RTP port, as a offered it
+  CHECK(a.call->render_stream()->statistics().remote_port == audio_port(answer));
 
   // The middle of what bob heard is the 1 kHz tone: level and frequency survive G.711 and resampling.
   std::size_t first = 0;
@@ -76,6 +95,28 @@ TEST_CASE("a call that prefers PCMU gets it, and a tone crosses as 8 kHz G.711",
   const double level = std::sqrt(energy / static_cast<double>(part.size()));
   CHECK(level == Approx(8000 / std::sqrt(2)).epsilon(0.05));
   CHECK(crossings / 2.0 / (static_cast<double>(part.size()) / 48000) == Approx(1000).epsilon(0.01));
+}
+
+TEST_CASE("RTCP reports give both streams the round-trip time (RFC 3550 §6.4.1)", "[mspi][rtp_opus][rtcp]") {
+  mspi::rtp_opus_config cfg;
+  cfg.rtcp_interval_ms = 200;  // first report after 100 ms
+  msp_side a(cfg), b(cfg);
+  CHECK(a.call->capture_stream()->statistics().round_trip_ms == -1);  // nothing negotiated, nothing measured
+  CHECK(a.call->capture_stream()->statistics().codec.empty());
+  (void)ptapi_test::connect(a, b);
+  const auto tone = sine(48000, 440, 48000, 8000);
+  REQUIRE(a.out->write(tone) == tone.size());
+  REQUIRE(b.out->write(tone) == tone.size());
+  // a's SR reaches b, b's next report carries LSR/DLSR for it, and a measures; likewise the other way.
+  REQUIRE(eventually([&] { return a.call->capture_stream()->statistics().round_trip_ms >= 0; }, 5s));
+  REQUIRE(eventually([&] { return b.call->render_stream()->statistics().round_trip_ms >= 0; }, 5s));
+  const auto sa = a.call->capture_stream()->statistics();
+  INFO("round trip on 127.0.0.1: " << sa.round_trip_ms << " ms");
+  CHECK(sa.round_trip_ms < 100);  // both ends in this process, over the loopback interface
+  CHECK(a.call->render_stream()->statistics().round_trip_ms >= 0);  // the render stream shows the same link
+  CHECK(sa.codec == "opus");
+  CHECK(sa.clock_rate_hz == 48000);
+  CHECK(sa.payload_type == 111);
 }
 
 TEST_CASE("hold: a sendonly re-offer stops media one way, a sendrecv re-offer resumes it", "[mspi][rtp_opus][hold]") {

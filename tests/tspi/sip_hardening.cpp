@@ -275,6 +275,15 @@ TEST_CASE("digest credentials go only to configured realms, and RFC 2069 only wh
       CHECK_FALSE(second);  // the raw peer sees no second INVITE
       REQUIRE(wait_state(ua.log, call, call_state::disconnected));
       CHECK(call.info().cause == call_state_cause::disconnect_blocked);
+      // The call's information says why, naming the realm (what the softphone prints).
+      const std::string challenge = rc.challenge;
+      const auto from = challenge.find("realm=\"") + 7;
+      const auto realm = challenge.substr(from, challenge.find('"', from) - from);
+      const auto info = call.info();
+      INFO(info.provider_detail);
+      CHECK(info.provider_detail.starts_with("refused to "));
+      CHECK(info.provider_detail.find("realm \"" + realm + "\"") != std::string::npos);
+      CHECK((info.provider_status == 401 || info.provider_status == 407));
     }
   }
   SECTION("the configured realm with qop: answered") {

@@ -635,12 +635,17 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
   }
 
   // RFC 3550 §6.4.1: round trip = arrival time - LSR - DLSR, all in NTP middle-32 units (1/65536 s), when
-  // the block refers to one of our sender reports. A result over 60 s (a wrong clock or a forged block)
-  // is not kept.
+  // the block refers to one of our sender reports. Up to 1 ms below zero (the truncations of LSR and
+  // DLSR on a near-zero path) counts as 0; below that, or over 60 s (a wrong clock or a forged block), the
+  // result is not kept.
   void measure_round_trip(const report_block& b) {
     if (b.last_sr == 0) return;
     const std::uint32_t arrival = ntp_middle32(to_ntp(std::chrono::system_clock::now()));
-    const std::uint32_t units = arrival - b.last_sr - b.delay_since_last_sr;  // modulo 2^32
+    std::uint32_t units = arrival - b.last_sr - b.delay_since_last_sr;  // modulo 2^32
+    if (static_cast<std::int32_t>(units) < 0) {
+      if (static_cast<std::int32_t>(units) < -66) return;
+      units = 0;
+    }
     if (units > 60u * 65536u) return;
     const auto us = static_cast<std::int64_t>(units) * 1000000 / 65536;
     tx_->round_trip_us.store(us, std::memory_order_relaxed);
