@@ -17,6 +17,7 @@
 using namespace ptapi_test;
 using tspi::call_info_change_cause;
 using tspi::call_state;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -106,7 +107,7 @@ TEST_CASE("a SIP call's information carries the Call-ID and the INVITE's respons
 
 TEST_CASE("a refused SIP call reports the final status and reason on both sides", "[tspi][sip][call_info]") {
   sip_party alice, bob;
-  bob.auto_answer(tspi::disconnect_code::busy);
+  bob.auto_answer(tspi::disconnect_code::normal);  // DC_NORMAL while offering: 486 Busy Here
   auto call = alice.address.create_call(bob.uri);
   std::error_code ec;
   call.connect(ec);
