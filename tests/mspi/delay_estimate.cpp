@@ -79,6 +79,15 @@ TEST_CASE("estimate_delay (FFT) equals the brute-force search on speech with a k
     CHECK(std::abs(fast.correlation - reference.correlation) < 1e-6);
     if (sc.noise < 5000 && sc.cut < 60000) CHECK(fast.lag_samples == static_cast<long>(sc.lag));
   }
+  // A window of the speech against a longer stretch of the noisy copy (one FFT block, as match_windows does).
+  const std::vector<std::int16_t> window(speech.begin() + 20000, speech.begin() + 29600);
+  const auto rx = noisy(delayed(speech, 700), 1000, 3);
+  const std::vector<std::int16_t> stretch(rx.begin() + 19000, rx.begin() + 33000);
+  const auto fast = mspi::estimate_delay(window, stretch, 4000);
+  const auto reference = brute_force_delay(window, stretch, 4000);
+  CHECK(fast.lag_samples == reference.lag_samples);
+  CHECK(fast.lag_samples == 1700);  // 700 of delay plus the 1000 samples the stretch starts early
+  CHECK(std::abs(fast.correlation - reference.correlation) < 1e-6);
 }
 
 TEST_CASE("estimate_delay finds a known shift of real speech exactly", "[mspi][delay]") {
