@@ -1,6 +1,6 @@
 // ptapi - portable TAPI
-// tspi/sip/digest/challenge.hpp: Digest challenges (RFC 3261 §22.1, RFC 7616 §3.3): parsing
-// WWW-Authenticate / Proxy-Authenticate values and choosing the challenge to answer (RFC 8760 §2.4).
+// tspi/sip/digest/challenge.hpp: Digest challenges (RFC 3261 §22.1, RFC 7616 §3.3): parsing WWW-Authenticate
+// / Proxy-Authenticate values and choosing the challenge to answer (RFC 8760 §2.4).
 #pragma once
 
 #include <tspi/sip/detail/text.hpp>

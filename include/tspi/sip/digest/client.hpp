@@ -1,6 +1,6 @@
 // ptapi - portable TAPI
-// tspi/sip/digest/client.hpp: the Digest state of one account: answering challenges and pre-authorizing
-// later requests (RFC 3261 §22.2-22.3).
+// tspi/sip/digest/client.hpp: the Digest state of one account: answering challenges and pre-authorizing later
+// requests (RFC 3261 §22.2-22.3).
 #pragma once
 
 #include <tspi/sip/digest/challenge.hpp>

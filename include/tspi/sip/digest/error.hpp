@@ -1,6 +1,6 @@
 // ptapi - portable TAPI
-// tspi/sip/digest/error.hpp: why a Digest challenge or credentials value could not be used (digest_errc,
-// a std::error_code enum).
+// tspi/sip/digest/error.hpp: why a Digest challenge or credentials value could not be used (digest_errc, a
+// std::error_code enum).
 #pragma once
 
 #include <string>

@@ -1,6 +1,6 @@
 // ptapi - portable TAPI
-// tspi/sip/session/incoming_invite.hpp: the incoming INVITE session of sip_tsp (UAS, RFC 3261 §13.3): a new call
-// offered to TAPI, lineAnswer, the 200 with the MSP's answer, media only after the ACK.
+// tspi/sip/session/incoming_invite.hpp: the incoming INVITE session of sip_tsp (UAS, RFC 3261 §13.3): a new
+// call offered to TAPI, lineAnswer, the 200 with the MSP's answer, media only after the ACK.
 #pragma once
 
 #include <tspi/sip/tsp.hpp>

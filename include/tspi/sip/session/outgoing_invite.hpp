@@ -1,6 +1,6 @@
 // ptapi - portable TAPI
-// tspi/sip/session/outgoing_invite.hpp: the outgoing INVITE session of sip_tsp (UAC, RFC 3261 §13.2): the INVITE
-// with the MSP's offer, provisional and final responses, the ACK of a 2xx (§13.2.2.4).
+// tspi/sip/session/outgoing_invite.hpp: the outgoing INVITE session of sip_tsp (UAC, RFC 3261 §13.2): the
+// INVITE with the MSP's offer, provisional and final responses, the ACK of a 2xx (§13.2.2.4).
 #pragma once
 
 #include <tspi/sip/tsp.hpp>

@@ -1,5 +1,6 @@
 // ptapi - portable TAPI
-// tspi/sip/transaction/client.hpp: a client transaction (RFC 3261 §17.1), as the transaction layer hands it out.
+// tspi/sip/transaction/client.hpp: a client transaction (RFC 3261 §17.1), as the transaction layer hands it
+// out.
 #pragma once
 
 #include <tspi/sip/detail/transaction_base.hpp>

@@ -1,5 +1,6 @@
 // ptapi - portable TAPI
-// tspi/sip/transaction/state.hpp: transaction states (RFC 3261 §17, RFC 6026) and the transaction layer's counters.
+// tspi/sip/transaction/state.hpp: transaction states (RFC 3261 §17, RFC 6026) and the transaction layer's
+// counters.
 #pragma once
 
 #include <cstdint>

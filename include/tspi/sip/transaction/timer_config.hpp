@@ -1,5 +1,6 @@
 // ptapi - portable TAPI
-// tspi/sip/transaction/timer_config.hpp: the RFC 3261 §17 timer base values T1, T2, T4 (light: <chrono> only).
+// tspi/sip/transaction/timer_config.hpp: the RFC 3261 §17 timer base values T1, T2, T4 (light: <chrono>
+// only).
 #pragma once
 
 #include <chrono>

@@ -1,6 +1,6 @@
 // ptapi - portable TAPI
-// tspi/sip/transport/peer.hpp: where a SIP message came from or goes to: transport protocol, IP address
-// and port (RFC 3261 §18).
+// tspi/sip/transport/peer.hpp: where a SIP message came from or goes to: transport protocol, IP address and
+// port (RFC 3261 §18).
 #pragma once
 
 #include <boost/asio/ip/address.hpp>

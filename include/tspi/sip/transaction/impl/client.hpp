@@ -1,6 +1,6 @@
 // ptapi - portable TAPI
-// tspi/sip/transaction/impl/client.hpp: the client side of transaction_layer: the INVITE and non-INVITE client
-// state machines (RFC 3261 §17.1, RFC 6026 §8.4) and CANCEL (§9.1).
+// tspi/sip/transaction/impl/client.hpp: the client side of transaction_layer: the INVITE and non-INVITE
+// client state machines (RFC 3261 §17.1, RFC 6026 §8.4) and CANCEL (§9.1).
 #pragma once
 
 #include <tspi/sip/transaction/layer.hpp>

@@ -1,6 +1,6 @@
 // ptapi - portable TAPI
-// tspi/sip/transaction/impl/layer.hpp: transaction_layer members that are neither client nor server side: Via and
-// Max-Forwards of sent requests, the ACK of a 2xx, close, and the transport's callbacks.
+// tspi/sip/transaction/impl/layer.hpp: transaction_layer members that are neither client nor server side: Via
+// and Max-Forwards of sent requests, the ACK of a 2xx, close, and the transport's callbacks.
 #pragma once
 
 #include <tspi/sip/transaction/layer.hpp>

@@ -1,6 +1,7 @@
 // ptapi - portable TAPI
-// tspi/sip/transaction/impl/server.hpp: the server side of transaction_layer: the INVITE and non-INVITE server
-// state machines (RFC 3261 §17.2, RFC 6026 §7.1), CANCEL matching (§9.2) and where responses go (§18.2.2).
+// tspi/sip/transaction/impl/server.hpp: the server side of transaction_layer: the INVITE and non-INVITE
+// server state machines (RFC 3261 §17.2, RFC 6026 §7.1), CANCEL matching (§9.2) and where responses go
+// (§18.2.2).
 #pragma once
 
 #include <tspi/sip/transaction/layer.hpp>

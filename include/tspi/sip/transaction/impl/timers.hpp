@@ -1,6 +1,7 @@
 // ptapi - portable TAPI
-// tspi/sip/transaction/impl/timers.hpp: the timers of transaction_layer: one steady_timer driving per-duration
-// deadline queues for every transaction's retransmission and timeout slots (RFC 3261 §17 timers A-M).
+// tspi/sip/transaction/impl/timers.hpp: the timers of transaction_layer: one steady_timer driving
+// per-duration deadline queues for every transaction's retransmission and timeout slots (RFC 3261 §17 timers
+// A-M).
 #pragma once
 
 #include <tspi/sip/transaction/layer.hpp>
