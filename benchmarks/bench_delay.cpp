@@ -6,7 +6,7 @@
 #include <tspi/tapi.hpp>
 
 #include <mspi/audio_file.hpp>
-#include <mspi/delay_estimate.hpp>
+#include <ptapi_measure/delay_estimate.hpp>
 #include <mspi/rtp_opus/msp.hpp>
 #include <mspi/terminals/file_playback.hpp>
 #include <mspi/terminals/file_recording.hpp>

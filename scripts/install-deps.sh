@@ -10,18 +10,20 @@ export DEBIAN_FRONTEND=noninteractive
 # The library (scripts/check-packaging.py checks this list against the CMake package) and the softphone:
 # libssl-dev: OpenSSL's libcrypto (SIP Digest, RTP random values); portaudio19-dev, libasound2-dev:
 # the devices component; libsndfile1-dev, libsamplerate0-dev: the files component; libcli11-dev,
-# nlohmann-json3-dev: the softphone's command line and JSON report; alsa-utils ships the speech recordings
-# the demo and the tests play (/usr/share/sounds/alsa/*.wav).
-core_packages="cmake ninja-build pkg-config g++ libboost1.81-dev libfmt-dev libopus-dev libssl-dev portaudio19-dev libasound2-dev libsndfile1-dev libsamplerate0-dev libcli11-dev nlohmann-json3-dev alsa-utils"
+# nlohmann-json3-dev: the softphone's command line and JSON report; libfftw3-dev: FFTW for the delay
+# estimate of the demo, wav_match, tests and benchmarks (tools/measure; the library itself does not use
+# it); alsa-utils ships the speech recordings the demo and the tests play (/usr/share/sounds/alsa/*.wav).
+core_packages="cmake ninja-build pkg-config g++ libboost1.81-dev libfmt-dev libopus-dev libssl-dev portaudio19-dev libasound2-dev libsndfile1-dev libsamplerate0-dev libcli11-dev nlohmann-json3-dev libfftw3-dev alsa-utils"
 
-# Tests and CI: catch2 (unit tests), libbenchmark-dev (benchmarks), ccache (rebuilds), sox (resampled test
+# Tests and CI: catch2 (unit tests), libbenchmark-dev (benchmarks), libspeexdsp-dev (the resampler
+# comparison, benchmarks/bench_resampler.cpp), ccache (rebuilds), sox (resampled test
 # fixtures), python3 (interop drivers, scripts/check-packaging.py), doxygen (the `docs` target). clang-16
 # builds the libFuzzer targets (tests/fuzz) and the ASan/UBSan stage; with --no-install-recommends the
 # fuzzer and sanitizer runtimes (libclang-rt-16-dev) and llvm-symbolizer (llvm-16) must be named.
 # sip-tester (SIPp) and baresip-core are foreign SIP peers for interoperability tests; kamailio (5.6, its
 # dispatcher module is in the base package) is the SIP load balancer of tests/interop/dispatcher and
 # examples/kamailio (the test runs it in the foreground; Debian's own service is not needed).
-test_packages="catch2 libbenchmark-dev ccache sox python3 doxygen clang-16 libclang-rt-16-dev llvm-16 sip-tester baresip-core kamailio"
+test_packages="catch2 libbenchmark-dev libspeexdsp-dev ccache sox python3 doxygen clang-16 libclang-rt-16-dev llvm-16 sip-tester baresip-core kamailio"
 
 packages=$core_packages
 case "${1:-}" in

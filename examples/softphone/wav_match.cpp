@@ -11,7 +11,7 @@
 // --windows judges 1-second windows that follow the lag (mspi::match_windows): prints the median and the
 // worst tenth of the voiced windows' correlations and the lag range; the minimum then applies to the median.
 #include <mspi/audio_file.hpp>
-#include <mspi/delay_estimate.hpp>
+#include <ptapi_measure/delay_estimate.hpp>
 
 #include <cstdio>
 #include <cstdlib>

@@ -165,6 +165,7 @@ class wav_writer {
 
   /// Creates (or truncates) `path` as a 16-bit PCM WAV of `rate_hz` Hz and `channels` channels, and
   /// writes its (empty) header at once.
+  /// @param path the file to create.
   /// @param rate_hz sample rate in Hz, 1..384000.
   /// @param channels 1..8.
   /// @param ec cleared on success; `tapi_errc::invalid_argument` for a rate or channel count out of
@@ -213,6 +214,7 @@ class wav_writer {
 
   /// Appends interleaved samples (`samples.size()` must be a multiple of the channel count) and
   /// updates the header. Does not allocate.
+  /// @param samples 16-bit PCM, interleaved when there are several channels.
   /// @param ec cleared on success; `tapi_errc::invalid_argument` for a partial frame (nothing written);
   ///        `tapi_errc::file_write_error` when the writer is not open or the disk write fails (disk full,
   ///        I/O error): then only the frames that made it are counted.

@@ -20,11 +20,11 @@ namespace mspi {
 
 /// What the TAPI object hands an MSP address at `initialize` (ITMSPAddress::Initialize).
 struct msp_context {
-  std::string address_name;           ///< The address this MSP instance serves.
-  std::function<void()> event_signal; ///< Call after queuing events (TAPI's `hEvent`); safe from any thread.
+  std::string address_name{};           ///< The address this MSP instance serves.
+  std::function<void()> event_signal{}; ///< Call after queuing events (TAPI's `hEvent`); safe from any thread.
   /// The paired TSP's signalling address (its optional `media_address()`, e.g. the SIP listen address);
   /// an MSP whose own settings name no address binds and offers media there. Empty: none given.
-  std::string signalling_address;
+  std::string signalling_address{};
 };
 
 /// The MSP contract (TAPI's `ITMSPAddress`, plus `ITTerminalSupport` on the same object).

@@ -58,6 +58,8 @@ class terminal_support {
 
   /// ITTerminalSupport::GetDefaultStaticTerminal: the terminal of PortAudio's default input (capture)
   /// or output (render) device.
+  /// @param media the media type (audio only).
+  /// @param direction capture (microphone) or render (speakers).
   /// @param ec cleared on success; `tapi_errc::invalid_media_type` unless `media` is audio;
   ///        `tapi_errc::invalid_direction` unless `direction` is capture or render; `tapi_errc::no_device`
   ///        when there is no such default device (always, without the `devices` component); errors of
@@ -74,6 +76,9 @@ class terminal_support {
 
   /// ITTerminalSupport::CreateTerminal: a new, unselected dynamic terminal of `terminal_class`
   /// (file terminals with no play list / file yet; media streaming with a one-second ring, 48000 samples).
+  /// @param terminal_class one of `terminal_classes`: file_playback, file_recording, media_streaming.
+  /// @param media the media type (audio only).
+  /// @param direction capture or render, as the class allows.
   /// @param ec cleared on success; `tapi_errc::invalid_media_type` unless `media` is audio;
   ///        `tapi_errc::invalid_terminal_class` for a class not in `dynamic_terminal_classes()`;
   ///        `tapi_errc::invalid_direction` when the direction does not fit the class (file_playback:
@@ -87,6 +92,7 @@ class terminal_support {
                                           terminal_direction direction);
 
   /// ITTerminalSupport::CreateTerminal(CLSID_FilePlaybackTerminal) followed by ITMediaPlayback::put_PlayList.
+  /// @param play_list WAV file paths, played in order (see `file_playback_terminal::set_play_list`).
   /// @param ec cleared on success; errors of `file_playback_terminal::set_play_list` (null then);
   ///        `tapi_errc::not_supported` without the `files` component.
   PTAPI_DECL std::shared_ptr<file_playback_terminal> create_file_playback_terminal(std::vector<std::string> play_list,
@@ -95,6 +101,7 @@ class terminal_support {
   PTAPI_DECL std::shared_ptr<file_playback_terminal> create_file_playback_terminal(std::vector<std::string> play_list);
 
   /// ITTerminalSupport::CreateTerminal(CLSID_FileRecordingTerminal) followed by ITMediaRecord::put_FileName.
+  /// @param path the WAV file to record into (created or truncated).
   /// @param ec cleared on success; errors of `file_recording_terminal::set_file_name` (null then);
   ///        `tapi_errc::not_supported` without the `files` component.
   PTAPI_DECL std::shared_ptr<file_recording_terminal> create_file_recording_terminal(const std::string& path,
@@ -104,6 +111,7 @@ class terminal_support {
 
   /// ITTerminalSupport::CreateTerminal(CLSID_MediaStreamTerminal) in `direction`, with a one-second ring
   /// (48000 samples).
+  /// @param direction capture (the application writes PCM) or render (the application reads PCM).
   /// @param ec cleared on success; `tapi_errc::invalid_direction` unless capture or render (null then).
   PTAPI_DECL std::shared_ptr<media_streaming_terminal> create_media_streaming_terminal(terminal_direction direction,
                                                                                        std::error_code& ec);

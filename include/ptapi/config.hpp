@@ -24,6 +24,7 @@
 /// the media streaming terminal, needs neither library. The CMake targets `ptapi::devices` and
 /// `ptapi::files` define them. Every unit of a program must see the same values.
 
+/// 1 unless `PTAPI_SEPARATE_COMPILATION` is defined.
 #if defined(PTAPI_SEPARATE_COMPILATION)
 #define PTAPI_HEADER_ONLY 0
 #else
@@ -51,4 +52,5 @@
 #define PTAPI_WITH_FILES 0
 #endif
 
+/// Set once this header is seen (`<ptapi/src.hpp>` checks that it comes first in its unit).
 #define PTAPI_CONFIG_INCLUDED 1

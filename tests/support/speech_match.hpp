@@ -1,10 +1,10 @@
 // How well a recording reproduces speech when the path's delay may step during the call (an adaptive
 // jitter buffer that grows by one packet shifts everything after that point): each voiced 250 ms
 // segment of the input is aligned on its own, within `max_lag` samples, against the recording.
-// (1-second windows that follow the lag: `mspi::match_windows` in mspi/delay_estimate.hpp.)
+// (1-second windows that follow the lag: `mspi::match_windows` in ptapi_measure/delay_estimate.hpp.)
 #pragma once
 
-#include <mspi/delay_estimate.hpp>
+#include <ptapi_measure/delay_estimate.hpp>
 
 #include <algorithm>
 #include <cmath>

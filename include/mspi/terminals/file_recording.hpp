@@ -46,6 +46,7 @@ class file_recording_terminal : public media_control {
   /// once, so a bad path fails here and not in the middle of a call. The previous file, if any, is
   /// closed; the counters restart; the media state is unchanged (an active terminal goes on recording
   /// into the new file).
+  /// @param path the WAV file to record into.
   /// @param ec cleared on success; `tapi_errc::file_write_error` when the file cannot be created (no
   ///        such directory, no permission): then no file is created and nothing changes.
   /// @par Thread Safety

@@ -1,11 +1,10 @@
 // ptapi - portable TAPI
 // tspi/sip/config.hpp: settings of the SIP TSP: where it listens, its accounts (one TAPI address each),
-// timers and limits.
+// timers and limits. Light: it names the SIP message type without including the stack.
 #pragma once
 
-#include <tspi/sip/message.hpp>
-#include <tspi/sip/transaction.hpp>
-#include <tspi/sip/transport.hpp>
+#include <tspi/sip/transaction/timer_config.hpp>
+#include <tspi/sip/transport/config.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -14,6 +13,8 @@
 #include <vector>
 
 namespace tspi::sip {
+
+struct message;  // tspi/sip/message.hpp; only named by `sip_config::trace` and `stray_trace`
 
 /// One SIP account: a TAPI address whose name is the account's address-of-record.
 struct sip_account {
@@ -47,7 +48,7 @@ struct sip_config {
   /// The accounts; empty = one account `sip:ptapi@<listen_address>:<port>` without registrar.
   std::vector<sip_account> accounts;
   timer_config timers;                       ///< T1, T2, T4 (RFC 3261 §17, table 4).
-  /// Parse limits and TCP limits (transport.hpp): by default a TCP connection must deliver a complete
+  /// Parse limits and TCP limits (transport/config.hpp): by default a TCP connection must deliver a complete
   /// message within 10 s and is closed after 300 s without traffic; 16 KiB of header per message in
   /// progress; 32 connections per source address; min(1024, RLIMIT_NOFILE/4) connections in all, the
   /// least useful idle one evicted for a newcomer at the limit.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <tspi/sip/detail/text.hpp>
+#include <tspi/sip/parse_limits.hpp>
 
 #include <fmt/format.h>
 
@@ -23,15 +24,6 @@ namespace tspi::sip {
 struct header_field {
   std::string name;   ///< Field name as received (or its long form).
   std::string value;  ///< Value with leading and trailing whitespace removed and folding undone.
-};
-
-/// Limits that keep hostile input from costing unbounded memory or time. Exceeding one makes the
-/// message malformed (`parse_message` gives nullopt; a server answers 400 or drops it, RFC 3261 §16.3).
-struct parse_limits {
-  std::size_t max_message_bytes = 65535;  ///< Whole message incl. body, bytes (a UDP datagram's size).
-  std::size_t max_headers = 96;           ///< Header fields after splitting lists.
-  std::size_t max_line_bytes = 4096;      ///< One header line (after unfolding), bytes.
-  std::size_t max_body_bytes = 16384;     ///< Body, bytes (an SDP body; mspi::sdp_max_bytes).
 };
 
 /// A SIP request or response (RFC 3261 §7). A plain value; thread safety as for any aggregate.

@@ -8,7 +8,7 @@ softphone-calls: baresip (auto-answer) plays speech B from aufile; `softphone ca
 baresip-calls:   `softphone listen --auto-answer --play A --record out.wav`; baresip dials it over ctrl_tcp.
 Checks: both ends connected and ended cleanly; the softphone's JSON (codec, SIP responses, packets);
 baresip's sndfile dump of what it received correlates with A, and the softphone's recording with B
-(`wav_match`, built from mspi/delay_estimate.hpp). Exit 0 pass, 1 fail, 77 skip (baresip not installed).
+(`wav_match`, built from tools/measure/ptapi_measure/delay_estimate.hpp). Exit 0 pass, 1 fail, 77 skip (baresip not installed).
 Every process is bounded (timeout / baresip -t) and stopped by its control channel or by PID as a fallback.
 """
 import argparse

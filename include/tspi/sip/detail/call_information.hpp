@@ -4,7 +4,9 @@
 #pragma once
 
 #include <tspi/call_info.hpp>
-#include <tspi/sip/digest.hpp>
+#include <tspi/sip/digest/challenge.hpp>
+#include <tspi/sip/digest/error.hpp>
+#include <tspi/sip/digest/policy.hpp>
 #include <tspi/sip/headers.hpp>
 #include <tspi/sip/message.hpp>
 

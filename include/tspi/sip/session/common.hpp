@@ -1,0 +1,138 @@
+// ptapi - portable TAPI
+// tspi/sip/session/common.hpp: what every piece of sip_tsp uses: resolving a destination (no RFC 3263),
+// Contact and User-Agent, sending requests and responses with the trace, and ending a call for TAPI.
+#pragma once
+
+#include <tspi/sip/tsp.hpp>
+#include <tspi/sip/detail/session.hpp>
+#include <tspi/sip/detail/text.hpp>
+#include <tspi/sip/message.hpp>
+#include <tspi/sip/transaction.hpp>
+#include <tspi/sip/uri.hpp>
+
+#include <mspi/channel.hpp>
+#include <mspi/error.hpp>
+
+#include <boost/asio/ip/address.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+namespace tspi::sip {
+
+inline void sip_tsp::close_stack() {
+  if (layer_) layer_->close();
+  if (transport_) transport_->close();
+  layer_.reset();
+  transport_.reset();
+}
+
+inline std::optional<uri> sip_tsp::parse_destination(std::string_view d) {
+  d = detail::trim(d);
+  const bool has_scheme = d.size() > 4 && (detail::iequals(d.substr(0, 4), "sip:") || detail::iequals(d.substr(0, 5), "sips:"));
+  return parse_uri(has_scheme ? std::string(d) : "sip:" + std::string(d));
+}
+
+inline std::optional<peer> sip_tsp::resolve(const uri& u) const {
+  peer p;
+  auto t = u.param("transport");
+  p.protocol = t && detail::iequals(*t, "tcp") ? transport_protocol::tcp : transport_protocol::udp;
+  if ((p.protocol == transport_protocol::tcp && !cfg_.tcp) || (p.protocol == transport_protocol::udp && !cfg_.udp))
+    p.protocol = cfg_.udp ? transport_protocol::udp : transport_protocol::tcp;
+  boost::system::error_code bec;
+  p.address = boost::asio::ip::make_address(detail::iequals(u.host, "localhost") ? "127.0.0.1" : u.host, bec);
+  if (bec) return std::nullopt;
+  p.port = u.port_or_default();
+  return p;
+}
+
+inline uri sip_tsp::contact_uri(transport_protocol p, std::size_t address_id) const {
+  uri c;
+  c.user = address_id < accounts_.size() ? accounts_[address_id].aor.user : "ptapi";
+  c.host = cfg_.listen_address;
+  if (auto l = transport_ ? transport_->local(p) : std::nullopt) c.port = l->port;
+  if (p == transport_protocol::tcp) c.params.push_back({"transport", "tcp"});
+  return c;
+}
+
+inline void sip_tsp::add_common(message& m, transport_protocol p, std::size_t address_id) const {
+  if (m.method != "ACK" && m.method != "CANCEL" && m.method != "BYE" && !m.header("Contact"))
+    m.add("Contact", "<" + contact_uri(p, address_id).to_string() + ">");
+  if (!cfg_.user_agent.empty()) m.add(m.is_request() ? "User-Agent" : "Server", cfg_.user_agent);
+}
+
+inline void sip_tsp::respond(server_transaction& tx, int status, const std::string& to_tag, std::string body,
+                             std::string_view content_type) {
+  auto r = make_response(tx.request(), status, to_tag);
+  if (status == 405 || (status >= 200 && status < 300 && tx.request().method != "BYE")) r.add("Allow", std::string(allow));
+  if (status == 415) r.add("Accept", "application/sdp");
+  if (tx.request().method == "INVITE" && status > 100 && status < 300) {
+    // §12.1.1: responses that establish the dialog carry the request's Record-Route values, in order, so
+    // the caller's ACK and later requests go through the proxies that asked to stay on the path.
+    for (auto rr : tx.request().headers_named("Record-Route")) r.add("Record-Route", std::string(rr));
+    add_common(r, tx.source().protocol);
+  } else if (!cfg_.user_agent.empty()) {
+    r.add("Server", cfg_.user_agent);
+  }
+  note_sent(tx, r);
+  if (!body.empty()) {
+    r.add("Content-Type", std::string(content_type));
+    r.body = std::move(body);
+  }
+  trace(r, true);
+  tx.respond(std::move(r));
+}
+
+inline void sip_tsp::send_request(const session_ptr& s, message m, transaction_layer::response_handler h) {
+  trace(m, true);
+  layer_->send_request(std::move(m), s->remote, [this, h = std::move(h)](const message* r, std::error_code ec) {
+    if (r) trace(*r, false);
+    h(r, ec);
+  });
+}
+
+inline void sip_tsp::send_in_dialog(detail::session& s, std::string method) {
+  if (!s.dialog) return;
+  auto m = s.dialog->make_request(std::move(method));
+  add_common(m, s.remote.protocol, s.address_id);
+  trace(m, true);
+  layer_->send_request(std::move(m), s.remote, [this](const message* r, std::error_code) {
+    if (r) trace(*r, false);
+  });
+}
+
+inline void sip_tsp::end(detail::session& s, line_disconnect_mode mode) {
+  if (s.phase == detail::session_phase::ended) return;
+  s.phase = detail::session_phase::ended;
+  linger(s);
+  if (!s.call) return;
+  if (s.media_started) send_msp(s.call, mspi::channel_message_type::stop_media);
+  s.media_started = false;
+  if (s.answer_request) sink().completion(std::exchange(s.answer_request, 0), mspi::tapi_errc::invalid_call_state);
+  if (s.reinvite_request) sink().completion(std::exchange(s.reinvite_request, 0), mspi::tapi_errc::dropped);
+  if (s.transfer_request) sink().completion(std::exchange(s.transfer_request, 0), mspi::tapi_errc::dropped);
+  sink().call_state(s.call, line_call_state::disconnected, static_cast<std::uint32_t>(mode));
+}
+
+inline void sip_tsp::forget_call_id(const detail::session& s, call_id call) {
+  auto it = by_call_id_.find(call_id_of(s));
+  if (it != by_call_id_.end() && it->second == call) by_call_id_.erase(it);
+}
+
+inline void sip_tsp::linger(detail::session& s) {
+  if (!s.call || !find(s.call)) return;
+  arm(s, 64 * cfg_.timers.t1, [this](detail::session& p) { forget_call_id(p, p.call); });
+}
+
+inline void sip_tsp::start_media(detail::session& s) {
+  if (s.media_started || !s.call) return;
+  s.media_started = true;
+  send_msp(s.call, mspi::channel_message_type::start_media);
+}
+
+}  // namespace tspi::sip

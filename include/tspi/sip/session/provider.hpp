@@ -1,0 +1,173 @@
+// ptapi - portable TAPI
+// tspi/sip/session/provider.hpp: sip_tsp as a TAPI provider: TSPI_providerInit/Shutdown (settings, sockets,
+// registrations), the call table (lineDrop, lineCloseCall) and the MSP channel of each call.
+#pragma once
+
+#include <tspi/sip/tsp.hpp>
+#include <tspi/sip/detail/registration.hpp>
+#include <tspi/sip/detail/session.hpp>
+#include <tspi/sip/digest.hpp>
+#include <tspi/sip/transaction.hpp>
+#include <tspi/sip/transport.hpp>
+#include <tspi/sip/uri.hpp>
+
+#include <mspi/channel.hpp>
+#include <mspi/error.hpp>
+
+#include <boost/asio/ip/address.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <span>
+#include <string>
+#include <system_error>
+#include <utility>
+
+namespace tspi::sip {
+
+inline void sip_tsp::provider_init(const tsp_context& ctx, std::error_code& ec) {
+  ec.clear();
+  boost::system::error_code bec;
+  const auto addr = boost::asio::ip::make_address(cfg_.listen_address, bec);
+  if (bec || (!cfg_.udp && !cfg_.tcp)) {
+    ec = mspi::tapi_errc::invalid_argument;
+    return;
+  }
+  accounts_.clear();
+  if (cfg_.accounts.empty()) {
+    sip_account a;
+    uri u;
+    u.user = "ptapi";
+    u.host = cfg_.listen_address;
+    u.port = cfg_.port;
+    a.aor = u.to_string();
+    accounts_.push_back({a, u, digest_client()});
+  }
+  for (const auto& a : cfg_.accounts) {
+    auto u = parse_uri(a.aor);
+    if (!u || u->user.empty()) {
+      ec = mspi::tapi_errc::invalid_argument;
+      return;
+    }
+    accounts_.push_back({a, *u,
+                         digest_client({a.username.empty() ? u->user : a.username, a.password},
+                                       digest_policy{a.realms, false, a.allow_rfc2069})});
+  }
+  ctx_ = ctx;
+  std::uint16_t port = cfg_.port;
+  // With an ephemeral port, TCP takes UDP's port; when another socket holds that TCP port, try again
+  // with another ephemeral port (a few times) rather than fail.
+  for (int attempt = 0;; ++attempt) {
+    ec.clear();
+    port = cfg_.port;
+    transport_ = std::make_unique<transport>(ctx.executor, cfg_.transport);
+    if (cfg_.udp) {
+      transport_->listen(transport_protocol::udp, addr, port, ec);
+      if (ec) return close_stack();
+      if (port == 0) port = transport_->local(transport_protocol::udp)->port;
+    }
+    if (cfg_.tcp) transport_->listen(transport_protocol::tcp, addr, port, ec);
+    if (!ec) break;
+    close_stack();
+    if (cfg_.port != 0 || !cfg_.udp || ec != std::errc::address_in_use || attempt >= 8) return;
+  }
+  if (cfg_.accounts.empty() && cfg_.port == 0) accounts_[0].aor.port = port;
+  layer_ = std::make_unique<transaction_layer>(*transport_, cfg_.timers);
+  layer_->on_request = [this](std::shared_ptr<server_transaction> tx, const message& m) { on_request(std::move(tx), m); };
+  layer_->on_stray_ack = [](const message&, const peer&) {};
+  layer_->on_stray_response = [this](const message& r, const peer&) {
+    try {
+      on_stray_response(r);
+    } catch (const std::exception&) {  // nothing escapes into the transport; the response is dropped
+    }
+  };
+  registrations_.clear();
+  for (std::size_t i = 0; i < accounts_.size(); ++i) {
+    if (accounts_[i].config.registrar.empty()) continue;
+    auto registrar = parse_destination(accounts_[i].config.registrar);
+    auto hop = registrar ? resolve(*registrar) : std::nullopt;
+    if (!hop) {
+      ec = mspi::tapi_errc::invalid_argument;
+      return close_stack();
+    }
+    registrations_.push_back(std::make_shared<detail::registration>(
+        *layer_, ctx.executor, i, accounts_[i].config, accounts_[i].aor, *registrar, *hop,
+        [this, i](transport_protocol p) { return contact_uri(p, i); }, cfg_.registration_retry,
+        [this](std::size_t id, bool ok) {
+          ctx_.events->address_state_changed(id, ok ? address_state::in_service : address_state::out_of_service);
+        },
+        cfg_.trace));
+    registrations_.back()->start();
+  }
+}
+
+inline void sip_tsp::provider_shutdown() {
+  for (auto& r : registrations_) r->unregister();
+  registrations_.clear();
+  for (auto& [id, s] : sessions_) s->call = 0;
+  sessions_.clear();
+  by_call_id_.clear();
+  close_stack();
+}
+
+inline void sip_tsp::drop(request_id req, call_id call, disconnect_code code) {
+  auto s = find(call);
+  if (!s || s->phase == detail::session_phase::ended) {
+    sink().completion(req, mspi::tapi_errc::invalid_call_state);
+    return;
+  }
+  sink().completion(req, {});
+  using P = detail::session_phase;
+  switch (s->phase) {
+    case P::preparing: break;
+    case P::inviting:
+      s->cancel_pending = true;
+      if (auto tx = s->invite_tx.lock()) layer_->cancel(tx, [](const message*, std::error_code) {});
+      break;
+    case P::offered:
+    case P::answering:
+      if (s->invite_server) respond(*s->invite_server, reject_status(code), s->local_tag);
+      break;
+    case P::confirmed: send_in_dialog(*s, "BYE"); break;
+    case P::ended: break;
+  }
+  end(*s, line_disconnect_mode::normal);
+}
+
+inline void sip_tsp::close_call(call_id call) {
+  auto it = sessions_.find(call);
+  if (it == sessions_.end()) return;
+  it->second->call = 0;
+  forget_call_id(*it->second, call);
+  if (it->second->timer) it->second->timer->cancel();
+  sessions_.erase(it);
+}
+
+inline void sip_tsp::create_msp_instance(std::size_t address_id) {
+  if (msp_open_.size() <= address_id) msp_open_.resize(address_id + 1, false);
+  msp_open_[address_id] = true;
+}
+
+inline void sip_tsp::close_msp_instance(std::size_t address_id) {
+  if (address_id < msp_open_.size()) msp_open_[address_id] = false;
+}
+
+inline void sip_tsp::receive_msp_data(call_id call, std::span<const std::byte> data) {
+  auto msg = mspi::decode_channel_message(data);
+  auto s = find(call);
+  if (!msg || !s) return;
+  using T = mspi::channel_message_type;
+  switch (msg->type) {
+    case T::local_offer: on_local_offer(s, std::string(msg->body)); break;
+    case T::local_answer: on_local_answer(*s, std::string(msg->body)); break;
+    case T::media_error: on_media_error(*s); break;
+    case T::digit_detected:
+      if (msg->body.size() == 1) sink().digit_detected(call, msg->body[0]);
+      break;
+    default: break;
+  }
+}
+
+}  // namespace tspi::sip

@@ -1,0 +1,87 @@
+// ptapi - portable TAPI
+// tspi/sip/transport/config.hpp: settings and counters of the SIP transport: parse limits and the TCP
+// connection limits (light: no Asio).
+#pragma once
+
+#include <tspi/sip/parse_limits.hpp>
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+namespace tspi::sip {
+
+namespace detail {
+/// The default `transport_config::max_tcp_connections`: min(1024, RLIMIT_NOFILE soft limit / 4), at
+/// least 16 (1024 when the limit is unlimited or cannot be read). A quarter of the descriptors leaves
+/// the rest for media sockets, reactors, files and the application: with the common `ulimit -n 1024`,
+/// 256 connections. Reads getrlimit(2) on each call. Thread safety: safe.
+[[nodiscard]] inline std::size_t default_max_tcp_connections() noexcept {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 1024;
+  return std::clamp<std::size_t>(static_cast<std::size_t>(rl.rlim_cur / 4), 16, 1024);
+}
+}  // namespace detail
+
+/// Settings of a `transport`. The TCP limits bound what a stranger can hold (RFC 3261 §18.3, RFC 5923
+/// §9 "connection reuse" leaves closing idle connections to the server):
+/// - a connection must deliver a complete message within `tcp_message_timeout`: an accepted connection
+///   its first message counted from the accept, any connection a message counted from its first byte
+///   (CRLF keep-alives are not messages); otherwise it is closed (`transport_stats::tcp_message_timeouts`);
+/// - a connection with no traffic either way for `tcp_idle_timeout` is closed. A connection that
+///   carries a dialog's requests (a TCP client's registration or call) stays as long as that client or
+///   this side sends something at least that often (SIP keep-alives, re-registrations, in-dialog
+///   requests); the transport does not see transactions or dialogs;
+/// - a message in progress holds only its own bytes: the header at most `max_tcp_header_bytes` (more
+///   without the empty line ending it: the stream cannot be framed, the connection is closed), header
+///   plus body at most `limits.max_message_bytes`; between messages a connection holds no receive buffer;
+/// - at most `max_tcp_connections_per_source` accepted connections per source IP address: more are closed
+///   at once (`tcp_source_rejected`);
+/// - at most `max_tcp_connections` in all: at the limit, an accept or an outgoing connection evicts the
+///   connection that has least claim to stay (one that has not delivered a complete message first, then
+///   the least recently active; never one with messages waiting to be written or still connecting,
+///   `tcp_evicted`); only when none can be evicted is the new one refused (`tcp_rejected`, or
+///   std::errc::too_many_files_open to `on_error` for an outgoing one).
+/// accept() failing (EMFILE, ENFILE, ENOBUFS...) is retried after 100 ms (`accept_errors`), never spun on.
+struct transport_config {
+  parse_limits limits;                             ///< Per-message limits (message.hpp); larger messages are dropped.
+  /// TCP connections open or connecting at once (both directions); see detail::default_max_tcp_connections
+  /// (256 under `ulimit -n 1024`, at most 1024).
+  std::size_t max_tcp_connections = detail::default_max_tcp_connections();
+  std::size_t max_tcp_connections_per_source = 32;  ///< Accepted TCP connections per source IP address; 0 = no limit.
+  /// Time a connection has to deliver a complete message (a new incoming connection its first one), ms.
+  std::chrono::milliseconds tcp_message_timeout{10000};
+  std::size_t max_tcp_header_bytes = 16384;        ///< Bytes of a TCP message's header (start line to the empty line, leading CRLFs not counted).
+  std::chrono::seconds tcp_idle_timeout{300};      ///< A TCP connection with no traffic either way for this long is closed, seconds.
+  std::chrono::seconds tcp_connect_timeout{32};    ///< An outgoing TCP connect not done by then fails (timed_out).
+  std::size_t max_tcp_queued_bytes = 1 << 20;      ///< Bytes waiting to be written on one connection; beyond, it is closed (no_buffer_space).
+  /// SO_RCVBUF asked for the UDP socket, bytes (the kernel caps it at net.core.rmem_max); 0 = the kernel's
+  /// default. A burst of INVITEs while the SIP thread is descheduled waits here instead of being dropped.
+  std::size_t udp_receive_buffer_bytes = 4 << 20;
+};
+
+/// Counters of a `transport` since construction (`tcp_connections` and `tcp_buffered_bytes` are gauges).
+struct transport_stats {
+  std::uint64_t received = 0;           ///< Well-formed messages passed to `on_message`.
+  std::uint64_t malformed_dropped = 0;  ///< Datagrams or stream messages that did not parse, and unframeable TCP streams.
+  std::uint64_t truncated_requests = 0; ///< UDP requests whose Content-Length exceeds the body, passed to `on_truncated_request`.
+  std::uint64_t keepalives = 0;         ///< CRLF keep-alives received (RFC 5626 §3.5.1; double-CRLF pings are answered).
+  std::uint64_t sent = 0;               ///< Messages handed to the OS (UDP datagrams sent, TCP messages written).
+  std::uint64_t send_errors = 0;        ///< Error reports passed to `on_error` (one per failed datagram or failed connection).
+  std::uint64_t handler_errors = 0;     ///< Exceptions thrown by `on_message`, `on_truncated_request` or `on_error`, caught (the message is lost).
+  std::uint64_t tcp_connections = 0;    ///< TCP connections open or connecting now.
+  std::uint64_t tcp_buffered_bytes = 0; ///< Bytes allocated now for partial TCP messages, all connections together.
+  std::uint64_t tcp_accepted = 0;       ///< Incoming TCP connections accepted.
+  std::uint64_t tcp_connected = 0;      ///< Outgoing TCP connections established.
+  std::uint64_t tcp_rejected = 0;       ///< Incoming connections closed at once: `max_tcp_connections` open, none evictable.
+  std::uint64_t tcp_source_rejected = 0;  ///< Incoming connections closed at once: `max_tcp_connections_per_source` from that address.
+  std::uint64_t tcp_evicted = 0;        ///< Connections closed to make room for a new one (see transport_config).
+  std::uint64_t tcp_message_timeouts = 0;  ///< Connections closed for not completing a message within `tcp_message_timeout`.
+  std::uint64_t tcp_idle_closed = 0;    ///< Connections closed after `tcp_idle_timeout` without traffic.
+  std::uint64_t accept_errors = 0;      ///< accept() failures (out of descriptors...), each retried after 100 ms.
+};
+
+}  // namespace tspi::sip
