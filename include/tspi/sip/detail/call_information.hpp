@@ -7,8 +7,8 @@
 #include <tspi/sip/digest/challenge.hpp>
 #include <tspi/sip/digest/error.hpp>
 #include <tspi/sip/digest/policy.hpp>
-#include <tspi/sip/headers.hpp>
 #include <tspi/sip/message.hpp>
+#include <tspi/sip/uri.hpp>
 
 #include <fmt/format.h>
 
