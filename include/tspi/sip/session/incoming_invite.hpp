@@ -4,6 +4,7 @@
 #pragma once
 
 #include <tspi/sip/tsp.hpp>
+#include <tspi/sip/detail/call_information.hpp>
 #include <tspi/sip/detail/session.hpp>
 #include <tspi/sip/detail/text.hpp>
 #include <tspi/sip/dialog.hpp>

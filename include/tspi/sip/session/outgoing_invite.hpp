@@ -5,6 +5,7 @@
 
 #include <tspi/sip/tsp.hpp>
 #include <tspi/sip/causes.hpp>
+#include <tspi/sip/detail/call_information.hpp>
 #include <tspi/sip/detail/session.hpp>
 #include <tspi/sip/dialog.hpp>
 #include <tspi/sip/headers.hpp>
