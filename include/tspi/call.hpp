@@ -133,7 +133,8 @@ class call {
     return backend_ ? backend_->executor() : executor_type(boost::asio::system_executor());
   }
 
-  /// ITCallInfo: state, cause, privilege, caller and called IDs, origin. Reading is not an action, so it
+  /// ITCallInfo: state, cause, privilege, caller, called and connected IDs, origin, and what the provider
+  /// reported (`provider_call_info`: e.g. the SIP Call-ID and final status). Reading is not an action, so it
   /// works on a stale handle too (it then reports the call as it last was, e.g. in an event delivered
   /// during shutdown). Error: `invalid_handle` only for an empty handle.
   [[nodiscard]] call_info info(std::error_code& ec) const {

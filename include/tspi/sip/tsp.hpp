@@ -66,6 +66,7 @@ namespace tspi::sip {
 /// | far end's BYE | 200; disconnected (normal) |
 /// | far end's CANCEL | 200 + 487; disconnected (cancelled) |
 /// | failure responses | disconnected with `disconnect_mode_for_status` (causes.hpp) |
+/// | INVITE sent or received, each response to it | LINE_CALLINFO (`call::info()`): Call-ID, responses, final status and reason, connected party, refused-challenge detail, header section (see `provider_call_info`) |
 ///
 /// Also: OPTIONS answered 200 with Allow/Accept/Supported; INFO with `application/dtmf-relay` reported as
 /// digits; unknown methods 501, known but unsupported ones (UPDATE, PRACK, SUBSCRIBE, MESSAGE, REFER to us)
