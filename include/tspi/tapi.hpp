@@ -16,11 +16,13 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/signals2/signal.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string_view>
 #include <system_error>
+#include <thread>
 #include <vector>
 
 namespace tspi {
@@ -30,6 +32,10 @@ struct tapi_options {
   /// Where event handlers run. Default: a thread the TAPI object owns, dedicated to events. Whatever the
   /// executor, handlers of one TAPI object run one at a time, in the order the events happened.
   std::optional<boost::asio::any_io_executor> event_executor;
+  /// Media threads shared by the calls of every address (MSP) of this TAPI object: each call's media runs
+  /// on one of them (the least loaded when the call is made), so one address can use every core. 0 is
+  /// taken as 1. Default: `std::thread::hardware_concurrency()`. Read at `initialize`.
+  std::size_t media_threads = std::thread::hardware_concurrency();
 };
 
 /// The TAPI object (TAPI 3's `ITTAPI`): the root from which an application reaches every address of
@@ -51,7 +57,7 @@ class tapi {
   tapi() : tapi(tapi_options{}) {}
   /// A TAPI object with the given options.
   explicit tapi(tapi_options options)
-      : core_(std::make_shared<detail::core>(detail::core_options{std::move(options.event_executor)})) {}
+      : core_(std::make_shared<detail::core>(detail::core_options{std::move(options.event_executor), options.media_threads})) {}
   tapi(const tapi&) = delete;
   tapi& operator=(const tapi&) = delete;
   /// Shuts down (see `shutdown`).

@@ -35,7 +35,9 @@ class provider_pair final : public provider_base, private line_event_sink {
     const auto infos = tsp_.addresses();
     for (std::size_t i = 0; i < infos.size(); ++i) {
       auto msp = std::make_unique<Msp>(msp_config_);
-      msp->initialize(mspi::msp_context{infos[i].name, [this, i] { (void)core_->post([this, i] { drain(i); }); }}, ec);
+      msp->initialize(mspi::msp_context{infos[i].name, [this, i] { (void)core_->post([this, i] { drain(i); }); },
+                                        c.media_pool()},
+                      ec);
       if (ec) return;
       msps_.push_back(std::move(msp));
       tsp_.create_msp_instance(i);
