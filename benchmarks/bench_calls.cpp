@@ -1,0 +1,335 @@
+// Concurrent full-duplex calls from one TAPI object (sip_tsp + rtp_opus_msp, media on the TAPI object's
+// pool of media threads) to a cheap far end that echoes RTP (SIPp `-rtp_echo`; benchmarks/bench_calls.sh
+// starts it). For each N of a step list: places N calls, each sending looped speech (a capture terminal
+// reading a shared 48 kHz buffer at its own offset: the cost of a device or file read, no application
+// thread), lets them settle, then measures over a window: the process's CPU (getrusage: media threads,
+// SIP/core and event threads together), received/late/concealed frames of every call's render stream,
+// and the far end's CPU when its pid is given. Then hangs up all calls. Prints a line per N and stops at
+// the first N with late or concealed frames (or calls that did not connect).
+//
+//   ptapi_bench_calls --codec opus|pcmu --far sip:echo@127.0.0.1:5890 [--port 5891] [--steps 20,40,60]
+//                     [--seconds 10] [--settle 2] [--ramp-cps 200] [--media-threads N] [--far-pid PID]
+//                     [--speech FILE.wav]
+//
+// Also prints the raw codec cost measured in-process on the same speech (one thread, no RTP): Opus
+// encode+decode, or G.711 encode+decode (and with the 48<->8 kHz resampling the pipeline adds), per
+// call-second, and the ratio of the full path's CPU per call-second to it.
+#include <tspi/sip/tsp.hpp>
+#include <tspi/tapi.hpp>
+
+#include <mspi/audio_file.hpp>
+#include <mspi/codec/g711.hpp>
+#include <mspi/codec/opus.hpp>
+#include <mspi/codec/resampler.hpp>
+#include <mspi/rtp_opus/msp.hpp>
+#include <mspi/terminal.hpp>
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+// A capture terminal that loops a shared speech buffer from its own offset (a generated source).
+class looped_speech final : public mspi::terminal {
+ public:
+  looped_speech(std::shared_ptr<const std::vector<std::int16_t>> pcm, std::size_t offset)
+      : terminal("looped speech", mspi::terminal_classes::media_streaming, mspi::terminal_type::dynamic_terminal,
+                 mspi::media_type::audio, mspi::terminal_direction::capture),
+        pcm_(std::move(pcm)), pos_(offset % pcm_->size()) {}
+  void read_frame(std::span<std::int16_t> frame) noexcept override {
+    for (std::size_t done = 0; done < frame.size();) {
+      const std::size_t n = std::min(frame.size() - done, pcm_->size() - pos_);
+      std::memcpy(frame.data() + done, pcm_->data() + pos_, n * sizeof(std::int16_t));
+      done += n;
+      pos_ = (pos_ + n) % pcm_->size();
+    }
+  }
+
+ private:
+  std::shared_ptr<const std::vector<std::int16_t>> pcm_;
+  std::size_t pos_;
+};
+
+double process_cpu_s() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+double thread_cpu_s() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + ts.tv_nsec / 1e9;
+}
+// utime + stime of another process, seconds (-1 when unknown).
+double other_cpu_s(long pid) {
+  if (pid <= 0) return -1;
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const auto close = s.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::istringstream rest(s.substr(close + 2));
+  std::string field;
+  unsigned long long ut = 0, st = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) ut = std::stoull(field);
+    if (i == 15) st = std::stoull(field);
+  }
+  return static_cast<double>(ut + st) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+// Raw codec cost per call-second (both directions: 50 frames encoded and 50 decoded), in ms of CPU.
+struct raw_cost {
+  double codec_ms = 0;      // Opus encode+decode, or G.711 encode+decode
+  double resampled_ms = 0;  // G.711 only: with the 48->8 kHz decimation and 8->48 kHz interpolation
+};
+raw_cost measure_raw(const std::vector<std::int16_t>& speech, bool opus, const mspi::opus_config& cfg) {
+  constexpr std::size_t frame = 960, frames = 2500;  // 50 call-seconds
+  std::array<std::byte, 1500> packet{};
+  std::array<std::int16_t, frame> out{};
+  std::array<std::int16_t, frame / 6> narrow{}, narrow_out{};
+  raw_cost r;
+  auto input = [&](std::size_t i) { return std::span<const std::int16_t>(speech.data() + (i * frame) % (speech.size() - frame), frame); };
+  if (opus) {
+    mspi::opus_encoder enc(cfg);
+    mspi::opus_decoder dec;
+    std::error_code ec;
+    for (std::size_t i = 0; i < 100; ++i) dec.decode(std::span(packet).first(enc.encode(input(i), packet, ec)), out, ec);  // warm up
+    const double t0 = thread_cpu_s();
+    for (std::size_t i = 0; i < frames; ++i) {
+      const auto n = enc.encode(input(i), packet, ec);
+      (void)dec.decode(std::span(packet).first(n), out, ec);
+    }
+    r.codec_ms = (thread_cpu_s() - t0) * 1000 / (frames / 50.0);
+    return r;
+  }
+  // G.711 alone on 8 kHz samples (every 6th sample of the speech), then the pipeline's stage.
+  std::vector<std::int16_t> speech8(speech.size() / 6);
+  for (std::size_t i = 0; i < speech8.size(); ++i) speech8[i] = speech[i * 6];
+  const double t0 = thread_cpu_s();
+  std::uint64_t sink = 0;
+  for (int rep = 0; rep < 10; ++rep)
+    for (std::size_t i = 0; i < frames; ++i) {
+      auto in8 = std::span<const std::int16_t>(speech8.data() + (i * 160) % (speech8.size() - 160), 160);
+      const auto n = mspi::encode_pcmu(in8, packet);
+      (void)mspi::decode_pcmu(std::span(packet).first(n), narrow_out);
+      sink += static_cast<std::uint16_t>(narrow_out[i % 160]);
+    }
+  r.codec_ms = (thread_cpu_s() - t0) * 1000 / (10 * frames / 50.0);
+  mspi::decimator_48k_to_8k decimate;
+  mspi::interpolator_8k_to_48k interpolate;
+  const double t1 = thread_cpu_s();
+  for (std::size_t i = 0; i < frames; ++i) {
+    const auto m = decimate.process(input(i), narrow);
+    const auto n = mspi::encode_pcmu(std::span<const std::int16_t>(narrow.data(), m), packet);
+    (void)mspi::decode_pcmu(std::span(packet).first(n), narrow_out);
+    (void)interpolate.process(std::span<const std::int16_t>(narrow_out.data(), n), out);
+    sink += static_cast<std::uint16_t>(out[i % frame]);
+  }
+  r.resampled_ms = (thread_cpu_s() - t1) * 1000 / (frames / 50.0);
+  if (sink == 42) std::puts("");  // keeps the loops
+  return r;
+}
+
+struct run_result {
+  int placed = 0, connected = 0;
+  double window_s = 0, cpu_s = 0, far_cpu_s = -1;
+  std::uint64_t sent = 0, received = 0, late = 0, concealed = 0;
+  std::int64_t lost = 0;
+};
+
+struct options {
+  std::string codec = "opus", far, speech = "/usr/share/sounds/alsa/Front_Center.wav";
+  int port = 5891, seconds = 10, settle = 2, ramp_cps = 200;
+  std::size_t media_threads = std::max(1u, std::thread::hardware_concurrency());
+  long far_pid = 0;
+  std::vector<int> steps;
+};
+
+// Places n calls, measures, hangs up. Returns the window's figures.
+run_result run(const options& o, int n, const std::shared_ptr<const std::vector<std::int16_t>>& speech) {
+  tspi::sip::sip_config sip;
+  sip.listen_address = "127.0.0.1";
+  sip.port = static_cast<std::uint16_t>(o.port);
+  sip.tcp = false;
+  sip.max_active_calls = 1000000;
+  mspi::rtp_opus_config media;
+  media.codecs = {o.codec == "opus" ? mspi::audio_codec::opus : mspi::audio_codec::pcmu};
+  media.max_calls = 1000000;
+  tspi::tapi_options topt;
+  topt.media_threads = o.media_threads;
+  tspi::tapi tapi(topt);
+  tapi.register_provider<tspi::sip::sip_tsp, mspi::rtp_opus_msp>(sip, media);
+  std::atomic<int> connected{0}, disconnected{0}, failed{0};
+  tapi.set_event_filter(tspi::tapi_event::call_state);
+  tapi.on_call_state().connect([&](const tspi::call_state_event& e) {
+    if (e.state == tspi::call_state::connected) ++connected;
+    if (e.state == tspi::call_state::disconnected) ++disconnected;
+  });
+  tapi.initialize();
+  auto address = tapi.addresses().at(0);
+
+  run_result r;
+  std::vector<tspi::call> calls;
+  std::vector<mspi::stream_ptr> render, capture;
+  calls.reserve(static_cast<std::size_t>(n));
+  const auto start = clock_type::now();
+  for (int i = 0; i < n; ++i) {
+    std::this_thread::sleep_until(start + std::chrono::microseconds(1000000LL * i / o.ramp_cps));
+    std::error_code ec;
+    auto c = address.create_call(o.far, mspi::media_type::audio, ec);
+    if (ec) {
+      std::printf("  create_call %d: %s\n", i, ec.message().c_str());
+      break;
+    }
+    c.select_terminal_on_call(std::make_shared<looped_speech>(speech, static_cast<std::size_t>(i) * 4801));
+    for (const auto& s : c.stream_control()->streams())
+      (s->direction() == mspi::terminal_direction::render ? render : capture).push_back(s);
+    c.async_connect([&failed](std::error_code e) {
+      if (e) ++failed;
+    });
+    calls.push_back(std::move(c));
+    ++r.placed;
+  }
+  const auto deadline = clock_type::now() + std::chrono::seconds(10);
+  while (connected + failed < r.placed && clock_type::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  r.connected = connected;
+  std::this_thread::sleep_for(std::chrono::seconds(o.settle));
+
+  struct counts {
+    std::uint64_t sent = 0, received = 0, late = 0, concealed = 0;
+    std::int64_t lost = 0;
+  };
+  auto totals = [&] {
+    counts t;
+    for (const auto& s : render) {
+      const auto st = s->statistics();
+      t.received += st.packets;
+      t.late += st.late;
+      t.concealed += st.concealed;
+      t.lost += st.packets_lost;
+    }
+    for (const auto& s : capture) t.sent += s->statistics().packets;
+    return t;
+  };
+  const counts before = totals();
+  const double cpu0 = process_cpu_s(), far0 = other_cpu_s(o.far_pid);
+  const auto t0 = clock_type::now();
+  std::this_thread::sleep_for(std::chrono::seconds(o.seconds));
+  const counts after = totals();
+  r.cpu_s = process_cpu_s() - cpu0;
+  r.window_s = std::chrono::duration<double>(clock_type::now() - t0).count();
+  r.sent = after.sent - before.sent;
+  r.received = after.received - before.received;
+  r.late = after.late - before.late;
+  r.concealed = after.concealed - before.concealed;
+  r.lost = after.lost - before.lost;
+  if (far0 >= 0) r.far_cpu_s = other_cpu_s(o.far_pid) - far0;
+
+  for (auto& c : calls) c.async_disconnect(tspi::disconnect_code::normal, [](std::error_code) {});
+  const auto end = clock_type::now() + std::chrono::seconds(10);
+  while (disconnected < r.connected && clock_type::now() < end) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  calls.clear();
+  render.clear();
+  capture.clear();
+  tapi.shutdown();
+  return r;
+}
+
+[[noreturn]] void usage() {
+  std::fprintf(stderr,
+               "usage: ptapi_bench_calls --codec opus|pcmu --far SIP-URI [--port 5891] [--steps 20,40,...] [--seconds 10]\n"
+               "       [--settle 2] [--ramp-cps 200] [--media-threads N] [--far-pid PID] [--speech FILE]\n");
+  std::exit(2);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (i + 1 >= argc) usage();
+    const std::string v = argv[++i];
+    if (a == "--codec") o.codec = v;
+    else if (a == "--far") o.far = v;
+    else if (a == "--port") o.port = std::stoi(v);
+    else if (a == "--seconds") o.seconds = std::stoi(v);
+    else if (a == "--settle") o.settle = std::stoi(v);
+    else if (a == "--ramp-cps") o.ramp_cps = std::stoi(v);
+    else if (a == "--media-threads") o.media_threads = static_cast<std::size_t>(std::stoul(v));
+    else if (a == "--far-pid") o.far_pid = std::stol(v);
+    else if (a == "--speech") o.speech = v;
+    else if (a == "--steps") {
+      std::stringstream ss(v);
+      for (std::string s; std::getline(ss, s, ',');) o.steps.push_back(std::stoi(s));
+    } else usage();
+  }
+  if ((o.codec != "opus" && o.codec != "pcmu") || o.far.empty() || o.ramp_cps < 1 || o.seconds < 1) usage();
+  if (o.steps.empty()) o.steps = o.codec == "opus" ? std::vector<int>{20, 40, 60, 80, 100, 120, 140, 160}
+                                                   : std::vector<int>{250, 500, 1000, 1500, 2000, 2500, 3000};
+  rlimit lim{};  // two UDP sockets per call
+  if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &lim);
+  }
+  auto speech = std::make_shared<const std::vector<std::int16_t>>(mspi::read_audio_file(o.speech));
+  if (speech->size() < 4800) {
+    std::fprintf(stderr, "speech file too short: %s\n", o.speech.c_str());
+    return 1;
+  }
+  const mspi::opus_config opus_cfg;
+  const auto raw = measure_raw(*speech, o.codec == "opus", opus_cfg);
+  std::printf("codec=%s media_threads=%zu cores=%u speech=%s (%.2f s looped)\n", o.codec.c_str(), o.media_threads,
+              std::thread::hardware_concurrency(), o.speech.c_str(), static_cast<double>(speech->size()) / 48000);
+  if (o.codec == "opus")
+    std::printf("raw codec: Opus %d bit/s complexity %d, encode+decode = %.3f ms CPU per call-second (%.0f calls/core)\n",
+                opus_cfg.bitrate_bps, opus_cfg.complexity, raw.codec_ms, 1000 / raw.codec_ms);
+  else
+    std::printf("raw codec: G.711 PCMU encode+decode = %.4f ms CPU per call-second; with 48<->8 kHz resampling %.3f ms\n",
+                raw.codec_ms, raw.resampled_ms);
+  std::printf("%-6s %-9s %-8s %-10s %-11s %-10s %-10s %-6s %-9s %-7s %-10s %-8s %s\n", "N", "connected", "window_s",
+              "cpu_cores", "ms/call-s", "x_raw", "received", "late", "concealed", "lost", "expected", "far_cpu", "verdict");
+  std::fflush(stdout);
+  int best = 0;
+  double best_ms = 0;
+  for (int n : o.steps) {
+    const auto r = run(o, n, speech);
+    const double call_s = r.window_s * r.connected;
+    const double ms_per_call_s = call_s > 0 ? r.cpu_s * 1000 / call_s : 0;
+    const double raw_ms = o.codec == "opus" ? raw.codec_ms : raw.resampled_ms;
+    const auto expected = static_cast<std::uint64_t>(call_s * 50);
+    const bool clean = r.connected == n && r.late == 0 && r.concealed == 0 && r.received > 0;
+    std::printf("%-6d %-9d %-8.2f %-10.2f %-11.3f %-10.1f %-10llu %-6llu %-9llu %-7lld %-10llu %-8.2f %s\n", n, r.connected,
+                r.window_s, r.cpu_s / r.window_s, ms_per_call_s, raw_ms > 0 ? ms_per_call_s / raw_ms : 0,
+                static_cast<unsigned long long>(r.received), static_cast<unsigned long long>(r.late),
+                static_cast<unsigned long long>(r.concealed), static_cast<long long>(r.lost),
+                static_cast<unsigned long long>(expected), r.far_cpu_s >= 0 ? r.far_cpu_s / r.window_s : -1.0,
+                clean ? "clean" : "NOT CLEAN");
+    std::fflush(stdout);
+    if (!clean) break;
+    best = n;
+    best_ms = ms_per_call_s;
+  }
+  std::printf("largest N with every call connected and zero late and concealed frames: %d (%s, %zu media threads)", best,
+              o.codec.c_str(), o.media_threads);
+  if (best > 0) std::printf("; at that N %.3f ms CPU per call-second -> %.0f calls per core", best_ms, 1000 / best_ms);
+  std::printf("\n");
+  return 0;
+}
