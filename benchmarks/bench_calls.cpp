@@ -4,12 +4,14 @@
 // reading a shared 48 kHz buffer at its own offset: the cost of a device or file read, no application
 // thread), lets them settle, then measures over a window: the process's CPU (getrusage: media threads,
 // SIP/core and event threads together), received/late/concealed frames of every call's render stream,
-// and the far end's CPU when its pid is given. Then hangs up all calls. Prints a line per N and stops at
-// the first N with late or concealed frames (or calls that did not connect).
+// the far end's CPU when its pid is given, and the datagrams the kernel dropped for full receive buffers
+// (all UDP sockets of the host; in brackets those of the far end's media port). Then hangs up all calls.
+// Prints a line per N and stops at the second N in a row with late or concealed frames (or calls that did
+// not connect); the largest clean N is the last line.
 //
 //   ptapi_bench_calls --codec opus|pcmu --far sip:echo@127.0.0.1:5890 [--port 5891] [--steps 20,40,60]
 //                     [--seconds 10] [--settle 2] [--ramp-cps 200] [--media-threads N] [--far-pid PID]
-//                     [--speech FILE.wav]
+//                     [--far-media-port PORT] [--speech FILE.wav]
 //
 // Also prints the raw codec cost measured in-process on the same speech (one thread, no RTP): Opus
 // encode+decode, or G.711 encode+decode (and with the 48<->8 kHz resampling the pipeline adds), per
@@ -94,6 +96,31 @@ double other_cpu_s(long pid) {
   return static_cast<double>(ut + st) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
+// Datagrams dropped by the kernel (receive buffer full) on every UDP socket of the host, and on those of
+// local port `port` (/proc/net/udp and udp6, last column).
+struct udp_drops {
+  std::uint64_t all = 0, port = 0;
+};
+udp_drops read_udp_drops(int port) {
+  udp_drops d;
+  for (const char* path : {"/proc/net/udp", "/proc/net/udp6"}) {
+    std::ifstream f(path);
+    std::string line;
+    std::getline(f, line);  // header
+    while (std::getline(f, line)) {
+      std::istringstream in(line);
+      std::string slot, local, field, last;
+      in >> slot >> local;
+      while (in >> field) last = field;
+      const auto colon = local.rfind(':');
+      const auto n = std::stoull(last);
+      d.all += n;
+      if (colon != std::string::npos && std::stoi(local.substr(colon + 1), nullptr, 16) == port) d.port += n;
+    }
+  }
+  return d;
+}
+
 // Raw codec cost per call-second (both directions: 50 frames encoded and 50 decoded), in ms of CPU.
 struct raw_cost {
   double codec_ms = 0;      // Opus encode+decode, or G.711 encode+decode
@@ -152,11 +179,12 @@ struct run_result {
   double window_s = 0, cpu_s = 0, far_cpu_s = -1;
   std::uint64_t sent = 0, received = 0, late = 0, concealed = 0;
   std::int64_t lost = 0;
+  udp_drops drops;
 };
 
 struct options {
   std::string codec = "opus", far, speech = "/usr/share/sounds/alsa/Front_Center.wav";
-  int port = 5891, seconds = 10, settle = 2, ramp_cps = 200;
+  int port = 5891, seconds = 10, settle = 2, ramp_cps = 200, far_media_port = 0;
   std::size_t media_threads = std::max(1u, std::thread::hardware_concurrency());
   long far_pid = 0;
   std::vector<int> steps;
@@ -229,10 +257,13 @@ run_result run(const options& o, int n, const std::shared_ptr<const std::vector<
     return t;
   };
   const counts before = totals();
+  const auto drops0 = read_udp_drops(o.far_media_port);
   const double cpu0 = process_cpu_s(), far0 = other_cpu_s(o.far_pid);
   const auto t0 = clock_type::now();
   std::this_thread::sleep_for(std::chrono::seconds(o.seconds));
   const counts after = totals();
+  const auto drops1 = read_udp_drops(o.far_media_port);
+  r.drops = {drops1.all - drops0.all, drops1.port - drops0.port};
   r.cpu_s = process_cpu_s() - cpu0;
   r.window_s = std::chrono::duration<double>(clock_type::now() - t0).count();
   r.sent = after.sent - before.sent;
@@ -255,7 +286,8 @@ run_result run(const options& o, int n, const std::shared_ptr<const std::vector<
 [[noreturn]] void usage() {
   std::fprintf(stderr,
                "usage: ptapi_bench_calls --codec opus|pcmu --far SIP-URI [--port 5891] [--steps 20,40,...] [--seconds 10]\n"
-               "       [--settle 2] [--ramp-cps 200] [--media-threads N] [--far-pid PID] [--speech FILE]\n");
+               "       [--settle 2] [--ramp-cps 200] [--media-threads N] [--far-pid PID] [--far-media-port PORT]\n"
+               "       [--speech FILE]\n");
   std::exit(2);
 }
 
@@ -275,6 +307,7 @@ int main(int argc, char** argv) {
     else if (a == "--ramp-cps") o.ramp_cps = std::stoi(v);
     else if (a == "--media-threads") o.media_threads = static_cast<std::size_t>(std::stoul(v));
     else if (a == "--far-pid") o.far_pid = std::stol(v);
+    else if (a == "--far-media-port") o.far_media_port = std::stoi(v);
     else if (a == "--speech") o.speech = v;
     else if (a == "--steps") {
       std::stringstream ss(v);
@@ -304,10 +337,10 @@ int main(int argc, char** argv) {
   else
     std::printf("raw codec: G.711 PCMU encode+decode = %.4f ms CPU per call-second; with 48<->8 kHz resampling %.3f ms\n",
                 raw.codec_ms, raw.resampled_ms);
-  std::printf("%-6s %-9s %-8s %-10s %-11s %-10s %-10s %-6s %-9s %-7s %-10s %-8s %s\n", "N", "connected", "window_s",
-              "cpu_cores", "ms/call-s", "x_raw", "received", "late", "concealed", "lost", "expected", "far_cpu", "verdict");
+  std::printf("%-6s %-9s %-8s %-10s %-11s %-10s %-10s %-6s %-9s %-7s %-10s %-8s %-15s %s\n", "N", "connected", "window_s",
+              "cpu_cores", "ms/call-s", "x_raw", "received", "late", "concealed", "lost", "expected", "far_cpu", "udp_drops(far)", "verdict");
   std::fflush(stdout);
-  int best = 0;
+  int best = 0, unclean_in_a_row = 0;
   double best_ms = 0;
   for (int n : o.steps) {
     const auto r = run(o, n, speech);
@@ -316,14 +349,18 @@ int main(int argc, char** argv) {
     const double raw_ms = o.codec == "opus" ? raw.codec_ms : raw.resampled_ms;
     const auto expected = static_cast<std::uint64_t>(call_s * 50);
     const bool clean = r.connected == n && r.late == 0 && r.concealed == 0 && r.received > 0;
-    std::printf("%-6d %-9d %-8.2f %-10.2f %-11.3f %-10.1f %-10llu %-6llu %-9llu %-7lld %-10llu %-8.2f %s\n", n, r.connected,
+    std::printf("%-6d %-9d %-8.2f %-10.2f %-11.3f %-10.1f %-10llu %-6llu %-9llu %-7lld %-10llu %-8.2f %-15s %s\n", n, r.connected,
                 r.window_s, r.cpu_s / r.window_s, ms_per_call_s, raw_ms > 0 ? ms_per_call_s / raw_ms : 0,
                 static_cast<unsigned long long>(r.received), static_cast<unsigned long long>(r.late),
                 static_cast<unsigned long long>(r.concealed), static_cast<long long>(r.lost),
                 static_cast<unsigned long long>(expected), r.far_cpu_s >= 0 ? r.far_cpu_s / r.window_s : -1.0,
-                clean ? "clean" : "NOT CLEAN");
+                (std::to_string(r.drops.all) + "(" + std::to_string(r.drops.port) + ")").c_str(), clean ? "clean" : "NOT CLEAN");
     std::fflush(stdout);
-    if (!clean) break;
+    if (!clean) {
+      if (++unclean_in_a_row == 2) break;
+      continue;
+    }
+    unclean_in_a_row = 0;
     best = n;
     best_ms = ms_per_call_s;
   }

@@ -8,7 +8,7 @@
 # Per codec: starts SIPp as a UAS (benchmarks/sipp_uas_echo.xml: answers that one codec; -rtp_echo echoes
 # every RTP packet to its sender) on 127.0.0.1:5890, media port 6890, and runs ptapi_bench_calls against
 # it: for each N of the step list, N calls placed at RAMP_CPS, 2 s to settle, SECONDS_PER_N s measured
-# (process CPU, late/concealed frames, SIPp's CPU), hang-up; it stops at the first N that is not clean.
+# (process CPU, late/concealed frames, SIPp's CPU), hang-up; it stops at the second N in a row that is not clean.
 # Every process is bounded by timeout; SIPp is stopped by its pid.
 set -uo pipefail
 BUILD=${1:-build}
@@ -32,7 +32,7 @@ for CODEC in ${CODECS:-opus pcmu}; do
   [ -n "$SIPP" ] || { echo "SIPp did not start:"; cat "$W/sipp_$CODEC.out"; exit 1; }
   echo "== $CODEC: SIPp uas + rtp_echo pid $SIPP on 127.0.0.1:$SIPP_PORT (media $MEDIA_PORT)"
   ARGS=(--codec "$CODEC" --far "sip:echo@127.0.0.1:$SIPP_PORT" --port $UAC_PORT --steps "$STEPS"
-        --seconds "$SECONDS_PER_N" --ramp-cps "$RAMP_CPS" --far-pid "$SIPP")
+        --seconds "$SECONDS_PER_N" --ramp-cps "$RAMP_CPS" --far-pid "$SIPP" --far-media-port $MEDIA_PORT)
   [ -n "${MEDIA_THREADS:-}" ] && ARGS+=(--media-threads "$MEDIA_THREADS")
   echo "\$ $BIN ${ARGS[*]}"
   timeout -k 2 900 "$BIN" "${ARGS[@]}"
