@@ -6,12 +6,23 @@
 // SIP/core and event threads together), received/late/concealed frames of every call's render stream,
 // the far end's CPU when its pid is given, and the datagrams the kernel dropped for full receive buffers
 // (all UDP sockets of the host; in brackets those of the far end's media port). Then hangs up all calls.
-// Prints a line per N and stops at the second N in a row with late or concealed frames (or calls that did
-// not connect); the largest clean N is the last line.
+// Prints a line per N and stops at the second N in a row that is not clean. Clean: every call connected,
+// no late and no concealed frame, and every call sent and received its 50 packets a second (99.5 %:
+// media threads out of CPU slow both media clocks alike, which conceals nothing but falls behind).
 //
 //   ptapi_bench_calls --codec opus|pcmu --far sip:echo@127.0.0.1:5890 [--port 5891] [--steps 20,40,60]
 //                     [--seconds 10] [--settle 2] [--ramp-cps 200] [--media-threads N] [--far-pid PID]
-//                     [--far-media-port PORT] [--speech FILE.wav]
+//                     [--far-media-port PORT] [--playout-lead-ms MS] [--jitter-min-packets P] [--echo-port PORT]
+//                     [--opus-complexity C] [--speech FILE.wav]
+//
+// --echo-port PORT: the RTP echo is a child process of this program on 127.0.0.1:PORT (recvmmsg/sendmmsg;
+// its CPU is reported as the far end's, not counted in ours); the SIP far end must then answer with that
+// port in its SDP (bench_calls.sh does with ECHO=process). Without it, SIPp's -rtp_echo echoes.
+//
+// --playout-lead-ms / --jitter-min-packets: rtp_opus_config's playout_lead_ms and jitter_min_packets
+// (defaults: the MSP's, a 10 ms lead at 20 ms ptime and a 1-packet target). With the defaults any stall of
+// 10 ms of a media thread or of SIPp's echo thread (e.g. other processes' load on the 2 cores) conceals a
+// frame; a longer lead separates such stalls from the media threads running out of CPU.
 //
 // Also prints the raw codec cost measured in-process on the same speech (one thread, no RTP): Opus
 // encode+decode, or G.711 encode+decode (and with the 48<->8 kHz resampling the pipeline adds), per
@@ -26,7 +37,13 @@
 #include <mspi/rtp_opus/msp.hpp>
 #include <mspi/terminal.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <csignal>
 #include <unistd.h>
 
 #include <algorithm>
@@ -121,6 +138,47 @@ udp_drops read_udp_drops(int port) {
   return d;
 }
 
+// The echo far end of --echo-port: a child process (forked before any thread) that sends every datagram
+// on 127.0.0.1:port back to its sender, up to 64 per recvmmsg/sendmmsg; it dies with its parent.
+[[noreturn]] void run_echo(int port) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  int buf = 8 << 20;
+  (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+  (void)::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    std::perror("echo: bind");
+    std::_Exit(1);
+  }
+  constexpr int batch = 64;
+  static std::array<std::array<char, 1500>, batch> data;
+  static std::array<sockaddr_in, batch> from;
+  static std::array<iovec, batch> iov;
+  static std::array<mmsghdr, batch> msgs;
+  for (;;) {
+    for (int i = 0; i < batch; ++i) {
+      iov[i] = {data[i].data(), data[i].size()};
+      msgs[i] = {};
+      msgs[i].msg_hdr.msg_name = &from[i];
+      msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    const int n = ::recvmmsg(fd, msgs.data(), batch, MSG_WAITFORONE, nullptr);
+    if (n <= 0) continue;
+    for (int i = 0; i < n; ++i) iov[i].iov_len = msgs[i].msg_len;  // send back what came, to whom it came from
+    for (int sent = 0; sent < n;) {
+      const int k = ::sendmmsg(fd, msgs.data() + sent, static_cast<unsigned>(n - sent), 0);
+      if (k <= 0) break;
+      sent += k;
+    }
+  }
+}
+
 // Raw codec cost per call-second (both directions: 50 frames encoded and 50 decoded), in ms of CPU.
 struct raw_cost {
   double codec_ms = 0;      // Opus encode+decode, or G.711 encode+decode
@@ -185,6 +243,9 @@ struct run_result {
 struct options {
   std::string codec = "opus", far, speech = "/usr/share/sounds/alsa/Front_Center.wav";
   int port = 5891, seconds = 10, settle = 2, ramp_cps = 200, far_media_port = 0;
+  int playout_lead_ms = -1, jitter_min_packets = 1;  // the MSP's defaults
+  int echo_port = 0;                                 // > 0: run the echo child process on it
+  mspi::opus_config opus;                            // the MSP's default Opus settings
   std::size_t media_threads = std::max(1u, std::thread::hardware_concurrency());
   long far_pid = 0;
   std::vector<int> steps;
@@ -200,6 +261,10 @@ run_result run(const options& o, int n, const std::shared_ptr<const std::vector<
   mspi::rtp_opus_config media;
   media.codecs = {o.codec == "opus" ? mspi::audio_codec::opus : mspi::audio_codec::pcmu};
   media.max_calls = 1000000;
+  media.opus = o.opus;
+  media.playout_lead_ms = o.playout_lead_ms;
+  media.jitter_min_packets = o.jitter_min_packets;
+  media.jitter_max_packets = std::max(media.jitter_max_packets, o.jitter_min_packets);
   tspi::tapi_options topt;
   topt.media_threads = o.media_threads;
   tspi::tapi tapi(topt);
@@ -287,6 +352,7 @@ run_result run(const options& o, int n, const std::shared_ptr<const std::vector<
   std::fprintf(stderr,
                "usage: ptapi_bench_calls --codec opus|pcmu --far SIP-URI [--port 5891] [--steps 20,40,...] [--seconds 10]\n"
                "       [--settle 2] [--ramp-cps 200] [--media-threads N] [--far-pid PID] [--far-media-port PORT]\n"
+               "       [--playout-lead-ms MS] [--jitter-min-packets P] [--echo-port PORT] [--opus-complexity C]\n"
                "       [--speech FILE]\n");
   std::exit(2);
 }
@@ -308,6 +374,10 @@ int main(int argc, char** argv) {
     else if (a == "--media-threads") o.media_threads = static_cast<std::size_t>(std::stoul(v));
     else if (a == "--far-pid") o.far_pid = std::stol(v);
     else if (a == "--far-media-port") o.far_media_port = std::stoi(v);
+    else if (a == "--echo-port") o.echo_port = std::stoi(v);
+    else if (a == "--opus-complexity") o.opus.complexity = std::stoi(v);
+    else if (a == "--playout-lead-ms") o.playout_lead_ms = std::stoi(v);
+    else if (a == "--jitter-min-packets") o.jitter_min_packets = std::stoi(v);
     else if (a == "--speech") o.speech = v;
     else if (a == "--steps") {
       std::stringstream ss(v);
@@ -317,6 +387,16 @@ int main(int argc, char** argv) {
   if ((o.codec != "opus" && o.codec != "pcmu") || o.far.empty() || o.ramp_cps < 1 || o.seconds < 1) usage();
   if (o.steps.empty()) o.steps = o.codec == "opus" ? std::vector<int>{20, 40, 60, 80, 100, 120, 140, 160}
                                                    : std::vector<int>{250, 500, 1000, 1500, 2000, 2500, 3000};
+  if (o.echo_port > 0) {  // before any thread: the child only echoes
+    const pid_t child = ::fork();
+    if (child == 0) run_echo(o.echo_port);
+    if (child < 0) {
+      std::perror("fork");
+      return 1;
+    }
+    o.far_pid = child;
+    o.far_media_port = o.echo_port;
+  }
   rlimit lim{};  // two UDP sockets per call
   if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
     lim.rlim_cur = lim.rlim_max;
@@ -327,18 +407,19 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "speech file too short: %s\n", o.speech.c_str());
     return 1;
   }
-  const mspi::opus_config opus_cfg;
+  const mspi::opus_config opus_cfg = o.opus;
   const auto raw = measure_raw(*speech, o.codec == "opus", opus_cfg);
-  std::printf("codec=%s media_threads=%zu cores=%u speech=%s (%.2f s looped)\n", o.codec.c_str(), o.media_threads,
-              std::thread::hardware_concurrency(), o.speech.c_str(), static_cast<double>(speech->size()) / 48000);
+  std::printf("codec=%s media_threads=%zu cores=%u playout_lead_ms=%d jitter_min_packets=%d speech=%s (%.2f s looped)\n",
+              o.codec.c_str(), o.media_threads, std::thread::hardware_concurrency(), o.playout_lead_ms,
+              o.jitter_min_packets, o.speech.c_str(), static_cast<double>(speech->size()) / 48000);
   if (o.codec == "opus")
     std::printf("raw codec: Opus %d bit/s complexity %d, encode+decode = %.3f ms CPU per call-second (%.0f calls/core)\n",
                 opus_cfg.bitrate_bps, opus_cfg.complexity, raw.codec_ms, 1000 / raw.codec_ms);
   else
     std::printf("raw codec: G.711 PCMU encode+decode = %.4f ms CPU per call-second; with 48<->8 kHz resampling %.3f ms\n",
                 raw.codec_ms, raw.resampled_ms);
-  std::printf("%-6s %-9s %-8s %-10s %-11s %-10s %-10s %-6s %-9s %-7s %-10s %-8s %-15s %s\n", "N", "connected", "window_s",
-              "cpu_cores", "ms/call-s", "x_raw", "received", "late", "concealed", "lost", "expected", "far_cpu", "udp_drops(far)", "verdict");
+  std::printf("%-6s %-9s %-8s %-10s %-11s %-10s %-10s %-6s %-9s %-7s %-10s %-8s %-15s %-10s %s\n", "N", "connected", "window_s",
+              "cpu_cores", "ms/call-s", "x_raw", "received", "late", "concealed", "lost", "expected", "far_cpu", "udp_drops(far)", "sent", "verdict");
   std::fflush(stdout);
   int best = 0, unclean_in_a_row = 0;
   double best_ms = 0;
@@ -348,13 +429,18 @@ int main(int argc, char** argv) {
     const double ms_per_call_s = call_s > 0 ? r.cpu_s * 1000 / call_s : 0;
     const double raw_ms = o.codec == "opus" ? raw.codec_ms : raw.resampled_ms;
     const auto expected = static_cast<std::uint64_t>(call_s * 50);
-    const bool clean = r.connected == n && r.late == 0 && r.concealed == 0 && r.received > 0;
-    std::printf("%-6d %-9d %-8.2f %-10.2f %-11.3f %-10.1f %-10llu %-6llu %-9llu %-7lld %-10llu %-8.2f %-15s %s\n", n, r.connected,
+    // Media that falls behind real time (media threads out of CPU) slows both clocks alike without
+    // concealing: every call must also have sent and received its 50 packets a second (99.5 %).
+    const bool on_time = static_cast<double>(r.sent) >= 0.995 * static_cast<double>(expected) &&
+                         static_cast<double>(r.received) >= 0.995 * static_cast<double>(expected);
+    const bool clean = r.connected == n && r.late == 0 && r.concealed == 0 && on_time;
+    std::printf("%-6d %-9d %-8.2f %-10.2f %-11.3f %-10.1f %-10llu %-6llu %-9llu %-7lld %-10llu %-8.2f %-15s %-10llu %s\n", n, r.connected,
                 r.window_s, r.cpu_s / r.window_s, ms_per_call_s, raw_ms > 0 ? ms_per_call_s / raw_ms : 0,
                 static_cast<unsigned long long>(r.received), static_cast<unsigned long long>(r.late),
                 static_cast<unsigned long long>(r.concealed), static_cast<long long>(r.lost),
                 static_cast<unsigned long long>(expected), r.far_cpu_s >= 0 ? r.far_cpu_s / r.window_s : -1.0,
-                (std::to_string(r.drops.all) + "(" + std::to_string(r.drops.port) + ")").c_str(), clean ? "clean" : "NOT CLEAN");
+                (std::to_string(r.drops.all) + "(" + std::to_string(r.drops.port) + ")").c_str(),
+                static_cast<unsigned long long>(r.sent), clean ? "clean" : "NOT CLEAN");
     std::fflush(stdout);
     if (!clean) {
       if (++unclean_in_a_row == 2) break;
@@ -364,9 +450,13 @@ int main(int argc, char** argv) {
     best = n;
     best_ms = ms_per_call_s;
   }
-  std::printf("largest N with every call connected and zero late and concealed frames: %d (%s, %zu media threads)", best,
+  std::printf("largest N with every call connected, on time, and zero late and concealed frames: %d (%s, %zu media threads)", best,
               o.codec.c_str(), o.media_threads);
   if (best > 0) std::printf("; at that N %.3f ms CPU per call-second -> %.0f calls per core", best_ms, 1000 / best_ms);
   std::printf("\n");
+  if (o.echo_port > 0) {
+    ::kill(static_cast<pid_t>(o.far_pid), SIGKILL);
+    ::waitpid(static_cast<pid_t>(o.far_pid), nullptr, 0);
+  }
   return 0;
 }
