@@ -2,6 +2,7 @@
 // mspi/msp.hpp: the contract of a Media Service Provider (ITMSPAddress), checked by a C++20 concept.
 #pragma once
 
+#include <mspi/media_pool.hpp>
 #include <mspi/media_types.hpp>
 #include <mspi/msp_event.hpp>
 #include <mspi/stream_control.hpp>
@@ -25,6 +26,9 @@ struct msp_context {
   /// The paired TSP's signalling address (its optional `media_address()`, e.g. the SIP listen address);
   /// an MSP whose own settings name no address binds and offers media there. Empty: none given.
   std::string signalling_address{};
+  /// The TAPI object's media threads, shared by all its MSP addresses (see `media_pool`); null: the MSP
+  /// makes threads of its own. It outlives the MSP's `shutdown` (the TAPI object stops it afterwards).
+  std::shared_ptr<media_pool> media = nullptr;
 };
 
 /// The MSP contract (TAPI's `ITMSPAddress`, plus `ITTerminalSupport` on the same object).

@@ -17,6 +17,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -39,6 +40,10 @@ struct tapi_options {
   /// Where event handlers run. Default: a thread the TAPI object owns, dedicated to events. Whatever the
   /// executor, handlers of one TAPI object run one at a time, in the order the events happened.
   std::optional<boost::asio::any_io_executor> event_executor;
+  /// Media threads shared by the calls of every address (MSP) of this TAPI object: each call's media runs
+  /// on one of them (the least loaded when the call is made), so one address can use every core.
+  /// 0 (default): `std::thread::hardware_concurrency()` (at least 1). Read at `initialize`.
+  std::size_t media_threads = 0;
 };
 
 /// The TAPI object (TAPI 3's `ITTAPI`): the root from which an application reaches every address of

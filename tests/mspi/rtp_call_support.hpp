@@ -45,9 +45,10 @@ struct msp_side {
       std::make_shared<mspi::media_streaming_terminal>(mspi::terminal_direction::render, 5 * 48000);
   std::vector<channel_msg> messages;  // received and not yet taken, in order
 
-  explicit msp_side(const mspi::rtp_opus_config& cfg = {}) : msp(cfg) {
+  /// `pool`: the media threads to run on (as a TAPI object gives them); null: the MSP's own thread.
+  explicit msp_side(const mspi::rtp_opus_config& cfg = {}, std::shared_ptr<mspi::media_pool> pool = {}) : msp(cfg) {
     std::error_code ec;
-    msp.initialize(mspi::msp_context{.address_name = "test", .event_signal = [] {}}, ec);
+    msp.initialize(mspi::msp_context{.address_name = "test", .event_signal = [] {}, .media = std::move(pool)}, ec);
     REQUIRE_FALSE(ec);
     call = msp.create_msp_call(1, mspi::media_type::audio, ec);
     REQUIRE(call);

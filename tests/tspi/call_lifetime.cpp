@@ -108,9 +108,10 @@ struct lifetime_fixture {
   std::unique_ptr<tspi::tapi> tapi = std::make_unique<tspi::tapi>();
   tspi::address alice, bob, carol;
 
-  explicit lifetime_fixture(mspi::rtp_opus_config msp = {}) {
+  explicit lifetime_fixture(mspi::rtp_opus_config msp = {}, std::uint32_t max_active_calls = 16) {
     counting_config cfg;
     cfg.addresses = {"alice", "bob", "carol"};
+    cfg.max_active_calls = max_active_calls;
     record = cfg.record;
     tapi->register_provider<counting_loopback, throwing_msp>(cfg, msp);
     tapi->set_event_filter(tspi::tapi_event::all);
@@ -378,4 +379,39 @@ TEST_CASE("beyond the MSP's max_calls, the next incoming call is refused with ca
   auto fourth = f.carol.create_call("bob");
   fourth.connect();
   CHECK(fourth.state() == call_state::connected);
+}
+
+TEST_CASE("an address admits max_active_calls calls, refuses the next, and admits again once one ends",
+          "[tspi][call_lifetime][admission]") {
+  lifetime_fixture f({}, 3);
+  std::vector<tspi::call> up;
+  for (int i = 0; i < 2; ++i) {
+    up.push_back(f.alice.create_call("bob"));
+    up.back().connect();
+    REQUIRE(up.back().state() == call_state::connected);
+  }
+  auto idle = f.alice.create_call("bob");  // an idle call counts too: three
+  std::error_code ec;
+  auto refused = f.alice.create_call("bob", mspi::media_type::audio, ec);
+  CHECK(ec == mspi::tapi_errc::call_unavailable);
+  CHECK_FALSE(refused);
+
+  idle = {};  // never dialled, no handle left: released, its place is free
+  tspi::call again;
+  CHECK(f.eventually([&] {
+    again = f.alice.create_call("bob", mspi::media_type::audio, ec);
+    return !ec;
+  }));
+  (void)f.alice.create_call("bob", mspi::media_type::audio, ec);  // full again
+  CHECK(ec == mspi::tapi_errc::call_unavailable);
+
+  up[0].disconnect();  // disconnected (its handle still held here): no longer counts
+  CHECK(f.eventually([&] { return up[0].state() == call_state::disconnected; }));
+  auto next = f.alice.create_call("bob", mspi::media_type::audio, ec);
+  REQUIRE_FALSE(ec);
+  next.connect();
+  CHECK(next.state() == call_state::connected);
+  (void)f.alice.create_call("bob", mspi::media_type::audio, ec);
+  CHECK(ec == mspi::tapi_errc::call_unavailable);
+  CHECK(up[1].state() == call_state::connected);
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <mspi/channel.hpp>
+#include <mspi/media_pool.hpp>
 #include <mspi/msp_event.hpp>
 #include <mspi/rtp_opus/config.hpp>
 #include <mspi/rtp_opus/detail/negotiation.hpp>
@@ -53,24 +54,26 @@ namespace mspi {
 /// @par Thread Safety
 /// Distinct objects: safe. Shared objects: stream operations and the getters are safe from any thread;
 /// `receive_tsp_data` and `shutdown` must be called from one thread at a time (the MSP address calls them
-/// on the TAPI object's thread); the media runs on the MSP's media thread, which posts its own channel
+/// on the TAPI object's thread); the media runs on the one media thread of the pool it was assigned, which posts its own channel
 /// messages (digit_detected, digits_generated, generate_failed) to the MSP's thread-safe event queue.
 class rtp_opus_call final : public stream_control, public std::enable_shared_from_this<rtp_opus_call> {
  public:
   /// Keeps the settings and picks a random SDP session id; creates nothing else (public only for
   /// `std::make_shared`). Use `create`. Throws only std::bad_alloc and what std::random_device throws.
-  rtp_opus_call(std::shared_ptr<boost::asio::io_context> media, msp_handle handle, const rtp_opus_config& cfg,
+  rtp_opus_call(media_pool::assignment media, msp_handle handle, const rtp_opus_config& cfg,
                 std::shared_ptr<msp_event_queue> events)
-      : media_io_(std::move(media)), handle_(handle), cfg_(cfg), events_(std::move(events)) {
+      : media_io_(media.context()), media_thread_(std::move(media)), handle_(handle), cfg_(cfg),
+        events_(std::move(events)) {
     std::random_device rd;
     session_id_ = (static_cast<std::uint64_t>(rd()) << 32 | rd()) & 0x7fffffffffffffffULL;
   }
 
-  /// Makes a call object with its two streams and bound RTP/RTCP sockets.
+  /// Makes a call object with its two streams and bound RTP/RTCP sockets, whose media runs on the media
+  /// thread of `media` (held until `shutdown`).
   /// Errors: `std::errc::invalid_argument` when `cfg.local_address` is not an IP address; the system error
   /// when a socket cannot be opened or bound (null then). @throws std::system_error when `cfg` holds Opus or
   /// jitter-buffer settings out of range (`rtp_opus_msp::initialize` rejects those first).
-  static std::shared_ptr<rtp_opus_call> create(std::shared_ptr<boost::asio::io_context> media, msp_handle handle,
+  static std::shared_ptr<rtp_opus_call> create(media_pool::assignment media, msp_handle handle,
                                                const rtp_opus_config& cfg, std::shared_ptr<msp_event_queue> events,
                                                std::error_code& ec) {
     auto call = std::make_shared<rtp_opus_call>(std::move(media), handle, cfg, std::move(events));
@@ -118,12 +121,14 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
     }
   }
 
-  /// Stops media and unselects every terminal (ITMSPAddress::ShutdownMSPCall). No errors.
+  /// Stops media, unselects every terminal and frees its place on the media thread for another call
+  /// (ITMSPAddress::ShutdownMSPCall). No errors.
   void shutdown() {
     shut_down_ = true;
     stop_media(call_media_cause::local_request);
     capture_->shutdown(call_media_cause::local_request);
     render_->shutdown(call_media_cause::local_request);
+    media_thread_.release();
   }
 
   /// True once `shutdown` ran (the call no longer counts against `rtp_opus_config::max_calls`). Same
@@ -255,7 +260,8 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
     boost::asio::post(*media_io_, [media = media_, d = std::string(digits)] { media->generate_digits(d); });
   }
 
-  std::shared_ptr<boost::asio::io_context> media_io_;
+  std::shared_ptr<boost::asio::io_context> media_io_;  // the assigned thread's
+  media_pool::assignment media_thread_;                // counts this call in that thread's load until shutdown
   const msp_handle handle_;
   const rtp_opus_config cfg_;
   std::shared_ptr<msp_event_queue> events_;

@@ -62,15 +62,17 @@ struct rtp_opus_config {
   ///   valid RTP to it before the peer's first packet arrives (it wins the latch), which strict mode
   ///   stops. Use it only for peers known to be behind NAT.
   bool symmetric_rtp = false;
-  /// Calls this address (one MSP instance, one media thread) carries at once (>= 1): calls created and
-  /// not yet shut down (ITMSPAddress::ShutdownMSPCall, i.e. until `disconnected`); one more is refused
-  /// with `tapi_errc::call_unavailable` (SIP: 503 with Retry-After). Derivation of the default: the full
-  /// Opus media path costs ~365 µs of CPU per 20 ms frame per call, both directions, at complexity 9
+  /// Calls this address (one MSP instance) carries at once (>= 1), whichever media threads of the pool
+  /// (`mspi::media_pool`, `tspi::tapi_options::media_threads`) they run on: calls created and not yet shut
+  /// down (ITMSPAddress::ShutdownMSPCall, i.e. until `disconnected`); one more is refused with
+  /// `tapi_errc::call_unavailable` (SIP: 503 with Retry-After). Derivation of the default: the full Opus
+  /// media path costs ~365 µs of CPU per 20 ms frame per call, both directions, at complexity 9
   /// (`benchmarks/README.md`, `ptapi_bench_media_path`), i.e. ~1.8 % of a core per call, so one media
-  /// thread saturates near 55 calls; 24 calls keep it near 44 % busy, leaving headroom for RTCP, DTMF,
-  /// G.711 resampling, jitter and a loaded machine, so that no live call loses packets to a late clock.
-  /// Raise it for cheaper settings (G.711, lower complexity) after measuring; give more addresses (each
-  /// its own media thread) for more calls. The TAPI object's address keeps the TSP's own
+  /// thread saturates near 55 calls; 24 calls keep one thread near 44 % busy, leaving headroom for RTCP,
+  /// DTMF, G.711 resampling, jitter and a loaded machine, so that no live call loses packets to a late
+  /// clock. It is a per-address figure, not scaled by the pool: raise it to about 24 × the media threads
+  /// for Opus at complexity 9 (more for G.711 or lower complexity, after measuring with
+  /// `ptapi_bench_calls`) to use every core from one address. The TAPI object's address keeps the TSP's own
   /// `max_active_calls` (LINEADDRESSCAPS); where this limit is lower, the MSP's refusal enforces it
   /// (the TSP answers the refused call as it does a full address).
   int max_calls = 24;

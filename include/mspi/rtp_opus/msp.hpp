@@ -11,6 +11,7 @@
 
 #include <mspi/detail/run_catching.hpp>
 #include <mspi/error.hpp>
+#include <mspi/media_pool.hpp>
 #include <mspi/msp.hpp>
 #include <mspi/msp_event.hpp>
 #include <mspi/rtp_opus/call.hpp>
@@ -18,13 +19,9 @@
 #include <mspi/rtp_opus/detail/rtp_media.hpp>
 #include <mspi/terminal_support.hpp>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-
 #include <sys/resource.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -32,14 +29,16 @@
 #include <optional>
 #include <span>
 #include <system_error>
-#include <thread>
 #include <vector>
 
 namespace mspi {
 
 /// The RTP/Opus MSP: 48 kHz mono audio, Opus (or G.711 PCMU/PCMA, resampled from and to 48 kHz) in RTP
-/// over UDP, with jitter buffer, loss concealment, RFC 4733 DTMF, hold by re-offer, and RTCP. One instance serves one address (TAPI creates one ITMSPAddress per address); its calls share
-/// one media thread, started by `initialize` and joined by `shutdown`.
+/// over UDP, with jitter buffer, loss concealment, RFC 4733 DTMF, hold by re-offer, and RTCP.
+/// One instance serves one address (TAPI creates one ITMSPAddress per address). Its calls' media runs on
+/// the `media_pool` of `msp_context::media` (the TAPI object's media threads, shared by its addresses),
+/// each call on the least loaded thread for its whole life; without one, `initialize` starts a pool of
+/// one thread that `shutdown` joins.
 ///
 /// Source: TAPI 3's ITMSPAddress (CMSPAddress) and ITTerminalSupport; RTP per RFC 3550, Opus payload per
 /// RFC 7587, G.711 per RFC 3551 §4.5.14, telephone events per RFC 4733, SDP offer/answer per RFC 3264.
@@ -63,7 +62,8 @@ class rtp_opus_msp {
   /// Shuts down (as `shutdown`) if still initialized.
   ~rtp_opus_msp() { shutdown(); }
 
-  /// ITMSPAddress::Initialize: checks the settings and starts the media thread. Errors:
+  /// ITMSPAddress::Initialize: checks the settings, then takes `ctx.media` as its media threads or, when
+  /// null, starts a media thread of its own. Errors:
   /// `already_initialized`; `invalid_argument` for a ptime other than 10/20/40/60 ms, a payload type
   /// outside 96-127, an empty codec list or one naming a codec twice, a telephone-event payload type
   /// outside 96-127 or equal to the Opus one, jitter depths outside 1 <= min <= max <= 16 packets, an
@@ -71,7 +71,7 @@ class rtp_opus_msp {
   /// settings libopus refuses. Throws only std::bad_alloc and
   /// std::system_error when the thread cannot start.
   void initialize(const msp_context& ctx, std::error_code& ec) {
-    if (thread_.joinable()) {
+    if (initialized_) {
       ec = tapi_errc::already_initialized;
       return;
     }
@@ -81,35 +81,43 @@ class rtp_opus_msp {
       return;
     }
     ec.clear();
+    own_pool_ = !ctx.media;
+    pool_ = own_pool_ ? std::make_shared<media_pool>(1) : ctx.media;
     events_->set_signal(ctx.event_signal);
-    io_ = std::make_shared<boost::asio::io_context>();
-    work_.emplace(io_->get_executor());
-    thread_ = std::thread([this, io = io_] { detail::run_catching(*io, handler_exceptions_); });
+    active_ = 0;
+    initialized_ = true;
   }
 
-  /// ITMSPAddress::Shutdown: shuts down the calls still alive, lets their media stop, joins the media
-  /// thread and drops queued events. No effect when not initialized. No errors.
+  /// ITMSPAddress::Shutdown: shuts down the calls still alive and lets their media stop (when it returns,
+  /// the stops have run on the media threads), joins its own media thread if it started one, and drops
+  /// queued events. No effect when not initialized. Not from a media thread. No errors.
   void shutdown() {
-    if (!thread_.joinable()) return;
+    if (!initialized_) return;
+    initialized_ = false;
     for (auto& weak : calls_)
       if (auto call = weak.lock()) call->shutdown();
     calls_.clear();
-    work_.reset();  // the thread ends once the stops posted above have run
-    thread_.join();
-    io_.reset();
+    if (own_pool_) {
+      pool_->stop();  // the thread ends once the stops posted above have run
+    } else {
+      try {
+        pool_->sync();  // the TAPI object's pool runs on; wait for the stops posted above
+      } catch (...) {   // bad_alloc: the stops still run, later
+      }
+    }
     events_->set_signal({});
     events_->clear();
   }
 
   /// ITMSPAddress::CreateMSPCall: a call with its capture and render audio streams and bound sockets.
   /// Errors: `not_initialized`; `invalid_media_type` unless `media` is audio; `call_unavailable` when
-  /// `config().max_calls` calls are not yet shut down, or when the process's open descriptors + 2 +
-  /// `config().reserved_fds` exceed its `RLIMIT_NOFILE` soft limit; `std::errc::invalid_argument`
-  /// (generic category) when `config().local_address` is not an IP address; the system error when a
+  /// `config().max_calls` calls of this address (on whichever media threads) are alive and not yet shut
+  /// down, or when the process's open descriptors + 2 + `config().reserved_fds` exceed its `RLIMIT_NOFILE`
+  /// soft limit; `std::errc::invalid_argument` (generic category) when `config().local_address` is not an IP address; the system error when a
   /// socket or the media thread's reactor cannot be created or bound (e.g. `EMFILE`, `ENOBUFS`);
   /// `std::errc::not_enough_memory` when an allocation fails. Null on error. Never throws.
   std::shared_ptr<call_type> create_msp_call(msp_handle call, media_type media, std::error_code& ec) noexcept {
-    if (!io_) {
+    if (!initialized_) {
       ec = tapi_errc::not_initialized;
       return nullptr;
     }
@@ -118,17 +126,18 @@ class rtp_opus_msp {
       return nullptr;
     }
     try {
-      std::erase_if(calls_, [](const auto& weak) { return weak.expired(); });
-      const auto active = std::count_if(calls_.begin(), calls_.end(), [](const auto& weak) {
-        auto c = weak.lock();
-        return c && !c->shut_down();
-      });
-      if (active >= cfg_.max_calls || !descriptors_left(2 + cfg_.reserved_fds)) {
+      if (active_ >= cfg_.max_calls) recount();  // exact again (calls dropped without ShutdownMSPCall)
+      if (active_ >= cfg_.max_calls || !descriptors_left(2 + cfg_.reserved_fds)) {
         ec = tapi_errc::call_unavailable;
         return nullptr;
       }
-      auto created = call_type::create(io_, call, cfg_, events_, ec);
-      if (created) calls_.push_back(created);
+      if (calls_.size() >= 2 * static_cast<std::size_t>(active_) + 16)  // amortized O(1) per call
+        std::erase_if(calls_, [](const auto& weak) { return weak.expired(); });
+      auto created = call_type::create(pool_->assign(), call, cfg_, events_, ec);
+      if (created) {
+        calls_.push_back(created);
+        ++active_;
+      }
       return created;
     } catch (...) {  // Asio's reactor or a socket (EMFILE...), an allocation: the call is refused, no more
       ec = current_exception_error();
@@ -139,7 +148,9 @@ class rtp_opus_msp {
   /// ITMSPAddress::ShutdownMSPCall: stops the call's media and unselects its terminals. Null is ignored.
   /// No errors.
   void shutdown_msp_call(const std::shared_ptr<call_type>& call) {
-    if (call) call->shutdown();
+    if (!call || call->shut_down()) return;
+    call->shutdown();
+    if (initialized_ && active_ > 0) --active_;
   }
 
   /// ITMSPAddress::ReceiveTSPData: a channel message from the TSP for `call` (address-level data,
@@ -160,9 +171,10 @@ class rtp_opus_msp {
   /// The settings this MSP runs with. Never throws.
   [[nodiscard]] const config_type& config() const noexcept { return cfg_; }
 
-  /// Exceptions that escaped a handler on the media thread: caught and counted, the thread ran on
-  /// (diagnostic). Any thread. Never throws.
-  [[nodiscard]] std::uint64_t handler_exceptions() const noexcept { return handler_exceptions_.load(); }
+  /// Exceptions that escaped a handler on the media threads this MSP uses (the TAPI object's pool counts
+  /// those of all its addresses): caught and counted, the thread ran on (diagnostic). Same thread as the
+  /// contract members. Never throws.
+  [[nodiscard]] std::uint64_t handler_exceptions() const noexcept { return pool_ ? pool_->handler_exceptions() : 0; }
 
  private:
   // The settings `initialize` accepts; the rest would make call creation throw (codec, jitter buffer)
@@ -188,6 +200,15 @@ class rtp_opus_msp {
     return !ec;
   }
 
+  // Counts the calls alive and not shut down (O(calls); only when the cheap count says the address is full).
+  void recount() {
+    std::erase_if(calls_, [](const auto& weak) { return weak.expired(); });
+    active_ = static_cast<int>(std::count_if(calls_.begin(), calls_.end(), [](const auto& weak) {
+      auto c = weak.lock();
+      return c && !c->shut_down();
+    }));
+  }
+
   // False when fewer than `needed` descriptors are free below RLIMIT_NOFILE's soft limit (counted in
   // /proc/self/fd; true where the count is unknown: the socket's own error then reports it).
   static bool descriptors_left(long needed) {
@@ -204,11 +225,11 @@ class rtp_opus_msp {
   config_type cfg_;
   std::shared_ptr<msp_event_queue> events_ = std::make_shared<msp_event_queue>();
   terminal_support terminals_;
-  std::shared_ptr<boost::asio::io_context> io_;  // shared with the calls' sockets, which may outlive shutdown
-  std::vector<std::weak_ptr<call_type>> calls_;
-  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
-  std::thread thread_;
-  std::atomic<std::uint64_t> handler_exceptions_{0};
+  // The media threads; each call keeps its thread's io_context alive (its sockets may outlive shutdown).
+  std::shared_ptr<media_pool> pool_;
+  bool own_pool_ = false, initialized_ = false;
+  std::vector<std::weak_ptr<call_type>> calls_;  // expired entries are swept now and then
+  int active_ = 0;  // calls created and not shut down through shutdown_msp_call (an upper bound; see recount)
 };
 
 static_assert(media_service_provider<rtp_opus_msp>);

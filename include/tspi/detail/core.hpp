@@ -14,6 +14,7 @@
 
 #include <mspi/detail/run_catching.hpp>
 #include <mspi/error.hpp>
+#include <mspi/media_pool.hpp>
 #include <mspi/msp_event.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -42,6 +43,7 @@ namespace tspi::detail {
 /// Options of a TAPI object.
 struct core_options {
   std::optional<boost::asio::any_io_executor> event_executor;  ///< Where events are delivered; default: a thread of the TAPI object's own.
+  std::size_t media_threads = 1;  ///< Threads of the media pool shared by every MSP address (0 is taken as 1).
 };
 
 /// One registration for incoming calls (ITTAPI::RegisterCallNotifications).
@@ -139,6 +141,9 @@ class core final : public std::enable_shared_from_this<core> {
   [[nodiscard]] std::uint64_t illegal_transitions() const { return illegal_transitions_.load(); }
   /// Exceptions that escaped a handler on the core or event thread (caught and counted; the thread ran on).
   [[nodiscard]] std::uint64_t handler_exceptions() const { return handler_exceptions_.load(); }
+
+  /// The media threads every MSP address of this TAPI object shares (null when not running).
+  [[nodiscard]] std::shared_ptr<mspi::media_pool> media_pool() const { return media_pool_; }
 
   // ---- core-thread helpers ----
   /// The core thread's executor (given to TSPs).
@@ -467,6 +472,7 @@ class core final : public std::enable_shared_from_this<core> {
 
  private:
   void start_threads() {
+    media_pool_ = std::make_shared<mspi::media_pool>(options_.media_threads);
     core_io_.emplace();
     core_work_.emplace(core_io_->get_executor());
     core_thread_ = std::thread([this, io = &*core_io_] { mspi::detail::run_catching(*io, handler_exceptions_); });
@@ -490,6 +496,10 @@ class core final : public std::enable_shared_from_this<core> {
       core_work_.reset();
       core_thread_.join();
       core_io_.reset();
+    }
+    if (media_pool_) {  // after the providers' shutdown (on the core thread): their calls' media has stopped
+      media_pool_->stop();
+      media_pool_.reset();
     }
     if (event_thread_.joinable()) {
       event_work_.reset();  // delivers the events already queued, then ends
@@ -527,8 +537,12 @@ class core final : public std::enable_shared_from_this<core> {
       c = std::make_shared<call_impl>(weak_from_this(), a, std::move(info));
       c->msp_call_ = a->provider().create_msp_call(a->id(), c->id(), c->info().media, ec);
       if (ec) return nullptr;
-      std::lock_guard lock(table_mutex_);
-      calls_.emplace(c->id(), c);
+      {
+        std::lock_guard lock(table_mutex_);
+        calls_.emplace(c->id(), c);
+      }
+      c->counted_ = true;
+      ++a->active_calls;
       return c;
     } catch (...) {
       ec = mspi::current_exception_error();
@@ -541,6 +555,7 @@ class core final : public std::enable_shared_from_this<core> {
   // closes it (TSPI_lineCloseCall) and it leaves the table; its handles become stale.
   void forget(call_impl& c) {
     if (c.released_.exchange(true)) return;
+    uncount(c);
     c.address_->provider().shutdown_msp_call(c.id());
     c.address_->provider().close_call(c.id());
     std::lock_guard lock(table_mutex_);
@@ -556,6 +571,7 @@ class core final : public std::enable_shared_from_this<core> {
       return;
     }
     if (to == call_state::disconnected) {
+      uncount(c);
       // Media stops first, so its stream_inactive events precede the disconnected state event.
       c.address_->provider().shutdown_msp_call(c.id());
     }
@@ -620,12 +636,13 @@ class core final : public std::enable_shared_from_this<core> {
       if (&a->provider() == &provider && a->id() == address_id) return a;
     return nullptr;
   }
-  std::uint32_t active_calls(const address_impl& a) const {
-    std::lock_guard lock(table_mutex_);
-    std::uint32_t n = 0;
-    for (const auto& [id, c] : calls_)
-      if (c->address_.get() == &a && c->state() != call_state::disconnected) ++n;
-    return n;
+  // Calls of `a` not yet disconnected (core thread; O(1): kept by make_call, apply_state and forget).
+  static std::uint32_t active_calls(const address_impl& a) { return a.active_calls; }
+  // `c` no longer counts in its address's active calls (disconnected or released; once).
+  static void uncount(call_impl& c) {
+    if (!c.counted_) return;
+    c.counted_ = false;
+    --c.address_->active_calls;
   }
 
   core_options options_;
@@ -639,6 +656,7 @@ class core final : public std::enable_shared_from_this<core> {
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> core_work_, event_work_;
   std::thread core_thread_, event_thread_;
   boost::asio::any_io_executor event_executor_;
+  std::shared_ptr<mspi::media_pool> media_pool_;  // set while running (setup_mutex_)
 
   mutable std::mutex table_mutex_;
   std::vector<std::shared_ptr<address_impl>> addresses_;

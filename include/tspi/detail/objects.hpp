@@ -12,6 +12,7 @@
 #include <mspi/stream_control.hpp>
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string_view>
@@ -38,6 +39,10 @@ class address_impl final : public address_backend, public std::enable_shared_fro
   [[nodiscard]] provider_base& provider() const noexcept { return provider_; }
   [[nodiscard]] std::size_t id() const noexcept { return id_; }
   void set_state(address_state s) { state_.store(s); }
+
+  /// Calls of this address in the core's table and not yet disconnected (admission against
+  /// `max_active_calls`; kept by the core on each state change, core thread only).
+  std::uint32_t active_calls = 0;
 
  private:
   std::weak_ptr<core> core_;
@@ -133,6 +138,7 @@ class call_impl final : public call_backend, public std::enable_shared_from_this
   std::vector<completion> connect_waiters_;
   bool was_connected_ = false;
   bool dialed_ = false;                   // connect sent make_call to the provider (core thread)
+  bool counted_ = false;                  // counts in address_->active_calls (core thread)
   std::atomic<bool> released_{false};     // set on the core thread, read by any (`check`)
 
  private:

@@ -36,7 +36,9 @@ class provider_pair final : public provider_base, private line_event_sink {
     const auto infos = tsp_.addresses();
     for (std::size_t i = 0; i < infos.size(); ++i) {
       auto msp = std::make_unique<Msp>(msp_config_);
-      mspi::msp_context ctx{infos[i].name, [this, i] { (void)core_->post([this, i] { drain(i); }); }, {}};
+      mspi::msp_context ctx{.address_name = infos[i].name,
+                            .event_signal = [this, i] { (void)core_->post([this, i] { drain(i); }); },
+                            .media = c.media_pool()};
       if constexpr (requires { { tsp_.media_address() } -> std::convertible_to<std::string>; })
         ctx.signalling_address = tsp_.media_address();  // the TSP's optional member: where its signalling is
       msp->initialize(ctx, ec);

@@ -8,6 +8,8 @@
 #include <tspi/event_source.hpp>
 #include <tspi/tapi.hpp>
 
+#include <algorithm>
+#include <thread>
 #include <type_traits>
 
 namespace tspi {
@@ -25,7 +27,9 @@ boost::signals2::connection event_source<Event>::connect(handler_type handler) c
 }
 
 PTAPI_DECL tapi::tapi(tapi_options options)
-    : core_(std::make_shared<detail::core>(detail::core_options{std::move(options.event_executor)})) {}
+    : core_(std::make_shared<detail::core>(detail::core_options{
+          std::move(options.event_executor),
+          options.media_threads ? options.media_threads : std::max(1u, std::thread::hardware_concurrency())})) {}
 
 PTAPI_DECL tapi::~tapi() { shutdown(); }
 

@@ -88,6 +88,7 @@ inline std::optional<via> parse_via(std::string_view s) {
 struct cseq {
   std::uint32_t number = 0;  ///< 0 to 2^31-1 (§8.1.1.5).
   std::string method;        ///< The request method.
+  /// The header value, "<number> <method>" (§20.16). Throws only std::bad_alloc.
   [[nodiscard]] std::string to_string() const { return std::to_string(number) + " " + method; }
 };
 

@@ -36,6 +36,7 @@ struct message {
   std::vector<header_field> headers;  ///< Header fields in order.
   std::string body;                   ///< Message body (Content-Length bytes).
 
+  /// True for a request (no status code), false for a response (RFC 3261 §7).
   [[nodiscard]] bool is_request() const noexcept { return status == 0; }
 
   /// The value of the first field named `name` (case-insensitive, long form), nullopt when absent.

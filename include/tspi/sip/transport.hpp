@@ -127,6 +127,7 @@ class transport {
   std::shared_ptr<detail::transport_core> core_;
 };
 
+/// @cond PTAPI_INTERNAL
 namespace detail {
 
 // Callbacks are called through a copy, so that they may reassign or clear themselves or destroy the
@@ -158,5 +159,6 @@ inline void transport_core::report(const peer& to, std::error_code ec) {
 }
 
 }  // namespace detail
+/// @endcond
 
 }  // namespace tspi::sip

@@ -164,7 +164,7 @@ class sip_tsp {
   /// TSPI_lineUnhold: re-INVITE with `a=sendrecv`; completes on its 2xx (then `connected`).
   void unhold(request_id req, call_id call) { reinvite(req, call, detail::reinvite_kind::unhold); }
 
-  /// TSPI_lineBlindTransfer: REFER (RFC 3515 §2.4) with Refer-To `destination` (a SIP URI or user@host).
+  /// TSPI_lineBlindTransfer: REFER (RFC 3515 §2.4) with Refer-To `destination` (a SIP URI or `user@host`).
   /// Completes on the 2xx; errors (completion): `invalid_call_state` unless connected or held;
   /// `invalid_address` when `destination` does not parse; `request_failed` when refused; `timeout`.
   void blind_transfer(request_id req, call_id call, std::string_view destination);

@@ -42,6 +42,7 @@ struct peer {
     out += std::to_string(port);
     return out;
   }
+  /// Same transport protocol and remote transport address.
   friend bool operator==(const peer&, const peer&) = default;
 };
 

@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+/// @cond PTAPI_INTERNAL
 namespace tspi::sip::detail {
 
 inline void transport_core::accept(unsigned gen) {
@@ -309,3 +310,4 @@ inline void transport_core::close_connection(const std::shared_ptr<tcp_connectio
 }
 
 }  // namespace tspi::sip::detail
+/// @endcond

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <system_error>
 
+/// @cond PTAPI_INTERNAL
 namespace tspi::sip::detail {
 
 inline void transport_core::udp_receive(unsigned gen) {
@@ -91,3 +92,4 @@ inline void transport_core::send_udp(const peer& to, std::string_view text) {
 }
 
 }  // namespace tspi::sip::detail
+/// @endcond
