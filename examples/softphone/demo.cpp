@@ -174,7 +174,7 @@ int run_demo(const demo_options& o) {
   });
   tapi.on_call_media().connect([&](const tspi::call_media_event& e) {
     // CME_STREAM_ACTIVE: media flows, so start the stream's file terminals (ITMediaControl::Start).
-    if (e.event != mspi::call_media_event::stream_active || !e.stream) return;
+    if (e.event != mspi::call_media_kind::stream_active || !e.stream) return;
     for (const auto& t : e.stream->terminals())
       if (auto control = std::dynamic_pointer_cast<mspi::media_control>(t)) {
         std::error_code ec;

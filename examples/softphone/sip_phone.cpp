@@ -328,7 +328,7 @@ void phone::connect_handlers() {
   });
   tapi_.on_call_media().connect([this](const tspi::call_media_event& e) {
     // CME_STREAM_ACTIVE: start the stream's file terminals; the player only once (--play plays once).
-    if (e.event != mspi::call_media_event::stream_active || !e.stream) return;
+    if (e.event != mspi::call_media_kind::stream_active || !e.stream) return;
     auto c = find_entry(e.call.info().id);
     if (!c) return;
     for (const auto& t : e.stream->terminals()) {

@@ -8,8 +8,9 @@
 namespace mspi {
 
 /// TAPI's `CALL_MEDIA_EVENT` (= the MSP's `MSP_CALL_EVENT`, ITCallMediaEvent::get_Event): what happened
-/// to a stream or terminal.
-enum class call_media_event : std::uint8_t {
+/// to a stream or terminal. Named `_kind`, as `tspi::call_notification_kind` for CALL_NOTIFICATION_EVENT,
+/// so that `tspi::call_media_event` is the event (ITCallMediaEvent) itself.
+enum class call_media_kind : std::uint8_t {
   new_stream,       ///< CME_NEW_STREAM: the call created a stream (select a terminal or remove it).
   stream_fail,      ///< CME_STREAM_FAIL: the stream failed to set up or start.
   terminal_fail,    ///< CME_TERMINAL_FAIL: a terminal failed or could not connect.
@@ -31,14 +32,14 @@ enum class call_media_cause : std::uint8_t {
 };
 
 /// "stream_active", ...; for messages and logs.
-constexpr std::string_view to_string(call_media_event e) noexcept {
+constexpr std::string_view to_string(call_media_kind e) noexcept {
   switch (e) {
-    case call_media_event::new_stream: return "new_stream";
-    case call_media_event::stream_fail: return "stream_fail";
-    case call_media_event::terminal_fail: return "terminal_fail";
-    case call_media_event::stream_not_used: return "stream_not_used";
-    case call_media_event::stream_active: return "stream_active";
-    case call_media_event::stream_inactive: return "stream_inactive";
+    case call_media_kind::new_stream: return "new_stream";
+    case call_media_kind::stream_fail: return "stream_fail";
+    case call_media_kind::terminal_fail: return "terminal_fail";
+    case call_media_kind::stream_not_used: return "stream_not_used";
+    case call_media_kind::stream_active: return "stream_active";
+    case call_media_kind::stream_inactive: return "stream_inactive";
   }
   return "?";
 }

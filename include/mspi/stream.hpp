@@ -28,7 +28,7 @@ using stream_ptr = std::shared_ptr<stream>;
 /// A call-media event raised by a stream (the payload of the MSP's `ME_CALL_EVENT`, TAPI's
 /// `MSP_CALL_EVENT_INFO`); the TAPI object turns it into a `TE_CALLMEDIA` event for the application.
 struct stream_event {
-  call_media_event event = call_media_event::stream_active;  ///< What happened.
+  call_media_kind event = call_media_kind::stream_active;  ///< What happened.
   call_media_cause cause = call_media_cause::unknown;        ///< Why.
   stream_ptr source;                                          ///< The stream it happened on.
   terminal_ptr terminal;                                      ///< The terminal concerned, if any.
@@ -302,7 +302,7 @@ class stream : public std::enable_shared_from_this<stream> {
 
   /// Raises an event on behalf of the MSP (e.g. `stream_fail` when the transport breaks;
   /// CMSPCallBase::HandleStreamEvent's role). Requires shared ownership (std::bad_weak_ptr otherwise).
-  void raise(call_media_event e, call_media_cause cause, std::error_code error = {}, terminal_ptr t = {}) {
+  void raise(call_media_kind e, call_media_cause cause, std::error_code error = {}, terminal_ptr t = {}) {
     emit({stream_event{e, cause, shared_from_this(), std::move(t), error}});
   }
 
@@ -323,9 +323,9 @@ class stream : public std::enable_shared_from_this<stream> {
       t->set_event_sink({});
       t->release(this);
       terminals_.erase(std::remove(terminals_.begin(), terminals_.end(), t), terminals_.end());
-      events.push_back({call_media_event::terminal_fail, call_media_cause::bad_device, nullptr, t, ec});
+      events.push_back({call_media_kind::terminal_fail, call_media_cause::bad_device, nullptr, t, ec});
       if (terminals_.empty()) {
-        events.push_back({call_media_event::stream_fail, call_media_cause::bad_device, nullptr, t, ec});
+        events.push_back({call_media_kind::stream_fail, call_media_cause::bad_device, nullptr, t, ec});
       }
       return false;
     }
@@ -344,11 +344,11 @@ class stream : public std::enable_shared_from_this<stream> {
         active_ = false;
         return;
       }
-      events.push_back({call_media_event::stream_active, cause, nullptr, {}, {}});
+      events.push_back({call_media_kind::stream_active, cause, nullptr, {}, {}});
     } else {
       active_ = false;
       for (auto& t : terminals_) (void)t->on_stream_active(false);
-      events.push_back({call_media_event::stream_inactive, cause, nullptr, {}, {}});
+      events.push_back({call_media_kind::stream_inactive, cause, nullptr, {}, {}});
     }
   }
 

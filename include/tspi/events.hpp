@@ -66,7 +66,7 @@ struct call_state_event {
 /// call's `disconnected` state event.
 struct call_media_event {
   tspi::call call;                ///< ITCallMediaEvent::get_Call
-  mspi::call_media_event event;   ///< ITCallMediaEvent::get_Event
+  mspi::call_media_kind event;   ///< ITCallMediaEvent::get_Event
   mspi::call_media_cause cause;   ///< ITCallMediaEvent::get_Cause
   mspi::stream_ptr stream;        ///< ITCallMediaEvent::get_Stream
   mspi::terminal_ptr terminal;    ///< ITCallMediaEvent::get_Terminal (may be null)

@@ -117,7 +117,7 @@ TEST_CASE("an offer the MSP cannot use is refused over the channel, with stream_
         media_errors += m->type == mspi::channel_message_type::media_error;
         CHECK(m->type != mspi::channel_message_type::local_answer);
       } else if (auto* s = std::get_if<mspi::stream_event>(&e->info)) {
-        not_used += s->event == mspi::call_media_event::stream_not_used;
+        not_used += s->event == mspi::call_media_kind::stream_not_used;
       }
     }
     CHECK(ec == mspi::tapi_errc::no_event);

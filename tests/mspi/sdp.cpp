@@ -15,6 +15,7 @@ const std::vector<mspi::audio_codec> all_codecs{mspi::audio_codec::opus, mspi::a
 
 TEST_CASE("an offer lists Opus, PCMU, PCMA and telephone-event and survives to_string and parse_sdp", "[mspi][sdp]") {
   mspi::rtp_opus_config cfg;
+  cfg.local_address = "127.0.0.1";  // the MSP fills an empty one at initialize; here the SDP is built directly
   cfg.opus.inband_fec = true;
   auto sd = mspi::detail::local_description(cfg, 42, 7, 40000, 40001, mspi::detail::offer_formats(cfg, nullptr),
                                             mspi::media_direction::sendrecv);

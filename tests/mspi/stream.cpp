@@ -6,7 +6,7 @@
 
 #include <vector>
 
-using mspi::call_media_event;
+using mspi::call_media_kind;
 using mspi::terminal_direction;
 
 namespace {
@@ -30,8 +30,8 @@ struct recorder {
     return std::make_shared<mspi::stream>(mspi::media_type::audio, d, "Audio",
                                           [this](mspi::stream_event e) { events.push_back(std::move(e)); });
   }
-  std::vector<call_media_event> kinds() const {
-    std::vector<call_media_event> out;
+  std::vector<call_media_kind> kinds() const {
+    std::vector<call_media_kind> out;
     for (auto& e : events) out.push_back(e.event);
     return out;
   }
@@ -89,8 +89,8 @@ TEST_CASE("media flows when desired running, a terminal is selected and the tran
   CHECK(s->active());
   s->set_transport_ready(false, mspi::call_media_cause::remote_request);
   CHECK_FALSE(s->active());
-  CHECK(r.kinds() == std::vector<call_media_event>{call_media_event::stream_active, call_media_event::stream_inactive,
-                                                   call_media_event::stream_active, call_media_event::stream_inactive});
+  CHECK(r.kinds() == std::vector<call_media_kind>{call_media_kind::stream_active, call_media_kind::stream_inactive,
+                                                   call_media_kind::stream_active, call_media_kind::stream_inactive});
   CHECK(r.events[0].cause == mspi::call_media_cause::local_request);
   CHECK(r.events[3].cause == mspi::call_media_cause::remote_request);
   CHECK(r.events[0].source == s);
@@ -105,7 +105,7 @@ TEST_CASE("a terminal that cannot start fails and is unselected", "[mspi][stream
   CHECK_FALSE(s->active());
   CHECK(s->terminals().empty());
   CHECK(broken->state() == mspi::terminal_state::not_in_use);
-  REQUIRE(r.kinds() == std::vector<call_media_event>{call_media_event::terminal_fail, call_media_event::stream_fail});
+  REQUIRE(r.kinds() == std::vector<call_media_kind>{call_media_kind::terminal_fail, call_media_kind::stream_fail});
   CHECK(r.events[0].terminal == broken);
   CHECK(r.events[0].error == mspi::tapi_errc::no_device);
 }
@@ -126,5 +126,5 @@ TEST_CASE("with_active_terminals hands the terminals over only while media flows
   s->shutdown(mspi::call_media_cause::local_request);
   CHECK(s->terminals().empty());
   CHECK(a->state() == mspi::terminal_state::not_in_use);
-  CHECK(r.kinds().back() == call_media_event::stream_inactive);
+  CHECK(r.kinds().back() == call_media_kind::stream_inactive);
 }

@@ -29,7 +29,7 @@ struct event_log {
   std::condition_variable cv;
   std::vector<std::pair<std::uint64_t, tspi::call_state>> states;  // (call id, state)
   std::vector<tspi::call_state_cause> causes;
-  std::vector<mspi::call_media_event> media;
+  std::vector<mspi::call_media_kind> media;
   std::vector<tspi::call> offered;
   std::vector<tspi::address_event_kind> address_events;
 

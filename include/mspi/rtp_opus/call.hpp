@@ -177,8 +177,8 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
     if (n) (void)boost::asio::ip::make_address(n->remote_address, bad_address);  // e.g. a host name: unusable
     if (!n || bad_address) {
       tsp_send(channel_message_type::media_error, "no usable audio stream (Opus, PCMU or PCMA) in the remote description");
-      capture_->raise(call_media_event::stream_not_used, call_media_cause::remote_request);
-      render_->raise(call_media_event::stream_not_used, call_media_cause::remote_request);
+      capture_->raise(call_media_kind::stream_not_used, call_media_cause::remote_request);
+      render_->raise(call_media_kind::stream_not_used, call_media_cause::remote_request);
       return std::nullopt;
     }
     // Our side of the exchange: for an offer, the answer we are about to give; for an answer, our offer.
@@ -226,8 +226,8 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
       media_started_ = n.has_value();
     }
     if (!n) {
-      capture_->raise(call_media_event::stream_fail, call_media_cause::connect_fail, tapi_errc::operation_failed);
-      render_->raise(call_media_event::stream_fail, call_media_cause::connect_fail, tapi_errc::operation_failed);
+      capture_->raise(call_media_kind::stream_fail, call_media_cause::connect_fail, tapi_errc::operation_failed);
+      render_->raise(call_media_kind::stream_fail, call_media_cause::connect_fail, tapi_errc::operation_failed);
       return;
     }
     apply(*n);

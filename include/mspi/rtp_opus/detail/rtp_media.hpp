@@ -212,7 +212,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     boost::system::error_code bec;
     auto addr = boost::asio::ip::make_address(n.remote_address, bec);
     if (bec) {
-      capture_->raise(call_media_event::stream_fail, call_media_cause::connect_fail,
+      capture_->raise(call_media_kind::stream_fail, call_media_cause::connect_fail,
                       std::make_error_code(std::errc::invalid_argument));
       return;
     }
