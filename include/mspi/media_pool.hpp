@@ -48,7 +48,9 @@ class media_pool {
   class assignment {
    public:
     assignment() = default;
+    /// Takes over `o`'s place (`o` is left empty, counting nothing). Never throws.
     assignment(assignment&& o) noexcept : slot_(std::move(o.slot_)), counted_(std::exchange(o.counted_, false)) {}
+    /// Releases this place (as `release`), then takes over `o`'s. Never throws.
     assignment& operator=(assignment&& o) noexcept {
       if (this != &o) {
         release();
