@@ -61,13 +61,14 @@ auto initiate(Token&& token, std::shared_ptr<call_backend> backend, Op op, on_ca
           });
         }
         auto h = std::make_shared<handler_type>(std::move(handler));
-        // Outstanding work on the handler's executor until it runs, as Asio's own operations do: an
-        // io_context whose only job is this completion does not run out of work meanwhile.
+        // Outstanding work on the handler's executor until the completion is posted (post itself counts
+        // the posted handler), as Asio's own operations do: an io_context whose only job is this
+        // completion does not run out of work meanwhile. `work` lives in this completion only, beside `ex`.
         auto work = boost::asio::prefer(ex, boost::asio::execution::outstanding_work.tracked);
         o(*b, [h, ex, work, progress](std::error_code ec) {
           int pending = 0;
           if (!progress->compare_exchange_strong(pending, 1) && ec) ec = std::make_error_code(std::errc::operation_canceled);
-          boost::asio::post(ex, [h, ec, work]() mutable {
+          boost::asio::post(ex, [h, ec]() mutable {
             auto slot = boost::asio::get_associated_cancellation_slot(*h);
             if (slot.is_connected()) slot.clear();  // on the handler's executor, where cancellation is emitted
             std::move(*h)(ec);
