@@ -218,7 +218,7 @@ class sip_tsp {
     auto it = by_call_id_.find(std::string(tx.request().header("Call-ID").value_or("")));
     auto s = it == by_call_id_.end() ? nullptr : find(it->second);
     if (!s || s->invite_server.get() != &tx) return;
-    s->info.provider_responses.push_back(r.status);
+    detail::record_response(s->info, r.status);
     if (r.status >= 200 && s->info.provider_status == 0) {
       s->info.provider_status = r.status;
       s->info.provider_reason = r.reason;

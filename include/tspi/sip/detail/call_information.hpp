@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -26,12 +27,21 @@ inline std::string header_section(const message& m) {
   return text;
 }
 
+/// Most INVITE response codes kept in `provider_responses`: a peer may send 1xx without end, and each
+/// report copies the information, so later ones are not recorded (the final status still is).
+inline constexpr std::size_t max_recorded_responses = 32;
+
+/// Appends `status` to `info.provider_responses` while fewer than `max_recorded_responses` are there.
+inline void record_response(provider_call_info& info, int status) {
+  if (info.provider_responses.size() < max_recorded_responses) info.provider_responses.push_back(status);
+}
+
 /// Records a response to the call's INVITE (RFC 3261 §7.2) in `info`: its status joins
 /// `provider_responses`; a final one that settles the INVITE (`settles`: not a challenge answered with
 /// credentials) sets `provider_status`/`provider_reason` unless an earlier one did, and every final one
 /// becomes `dev_specific`.
 inline void note_invite_response(provider_call_info& info, const message& r, bool settles) {
-  info.provider_responses.push_back(r.status);
+  record_response(info, r.status);
   if (r.status < 200) return;
   if (settles && info.provider_status == 0) {
     info.provider_status = r.status;

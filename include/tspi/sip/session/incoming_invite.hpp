@@ -77,7 +77,7 @@ inline void sip_tsp::on_invite(std::shared_ptr<server_transaction> tx, const mes
   by_call_id_[cid] = call;
   s->info.provider_call_id = cid;
   if (auto to = parse_name_addr(m.header("To").value_or(""))) s->info.called_name = to->display_name;
-  s->info.provider_responses.push_back(100);  // the transaction layer's 100 Trying (RFC 3261 §17.2.1)
+  detail::record_response(s->info, 100);  // the transaction layer's 100 Trying (RFC 3261 §17.2.1)
   s->info.dev_specific = detail::header_section(m);
   report_info(*s);
   std::weak_ptr<detail::session> weak = s;
