@@ -19,7 +19,7 @@
 // its CPU is reported as the far end's, not counted in ours); the SIP far end must then answer with that
 // port in its SDP (bench_calls.sh does with ECHO=process). Without it, SIPp's -rtp_echo echoes.
 //
-// --playout-lead-ms / --jitter-min-packets: rtp_opus_config's playout_lead_ms and jitter_min_packets
+// --playout-lead-ms / --jitter-min-packets: rtp_opus_config's playout_lead (-1: default) and jitter_min_packets
 // (defaults: the MSP's, a 10 ms lead at 20 ms ptime and a 1-packet target). With the defaults any stall of
 // 10 ms of a media thread or of SIPp's echo thread (e.g. other processes' load on the 2 cores) conceals a
 // frame; a longer lead separates such stalls from the media threads running out of CPU.
@@ -262,7 +262,7 @@ run_result run(const options& o, int n, const std::shared_ptr<const std::vector<
   media.codecs = {o.codec == "opus" ? mspi::audio_codec::opus : mspi::audio_codec::pcmu};
   media.max_calls = 1000000;
   media.opus = o.opus;
-  media.playout_lead_ms = o.playout_lead_ms;
+  if (o.playout_lead_ms >= 0) media.playout_lead = std::chrono::milliseconds(o.playout_lead_ms);
   media.jitter_min_packets = o.jitter_min_packets;
   media.jitter_max_packets = std::max(media.jitter_max_packets, o.jitter_min_packets);
   tspi::tapi_options topt;

@@ -40,7 +40,7 @@ struct result {
 result one_call(int ptime_ms, const std::vector<std::int16_t>& sent, const std::string& wav) {
   tspi::tapi tapi;
   mspi::rtp_opus_config cfg;
-  cfg.ptime_ms = ptime_ms;
+  cfg.ptime = std::chrono::milliseconds(ptime_ms);
   tapi.register_provider<tspi::loopback_tsp, mspi::rtp_opus_msp>({}, cfg);
   tapi.set_event_filter(tspi::tapi_event::all);
   tapi.initialize();

@@ -141,7 +141,7 @@ class media_path {
       : source_(std::make_shared<speech_source>(pcm)), sink_(std::make_shared<checksum_sink>()),
         capture_(mspi::media_type::audio, mspi::terminal_direction::capture, "capture", {}),
         render_(mspi::media_type::audio, mspi::terminal_direction::render, "render", {}),
-        encoder_(bench_opus_config()), jitter_(mspi::jitter_buffer_config{20, 1, 10, 32, 1500}) {
+        encoder_(bench_opus_config()), jitter_(mspi::jitter_buffer_config{std::chrono::milliseconds(20), 1, 10, 32, 1500}) {
     capture_.select_terminal(source_);
     render_.select_terminal(sink_);
     capture_.set_transport_ready(true, mspi::call_media_cause::remote_request);

@@ -131,7 +131,7 @@ int run_demo(const demo_options& o) {
   call_log log;  // declared before the TAPI object: outlives its event handlers
   tspi::tapi tapi;
   mspi::rtp_opus_config media;
-  media.ptime_ms = o.ptime_ms;
+  media.ptime = std::chrono::milliseconds(o.ptime_ms);
   tapi.register_provider<tspi::loopback_tsp, mspi::rtp_opus_msp>({}, media);
   tapi.set_event_filter(tspi::tapi_event::call_notification | tspi::tapi_event::call_state |
                         tspi::tapi_event::call_media);

@@ -213,7 +213,7 @@ class phone {
     media.local_address = bind.host;
     media.cname = "softphone@" + bind.host;
     if (!o.codecs.empty()) media.codecs = parse_codecs(o.codecs);
-    ptime_ms_ = media.ptime_ms;
+    ptime_ms_ = static_cast<int>(media.ptime.count());
     // --record: created now, so that an unwritable path is an input error (exit 2) before any call.
     if (o.record && !o.device) {
       std::error_code ec;

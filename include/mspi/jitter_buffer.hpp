@@ -7,6 +7,7 @@
 #include <mspi/rtp/packet.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -17,7 +18,7 @@ namespace mspi {
 /// Sizing and adaptation limits of a `jitter_buffer`. Validated by the constructor
 /// (`tapi_errc::invalid_argument` outside the ranges below).
 struct jitter_buffer_config {
-  int ptime_ms = 20;                     ///< Playout period: `pop()` is called every ptime_ms ms (> 0).
+  std::chrono::milliseconds ptime{20};   ///< Playout period: `pop()` is called every ptime (1..1000 ms).
   int min_depth_packets = 1;             ///< Lowest target depth, in packets (≥ 1).
   int max_depth_packets = 10;            ///< Highest target depth, in packets (≥ min_depth_packets).
   std::size_t capacity_packets = 32;     ///< Packets held at most; the sequence window (max_depth..32768).
@@ -112,7 +113,7 @@ class jitter_buffer {
   explicit jitter_buffer(const jitter_buffer_config& config = {})
       : config_(validated(config)),
         capacity_(static_cast<std::uint32_t>(config.capacity_packets)),
-        adapt_interval_pops_(std::max(1, 2000 / config.ptime_ms)),
+        adapt_interval_pops_(std::max(1, static_cast<int>(2000 / config_.ptime.count()))),
         slots_(config.capacity_packets),
         history_(config.capacity_packets),
         storage_(config.capacity_packets * config.max_payload_bytes) {
@@ -245,7 +246,7 @@ class jitter_buffer {
   };
 
   static const jitter_buffer_config& validated(const jitter_buffer_config& c) {
-    const bool ok = c.ptime_ms > 0 && c.min_depth_packets >= 1 && c.max_depth_packets >= c.min_depth_packets &&
+    const bool ok = c.ptime.count() > 0 && c.ptime.count() <= 1000 && c.min_depth_packets >= 1 && c.max_depth_packets >= c.min_depth_packets &&
                     c.capacity_packets >= static_cast<std::size_t>(c.max_depth_packets) &&
                     c.capacity_packets <= 32768 && c.max_payload_bytes >= 1 && c.max_payload_bytes <= 65535;
     if (!ok) throw_if(tapi_errc::invalid_argument, "jitter_buffer: invalid configuration");

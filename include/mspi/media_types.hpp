@@ -2,6 +2,7 @@
 // mspi/media_types.hpp: TAPI media types, terminal directions and the canonical PCM frame format.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -70,9 +71,10 @@ constexpr std::size_t samples_per_frame(int ptime_ms, int rate_hz = pipeline_rat
 /// Largest frame any ptapi pipeline handles: 60 ms at 48 kHz (2880 samples).
 inline constexpr std::size_t max_frame_samples = samples_per_frame(60);
 
-/// True for the packet times the Opus pipeline supports: 10, 20, 40 and 60 ms.
-constexpr bool valid_ptime(int ptime_ms) noexcept {
-  return ptime_ms == 10 || ptime_ms == 20 || ptime_ms == 40 || ptime_ms == 60;
+/// True for the packet times the Opus pipeline supports: 10, 20, 40 and 60 ms. Never throws.
+constexpr bool valid_ptime(std::chrono::milliseconds ptime) noexcept {
+  const auto ms = ptime.count();
+  return ms == 10 || ms == 20 || ms == 40 || ms == 60;
 }
 
 }  // namespace mspi

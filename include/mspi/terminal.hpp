@@ -18,6 +18,11 @@
 
 namespace mspi {
 
+class stream;
+namespace detail {
+struct terminal_access;
+}  // namespace detail
+
 /// TAPI's `TERMINAL_TYPE`: static terminals are devices (enumerated), dynamic ones are created on demand.
 enum class terminal_type : std::uint8_t {
   static_terminal,   ///< TT_STATIC: a capture or render device.
@@ -71,8 +76,9 @@ struct terminal_event {
 /// set the pace: the MSP's clock does, so an unpaced device or a file cannot make media run fast.
 ///
 /// @par Thread Safety
-/// Distinct objects: safe. Shared objects: identity getters, `state()`, `claim`/`release`/`claimed_by`
-/// and `set_event_sink` may be called from any thread. `read_frame`, `write_frame` and
+/// Distinct objects: safe. Shared objects: identity getters and `state()` may be called from any
+/// thread, and so may the stream side (selection claims and the event sink: private, reached by
+/// `mspi::stream` and `detail::terminal_access`). `read_frame`, `write_frame` and
 /// `on_stream_active` are called only by the stream that has the terminal selected, one call at a time
 /// (serialised by the stream's media lock): the frame calls from the MSP's media thread,
 /// `on_stream_active` from whichever thread changed the stream's state. Implementations must not block
@@ -130,7 +136,25 @@ class terminal {
     return {};
   }
 
-  // -- Used by streams (the MSP side); applications do not call these. --
+ protected:
+  /// Sends `e` to the selecting stream's sink, if any (ITPluggableTerminalEventSink::FireEvent).
+  /// Safe from any thread. Takes the sink mutex briefly and itself does not allocate, but it runs the
+  /// sink synchronously on the calling thread: ptapi's MSP sinks queue an `msp_event` (a mutex and an
+  /// allocation) and call the TAPI object's signal. Exceptions from the sink propagate.
+  void fire_event(const terminal_event& e) {
+    std::shared_ptr<const event_sink> sink;
+    {
+      std::lock_guard lock(sink_mutex_);
+      sink = sink_;
+    }
+    if (sink) (*sink)(*this, e);
+  }
+
+ private:
+  friend class stream;
+  friend struct detail::terminal_access;
+
+  // -- The MSP side (streams, and MSPs through detail::terminal_access); not application API. --
 
   /// Claims the terminal for `owner` (a stream); false if it is already selected elsewhere.
   /// TAPI's rule (ITStream::SelectTerminal, TAPI_E_TERMINALINUSE): a terminal is on one stream at a time.
@@ -156,21 +180,7 @@ class terminal {
     sink_ = std::move(p);
   }
 
- protected:
-  /// Sends `e` to the selecting stream's sink, if any (ITPluggableTerminalEventSink::FireEvent).
-  /// Safe from any thread. Takes the sink mutex briefly and itself does not allocate, but it runs the
-  /// sink synchronously on the calling thread: ptapi's MSP sinks queue an `msp_event` (a mutex and an
-  /// allocation) and call the TAPI object's signal. Exceptions from the sink propagate.
-  void fire_event(const terminal_event& e) {
-    std::shared_ptr<const event_sink> sink;
-    {
-      std::lock_guard lock(sink_mutex_);
-      sink = sink_;
-    }
-    if (sink) (*sink)(*this, e);
-  }
 
- private:
   std::string name_;
   std::string_view class_;
   terminal_type type_;
@@ -183,5 +193,18 @@ class terminal {
 
 /// Shared ownership of a terminal: what `terminal_support` hands out and streams hold.
 using terminal_ptr = std::shared_ptr<terminal>;
+
+namespace detail {
+/// The stream side of a terminal, for MSP implementations that drive terminals without `mspi::stream`
+/// and for tests: selection claims (TAPI_E_TERMINALINUSE) and the event sink
+/// (ITPluggableTerminalEventSinkRegistration). Applications select terminals through streams and never
+/// call these. Each forwards to the terminal member of the same name; same guarantees.
+struct terminal_access {
+  static bool claim(terminal& t, const void* owner) noexcept { return t.claim(owner); }
+  static void release(terminal& t, const void* owner) noexcept { t.release(owner); }
+  [[nodiscard]] static bool claimed_by(const terminal& t, const void* owner) noexcept { return t.claimed_by(owner); }
+  static void set_event_sink(terminal& t, terminal::event_sink sink) { t.set_event_sink(std::move(sink)); }
+};
+}  // namespace detail
 
 }  // namespace mspi

@@ -25,7 +25,7 @@ struct event_log {
   std::mutex mutex;
   std::vector<mspi::terminal_event> events;
   void attach(mspi::terminal& t) {
-    t.set_event_sink([this](mspi::terminal&, const mspi::terminal_event& e) {
+    mspi::detail::terminal_access::set_event_sink(t, [this](mspi::terminal&, const mspi::terminal_event& e) {
       std::lock_guard lock(mutex);
       events.push_back(e);
     });

@@ -195,7 +195,7 @@ TEST_CASE("speech through 20 % random loss and 20-60 ms jitter stays intelligibl
 TEST_CASE("the loss the peer reports in RTCP turns the sender's Opus FEC on", "[impairment][rtp_opus]") {
   mspi::rtp_opus_config cfg;
   cfg.opus.expected_loss_percent = 0;  // no FEC until a receiver report says packets are lost
-  cfg.rtcp_interval_ms = 400;          // first report after 200 ms
+  cfg.rtcp_interval = std::chrono::milliseconds(400);          // first report after 200 ms
   const auto speech = ptapi_test::alsa_speech(6);
   SECTION("with 20 % loss, FEC appears and recovers packets") {
     const auto r = ptapi_test::run_impaired_call(jittery(20), 99, speech, cfg);

@@ -58,7 +58,7 @@ TEST_CASE("jitter_buffer plays in order and is empty before the first packet", "
 }
 
 TEST_CASE("jitter_buffer waits for the target depth before playing", "[mspi][jitter]") {
-  mspi::jitter_buffer jb({.ptime_ms = 20, .min_depth_packets = 3});
+  mspi::jitter_buffer jb({.ptime = std::chrono::milliseconds(20), .min_depth_packets = 3});
   CHECK(jb.stats().target_depth_packets == 3);
   push(jb, 1);
   CHECK(jb.pop().what == kind::empty);
@@ -298,14 +298,14 @@ TEST_CASE("jitter_buffer rejects oversized payloads and packets beyond its windo
 }
 
 TEST_CASE("jitter_buffer validates its configuration", "[mspi][jitter]") {
-  CHECK_THROWS_AS(mspi::jitter_buffer({.ptime_ms = 0}), std::system_error);
+  CHECK_THROWS_AS(mspi::jitter_buffer({.ptime = std::chrono::milliseconds(0)}), std::system_error);
   CHECK_THROWS_AS(mspi::jitter_buffer({.min_depth_packets = 0}), std::system_error);
   CHECK_THROWS_AS(mspi::jitter_buffer({.min_depth_packets = 4, .max_depth_packets = 3}), std::system_error);
   CHECK_THROWS_AS(mspi::jitter_buffer({.max_depth_packets = 10, .capacity_packets = 9}), std::system_error);
   CHECK_THROWS_AS(mspi::jitter_buffer({.capacity_packets = 40000}), std::system_error);
   CHECK_THROWS_AS(mspi::jitter_buffer({.max_payload_bytes = 0}), std::system_error);
   try {
-    mspi::jitter_buffer jb({.ptime_ms = -20});
+    mspi::jitter_buffer jb({.ptime = std::chrono::milliseconds(-20)});
     FAIL("no exception");
   } catch (const std::system_error& e) {
     CHECK(e.code() == mspi::tapi_errc::invalid_argument);

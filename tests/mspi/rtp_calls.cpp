@@ -99,7 +99,7 @@ TEST_CASE("a call that prefers PCMU gets it, and a tone crosses as 8 kHz G.711",
 
 TEST_CASE("RTCP reports give both streams the round-trip time (RFC 3550 §6.4.1)", "[mspi][rtp_opus][rtcp]") {
   mspi::rtp_opus_config cfg;
-  cfg.rtcp_interval_ms = 200;  // first report after 100 ms
+  cfg.rtcp_interval = std::chrono::milliseconds(200);  // first report after 100 ms
   msp_side a(cfg), b(cfg);
   CHECK(a.call->capture_stream()->statistics().round_trip_ms == -1);  // nothing negotiated, nothing measured
   CHECK(a.call->capture_stream()->statistics().codec.empty());
@@ -361,7 +361,7 @@ void check_continuous_playout(std::string_view formats, std::string_view attribu
                               double max_residual) {
   mspi::rtp_opus_config cfg;
   cfg.jitter_min_packets = 3;  // margin for a loaded machine: the test is about continuity, not delay
-  cfg.playout_lead_ms = 40;
+  cfg.playout_lead = std::chrono::milliseconds(40);
   msp_side a(cfg);
   ptapi_test::raw_peer peer;
   a.send(channel_message_type::remote_offer, peer.offer(formats, attributes));

@@ -211,7 +211,7 @@ TEST_CASE("RTCP reports from another address, or impossible ones, leave the capt
 TEST_CASE("an SSRC change from the peer keeps audio flowing after probation", "[mspi][rtp_opus][rtp_guard]") {
   mspi::rtp_opus_config cfg;
   cfg.jitter_min_packets = 3;
-  cfg.playout_lead_ms = 40;
+  cfg.playout_lead = std::chrono::milliseconds(40);
   msp_side a(cfg);
   raw_peer peer;
   answer_pcmu(a, peer, peer.offer("0", rtpmap_pcmu()));

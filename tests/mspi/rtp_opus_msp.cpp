@@ -48,8 +48,18 @@ TEST_CASE("rtp_opus_msp::initialize rejects settings that would break call creat
   CHECK(initialize_with(cfg) == mspi::tapi_errc::invalid_argument);
 
   cfg = {};
-  cfg.rtcp_interval_ms = 0;
+  cfg.rtcp_interval = std::chrono::milliseconds(0);
   CHECK(initialize_with(cfg) == mspi::tapi_errc::invalid_argument);
+
+  cfg = {};
+  cfg.ptime = std::chrono::milliseconds(30);  // Opus frames are 10, 20, 40 or 60 ms here
+  CHECK(initialize_with(cfg) == mspi::tapi_errc::invalid_argument);
+
+  cfg = {};
+  cfg.playout_lead = std::chrono::seconds(2);  // beyond 1000 ms
+  CHECK(initialize_with(cfg) == mspi::tapi_errc::invalid_argument);
+  cfg.playout_lead = std::chrono::milliseconds(0);  // starting playout at the first packet is allowed
+  CHECK_FALSE(initialize_with(cfg));
 
   cfg = {};
   cfg.cname.clear();

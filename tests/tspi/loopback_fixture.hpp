@@ -80,7 +80,7 @@ struct loopback_fixture {
 
   explicit loopback_fixture(int ptime_ms = 20) {
     mspi::rtp_opus_config msp;
-    msp.ptime_ms = ptime_ms;
+    msp.ptime = std::chrono::milliseconds(ptime_ms);
     tapi.register_provider<tspi::loopback_tsp, mspi::rtp_opus_msp>({}, msp);
     tapi.set_event_filter(tspi::tapi_event::all);
     log.attach(tapi);

@@ -4,7 +4,9 @@
 
 #include <mspi/codec/opus.hpp>
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,7 +26,7 @@ struct rtp_opus_config {
   /// signalling address (`msp_context::signalling_address`: the SIP TSP's `listen_address`), else 127.0.0.1;
   /// so a SIP program names its address once, in `sip_config`.
   std::string local_address;
-  int ptime_ms = 20;                         ///< Packet time in ms: 10, 20, 40 or 60 (RFC 7587 §4.2; `a=ptime`).
+  std::chrono::milliseconds ptime{20};       ///< Packet time: 10, 20, 40 or 60 ms (RFC 7587 §4.2; `a=ptime`).
   opus_config opus;                          ///< Encoder settings (bitrate, complexity, FEC, DTX); libopus's ranges.
   int payload_type = 111;                    ///< Dynamic RTP payload type offered for Opus (96-127).
   /// Codecs offered, in preference order, and the only ones accepted from a remote offer or answer:
@@ -36,13 +38,15 @@ struct rtp_opus_config {
   int telephone_event_payload_type = 101;
   int jitter_min_packets = 1;                ///< Jitter buffer: smallest target depth in packets (>= 1).
   int jitter_max_packets = 10;               ///< Jitter buffer: largest target depth in packets (min..16).
-  /// Receiver: playout clock lead after the first packet, ms; -1 = ptime/2 (at least 4), plus
-  /// ptime - gcd(ptime, remote a=ptime) when the remote's packets are of another duration.
-  int playout_lead_ms = -1;
+  /// Receiver: playout clock lead after the first packet (0..1000 ms); nullopt (default) = ptime/2 (at
+  /// least 4 ms), plus ptime - gcd(ptime, remote a=ptime) when the remote's packets are of another duration.
+  std::optional<std::chrono::milliseconds> playout_lead;
   /// Highest packet loss, in percent (0..100), the Opus encoder is told to expect when the peer's RTCP
   /// reports loss (its robustness and in-band FEC follow the reports; see `opus_config`).
   int max_expected_loss_percent = 30;
-  int rtcp_interval_ms = 5000;               ///< RTCP report interval in ms (> 0; RFC 3550 §6.2 minimum 5 s); first report after half.
+  /// RTCP report interval (> 0; RFC 3550 §6.2's minimum is 5 s, shorter is for tests); the first report
+  /// goes after half of it.
+  std::chrono::milliseconds rtcp_interval{5000};
   std::string cname = "ptapi@127.0.0.1";     ///< RTCP SDES CNAME (RFC 3550 §6.5.1), 1..255 bytes.
   /// Where received media may come from (RFC 4961 symmetric RTP; latching and its risks: RFC 7362 §3-5).
   /// - false (default, strict): RTP is accepted only from the remote RTP transport address of the SDP

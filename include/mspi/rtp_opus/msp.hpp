@@ -180,11 +180,12 @@ class rtp_opus_msp {
   // The settings `initialize` accepts; the rest would make call creation throw (codec, jitter buffer)
   // or make the media misbehave (a zero RTCP interval spins, an empty CNAME breaks RFC 3550 §6.1).
   static bool valid_config(const config_type& c) {
-    if (!valid_ptime(c.ptime_ms) || c.payload_type < 96 || c.payload_type > 127) return false;
+    if (!valid_ptime(c.ptime) || c.payload_type < 96 || c.payload_type > 127) return false;
     if (c.jitter_min_packets < 1 || c.jitter_max_packets < c.jitter_min_packets ||
         static_cast<std::size_t>(c.jitter_max_packets) > detail::rtp_media::jitter_capacity_packets)
       return false;
-    if (c.rtcp_interval_ms <= 0 || c.cname.empty() || c.cname.size() > 255) return false;
+    if (c.rtcp_interval <= std::chrono::milliseconds::zero() || c.rtcp_interval > std::chrono::hours(1) || c.cname.empty() || c.cname.size() > 255) return false;
+    if (c.playout_lead && (c.playout_lead->count() < 0 || c.playout_lead->count() > 1000)) return false;
     if (c.max_expected_loss_percent < 0 || c.max_expected_loss_percent > 100) return false;
     if (c.max_calls < 1 || c.reserved_fds < 0) return false;
     if (c.codecs.empty()) return false;

@@ -132,7 +132,7 @@ inline session_description local_description(const rtp_opus_config& cfg, std::ui
   m.port = rtp_port;
   m.rtcp_port = rtcp_port;
   m.address = cfg.local_address;
-  m.ptime_ms = cfg.ptime_ms;
+  m.ptime_ms = static_cast<int>(cfg.ptime.count());
   m.direction = direction;
   m.formats = std::move(formats);
   sd.media.push_back(std::move(m));

@@ -172,9 +172,9 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
       : io_(std::move(io)), cfg_(cfg), capture_(std::move(capture)), render_(std::move(render)), tx_(std::move(tx)),
         rx_(std::move(rx)), notify_(std::move(notify)), rtp_socket_(*io_), rtcp_socket_(*io_), send_timer_(*io_),
         playout_timer_(*io_), rtcp_timer_(*io_), encoder_(cfg.opus),
-        jitter_(jitter_buffer_config{cfg.ptime_ms, cfg.jitter_min_packets, cfg.jitter_max_packets,
+        jitter_(jitter_buffer_config{cfg.ptime, cfg.jitter_min_packets, cfg.jitter_max_packets,
                                      jitter_capacity_packets, max_payload_bytes}),
-        frame_samples_(samples_per_frame(cfg.ptime_ms)), frames_(3 * frame_samples_),
+        frame_samples_(samples_per_frame(static_cast<int>(cfg.ptime.count()))), frames_(3 * frame_samples_),
         fifo_(frame_samples_ + max_packet_samples), last_packet_samples_(frame_samples_) {
     ssrc_ = random_value<std::uint32_t>();  // RFC 3550 §5.1: random SSRC, sequence and timestamp
     sequence_ = random_value<std::uint16_t>();
@@ -229,7 +229,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     if (codec_changed) set_codec(n.codec, n.payload_type);
     telephone_event_pt_ = n.telephone_event_payload_type;
     telephone_event_rate_ = n.telephone_event_rate;
-    dtmf_.configure(cfg_.ptime_ms, telephone_event_rate_);
+    dtmf_.configure(ptime_ms(), telephone_event_rate_);
     remote_ptime_ms_ = n.remote_ptime_ms;
     publish_link();
     if (n.receive && !receive_enabled_) restart_receive();
@@ -241,7 +241,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     schedule_send();
     receive_rtp();
     receive_rtcp();
-    rtcp_timer_.expires_after(std::chrono::milliseconds(cfg_.rtcp_interval_ms / 2));
+    rtcp_timer_.expires_after(cfg_.rtcp_interval / 2);
     rtcp_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) { self->on_rtcp_timer(ec); });
   }
 
@@ -274,7 +274,8 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
   [[nodiscard]] int lookahead_samples() const noexcept { return encoder_.lookahead_samples(); }
 
  private:
-  [[nodiscard]] clock::duration ptime() const { return std::chrono::milliseconds(cfg_.ptime_ms); }
+  [[nodiscard]] clock::duration ptime() const { return cfg_.ptime; }
+  [[nodiscard]] int ptime_ms() const { return static_cast<int>(cfg_.ptime.count()); }
   [[nodiscard]] std::span<std::int16_t> capture_frame() noexcept { return {frames_.data(), frame_samples_}; }
   [[nodiscard]] std::span<std::int16_t> mix_frame() noexcept { return {frames_.data() + frame_samples_, frame_samples_}; }
   [[nodiscard]] std::span<std::int16_t> play_frame() noexcept { return {frames_.data() + 2 * frame_samples_, frame_samples_}; }
@@ -495,11 +496,11 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
   // With a peer whose packets are longer or shorter than ours, a frame may need a packet that arrives
   // up to (ptime - gcd of both ptimes) after the tick's nominal time: the lead grows by that much.
   void start_playout(clock::time_point first_arrival) {
-    int lead = cfg_.playout_lead_ms;
+    int lead = cfg_.playout_lead ? static_cast<int>(cfg_.playout_lead->count()) : -1;
     if (lead < 0) {
-      lead = std::max(4, cfg_.ptime_ms / 2);
-      if (remote_ptime_ms_ > 0 && remote_ptime_ms_ != cfg_.ptime_ms)
-        lead += cfg_.ptime_ms - std::gcd(cfg_.ptime_ms, remote_ptime_ms_);
+      lead = std::max(4, ptime_ms() / 2);
+      if (remote_ptime_ms_ > 0 && remote_ptime_ms_ != ptime_ms())
+        lead += ptime_ms() - std::gcd(ptime_ms(), remote_ptime_ms_);
     }
     playout_started_ = true;
     ++playout_generation_;  // a tick chain already running stops at its next tick
@@ -658,7 +659,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     l.started = true;
     l.codec = codec_;
     l.payload_type = payload_type_;
-    l.ptime_ms = cfg_.ptime_ms;
+    l.ptime_ms = ptime_ms();
     l.remote_ptime_ms = remote_ptime_ms_;
     l.remote = remote_rtp_;
     tx_->set_link(l);
@@ -680,7 +681,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
   void on_rtcp_timer(const boost::system::error_code& ec) {
     if (ec || !running_) return;
     send_rtcp();
-    rtcp_timer_.expires_after(std::chrono::milliseconds(cfg_.rtcp_interval_ms));
+    rtcp_timer_.expires_after(cfg_.rtcp_interval);
     rtcp_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& e) { self->on_rtcp_timer(e); });
   }
 
