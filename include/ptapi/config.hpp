@@ -38,8 +38,12 @@
 #define PTAPI_DECL
 #endif
 
-/// True where a provider's whole implementation is visible: header-only, or the unit of `<ptapi/src.hpp>`.
-#if PTAPI_HEADER_ONLY || defined(PTAPI_SOURCE)
+/// True where a provider's whole implementation is visible: header-only, the unit of `<ptapi/src.hpp>`,
+/// or, in separate compilation, a unit that defines `PTAPI_PROVIDER_DEFINITIONS` before its first ptapi
+/// header: one that uses a shipped provider's own members (`sip::sip_tsp`, `rtp_opus_msp`, their calls)
+/// or pairs a shipped provider with one of its own. Providers' members are inline, so such a unit adds
+/// no duplicate symbols; it compiles only what it uses, while the shipped pairs stay in `<ptapi/src.hpp>`.
+#if PTAPI_HEADER_ONLY || defined(PTAPI_SOURCE) || defined(PTAPI_PROVIDER_DEFINITIONS)
 #define PTAPI_FULL_DEFINITIONS 1
 #else
 #define PTAPI_FULL_DEFINITIONS 0

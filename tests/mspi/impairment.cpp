@@ -1,5 +1,7 @@
 // The network-impairment relay (tests/support/udp_impairment.hpp) does what it is set to, and RTP/Opus
 // calls through it keep speech intelligible under loss and jitter (issue 7, point 11).
+// Drives the shipped providers' own members (or pairs them anew): their full definitions (ptapi/config.hpp).
+#define PTAPI_PROVIDER_DEFINITIONS
 #include "mspi/impaired_call.hpp"
 
 #include <catch2/catch.hpp>

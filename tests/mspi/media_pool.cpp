@@ -1,5 +1,7 @@
 // The media thread pool (mspi/media_pool.hpp): calls placed on the least loaded thread, each call's
 // handlers serial on its one thread, sync and stop ordering; and RTP/Opus calls of MSPs sharing a pool.
+// Drives the shipped providers' own members (or pairs them anew): their full definitions (ptapi/config.hpp).
+#define PTAPI_PROVIDER_DEFINITIONS
 #include "mspi/rtp_call_support.hpp"
 
 #include <mspi/media_pool.hpp>

@@ -1,5 +1,7 @@
 // RTP/Opus MSP calls driven through the TSP <-> MSP channel in one process: codec choice (Opus, G.711),
 // hold by re-offer, RFC 4733 DTMF both ways, and peers with another packet time.
+// Drives the shipped providers' own members (or pairs them anew): their full definitions (ptapi/config.hpp).
+#define PTAPI_PROVIDER_DEFINITIONS
 #include "mspi/rtp_call_support.hpp"
 
 #include <mspi/codec/g711.hpp>

@@ -1,6 +1,8 @@
 // The receive guard of RTP/Opus MSP calls (issue 7, points 5, 6, 9): RTP and RTCP only from the negotiated
 // peer, symmetric-RTP latching as an explicit policy, SSRC changes after RFC 3550 A.1 probation, rejected
 // packets counted, and unpredictable SSRC / sequence / timestamp.
+// Drives the shipped providers' own members (or pairs them anew): their full definitions (ptapi/config.hpp).
+#define PTAPI_PROVIDER_DEFINITIONS
 #include "mspi/rtp_call_support.hpp"
 #include "support/speech_match.hpp"
 

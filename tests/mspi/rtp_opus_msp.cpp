@@ -1,3 +1,5 @@
+// Drives the shipped providers' own members (or pairs them anew): their full definitions (ptapi/config.hpp).
+#define PTAPI_PROVIDER_DEFINITIONS
 #include <mspi/rtp_opus/msp.hpp>
 
 #include <mspi/stream.hpp>

@@ -1,4 +1,9 @@
+#include <mspi/portaudio.hpp>
 #include <mspi/terminal_support.hpp>
+#include <mspi/terminals/device.hpp>
+#include <mspi/terminals/file_playback.hpp>
+#include <mspi/terminals/file_recording.hpp>
+#include <mspi/terminals/media_streaming.hpp>
 
 #include "mspi/audio_test_support.hpp"
 

@@ -1,7 +1,10 @@
 // Call lifetime as TAPI's Release by reference count: a call is released once it is disconnected and no
 // application handle refers to it; MSP call set-up failures and MSP capacity refuse calls instead of
 // ending the process.
+// Drives the shipped providers' own members (or pairs them anew): their full definitions (ptapi/config.hpp).
+#define PTAPI_PROVIDER_DEFINITIONS
 #include <tspi/loopback/tsp.hpp>
+#include <tspi/provider_pair.hpp>
 #include <tspi/tapi.hpp>
 
 #include <mspi/rtp_opus/msp.hpp>

@@ -1,8 +1,11 @@
 // Provider concepts: what models them, what does not (the compile-failure side is
 // tests/compile_fail/, run by ctest).
+// Drives the shipped providers' own members (or pairs them anew): their full definitions (ptapi/config.hpp).
+#define PTAPI_PROVIDER_DEFINITIONS
 #include <tspi/tsp.hpp>
 
 #include <tspi/loopback/tsp.hpp>
+#include <tspi/provider_pair.hpp>
 
 #include <mspi/msp.hpp>
 #include <mspi/rtp_opus/msp.hpp>

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <tspi/sip/tsp.hpp>
+#include <tspi/sip/uri.hpp>
 #include <tspi/tapi.hpp>
 
 #include "loopback_fixture.hpp"
