@@ -12,6 +12,9 @@
 #include <mspi/audio_file.hpp>
 #include <ptapi_measure/delay_estimate.hpp>
 #include <mspi/rtp_opus/msp.hpp>
+#include <mspi/terminals/file_playback.hpp>
+#include <mspi/terminals/file_recording.hpp>
+#include <mspi/terminals/media_control.hpp>
 
 #include <algorithm>
 #include <chrono>

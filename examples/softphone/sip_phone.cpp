@@ -8,7 +8,9 @@
 #include "report.hpp"
 #include "speech.hpp"
 
+#include <tspi/sip/message.hpp>
 #include <tspi/sip/tsp.hpp>
+#include <tspi/sip/uri.hpp>
 #include <tspi/tapi.hpp>
 
 #include <mspi/audio_file.hpp>
