@@ -14,6 +14,7 @@
 //   address in_service|out_of_service   (TE_ADDRESS state changes)
 //   registered                          (a 2xx to our REGISTER, seen through sip_config::trace)
 //   result ok|fail calls=.. offered=.. connected=.. causes=cause:count,.. illegal=.. [why=...]
+#include <tspi/sip/message.hpp>
 #include <tspi/sip/tsp.hpp>
 #include <tspi/tapi.hpp>
 
