@@ -3,6 +3,7 @@
 #pragma once
 
 #include <tspi/call_state.hpp>
+#include <tspi/digit_gathering.hpp>
 #include <tspi/detail/backends.hpp>
 
 #include <mspi/error.hpp>
@@ -30,22 +31,25 @@ namespace tspi {
 class address;
 
 namespace detail {
-// What a cancellation slot does to an operation: nothing (the provider cannot take it back), or drop the
-// call (connect: TAPI's Disconnect of a call in progress cancels it).
-enum class on_cancel { ignore, drop_call };
+// What a cancellation slot does to an operation: nothing (the provider cannot take it back), drop the
+// call (connect: TAPI's Disconnect of a call in progress cancels it), or end the call's digit gathering.
+enum class on_cancel { ignore, drop_call, end_gathering };
 
-// Starts `op(backend, done)` for an async_* form: the handler runs on its associated executor (default:
-// the call's event executor), never inside the initiating function. With `on_cancel::drop_call`, a
-// cancellation emitted on the handler's associated slot (any type) disconnects the call, and the
-// operation then completes with `std::errc::operation_canceled`.
-template <class Token, class Op>
+// Starts `op(backend, done)` for an async_* form whose completion signature is
+// `void(std::error_code, Results...)`: the handler runs on its associated executor (default: the call's
+// event executor), never inside the initiating function. With `on_cancel::drop_call` or `end_gathering`,
+// a cancellation emitted on the handler's associated slot (any type) disconnects the call or ends its
+// gathering, and an operation that then fails completes with `std::errc::operation_canceled`.
+template <class... Results, class Token, class Op>
 auto initiate(Token&& token, std::shared_ptr<call_backend> backend, Op op, on_cancel cancel = on_cancel::ignore) {
-  return boost::asio::async_initiate<Token, void(std::error_code)>(
+  return boost::asio::async_initiate<Token, void(std::error_code, Results...)>(
       [](auto handler, std::shared_ptr<call_backend> b, Op o, on_cancel c) {
         using handler_type = decltype(handler);
         if (!b) {
           auto ex = boost::asio::get_associated_executor(handler);
-          boost::asio::post(ex, [h = std::move(handler)]() mutable { std::move(h)(make_error_code(mspi::tapi_errc::invalid_handle)); });
+          boost::asio::post(ex, [h = std::move(handler)]() mutable {
+            std::move(h)(make_error_code(mspi::tapi_errc::invalid_handle), Results{}...);
+          });
           return;
         }
         auto ex = boost::asio::get_associated_executor(handler, b->executor());
@@ -53,11 +57,14 @@ auto initiate(Token&& token, std::shared_ptr<call_backend> backend, Op op, on_ca
         // 0 pending, 1 completed by the provider, 2 cancelled first: whichever comes first wins, so a call
         // that connects as the cancellation arrives is not dropped.
         auto progress = std::make_shared<std::atomic<int>>(0);
-        if (c == on_cancel::drop_call && slot.is_connected()) {
-          slot.assign([weak = std::weak_ptr<call_backend>(b), progress](boost::asio::cancellation_type) {
+        if (c != on_cancel::ignore && slot.is_connected()) {
+          slot.assign([weak = std::weak_ptr<call_backend>(b), progress, c](boost::asio::cancellation_type) {
             int pending = 0;
             if (!progress->compare_exchange_strong(pending, 2)) return;
-            if (auto call = weak.lock()) call->disconnect(disconnect_code::normal, [](std::error_code) {});
+            auto call = weak.lock();
+            if (!call) return;
+            if (c == on_cancel::drop_call) call->disconnect(disconnect_code::normal, [](std::error_code) {});
+            else call->cancel_gather();
           });
         }
         auto h = std::make_shared<handler_type>(std::move(handler));
@@ -65,13 +72,13 @@ auto initiate(Token&& token, std::shared_ptr<call_backend> backend, Op op, on_ca
         // the posted handler), as Asio's own operations do: an io_context whose only job is this
         // completion does not run out of work meanwhile. `work` lives in this completion only, beside `ex`.
         auto work = boost::asio::prefer(ex, boost::asio::execution::outstanding_work.tracked);
-        o(*b, [h, ex, work, progress](std::error_code ec) {
+        o(*b, [h, ex, work, progress](std::error_code ec, Results... results) {
           int pending = 0;
           if (!progress->compare_exchange_strong(pending, 1) && ec) ec = std::make_error_code(std::errc::operation_canceled);
-          boost::asio::post(ex, [h, ec]() mutable {
+          boost::asio::post(ex, [h, ec, ... r = std::move(results)]() mutable {
             auto slot = boost::asio::get_associated_cancellation_slot(*h);
             if (slot.is_connected()) slot.clear();  // on the handler's executor, where cancellation is emitted
-            std::move(*h)(ec);
+            std::move(*h)(ec, std::move(r)...);
           });
         });
       },
@@ -90,7 +97,8 @@ using default_token = boost::asio::deferred_t;
 /// Operations come in three forms, as in Asio: throwing (`std::system_error` naming the operation),
 /// `std::error_code&`, and `async_*(token)` with completion signature `void(std::error_code)` (callbacks,
 /// `use_future`, `use_awaitable`, `deferred`...; with no token, Asio's `deferred`, so `co_await
-/// call.async_connect()` works in a coroutine). Only `async_connect` can be cancelled (see there). All
+/// call.async_connect()` works in a coroutine). `async_connect` and `async_gather_digits` can be cancelled (see there);
+/// `async_gather_digits` completes with `void(std::error_code, gathered_digits)`. All
 /// operations are `const`: they act on the call, not on the handle. Async handlers run on their associated executor, by default the
 /// TAPI object's event executor, and never inside the initiating call. The completion's `std::error_code`
 /// is a value, not an exception: `async_connect(use_future)` gives a `std::future<std::error_code>` and
@@ -248,6 +256,22 @@ class call {
     return detail::initiate(std::forward<Token>(token), backend_, transfer_op(destination));
   }
 
+  /// ITBasicCallControl::SwapHold(pCall) (TSPI_lineSwapHold): puts this connected call on hold, then
+  /// takes `held`, a held call of the same TAPI object, off hold, as `hold(true)` and `hold(false)` in
+  /// that order (SIP: a re-INVITE in each dialog). Completes when the provider has done both; when the
+  /// second step fails, this call stays held and the error is the second step's. Errors:
+  /// `invalid_call_state` (this call not connected or `held` not on hold); `invalid_argument` (`held` is
+  /// this call or a call of another TAPI object); `invalid_handle` (either handle stale or empty); those
+  /// of `hold`.
+  void swap_hold(const call& held, std::error_code& ec) const { ec = run(swap_op{held.backend_}); }
+  /// SwapHold, throwing `std::system_error` on the errors above.
+  void swap_hold(const call& held) const { throw_on(run(swap_op{held.backend_}), "swap_hold"); }
+  /// SwapHold, asynchronously.
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
+  auto async_swap_hold(const call& held, Token&& token = {}) const {
+    return detail::initiate(std::forward<Token>(token), backend_, swap_op{held.backend_});
+  }
+
   /// ITLegacyCallMediaControl::GenerateDigits(digits, LINEDIGITMODE_DTMF): sends DTMF on a connected call
   /// (RTP/Opus MSP: RFC 4733 telephone-events, about 100 ms per digit and 60 ms between digits).
   /// `digits`: `0-9 * # A-D`. Completes when the provider has queued them. Errors: `invalid_digits`
@@ -260,6 +284,41 @@ class call {
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
   auto async_generate_digits(std::string_view digits, Token&& token = {}) const {
     return detail::initiate(std::forward<Token>(token), backend_, digits_op(digits));
+  }
+
+  /// ITLegacyCallMediaControl2::GatherDigits (TSPI_lineGatherDigits): collects the far end's DTMF digits
+  /// (the ones also reported as `digit_event`s) on a connected or held call until `options.max_digits`
+  /// have arrived, a terminator arrives, or a timeout passes; then completes with the digits and why it
+  /// ended, and raises TE_GATHERDIGITS (`digits_gathered_event`). One gathering per call at a time: a new
+  /// one ends the previous with `cancel`. A gathering also ends with `cancel` when its call disconnects
+  /// or is released, when the TAPI object shuts down, or (async form) when the handler's cancellation
+  /// slot is emitted; a cancelled gathering completes with `std::errc::operation_canceled` and the
+  /// digits collected so far. Errors: `invalid_argument` or `invalid_digits` (see
+  /// `gather_digits_options`); `invalid_call_state` unless connected or on hold; `not_owner`;
+  /// `invalid_handle`; `not_initialized`. This form blocks until the gathering ends: give it a timeout
+  /// or a terminator. Thread safety: any thread, like every call operation.
+  gathered_digits gather_digits(const gather_digits_options& options, std::error_code& ec) const {
+    gathered_digits out;
+    if (!backend_) {
+      ec = mspi::tapi_errc::invalid_handle;
+      return out;
+    }
+    ec = detail::wait_for_result(out, [&](detail::gather_completion done) { backend_->gather_digits(options, std::move(done)); });
+    return out;
+  }
+  /// GatherDigits, throwing `std::system_error` on the errors above (also when cancelled).
+  gathered_digits gather_digits(const gather_digits_options& options) const {
+    std::error_code ec;
+    auto out = gather_digits(options, ec);
+    throw_on(ec, "gather_digits");
+    return out;
+  }
+  /// GatherDigits, asynchronously: completion signature `void(std::error_code, gathered_digits)`.
+  /// Cancellable through the handler's associated cancellation slot (any cancellation type).
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code, gathered_digits)) Token = detail::default_token>
+  auto async_gather_digits(gather_digits_options options, Token&& token = {}) const {
+    return detail::initiate<gathered_digits>(std::forward<Token>(token), backend_, gather_op{std::move(options)},
+                                             detail::on_cancel::end_gathering);
   }
 
   /// The call's streams (ITStreamControl, aggregated from the MSP call). Error: `invalid_handle`.
@@ -322,6 +381,14 @@ class call {
   }
   static control_op transfer_op(std::string_view to) { return {{call_request::kind::blind_transfer, std::string(to)}}; }
   static control_op digits_op(std::string_view d) { return {{call_request::kind::generate_digits, std::string(d)}}; }
+  struct swap_op {
+    std::shared_ptr<detail::call_backend> held;
+    void operator()(detail::call_backend& b, detail::completion d) const { b.swap_hold(held, std::move(d)); }
+  };
+  struct gather_op {
+    gather_digits_options options;
+    void operator()(detail::call_backend& b, detail::gather_completion d) const { b.gather_digits(options, std::move(d)); }
+  };
   static void throw_on(std::error_code ec, const char* what) { mspi::throw_if(ec, what); }
 
   template <class Op>

@@ -6,6 +6,7 @@
 #include <tspi/call.hpp>
 #include <tspi/call_info.hpp>
 #include <tspi/call_state.hpp>
+#include <tspi/digit_gathering.hpp>
 
 #include <mspi/call_media_event.hpp>
 #include <mspi/stream.hpp>
@@ -13,6 +14,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
 #include <system_error>
 
 namespace tspi {
@@ -30,6 +32,7 @@ enum class tapi_event : std::uint32_t {
   digit_event = 0x8000,       ///< TE_DIGITEVENT
   generate_event = 0x10000,   ///< TE_GENERATEEVENT
   file_terminal = 0x80000,    ///< TE_FILETERMINAL: `file_terminal_event`
+  gather_digits = 0x800000,   ///< TE_GATHERDIGITS: `digits_gathered_event`
   all = 0xFFFFFFFF,
 };
 
@@ -95,6 +98,16 @@ struct digit_event {
   char digit = 0;                              ///< ITDigitDetectionEvent::get_Digit: `0-9 * # A-D`.
   tspi::digit_mode mode = digit_mode::dtmf;    ///< ITDigitDetectionEvent::get_DigitMode
   std::chrono::steady_clock::time_point time;  ///< When it was detected (get_TickCount's role).
+};
+
+/// TE_GATHERDIGITS (ITDigitsGatheredEvent): a `call::gather_digits` ended, however it ended (its
+/// async/sync completion gives the same digits and termination). A gathering cancelled because its call
+/// disconnected is reported before the `disconnected` state event.
+struct digits_gathered_event {
+  tspi::call call;                             ///< ITDigitsGatheredEvent::get_Call
+  std::string digits;                          ///< ITDigitsGatheredEvent::get_Digits
+  gather_termination termination = gather_termination::cancel;  ///< get_GatherTermination
+  std::chrono::steady_clock::time_point time;  ///< When it ended (get_TickCount's role).
 };
 
 /// TE_CALLINFOCHANGE (ITCallInfoChangeEvent): items of a call's `call::info()` changed, one event per

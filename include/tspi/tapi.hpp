@@ -153,6 +153,8 @@ class tapi {
   [[nodiscard]] event_source<digit_event> on_digit() const { return event_source<digit_event>(core_); }
   /// TE_CALLINFOCHANGE events (a call's `call::info()` items changed).
   [[nodiscard]] event_source<call_info_change_event> on_call_info_change() const { return event_source<call_info_change_event>(core_); }
+  /// TE_GATHERDIGITS events (a `call::gather_digits` ended).
+  [[nodiscard]] event_source<digits_gathered_event> on_digits_gathered() const { return event_source<digits_gathered_event>(core_); }
 
   /// The executor events are delivered on (valid after `initialize`).
   [[nodiscard]] PTAPI_DECL boost::asio::any_io_executor get_executor() const;

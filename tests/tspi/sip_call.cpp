@@ -174,6 +174,39 @@ TEST_CASE("hold and unhold re-INVITE the far end; the state follows", "[tspi][si
                                 call_state::disconnected});
 }
 
+TEST_CASE("swap_hold holds the active call and resumes the held one (TSPI_lineSwapHold)", "[tspi][sip][hold]") {
+  sip_party alice, bob;
+  bob.auto_answer();
+  auto first = alice.address.create_call(bob.uri);
+  first.connect();
+  first.hold(true);
+  auto second = alice.address.create_call(bob.uri);
+  second.connect();
+  REQUIRE(first.state() == call_state::hold);
+  REQUIRE(second.state() == call_state::connected);
+
+  std::error_code ec;
+  first.swap_hold(second, ec);  // first is held, second is not: nothing to swap
+  CHECK(ec == mspi::tapi_errc::invalid_call_state);
+  second.swap_hold(second, ec);
+  CHECK(ec == mspi::tapi_errc::invalid_argument);
+  second.swap_hold(tspi::call{}, ec);
+  CHECK(ec == mspi::tapi_errc::invalid_handle);
+
+  second.swap_hold(first);
+  CHECK(second.state() == call_state::hold);
+  CHECK(first.state() == call_state::connected);
+  CHECK(alice.log.states_of(first.info().id) ==
+        std::vector<call_state>{call_state::in_progress, call_state::connected, call_state::hold, call_state::connected});
+  // And back, asynchronously.
+  auto back = first.async_swap_hold(second, boost::asio::use_future);
+  CHECK_FALSE(back.get());
+  CHECK(first.state() == call_state::hold);
+  CHECK(second.state() == call_state::connected);
+  first.disconnect();
+  second.disconnect();
+}
+
 TEST_CASE("DTMF generated on one side is detected on the other (RFC 4733)", "[tspi][sip][dtmf]") {
   sip_party alice, bob;
   bob.auto_answer();

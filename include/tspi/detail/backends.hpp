@@ -5,6 +5,7 @@
 
 #include <tspi/call_info.hpp>
 #include <tspi/call_state.hpp>
+#include <tspi/digit_gathering.hpp>
 #include <tspi/tsp.hpp>
 
 #include <mspi/media_types.hpp>
@@ -20,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 namespace tspi {
@@ -28,6 +30,8 @@ namespace detail {
 
 /// Completion of a call-control request, called on the TAPI object's thread.
 using completion = std::function<void(std::error_code)>;
+/// Completion of a digit gathering, called on the TAPI object's thread.
+using gather_completion = std::function<void(std::error_code, gathered_digits)>;
 
 class address_backend;
 
@@ -41,6 +45,9 @@ class call_backend {
   virtual void answer(completion done) = 0;
   virtual void disconnect(disconnect_code code, completion done) = 0;
   virtual void control(call_request r, completion done) = 0;
+  virtual void swap_hold(std::shared_ptr<call_backend> held, completion done) = 0;
+  virtual void gather_digits(gather_digits_options options, gather_completion done) = 0;
+  virtual void cancel_gather() = 0;  // ends the gathering in progress, if any, with `cancel`
   virtual std::error_code release() = 0;
   [[nodiscard]] virtual std::shared_ptr<mspi::stream_control> streams() const = 0;
   [[nodiscard]] virtual std::shared_ptr<address_backend> address() const = 0;
@@ -68,6 +75,18 @@ std::error_code wait_for(Start&& start) {
   auto result = promise.get_future();
   std::forward<Start>(start)([&promise](std::error_code ec) { promise.set_value(ec); });
   return result.get();
+}
+
+/// `wait_for` for an operation that completes with a result beside the code: returns the code and
+/// stores the result in `out`.
+template <class Result, class Start>
+std::error_code wait_for_result(Result& out, Start&& start) {
+  std::promise<std::pair<std::error_code, Result>> promise;
+  auto result = promise.get_future();
+  std::forward<Start>(start)([&promise](std::error_code ec, Result r) { promise.set_value({ec, std::move(r)}); });
+  auto [ec, r] = result.get();
+  out = std::move(r);
+  return ec;
 }
 
 }  // namespace detail

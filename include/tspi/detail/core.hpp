@@ -21,10 +21,12 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/signals2/signal.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <future>
@@ -64,6 +66,7 @@ struct event_signals {
   boost::signals2::signal<void(const address_event&)> address;
   boost::signals2::signal<void(const digit_event&)> digit;
   boost::signals2::signal<void(const call_info_change_event&)> call_info_change;
+  boost::signals2::signal<void(const digits_gathered_event&)> digits_gathered;
 };
 
 /// The core of a TAPI object: one thread on which every provider entry point, every state change and
@@ -281,6 +284,53 @@ class core final : public std::enable_shared_from_this<core> {
     });
   }
 
+  // SwapHold (TSPI_lineSwapHold): hold `c`, then unhold `held`, each through the provider of its call.
+  void swap_hold(const std::shared_ptr<call_impl>& c, std::shared_ptr<call_impl> held, completion done) {
+    post_op(std::move(done), [self = shared_from_this(), c, held = std::move(held)](completion done) {
+      if (!held) return done(mspi::tapi_errc::invalid_handle);
+      if (held.get() == c.get() || held->core_.lock() != self) return done(mspi::tapi_errc::invalid_argument);
+      if (auto ec = self->usable(*c)) return done(ec);
+      if (auto ec = self->usable(*held)) return done(ec);
+      if (c->info().privilege != call_privilege::owner || held->info().privilege != call_privilege::owner)
+        return done(mspi::tapi_errc::not_owner);
+      if (c->state() != call_state::connected || held->state() != call_state::hold)
+        return done(mspi::tapi_errc::invalid_call_state);
+      const auto first = self->add_request([self, held, done = std::move(done)](std::error_code ec) mutable {
+        if (ec) return done(ec);
+        if ((ec = self->usable(*held)) || held->state() != call_state::hold) return done(ec ? ec : make_error_code(mspi::tapi_errc::invalid_call_state));
+        const auto second = self->add_request(std::move(done));
+        held->address_->provider().control(second, held->id(), call_request{call_request::kind::unhold, {}});
+      });
+      c->address_->provider().control(first, c->id(), call_request{call_request::kind::hold, {}});
+    });
+  }
+
+  // GatherDigits (TSPI_lineGatherDigits): checked and run on the core thread, with one timer per call.
+  void gather(const std::shared_ptr<call_impl>& c, gather_digits_options o, gather_completion done) {
+    auto d = std::make_shared<gather_completion>(std::move(done));
+    auto start = [self = shared_from_this(), c, o = std::move(o), d]() mutable {
+      auto& finish = *d;
+      if (auto ec = self->usable(*c)) return finish(ec, {});
+      if (c->info().privilege != call_privilege::owner) return finish(mspi::tapi_errc::not_owner, {});
+      const auto s = c->state();
+      if (s != call_state::connected && s != call_state::hold) return finish(mspi::tapi_errc::invalid_call_state, {});
+      constexpr auto limit = std::chrono::hours(1);
+      if (o.max_digits < 1 || o.max_digits > 256 || o.first_timeout.count() < 0 || o.inter_timeout.count() < 0 ||
+          o.first_timeout > limit || o.inter_timeout > limit)
+        return finish(mspi::tapi_errc::invalid_argument, {});
+      if (o.terminators.find_first_not_of("0123456789*#ABCDabcd") != std::string::npos)
+        return finish(mspi::tapi_errc::invalid_digits, {});
+      self->end_gathering(*c, gather_termination::cancel);  // TAPI: a new gathering cancels the previous one
+      c->gatherer_.emplace(std::move(o), std::chrono::steady_clock::now());
+      c->gather_done_ = std::move(finish);
+      self->arm_gather_timer(c);
+    };
+    if (!post(std::move(start))) (*d)(mspi::tapi_errc::not_initialized, {});
+  }
+  void cancel_gather(const std::shared_ptr<call_impl>& c) {
+    (void)post([self = shared_from_this(), c] { self->end_gathering(*c, gather_termination::cancel); });
+  }
+
   // call::release: at once, whatever handles remain.
   std::error_code release(const std::shared_ptr<call_impl>& c) {
     if (!initialized_) return mspi::tapi_errc::not_initialized;
@@ -423,6 +473,9 @@ class core final : public std::enable_shared_from_this<core> {
     auto c = find_call(id);
     if (!c || c->state() == call_state::disconnected) return;
     emit(tapi_event::digit_event, digit_event{handle_of(c), digit, digit_mode::dtmf, std::chrono::steady_clock::now()});
+    if (!c->gatherer_) return;
+    if (auto t = c->gatherer_->on_digit(digit, std::chrono::steady_clock::now())) end_gathering(*c, *t);
+    else arm_gather_timer(c);
   }
 
   /// LINE_CALLINFO: the provider's items of call `id` are now `info`; one TE_CALLINFOCHANGE per cause
@@ -555,6 +608,8 @@ class core final : public std::enable_shared_from_this<core> {
   // closes it (TSPI_lineCloseCall) and it leaves the table; its handles become stale.
   void forget(call_impl& c) {
     if (c.released_.exchange(true)) return;
+    end_gathering(c, gather_termination::cancel);
+    c.gather_timer_.reset();  // on the core thread, before the core's io_context can go
     uncount(c);
     c.address_->provider().shutdown_msp_call(c.id());
     c.address_->provider().close_call(c.id());
@@ -572,6 +627,7 @@ class core final : public std::enable_shared_from_this<core> {
     }
     if (to == call_state::disconnected) {
       uncount(c);
+      end_gathering(c, gather_termination::cancel);  // TE_GATHERDIGITS before the state event
       // Media stops first, so its stream_inactive events precede the disconnected state event.
       c.address_->provider().shutdown_msp_call(c.id());
     }
@@ -586,6 +642,36 @@ class core final : public std::enable_shared_from_this<core> {
       // Over: released as soon as no application handle refers to it (perhaps none does any more).
       (void)post([core = shared_from_this(), call = std::move(self)] { core->release_if_unreferenced(*call); });
     }
+  }
+
+  // Ends `c`'s gathering, if any, with `t`: TE_GATHERDIGITS, then its completion (core thread).
+  void end_gathering(call_impl& c, gather_termination t) {
+    if (!c.gatherer_) return;
+    c.gatherer_->finish(t);
+    auto result = c.gatherer_->result();
+    c.gatherer_.reset();
+    if (c.gather_timer_) c.gather_timer_->cancel();
+    auto done = std::exchange(c.gather_done_, {});
+    emit(tapi_event::gather_digits,
+         digits_gathered_event{handle_of(c.shared_from_this()), result.digits, t, std::chrono::steady_clock::now()});
+    const auto ec = t == gather_termination::cancel ? std::make_error_code(std::errc::operation_canceled) : std::error_code{};
+    if (done) done(ec, std::move(result));
+  }
+  // (Re)arms `c`'s gathering timer at the gatherer's deadline, or stops it when there is none.
+  void arm_gather_timer(const std::shared_ptr<call_impl>& c) {
+    const auto when = c->gatherer_ ? c->gatherer_->deadline() : std::nullopt;
+    if (!when) {
+      if (c->gather_timer_) c->gather_timer_->cancel();
+      return;
+    }
+    if (!c->gather_timer_) c->gather_timer_ = std::make_unique<boost::asio::steady_timer>(*core_io_);
+    c->gather_timer_->expires_at(*when);
+    c->gather_timer_->async_wait([self = shared_from_this(), weak = std::weak_ptr<call_impl>(c)](boost::system::error_code ec) {
+      auto call = weak.lock();
+      if (ec || !call || !call->gatherer_) return;
+      if (auto t = call->gatherer_->on_deadline(std::chrono::steady_clock::now())) self->end_gathering(*call, *t);
+      else self->arm_gather_timer(call);
+    });
   }
 
   // Releases `c` if it is over and no application handle refers to it (core thread). Over: disconnected,
@@ -615,6 +701,7 @@ class core final : public std::enable_shared_from_this<core> {
       else if constexpr (std::is_same_v<Event, file_terminal_event>) self->signals.file_terminal(e);
       else if constexpr (std::is_same_v<Event, digit_event>) self->signals.digit(e);
       else if constexpr (std::is_same_v<Event, call_info_change_event>) self->signals.call_info_change(e);
+      else if constexpr (std::is_same_v<Event, digits_gathered_event>) self->signals.digits_gathered(e);
       else self->signals.address(e);
     });
   }
@@ -717,6 +804,18 @@ inline void call_impl::disconnect(disconnect_code code, completion done) {
 inline void call_impl::control(call_request r, completion done) {
   if (auto c = core_.lock(); c && c->running()) return c->control(shared_from_this(), std::move(r), std::move(done));
   done(mspi::tapi_errc::not_initialized);
+}
+inline void call_impl::swap_hold(std::shared_ptr<call_backend> held, completion done) {
+  if (auto c = core_.lock(); c && c->running())
+    return c->swap_hold(shared_from_this(), std::dynamic_pointer_cast<call_impl>(held), std::move(done));
+  done(mspi::tapi_errc::not_initialized);
+}
+inline void call_impl::gather_digits(gather_digits_options options, gather_completion done) {
+  if (auto c = core_.lock(); c && c->running()) return c->gather(shared_from_this(), std::move(options), std::move(done));
+  done(mspi::tapi_errc::not_initialized, {});
+}
+inline void call_impl::cancel_gather() {
+  if (auto c = core_.lock(); c && c->running()) c->cancel_gather(shared_from_this());
 }
 inline std::error_code call_impl::release() {
   auto c = core_.lock();

@@ -6,15 +6,19 @@
 #include <tspi/call_info.hpp>
 #include <tspi/call_state.hpp>
 #include <tspi/detail/backends.hpp>
+#include <tspi/detail/digit_gatherer.hpp>
 #include <tspi/detail/provider_base.hpp>
 #include <tspi/tsp.hpp>
 
 #include <mspi/stream_control.hpp>
 
+#include <boost/asio/steady_timer.hpp>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string_view>
 #include <system_error>
 #include <vector>
@@ -82,6 +86,9 @@ class call_impl final : public call_backend, public std::enable_shared_from_this
   void answer(completion done) override;
   void disconnect(disconnect_code code, completion done) override;
   void control(call_request r, completion done) override;
+  void swap_hold(std::shared_ptr<call_backend> held, completion done) override;
+  void gather_digits(gather_digits_options options, gather_completion done) override;
+  void cancel_gather() override;
   std::error_code release() override;
   [[nodiscard]] std::shared_ptr<mspi::stream_control> streams() const override { return msp_call_; }
   [[nodiscard]] std::shared_ptr<address_backend> address() const override { return address_; }
@@ -140,6 +147,10 @@ class call_impl final : public call_backend, public std::enable_shared_from_this
   bool dialed_ = false;                   // connect sent make_call to the provider (core thread)
   bool counted_ = false;                  // counts in address_->active_calls (core thread)
   std::atomic<bool> released_{false};     // set on the core thread, read by any (`check`)
+  // The digit gathering in progress (core thread): its rules, its completion and its one timer.
+  std::optional<digit_gatherer> gatherer_;
+  gather_completion gather_done_;
+  std::unique_ptr<boost::asio::steady_timer> gather_timer_;
 
  private:
   mutable std::mutex mutex_;
