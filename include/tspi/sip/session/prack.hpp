@@ -15,6 +15,7 @@
 #include <tspi/sip/session/early_media.hpp>
 #include <tspi/sip/transaction.hpp>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstddef>
@@ -70,7 +71,8 @@ inline void sip_tsp::retransmit_provisional(detail::session& s, std::chrono::ste
     }
     trace(*p.unacked_provisional, true);
     p.invite_server->respond(*p.unacked_provisional);
-    retransmit_provisional(p, 2 * interval, total);  // §3: T1, doubling each time (no T2 cap)
+    // §3: T1, doubling each time (no T2 cap); the last wait ends exactly at 64*T1.
+    retransmit_provisional(p, std::min<std::chrono::steady_clock::duration>(2 * interval, 64 * cfg_.timers.t1 - total), total);
   });
 }
 
