@@ -13,12 +13,16 @@
 //   call N hold ok|failed <error>      (also unhold, answer, hangup)
 //   address in_service|out_of_service   (TE_ADDRESS state changes)
 //   registered                          (a 2xx to our REGISTER, seen through sip_config::trace)
+//   call N stream_active render|capture (with --record: CME_STREAM_ACTIVE; the recorder starts then)
+//   call N recorded samples=S before_connected=0|1   (with --record, at disconnected: 48 kHz samples
+//                                        written, and whether the first was written before `connected`)
 //   result ok|fail calls=.. offered=.. connected=.. causes=cause:count,.. illegal=.. [why=...]
 #include <tspi/sip/message.hpp>
 #include <tspi/sip/tsp.hpp>
 #include <tspi/tapi.hpp>
 
 #include <mspi/rtp_opus/msp.hpp>
+#include <mspi/terminals/file_recording.hpp>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -64,6 +68,7 @@ struct options {
   int t1_ms = 500;
   std::string expect_cause = "normal";
   std::string expect_states;        // comma-separated exact sequence per call, empty = not checked
+  std::string record;               // WAV file the first placed call's received audio is recorded into
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -71,7 +76,8 @@ struct options {
             << "usage: sip_peer --listen PORT [--bind IP] [--auto-answer | --reject 486|603|480 | --ring]\n"
                "       [--answer-after MS] [--call URI] [--calls N] [--seconds N] [--hold-after MS]\n"
                "       [--unhold-after MS] [--hangup-after MS] [--account AOR --password PW [--registrar HOST:PORT] [--realm R]...]\n"
-               "       [--register-only] [--udp-only] [--t1 MS] [--expect-cause C] [--expect-states S1,S2,..] [--trace]\n";
+               "       [--register-only] [--udp-only] [--t1 MS] [--expect-cause C] [--expect-states S1,S2,..] [--trace]\n"
+               "       [--record FILE.wav]\n";
   std::exit(2);
 }
 
@@ -116,6 +122,7 @@ options parse(int argc, char** argv) {
     else if (a == "--trace") o.trace = true;
     else if (a == "--expect-cause") o.expect_cause = need(i);
     else if (a == "--expect-states") o.expect_states = need(i);
+    else if (a == "--record") o.record = need(i);
     else usage(("unknown option " + a).c_str());
   }
   if (o.port <= 0 || o.port > 65535) usage("--listen PORT is required");
@@ -132,6 +139,8 @@ struct call_record {
   std::string cause;
   bool connected = false;
   bool done = false;
+  std::shared_ptr<mspi::file_recording_terminal> recorder;  // --record, first call only
+  clock_type::time_point connected_at{};
 };
 
 class peer {
@@ -188,6 +197,11 @@ class peer {
                            tspi::tapi_event::address);
     tapi_.on_call_state().connect([this](const tspi::call_state_event& e) { on_state(e); });
     tapi_.on_call_notification().connect([this](const tspi::call_notification_event& e) { on_offer(e); });
+    if (!o_.record.empty()) {
+      tapi_.set_event_filter(tspi::tapi_event::call_notification | tspi::tapi_event::call_state |
+                             tspi::tapi_event::address | tspi::tapi_event::call_media);
+      tapi_.on_call_media().connect([this](const tspi::call_media_event& e) { on_media(e); });
+    }
     tapi_.on_address().connect([this](const tspi::address_event& e) {
       if (e.kind != tspi::address_event_kind::state) return;
       const bool up = e.address.state() == tspi::address_state::in_service;
@@ -328,6 +342,7 @@ class peer {
     say(line);
     if (e.state == tspi::call_state::connected && !r.connected) {
       r.connected = true;
+      r.connected_at = clock_type::now();
       lock.unlock();
       schedule_controls(c, n);
       return;
@@ -335,6 +350,13 @@ class peer {
     if (e.state != tspi::call_state::disconnected || r.done) return;
     r.done = true;
     ++done_;
+    if (r.recorder) {  // finalize the WAV; was its first sample written before `connected` (early media)?
+      r.recorder->close();
+      const auto first = r.recorder->first_sample_time();
+      const bool early = first && (!r.connected || *first < r.connected_at);
+      say("call " + std::to_string(n) + " recorded samples=" + std::to_string(r.recorder->samples_recorded()) +
+          " before_connected=" + (early ? "1" : "0"));
+    }
     cv_.notify_all();
     lock.unlock();
     std::error_code ec;
@@ -344,6 +366,34 @@ class peer {
       std::lock_guard relock(m_);
       if (placed_ < o_.calls) after(o_.gap_ms, [this] { place_next(); });
     }
+  }
+
+  // --record: the first call's render stream goes into a recording terminal, started when the stream is
+  // active (CME_STREAM_ACTIVE), which for early media is before `connected`.
+  void select_recorder(call_record& r) {
+    if (o_.record.empty() || r.number != 1) return;
+    std::error_code ec;
+    r.recorder = address_.terminals().create_file_recording_terminal(o_.record, ec);
+    if (!ec) r.call.select_terminal_on_call(r.recorder, ec);
+    if (ec) say("call " + std::to_string(r.number) + " record failed " + ec.message());
+  }
+
+  void on_media(const tspi::call_media_event& e) {
+    if (e.event != mspi::call_media_kind::stream_active || !e.stream) return;
+    std::shared_ptr<mspi::file_recording_terminal> rec;
+    int n = 0;
+    {
+      std::lock_guard lock(m_);
+      auto& r = record_of(e.call);
+      rec = r.recorder;
+      n = r.number;
+    }
+    const bool render = e.stream->direction() == mspi::terminal_direction::render;
+    say("call " + std::to_string(n) + " stream_active " + (render ? "render" : "capture"));
+    if (!render || !rec) return;
+    std::error_code ec;
+    rec->start(ec);
+    if (ec) say("call " + std::to_string(n) + " record start failed " + ec.message());
   }
 
   void schedule_controls(tspi::call c, int n) {
@@ -389,7 +439,9 @@ class peer {
     int n = 0;
     {
       std::lock_guard lock(m_);
-      n = record_of(c).number;
+      auto& r = record_of(c);
+      n = r.number;
+      select_recorder(r);
     }
     // A failed connect also ends in `disconnected` with the cause; the error is printed for the log only.
     c.async_connect([n](std::error_code e) { say("call " + std::to_string(n) + " connect " + (e ? e.message() : "ok")); });

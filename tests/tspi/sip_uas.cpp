@@ -1,6 +1,6 @@
 // The SIP TSP against a hand-driven peer: what it answers to requests it does not support, malformed
-// input during a call, INFO digits, REFER (blind transfer), REGISTER with digest authentication, and
-// Record-Route from a proxy in front of the UAS.
+// input during a call, INFO digits, REFER (blind transfer), REGISTER with digest authentication,
+// Record-Route from a proxy in front of the UAS; PRACK (RFC 3262), forks, early media and UPDATE (RFC 3311).
 #include <tspi/sip/digest.hpp>
 #include <tspi/sip/transaction.hpp>
 
@@ -11,7 +11,12 @@
 
 #include <boost/asio/use_future.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <optional>
+#include <thread>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,10 +70,10 @@ TEST_CASE("the SIP TSP answers what it does not support with the RFC 3261 respon
   REQUIRE(r);
   CHECK(r->header("Allow"));
 
-  peer.send(request(peer, "INVITE", port, "req-1", 1, "Require: 100rel\r\nContent-Type: application/sdp\r\n", sdp_offer), port);
+  peer.send(request(peer, "INVITE", port, "req-1", 1, "Require: 100rel, frobnication\r\nContent-Type: application/sdp\r\n", sdp_offer), port);
   r = peer.response(420);
   REQUIRE(r);
-  CHECK(r->header("Unsupported").value_or("") == "100rel");
+  CHECK(r->header("Unsupported").value_or("") == "frobnication");  // 100rel is supported (RFC 3262)
 
   peer.send(request(peer, "INVITE", port, "typ-1", 1, "Content-Type: text/plain\r\n", "hello"), port);
   CHECK(peer.response(415));
@@ -287,4 +292,223 @@ TEST_CASE("behind a record-routing proxy the UAS copies Record-Route and routes 
   CHECK(bye->request_uri == "sip:raw@127.0.0.1:" + std::to_string(peer.port()));  // the remote target (Contact)
   peer.send(tspi::sip::make_response(*bye, 200), peer.last_from_port);
   CHECK(wait_state(ua.log, c, call_state::disconnected));
+}
+
+// ---- early dialogs: reliable provisional responses (RFC 3262), forks, early media, UPDATE (RFC 3311) ----
+namespace {
+// A response of the far end (UAS) to the library's INVITE, with our Contact, To tag `tag` and `extra` fields.
+tspi::sip::message far_response(const sip_blocking_peer& peer, const tspi::sip::message& invite, int status,
+                                const std::string& tag, std::vector<std::pair<std::string, std::string>> extra = {},
+                                const std::string& sdp = {}) {
+  auto r = tspi::sip::make_response(invite, status, tag);
+  r.add("Contact", "<sip:raw@127.0.0.1:" + std::to_string(peer.port()) + ">");
+  for (auto& [n, v] : extra) r.add(n, v);
+  if (!sdp.empty()) {
+    r.add("Content-Type", "application/sdp");
+    r.body = sdp;
+  }
+  return r;
+}
+std::uint32_t cseq_number(const tspi::sip::message& m) {
+  auto cs = tspi::sip::parse_cseq(m.header("CSeq").value_or(""));
+  return cs ? cs->number : 0;
+}
+}  // namespace
+
+TEST_CASE("UAC: reliable 1xx are PRACKed once and in RSeq order; a second fork's 2xx gets ACK + BYE",
+          "[tspi][sip][uas][100rel][fork]") {
+  sip_party ua;
+  sip_blocking_peer peer;
+  auto call = ua.address.create_call("sip:raw@127.0.0.1:" + std::to_string(peer.port()));
+  auto connected = call.async_connect(boost::asio::use_future);
+  auto invite = peer.request("INVITE");
+  REQUIRE(invite);
+  CHECK(invite->header("Supported").value_or("").find("100rel") != std::string_view::npos);
+  const auto to = peer.last_from_port;
+  auto reliable = [&](std::uint32_t rseq) {
+    return far_response(peer, *invite, 183, "forkA", {{"Require", "100rel"}, {"RSeq", std::to_string(rseq)}});
+  };
+  auto is_prack = [](const tspi::sip::message& m) { return m.method == "PRACK"; };
+
+  peer.send(reliable(5), to);
+  auto prack = peer.request("PRACK");
+  REQUIRE(prack);
+  CHECK(prack->header("RAck").value_or("") == "5 1 INVITE");
+  CHECK(to_tag_of(*prack) == "forkA");
+  CHECK(prack->request_uri == "sip:raw@127.0.0.1:" + std::to_string(peer.port()));  // the 183's Contact
+  CHECK(cseq_number(*prack) == 2);
+  peer.send(tspi::sip::make_response(*prack, 200), peer.last_from_port);
+
+  peer.send(reliable(5), to);  // a retransmission
+  peer.send(reliable(7), to);  // out of order (6 is missing)
+  CHECK_FALSE(peer.receive(is_prack, std::chrono::milliseconds(400)));
+  peer.send(reliable(6), to);
+  prack = peer.request("PRACK");
+  REQUIRE(prack);
+  CHECK(prack->header("RAck").value_or("") == "6 1 INVITE");
+  CHECK(cseq_number(*prack) == 3);
+  peer.send(tspi::sip::make_response(*prack, 200), peer.last_from_port);
+  CHECK(call.state() == call_state::in_progress);
+
+  peer.send(far_response(peer, *invite, 200, "forkA", {}, sdp_offer), to);
+  auto ack = peer.request("ACK");
+  REQUIRE(ack);
+  CHECK(to_tag_of(*ack) == "forkA");
+  REQUIRE(connected.get() == std::error_code{});
+
+  // Another fork answers too (RFC 3261 §13.2.2.4): ACK and BYE in its dialog; the call stays up.
+  const auto fork_b = far_response(peer, *invite, 200, "forkB", {}, sdp_offer);
+  peer.send(fork_b, to);
+  ack = peer.request("ACK");
+  REQUIRE(ack);
+  CHECK(to_tag_of(*ack) == "forkB");
+  auto bye = peer.request("BYE");
+  REQUIRE(bye);
+  CHECK(to_tag_of(*bye) == "forkB");
+  peer.send(tspi::sip::make_response(*bye, 200), peer.last_from_port);
+  peer.send(fork_b, to);  // its retransmission: the ACK again, no second BYE
+  ack = peer.request("ACK");
+  REQUIRE(ack);
+  CHECK(to_tag_of(*ack) == "forkB");
+  CHECK_FALSE(peer.request("BYE", std::chrono::milliseconds(300)));
+  CHECK(call.state() == call_state::connected);
+
+  call.disconnect();
+  bye = peer.request("BYE");
+  REQUIRE(bye);
+  CHECK(to_tag_of(*bye) == "forkA");
+  CHECK(cseq_number(*bye) == 4);  // after the PRACKs (2, 3) of the early dialog that became the call
+  peer.send(tspi::sip::make_response(*bye, 200), peer.last_from_port);
+}
+
+TEST_CASE("UAC: a 183 with SDP starts media while the call is in progress; the 200's SDP takes over",
+          "[tspi][sip][uas][early_media]") {
+  sip_party ua;
+  sip_blocking_peer peer;
+  auto call = ua.address.create_call("sip:raw@127.0.0.1:" + std::to_string(peer.port()));
+  streaming_pair media(ua.address.terminals());  // streams become active only with terminals on them
+  media.select_on(call);
+  auto connected = call.async_connect(boost::asio::use_future);
+  auto invite = peer.request("INVITE");
+  REQUIRE(invite);
+  const auto to = peer.last_from_port;
+  auto active = [&] {
+    return std::count(ua.log.media.begin(), ua.log.media.end(), mspi::call_media_kind::stream_active);
+  };
+  peer.send(far_response(peer, *invite, 183, "early", {}, sdp_offer), to);
+  REQUIRE(ua.log.wait([&] { return active() == 2; }));  // capture and render streams, before any 2xx
+  CHECK(call.state() == call_state::in_progress);
+
+  peer.send(far_response(peer, *invite, 200, "early", {}, sdp_offer), to);  // the same SDP: nothing changes
+  REQUIRE(peer.request("ACK"));
+  REQUIRE(connected.get() == std::error_code{});
+  CHECK(call.state() == call_state::connected);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  {
+    std::lock_guard lock(ua.log.m);
+    CHECK(active() == 2);
+  }
+  call.disconnect();
+  auto bye = peer.request("BYE");
+  REQUIRE(bye);
+  peer.send(tspi::sip::make_response(*bye, 200), peer.last_from_port);
+}
+
+TEST_CASE("UAS: a 180 to an INVITE requiring 100rel is retransmitted until PRACKed; no PRACK ends the call with 500",
+          "[tspi][sip][uas][100rel]") {
+  sip_party ua;  // T1 = 50 ms
+  const auto port = ua.port();
+  ua.tapi.register_call_notifications(ua.address);  // offered, never answered
+  sip_blocking_peer peer;
+
+  peer.send(request(peer, "INVITE", port, "rel-1", 1, "Require: 100rel\r\nContent-Type: application/sdp\r\n", sdp_offer), port);
+  std::vector<std::chrono::steady_clock::time_point> at;
+  std::optional<tspi::sip::message> ringing;
+  for (int i = 0; i < 4; ++i) {
+    auto r = peer.response(180, std::chrono::milliseconds(1000));
+    REQUIRE(r);
+    at.push_back(std::chrono::steady_clock::now());
+    CHECK(r->header("Require").value_or("") == "100rel");
+    if (ringing) CHECK(r->header("RSeq") == ringing->header("RSeq"));  // the same response again
+    ringing = r;
+  }
+  // T1, 2*T1, 4*T1 between copies (50, 100, 200 ms); loopback and scheduling add a little.
+  const auto gap = [&](int i) { return std::chrono::duration_cast<std::chrono::milliseconds>(at[i + 1] - at[i]).count(); };
+  CHECK(gap(2) > gap(0));  // doubling (with slack for loaded machines)
+  CHECK(gap(2) >= 150);
+
+  const auto tag = to_tag_of(*ringing);
+  const std::string rseq(ringing->header("RSeq").value_or(""));
+  peer.send(request(peer, "PRACK", port, "rel-1", 2, "RAck: " + std::to_string(std::stoul(rseq) + 1) + " 1 INVITE\r\n", {}, tag), port);
+  CHECK(peer.response(481));  // not the RSeq sent
+  peer.send(request(peer, "PRACK", port, "rel-1", 3, "RAck: " + rseq + " 1 INVITE\r\n", {}, tag), port);
+  CHECK(peer.response(200));
+  CHECK_FALSE(peer.response(180, std::chrono::milliseconds(500)));  // PRACKed: no more copies
+  auto c = ua.last_offered();
+  REQUIRE(c);
+  CHECK(c.state() == call_state::offering);
+
+  // Another call whose 180 is never PRACKed: 64*T1 (3.2 s) after it, the INVITE gets 500 (RFC 3262 §3).
+  peer.send(request(peer, "INVITE", port, "rel-2", 1, "Require: 100rel\r\nContent-Type: application/sdp\r\n", sdp_offer), port);
+  REQUIRE(ua.log.wait([&] { return ua.log.offered.size() == 2; }));
+  auto c2 = ua.last_offered();
+  auto refused = peer.response(500, std::chrono::milliseconds(5000));
+  REQUIRE(refused);
+  CHECK(refused->header("Call-ID").value_or("") == "rel-2");
+  REQUIRE(wait_state(ua.log, c2, call_state::disconnected));
+  CHECK(c.state() == call_state::offering);  // the PRACKed call is not affected
+}
+
+TEST_CASE("UPDATE in a confirmed dialog: with an offer answered in the 200, without one 200, 491 on glare",
+          "[tspi][sip][uas][update]") {
+  sip_party ua;
+  const auto port = ua.port();
+  ua.auto_answer();
+  sip_blocking_peer peer;
+  peer.send(request(peer, "INVITE", port, "upd-1", 1, "Content-Type: application/sdp\r\n", sdp_offer), port);
+  auto ok = peer.response(200);
+  REQUIRE(ok);
+  const auto tag = to_tag_of(*ok);
+  CHECK(ok->header("Allow").value_or("").find("UPDATE") != std::string_view::npos);
+  peer.send(request(peer, "ACK", port, "upd-1", 1, {}, {}, tag), port);
+  auto c = ua.last_offered();
+  REQUIRE(c);
+  REQUIRE(wait_state(ua.log, c, call_state::connected));
+
+  std::string moved = sdp_offer;
+  moved.replace(moved.find("6998"), 4, "7006");
+  peer.send(request(peer, "UPDATE", port, "upd-1", 2, "Content-Type: application/sdp\r\n", moved, tag), port);
+  auto answered = peer.response(200);
+  REQUIRE(answered);
+  CHECK(answered->header("CSeq").value_or("") == "2 UPDATE");
+  CHECK(answered->header("Content-Type").value_or("") == "application/sdp");
+  CHECK(answered->body.find("m=audio ") != std::string::npos);
+  CHECK(answered->header("Contact"));
+
+  peer.send(request(peer, "UPDATE", port, "upd-1", 3, {}, {}, tag), port);
+  answered = peer.response(200);
+  REQUIRE(answered);
+  CHECK(answered->body.empty());
+
+  // Glare (RFC 3311 §5.2): an offer while our re-INVITE's (hold) is unanswered gets 491.
+  auto held = c.async_hold(true, boost::asio::use_future);
+  auto reinvite = peer.request("INVITE");
+  REQUIRE(reinvite);
+  peer.send(request(peer, "UPDATE", port, "upd-1", 4, "Content-Type: application/sdp\r\n", moved, tag), port);
+  CHECK(peer.response(491));
+  auto reinvite_ok = tspi::sip::make_response(*reinvite, 200);
+  reinvite_ok.add("Contact", "<sip:raw@127.0.0.1:" + std::to_string(peer.port()) + ">");
+  reinvite_ok.add("Content-Type", "application/sdp");
+  reinvite_ok.body = sdp_offer.substr(0, sdp_offer.find("a=sendrecv")) + "a=recvonly\r\n";
+  peer.send(reinvite_ok, peer.last_from_port);
+  REQUIRE(peer.request("ACK"));
+  CHECK(held.get() == std::error_code{});
+  CHECK(c.state() == call_state::hold);
+  peer.send(request(peer, "UPDATE", port, "upd-1", 5, "Content-Type: application/sdp\r\n", moved, tag), port);
+  CHECK(peer.response(200));  // no offer pending any more
+
+  peer.send(request(peer, "UPDATE", port, "upd-1", 6, {}, {}, "wrongtag"), port);
+  CHECK(peer.response(481));
+  peer.send(request(peer, "BYE", port, "upd-1", 7, {}, {}, tag), port);
+  CHECK(peer.response(200));
 }

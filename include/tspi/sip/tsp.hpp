@@ -32,6 +32,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <memory>
 #include <new>
@@ -52,9 +53,12 @@ namespace tspi::sip {
 ///
 /// | TAPI | SIP |
 /// |---|---|
-/// | `connect` | INVITE with the MSP's offer; 100 → in_progress, 180/183 → ringback (in_progress), 2xx → ACK, connected |
+/// | `connect` | INVITE with the MSP's offer and `Supported: 100rel`; 100 → in_progress, 180/183 → ringback (in_progress), 2xx → ACK, connected |
+/// | 1xx with SDP (early media, RFC 3261 §13.2.1) | the SDP goes to the MSP as the answer and media starts while the call is in progress (stream events as usual); the last early SDP received wins until the 2xx, whose SDP (or the winning dialog's reliable 1xx's) takes over, applied only if different |
+/// | 1xx with `Require: 100rel` + RSeq | PRACK with RAck in that early dialog (RFC 3262 §4); a repeated or out-of-order RSeq is ignored |
+/// | 2xx of a second fork (another To tag) | ACK + BYE in that dialog (RFC 3261 §13.2.2.4); the call stays with the first 2xx |
 /// | 401/407 to our INVITE | the same INVITE with credentials, if the account may answer the challenge (see below) |
-/// | incoming INVITE | 100 + 180; `call_notification_event` (owner), `offering`; no owner → 480; no room (`max_active_calls`, MSP capacity) or a resource failure → 503 + Retry-After (`sip_config::retry_after`) |
+/// | incoming INVITE | 100 + 180 (with `Require: 100rel`, the 180 is reliable: RSeq, retransmitted with T1, 2·T1... until PRACK (answered 200); none within 64·T1 → 500, disconnected (unavail), RFC 3262 §3); `call_notification_event` (owner), `offering`; no owner → 480; no room (`max_active_calls`, MSP capacity) or a resource failure → 503 + Retry-After (`sip_config::retry_after`) |
 /// | nobody answers within `no_answer_timeout` | 480; disconnected (noanswer) |
 /// | `answer` | 200 with the MSP's answer → connected; media starts when the ACK arrives (none within 64*T1 → BYE, disconnected (unavail), and no media was ever sent) |
 /// | `disconnect` offering | 486 (normal), 603 (rejected), 480 (noanswer): `reject_status` |
@@ -64,13 +68,14 @@ namespace tspi::sip {
 /// | `blind_transfer` | REFER (RFC 3515); completes on 202; a NOTIFY with a 2xx sipfrag → BYE, disconnected |
 /// | `generate_digits` | RFC 4733 telephone-events by the MSP |
 /// | far end's BYE | 200; disconnected (normal) |
+/// | far end's UPDATE (RFC 3311), early or confirmed dialog | without SDP: 200 (target refresh); with SDP: offer to the MSP, its answer in the 200; 491 while our offer is pending, 500 + Retry-After while one to us is (the INVITE's, before our 2xx) |
 /// | far end's CANCEL | 200 + 487; disconnected (cancelled) |
 /// | failure responses | disconnected with `disconnect_mode_for_status` (causes.hpp) |
 /// | INVITE sent or received, each response to it | LINE_CALLINFO (`call::info()`): Call-ID, responses, final status and reason, connected party, refused-challenge detail, header section (see `provider_call_info`) |
 ///
 /// Also: OPTIONS answered 200 with Allow/Accept/Supported; INFO with `application/dtmf-relay` reported as
-/// digits; unknown methods 501, known but unsupported ones (UPDATE, PRACK, SUBSCRIBE, MESSAGE, REFER to us)
-/// 405; a Require naming an extension → 420; a body other than SDP → 415; an offer the MSP cannot take
+/// digits; unknown methods 501, known but unsupported ones (SUBSCRIBE, MESSAGE, REFER to us) 405; UPDATE or
+/// PRACK outside a dialog 405; a Require naming an extension other than those of `supported` → 420; a body other than SDP → 415; an offer the MSP cannot take
 /// → 488; a request in an unknown dialog → 481; a lower CSeq within a dialog → 500. REGISTER with refresh
 /// and digest authentication (RFC 8760) for accounts with a registrar, un-REGISTER at shutdown.
 ///
@@ -93,8 +98,12 @@ namespace tspi::sip {
 /// - **Nothing is kept for ended calls.** An ended call's Call-ID is free again 64*T1 after it ended, or
 ///   at `close_call`, whichever comes first; `close_call` drops everything of the call.
 ///
-/// Not covered: DNS (RFC 3263; hosts must be IP literals or `localhost`), strict routing, forking (the
-/// first 2xx wins), PRACK/100rel, UPDATE, session timers, TLS, early media.
+/// Not covered: DNS (RFC 3263; hosts must be IP literals or `localhost`), strict routing, session timers,
+/// TLS; of RFC 3262: reliable 1xx only when the INVITE requires 100rel (not when it only supports it),
+/// offer/answer in PRACK or in a reliable 1xx of ours (our 1xx carry no SDP; a PRACK's body is ignored);
+/// early media of several forks mixed (one plays: the last SDP received); more than 16 early dialogs
+/// per INVITE (further ones are reported, not PRACKed or played); UPDATE in an early dialog checks no
+/// CSeq order.
 ///
 /// @par Thread Safety
 /// The TAPI object calls every member on its core thread, and the SIP stack runs there too.
@@ -201,7 +210,9 @@ class sip_tsp {
 
   uri contact_uri(transport_protocol p, std::size_t address_id = 0) const;
   void add_common(message& m, transport_protocol p, std::size_t address_id = 0) const;
-  static constexpr std::string_view allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY";
+  static constexpr std::string_view allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY, PRACK, UPDATE";
+  // Option tags we accept in Require (RFC 3261 §20.32); the rest get 420 with Unsupported.
+  static constexpr std::string_view supported = "100rel";
 
   // LINE_CALLINFO: the call's information as `s.info` holds it now.
   void report_info(detail::session& s) {
@@ -230,6 +241,10 @@ class sip_tsp {
   }
   void respond(server_transaction& tx, int status, const std::string& to_tag = {}, std::string body = {},
                std::string_view content_type = {});
+  // The response `respond` sends (for adding fields), and sending one built so.
+  message response_for(const server_transaction& tx, int status, const std::string& to_tag = {}, std::string body = {},
+                       std::string_view content_type = {}) const;
+  void send_response(server_transaction& tx, message r);
   void send_request(const session_ptr& s, message m, transaction_layer::response_handler h);
   void send_in_dialog(detail::session& s, std::string method);
 
@@ -246,10 +261,16 @@ class sip_tsp {
   // session is gone by then.
   template <class F>
   void arm(detail::session& s, std::chrono::steady_clock::duration after, F fn) {
-    if (!s.timer) s.timer.emplace(ctx_.executor);
-    s.timer->expires_after(after);
+    arm_timer(s.timer, s, after, std::move(fn));
+  }
+  // The same on another timer of the session.
+  template <class F>
+  void arm_timer(std::optional<boost::asio::steady_timer>& timer, detail::session& s,
+                 std::chrono::steady_clock::duration after, F fn) {
+    if (!timer) timer.emplace(ctx_.executor);
+    timer->expires_after(after);
     std::weak_ptr<detail::session> weak = find(s.call);
-    s.timer->async_wait([weak, fn = std::move(fn)](const boost::system::error_code& ec) {
+    timer->async_wait([weak, fn = std::move(fn)](const boost::system::error_code& ec) {
       auto p = weak.lock();
       if (!ec && p) fn(*p);
     });
@@ -320,6 +341,42 @@ class sip_tsp {
   void reinvite(request_id req, call_id call, detail::reinvite_kind kind);
   void send_reinvite(const session_ptr& s, std::string sdp);
 
+  // ---- early dialogs, early media, forks, PRACK of a reliable 1xx: UAC (session/early_media.hpp) ----
+  static detail::early_dialog* early_dialog_of(detail::session& s, std::string_view remote_tag);
+  // True when `r` (a 2xx) comes from the dialog the call is in (or none is yet).
+  static bool is_winning_dialog(const detail::session& s, const message& r);
+  // A 1xx to the call's INVITE: its early dialog, PRACK (RFC 3262 §4), early media. False when it is a
+  // reliable 1xx repeated or out of order (then nothing else is done with it).
+  bool on_provisional(const session_ptr& s, const message& r);
+  void send_prack(detail::session& s, detail::early_dialog& e, std::uint32_t rseq);
+  void take_early_answer(detail::session& s, detail::early_dialog& e, std::string_view sdp);
+  // The 2xx's answer (or the winning dialog's early one) to the MSP, unless it is what already plays.
+  void take_final_answer(detail::session& s, const message& r);
+  // The confirmed dialog continues the CSeq of its early dialog (after PRACKs).
+  void continue_early_dialog(detail::session& s);
+  // A 2xx from a fork that lost: ACK, then BYE (once; its retransmissions get the ACK again).
+  void end_fork(const session_ptr& s, const message& r);
+
+  // ---- reliable provisional responses: UAS (session/prack.hpp) ----
+  // Require option tags of `m` not in `supported`, comma-separated; empty when all are supported.
+  static std::string unsupported_extensions(const message& m);
+  // A 1xx to the INVITE of `s`, reliably (RFC 3262 §3) when the INVITE required 100rel.
+  void send_provisional(detail::session& s, int status);
+  void retransmit_provisional(detail::session& s, std::chrono::steady_clock::duration interval,
+                              std::chrono::steady_clock::duration spent);
+  // PRACK (early or confirmed dialog): 200 when it acknowledges our unacknowledged 1xx, else 481.
+  void on_prack(server_transaction& tx, const message& m);
+
+  // ---- UPDATE, RFC 3311 (session/update.hpp) ----
+  // True when `m` is a request of the peer in the call's early dialog.
+  bool in_early_dialog(detail::session& s, const message& m);
+  void on_update(std::shared_ptr<server_transaction> tx, const message& m);
+  // Sends UPDATE in the confirmed dialog of `s` (RFC 3311 §5.1): with `sdp` an offer (its 2xx's answer
+  // goes to the MSP as remote_answer), empty a refresh without offer. `done` gets the final response, or
+  // (nullptr, timed_out / transport error), or at once (nullptr, operation_not_permitted) when the dialog
+  // is not confirmed or an offer of ours is pending. A peer's offer meanwhile gets 491.
+  void send_update(const session_ptr& s, std::string sdp, transaction_layer::response_handler done);
+
   config_type cfg_;
   tsp_context ctx_;
   std::vector<account_entry> accounts_;
@@ -345,5 +402,8 @@ static_assert(telephony_service_provider<sip_tsp>);
 #include <tspi/sip/session/reinvite.hpp>
 #include <tspi/sip/session/refer.hpp>
 #include <tspi/sip/session/info.hpp>
+#include <tspi/sip/session/early_media.hpp>
+#include <tspi/sip/session/prack.hpp>
+#include <tspi/sip/session/update.hpp>
 
 #endif  // PTAPI_FULL_DEFINITIONS

@@ -8,7 +8,8 @@ sip_peer, the small TAPI application of tests/interop/sip_peer.cpp (sip_tsp + rt
 Passes (exit 0) when SIPp exits 0 (every SIPp call succeeded), sip_peer prints `result ok` and exits 0,
 and the test's own checks of SIPp's message log hold. Exit 77 (ctest SKIP_RETURN_CODE) only when `sipp`
 is not installed; 1 on failure. Every process is bounded by `timeout` and by SIPp's -m; everything runs
-on 127.0.0.1, SIP ports 5700-5799 (a block of ten per test), SIPp media ports 6000-6399 (four per SIPp port).
+on 127.0.0.1, SIP ports 5700-5799 (a block of ten per test), SIPp media ports 6000-6399 (four per SIPp port);
+the early media / 100rel / UPDATE tests use SIP and SIPp media ports 7200-7299 (a block of twenty per test).
 """
 import argparse
 import hashlib
@@ -18,8 +19,10 @@ import shutil
 import socket
 import subprocess
 import sys
+import struct
 import threading
 import time
+import wave
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LOCAL = "127.0.0.1"
@@ -86,10 +89,11 @@ class Peer:
         return None
 
 
-def sipp_cmd(args, port, workdir, calls, extra=(), limit=60):
+def sipp_cmd(args, port, workdir, calls, extra=(), limit=60, media=None):
     """SIPp bounded by `timeout` and -m, with its control port (port + 1) and media port fixed, and
     every trace a test may need in `workdir`."""
-    media = 6000 + (port - 5700) * 4  # SIPp binds the media port and the next three (audio and video RTP/RTCP)
+    if media is None:  # SIPp binds the media port and the next three (audio and video RTP/RTCP)
+        media = 6000 + (port - 5700) * 4
     return (["timeout", "-k", "2", str(limit), "sipp"] + list(args) +
             ["-i", LOCAL, "-mi", LOCAL, "-p", str(port), "-cp", str(port + 1), "-mp", str(media),
              "-m", str(calls), "-nostdin",
@@ -149,6 +153,61 @@ def sipp_messages(workdir):
         if m:
             out.append((m.group(1), m.group(2).strip("\n")))
     return out
+
+
+def cut_pcap(src, dst, seconds):
+    """Writes the first `seconds` of the libpcap file `src` (by capture time) to `dst`; returns the
+    number of packets kept."""
+    data = open(src, "rb").read()
+    end = "<" if struct.unpack("<I", data[:4])[0] in (0xA1B2C3D4, 0xA1B23C4D) else ">"
+    out, off, kept, first = [data[:24]], 24, 0, None
+    while off + 16 <= len(data):
+        sec, usec, incl, _ = struct.unpack(end + "IIII", data[off:off + 16])
+        t = sec + usec / 1e6
+        first = t if first is None else first
+        if t - first >= seconds:
+            break
+        out.append(data[off:off + 16 + incl])
+        off += 16 + incl
+        kept += 1
+    open(dst, "wb").write(b"".join(out))
+    return kept
+
+
+def loud_seconds(samples, rate):
+    """Seconds of 16-bit `samples` at `rate` Hz louder than -40 dBFS, in 20 ms blocks."""
+    block = rate // 50
+    loud = 0
+    for i in range(0, len(samples) - block + 1, block):
+        part = samples[i:i + block]
+        loud += (sum(x * x for x in part) / block) ** 0.5 > 32768 * 0.01
+    return loud * 0.02
+
+
+def wav_loudness(path):
+    """(seconds, seconds louder than -40 dBFS) of a mono 16-bit WAV."""
+    with wave.open(path) as w:
+        rate, n = w.getframerate(), w.getnframes()
+        pcm = w.readframes(n)
+    return n / float(rate), loud_seconds(struct.unpack("<%dh" % (len(pcm) // 2), pcm), rate)
+
+
+def pcap_alaw_loudness(path):
+    """Seconds louder than -40 dBFS of the G.711 A-law RTP payloads (Ethernet/IPv4/UDP, 12-byte RTP
+    header) of a libpcap file, decoded (ITU-T G.711) at 8 kHz."""
+    def alaw(b):
+        b ^= 0x55
+        exp, man = (b >> 4) & 7, b & 0x0F
+        v = (man << 4) + 8 if exp == 0 else ((man << 4) + 0x108) << (exp - 1)
+        return v if b & 0x80 else -v
+    data = open(path, "rb").read()
+    end = "<" if struct.unpack("<I", data[:4])[0] in (0xA1B2C3D4, 0xA1B23C4D) else ">"
+    off, pcm = 24, []
+    while off + 16 <= len(data):
+        incl = struct.unpack(end + "I", data[off + 8:off + 12])[0]
+        pcm += [alaw(x) for x in data[off + 16 + 14 + 20 + 8 + 12:off + 16 + incl]]
+        off += 16 + incl
+    return loud_seconds(pcm, 8000)
 
 
 def header(msg, name):
@@ -385,8 +444,71 @@ class Test:
         self.check_sipp(self._wait_sipp(sipp), successful=1)
 
 
+    # ---- early media, 100rel, UPDATE (ports 7200-7299) -----------------------------------------------
+    def early_media(self):
+        """183 with SDP and 2 s of G.711 RTP before the 200: the call is in progress, its render stream is
+        active and the recording gets the early audio before `connected`; the 200's SDP is the same."""
+        pcap = os.path.join(self.workdir, "early.pcap")
+        kept = cut_pcap("/usr/share/sip-tester/g711a.pcap", pcap, 2.0)
+        self.check(kept > 50, "early.pcap cut from sip-tester's g711a.pcap (%d packets)" % kept)
+        rec = os.path.join(self.workdir, "early.wav")
+        p = run_sipp(sipp_cmd(["-sf", os.path.join(HERE, "early_media.xml")], 7201, self.workdir, 1, media=7210),
+                     self.workdir, background=True)
+        self.check(wait_port_bound(7201), "SIPp listens on 7201")
+        if self.start_peer(["--listen", "7200", "--call", "sip:service@127.0.0.1:7201", "--calls", "1",
+                            "--hangup-after", "300", "--record", rec,
+                            "--expect-states", "in_progress,connected,disconnected"], 20):
+            active = self.peer.wait_line(r"^call 1 stream_active render", 10)
+            self.finish_peer()
+            lines = self.peer.lines
+            idx = lambda rx: next((i for i, l in enumerate(lines) if l and re.search(rx, l)), None)
+            a, c = idx(r"^call 1 stream_active render"), idx(r"^call 1 connected")
+            self.check(active is not None and c is not None and a < c,
+                       "the render stream became active before the call was connected (lines %s, %s)" % (a, c))
+            recorded = self.peer.wait_line(r"^call 1 recorded ", 1) or ""
+            self.check("before_connected=1" in recorded, "the first recorded sample came before connected (%s)" % recorded)
+            if os.path.exists(rec):
+                secs, loud = wav_loudness(rec)
+                sent = pcap_alaw_loudness(pcap)
+                print("  info  sent %.2f s above -40 dBFS; recorded %.2f s, %.2f s above -40 dBFS" % (sent, secs, loud),
+                      flush=True)
+                # SIPp sends RTP only before the 200; the call lasts 0.3 s after it.
+                self.check(sent > 0.5 and loud >= 0.8 * sent,
+                           "the recording holds the early audio (%.2f s loud; %.2f s sent)" % (loud, sent))
+            else:
+                self.check(False, "no recording at %s" % rec)
+        self.check_sipp(self._wait_sipp(p), successful=1)
+
+    def prack_required(self):
+        """SIPp requires 100rel: the INVITE says Supported: 100rel; the reliable 183 (sent twice) is PRACKed
+        once with the right RAck; the 200 without SDP takes the answer of the 183; the library hangs up."""
+        p = run_sipp(sipp_cmd(["-sf", os.path.join(HERE, "prack.xml")], 7221, self.workdir, 1, media=7230),
+                     self.workdir, background=True)
+        self.check(wait_port_bound(7221), "SIPp listens on 7221")
+        if self.start_peer(["--listen", "7220", "--call", "sip:service@127.0.0.1:7221", "--calls", "1",
+                            "--hangup-after", "500", "--expect-states", "in_progress,connected,disconnected"], 20):
+            self.finish_peer()
+        self.check_sipp(self._wait_sipp(p), successful=1)
+        pracks = [m for d, m in sipp_messages(self.workdir) if d == "received" and start_line(m).startswith("PRACK ")]
+        self.check(len(pracks) == 1, "one PRACK for the 183 sent twice (%d)" % len(pracks))
+
+    def update(self):
+        """UPDATE with an offer in the confirmed dialog: 200 with the library's answer and Contact; UPDATE
+        without SDP: 200; the call stays up until the library hangs up."""
+        p = run_sipp(sipp_cmd(["-sf", os.path.join(HERE, "update.xml")], 7241, self.workdir, 1, media=7250),
+                     self.workdir, background=True)
+        self.check(wait_port_bound(7241), "SIPp listens on 7241")
+        if self.start_peer(["--listen", "7240", "--call", "sip:service@127.0.0.1:7241", "--calls", "1",
+                            "--hangup-after", "2000", "--expect-states", "in_progress,connected,disconnected"], 20):
+            self.finish_peer()
+        self.check_sipp(self._wait_sipp(p), successful=1)
+        ok = [m for d, m in sipp_messages(self.workdir) if d == "received" and start_line(m).startswith("SIP/2.0 200")
+              and "UPDATE" in (header(m, "CSeq") or "")]
+        self.check(len(ok) == 2 and "m=audio" in ok[0], "both UPDATEs answered 200, the first with SDP (%d)" % len(ok))
+
+
 TESTS = ["uac_builtin", "uas_builtin", "cancel", "busy_486", "auth_invite", "auth_invite_sha256", "register_auth",
-         "hold", "retransmitted_invite", "remote_bye", "malformed"]
+         "hold", "retransmitted_invite", "remote_bye", "malformed", "early_media", "prack_required", "update"]
 
 
 def main():

@@ -12,9 +12,11 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace tspi::sip::detail {
 
@@ -30,6 +32,19 @@ enum class session_phase : std::uint8_t {
 
 /// A pending re-INVITE of ours (hold/unhold, RFC 3264 §8.4).
 enum class reinvite_kind : std::uint8_t { none, hold, unhold };
+
+/// One early dialog of an outgoing INVITE (RFC 3261 §12.1.2): a To tag seen in a 1xx (or in a 2xx of a
+/// fork that lost). Part of `session`.
+struct early_dialog {
+  sip::dialog dialog;                 ///< Built from the 1xx (Contact, Record-Route); PRACK goes in it.
+  std::optional<std::uint32_t> rseq;  ///< RSeq of the last in-order reliable 1xx (RFC 3262 §4), none before.
+  std::string sdp;                    ///< The last SDP this dialog sent in a 1xx; empty when none.
+  std::optional<message> ack;         ///< A fork whose 2xx lost: its ACK (resent on 2xx retransmissions).
+};
+
+/// Bound of `session::early`: a forking proxy may create many; beyond this, 1xx of new tags are only
+/// counted (no PRACK, no early media) and extra 2xx still get ACK + BYE.
+inline constexpr std::size_t max_early_dialogs = 16;
 
 /// The SIP state of one call. Shared by the TSP's table and the transaction callbacks, so a callback that
 /// fires after TSPI_lineCloseCall still finds it (and only cleans up the protocol: ACK + BYE of a late 2xx).
@@ -65,6 +80,25 @@ struct session {
   provider_call_info info;
   /// UAS: the no-answer expiry while offered; then, once ended, when the Call-ID entry is dropped.
   std::optional<boost::asio::steady_timer> timer;
+
+  // ---- early media, forking, 100rel (RFC 3262), UPDATE (RFC 3311): session/early_media.hpp, prack.hpp,
+  // update.hpp ----
+  /// UAC: the early dialogs of our INVITE, one per To tag of a 1xx (RFC 3261 §12.1.2, §13.2.2.4), at most
+  /// `max_early_dialogs`; also the forks whose 2xx lost (`ended`), so their 2xx retransmissions get the
+  /// same ACK and no second BYE.
+  std::vector<early_dialog> early;
+  /// UAC: the SDP last given to the MSP as the answer before the 2xx (early media); empty when none.
+  std::string early_sdp;
+  /// UAS: the INVITE required 100rel: our 1xx are sent reliably (RFC 3262 §3).
+  bool reliable_provisional = false;
+  /// UAS: RSeq of our last reliable 1xx (the first is random in 1..2^31-1, RFC 3262 §3).
+  std::uint32_t local_rseq = 0;
+  /// UAS: our reliable 1xx not PRACKed yet (retransmitted with T1, 2·T1... until PRACK or 64·T1).
+  std::optional<message> unacked_provisional;
+  /// UAS: the retransmission timer of `unacked_provisional`.
+  std::optional<boost::asio::steady_timer> provisional_timer;
+  /// Our UPDATE with an offer, waiting for its answer (RFC 3311 §5.1); a peer's offer meanwhile gets 491.
+  bool update_pending = false;
 };
 
 }  // namespace tspi::sip::detail

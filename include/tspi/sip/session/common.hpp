@@ -68,6 +68,11 @@ inline void sip_tsp::add_common(message& m, transport_protocol p, std::size_t ad
 
 inline void sip_tsp::respond(server_transaction& tx, int status, const std::string& to_tag, std::string body,
                              std::string_view content_type) {
+  send_response(tx, response_for(tx, status, to_tag, std::move(body), content_type));
+}
+
+inline message sip_tsp::response_for(const server_transaction& tx, int status, const std::string& to_tag, std::string body,
+                                     std::string_view content_type) const {
   auto r = make_response(tx.request(), status, to_tag);
   if (status == 405 || (status >= 200 && status < 300 && tx.request().method != "BYE")) r.add("Allow", std::string(allow));
   if (status == 415) r.add("Accept", "application/sdp");
@@ -76,14 +81,20 @@ inline void sip_tsp::respond(server_transaction& tx, int status, const std::stri
     // the caller's ACK and later requests go through the proxies that asked to stay on the path.
     for (auto rr : tx.request().headers_named("Record-Route")) r.add("Record-Route", std::string(rr));
     add_common(r, tx.source().protocol);
+  } else if (tx.request().method == "UPDATE" && status >= 200 && status < 300) {
+    add_common(r, tx.source().protocol);  // RFC 3311 §5.2: a 2xx to UPDATE carries Contact (target refresh)
   } else if (!cfg_.user_agent.empty()) {
     r.add("Server", cfg_.user_agent);
   }
-  note_sent(tx, r);
   if (!body.empty()) {
     r.add("Content-Type", std::string(content_type));
     r.body = std::move(body);
   }
+  return r;
+}
+
+inline void sip_tsp::send_response(server_transaction& tx, message r) {
+  note_sent(tx, r);
   trace(r, true);
   tx.respond(std::move(r));
 }

@@ -10,6 +10,8 @@
 #include <tspi/sip/dialog.hpp>
 #include <tspi/sip/headers.hpp>
 #include <tspi/sip/message.hpp>
+#include <tspi/sip/session/early_media.hpp>
+#include <tspi/sip/session/prack.hpp>
 #include <tspi/sip/transaction.hpp>
 #include <tspi/sip/uri.hpp>
 
@@ -37,9 +39,9 @@ inline void sip_tsp::answer(request_id req, call_id call) {
 }
 
 inline void sip_tsp::on_invite(std::shared_ptr<server_transaction> tx, const message& m) {
-  if (auto req = m.header("Require")) {
+  if (auto unsupported = unsupported_extensions(m); !unsupported.empty()) {
     auto r = make_response(m, 420);
-    r.add("Unsupported", std::string(*req));
+    r.add("Unsupported", unsupported);
     trace(r, true);
     return tx->respond(std::move(r));
   }
@@ -73,6 +75,7 @@ inline void sip_tsp::on_invite(std::shared_ptr<server_transaction> tx, const mes
   s->invite_server = tx;
   s->local_tag = random_token(10);
   s->remote = tx->source();
+  s->reliable_provisional = detail::lists_option(m, "Require", "100rel");  // RFC 3262 §3
   sessions_[call] = s;
   by_call_id_[cid] = call;
   s->info.provider_call_id = cid;
@@ -87,7 +90,7 @@ inline void sip_tsp::on_invite(std::shared_ptr<server_transaction> tx, const mes
     respond(*s->invite_server, 487, s->local_tag);
     end(*s, line_disconnect_mode::cancelled);
   };
-  respond(*tx, 180, s->local_tag);
+  send_provisional(*s, 180);
   sink().call_state(call, line_call_state::offering);
   if (cfg_.no_answer_timeout.count() > 0)
     arm(*s, cfg_.no_answer_timeout, [this](detail::session& p) {
@@ -129,6 +132,11 @@ inline void sip_tsp::on_media_error(detail::session& s) {
     return end(s, line_disconnect_mode::incompatible);
   }
   if (s.phase == P::preparing) return end(s, line_disconnect_mode::incompatible);
+  if (s.phase == P::inviting && !s.early_sdp.empty()) {  // early media unusable: wait for the 2xx's answer
+    s.early_sdp.clear();
+    s.media_started = false;
+    return;
+  }
   if (s.phase == P::inviting) {
     s.cancel_pending = true;
     if (auto tx = s.invite_tx.lock()) layer_->cancel(tx, [](const message*, std::error_code) {});

@@ -1,6 +1,7 @@
 // ptapi - portable TAPI
 // tspi/sip/session/outgoing_invite.hpp: the outgoing INVITE session of sip_tsp (UAC, RFC 3261 §13.2): the
-// INVITE with the MSP's offer, provisional and final responses, the ACK of a 2xx (§13.2.2.4).
+// INVITE with the MSP's offer, provisional and final responses, the ACK of a 2xx (§13.2.2.4). Early media,
+// PRACK and extra forks: session/early_media.hpp.
 #pragma once
 
 #include <tspi/sip/tsp.hpp>
@@ -10,6 +11,7 @@
 #include <tspi/sip/dialog.hpp>
 #include <tspi/sip/headers.hpp>
 #include <tspi/sip/message.hpp>
+#include <tspi/sip/session/early_media.hpp>
 #include <tspi/sip/transaction.hpp>
 
 #include <mspi/channel.hpp>
@@ -67,6 +69,7 @@ inline void sip_tsp::send_invite(const session_ptr& s, std::string sdp) {
   m.add("CSeq", "1 INVITE");
   add_common(m, s->remote.protocol, s->address_id);
   m.add("Allow", std::string(allow));
+  m.add("Supported", "100rel");  // RFC 3262 §4: the UAS may send its 1xx reliably
   m.add("Content-Type", "application/sdp");
   m.body = std::move(sdp);
   s->invite = m;
@@ -93,7 +96,7 @@ inline void sip_tsp::on_invite_response(const session_ptr& s, const message* r, 
   }
   const bool initial = s->phase == P::inviting && s->call;  // a response to the call's initial INVITE
   if (r->status < 200) {
-    if (!initial) return;
+    if (!initial || !on_provisional(s, *r)) return;  // a reliable 1xx again or out of order: ignored
     note_response(*s, *r, false);
     if (r->status == 180 || r->status == 183) sink().call_state(s->call, line_call_state::ringback);
     else if (r->status == 100) sink().call_state(s->call, line_call_state::proceeding);
@@ -120,6 +123,7 @@ inline void sip_tsp::on_invite_response(const session_ptr& s, const message* r, 
 }
 
 inline void sip_tsp::on_invite_2xx(const session_ptr& s, const message& r) {
+  if (s->ack && !is_winning_dialog(*s, r)) return end_fork(s, r);  // another fork's 2xx: ACK + BYE
   if (s->ack) {  // a retransmitted 2xx: the same ACK again (RFC 3261 §13.2.2.4)
     trace(*s->ack, true);
     layer_->send_ack(*s->ack, s->remote);
@@ -135,6 +139,7 @@ inline void sip_tsp::on_invite_2xx(const session_ptr& s, const message& r) {
   auto cs = parse_cseq(s->invite.header("CSeq").value_or(""));
   auto ack = s->dialog->make_request("ACK", cs ? cs->number : 1);
   s->dialog->local_cseq = cs ? cs->number : 1;
+  continue_early_dialog(*s);  // CSeq after its PRACKs
   s->ack = ack;
   trace(ack, true);
   layer_->send_ack(std::move(ack), s->remote);
@@ -143,7 +148,7 @@ inline void sip_tsp::on_invite_2xx(const session_ptr& s, const message& r) {
     return;
   }
   s->phase = detail::session_phase::confirmed;
-  send_msp(s->call, mspi::channel_message_type::remote_answer, r.body);
+  take_final_answer(*s, r);
   sink().call_state(s->call, line_call_state::connected);
   start_media(*s);
 }

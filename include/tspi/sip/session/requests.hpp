@@ -7,6 +7,9 @@
 #include <tspi/sip/detail/session.hpp>
 #include <tspi/sip/headers.hpp>
 #include <tspi/sip/message.hpp>
+#include <tspi/sip/session/early_media.hpp>
+#include <tspi/sip/session/prack.hpp>
+#include <tspi/sip/session/update.hpp>
 #include <tspi/sip/transaction.hpp>
 #include <tspi/sip/uri.hpp>
 
@@ -86,6 +89,8 @@ inline void sip_tsp::on_in_dialog_request(std::shared_ptr<server_transaction> tx
   auto it = by_call_id_.find(cid);
   auto s = it == by_call_id_.end() ? nullptr : find(it->second);
   if (m.method == "ACK") return;  // an ACK the layer did not match: nothing to do
+  if (m.method == "PRACK") return on_prack(*tx, m);   // early dialogs too (session/prack.hpp)
+  if (m.method == "UPDATE") return on_update(std::move(tx), m);  // early dialogs too (session/update.hpp)
   if (!s || !s->dialog || !s->dialog->matches_request(m)) return respond(*tx, 481);
   if (!s->dialog->accept_remote_cseq(m)) return respond(*tx, 500);
   if (m.method == "BYE") {
@@ -107,7 +112,9 @@ inline void sip_tsp::on_stray_response(const message& r) {
   if (!cs || cs->method != "INVITE" || r.status < 200 || r.status >= 300) return;
   auto it = by_call_id_.find(std::string(r.header("Call-ID").value_or("")));
   if (it == by_call_id_.end()) return;
-  if (auto s = find(it->second); s && s->ack) {
+  auto s = find(it->second);
+  if (s && s->ack && !is_winning_dialog(*s, r)) return end_fork(s, r);  // a losing fork's 2xx: ACK + BYE
+  if (s && s->ack) {
     trace(*s->ack, true);
     layer_->send_ack(*s->ack, s->remote);
   }
