@@ -54,6 +54,7 @@ class PtapiConan(ConanFile):
         self.requires("fmt/[>=9 <12]", transitive_headers=True)
         self.requires("opus/[>=1.3.1 <2]", transitive_headers=True)
         self.requires("openssl/[>=3 <4]", transitive_headers=True)
+        self.requires("c-ares/[>=1.18.1 <2]", transitive_headers=True)
         if self.options.with_devices:
             self.requires("portaudio/[>=19.7.0 <20]", transitive_headers=True)
         if self.options.with_files:
@@ -87,7 +88,7 @@ class PtapiConan(ConanFile):
         if self.settings.os in ("Linux", "FreeBSD"):
             mspi.system_libs = ["pthread", "dl"]
         # pkg-config name "ptapi" as the installed ptapi.pc (mspi + tspi).
-        self._component("tspi", ["mspi", "openssl::crypto"], pkg_config_name="ptapi")
+        self._component("tspi", ["mspi", "openssl::crypto", "c-ares::cares"], pkg_config_name="ptapi")
         if self.options.with_devices:
             self._component("devices", ["mspi", "portaudio::portaudio"], defines=["PTAPI_WITH_DEVICES=1"])
         if self.options.with_files:

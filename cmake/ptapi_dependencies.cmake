@@ -10,7 +10,8 @@
 #
 # Dependencies per component (conanfile.py, ports/ptapi/vcpkg.json, the ptapi*.pc files and
 # scripts/check-packaging.py name the same ones):
-#   mspi, tspi: Boost >= 1.81 (headers), fmt >= 9, Threads, Opus, OpenSSL libcrypto
+#   mspi:       Boost >= 1.81 (headers), fmt >= 9, Threads, Opus, OpenSSL libcrypto
+#   tspi:       mspi's, and c-ares (libcares: the SIP provider's DNS, RFC 3263)
 #   devices:    PortAudio (portaudio-2.0)
 #   files:      libsndfile (sndfile), libsamplerate (samplerate)
 
@@ -46,12 +47,12 @@ function(ptapi_dependency name package target module)
   set(ptapi_dep_${name}_FOUND TRUE PARENT_SCOPE)
 endfunction()
 
-# ptapi_find_component_dependencies(<mspi|tspi|devices|files>)
+# ptapi_find_component_dependencies(<mspi|tspi|devices|files>) (tspi includes mspi's)
 # Sets ptapi_<component>_dependencies_found (TRUE/FALSE) and ptapi_<component>_missing (the names
 # of the missing dependencies) in the caller's scope.
 function(ptapi_find_component_dependencies component)
   set(missing)
-  if(component STREQUAL "mspi" OR component STREQUAL "tspi")
+  if(component STREQUAL "mspi")
     # Boost (Asio, Signals2, Lockfree), fmt and Threads: ptapi-config.cmake looks for them with
     # find_dependency first, so that a missing one fails find_package(ptapi) with CMake's own message.
     find_package(Boost 1.81 ${_ptapi_dependency_mode})
@@ -76,6 +77,14 @@ function(ptapi_find_component_dependencies component)
       else()
         list(APPEND missing libcrypto)
       endif()
+    endif()
+  elseif(component STREQUAL "tspi")
+    ptapi_find_component_dependencies(mspi)
+    set(missing ${ptapi_mspi_missing})
+    # c-ares: the SIP provider's asynchronous DNS (NAPTR, SRV, A/AAAA; tspi/sip/dns/).
+    ptapi_dependency(cares c-ares c-ares::cares libcares)
+    if(NOT ptapi_dep_cares_FOUND)
+      list(APPEND missing libcares)
     endif()
   elseif(component STREQUAL "devices")
     ptapi_dependency(portaudio portaudio portaudio portaudio-2.0)
@@ -113,7 +122,7 @@ if(_ptapi_dependency_mode STREQUAL "REQUIRED")
     message(FATAL_ERROR "ptapi: PTAPI_WITH_DEVICES=OFF or PTAPI_WITH_FILES=OFF needs "
                         "PTAPI_BUILD_TESTS=OFF, PTAPI_BUILD_EXAMPLES=OFF and PTAPI_BUILD_BENCHMARKS=OFF")
   endif()
-  ptapi_find_component_dependencies(mspi)
+  ptapi_find_component_dependencies(tspi)
   if(PTAPI_WITH_DEVICES)
     ptapi_find_component_dependencies(devices)
   endif()

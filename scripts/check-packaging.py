@@ -27,6 +27,7 @@ DEPENDENCIES = {
     "fmt":        ("fmt::fmt",             "fmt",             "fmt::fmt",              "fmt",      "fmt",          "libfmt-dev"),
     "opus":       ("ptapi::dep_opus",      "opus",            "opus::opus",            "opus",     "opus",         "libopus-dev"),
     "crypto":     ("ptapi::dep_crypto",    "openssl",         "openssl::crypto",       "openssl",  "libcrypto",    "libssl-dev"),
+    "cares":      ("ptapi::dep_cares",     "c-ares",          "c-ares::cares",         "c-ares",   "libcares",     "libc-ares-dev"),
     "portaudio":  ("ptapi::dep_portaudio", "portaudio",       "portaudio::portaudio",  "portaudio", "portaudio-2.0", "portaudio19-dev"),
     "sndfile":    ("ptapi::dep_sndfile",   "libsndfile",      "libsndfile::libsndfile", "libsndfile", "sndfile",    "libsndfile1-dev"),
     "samplerate": ("ptapi::dep_samplerate", "libsamplerate",  "libsamplerate::libsamplerate", "libsamplerate", "samplerate", "libsamplerate0-dev"),
@@ -121,6 +122,8 @@ def check_cmake_files(components):
             deps.add("fmt")
         if "ptapi::dep_crypto" in code:
             deps.add("crypto")
+        for other in re.findall(r"ptapi_find_component_dependencies\((\w+)\)", code):
+            deps |= found.get(other, set())
         for n in names:
             found[n] = deps
     for name, comp in components.items():

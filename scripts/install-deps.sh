@@ -12,8 +12,9 @@ export DEBIAN_FRONTEND=noninteractive
 # the devices component; libsndfile1-dev, libsamplerate0-dev: the files component; libcli11-dev,
 # nlohmann-json3-dev: the softphone's command line and JSON report; libfftw3-dev: FFTW for the delay
 # estimate of the demo, wav_match, tests and benchmarks (tools/measure; the library itself does not use
-# it); alsa-utils ships the speech recordings the demo and the tests play (/usr/share/sounds/alsa/*.wav).
-core_packages="cmake ninja-build pkg-config g++ libboost1.81-dev libfmt-dev libopus-dev libssl-dev portaudio19-dev libasound2-dev libsndfile1-dev libsamplerate0-dev libcli11-dev nlohmann-json3-dev libfftw3-dev alsa-utils"
+# it); alsa-utils ships the speech recordings the demo and the tests play (/usr/share/sounds/alsa/*.wav);
+# libc-ares-dev: c-ares, the SIP provider's DNS resolver (RFC 3263).
+core_packages="cmake ninja-build pkg-config g++ libboost1.81-dev libfmt-dev libopus-dev libssl-dev portaudio19-dev libasound2-dev libsndfile1-dev libsamplerate0-dev libcli11-dev nlohmann-json3-dev libfftw3-dev alsa-utils libc-ares-dev"
 
 # Tests and CI: catch2 (unit tests), libbenchmark-dev (benchmarks), libspeexdsp-dev (the resampler
 # comparison, benchmarks/bench_resampler.cpp), ccache (rebuilds), sox (resampled test
@@ -22,8 +23,9 @@ core_packages="cmake ninja-build pkg-config g++ libboost1.81-dev libfmt-dev libo
 # fuzzer and sanitizer runtimes (libclang-rt-16-dev) and llvm-symbolizer (llvm-16) must be named.
 # sip-tester (SIPp) and baresip-core are foreign SIP peers for interoperability tests; kamailio (5.6, its
 # dispatcher module is in the base package) is the SIP load balancer of tests/interop/dispatcher and
-# examples/kamailio (the test runs it in the foreground; Debian's own service is not needed).
-test_packages="catch2 libbenchmark-dev libspeexdsp-dev ccache sox python3 doxygen clang-16 libclang-rt-16-dev llvm-16 sip-tester baresip-core kamailio"
+# examples/kamailio (the test runs it in the foreground; Debian's own service is not needed). dnsmasq serves
+# SRV/NAPTR records of a test domain to the SIP DNS tests (started by the test on 127.0.0.1).
+test_packages="catch2 libbenchmark-dev libspeexdsp-dev ccache sox python3 doxygen clang-16 libclang-rt-16-dev llvm-16 sip-tester baresip-core kamailio dnsmasq"
 
 packages=$core_packages
 case "${1:-}" in
