@@ -15,16 +15,22 @@
 
 namespace {
 
+// An outbound and an inbound session of `suite` on one fresh key (the two ends of one direction).
+bool start_pair(mspi::srtp_suite suite, mspi::srtp_session& tx, mspi::srtp_session& rx) {
+  const auto key = mspi::detail::fresh_crypto(1, suite);
+  std::error_code ec;
+  tx.start(suite, key.key(), mspi::srtp_direction::outbound, ec);
+  if (!ec) rx.start(suite, key.key(), mspi::srtp_direction::inbound, ec);
+  return !ec;
+}
+
 // One protect then one unprotect of an RTP packet with `payload_bytes`, fresh sequence number each time
 // (the replay window would refuse a repeat). range(0): suite index; range(1): payload bytes.
 void BM_srtp_rtp(benchmark::State& state) {
   const auto suite = static_cast<mspi::srtp_suite>(state.range(0));
-  const auto key = mspi::detail::fresh_crypto(1, suite);
   mspi::srtp_session tx, rx;
   std::error_code ec;
-  tx.start(suite, key.key(), mspi::srtp_direction::outbound, ec);
-  rx.start(suite, key.key(), mspi::srtp_direction::inbound, ec);
-  if (ec) return state.SkipWithError(ec.message().c_str());
+  if (!start_pair(suite, tx, rx)) return state.SkipWithError("libsrtp refused the key");
   std::vector<std::byte> payload(static_cast<std::size_t>(state.range(1)), std::byte{0x5a});
   alignas(8) std::array<std::byte, 1500 + mspi::srtp_session::max_rtp_overhead> packet{};
   std::uint16_t seq = 0;
@@ -42,12 +48,9 @@ void BM_srtp_rtp(benchmark::State& state) {
 // One protect then one unprotect of a 60-byte compound RTCP packet (SRTCP, RFC 3711 §3.4).
 void BM_srtcp(benchmark::State& state) {
   const auto suite = static_cast<mspi::srtp_suite>(state.range(0));
-  const auto key = mspi::detail::fresh_crypto(1, suite);
   mspi::srtp_session tx, rx;
   std::error_code ec;
-  tx.start(suite, key.key(), mspi::srtp_direction::outbound, ec);
-  rx.start(suite, key.key(), mspi::srtp_direction::inbound, ec);
-  if (ec) return state.SkipWithError(ec.message().c_str());
+  if (!start_pair(suite, tx, rx)) return state.SkipWithError("libsrtp refused the key");
   alignas(8) std::array<std::byte, 60 + mspi::srtp_session::max_rtcp_overhead> packet{};
   const std::array<std::byte, 8> header{std::byte{0x81}, std::byte{0xc8}, std::byte{0x00}, std::byte{0x0e},
                                         std::byte{0x00}, std::byte{0x00}, std::byte{0x12}, std::byte{0x34}};
