@@ -78,8 +78,8 @@ inline std::string to_string(const sdp_crypto& c) {
   return out;
 }
 
-/// Longest key lifetime we accept below the default: none. A lifetime (RFC 4568 §6.1, `|2^n` or a
-/// decimal count of packets) is accepted only when it is at least 2^31 packets, which a call never
+/// Smallest key lifetime accepted, in packets (2^31). A lifetime (RFC 4568 §6.1, `|2^n` or a decimal
+/// count of packets) is accepted only when it is at least this, which a call never
 /// reaches (libsrtp enforces the RFC 3711 §9.2 maxima itself); a shorter one would need re-keying we do
 /// not do, so the line is refused.
 inline constexpr std::uint64_t srtp_min_lifetime_packets = std::uint64_t{1} << 31;

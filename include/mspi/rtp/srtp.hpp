@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <mutex>
 #include <optional>
@@ -66,10 +67,13 @@ class srtp_session {
   /// Most bytes protecting an RTCP packet adds (SRTCP index + tag; SRTP_MAX_TRAILER_LEN + 4).
   static constexpr std::size_t max_rtcp_overhead = SRTP_MAX_TRAILER_LEN + 4;
 
+  /// An empty session (no context, no allocation). Never throws.
   srtp_session() noexcept = default;
   srtp_session(const srtp_session&) = delete;
   srtp_session& operator=(const srtp_session&) = delete;
+  /// Takes `o`'s context; `o` is empty afterwards. Never throws.
   srtp_session(srtp_session&& o) noexcept : ctx_(std::exchange(o.ctx_, nullptr)), suite_(std::exchange(o.suite_, {})) {}
+  /// Frees this session's context and takes `o`'s. Never throws.
   srtp_session& operator=(srtp_session&& o) noexcept {
     if (this != &o) {
       reset();
@@ -78,6 +82,7 @@ class srtp_session {
     }
     return *this;
   }
+  /// Frees the context (`reset`). Never throws.
   ~srtp_session() { reset(); }
 
   /// (Re)keys the session: drops the current context (with its replay state) and makes one for `suite`

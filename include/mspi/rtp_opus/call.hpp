@@ -223,7 +223,7 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
   void send_answer(const detail::negotiated_media& n) {
     auto sd = detail::local_description(cfg_, session_id_, ++session_version_, rtp_port_, rtcp_port_,
                                         detail::answer_formats(cfg_, n), local_direction_);
-    sd.media[0].protocol = answered_protocol_;  // RFC 3264 §6.1: the offer's transport
+    sd.media[0].protocol = answered_protocol_;
     if (n.srtp) sd.media[0].crypto.push_back(n.srtp->local);
     tsp_send(channel_message_type::local_answer, to_string(sd));
   }
@@ -237,7 +237,9 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
       refuse(outcome.error);
       return false;
     }
-    if (is_offer) answered_protocol_ = m.protocol;
+    // Our answer's profile (RFC 3264 §6.1): the offer's SRTP-ness; AVPF/SAVPF feedback is not supported,
+    // so they are answered as AVP/SAVP as before.
+    if (is_offer) answered_protocol_ = detail::profile_of(m.protocol) == detail::rtp_profile::savp ? "RTP/SAVP" : "RTP/AVP";
     n.srtp = std::move(outcome.keys);
     return true;
   }
@@ -313,7 +315,7 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
   bool shut_down_ = false;      // TAPI object's thread only
   const bool signalling_secured_;            // SDES may be used without allow_sdes_over_insecure_signalling
   std::vector<sdp_crypto> offered_crypto_;   // our last offer's a=crypto lines (keys), for its answer
-  std::string answered_protocol_ = "RTP/AVP";  // the last remote offer's profile, repeated in our answer
+  std::string answered_protocol_ = "RTP/AVP";  // our answer's profile, from the last remote offer's
 };
 
 }  // namespace mspi

@@ -8,7 +8,10 @@
 #include <mspi/sdp.hpp>
 
 #include <algorithm>
+#include <cstddef>
+#include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -93,7 +96,10 @@ inline srtp_outcome answer_srtp(const sdp_media& offer, const rtp_opus_config& c
     return {std::nullopt, "unsupported media profile " + offer.protocol + " (RTP/AVP or RTP/SAVP with SDES only)"};
   if (!sdes) {
     if (cfg.srtp == srtp_policy::mandatory) return {std::nullopt, std::string(sdes_refusal(cfg, false))};
-    if (profile == rtp_profile::savp) return {std::nullopt, "the peer requires SRTP (RTP/SAVP) and SRTP is off here"};
+    if (profile == rtp_profile::savp)
+      return {std::nullopt, cfg.srtp == srtp_policy::off
+                                ? "the peer requires SRTP (RTP/SAVP) and SRTP is off here"
+                                : "the peer requires SRTP (RTP/SAVP), but SDES keys may not cross unprotected signalling here"};
     return {};
   }
   for (const auto& c : offer.crypto)
