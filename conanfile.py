@@ -3,7 +3,7 @@
     conan create . -o "ptapi/*:with_devices=False"     # test_package/ places a loopback call
 
 Components (the CMake package's components, cmake/ptapi-config.cmake.in, under the same target names):
-    ptapi::mspi     media core: Boost (headers), fmt, Opus, OpenSSL libcrypto
+    ptapi::mspi     media core: Boost (headers), fmt, Opus, OpenSSL libcrypto, libsrtp (SRTP)
     ptapi::tspi     telephony, uses mspi
     ptapi::devices  option with_devices: PortAudio terminals, defines PTAPI_WITH_DEVICES=1
     ptapi::files    option with_files: WAV file terminals (libsndfile, libsamplerate), PTAPI_WITH_FILES=1
@@ -54,6 +54,7 @@ class PtapiConan(ConanFile):
         self.requires("fmt/[>=9 <12]", transitive_headers=True)
         self.requires("opus/[>=1.3.1 <2]", transitive_headers=True)
         self.requires("openssl/[>=3 <4]", transitive_headers=True)
+        self.requires("libsrtp/[>=2.4 <3]", transitive_headers=True)
         self.requires("c-ares/[>=1.18.1 <2]", transitive_headers=True)
         if self.options.with_devices:
             self.requires("portaudio/[>=19.7.0 <20]", transitive_headers=True)
@@ -84,7 +85,8 @@ class PtapiConan(ConanFile):
         self.cpp_info.set_property("cmake_file_name", "ptapi")
         self.cpp_info.set_property("cmake_target_name", "ptapi::ptapi")
         self.cpp_info.set_property("pkg_config_name", "ptapi-all")
-        mspi = self._component("mspi", ["boost::headers", "fmt::fmt", "opus::opus", "openssl::crypto"])
+        mspi = self._component("mspi", ["boost::headers", "fmt::fmt", "opus::opus", "openssl::crypto",
+                                "libsrtp::libsrtp"])
         if self.settings.os in ("Linux", "FreeBSD"):
             mspi.system_libs = ["pthread", "dl"]
         # pkg-config name "ptapi" as the installed ptapi.pc (mspi + tspi).

@@ -10,7 +10,7 @@
 #
 # Dependencies per component (conanfile.py, ports/ptapi/vcpkg.json, the ptapi*.pc files and
 # scripts/check-packaging.py name the same ones):
-#   mspi:       Boost >= 1.81 (headers), fmt >= 9, Threads, Opus, OpenSSL libcrypto
+#   mspi:       Boost >= 1.81 (headers), fmt >= 9, Threads, Opus, OpenSSL libcrypto, libsrtp2
 #   tspi:       mspi's, and c-ares (libcares: the SIP provider's DNS, RFC 3263)
 #   devices:    PortAudio (portaudio-2.0)
 #   files:      libsndfile (sndfile), libsamplerate (samplerate)
@@ -66,6 +66,12 @@ function(ptapi_find_component_dependencies component)
     ptapi_dependency(opus Opus Opus::opus opus)
     if(NOT ptapi_dep_opus_FOUND)
       list(APPEND missing opus)
+    endif()
+    # libsrtp2: SRTP/SRTCP of the RTP/Opus MSP (RFC 3711). Upstream's and vcpkg's CMake package libSRTP,
+    # else pkg-config (Debian libsrtp2-dev).
+    ptapi_dependency(srtp libSRTP libSRTP::srtp2 libsrtp2)
+    if(NOT ptapi_dep_srtp_FOUND)
+      list(APPEND missing libsrtp2)
     endif()
     # OpenSSL's libcrypto: RTP SSRC/sequence/timestamp from its CSPRNG (mspi), SIP Digest (tspi).
     # CMake's own FindOpenSSL module (vcpkg, Conan and Debian's libssl-dev all work with it).

@@ -27,6 +27,7 @@ DEPENDENCIES = {
     "fmt":        ("fmt::fmt",             "fmt",             "fmt::fmt",              "fmt",      "fmt",          "libfmt-dev"),
     "opus":       ("ptapi::dep_opus",      "opus",            "opus::opus",            "opus",     "opus",         "libopus-dev"),
     "crypto":     ("ptapi::dep_crypto",    "openssl",         "openssl::crypto",       "openssl",  "libcrypto",    "libssl-dev"),
+    "srtp":       ("ptapi::dep_srtp",      "libsrtp",         "libsrtp::libsrtp",      "libsrtp",  "libsrtp2",     "libsrtp2-dev"),
     "cares":      ("ptapi::dep_cares",     "c-ares",          "c-ares::cares",         "c-ares",   "libcares",     "libc-ares-dev"),
     "portaudio":  ("ptapi::dep_portaudio", "portaudio",       "portaudio::portaudio",  "portaudio", "portaudio-2.0", "portaudio19-dev"),
     "sndfile":    ("ptapi::dep_sndfile",   "libsndfile",      "libsndfile::libsndfile", "libsndfile", "sndfile",    "libsndfile1-dev"),

@@ -30,6 +30,12 @@ void add_sip_options(CLI::App* cmd, softphone::sip_options& o) {
   cmd->add_flag("--json", o.json, "Also print each call's report as one JSON object on the last line");
   cmd->add_flag("--device", o.device, "Talk and listen through the default microphone and speakers");
   cmd->add_flag("--sip-trace", o.sip_trace, "Print every SIP message sent and received on stderr");
+  cmd->add_option("--srtp", o.srtp, "SRTP with SDES keys (RFC 4568): off, or sdes (best effort; see --srtp-required)")
+      ->check(CLI::IsMember({"off", "sdes"}))
+      ->capture_default_str();
+  cmd->add_flag("--srtp-required", o.srtp_required, "With --srtp sdes: SRTP mandatory (RTP/SAVP); a peer without it fails the call");
+  cmd->add_flag("--allow-insecure-sdes", o.allow_insecure_sdes,
+                "Let SDES keys cross unencrypted SIP (required with --srtp sdes until SIP over TLS exists)");
   cmd->add_option("--t1-ms", o.t1_ms, "SIP timer T1 in ms (timer B, the INVITE timeout, is 64*T1)")
       ->capture_default_str()
       ->group("Advanced");

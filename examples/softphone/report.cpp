@@ -38,7 +38,8 @@ nlohmann::json direction_json(const direction_report& d) {
 void print_sip_report(std::ostream& out, const demo_report& r) {
   const auto& s = *r.sip;
   const auto& d = r.forward;
-  out << fmt::format("{} {}: codec {} at {} ms packets; states {}; ended {}\n", s.role, s.remote, r.codec, r.ptime_ms,
+  out << fmt::format("{} {}: codec {} at {} ms packets{}; states {}; ended {}\n", s.role, s.remote, r.codec, r.ptime_ms,
+                     r.srtp_suite ? "; SRTP (SDES) " + *r.srtp_suite : std::string("; plain RTP"),
                      fmt::join(r.states, " "), r.end_cause);
   out << fmt::format("  sent:     {} packets; the far end reports {} lost, jitter {:.2f} ms\n", d.packets_sent,
                      r.reverse.packets_lost, r.reverse.jitter_ms);
@@ -65,6 +66,8 @@ nlohmann::json to_json(const demo_report& r) {
   auto j = direction_json(r.forward);
   j["codec"] = r.codec;
   j["ptime_ms"] = r.ptime_ms;
+  j["srtp"] = r.srtp_suite ? nlohmann::json("sdes") : nlohmann::json(nullptr);  // the key exchange
+  j["srtp_suite"] = r.srtp_suite ? nlohmann::json(*r.srtp_suite) : nlohmann::json(nullptr);
   j["states"] = r.states;
   j["end_cause"] = r.end_cause;
   j["reverse"] = direction_json(r.reverse);

@@ -59,6 +59,8 @@ struct demo_report {
   bool play_temporary = false;
   bool connected = false, both_ways = false, normal_end = false;
   std::optional<sip_report> sip;    ///< Set for SIP calls.
+  /// The SRTP suite protecting the media (SDES keys, e.g. "AES_CM_128_HMAC_SHA1_80"); none: plain RTP.
+  std::optional<std::string> srtp_suite;
 };
 
 /// Human-readable summary (several lines).

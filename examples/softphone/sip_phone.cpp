@@ -215,6 +215,11 @@ class phone {
     media.local_address = bind.host;
     media.cname = "softphone@" + bind.host;
     if (!o.codecs.empty()) media.codecs = parse_codecs(o.codecs);
+    if (o.srtp_required && o.srtp != "sdes") throw input_error("--srtp-required needs --srtp sdes");
+    if (o.srtp == "sdes" && !o.allow_insecure_sdes)
+      throw input_error("--srtp sdes sends the media keys in the SDP; without SIP over TLS that needs --allow-insecure-sdes");
+    if (o.srtp == "sdes") media.srtp = o.srtp_required ? mspi::srtp_policy::mandatory : mspi::srtp_policy::optional;
+    media.allow_sdes_over_insecure_signalling = o.allow_insecure_sdes;
     ptime_ms_ = static_cast<int>(media.ptime.count());
     // --record: created now, so that an unwritable path is an input error (exit 2) before any call.
     if (o.record && !o.device) {
@@ -493,9 +498,9 @@ void phone::refresh_status(console& con) {
   const auto sent = tx ? tx->statistics() : mspi::stream_statistics{};
   const auto got = rx ? rx->statistics() : mspi::stream_statistics{};
   const auto rtt = got.round_trip_ms >= 0 ? fmt::format("  rtt {:.0f} ms", got.round_trip_ms) : std::string();
-  con.status(fmt::format("call {} {} {:02}:{:02} {}  sent {}  received {}  lost {}  jitter {:.1f} ms{}", c->number,
-                         tspi::to_string(state), secs / 60, secs % 60, codec_of(got), sent.packets, got.packets,
-                         got.packets_lost, got.jitter_ms, rtt));
+  con.status(fmt::format("call {} {} {:02}:{:02} {}{}  sent {}  received {}  lost {}  jitter {:.1f} ms{}", c->number,
+                         tspi::to_string(state), secs / 60, secs % 60, codec_of(got), got.secured ? " srtp" : "",
+                         sent.packets, got.packets, got.packets_lost, got.jitter_ms, rtt));
 }
 
 demo_report phone::make_report(call_entry& c) {
@@ -516,6 +521,7 @@ demo_report phone::make_report(call_entry& c) {
   const auto sent = tx ? tx->statistics() : mspi::stream_statistics{};
   r.codec = codec_of(sent);
   r.ptime_ms = sent.ptime_ms > 0 ? sent.ptime_ms : ptime_ms_;
+  if (sent.secured) r.srtp_suite = sent.srtp_suite;  // SDES is the only key exchange the MSP has
   r.forward = measure(tx, rx);
   auto& d = r.forward;
   r.reverse.packets_sent = sent.packets;

@@ -29,6 +29,10 @@ struct msp_context {
   /// The TAPI object's media threads, shared by all its MSP addresses (see `media_pool`); null: the MSP
   /// makes threads of its own. It outlives the MSP's `shutdown` (the TAPI object stops it afterwards).
   std::shared_ptr<media_pool> media = nullptr;
+  /// True when the paired TSP's signalling is protected (SIP over TLS, RFC 3261 §26) for every call of this
+  /// address, so that keys in the SDP (SDES, RFC 4568 §8.1) stay secret; from the TSP's optional
+  /// `signalling_secured()` member. False (default): SDES only where the MSP's settings allow it anyway.
+  bool signalling_secured = false;
 };
 
 /// The MSP contract (TAPI's `ITMSPAddress`, plus `ITTerminalSupport` on the same object).

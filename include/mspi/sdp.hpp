@@ -2,6 +2,8 @@
 // mspi/sdp.hpp: the subset of SDP (RFC 4566) that RTP audio offer/answer (RFC 3264) needs.
 #pragma once
 
+#include <mspi/sdp_crypto.hpp>
+
 #include <fmt/format.h>
 
 #include <charconv>
@@ -42,6 +44,12 @@ struct sdp_media {
   int ptime_ms = 0;                  ///< `a=ptime` in ms, 0 if absent.
   std::uint16_t rtcp_port = 0;       ///< `a=rtcp` (RFC 3605), 0 if absent (then RTP port + 1).
   media_direction direction = media_direction::sendrecv;  ///< The last direction attribute, sendrecv if none.
+  /// SDES `a=crypto` lines we can use (RFC 4568 §9.1; see `parse_crypto_attribute`), in order: the
+  /// offerer's preference. Holds key material.
+  std::vector<sdp_crypto> crypto;
+  /// Why each other `a=crypto` line of the m-line was not usable (static strings of
+  /// `parse_crypto_attribute`), in order; for error messages. Not written by `to_string`.
+  std::vector<std::string_view> crypto_refused;
 };
 
 /// A session description: origin, connection and media (RFC 4566 §5).
@@ -74,7 +82,7 @@ inline std::string_view next_token(std::string_view& s) {
 }  // namespace detail
 
 /// Writes `sd` as SDP text with CRLF line ends (RFC 4566 §5): v, o, s, c (session, if set), t=0 0, then
-/// per m-line m, c (if it differs), rtpmap/fmtp, ptime, rtcp (RFC 3605) and the direction attribute.
+/// per m-line m, c (if it differs), rtpmap/fmtp, crypto (RFC 4568), ptime, rtcp (RFC 3605) and the direction attribute.
 /// Nothing is validated. Throws only std::bad_alloc. Thread safety: pure function.
 inline std::string to_string(const session_description& sd) {
   std::string out;
@@ -103,6 +111,7 @@ inline std::string to_string(const session_description& sd) {
       put("");
       if (!f.fmtp.empty()) fmt::format_to(o, "a=fmtp:{} {}\r\n", f.payload_type, f.fmtp);
     }
+    for (const auto& c : m.crypto) fmt::format_to(o, "a=crypto:{}\r\n", to_string(c));
     if (m.ptime_ms > 0) fmt::format_to(o, "a=ptime:{}\r\n", m.ptime_ms);
     if (m.rtcp_port != 0) fmt::format_to(o, "a=rtcp:{}\r\n", m.rtcp_port);
     switch (m.direction) {
@@ -119,11 +128,14 @@ inline std::string to_string(const session_description& sd) {
 inline constexpr std::size_t sdp_max_bytes = 16 * 1024;   ///< Longest accepted SDP body in bytes.
 inline constexpr std::size_t sdp_max_media = 8;           ///< Most m-lines accepted.
 inline constexpr std::size_t sdp_max_formats = 32;        ///< Most payload types per m-line.
+inline constexpr std::size_t sdp_max_crypto = 16;         ///< Most `a=crypto` lines per m-line (usable or not).
 
 /// Parses SDP text (LF or CRLF line ends; RFC 4566 §5). Returns nullopt for malformed input: a line not
 /// of the form `x=...`, a missing or bad v=, o= or m= line, a bad c= line, a port or payload type out of
 /// range, an `a=ptime` outside 0..1000 ms, a bad `a=rtcp` port, an `a=rtpmap` without a positive
-/// rate/channels, an m-line without a connection address, or a body over the limits above. Unknown lines
+/// rate/channels, an m-line without a connection address, or a body over the limits above (including
+/// more than `sdp_max_crypto` `a=crypto` lines in one m-line). An `a=crypto` line we cannot use (unknown
+/// suite, MKI...) does not fail the parse: it goes to `crypto_refused` with its reason. Unknown lines
 /// and attributes are ignored; session-level `a=` lines are not used. Throws only std::bad_alloc.
 /// Thread safety: pure function.
 inline std::optional<session_description> parse_sdp(std::string_view text) {
@@ -198,6 +210,11 @@ inline std::optional<session_description> parse_sdp(std::string_view text) {
         else if (name == "inactive") m->direction = media_direction::inactive;
         else if (name == "ptime") {
           if (!detail::parse_int(value, m->ptime_ms) || m->ptime_ms < 0 || m->ptime_ms > 1000) return std::nullopt;
+        } else if (name == "crypto") {
+          if (m->crypto.size() + m->crypto_refused.size() >= sdp_max_crypto) return std::nullopt;
+          auto c = parse_crypto_attribute(value);
+          if (c.crypto) m->crypto.push_back(*c.crypto);
+          else m->crypto_refused.push_back(c.error);
         } else if (name == "rtcp") {
           if (!detail::parse_int(detail::next_token(value), m->rtcp_port)) return std::nullopt;
         } else if (name == "rtpmap" || name == "fmtp") {

@@ -94,9 +94,16 @@ struct stream_statistics {
   /// minus its LSR and DLSR), from the latest such block; -1 until the peer has reported on one of our
   /// sender reports.
   double round_trip_ms = -1;
-  /// True when the media is encrypted and authenticated (SRTP, RFC 3711). Always false today: the
-  /// shipped MSP sends plain RTP.
+  /// True when the media is encrypted and authenticated (SRTP, RFC 3711; the RTP/Opus MSP with
+  /// `rtp_opus_config::srtp` and SDES keys, RFC 4568); false for plain RTP and before media starts.
   bool secured = false;
+  /// Render: datagrams from the peer's address dropped because SRTP/SRTCP authentication or the replay
+  /// check failed (RFC 3711 §3.3: a tampered, forged or replayed packet, or one under an old key just
+  /// after a re-key); never parsed or played. 0 for plain RTP.
+  std::uint64_t srtp_rejected = 0;
+  /// The SRTP crypto suite's SDP name (RFC 4568 §6.2, RFC 7714 §14.2), e.g. "AES_CM_128_HMAC_SHA1_80";
+  /// empty when `secured` is false.
+  std::string srtp_suite;
 };
 
 /// One media stream of a call, in one direction (TAPI's `ITStream`).

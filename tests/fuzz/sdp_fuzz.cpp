@@ -1,8 +1,9 @@
 // ptapi - portable TAPI
 // ptapi_fuzz target `sdp`: mspi::parse_sdp, the parser of every SDP offer and answer a peer sends.
 // Properties (a failure traps): a parsed description respects the limits (m-lines, formats, ports, payload
-// types, ptime, a connection address per m-line); its text from to_string() parses again whenever it fits
-// in sdp_max_bytes; and, when no m-line lists a payload type twice (then a=rtpmap/a=fmtp of the copies
+// types, ptime, a connection address per m-line, a=crypto lines (RFC 4568) with a tag of at most 9 digits
+// and a reason for each refused one); its text from to_string() parses again whenever it fits in
+// sdp_max_bytes; and, when no m-line lists a payload type twice (then a=rtpmap/a=fmtp of the copies
 // collapse onto the first), that text is a fixed point: to_string(parse_sdp(text)) == text.
 #include "fuzz.hpp"
 
@@ -22,6 +23,9 @@ void check_limits(const mspi::session_description& sd) {
     PTAPI_FUZZ_CHECK(m.ptime_ms >= 0 && m.ptime_ms <= 1000);
     for (const auto& f : m.formats)
       PTAPI_FUZZ_CHECK(f.payload_type >= 0 && f.payload_type <= 127 && f.clock_rate > 0 && f.channels > 0);
+    PTAPI_FUZZ_CHECK(m.crypto.size() + m.crypto_refused.size() <= mspi::sdp_max_crypto);
+    for (const auto& c : m.crypto) PTAPI_FUZZ_CHECK(c.tag <= 999999999u && !mspi::srtp_suite_name(c.suite).empty());
+    for (auto why : m.crypto_refused) PTAPI_FUZZ_CHECK(!why.empty());
   }
 }
 

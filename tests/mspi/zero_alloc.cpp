@@ -110,6 +110,21 @@ mspi::stream_statistics check_steady_state(tspi::tapi& tapi, tspi::address& alic
   return render;
 }
 
+// check_steady_state on a loopback TAPI object whose RTP/Opus MSP has the settings `msp`.
+mspi::stream_statistics check_steady_state_with(const mspi::rtp_opus_config& msp) {
+  ptapi_test::event_log log;
+  tspi::tapi tapi;
+  tapi.register_provider<tspi::loopback_tsp, mspi::rtp_opus_msp>({}, msp);
+  tapi.set_event_filter(tspi::tapi_event::all);
+  log.attach(tapi);
+  tapi.initialize();
+  auto alice = tapi.find_address("alice");
+  auto bob = tapi.find_address("bob");
+  const auto render = check_steady_state(tapi, alice, bob);
+  tapi.shutdown();
+  return render;
+}
+
 }  // namespace
 
 TEST_CASE("the counting allocator counts only marked threads", "[mspi][alloc]") {
@@ -130,17 +145,18 @@ TEST_CASE("steady-state media allocates nothing per frame on the media threads",
 }
 
 TEST_CASE("a PCMU call allocates nothing per frame either (G.711 and 48k <-> 8k resampling)", "[mspi][rtp_opus][alloc][g711]") {
-  ptapi_test::event_log log;
-  tspi::tapi tapi;
   mspi::rtp_opus_config msp;
   msp.codecs = {mspi::audio_codec::pcmu};
-  tapi.register_provider<tspi::loopback_tsp, mspi::rtp_opus_msp>({}, msp);
-  tapi.set_event_filter(tspi::tapi_event::all);
-  log.attach(tapi);
-  tapi.initialize();
-  auto alice = tapi.find_address("alice");
-  auto bob = tapi.find_address("bob");
-  const auto render = check_steady_state(tapi, alice, bob);
+  const auto render = check_steady_state_with(msp);
   CHECK(render.octets == 160 * render.packets);  // G.711: one octet per 8 kHz sample, 20 ms
-  tapi.shutdown();
+}
+
+TEST_CASE("an SRTP call (SDES, AES_CM_128_HMAC_SHA1_80) allocates nothing per frame either", "[mspi][rtp_opus][alloc][srtp]") {
+  mspi::rtp_opus_config msp;
+  msp.srtp = mspi::srtp_policy::mandatory;
+  msp.allow_sdes_over_insecure_signalling = true;  // the loopback TSP has no TLS
+  const auto render = check_steady_state_with(msp);
+  CHECK(render.secured);
+  CHECK(render.srtp_suite == "AES_CM_128_HMAC_SHA1_80");
+  CHECK(render.srtp_rejected == 0);
 }

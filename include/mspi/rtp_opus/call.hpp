@@ -24,6 +24,7 @@
 #include <span>
 #include <string>
 #include <system_error>
+#include <vector>
 
 namespace mspi {
 
@@ -47,6 +48,11 @@ namespace mspi {
 ///   streams' transport readiness follows).
 /// - A description without a codec we support, or whose connection address is not an IP literal, gives
 ///   `media_error` and `stream_not_used` on both streams.
+/// - SRTP (RFC 3711) with SDES keys (RFC 4568) follows `config().srtp` (see `srtp_policy`): offers carry
+///   one `a=crypto` per `config().srtp_suites` with fresh keys (RTP/SAVP when mandatory, RTP/AVP when
+///   optional); an answer takes the first acceptable line of the offer. A description that cannot meet
+///   the policy gives `media_error` (body: the reason) and `stream_not_used`, like one without a codec.
+///   Every offer and answer re-keys; the streams' statistics report `secured` and the suite.
 ///
 /// Source: TAPI 3's MSP call object (ITStreamControl, CMSPCallBase); RFC 3264 §5-§6 and §8 for
 /// offer/answer and hold, RFC 4733 for DTMF.
@@ -61,22 +67,23 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
   /// Keeps the settings and picks a random SDP session id; creates nothing else (public only for
   /// `std::make_shared`). Use `create`. Throws only std::bad_alloc and what std::random_device throws.
   rtp_opus_call(media_pool::assignment media, msp_handle handle, const rtp_opus_config& cfg,
-                std::shared_ptr<msp_event_queue> events)
+                std::shared_ptr<msp_event_queue> events, bool signalling_secured = false)
       : media_io_(media.context()), media_thread_(std::move(media)), handle_(handle), cfg_(cfg),
-        events_(std::move(events)) {
+        events_(std::move(events)), signalling_secured_(signalling_secured) {
     std::random_device rd;
     session_id_ = (static_cast<std::uint64_t>(rd()) << 32 | rd()) & 0x7fffffffffffffffULL;
   }
 
   /// Makes a call object with its two streams and bound RTP/RTCP sockets, whose media runs on the media
-  /// thread of `media` (held until `shutdown`).
+  /// thread of `media` (held until `shutdown`). `signalling_secured`: the call's signalling is protected
+  /// (TLS), so SDES may be used (`msp_context::signalling_secured`).
   /// Errors: `std::errc::invalid_argument` when `cfg.local_address` is not an IP address; the system error
   /// when a socket cannot be opened or bound (null then). @throws std::system_error when `cfg` holds Opus or
   /// jitter-buffer settings out of range (`rtp_opus_msp::initialize` rejects those first).
   static std::shared_ptr<rtp_opus_call> create(media_pool::assignment media, msp_handle handle,
                                                const rtp_opus_config& cfg, std::shared_ptr<msp_event_queue> events,
-                                               std::error_code& ec) {
-    auto call = std::make_shared<rtp_opus_call>(std::move(media), handle, cfg, std::move(events));
+                                               std::error_code& ec, bool signalling_secured = false) {
+    auto call = std::make_shared<rtp_opus_call>(std::move(media), handle, cfg, std::move(events), signalling_secured);
     call->init(ec);
     if (ec) return nullptr;
     return call;
@@ -176,11 +183,10 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
     boost::system::error_code bad_address;
     if (n) (void)boost::asio::ip::make_address(n->remote_address, bad_address);  // e.g. a host name: unusable
     if (!n || bad_address) {
-      tsp_send(channel_message_type::media_error, "no usable audio stream (Opus, PCMU or PCMA) in the remote description");
-      capture_->raise(call_media_kind::stream_not_used, call_media_cause::remote_request);
-      render_->raise(call_media_kind::stream_not_used, call_media_cause::remote_request);
+      refuse("no usable audio stream (Opus, PCMU or PCMA) in the remote description");
       return std::nullopt;
     }
+    if (!negotiate_srtp(sd->media[n->media_index], *n, is_offer)) return std::nullopt;
     // Our side of the exchange: for an offer, the answer we are about to give; for an answer, our offer.
     if (is_offer) local_direction_ = detail::restrict_direction(preferred_direction_, *n);
     n->send = n->send && detail::direction_sends(local_direction_);
@@ -203,15 +209,46 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
     }
     local_direction_ = direction;
     auto formats = detail::offer_formats(cfg_, current ? &*current : nullptr);
+    if (auto refusal = detail::sdes_refusal(cfg_, signalling_secured_); !refusal.empty())
+      return tsp_send(channel_message_type::media_error, refusal);
     auto sd = detail::local_description(cfg_, session_id_, ++session_version_, rtp_port_, rtcp_port_, std::move(formats),
                                         direction);
+    offered_crypto_.clear();
+    if (detail::sdes_enabled(cfg_, signalling_secured_)) offered_crypto_ = detail::offer_crypto(cfg_);
+    sd.media[0].crypto = offered_crypto_;
+    if (cfg_.srtp == srtp_policy::mandatory) sd.media[0].protocol = "RTP/SAVP";
     tsp_send(channel_message_type::local_offer, to_string(sd));
   }
 
   void send_answer(const detail::negotiated_media& n) {
     auto sd = detail::local_description(cfg_, session_id_, ++session_version_, rtp_port_, rtcp_port_,
                                         detail::answer_formats(cfg_, n), local_direction_);
+    sd.media[0].protocol = answered_protocol_;
+    if (n.srtp) sd.media[0].crypto.push_back(n.srtp->local);
     tsp_send(channel_message_type::local_answer, to_string(sd));
+  }
+
+  // The SRTP part of reading a remote offer or answer (`m`: its chosen m-line): sets `n.srtp`, or reports
+  // the failure like an unusable description (media_error with the reason, stream_not_used) and returns false.
+  bool negotiate_srtp(const sdp_media& m, detail::negotiated_media& n, bool is_offer) {
+    const bool sdes = detail::sdes_enabled(cfg_, signalling_secured_);
+    auto outcome = is_offer ? detail::answer_srtp(m, cfg_, sdes) : detail::accept_answer_srtp(m, offered_crypto_, cfg_);
+    if (!outcome.error.empty()) {
+      refuse(outcome.error);
+      return false;
+    }
+    // Our answer's profile (RFC 3264 §6.1): the offer's SRTP-ness; AVPF/SAVPF feedback is not supported,
+    // so they are answered as AVP/SAVP as before.
+    if (is_offer) answered_protocol_ = detail::profile_of(m.protocol) == detail::rtp_profile::savp ? "RTP/SAVP" : "RTP/AVP";
+    n.srtp = std::move(outcome.keys);
+    return true;
+  }
+
+  // A remote description we cannot use: media_error (body: `reason`) and stream_not_used on both streams.
+  void refuse(std::string_view reason) {
+    tsp_send(channel_message_type::media_error, reason);
+    capture_->raise(call_media_kind::stream_not_used, call_media_cause::remote_request);
+    render_->raise(call_media_kind::stream_not_used, call_media_cause::remote_request);
   }
 
   void tsp_send(channel_message_type type, std::string_view body) {
@@ -276,6 +313,9 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
   std::optional<detail::negotiated_media> negotiated_;
   bool media_started_ = false;  // between start_media and stop_media
   bool shut_down_ = false;      // TAPI object's thread only
+  const bool signalling_secured_;            // SDES may be used without allow_sdes_over_insecure_signalling
+  std::vector<sdp_crypto> offered_crypto_;   // our last offer's a=crypto lines (keys), for its answer
+  std::string answered_protocol_ = "RTP/AVP";  // our answer's profile, from the last remote offer's
 };
 
 }  // namespace mspi

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <mspi/codec/opus.hpp>
+#include <mspi/rtp/srtp_suite.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -17,6 +18,16 @@ enum class audio_codec : std::uint8_t {
   opus,  ///< Opus, `opus/48000/2`, dynamic payload type (RFC 7587); 48 kHz RTP clock.
   pcmu,  ///< G.711 μ-law, static payload type 0, `PCMU/8000` (RFC 3551 §4.5.14); 8 kHz RTP clock.
   pcma,  ///< G.711 A-law, static payload type 8, `PCMA/8000` (RFC 3551 §4.5.14); 8 kHz RTP clock.
+};
+
+/// Whether calls use SRTP (RFC 3711) with SDES keys (RFC 4568). See `rtp_opus_config::srtp`.
+enum class srtp_policy : std::uint8_t {
+  off,        ///< Plain RTP only: no `a=crypto` offered; an offer of RTP/SAVP is refused, `a=crypto` on RTP/AVP ignored.
+  optional,   ///< Best effort (RFC 8643 style): offers RTP/AVP with `a=crypto`; SRTP when the peer answers
+              ///< with a usable one, else plain RTP. Answers an RTP/SAVP offer with SRTP, and an RTP/AVP one
+              ///< with SRTP when it carries a usable `a=crypto`.
+  mandatory,  ///< Offers RTP/SAVP with `a=crypto`; a peer that offers or answers without a usable `a=crypto`
+              ///< fails the negotiation (`media_error`: the TSP refuses the offer with 488 or ends the call).
 };
 
 /// Settings of `rtp_opus_msp` (one per address). Every call of the address uses them. Checked by
@@ -86,6 +97,20 @@ struct rtp_opus_config {
   /// room for the signalling side (SIP connections), the media thread's reactor (3 on its first call),
   /// WAV files and logs.
   int reserved_fds = 64;
+  /// SRTP with SDES key exchange (RFC 3711, RFC 4568): off (default), optional or mandatory; see
+  /// `srtp_policy`. SDES sends the keys in the SDP, so it is used only when the signalling is protected
+  /// (`msp_context::signalling_secured`) or `allow_sdes_over_insecure_signalling` is set; otherwise the
+  /// policy acts as `off` for `optional` and makes every negotiation fail for `mandatory`.
+  srtp_policy srtp = srtp_policy::off;
+  /// The suites offered, in preference order, and the only ones accepted from a remote offer (first of the
+  /// offer's lines that is in this list, RFC 4568 §7.1.2): non-empty, each at most once when `srtp` is not
+  /// off. Each offer and answer carries a fresh random key per suite (OpenSSL RAND_bytes), so a
+  /// re-INVITE re-keys both directions.
+  std::vector<srtp_suite> srtp_suites{srtp_suite::aes_cm_128_hmac_sha1_80, srtp_suite::aead_aes_128_gcm,
+                                      srtp_suite::aes_cm_128_hmac_sha1_32};
+  /// Lets SDES run over signalling that is not protected (SIP over UDP/TCP): anyone who reads the SIP
+  /// messages then has the media keys. For tests and closed networks; false by default.
+  bool allow_sdes_over_insecure_signalling = false;
 };
 
 }  // namespace mspi

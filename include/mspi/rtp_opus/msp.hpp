@@ -67,8 +67,9 @@ class rtp_opus_msp {
   /// `already_initialized`; `invalid_argument` for a ptime other than 10/20/40/60 ms, a payload type
   /// outside 96-127, an empty codec list or one naming a codec twice, a telephone-event payload type
   /// outside 96-127 or equal to the Opus one, jitter depths outside 1 <= min <= max <= 16 packets, an
-  /// RTCP interval <= 0 ms, a CNAME outside 1..255 bytes, `max_calls` < 1, `reserved_fds` < 0, or Opus
-  /// settings libopus refuses. Throws only std::bad_alloc and
+  /// RTCP interval <= 0 ms, a CNAME outside 1..255 bytes, `max_calls` < 1, `reserved_fds` < 0, Opus
+  /// settings libopus refuses, or (SRTP not off) an empty SRTP suite list or one naming a suite twice.
+  /// Keeps `ctx.signalling_secured` for its calls' SDES (see `rtp_opus_config::srtp`). Throws only std::bad_alloc and
   /// std::system_error when the thread cannot start.
   void initialize(const msp_context& ctx, std::error_code& ec) {
     if (initialized_) {
@@ -81,6 +82,7 @@ class rtp_opus_msp {
       return;
     }
     ec.clear();
+    signalling_secured_ = ctx.signalling_secured;
     own_pool_ = !ctx.media;
     pool_ = own_pool_ ? std::make_shared<media_pool>(1) : ctx.media;
     events_->set_signal(ctx.event_signal);
@@ -133,7 +135,7 @@ class rtp_opus_msp {
       }
       if (calls_.size() >= 2 * static_cast<std::size_t>(active_) + 16)  // amortized O(1) per call
         std::erase_if(calls_, [](const auto& weak) { return weak.expired(); });
-      auto created = call_type::create(pool_->assign(), call, cfg_, events_, ec);
+      auto created = call_type::create(pool_->assign(), call, cfg_, events_, ec, signalling_secured_);
       if (created) {
         calls_.push_back(created);
         ++active_;
@@ -189,6 +191,11 @@ class rtp_opus_msp {
     if (c.max_expected_loss_percent < 0 || c.max_expected_loss_percent > 100) return false;
     if (c.max_calls < 1 || c.reserved_fds < 0) return false;
     if (c.codecs.empty()) return false;
+    if (c.srtp != srtp_policy::off) {
+      if (c.srtp_suites.empty() || c.srtp_suites.size() > 3) return false;
+      for (auto it = c.srtp_suites.begin(); it != c.srtp_suites.end(); ++it)
+        if (std::find(c.srtp_suites.begin(), it, *it) != it || srtp_suite_name(*it).empty()) return false;
+    }
     for (auto it = c.codecs.begin(); it != c.codecs.end(); ++it) {
       if (*it != audio_codec::opus && *it != audio_codec::pcmu && *it != audio_codec::pcma) return false;
       if (std::find(c.codecs.begin(), it, *it) != it) return false;  // listed twice
@@ -228,7 +235,7 @@ class rtp_opus_msp {
   terminal_support terminals_;
   // The media threads; each call keeps its thread's io_context alive (its sockets may outlive shutdown).
   std::shared_ptr<media_pool> pool_;
-  bool own_pool_ = false, initialized_ = false;
+  bool own_pool_ = false, initialized_ = false, signalling_secured_ = false;
   std::vector<std::weak_ptr<call_type>> calls_;  // expired entries are swept now and then
   int active_ = 0;  // calls created and not shut down through shutdown_msp_call (an upper bound; see recount)
 };

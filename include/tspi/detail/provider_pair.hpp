@@ -41,6 +41,8 @@ class provider_pair final : public provider_base, private line_event_sink {
                             .media = c.media_pool()};
       if constexpr (requires { { tsp_.media_address() } -> std::convertible_to<std::string>; })
         ctx.signalling_address = tsp_.media_address();  // the TSP's optional member: where its signalling is
+      if constexpr (requires { { tsp_.signalling_secured() } -> std::convertible_to<bool>; })
+        ctx.signalling_secured = tsp_.signalling_secured();  // optional too: TLS-protected signalling (SDES)
       msp->initialize(ctx, ec);
       if (ec) return;
       msps_.push_back(std::move(msp));

@@ -33,10 +33,14 @@ def make_source(src_wav, out_wav, repeat=30):
                    check=True)
 
 
-def write_config(d, sip_port, ctrl_port, rtp_base, source_wav, user="peer", auto_answer=False, codecs=("opus", "pcmu", "pcma")):
+def write_config(d, sip_port, ctrl_port, rtp_base, source_wav, user="peer", auto_answer=False, codecs=("opus", "pcmu", "pcma"),
+                 mediaenc=None, rtp_count=100):
+    """mediaenc: None, or a baresip media encryption for the account, e.g. "srtp-mand" (SDES, RTP/SAVP;
+    loads srtp.so). rtp_count: RTP/RTCP ports from rtp_base."""
     d = os.path.abspath(d)
     rec = os.path.join(d, "rec")
     os.makedirs(rec, exist_ok=True)
+    srtp_module = "module\t\t\tsrtp.so\n" if mediaenc else ""
     config = f"""# baresip 1.0.0 headless peer for ptapi's interop tests: loopback only, no audio device
 poll_method\t\tepoll
 sip_listen\t\t127.0.0.1:{sip_port}
@@ -49,7 +53,7 @@ audio_source\t\taufile,{os.path.abspath(source_wav)}
 ausrc_srate\t\t48000
 ausrc_channels\t\t1
 audio_level\t\tno
-rtp_ports\t\t{rtp_base}-{rtp_base + 99}
+rtp_ports\t\t{rtp_base}-{rtp_base + rtp_count - 1}
 rtp_stats\t\tyes
 jitter_buffer_delay\t5-10
 statmode_default\toff
@@ -62,14 +66,14 @@ module\t\t\tsndfile.so
 module_tmp\t\taccount.so
 module_app\t\tmenu.so
 module_app\t\tctrl_tcp.so
-ctrl_tcp_listen\t\t127.0.0.1:{ctrl_port}
+{srtp_module}ctrl_tcp_listen\t\t127.0.0.1:{ctrl_port}
 snd_path\t\t{rec}
 opus_bitrate\t\t32000
 opus_application\tvoip
 """
     with open(os.path.join(d, "config"), "w") as f:
         f.write(config)
-    answer = ";answermode=auto" if auto_answer else ""
+    answer = (";answermode=auto" if auto_answer else "") + (f";mediaenc={mediaenc}" if mediaenc else "")
     with open(os.path.join(d, "accounts"), "w") as f:
         f.write(f"<sip:{user}@127.0.0.1:{sip_port}>;regint=0{answer};audio_codecs={','.join(CODECS[c] for c in codecs)}\n")
     return d

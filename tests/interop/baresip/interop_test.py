@@ -2,13 +2,15 @@
 """ptapi softphone <-> baresip 1.0.0 over 127.0.0.1, with speech both ways, checked by correlation.
 
   interop_test.py --softphone BIN --wav-match BIN --workdir DIR --direction softphone-calls|baresip-calls
-                  [--codec opus|pcmu] [--sip-port P] [--ctrl-port P] [--rtp-base P] [--seconds S]
+                  [--codec opus|pcmu] [--sip-port P] [--ctrl-port P] [--rtp-base P] [--seconds S] [--srtp]
 
 softphone-calls: baresip (auto-answer) plays speech B from aufile; `softphone call --play A --record out.wav`.
 baresip-calls:   `softphone listen --auto-answer --play A --record out.wav`; baresip dials it over ctrl_tcp.
 Checks: both ends connected and ended cleanly; the softphone's JSON (codec, SIP responses, packets);
 baresip's sndfile dump of what it received correlates with A, and the softphone's recording with B
-(`wav_match`, built from tools/measure/ptapi_measure/delay_estimate.hpp). Exit 0 pass, 1 fail, 77 skip (baresip not installed).
+(`wav_match`, built from tools/measure/ptapi_measure/delay_estimate.hpp). --srtp: SRTP with SDES keys
+mandatory on both sides (baresip `srtp.so`, account `mediaenc=srtp-mand`; softphone `--srtp sdes
+--srtp-required --allow-insecure-sdes`), and the softphone's JSON must say `"srtp": "sdes"`. Exit 0 pass, 1 fail, 77 skip (baresip not installed).
 Every process is bounded (timeout / baresip -t) and stopped by its control channel or by PID as a fallback.
 """
 import argparse
@@ -37,6 +39,8 @@ ap.add_argument("--ctrl-port", type=int, default=5639)
 ap.add_argument("--rtp-base", type=int, default=22000)
 ap.add_argument("--seconds", type=float, default=6)
 ap.add_argument("--min-correlation", type=float, default=0.5)
+ap.add_argument("--rtp-count", type=int, default=100, help="baresip's RTP ports from --rtp-base")
+ap.add_argument("--srtp", action="store_true", help="SRTP (SDES) mandatory on both sides")
 a = ap.parse_args()
 
 if not baresip_peer.have_baresip():
@@ -89,7 +93,9 @@ recording = os.path.join(work, "softphone_heard.wav")
 b_port, s_port = a.sip_port, a.sip_port + 5  # baresip also binds SIP port + 1 (TLS)
 codecs = ["opus", "pcmu", "pcma"] if a.codec == "opus" else ["pcmu"]
 bdir = baresip_peer.write_config(os.path.join(work, "baresip"), b_port, a.ctrl_port, a.rtp_base, source_b,
-                                 user="peer", auto_answer=(a.direction == "softphone-calls"), codecs=codecs)
+                                 user="peer", auto_answer=(a.direction == "softphone-calls"), codecs=codecs,
+                                 mediaenc="srtp-mand" if a.srtp else None, rtp_count=a.rtp_count)
+srtp_args = ["--srtp", "sdes", "--srtp-required", "--allow-insecure-sdes"] if a.srtp else []
 limit = int(a.seconds + 40)
 softphone_out = os.path.join(work, "softphone.out")
 softphone_err = os.path.join(work, "softphone.err")
@@ -99,7 +105,7 @@ with baresip_peer.Peer(bdir, a.ctrl_port, limit, os.path.join(work, "baresip.log
     if a.direction == "softphone-calls":
         cmd = ["timeout", "-k", "5", str(int(a.seconds + 30)), a.softphone, "call", f"sip:peer@127.0.0.1:{b_port}",
                "--bind", f"127.0.0.1:{s_port}", "--play", speech_a, "--record", recording, "--seconds", str(a.seconds),
-               "--json"]
+               "--json"] + srtp_args
         print("  $ " + " ".join(cmd), flush=True)
         with open(softphone_out, "w") as out, open(softphone_err, "w") as err:
             sp = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
@@ -110,7 +116,7 @@ with baresip_peer.Peer(bdir, a.ctrl_port, limit, os.path.join(work, "baresip.log
     else:
         cmd = ["timeout", "-k", "5", str(int(a.seconds + 30)), a.softphone, "listen", "--bind", f"127.0.0.1:{s_port}",
                "--auto-answer", "--calls", "1", "--seconds", str(int(a.seconds + 20)), "--play", speech_a,
-               "--record", recording, "--json"]
+               "--record", recording, "--json"] + srtp_args
         print("  $ " + " ".join(cmd), flush=True)
         with open(softphone_out, "w") as out, open(softphone_err, "w") as err:
             sp = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
@@ -148,6 +154,9 @@ if report:
     check(report.get("connected") is True, "softphone: connected")
     check(report.get("normal_end") is True, f"softphone: ended normally ({report.get('end_cause')})")
     check(report.get("codec") == a.codec, f"softphone: codec {a.codec} (got {report.get('codec')})")
+    if a.srtp:
+        check(report.get("srtp") == "sdes", f"softphone: media protected by SRTP with SDES keys (srtp {report.get('srtp')}, "
+                                            f"suite {report.get('srtp_suite')})")
     check(200 in report.get("sip_responses", []), f"softphone: a 200 among sip_responses {report.get('sip_responses')}")
     check(report.get("packets_sent", 0) >= 25 * a.seconds, f"softphone: sent {report.get('packets_sent')} RTP packets")
     check(report.get("packets_received", 0) >= 25 * a.seconds, f"softphone: received {report.get('packets_received')} RTP packets")

@@ -5,6 +5,7 @@
 
 #include <mspi/codec/g711.hpp>
 #include <mspi/rtp_opus/config.hpp>
+#include <mspi/rtp_opus/detail/srtp_negotiation.hpp>
 #include <mspi/sdp.hpp>
 
 #include <algorithm>
@@ -29,6 +30,8 @@ struct negotiated_media {
   int remote_ptime_ms = 0;      ///< The remote's `a=ptime`, 0 if absent.
   bool send = true;             ///< We may send (remote is sendrecv or recvonly).
   bool receive = true;          ///< We may receive (remote is sendrecv or sendonly).
+  std::size_t media_index = 0;  ///< The remote description's m-line this was read from.
+  std::optional<srtp_keys> srtp;  ///< SRTP keys (SDES, RFC 4568) when the media is protected; nullopt: plain RTP.
 };
 
 inline bool iequals(std::string_view a, std::string_view b) {
@@ -159,6 +162,7 @@ inline std::optional<negotiated_media> negotiate(const session_description& remo
     }
     if (!chosen) continue;
     negotiated_media n;
+    n.media_index = static_cast<std::size_t>(&m - remote.media.data());
     n.remote_address = m.address;
     n.remote_rtp_port = m.port;
     n.remote_rtcp_port = m.rtcp_port ? m.rtcp_port : static_cast<std::uint16_t>(m.port + 1);

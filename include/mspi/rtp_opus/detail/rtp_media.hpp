@@ -14,6 +14,7 @@
 #include <mspi/media_types.hpp>
 #include <mspi/rtp/packet.hpp>
 #include <mspi/rtp/rtcp.hpp>
+#include <mspi/rtp/srtp.hpp>
 #include <mspi/rtp/telephone_event.hpp>
 #include <mspi/rtp_opus/config.hpp>
 #include <mspi/rtp_opus/detail/dtmf_sender.hpp>
@@ -57,6 +58,7 @@ struct rtp_counters {
   std::atomic<std::uint64_t> rejected_ssrc{0};
   std::atomic<std::uint64_t> malformed{0};
   std::atomic<std::uint64_t> ssrc_changes{0};
+  std::atomic<std::uint64_t> srtp_rejected{0};
   std::atomic<std::int64_t> round_trip_us{-1};  // RFC 3550 §6.4.1, -1 unknown
 
   /// What was negotiated, and where the peer is (written on the media thread at start and on latching).
@@ -65,6 +67,7 @@ struct rtp_counters {
     audio_codec codec = audio_codec::opus;
     int payload_type = -1, ptime_ms = 0, remote_ptime_ms = 0;
     boost::asio::ip::udp::endpoint remote;
+    std::optional<srtp_suite> srtp;  // the SRTP suite protecting the media, nullopt: plain RTP
   };
   /// Replaces the link state (media thread; no allocation).
   void set_link(const link_state& l) noexcept {
@@ -88,6 +91,8 @@ struct rtp_counters {
       s.remote_ptime_ms = l.remote_ptime_ms;
       s.remote_address = l.remote.address().to_string();
       s.remote_port = l.remote.port();
+      s.secured = l.srtp.has_value();
+      if (l.srtp) s.srtp_suite = std::string(srtp_suite_name(*l.srtp));
     }
     if (const auto rtt = round_trip_us.load(std::memory_order_relaxed); rtt >= 0) s.round_trip_ms = rtt / 1000.0;
     s.packets = packets.load(std::memory_order_relaxed);
@@ -102,6 +107,7 @@ struct rtp_counters {
     s.rejected_ssrc = rejected_ssrc.load(std::memory_order_relaxed);
     s.malformed = malformed.load(std::memory_order_relaxed);
     s.ssrc_changes = ssrc_changes.load(std::memory_order_relaxed);
+    s.srtp_rejected = srtp_rejected.load(std::memory_order_relaxed);
     return s;
   }
 
@@ -146,6 +152,13 @@ class rtp_stream final : public stream {
 /// RFC 3550 A.1 probation, which restarts the receive path for the new stream. The previous SSRC's
 /// packets are then dropped, until the new one has been silent for `retired_ssrc_quiet`. Our SSRC,
 /// first sequence number and first timestamp come from the CSPRNG (RFC 3550 §5.1).
+///
+/// SRTP (when `negotiated_media::srtp` holds keys): every RTP and RTCP packet is protected in place after
+/// it is written and before it is sent (RFC 3711 §3.3, §3.4), and every datagram from the peer's address is
+/// authenticated, replay-checked (128-packet window) and decrypted in place before anything reads it; a
+/// datagram that fails is dropped and counted (`srtp_rejected`), never parsed or played. A start with
+/// other keys (a renegotiation) re-keys both sessions; a failure to create them stops the media
+/// (stream_fail on the capture stream), never falls back to plain RTP.
 class rtp_media : public std::enable_shared_from_this<rtp_media> {
  public:
   using udp = boost::asio::ip::udp;
@@ -221,6 +234,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     latched_ = false;  // latching is once per offer/answer
     rtcp_latched_ = false;
     latch_probation_.reset();
+    if (!rekey(n.srtp)) return;
     const bool codec_changed = !running_ || n.codec != codec_ || n.payload_type != payload_type_;
     const bool events_changed = n.telephone_event_payload_type != telephone_event_pt_ ||
                                 n.telephone_event_rate != telephone_event_rate_ || codec_changed;
@@ -355,7 +369,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
       return;
     }
     // Leave room for the RTP header in packet_: libopus lowers its rate to fit, instead of write_rtp failing.
-    auto out = std::span<std::byte>(encoded_).first(packet_.size() - rtp_fixed_header_bytes);
+    auto out = std::span<std::byte>(encoded_).first(max_payload_bytes - rtp_fixed_header_bytes);
     std::size_t n = 0;
     if (codec_ == audio_codec::opus) {
       std::error_code eec;
@@ -381,8 +395,13 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
 
   // `clock_timestamp`: the send clock's timestamp now (RTCP SR pairs it with the wall clock).
   void send_rtp(const rtp_header& h, std::span<const std::byte> payload, std::uint32_t clock_timestamp) {
-    const std::size_t size = write_rtp(std::span<std::byte>(packet_), h, payload);
+    std::size_t size = write_rtp(std::span<std::byte>(packet_).first(max_payload_bytes), h, payload);
     if (size == 0) return;
+    if (srtp_tx_.active()) {
+      std::error_code pec;
+      size = srtp_tx_.protect_rtp(packet_, size, pec);
+      if (size == 0) return;
+    }
     boost::system::error_code sec;
     rtp_socket_.send_to(boost::asio::buffer(packet_.data(), size), remote_rtp_, 0, sec);
     if (!sec) {
@@ -401,7 +420,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
 
   void on_rtp(const boost::system::error_code& ec, std::size_t n) {
     if (ec == boost::asio::error::operation_aborted || !running_) return;
-    if (!ec) handle_rtp(std::span<const std::byte>(rx_buffer_.data(), n));
+    if (!ec) handle_rtp(std::span<std::byte>(rx_buffer_.data(), n));
     receive_rtp();
   }
 
@@ -412,11 +431,18 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
   // types (malformed), SSRCs on probation and the replaced SSRC (rejected_ssrc). Dropped silently while
   // we do not receive. An RFC 4733 event packet is reported (once per event) and queued as an empty
   // placeholder.
-  void handle_rtp(std::span<const std::byte> datagram) {
+  // With SRTP, a datagram that fails authentication or the replay check is dropped first (srtp_rejected).
+  void handle_rtp(std::span<std::byte> datagram) {
     const bool from_peer = rx_from_ == remote_rtp_;
     const bool candidate = !from_peer && cfg_.symmetric_rtp && !latched_;  // may latch after probation
     if (!from_peer && !candidate) return count(rx_->rejected_source);
     auto& invalid = candidate ? rx_->rejected_source : rx_->malformed;
+    if (srtp_rx_.active()) {
+      std::error_code uec;
+      const std::size_t plain = srtp_rx_.unprotect_rtp(datagram, datagram.size(), uec);
+      if (plain == 0) return count(rx_->srtp_rejected);
+      datagram = datagram.first(plain);
+    }
     auto view = parse_rtp(datagram);
     if (!view) return count(invalid);
     if (!receive_enabled_) return;
@@ -611,14 +637,21 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
 
   void on_rtcp(const boost::system::error_code& ec, std::size_t n) {
     if (ec == boost::asio::error::operation_aborted || !running_) return;
-    if (!ec) handle_rtcp(std::span<const std::byte>(rtcp_buffer_.data(), n));
+    if (!ec) handle_rtcp(std::span<std::byte>(rtcp_buffer_.data(), n));
     receive_rtcp();
   }
 
   // RTCP from the peer: its report about our stream gives the capture stream's loss and jitter. Other
   // sources, malformed datagrams and impossible report blocks are dropped and counted (render stream).
-  void handle_rtcp(std::span<const std::byte> datagram) {
+  // With SRTP, SRTCP that fails authentication or the replay check is dropped first (srtp_rejected).
+  void handle_rtcp(std::span<std::byte> datagram) {
     if (!rtcp_from_peer()) return count(rx_->rejected_source);
+    if (srtp_rx_.active()) {
+      std::error_code uec;
+      const std::size_t plain = srtp_rx_.unprotect_rtcp(datagram, datagram.size(), uec);
+      if (plain == 0) return count(rx_->srtp_rejected);
+      datagram = datagram.first(plain);
+    }
     auto report = parse_rtcp(datagram);
     if (!report) return count(rx_->malformed);
     if (report->sender && (!have_remote_ssrc_ || report->sender_ssrc == remote_ssrc_)) {
@@ -653,6 +686,28 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     rx_->round_trip_us.store(us, std::memory_order_relaxed);
   }
 
+  // Sets up SRTP for `keys` (nullopt: plain RTP) unless they are the ones in use: an outbound session with
+  // our key, an inbound one with the peer's (fresh replay state). False, media stopped, when libsrtp fails.
+  bool rekey(const std::optional<srtp_keys>& keys) {
+    if (keys == srtp_keys_ && running_) return true;
+    srtp_keys_ = keys;
+    if (!keys) {
+      srtp_tx_.reset();
+      srtp_rx_.reset();
+      return true;
+    }
+    std::error_code ec;
+    srtp_tx_.start(keys->local.suite, keys->local.key(), srtp_direction::outbound, ec);
+    if (!ec) srtp_rx_.start(keys->remote.suite, keys->remote.key(), srtp_direction::inbound, ec);
+    if (!ec) return true;
+    srtp_tx_.reset();
+    srtp_rx_.reset();
+    srtp_keys_.reset();
+    stop();
+    capture_->raise(call_media_kind::stream_fail, call_media_cause::connect_fail, ec);
+    return false;
+  }
+
   // Tells both streams' statistics what is negotiated and where the peer is now.
   void publish_link() noexcept {
     rtp_counters::link_state l;
@@ -662,6 +717,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     l.ptime_ms = ptime_ms();
     l.remote_ptime_ms = remote_ptime_ms_;
     l.remote = remote_rtp_;
+    l.srtp = srtp_tx_.suite();
     tx_->set_link(l);
     rx_->set_link(l);
   }
@@ -687,7 +743,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
 
   // A compound SR (or RR when we have not sent) with one report block, then SDES CNAME (RFC 3550 §6.1).
   void send_rtcp() {
-    std::span<std::byte> out(rtcp_out_);
+    const auto out = std::span<std::byte>(rtcp_out_).first(rtcp_out_.size() - srtp_session::max_rtcp_overhead);
     report_block block{};
     const report_block* bp = nullptr;
     if (have_remote_ssrc_) {
@@ -710,6 +766,11 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     }
     if (n == 0) return;
     n += write_sdes_cname(out.subspan(n), ssrc_, cfg_.cname);
+    if (srtp_tx_.active()) {
+      std::error_code pec;
+      n = srtp_tx_.protect_rtcp(rtcp_out_, n, pec);
+      if (n == 0) return;
+    }
     boost::system::error_code sec;
     rtcp_socket_.send_to(boost::asio::buffer(rtcp_out_.data(), n), remote_rtcp_, 0, sec);
   }
@@ -753,7 +814,14 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
   std::array<std::uint32_t, 4> recent_events_{};  // RTP timestamps of the last events reported
   std::size_t recent_event_next_ = 0, recent_event_count_ = 0;
 
-  std::array<std::byte, 1500> encoded_{}, packet_{}, rx_buffer_{}, rtcp_buffer_{}, rtcp_out_{};
+  srtp_session srtp_tx_, srtp_rx_;          // active while SRTP keys are negotiated
+  std::optional<srtp_keys> srtp_keys_;      // the keys they hold
+
+  std::array<std::byte, 1500> encoded_{};
+  // Room for the SRTP/SRTCP trailer behind an MTU-sized packet; aligned as libsrtp reads 32-bit words.
+  alignas(8) std::array<std::byte, max_payload_bytes + srtp_session::max_rtp_overhead> packet_{};
+  alignas(8) std::array<std::byte, max_payload_bytes> rx_buffer_{}, rtcp_buffer_{};
+  alignas(8) std::array<std::byte, max_payload_bytes + srtp_session::max_rtcp_overhead> rtcp_out_{};
 };
 
 }  // namespace mspi::detail
