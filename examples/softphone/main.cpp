@@ -30,6 +30,8 @@ void add_sip_options(CLI::App* cmd, softphone::sip_options& o) {
   cmd->add_flag("--json", o.json, "Also print each call's report as one JSON object on the last line");
   cmd->add_flag("--device", o.device, "Talk and listen through the default microphone and speakers");
   cmd->add_flag("--sip-trace", o.sip_trace, "Print every SIP message sent and received on stderr");
+  cmd->add_option("--public-address", o.public_address,
+                  "IP to advertise in Contact and SDP (NAT with forwarded ports; default: the local or learned address)");
   cmd->add_option("--t1-ms", o.t1_ms, "SIP timer T1 in ms (timer B, the INVITE timeout, is 64*T1)")
       ->capture_default_str()
       ->group("Advanced");

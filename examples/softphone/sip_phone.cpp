@@ -205,6 +205,18 @@ class phone {
     } else if (o.password || o.registrar || !o.realms.empty() || o.allow_rfc2069) {
       throw input_error("--password, --registrar, --realm and --allow-rfc2069 need --account");
     }
+    if (o.public_address) {
+      boost::system::error_code bec;
+      (void)boost::asio::ip::make_address(*o.public_address, bec);
+      if (bec) throw input_error("bad --public-address '" + *o.public_address + "': expected an IP address");
+      cfg.public_address = *o.public_address;
+    }
+    cfg.on_registration = [this](std::size_t, int status, std::string_view reason) {
+      std::lock_guard lock(m_);
+      registration_status_ = status;
+      registration_reason_ = reason;
+      cv_.notify_all();
+    };
     if (o.sip_trace) {
       cfg.trace = [this](const tspi::sip::message& m, bool outgoing) { trace_.on_message(m, outgoing); };
       cfg.stray_trace = [this](const tspi::sip::message& m) { trace_.on_stray(m); };
@@ -258,6 +270,10 @@ class phone {
   int ptime_ms_ = 20;
   sip_trace trace_;  // outlives the TAPI object (its trace callback)
   std::mutex m_;
+  // The last REGISTER outcome (sip_config::on_registration), guarded by m_; 0 before any.
+  int registration_status_ = 0;
+  std::string registration_reason_;
+  bool wait_for_registration();
   std::condition_variable cv_;
   std::vector<std::shared_ptr<call_entry>> calls_;  // calls not yet reported (ended calls are dropped)
   int numbered_ = 0;                               // calls seen so far
@@ -350,12 +366,14 @@ void phone::connect_handlers() {
     std::lock_guard lock(m_);
     c->digits += e.digit;
   });
-  tapi_.on_address().connect([](const tspi::address_event& e) {
+  tapi_.on_address().connect([this](const tspi::address_event& e) {
     if (e.kind != tspi::address_event_kind::state) return;
     try {
       say(e.address.name() + (e.address.state() == tspi::address_state::in_service ? ": registered" : ": not registered"));
     } catch (const std::system_error&) {
     }
+    std::lock_guard lock(m_);
+    cv_.notify_all();  // wait_for_registration
   });
 }
 
@@ -630,9 +648,34 @@ int phone::listen(console& con) {
   return ok ? 0 : 1;
 }
 
+// With --registrar: waits (at most 64*T1 + 1 s, the REGISTER transaction's timeout) until the account's
+// address is in service, as a TAPI application does: its state event, or the REGISTER's outcome. False,
+// with the registrar's status and reason printed, when the registration failed or did not finish.
+bool phone::wait_for_registration() {
+  if (!o_.registrar) return true;
+  say(fmt::format("registering as {} at {}", address_.name(), *o_.registrar));
+  const auto limit = 64 * std::chrono::milliseconds(o_.t1_ms) + 1s;
+  std::unique_lock lock(m_);
+  cv_.wait_for(lock, limit, [&] {
+    return address_.state() == tspi::address_state::in_service || (registration_status_ >= 300) ||
+           console::stop_requested();
+  });
+  if (address_.state() == tspi::address_state::in_service) {
+    say(fmt::format("registered ({} {})", registration_status_, registration_reason_));
+    return true;
+  }
+  if (registration_status_ >= 300)
+    std::cerr << fmt::format("softphone: registration failed: {} {}\n", registration_status_, registration_reason_);
+  else
+    std::cerr << fmt::format("softphone: not registered within {} ms\n",
+                             std::chrono::duration_cast<std::chrono::milliseconds>(limit).count());
+  return false;
+}
+
 int phone::call(console& con) {
   const double seconds = o_.seconds.value_or(o_.play ? play_seconds_ + 1.0 : 10.0);
   const auto up_for = std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(seconds));
+  if (!wait_for_registration()) return 1;
   std::error_code ec;
   auto call = address_.create_call(target_, media_type::audio, ec);
   if (ec) throw std::runtime_error("cannot create the call: " + ec.message());

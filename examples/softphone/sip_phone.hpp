@@ -24,6 +24,7 @@ struct sip_options {
   bool device = false;                     ///< Talk and listen through the default sound devices.
   bool sip_trace = false;                  ///< Print every SIP message on stderr.
   int t1_ms = 500;                         ///< SIP timer T1 (timer B = 64*T1).
+  std::optional<std::string> public_address;  ///< IP advertised in Contact and SDP (sip_config::public_address).
   // listen
   bool auto_answer = false;
   int answer_delay_ms = 0;

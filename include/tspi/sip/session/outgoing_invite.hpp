@@ -65,7 +65,7 @@ inline void sip_tsp::send_invite(const session_ptr& s, std::string sdp) {
   m.add("To", name_addr{{}, s->target, {}}.to_string());
   m.add("Call-ID", random_token(20) + "@" + cfg_.listen_address);
   m.add("CSeq", "1 INVITE");
-  add_common(m, s->remote.protocol, s->address_id);
+  add_common(m, s->remote.protocol, s->address_id, &s->remote);
   m.add("Allow", std::string(allow));
   m.add("Content-Type", "application/sdp");
   m.body = std::move(sdp);
