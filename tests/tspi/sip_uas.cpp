@@ -44,6 +44,16 @@ std::string request(const sip_blocking_peer& peer, const std::string& method, st
   return m;
 }
 
+// Settings of a party with one account `aor` that registers at `registrar`.
+tspi::sip::sip_config registering(const sip_blocking_peer& registrar, const std::string& aor) {
+  auto cfg = sip_party::config(0);
+  tspi::sip::sip_account account;
+  account.aor = aor;
+  account.registrar = "127.0.0.1:" + std::to_string(registrar.port());
+  cfg.accounts.push_back(account);
+  return cfg;
+}
+
 std::string to_tag_of(const tspi::sip::message& r) {
   auto to = tspi::sip::parse_name_addr(r.header("To").value_or(""));
   return to ? to->tag() : std::string();
@@ -259,11 +269,7 @@ TEST_CASE("an account registers with digest authentication and un-registers at s
 
 TEST_CASE("a refused registration leaves the address out of service and is retried", "[tspi][sip][register]") {
   sip_blocking_peer registrar;
-  auto cfg = sip_party::config(0);
-  tspi::sip::sip_account account;
-  account.aor = "sip:bob@example.test";
-  account.registrar = "127.0.0.1:" + std::to_string(registrar.port());
-  cfg.accounts.push_back(account);
+  auto cfg = registering(registrar, "sip:bob@example.test");
   cfg.registration_retry = std::chrono::seconds(1);
   sip_party ua(cfg);
   auto first = registrar.request("REGISTER");
@@ -320,11 +326,9 @@ TEST_CASE("the registrar's received/rport becomes the Contact, registered again 
           "[tspi][sip][register][nat]") {
   // RFC 3581 §9: the 2xx's top Via tells the source the registrar saw; behind a NAT it differs from our Contact.
   sip_blocking_peer registrar;
-  auto cfg = sip_party::config(0);
-  tspi::sip::sip_account account;
-  account.aor = "sip:alice@example.test";
-  account.registrar = "127.0.0.1:" + std::to_string(registrar.port());
-  cfg.accounts.push_back(account);
+  auto cfg = registering(registrar, "sip:alice@example.test");
+  cfg.keepalive.udp = tspi::sip::sip_keepalive::method::options;  // RFC 5626 §4.4.1 over UDP, seen below
+  cfg.keepalive.udp_interval = std::chrono::seconds(1);
   sip_party ua(cfg);
   auto first = registrar.request("REGISTER");
   REQUIRE(first);
@@ -351,7 +355,16 @@ TEST_CASE("the registrar's received/rport becomes the Contact, registered again 
   registrar.send(nat_ok(*second), registrar.last_from_port);
   REQUIRE(ua.log.wait([&] { return !ua.log.address_events.empty(); }));
   CHECK(ua.address.state() == tspi::address_state::in_service);
-  CHECK_FALSE(registrar.request("REGISTER", std::chrono::milliseconds(300)));  // the same address: done
+  // Registered with the same address: no more REGISTERs, but a keep-alive toward the registrar every second.
+  std::vector<std::string> seen;
+  const auto keepalive = registrar.receive([&](const tspi::sip::message& m) {
+    seen.push_back(m.method);
+    return m.method == "OPTIONS";
+  }, std::chrono::milliseconds(2500));
+  REQUIRE(keepalive);
+  CHECK(seen == std::vector<std::string>{"OPTIONS"});
+  CHECK(keepalive->request_uri == "sip:example.test");
+  CHECK(keepalive->header("User-Agent"));
 
   // Calls from the account carry the public Contact too.
   auto call = ua.address.create_call("sip:raw@127.0.0.1:" + std::to_string(registrar.port()));

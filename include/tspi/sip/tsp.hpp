@@ -216,7 +216,7 @@ class sip_tsp {
   // for a wildcard bind the interface routing to `to` (or to the account's registrar).
   std::string advertised_host(std::size_t address_id, const peer* to) const;
   // The MSP's SDP with the advertised address in `o=`/`c=` (wildcard bind, public address).
-  std::string advertised_sdp(std::string sdp, const peer& to) const;
+  std::string advertised_sdp(std::string sdp, std::size_t address_id, const peer& to) const;
   // Traces of what crosses the wire (sip_config::trace): the layer's sends, the transport's requests.
   void hook_wire();
   static constexpr std::string_view allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY";

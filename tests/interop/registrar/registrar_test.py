@@ -32,19 +32,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CFG = os.path.join(HERE, "..", "..", "..", "examples", "kamailio", "registrar.cfg")
 PASSWORD = "s3cret"
 DOMAIN = "example.test"
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(HERE, "..", "dispatcher"))
+from dispatcher_test import wait_for, which  # noqa: E402  (the same helpers as the dispatcher test)
 
 
-def which(name):
-    return shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin")
-
-
-def wait_for(pred, seconds):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return pred()
 
 
 def read(path):

@@ -86,8 +86,8 @@ inline void sip_tsp::add_common(message& m, transport_protocol p, std::size_t ad
   if (!cfg_.user_agent.empty()) m.add(m.is_request() ? "User-Agent" : "Server", cfg_.user_agent);
 }
 
-inline std::string sip_tsp::advertised_sdp(std::string sdp, const peer& to) const {
-  return detail::advertise_sdp_address(std::move(sdp), advertised_host(0, &to), !cfg_.public_address.empty());
+inline std::string sip_tsp::advertised_sdp(std::string sdp, std::size_t address_id, const peer& to) const {
+  return detail::advertise_sdp_address(std::move(sdp), advertised_host(address_id, &to), !cfg_.public_address.empty());
 }
 
 inline void sip_tsp::hook_wire() {

@@ -167,8 +167,8 @@ inline void sip_tsp::receive_msp_data(call_id call, std::span<const std::byte> d
   if (!msg || !s) return;
   using T = mspi::channel_message_type;
   switch (msg->type) {
-    case T::local_offer: on_local_offer(s, advertised_sdp(std::string(msg->body), s->remote)); break;
-    case T::local_answer: on_local_answer(*s, advertised_sdp(std::string(msg->body), s->remote)); break;
+    case T::local_offer: on_local_offer(s, advertised_sdp(std::string(msg->body), s->address_id, s->remote)); break;
+    case T::local_answer: on_local_answer(*s, advertised_sdp(std::string(msg->body), s->address_id, s->remote)); break;
     case T::media_error: on_media_error(*s); break;
     case T::digit_detected:
       if (msg->body.size() == 1) sink().digit_detected(call, msg->body[0]);
