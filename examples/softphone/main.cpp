@@ -63,6 +63,11 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 600000));
   listen_cmd->add_option("--seconds", listen.seconds, "Stop listening after this many seconds")->check(CLI::Range(0.1, 86400.0));
   listen_cmd->add_option("--calls", listen.calls, "Stop after this many calls have ended")->check(CLI::Range(1, 1000000));
+  listen_cmd->add_option("--hold-after", listen.hold_after, "Put each call on hold this many seconds after it connects")
+      ->check(CLI::Range(0.0, 86400.0));
+  listen_cmd->add_option("--hold-for", listen.hold_for, "... and take it off hold after this many seconds")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 86400.0));
 
   softphone::sip_options call;
   call.bind = "127.0.0.1:0";

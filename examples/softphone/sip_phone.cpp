@@ -165,6 +165,7 @@ struct call_entry {
   call_state state = call_state::idle;
   call_state_cause cause = call_state_cause::none;
   bool connected = false, over = false, reported = false, answering = false;
+  bool hold_sent = false, unhold_sent = false;  // listen --hold-after
   std::optional<steady::time_point> connected_at, answer_at;
   std::string digits;
   mspi::stream_ptr tx, rx;
@@ -257,6 +258,7 @@ class phone {
   void attach_terminals(call_entry& c);
   void handle_key(char key, console& con);
   void answer_due();
+  void hold_due();  // listen --hold-after: hold / unhold each connected call when due
   void hang_up(call_entry& c);
   std::shared_ptr<call_entry> current_call();
   void refresh_status(console& con);
@@ -445,6 +447,34 @@ void phone::answer_due() {
   }
 }
 
+void phone::hold_due() {
+  if (!o_.hold_after) return;
+  const auto after = [](double s) { return std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(s)); };
+  std::vector<std::pair<std::shared_ptr<call_entry>, bool>> due;  // the call, hold (true) or unhold
+  {
+    std::lock_guard lock(m_);
+    const auto now = steady::now();
+    for (auto& c : calls_) {
+      if (c->over || !c->connected_at) continue;
+      const auto el = now - *c->connected_at;
+      if (!c->hold_sent && el >= after(*o_.hold_after)) {
+        c->hold_sent = true;
+        due.emplace_back(c, true);
+      } else if (c->hold_sent && !c->unhold_sent && el >= after(*o_.hold_after + o_.hold_for)) {
+        c->unhold_sent = true;
+        due.emplace_back(c, false);
+      }
+    }
+  }
+  for (auto& [c, hold] : due) {
+    const int n = c->number;
+    say(fmt::format("call {}: {}", n, hold ? "hold" : "unhold"));
+    c->call.async_hold(hold, [n, hold](std::error_code ec) {
+      if (ec) say(fmt::format("call {}: {} failed: {}", n, hold ? "hold" : "unhold", ec.message()));
+    });
+  }
+}
+
 void phone::handle_key(char key, console& con) {
   auto c = current_call();
   if (key == 'a') {
@@ -624,6 +654,7 @@ int phone::listen(console& con) {
       handle_key(*key, con);
     }
     answer_due();
+    hold_due();
     ok = report_finished() && ok;
     refresh_status(con);
   }
