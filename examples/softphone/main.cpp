@@ -36,6 +36,8 @@ void add_sip_options(CLI::App* cmd, softphone::sip_options& o) {
   cmd->add_flag("--srtp-required", o.srtp_required, "With --srtp sdes: SRTP mandatory (RTP/SAVP); a peer without it fails the call");
   cmd->add_flag("--allow-insecure-sdes", o.allow_insecure_sdes,
                 "Let SDES keys cross unencrypted SIP (required with --srtp sdes until SIP over TLS exists)");
+  cmd->add_option("--public-address", o.public_address,
+                  "IP to advertise in Contact and SDP (NAT with forwarded ports; default: the local or learned address)");
   cmd->add_option("--t1-ms", o.t1_ms, "SIP timer T1 in ms (timer B, the INVITE timeout, is 64*T1)")
       ->capture_default_str()
       ->group("Advanced");
@@ -67,6 +69,11 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 600000));
   listen_cmd->add_option("--seconds", listen.seconds, "Stop listening after this many seconds")->check(CLI::Range(0.1, 86400.0));
   listen_cmd->add_option("--calls", listen.calls, "Stop after this many calls have ended")->check(CLI::Range(1, 1000000));
+  listen_cmd->add_option("--hold-after", listen.hold_after, "Put each call on hold this many seconds after it connects")
+      ->check(CLI::Range(0.0, 86400.0));
+  listen_cmd->add_option("--hold-for", listen.hold_for, "... and take it off hold after this many seconds")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 86400.0));
 
   softphone::sip_options call;
   call.bind = "127.0.0.1:0";

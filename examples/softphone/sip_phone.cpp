@@ -167,6 +167,7 @@ struct call_entry {
   call_state state = call_state::idle;
   call_state_cause cause = call_state_cause::none;
   bool connected = false, over = false, reported = false, answering = false;
+  bool hold_sent = false, unhold_sent = false;  // listen --hold-after
   std::optional<steady::time_point> connected_at, answer_at;
   std::string digits;
   mspi::stream_ptr tx, rx;
@@ -207,6 +208,18 @@ class phone {
     } else if (o.password || o.registrar || !o.realms.empty() || o.allow_rfc2069) {
       throw input_error("--password, --registrar, --realm and --allow-rfc2069 need --account");
     }
+    if (o.public_address) {
+      boost::system::error_code bec;
+      (void)boost::asio::ip::make_address(*o.public_address, bec);
+      if (bec) throw input_error("bad --public-address '" + *o.public_address + "': expected an IP address");
+      cfg.public_address = *o.public_address;
+    }
+    cfg.on_registration = [this](std::size_t, int status, std::string_view reason) {
+      std::lock_guard lock(m_);
+      registration_status_ = status;
+      registration_reason_ = reason;
+      cv_.notify_all();
+    };
     if (o.sip_trace) {
       cfg.trace = [this](const tspi::sip::message& m, bool outgoing) { trace_.on_message(m, outgoing); };
       cfg.stray_trace = [this](const tspi::sip::message& m) { trace_.on_stray(m); };
@@ -252,6 +265,7 @@ class phone {
   void attach_terminals(call_entry& c);
   void handle_key(char key, console& con);
   void answer_due();
+  void hold_due();  // listen --hold-after: hold / unhold each connected call when due
   void hang_up(call_entry& c);
   std::shared_ptr<call_entry> current_call();
   void refresh_status(console& con);
@@ -265,6 +279,10 @@ class phone {
   int ptime_ms_ = 20;
   sip_trace trace_;  // outlives the TAPI object (its trace callback)
   std::mutex m_;
+  // The last REGISTER outcome (sip_config::on_registration), guarded by m_; 0 before any.
+  int registration_status_ = 0;
+  std::string registration_reason_;
+  bool wait_for_registration();
   std::condition_variable cv_;
   std::vector<std::shared_ptr<call_entry>> calls_;  // calls not yet reported (ended calls are dropped)
   int numbered_ = 0;                               // calls seen so far
@@ -357,12 +375,14 @@ void phone::connect_handlers() {
     std::lock_guard lock(m_);
     c->digits += e.digit;
   });
-  tapi_.on_address().connect([](const tspi::address_event& e) {
+  tapi_.on_address().connect([this](const tspi::address_event& e) {
     if (e.kind != tspi::address_event_kind::state) return;
     try {
       say(e.address.name() + (e.address.state() == tspi::address_state::in_service ? ": registered" : ": not registered"));
     } catch (const std::system_error&) {
     }
+    std::lock_guard lock(m_);
+    cv_.notify_all();  // wait_for_registration
   });
 }
 
@@ -430,6 +450,34 @@ void phone::answer_due() {
     const int n = c->number;
     c->call.async_answer([n](std::error_code ec) {
       if (ec) say(fmt::format("call {}: answer failed: {}", n, ec.message()));
+    });
+  }
+}
+
+void phone::hold_due() {
+  if (!o_.hold_after) return;
+  const auto after = [](double s) { return std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(s)); };
+  std::vector<std::pair<std::shared_ptr<call_entry>, bool>> due;  // the call, hold (true) or unhold
+  {
+    std::lock_guard lock(m_);
+    const auto now = steady::now();
+    for (auto& c : calls_) {
+      if (c->over || !c->connected_at) continue;
+      const auto el = now - *c->connected_at;
+      if (!c->hold_sent && el >= after(*o_.hold_after)) {
+        c->hold_sent = true;
+        due.emplace_back(c, true);
+      } else if (c->hold_sent && !c->unhold_sent && el >= after(*o_.hold_after + o_.hold_for)) {
+        c->unhold_sent = true;
+        due.emplace_back(c, false);
+      }
+    }
+  }
+  for (auto& [c, hold] : due) {
+    const int n = c->number;
+    say(fmt::format("call {}: {}", n, hold ? "hold" : "unhold"));
+    c->call.async_hold(hold, [n, hold](std::error_code ec) {
+      if (ec) say(fmt::format("call {}: {} failed: {}", n, hold ? "hold" : "unhold", ec.message()));
     });
   }
 }
@@ -614,6 +662,7 @@ int phone::listen(console& con) {
       handle_key(*key, con);
     }
     answer_due();
+    hold_due();
     ok = report_finished() && ok;
     refresh_status(con);
   }
@@ -638,9 +687,34 @@ int phone::listen(console& con) {
   return ok ? 0 : 1;
 }
 
+// With --registrar: waits (at most 64*T1 + 1 s, the REGISTER transaction's timeout) until the account's
+// address is in service, as a TAPI application does: its state event, or the REGISTER's outcome. False,
+// with the registrar's status and reason printed, when the registration failed or did not finish.
+bool phone::wait_for_registration() {
+  if (!o_.registrar) return true;
+  say(fmt::format("registering as {} at {}", address_.name(), *o_.registrar));
+  const auto limit = 64 * std::chrono::milliseconds(o_.t1_ms) + 1s;
+  std::unique_lock lock(m_);
+  cv_.wait_for(lock, limit, [&] {
+    return address_.state() == tspi::address_state::in_service || (registration_status_ >= 300) ||
+           console::stop_requested();
+  });
+  if (address_.state() == tspi::address_state::in_service) {
+    say(fmt::format("registered ({} {})", registration_status_, registration_reason_));
+    return true;
+  }
+  if (registration_status_ >= 300)
+    std::cerr << fmt::format("softphone: registration failed: {} {}\n", registration_status_, registration_reason_);
+  else
+    std::cerr << fmt::format("softphone: not registered within {} ms\n",
+                             std::chrono::duration_cast<std::chrono::milliseconds>(limit).count());
+  return false;
+}
+
 int phone::call(console& con) {
   const double seconds = o_.seconds.value_or(o_.play ? play_seconds_ + 1.0 : 10.0);
   const auto up_for = std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(seconds));
+  if (!wait_for_registration()) return 1;
   std::error_code ec;
   auto call = address_.create_call(target_, media_type::audio, ec);
   if (ec) throw std::runtime_error("cannot create the call: " + ec.message());

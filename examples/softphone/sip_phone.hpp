@@ -24,6 +24,7 @@ struct sip_options {
   bool device = false;                     ///< Talk and listen through the default sound devices.
   bool sip_trace = false;                  ///< Print every SIP message on stderr.
   int t1_ms = 500;                         ///< SIP timer T1 (timer B = 64*T1).
+  std::optional<std::string> public_address;  ///< IP advertised in Contact and SDP (sip_config::public_address).
   // listen
   bool auto_answer = false;
   int answer_delay_ms = 0;
@@ -31,7 +32,7 @@ struct sip_options {
   // call
   std::string target;                      ///< The SIP URI to call.
   std::string dtmf;                        ///< Digits sent 1 s after the call connects.
-  std::optional<double> hold_after;        ///< Hold this many seconds after connecting ...
+  std::optional<double> hold_after;        ///< Hold this many seconds after connecting (listen: each call) ...
   double hold_for = 2;                     ///< ... for this long, then take the call off hold.
   std::optional<std::string> transfer_to;  ///< Blind-transfer the far end to this URI ...
   std::optional<double> transfer_after;    ///< ... this many seconds after connecting.

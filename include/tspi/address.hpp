@@ -53,7 +53,11 @@ class address {
   /// ITAddress::CreateCall: a new outgoing call in state idle, with its MSP call and default streams
   /// (one capture and one render stream per media type). `destination` is what the provider dials.
   /// Errors: `invalid_media_type` when the address cannot carry `media`; `invalid_address` for an empty
-  /// destination; `invalid_address_state` when out of service; `not_initialized` after shutdown;
+  /// destination; `invalid_address_state` when out of service (an address whose provider must register
+  /// it first, e.g. a SIP account with a registrar, is out of service until its registration succeeds and
+  /// again after it fails: wait for the `tapi_event::address` event of kind `address_event_kind::state`
+  /// with `state() == address_state::in_service`, bounded by the registration's own timeout, then create
+  /// the call; `sip_config::on_registration` tells the registrar's status); `not_initialized` after shutdown;
   /// `call_unavailable` when the address has its maximum of active calls or its MSP no room (e.g.
   /// `rtp_opus_config::max_calls`, descriptors near `RLIMIT_NOFILE`); the resource error (e.g.
   /// `std::errc::too_many_files_open`, `not_enough_memory`) when the MSP call cannot be set up. Never

@@ -9,6 +9,8 @@
 #include <boost/asio/io_context.hpp>
 
 #include <functional>
+#include <string>
+#include <vector>
 
 using namespace ptapi_test;
 namespace sip = tspi::sip;
@@ -168,9 +170,16 @@ TEST_CASE("client INVITE: timer B ends an unanswered INVITE with timed_out, once
 TEST_CASE("client INVITE: the layer ACKs a non-2xx final response, and ACKs its retransmissions", "[sip][transaction]") {
   fixture f({ms(20), ms(4000), ms(5000)});
   recorder r;
+  std::vector<std::string> sent;  // on_send: as on the wire, without retransmissions
+  f.layer->on_send = [&](const sip::message& m, const sip::peer& to) {
+    CHECK(to == f.raw_peer());
+    sent.push_back(m.to_string());
+  };
   auto txn = f.layer->send_request(tu_request("INVITE"), f.raw_peer(), r.handler());
   REQUIRE(f.wait([&] { return !f.raw.requests("INVITE").empty(); }));
   const auto inv = *f.raw.requests("INVITE")[0]->msg;
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0] == f.raw.requests("INVITE")[0]->text);  // with the Via and Max-Forwards the layer added
   f.raw.send(sip::make_response(inv, 180, "rtag"), f.ep());
   f.raw.send(sip::make_response(inv, 486, "rtag"), f.ep());
   REQUIRE(f.wait([&] { return r.statuses.size() == 2 && f.raw.requests("ACK").size() == 1; }));
@@ -192,6 +201,8 @@ TEST_CASE("client INVITE: the layer ACKs a non-2xx final response, and ACKs its 
   CHECK(f.raw.requests("ACK")[1]->text == f.raw.requests("ACK")[0]->text);
   run_for(f.io, 30ms);
   CHECK(r.statuses.size() == 2);
+  REQUIRE(sent.size() == 2);  // the INVITE and the first ACK only
+  CHECK(sent[1] == f.raw.requests("ACK")[0]->text);
   REQUIRE(f.wait([&] { return f.layer->live_transactions() == 0; }));  // timer D = 64·T1 on UDP
   CHECK(txn->state() == transaction_state::terminated);
   CHECK(r.failures == 0);
@@ -293,6 +304,8 @@ TEST_CASE("server INVITE: 100 Trying at once; a retransmitted INVITE is absorbed
   f.on_req = [](std::shared_ptr<sip::server_transaction> t, const sip::message& req) {
     t->respond(sip::make_response(req, 180, "srv"));
   };
+  std::vector<int> sent;  // on_send: the automatic 100 too, no retransmissions
+  f.layer->on_send = [&](const sip::message& m, const sip::peer&) { sent.push_back(m.status); };
   const auto text = sip_request("INVITE", "z9hG4bKinv1", "call-a", 1, opts().port(f.raw.port()).extra("Timestamp: 54\r\n"));
   f.raw.send(text, f.ep());
   REQUIRE(f.wait([&] { return f.raw.responses(180).size() == 1; }));
@@ -312,6 +325,7 @@ TEST_CASE("server INVITE: 100 Trying at once; a retransmitted INVITE is absorbed
   CHECK(f.raw.responses(180)[1]->text == f.raw.responses(180)[0]->text);
   CHECK(f.requests.size() == 1);
   CHECK(f.layer->stats().retransmissions_absorbed == 1);
+  CHECK(sent == std::vector<int>{100, 180});
 
   f.requests[0]->respond(sip::make_response(f.requests[0]->request(), 200, "srv"));
   REQUIRE(f.wait([&] { return f.raw.responses(200).size() == 1; }));

@@ -210,6 +210,22 @@ TEST_CASE("transport: a double-CRLF keep-alive on TCP gets a CRLF pong", "[sip][
   CHECK(b.t.stats().sent == 0);
 }
 
+TEST_CASE("transport: our double-CRLF ping over TCP gets the peer's pong, reported by on_pong", "[sip][transport][tcp]") {
+  // RFC 5626 §4.4.1 from the client side: a's ping opens the connection, b answers it, a sees the pong.
+  asio::io_context io;
+  recording_transport a(io), b(io);
+  std::vector<sip::peer> pongs;
+  a.t.on_pong = [&](const sip::peer& from) { pongs.push_back(from); };
+  a.t.send_text(b.tcp(), std::string("\r\n\r\n"));
+  REQUIRE(run_until(io, [&] { return pongs.size() == 1; }));
+  CHECK(pongs[0] == b.tcp());
+  CHECK(a.t.stats().pongs == 1);
+  CHECK(b.t.stats().keepalives == 1);
+  CHECK(b.t.stats().pongs == 0);  // the ping itself is no pong
+  CHECK(a.t.stats().malformed_dropped == 0);
+  CHECK(a.got.empty());
+}
+
 TEST_CASE("transport: TCP send connects once, queues while connecting, and the reply reuses the connection", "[sip][transport][tcp]") {
   asio::io_context io;
   recording_transport a(io), b(io);

@@ -1,6 +1,8 @@
 // The SIP TSP against a hand-driven peer: what it answers to requests it does not support, malformed
-// input during a call, INFO digits, REFER (blind transfer), REGISTER with digest authentication,
-// Record-Route from a proxy in front of the UAS; PRACK (RFC 3262), forks, early media and UPDATE (RFC 3311).
+// input during a call, INFO digits, REFER (blind transfer), REGISTER with digest authentication, the public
+// address learned from the registrar, advertised addresses of a wildcard bind, Record-Route from a proxy
+// in front of the UAS; PRACK (RFC 3262), forks, early media and UPDATE (RFC 3311).
+#include <tspi/sip/detail/advertised_address.hpp>
 #include <tspi/sip/digest.hpp>
 #include <tspi/sip/transaction.hpp>
 
@@ -14,11 +16,12 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <optional>
-#include <thread>
-#include <utility>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <utility>
 #include <vector>
 
 using namespace ptapi_test;
@@ -44,6 +47,16 @@ std::string request(const sip_blocking_peer& peer, const std::string& method, st
   m += extra;
   m += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   return m;
+}
+
+// Settings of a party with one account `aor` that registers at `registrar`.
+tspi::sip::sip_config registering(const sip_blocking_peer& registrar, const std::string& aor) {
+  auto cfg = sip_party::config(0);
+  tspi::sip::sip_account account;
+  account.aor = aor;
+  account.registrar = "127.0.0.1:" + std::to_string(registrar.port());
+  cfg.accounts.push_back(account);
+  return cfg;
 }
 
 std::string to_tag_of(const tspi::sip::message& r) {
@@ -200,14 +213,34 @@ TEST_CASE("an account registers with digest authentication and un-registers at s
   account.registrar = "127.0.0.1:" + std::to_string(registrar.port());
   account.expires = std::chrono::seconds(3600);
   cfg.accounts.push_back(account);
+  std::mutex m;
+  std::vector<tspi::sip::message> sent;  // the trace's outgoing messages
+  std::vector<int> outcomes;             // on_registration
+  cfg.trace = [&](const tspi::sip::message& msg, bool outgoing) {
+    std::lock_guard lock(m);
+    if (outgoing) sent.push_back(msg);
+  };
+  cfg.on_registration = [&](std::size_t account_index, int status, std::string_view) {
+    std::lock_guard lock(m);
+    CHECK(account_index == 0);
+    outcomes.push_back(status);
+  };
   auto ua = std::make_unique<sip_party>(cfg);
   CHECK(ua->uri == "sip:alice@example.test");
   CHECK(ua->address.state() == tspi::address_state::out_of_service);  // until registered
 
   auto first = registrar.request("REGISTER");
   REQUIRE(first);
-  CHECK(first->request_uri == "sip:127.0.0.1:" + std::to_string(registrar.port()));
+  CHECK(first->request_uri == "sip:example.test");  // RFC 3261 §10.2: the domain; the registrar is the next hop
+  CHECK(first->header("User-Agent").value_or("") == cfg.user_agent);
   CHECK(first->header("Expires").value_or("") == "3600");
+  {  // the trace shows the REGISTER as it went: with the Via and Max-Forwards the transaction layer adds
+    std::lock_guard lock(m);
+    REQUIRE(sent.size() == 1);
+    CHECK(sent[0].to_string() == first->to_string());
+    CHECK(sent[0].header("Via").value_or("").find(";rport") != std::string_view::npos);
+    CHECK(sent[0].header("Max-Forwards").value_or("") == "70");
+  }
   CHECK_FALSE(first->header("Authorization"));
   auto challenge = tspi::sip::make_response(*first, 401, "reg");
   challenge.add("WWW-Authenticate", "Digest realm=\"example.test\", nonce=\"n0nce\", algorithm=SHA-256, qop=\"auth\"");
@@ -227,6 +260,10 @@ TEST_CASE("an account registers with digest authentication and un-registers at s
   registrar.send(ok, registrar.last_from_port);
   REQUIRE(ua->log.wait([&] { return !ua->log.address_events.empty(); }));
   CHECK(ua->address.state() == tspi::address_state::in_service);
+  {
+    std::lock_guard lock(m);
+    CHECK(outcomes == std::vector<int>{200});  // the challenge is answered, not reported
+  }
 
   ua.reset();  // shutdown: Expires 0, pre-authorized with the remembered challenge
   auto bye = registrar.request("REGISTER");
@@ -237,11 +274,7 @@ TEST_CASE("an account registers with digest authentication and un-registers at s
 
 TEST_CASE("a refused registration leaves the address out of service and is retried", "[tspi][sip][register]") {
   sip_blocking_peer registrar;
-  auto cfg = sip_party::config(0);
-  tspi::sip::sip_account account;
-  account.aor = "sip:bob@example.test";
-  account.registrar = "127.0.0.1:" + std::to_string(registrar.port());
-  cfg.accounts.push_back(account);
+  auto cfg = registering(registrar, "sip:bob@example.test");
   cfg.registration_retry = std::chrono::seconds(1);
   sip_party ua(cfg);
   auto first = registrar.request("REGISTER");
@@ -511,4 +544,94 @@ TEST_CASE("UPDATE in a confirmed dialog: with an offer answered in the 200, with
   CHECK(peer.response(481));
   peer.send(request(peer, "BYE", port, "upd-1", 7, {}, {}, tag), port);
   CHECK(peer.response(200));
+
+TEST_CASE("the registrar's received/rport becomes the Contact, registered again with the old binding removed",
+          "[tspi][sip][register][nat]") {
+  // RFC 3581 §9: the 2xx's top Via tells the source the registrar saw; behind a NAT it differs from our Contact.
+  sip_blocking_peer registrar;
+  auto cfg = registering(registrar, "sip:alice@example.test");
+  cfg.keepalive.udp = tspi::sip::sip_keepalive::method::options;  // RFC 5626 §4.4.1 over UDP, seen below
+  cfg.keepalive.udp_interval = std::chrono::seconds(1);
+  sip_party ua(cfg);
+  auto first = registrar.request("REGISTER");
+  REQUIRE(first);
+  const auto local_contact = std::string(first->header("Contact").value_or(""));
+  CHECK(local_contact.find("@127.0.0.1:") != std::string::npos);
+  auto nat_ok = [&](const tspi::sip::message& req) {
+    auto r = tspi::sip::make_response(req, 200, "reg");
+    auto v = tspi::sip::parse_via(req.header("Via").value_or(""));
+    REQUIRE(v);
+    v->set_param("received", "192.0.2.50");
+    v->set_param("rport", "40000");
+    r.headers.erase(std::find_if(r.headers.begin(), r.headers.end(), [](auto& h) { return h.name == "Via"; }));
+    r.prepend("Via", v->to_string());
+    return r;
+  };
+  registrar.send(nat_ok(*first), registrar.last_from_port);
+  auto second = registrar.request("REGISTER");  // at once, not at the refresh
+  REQUIRE(second);
+  const auto contacts = second->headers_named("Contact");
+  REQUIRE(contacts.size() == 2);
+  CHECK(contacts[0] == local_contact + ";expires=0");
+  CHECK(contacts[1] == "<sip:alice@192.0.2.50:40000>");
+  CHECK(ua.address.state() == tspi::address_state::out_of_service);  // not before the corrected binding
+  registrar.send(nat_ok(*second), registrar.last_from_port);
+  REQUIRE(ua.log.wait([&] { return !ua.log.address_events.empty(); }));
+  CHECK(ua.address.state() == tspi::address_state::in_service);
+  // Registered with the same address: no more REGISTERs, but a keep-alive toward the registrar every second.
+  std::vector<std::string> seen;
+  const auto keepalive = registrar.receive([&](const tspi::sip::message& m) {
+    seen.push_back(m.method);
+    return m.method == "OPTIONS";
+  }, std::chrono::milliseconds(2500));
+  REQUIRE(keepalive);
+  CHECK(seen == std::vector<std::string>{"OPTIONS"});
+  CHECK(keepalive->request_uri == "sip:example.test");
+  CHECK(keepalive->header("User-Agent"));
+
+  // Calls from the account carry the public Contact too.
+  auto call = ua.address.create_call("sip:raw@127.0.0.1:" + std::to_string(registrar.port()));
+  call.async_connect([](std::error_code) {});
+  auto invite = registrar.request("INVITE");
+  REQUIRE(invite);
+  CHECK(invite->header("Contact").value_or("") == "<sip:alice@192.0.2.50:40000>");
+  registrar.send(tspi::sip::make_response(*invite, 486, "busy"), registrar.last_from_port);
+  REQUIRE(wait_state(ua.log, call, call_state::disconnected));
+}
+
+TEST_CASE("a wildcard bind advertises the interface that routes to the peer; a public address replaces it",
+          "[tspi][sip][nat]") {
+  for (const std::string public_address : {"", "203.0.113.5"}) {
+    auto cfg = sip_party::config(0, "0.0.0.0");
+    cfg.public_address = public_address;
+    sip_party ua(cfg);
+    sip_blocking_peer peer;
+    auto call = ua.address.create_call("sip:raw@127.0.0.1:" + std::to_string(peer.port()));
+    call.async_connect([](std::error_code) {});
+    auto invite = peer.request("INVITE");
+    REQUIRE(invite);
+    const std::string host = public_address.empty() ? "127.0.0.1" : public_address;
+    CAPTURE(host);
+    CHECK(invite->header("Contact").value_or("").find("@" + host + ":") != std::string_view::npos);
+    CHECK(invite->header("Via").value_or("").find(" 127.0.0.1:") != std::string_view::npos);  // routed local
+    CHECK(invite->body.find("c=IN IP4 " + host + "\r\n") != std::string::npos);
+    CHECK(invite->body.find(" IN IP4 " + host + "\r\n") < invite->body.find("c="));  // o=
+    CHECK(invite->body.find("0.0.0.0") == std::string::npos);
+    peer.send(tspi::sip::make_response(*invite, 486, "busy"), peer.last_from_port);
+    REQUIRE(wait_state(ua.log, call, call_state::disconnected));
+  }
+}
+
+TEST_CASE("advertise_sdp_address rewrites unspecified o=/c= addresses, or all with a public address", "[sip][nat]") {
+  using tspi::sip::detail::advertise_sdp_address;
+  const std::string sdp = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\n"
+                          "m=audio 4000 RTP/AVP 0\r\nc=IN IP4 224.2.1.1/127\r\n";
+  CHECK(advertise_sdp_address(sdp, "192.0.2.1", false) ==
+        "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"
+        "m=audio 4000 RTP/AVP 0\r\nc=IN IP4 224.2.1.1/127\r\n");
+  CHECK(advertise_sdp_address(sdp, "2001:db8::1", true) ==
+        "v=0\r\no=- 1 1 IN IP6 2001:db8::1\r\ns=-\r\nc=IN IP6 2001:db8::1\r\nt=0 0\r\n"
+        "m=audio 4000 RTP/AVP 0\r\nc=IN IP6 2001:db8::1/127\r\n");
+  CHECK(advertise_sdp_address("o=x\nc=IN IP6 ::\n", "10.0.0.1", false) == "o=x\nc=IN IP4 10.0.0.1\n");
+  CHECK(advertise_sdp_address(sdp, "not-an-ip", true) == sdp);
 }

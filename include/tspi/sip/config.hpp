@@ -7,9 +7,11 @@
 #include <tspi/sip/transport/config.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tspi::sip {
@@ -35,6 +37,23 @@ struct sip_account {
   /// challenger can test passwords offline). Off by default; such a challenge then ends the call like a
   /// foreign realm.
   bool allow_rfc2069 = false;
+};
+
+/// Keep-alive of each registration's flow toward its registrar while registered (RFC 5626 §4.4.1, §3.5.1):
+/// it keeps NAT bindings and TCP connections open so that the registrar can reach the phone. Over TCP a
+/// double-CRLF ping every `tcp_interval`; when its single-CRLF pong does not come within 10 s the flow
+/// is taken as failed and the account registers again (over a new connection). Over UDP, `udp`: a CRLF
+/// datagram, or an OPTIONS request (whose answer is not needed), every `udp_interval`. A plain value.
+struct sip_keepalive {
+  /// What goes over UDP.
+  enum class method : std::uint8_t {
+    none,     ///< Nothing.
+    crlf,     ///< One CRLF (RFC 5626 §3.5.1 allows it on UDP; registrars ignore it).
+    options,  ///< OPTIONS to the AOR's domain (for registrars that drop bare CRLFs).
+  };
+  method udp = method::crlf;                 ///< Over UDP.
+  std::chrono::seconds udp_interval{25};     ///< UDP keep-alive period, seconds (RFC 5626 §4.4.1: 24-29 s); 0 = none.
+  std::chrono::seconds tcp_interval{100};    ///< TCP ping period, seconds (RFC 5626 §4.4.1: 95-120 s); 0 = none.
 };
 
 /// Settings of `sip_tsp`. Checked by `provider_init` (`tapi_errc::invalid_argument` when
@@ -65,14 +84,28 @@ struct sip_config {
   /// UAS end an unanswered INVITE), milliseconds. 0 = never (the caller's CANCEL or Expires ends it).
   std::chrono::milliseconds no_answer_timeout{std::chrono::minutes(3)};
   std::chrono::seconds registration_retry{30};  ///< Wait before retrying a failed registration, seconds.
-  /// Every SIP message sent (`outgoing` true) or received, as parsed, on the TSP's thread (logging,
-  /// tracing, collecting response codes), except responses that match no transaction of ours (see
-  /// `stray_trace`). Must not block. May be empty.
+  /// Every SIP message sent (`outgoing` true) or received, on the TSP's thread (logging, tracing,
+  /// collecting response codes): sent messages as they go on the wire (with the Via, branch and
+  /// Max-Forwards the transaction layer adds; not retransmissions), requests as they arrive (before
+  /// `received`/`rport` are filled in; retransmissions included), responses as matched to one of our
+  /// transactions (those matching none go to `stray_trace`). Must not block. May be empty.
   std::function<void(const message&, bool outgoing)> trace;
   /// Responses the transaction layer matched to no client transaction (RFC 3261 §17.1.3; e.g. a 2xx
   /// retransmission after the INVITE transaction ended, or anyone's forgery carrying a live Call-ID), on
   /// the TSP's thread. Must not block. May be empty.
   std::function<void(const message&)> stray_trace;
+  /// The address put in Contact and in the SDP `c=`/`o=` lines instead of the local one (NAT with a fixed
+  /// public address and forwarded ports): an IP literal; empty = the local address, which for a bind on the
+  /// wildcard address (0.0.0.0, ::) is the address of the interface that routes to the peer (or to the
+  /// registrar), updated by what the registrar reports (Via `received`/`rport`, RFC 3581: the account then
+  /// registers again with that Contact). Checked by `provider_init` (`invalid_argument`).
+  std::string public_address;
+  /// Keep-alive of registration flows (see `sip_keepalive`).
+  sip_keepalive keepalive;
+  /// The outcome of each REGISTER transaction of account `account` (index in `accounts`): the registrar's
+  /// final status and reason (2xx: registered, or unregistered at shutdown; 408 with a ptapi reason when
+  /// no answer came), on the TSP's thread, before the address's state event. Must not block. May be empty.
+  std::function<void(std::size_t account, int status, std::string_view reason)> on_registration;
 };
 
 }  // namespace tspi::sip

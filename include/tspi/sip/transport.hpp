@@ -112,6 +112,9 @@ class transport {
   /// Send and connect failures (RFC 3261 §17.1.4, §18.4): the destination and the error. Runs on the
   /// executor, never from inside `send`.
   std::function<void(const peer& to, std::error_code)> on_error;
+  /// A single-CRLF pong received alone on a TCP connection (RFC 5626 §4.4.1: the answer to a double-CRLF
+  /// ping we sent with `send_text`), with the connection's peer. Runs on the executor; may be empty.
+  std::function<void(const peer& from)> on_pong;
 
   /// Closes the sockets and every connection (queued TCP messages are discarded). No callback runs
   /// afterwards; `send` does nothing; `listen` fails. Idempotent.
@@ -147,6 +150,11 @@ void transport_core::call_owner(F transport::*callback, A&&... args) {
 inline void transport_core::deliver(message&& m, const peer& from) {
   ++stats_.received;
   call_owner(&transport::on_message, std::move(m), from);
+}
+
+inline void transport_core::deliver_pong(const peer& from) {
+  ++stats_.pongs;
+  call_owner(&transport::on_pong, from);
 }
 
 inline void transport_core::deliver_truncated(message&& m, const peer& from) {

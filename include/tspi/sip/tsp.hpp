@@ -79,6 +79,15 @@ namespace tspi::sip {
 /// → 488; a request in an unknown dialog → 481; a lower CSeq within a dialog → 500. REGISTER with refresh
 /// and digest authentication (RFC 8760) for accounts with a registrar, un-REGISTER at shutdown.
 ///
+/// Registration and NAT: REGISTER goes to the registrar with the AOR's domain as Request-URI (RFC 3261
+/// §10.2) and User-Agent; each outcome reaches `sip_config::on_registration`. The address is out of
+/// service until the first 2xx (a call created before fails with `invalid_address_state`: wait for the
+/// address's state event, see `address::create_call`). When the 2xx's Via `received`/`rport` (RFC 3581)
+/// differ from our Contact, the account registers again at once with that address as Contact (removing
+/// the old binding in the same REGISTER), and its calls use it too. A bind on the wildcard address
+/// advertises, in Contact and the SDP `o=`/`c=` lines, the interface that routes to the peer (Via too);
+/// `sip_config::public_address` replaces both. Keep-alives toward the registrar: `sip_keepalive`.
+///
 /// Hardening (every packet may be hostile):
 /// - **No media to an unverified address.** An incoming call's media starts only when the ACK of our 2xx
 ///   arrives, whether auto-answered or not: the INVITE's `c=` could name a third party (the "voice hammer"),
@@ -208,8 +217,17 @@ class sip_tsp {
   // Where a URI's requests go: IP literal or localhost, port, transport parameter (RFC 3263 is not done).
   std::optional<peer> resolve(const uri& u) const;
 
-  uri contact_uri(transport_protocol p, std::size_t address_id = 0) const;
-  void add_common(message& m, transport_protocol p, std::size_t address_id = 0) const;
+  // The Contact of `address_id` over `p`: host `advertised_host`, or the address and (UDP) port the
+  // account's registrar saw (Via received/rport, RFC 3581); our listening port.
+  uri contact_uri(transport_protocol p, std::size_t address_id = 0, const peer* to = nullptr) const;
+  void add_common(message& m, transport_protocol p, std::size_t address_id = 0, const peer* to = nullptr) const;
+  // The address we advertise to `to` (nullptr: unknown): `public_address`, else the bound address, else
+  // for a wildcard bind the interface routing to `to` (or to the account's registrar).
+  std::string advertised_host(std::size_t address_id, const peer* to) const;
+  // The MSP's SDP with the advertised address in `o=`/`c=` (wildcard bind, public address).
+  std::string advertised_sdp(std::string sdp, std::size_t address_id, const peer& to) const;
+  // Traces of what crosses the wire (sip_config::trace): the layer's sends, the transport's requests.
+  void hook_wire();
   static constexpr std::string_view allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY, PRACK, UPDATE";
   // Option tags we accept in Require (RFC 3261 §20.32); the rest get 420 with Unsupported.
   static constexpr std::string_view supported = "100rel";
@@ -236,8 +254,12 @@ class sip_tsp {
     }
     report_info(*s);
   }
+  // `sip_config::trace` of a response received by one of our transactions. Requests received and every
+  // message sent are traced where they cross the wire (provider_init hooks the transport's `on_message`
+  // and the layer's `on_send`), so that the trace shows Via, Max-Forwards and retransmitted requests as
+  // they were; for those this does nothing.
   void trace(const message& m, bool outgoing) const {
-    if (cfg_.trace) cfg_.trace(m, outgoing);
+    if (cfg_.trace && !outgoing && !m.is_request()) cfg_.trace(m, false);
   }
   void respond(server_transaction& tx, int status, const std::string& to_tag = {}, std::string body = {},
                std::string_view content_type = {});

@@ -1,6 +1,7 @@
 // ptapi - portable TAPI
 // tspi/sip/detail/registration.hpp: one account's registration binding (RFC 3261 §10.2): REGISTER,
-// refresh before expiry, digest challenges, retry after failure, and un-REGISTER.
+// refresh before expiry, digest challenges, retry after failure, un-REGISTER, the public address learned
+// from the response's Via (RFC 3581) and keep-alives of the flow (RFC 5626 §4.4.1).
 #pragma once
 
 #include <tspi/sip/config.hpp>
@@ -17,7 +18,10 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace tspi::sip::detail {
@@ -38,13 +42,39 @@ class registration : public std::enable_shared_from_this<registration> {
         auth_({cfg_.username.empty() ? aor_.user : cfg_.username, cfg_.password},
               digest_policy{cfg_.realms, false, cfg_.allow_rfc2069}) {}
 
+  /// What `sip_config` adds to a registration (set before `start`): User-Agent, the outcome callback, the
+  /// keep-alive and whether a public address is configured (then none is learned).
+  struct options {
+    std::string user_agent;
+    std::function<void(std::size_t account, int status, std::string_view reason)> on_result;
+    sip_keepalive keepalive;
+    bool learn_public_address = true;
+  };
+  /// Sets the options; call before `start`.
+  void set_options(options o) { opts_ = std::move(o); }
+
   /// Sends the first REGISTER.
   void start() { send(cfg_.expires); }
+
+  /// The address and port the registrar saw our REGISTER come from (Via `received`/`rport` of its last
+  /// 2xx) when it differs from our Contact's; nullopt otherwise (or with a configured public address).
+  [[nodiscard]] const std::optional<std::pair<std::string, std::uint16_t>>& public_address() const noexcept {
+    return public_;
+  }
+  /// The registrar's transport address (the flow the keep-alives go over).
+  [[nodiscard]] const peer& registrar_peer() const noexcept { return peer_; }
+  /// A single-CRLF pong came over the TCP flow to the registrar (RFC 5626 §4.4.1).
+  void on_pong() {
+    pong_timer_.cancel();
+    awaiting_pong_ = false;
+  }
 
   /// Removes the binding (Expires: 0), reusing the last credentials; the answer is not awaited. No more
   /// callbacks afterwards.
   void unregister() {
     timer_.cancel();
+    keepalive_timer_.cancel();
+    pong_timer_.cancel();
     stopped_ = true;
     if (registered_) send(std::chrono::seconds(0));
   }
@@ -58,22 +88,32 @@ class registration : public std::enable_shared_from_this<registration> {
   [[nodiscard]] const std::vector<std::string>& realms() const noexcept { return auth_.policy().realms; }
 
  private:
+  // RFC 3261 §10.2: REGISTER's Request-URI is the domain of the AOR, without user part (the registrar is
+  // only the next hop).
+  std::string domain_uri() const {
+    uri ruri;
+    ruri.scheme = aor_.scheme;
+    ruri.host = aor_.host;
+    ruri.port = aor_.port;
+    return ruri.to_string();
+  }
+
   message make_request(std::chrono::seconds expires) {
     message m;
     m.method = "REGISTER";
-    uri ruri;
-    ruri.scheme = registrar_.scheme;
-    ruri.host = registrar_.host;
-    ruri.port = registrar_.port;
-    m.request_uri = ruri.to_string();
+    m.request_uri = domain_uri();
     name_addr from{cfg_.display_name, aor_, {}};
     from.set_param("tag", tag_);
     m.add("From", from.to_string());
     m.add("To", name_addr{cfg_.display_name, aor_, {}}.to_string());
     m.add("Call-ID", call_id_);
     m.add("CSeq", std::to_string(++cseq_) + " REGISTER");
-    m.add("Contact", "<" + contact_(peer_.protocol).to_string() + ">");
+    const auto contact = contact_(peer_.protocol).to_string();
+    // A Contact replaced by a learned public address: the old binding goes in the same request.
+    if (!stale_contact_.empty() && stale_contact_ != contact) m.add("Contact", "<" + stale_contact_ + ">;expires=0");
+    m.add("Contact", "<" + contact + ">");
     m.add("Expires", std::to_string(expires.count()));
+    if (!opts_.user_agent.empty()) m.add("User-Agent", opts_.user_agent);
     return m;
   }
 
@@ -84,7 +124,6 @@ class registration : public std::enable_shared_from_this<registration> {
   }
 
   void transmit(message m, std::chrono::seconds expires) {
-    if (trace_) trace_(m, true);
     std::weak_ptr<registration> weak = weak_from_this();
     layer_.send_request(std::move(m), peer_, [weak, expires](const message* r, std::error_code) {
       if (auto self = weak.lock()) self->on_response(r, expires);
@@ -97,9 +136,13 @@ class registration : public std::enable_shared_from_this<registration> {
     if (r && r->status < 200) return;
     if (r && r->status < 300) {
       challenges_ = 0;
+      stale_contact_.clear();
+      if (expires.count() > 0 && learn(*r)) return send(expires);  // again, with the public Contact
       registered_ = expires.count() > 0;
+      report(r);
       on_state_(account_, registered_);
       schedule(refresh_after(*r, expires));
+      if (registered_) schedule_keepalive();
       return;
     }
     if (r && (r->status == 401 || r->status == 407) && challenges_ < 2 && !cfg_.password.empty()) {
@@ -117,8 +160,83 @@ class registration : public std::enable_shared_from_this<registration> {
     }
     challenges_ = 0;
     registered_ = false;
+    report(r);
     on_state_(account_, false);
     schedule(retry_);
+  }
+
+  // The outcome for `options::on_result`: the final response's status and reason, or 408 when none came.
+  void report(const message* r) {
+    if (!opts_.on_result) return;
+    if (r) opts_.on_result(account_, r->status, r->reason);
+    else opts_.on_result(account_, 408, "Request Timeout (no response from the registrar)");
+  }
+
+  // RFC 3581 §9 / RFC 5626 §4.3 (the registration learns the flow's public side): the source the
+  // registrar saw, from the top Via's `received` and `rport` (only the address over TCP, whose source port
+  // is not where we listen). True when it differs from our Contact: it becomes the Contact's host and port.
+  bool learn(const message& r) {
+    if (!opts_.learn_public_address) return false;
+    const auto v = parse_via(r.header("Via").value_or(""));
+    if (!v) return false;
+    const auto received = v->param("received");
+    const auto rport = v->param("rport");
+    const auto contact = contact_(peer_.protocol);
+    std::string host = received && !received->empty() ? std::string(*received) : contact.host;
+    unsigned port = contact.port;
+    if (peer_.protocol == transport_protocol::udp && rport && !rport->empty() && !parse_int(*rport, port)) port = contact.port;
+    if (!host.empty() && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if (host == contact.host && port == contact.port) return false;
+    if (public_ && public_->first == host && public_->second == port) return false;
+    stale_contact_ = contact.to_string();
+    public_ = std::pair<std::string, std::uint16_t>(host, static_cast<std::uint16_t>(port));
+    return true;
+  }
+
+  // Keep-alive of the flow to the registrar while registered: a double-CRLF ping over TCP whose pong must
+  // come within 10 s (else the flow failed: register again, RFC 5626 §4.4.1), CRLF or OPTIONS over UDP.
+  void schedule_keepalive() {
+    const auto every = peer_.protocol == transport_protocol::tcp ? opts_.keepalive.tcp_interval : opts_.keepalive.udp_interval;
+    if (every.count() <= 0 || (peer_.protocol == transport_protocol::udp && opts_.keepalive.udp == sip_keepalive::method::none))
+      return;
+    keepalive_timer_.expires_after(every);
+    std::weak_ptr<registration> weak = weak_from_this();
+    keepalive_timer_.async_wait([weak](const boost::system::error_code& ec) {
+      auto self = weak.lock();
+      if (ec || !self || self->stopped_ || !self->registered_) return;
+      self->keepalive();
+      self->schedule_keepalive();
+    });
+  }
+
+  void keepalive() {
+    if (peer_.protocol == transport_protocol::udp && opts_.keepalive.udp == sip_keepalive::method::options) {
+      message m;
+      m.method = "OPTIONS";
+      m.request_uri = domain_uri();
+      name_addr from{cfg_.display_name, aor_, {}};
+      from.set_param("tag", random_token(10));
+      m.add("From", from.to_string());
+      m.add("To", name_addr{{}, aor_, {}}.to_string());
+      m.add("Call-ID", random_token(20));
+      m.add("CSeq", "1 OPTIONS");
+      if (!opts_.user_agent.empty()) m.add("User-Agent", opts_.user_agent);
+      layer_.send_request(std::move(m), peer_, [](const message*, std::error_code) {});
+      return;
+    }
+    const bool tcp = peer_.protocol == transport_protocol::tcp;
+    layer_.get_transport().send_text(peer_, std::string(tcp ? "\r\n\r\n" : "\r\n"));
+    if (!tcp || awaiting_pong_) return;
+    awaiting_pong_ = true;
+    pong_timer_.expires_after(std::chrono::seconds(10));
+    std::weak_ptr<registration> weak = weak_from_this();
+    pong_timer_.async_wait([weak](const boost::system::error_code& ec) {
+      auto self = weak.lock();
+      if (ec || !self || self->stopped_ || !self->awaiting_pong_) return;
+      self->awaiting_pong_ = false;
+      self->timer_.cancel();
+      self->send(self->cfg_.expires);  // the flow is dead: register again (over a new connection)
+    });
   }
 
   // Trust on first use: the registrar is configured, so the realm of its first challenge becomes the
@@ -158,7 +276,7 @@ class registration : public std::enable_shared_from_this<registration> {
   }
 
   transaction_layer& layer_;
-  boost::asio::steady_timer timer_;
+  boost::asio::steady_timer timer_, keepalive_timer_{timer_.get_executor()}, pong_timer_{timer_.get_executor()};
   const std::size_t account_;
   const sip_account cfg_;
   const uri aor_, registrar_;
@@ -170,8 +288,11 @@ class registration : public std::enable_shared_from_this<registration> {
   const std::string call_id_, tag_;
   std::uint32_t cseq_ = 0;
   int challenges_ = 0;
-  bool registered_ = false, stopped_ = false;
+  bool registered_ = false, stopped_ = false, awaiting_pong_ = false;
   digest_client auth_;
+  options opts_;
+  std::optional<std::pair<std::string, std::uint16_t>> public_;
+  std::string stale_contact_;  // our Contact before the public address was learned, removed with the next REGISTER
 };
 
 }  // namespace tspi::sip::detail

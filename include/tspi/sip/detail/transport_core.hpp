@@ -184,6 +184,7 @@ class transport_core : public std::enable_shared_from_this<transport_core> {
   void call_owner(F transport::*callback, A&&... args);
   void deliver(message&& m, const peer& from);
   void deliver_truncated(message&& m, const peer& from);
+  void deliver_pong(const peer& from);
   void report(const peer& to, std::error_code ec);
 
   // --- UDP ---

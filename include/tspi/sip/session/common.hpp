@@ -1,9 +1,10 @@
 // ptapi - portable TAPI
 // tspi/sip/session/common.hpp: what every piece of sip_tsp uses: resolving a destination (no RFC 3263),
-// Contact and User-Agent, sending requests and responses with the trace, and ending a call for TAPI.
+// Contact and User-Agent (the advertised address: public, learned or routed), sending requests and responses with the trace, and ending a call for TAPI.
 #pragma once
 
 #include <tspi/sip/tsp.hpp>
+#include <tspi/sip/detail/advertised_address.hpp>
 #include <tspi/sip/detail/session.hpp>
 #include <tspi/sip/detail/text.hpp>
 #include <tspi/sip/message.hpp>
@@ -51,19 +52,52 @@ inline std::optional<peer> sip_tsp::resolve(const uri& u) const {
   return p;
 }
 
-inline uri sip_tsp::contact_uri(transport_protocol p, std::size_t address_id) const {
+inline std::string sip_tsp::advertised_host(std::size_t address_id, const peer* to) const {
+  if (!cfg_.public_address.empty()) return cfg_.public_address;
+  boost::system::error_code bec;
+  const auto bound = boost::asio::ip::make_address(cfg_.listen_address, bec);
+  if (bec || !bound.is_unspecified() || !transport_) return cfg_.listen_address;
+  // A wildcard bind: the interface that routes to the peer, else to the account's registrar.
+  std::optional<peer> via = to && !to->address.is_unspecified() ? std::optional<peer>(*to) : std::nullopt;
+  for (const auto& r : registrations_)
+    if (!via && r->account() == address_id) via = r->registrar_peer();
+  if (!via) return cfg_.listen_address;
+  auto l = transport_->local_for(*via);
+  return l && !l->address.is_unspecified() ? l->address.to_string() : cfg_.listen_address;
+}
+
+inline uri sip_tsp::contact_uri(transport_protocol p, std::size_t address_id, const peer* to) const {
   uri c;
   c.user = address_id < accounts_.size() ? accounts_[address_id].aor.user : "ptapi";
-  c.host = cfg_.listen_address;
+  c.host = advertised_host(address_id, to);
   if (auto l = transport_ ? transport_->local(p) : std::nullopt) c.port = l->port;
+  for (const auto& r : registrations_)  // what the registrar saw (RFC 3581), over the same transport
+    if (r->account() == address_id && r->registrar_peer().protocol == p && r->public_address()) {
+      c.host = r->public_address()->first;
+      if (p == transport_protocol::udp) c.port = r->public_address()->second;
+    }
   if (p == transport_protocol::tcp) c.params.push_back({"transport", "tcp"});
   return c;
 }
 
-inline void sip_tsp::add_common(message& m, transport_protocol p, std::size_t address_id) const {
+inline void sip_tsp::add_common(message& m, transport_protocol p, std::size_t address_id, const peer* to) const {
   if (m.method != "ACK" && m.method != "CANCEL" && m.method != "BYE" && !m.header("Contact"))
-    m.add("Contact", "<" + contact_uri(p, address_id).to_string() + ">");
+    m.add("Contact", "<" + contact_uri(p, address_id, to).to_string() + ">");
   if (!cfg_.user_agent.empty()) m.add(m.is_request() ? "User-Agent" : "Server", cfg_.user_agent);
+}
+
+inline std::string sip_tsp::advertised_sdp(std::string sdp, std::size_t address_id, const peer& to) const {
+  return detail::advertise_sdp_address(std::move(sdp), advertised_host(address_id, &to), !cfg_.public_address.empty());
+}
+
+inline void sip_tsp::hook_wire() {
+  if (!cfg_.trace) return;
+  layer_->on_send = [this](const message& m, const peer&) { cfg_.trace(m, true); };
+  auto deliver = std::move(transport_->on_message);
+  transport_->on_message = [this, deliver = std::move(deliver)](message&& m, const peer& from) {
+    if (m.is_request()) cfg_.trace(m, false);
+    if (deliver) deliver(std::move(m), from);
+  };
 }
 
 inline void sip_tsp::respond(server_transaction& tx, int status, const std::string& to_tag, std::string body,
@@ -80,9 +114,9 @@ inline message sip_tsp::response_for(const server_transaction& tx, int status, c
     // §12.1.1: responses that establish the dialog carry the request's Record-Route values, in order, so
     // the caller's ACK and later requests go through the proxies that asked to stay on the path.
     for (auto rr : tx.request().headers_named("Record-Route")) r.add("Record-Route", std::string(rr));
-    add_common(r, tx.source().protocol);
+    add_common(r, tx.source().protocol, 0, &tx.source());
   } else if (tx.request().method == "UPDATE" && status >= 200 && status < 300) {
-    add_common(r, tx.source().protocol);  // RFC 3311 §5.2: a 2xx to UPDATE carries Contact (target refresh)
+    add_common(r, tx.source().protocol, 0, &tx.source());  // RFC 3311 §5.2: a 2xx to UPDATE carries Contact (target refresh)
   } else if (!cfg_.user_agent.empty()) {
     r.add("Server", cfg_.user_agent);
   }
@@ -110,7 +144,7 @@ inline void sip_tsp::send_request(const session_ptr& s, message m, transaction_l
 inline void sip_tsp::send_in_dialog(detail::session& s, std::string method) {
   if (!s.dialog) return;
   auto m = s.dialog->make_request(std::move(method));
-  add_common(m, s.remote.protocol, s.address_id);
+  add_common(m, s.remote.protocol, s.address_id, &s.remote);
   trace(m, true);
   layer_->send_request(std::move(m), s.remote, [this](const message* r, std::error_code) {
     if (r) trace(*r, false);

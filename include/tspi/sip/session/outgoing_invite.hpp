@@ -67,7 +67,7 @@ inline void sip_tsp::send_invite(const session_ptr& s, std::string sdp) {
   m.add("To", name_addr{{}, s->target, {}}.to_string());
   m.add("Call-ID", random_token(20) + "@" + cfg_.listen_address);
   m.add("CSeq", "1 INVITE");
-  add_common(m, s->remote.protocol, s->address_id);
+  add_common(m, s->remote.protocol, s->address_id, &s->remote);
   m.add("Allow", std::string(allow));
   m.add("Supported", "100rel");  // RFC 3262 §4: the UAS may send its 1xx reliably
   m.add("Content-Type", "application/sdp");

@@ -31,6 +31,7 @@ inline void sip_tsp::provider_init(const tsp_context& ctx, std::error_code& ec) 
   ec.clear();
   boost::system::error_code bec;
   const auto addr = boost::asio::ip::make_address(cfg_.listen_address, bec);
+  if (!cfg_.public_address.empty() && !bec) (void)boost::asio::ip::make_address(cfg_.public_address, bec);
   if (bec || (!cfg_.udp && !cfg_.tcp)) {
     ec = mspi::tapi_errc::invalid_argument;
     return;
@@ -77,6 +78,11 @@ inline void sip_tsp::provider_init(const tsp_context& ctx, std::error_code& ec) 
   layer_ = std::make_unique<transaction_layer>(*transport_, cfg_.timers);
   layer_->on_request = [this](std::shared_ptr<server_transaction> tx, const message& m) { on_request(std::move(tx), m); };
   layer_->on_stray_ack = [](const message&, const peer&) {};
+  hook_wire();
+  transport_->on_pong = [this](const peer& from) {
+    for (auto& r : registrations_)
+      if (r->registrar_peer() == from) r->on_pong();
+  };
   layer_->on_stray_response = [this](const message& r, const peer&) {
     try {
       on_stray_response(r);
@@ -99,6 +105,7 @@ inline void sip_tsp::provider_init(const tsp_context& ctx, std::error_code& ec) 
           ctx_.events->address_state_changed(id, ok ? address_state::in_service : address_state::out_of_service);
         },
         cfg_.trace));
+    registrations_.back()->set_options({cfg_.user_agent, cfg_.on_registration, cfg_.keepalive, cfg_.public_address.empty()});
     registrations_.back()->start();
   }
 }
@@ -160,8 +167,8 @@ inline void sip_tsp::receive_msp_data(call_id call, std::span<const std::byte> d
   if (!msg || !s) return;
   using T = mspi::channel_message_type;
   switch (msg->type) {
-    case T::local_offer: on_local_offer(s, std::string(msg->body)); break;
-    case T::local_answer: on_local_answer(*s, std::string(msg->body)); break;
+    case T::local_offer: on_local_offer(s, advertised_sdp(std::string(msg->body), s->address_id, s->remote)); break;
+    case T::local_answer: on_local_answer(*s, advertised_sdp(std::string(msg->body), s->address_id, s->remote)); break;
     case T::media_error: on_media_error(*s); break;
     case T::digit_detected:
       if (msg->body.size() == 1) sink().digit_detected(call, msg->body[0]);

@@ -33,7 +33,7 @@ inline void sip_tsp::blind_transfer(request_id req, call_id call, std::string_vi
   auto refer = s->dialog->make_request("REFER");
   refer.add("Refer-To", "<" + target->to_string() + ">");
   refer.add("Referred-By", s->dialog->local.to_string());
-  add_common(refer, s->remote.protocol);
+  add_common(refer, s->remote.protocol, s->address_id, &s->remote);
   send_request(s, std::move(refer), [this, s](const message* r, std::error_code ec) {
     if (r && r->status < 200) return;
     const auto req = std::exchange(s->transfer_request, 0);

@@ -41,7 +41,7 @@ inline void sip_tsp::reinvite(request_id req, call_id call, detail::reinvite_kin
 
 inline void sip_tsp::send_reinvite(const session_ptr& s, std::string sdp) {
   auto m = s->dialog->make_request("INVITE");
-  add_common(m, s->remote.protocol, s->address_id);
+  add_common(m, s->remote.protocol, s->address_id, &s->remote);
   m.add("Content-Type", "application/sdp");
   m.body = std::move(sdp);
   const auto number = s->dialog->local_cseq;

@@ -66,8 +66,6 @@ inline void sip_tsp::respond_unavailable(server_transaction& tx, const std::stri
 }
 
 inline void sip_tsp::handle_request(const std::shared_ptr<server_transaction>& tx, const message& m) {
-  trace(m, false);
-  if (m.method == "INVITE" && cfg_.trace) trace(make_response(m, 100), true);  // sent by the transaction layer (§17.2.1)
   auto to = parse_name_addr(m.header("To").value_or(""));
   const bool in_dialog = to && !to->tag().empty();
   if (in_dialog) return on_in_dialog_request(tx, m);

@@ -128,6 +128,13 @@ class transaction_layer {
   /// A response matching no client transaction (top Via branch and CSeq method): e.g. a 2xx
   /// retransmitted after the INVITE transaction ended, for the TU to ACK again (RFC 3261 §13.2.2.4).
   std::function<void(const message& response, const peer& from)> on_stray_response;
+  /// Every message the layer sends, as it goes on the wire (after Via, branch and Max-Forwards were
+  /// filled in), with its destination: requests of `send_request`, ACKs of `send_ack` and of non-2xx
+  /// finals, CANCELs (when built, even if held until a provisional response), and every response (the
+  /// TU's through `server_transaction::respond`, the automatic 100 Trying, 400s to malformed requests).
+  /// Retransmissions are not reported. For traces (`sip_config::trace`); runs on the executor, from inside
+  /// the call that sends; must not call back into the layer. May be empty.
+  std::function<void(const message& m, const peer& to)> on_send;
 
   /// Ends every transaction without callbacks, cancels the timer and detaches from the transport (which
   /// stays open). No callback runs afterwards; `respond` on old server transactions does nothing;
@@ -165,6 +172,10 @@ class transaction_layer {
 
   // Fills in Via (and its branch) and Max-Forwards; returns the branch.
   std::string prepare(message& m, const peer& to);
+  // Reports `m`, about to be sent to `to`, to `on_send`.
+  void sending(const message& m, const peer& to) {
+    if (on_send) guarded([&] { on_send(m, to); });
+  }
 
   // --- timers ---------------------------------------------------------------------------------------
 

@@ -82,6 +82,7 @@ struct transport_stats {
   std::uint64_t tcp_message_timeouts = 0;  ///< Connections closed for not completing a message within `tcp_message_timeout`.
   std::uint64_t tcp_idle_closed = 0;    ///< Connections closed after `tcp_idle_timeout` without traffic.
   std::uint64_t accept_errors = 0;      ///< accept() failures (out of descriptors...), each retried after 100 ms.
+  std::uint64_t pongs = 0;              ///< Single-CRLF pongs received alone on TCP connections (RFC 5626 §4.4.1), passed to `on_pong`.
 };
 
 }  // namespace tspi::sip

@@ -217,6 +217,12 @@ inline bool transport_core::consume(const std::shared_ptr<tcp_connection>& c, st
       write(c);
       continue;
     }
+    if (crlf == 2 && view.size() == 2 && !c->in_message) {  // a pong: one CRLF alone in its read
+      pos += 2;
+      deliver_pong(c->remote);
+      if (closed_ || c->closed) return false;
+      continue;
+    }
     const auto len = framed_length(view, cfg_.limits);
     // RFC 3261 §18.3: without a boundary the stream is lost; so is a header beyond its bound.
     if (!len || (*len == 0 && header_too_long(view))) {

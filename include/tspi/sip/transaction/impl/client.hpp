@@ -36,6 +36,7 @@ inline std::shared_ptr<client_transaction> transaction_layer::send_request(messa
   t->state_ = t->invite_ ? transaction_state::calling : transaction_state::trying;
   t->on_response_ = std::move(on_response);
   t->text_ = request.to_string();
+  sending(request, to);
   start_client(t);
   return t;
 }
@@ -63,7 +64,9 @@ inline std::shared_ptr<client_transaction> transaction_layer::cancel(const std::
     return c;
   }
   c->state_ = transaction_state::trying;
-  c->text_ = detail::make_cancel(*inv).to_string();
+  const auto cancel_request = detail::make_cancel(*inv);
+  sending(cancel_request, c->to_);
+  c->text_ = cancel_request.to_string();
   invite->cancel_ = c;
   if (invite->state_ == transaction_state::proceeding) {
     start_client(c);
@@ -169,7 +172,12 @@ inline void transaction_layer::client_receive(client_transaction& t, const messa
         cancel_timer(t, 1);
         drop_held_cancel(t);
         auto inv = parse_message(t.text_, detail::own_message_limits);
-        std::string ack = inv ? detail::make_non2xx_ack(*inv, r).to_string() : std::string();
+        std::string ack;
+        if (inv) {
+          const auto a = detail::make_non2xx_ack(*inv, r);
+          sending(a, t.to_);
+          ack = a.to_string();
+        }
         if (!ack.empty()) transport_.send_text(t.to_, ack);
         if (t.reliable_) {
           terminate(t);  // timer D = 0

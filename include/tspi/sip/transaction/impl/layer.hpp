@@ -18,6 +18,7 @@ inline void transaction_layer::send_ack(message ack, const peer& to) {
   ensure_open();
   if (ack.method != "ACK") throw std::invalid_argument("tspi::sip::transaction_layer::send_ack: not an ACK");
   prepare(ack, to);
+  sending(ack, to);
   transport_.send_text(to, ack.to_string());
 }
 
@@ -45,6 +46,7 @@ inline void transaction_layer::close() {
   transport_.on_message = nullptr;
   transport_.on_truncated_request = nullptr;
   transport_.on_error = nullptr;
+  on_send = nullptr;
 }
 
 inline std::string transaction_layer::prepare(message& m, const peer& to) {

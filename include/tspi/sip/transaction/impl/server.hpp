@@ -59,7 +59,9 @@ inline void transaction_layer::handle_request(message&& m, const peer& from, boo
       std::string reason = "Bad Request (";
       reason += problem;
       reason += ')';
-      send_response(from, target, make_response(m, 400, {}, reason).to_string());
+      const auto bad = make_response(m, 400, {}, reason);
+      sending(bad, target);
+      send_response(from, target, bad.to_string());
     }
     return;
   }
@@ -190,6 +192,7 @@ inline void transaction_layer::respond(server_transaction& t, message r) {
   t.status_ = s;
   if (t.invite_ && t.to_tag_.empty() && s > 100)
     if (auto to = r.header("To")) t.to_tag_ = detail::tag_of(*to);
+  sending(r, t.source_.protocol == transport_protocol::tcp && transport_.has_connection(t.source_) ? t.source_ : t.target_);
   auto text = r.to_string();
   send_response(t.source_, t.target_, text);
   if (s < 200) {
