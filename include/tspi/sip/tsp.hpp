@@ -201,7 +201,7 @@ class sip_tsp {
 
   uri contact_uri(transport_protocol p, std::size_t address_id = 0) const;
   void add_common(message& m, transport_protocol p, std::size_t address_id = 0) const;
-  static constexpr std::string_view allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY";
+  static constexpr std::string_view allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY, REFER";
 
   // LINE_CALLINFO: the call's information as `s.info` holds it now.
   void report_info(detail::session& s) {
@@ -244,12 +244,15 @@ class sip_tsp {
   void forget_call_id(const detail::session& s, call_id call);
   // Runs `fn(session)` after `after` on the session's timer (replacing what it waited for), unless the
   // session is gone by then.
+  // `which` names another timer of the session (session timers keep their own).
   template <class F>
-  void arm(detail::session& s, std::chrono::steady_clock::duration after, F fn) {
-    if (!s.timer) s.timer.emplace(ctx_.executor);
-    s.timer->expires_after(after);
+  void arm(detail::session& s, std::chrono::steady_clock::duration after, F fn,
+           std::optional<boost::asio::steady_timer> detail::session::*which = &detail::session::timer) {
+    auto& timer = s.*which;
+    if (!timer) timer.emplace(ctx_.executor);
+    timer->expires_after(after);
     std::weak_ptr<detail::session> weak = find(s.call);
-    s.timer->async_wait([weak, fn = std::move(fn)](const boost::system::error_code& ec) {
+    timer->async_wait([weak, fn = std::move(fn)](const boost::system::error_code& ec) {
       auto p = weak.lock();
       if (!ec && p) fn(*p);
     });
@@ -320,6 +323,33 @@ class sip_tsp {
   void reinvite(request_id req, call_id call, detail::reinvite_kind kind);
   void send_reinvite(const session_ptr& s, std::string sdp);
 
+  // ---- session timers, RFC 4028 (session/session_timer.hpp) ----
+  // The Require option-tags of `m` we do not support ("" = none): all but `timer` while timers are on.
+  std::string unsupported_requirements(const message& m) const;
+  // Supported: timer, Session-Expires (the negotiated one and our role, or our wish) and Min-SE.
+  void add_session_timer_request(message& m, const detail::session& s) const;
+  // A 422 to our INVITE: resent with its larger Min-SE (§7.4), at most `session_interval_retries` times.
+  bool retry_session_interval(const session_ptr& s, const message& r);
+  // A Session-Expires below our Min-SE: answered 422 with our Min-SE (§9); true when it was.
+  bool session_interval_too_small(server_transaction& tx, const message& m);
+  // UAS: the interval and refresher from the peer's (re-)INVITE (§9).
+  void accept_session_timer(detail::session& s, const message& m);
+  // UAS: Supported/Require/Session-Expires of our 2xx to an INVITE.
+  void add_session_timer_response(const server_transaction& tx, message& r);
+  // UAC: the 2xx to our (re-)INVITE sets the interval and roles; the timers restart.
+  void on_session_timer_answer(const session_ptr& s, const message& r);
+  // (Re)arms the refresh (refresher) and expiry timers of a confirmed session.
+  void start_session_timer(detail::session& s);
+
+  // ---- being the transferee, RFC 3515 (session/transferee.hpp) ----
+  // A REFER within a confirmed call: 202 and a new outgoing call (reason transfer), or 603 by policy.
+  void on_refer(const session_ptr& s, server_transaction& tx, const message& m);
+  // Referred-By and Replaces of an INVITE placed for a REFER.
+  static void add_referral_headers(const detail::session& s, message& m);
+  // The NOTIFY (message/sipfrag) that tells the referrer how the call placed for it ended, once.
+  void report_to_referrer(detail::session& s, line_disconnect_mode mode = line_disconnect_mode::normal);
+  void send_refer_notify(const session_ptr& s, int status, std::string_view reason);
+
   config_type cfg_;
   tsp_context ctx_;
   std::vector<account_entry> accounts_;
@@ -345,5 +375,7 @@ static_assert(telephony_service_provider<sip_tsp>);
 #include <tspi/sip/session/reinvite.hpp>
 #include <tspi/sip/session/refer.hpp>
 #include <tspi/sip/session/info.hpp>
+#include <tspi/sip/session/session_timer.hpp>
+#include <tspi/sip/session/transferee.hpp>
 
 #endif  // PTAPI_FULL_DEFINITIONS

@@ -11,6 +11,7 @@
 
 #include <boost/asio/steady_timer.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -28,8 +29,8 @@ enum class session_phase : std::uint8_t {
   ended,       ///< BYE, CANCEL, a failure or a reject ended it; only protocol clean-up remains.
 };
 
-/// A pending re-INVITE of ours (hold/unhold, RFC 3264 §8.4).
-enum class reinvite_kind : std::uint8_t { none, hold, unhold };
+/// A pending re-INVITE of ours (hold/unhold, RFC 3264 §8.4; refresh: a session timer's, RFC 4028 §7.4).
+enum class reinvite_kind : std::uint8_t { none, hold, unhold, refresh };
 
 /// The SIP state of one call. Shared by the TSP's table and the transaction callbacks, so a callback that
 /// fires after TSPI_lineCloseCall still finds it (and only cleans up the protocol: ACK + BYE of a late 2xx).
@@ -65,6 +66,19 @@ struct session {
   provider_call_info info;
   /// UAS: the no-answer expiry while offered; then, once ended, when the Call-ID entry is dropped.
   std::optional<boost::asio::steady_timer> timer;
+  // ---- session timer (RFC 4028, session/session_timer.hpp) ----
+  std::chrono::seconds session_interval{0};  ///< Negotiated Session-Expires; 0 = no session timer.
+  bool refresher = false;                    ///< We refresh (re-INVITE at half the interval).
+  bool peer_supports_timer = false;          ///< UAS: the INVITE's Supported lists `timer` (our 2xx then Requires it).
+  int interval_retries = 0;                  ///< UAC: INVITEs resent after a 422.
+  std::optional<boost::asio::steady_timer> refresh_timer;  ///< Our next refresh (when we are the refresher).
+  std::optional<boost::asio::steady_timer> expiry_timer;   ///< The session's end without a refresh.
+  // ---- being the transferee (RFC 3515, session/transferee.hpp) ----
+  std::weak_ptr<session> referrer;           ///< A call placed for a REFER: the call that received the REFER.
+  std::string referred_by;                   ///< That REFER's Referred-By (RFC 3892), for our INVITE.
+  std::string replaces;                      ///< The Refer-To URI's Replaces header (RFC 3891), for our INVITE.
+  bool referral_reported = false;            ///< The final NOTIFY about this call was sent.
+  bool refer_active = false;                 ///< A REFER received on this call is being acted on (another gets 491).
 };
 
 }  // namespace tspi::sip::detail

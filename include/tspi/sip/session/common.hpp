@@ -76,6 +76,7 @@ inline void sip_tsp::respond(server_transaction& tx, int status, const std::stri
     // the caller's ACK and later requests go through the proxies that asked to stay on the path.
     for (auto rr : tx.request().headers_named("Record-Route")) r.add("Record-Route", std::string(rr));
     add_common(r, tx.source().protocol);
+    add_session_timer_response(tx, r);
   } else if (!cfg_.user_agent.empty()) {
     r.add("Server", cfg_.user_agent);
   }
@@ -109,6 +110,7 @@ inline void sip_tsp::send_in_dialog(detail::session& s, std::string method) {
 inline void sip_tsp::end(detail::session& s, line_disconnect_mode mode) {
   if (s.phase == detail::session_phase::ended) return;
   s.phase = detail::session_phase::ended;
+  report_to_referrer(s, mode);  // a call placed for a REFER: its NOTIFY says how it ended
   linger(s);
   if (!s.call) return;
   if (s.media_started) send_msp(s.call, mspi::channel_message_type::stop_media);
