@@ -63,14 +63,16 @@ namespace tspi::sip {
 /// | `hold(true)` / `hold(false)` | re-INVITE with `a=sendonly` / `a=sendrecv` (RFC 3264 §8.4) → hold / connected |
 /// | `blind_transfer` | REFER (RFC 3515); completes on 202; a NOTIFY with a 2xx sipfrag → BYE, disconnected |
 /// | `generate_digits` | RFC 4733 telephone-events by the MSP |
+/// | far end's REFER in a connected call (we are the transferee) | `sip_config::accept_refer`: 202, NOTIFY `100 Trying`, a new outgoing call to Refer-To (with Referred-By, and Replaces when Refer-To carries one) announced by `call_notification_event` (owner), `call_info::reason` = `transfer`, `incoming` false; its final response goes back as a NOTIFY sipfrag (Subscription-State terminated); once it connects the old call ends (the transferor's BYE, or ours 8*T1 later: disconnected, normal). Refused by policy, or no owner/room for the new call → 603; not exactly one Refer-To → 400; a second REFER while one runs → 491 |
+/// | session timer (RFC 4028, `sip_config::session_expires`, `min_se`) | `Supported: timer`, Session-Expires and Min-SE in INVITEs; an offer below our Min-SE → 422; a 422 → the INVITE again with its Min-SE; the refresher (as the 2xx says) re-INVITEs the unchanged session at half the interval; without a refresh by interval − min(32 s, interval/3): BYE, disconnected (tempfailure → `disconnect_failed`) |
 /// | far end's BYE | 200; disconnected (normal) |
 /// | far end's CANCEL | 200 + 487; disconnected (cancelled) |
 /// | failure responses | disconnected with `disconnect_mode_for_status` (causes.hpp) |
 /// | INVITE sent or received, each response to it | LINE_CALLINFO (`call::info()`): Call-ID, responses, final status and reason, connected party, refused-challenge detail, header section (see `provider_call_info`) |
 ///
 /// Also: OPTIONS answered 200 with Allow/Accept/Supported; INFO with `application/dtmf-relay` reported as
-/// digits; unknown methods 501, known but unsupported ones (UPDATE, PRACK, SUBSCRIBE, MESSAGE, REFER to us)
-/// 405; a Require naming an extension → 420; a body other than SDP → 415; an offer the MSP cannot take
+/// digits; unknown methods 501, known but unsupported ones (UPDATE, PRACK, SUBSCRIBE, MESSAGE, REFER outside
+/// a dialog) 405; a Require naming an extension other than `timer` (while session timers are on) → 420; a body other than SDP → 415; an offer the MSP cannot take
 /// → 488; a request in an unknown dialog → 481; a lower CSeq within a dialog → 500. REGISTER with refresh
 /// and digest authentication (RFC 8760) for accounts with a registrar, un-REGISTER at shutdown.
 ///
@@ -94,7 +96,9 @@ namespace tspi::sip {
 ///   at `close_call`, whichever comes first; `close_call` drops everything of the call.
 ///
 /// Not covered: DNS (RFC 3263; hosts must be IP literals or `localhost`), strict routing, forking (the
-/// first 2xx wins), PRACK/100rel, UPDATE, session timers, TLS, early media.
+/// first 2xx wins), PRACK/100rel, UPDATE (so no UPDATE refreshes of session timers, and no offerless
+/// re-INVITE refreshes), a 491 or 422 to a refresh re-INVITE retried, REFER with `id`-tagged repeat
+/// subscriptions (RFC 3515 §2.4.6), TLS, early media.
 ///
 /// @par Thread Safety
 /// The TAPI object calls every member on its core thread, and the SIP stack runs there too.
