@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 using namespace ptapi_test;
@@ -307,17 +308,27 @@ std::chrono::milliseconds since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t);
 }
 
-// The party at `ua` calls `peer`, which answers 200 with `extra` headers (after an optional 422 step in
-// the caller's test); returns the INVITE answered.
-tspi::sip::message answer_invite(sip_blocking_peer& peer, const tspi::sip::message& invite, const std::string& extra_name = {},
-                                 const std::string& extra_value = {}) {
+// `peer` answers `invite` (from the party) with 200, SDP and an optional extra header.
+void answer_invite(sip_blocking_peer& peer, const tspi::sip::message& invite, const std::string& extra_name = {},
+                   const std::string& extra_value = {}) {
   auto ok = tspi::sip::make_response(invite, 200, "far");
   ok.add("Contact", "<sip:raw@127.0.0.1:" + std::to_string(peer.port()) + ">");
   if (!extra_name.empty()) ok.add(extra_name, extra_value);
   ok.add("Content-Type", "application/sdp");
   ok.body = sdp_offer;
   peer.send(ok, peer.last_from_port);
-  return invite;
+}
+
+// The party calls `peer`, which answers; returns the connected call and its INVITE.
+std::pair<tspi::call, tspi::sip::message> call_peer(sip_party& ua, sip_blocking_peer& peer) {
+  auto call = ua.address.create_call("sip:raw@127.0.0.1:" + std::to_string(peer.port()));
+  auto connected = call.async_connect(boost::asio::use_future);
+  auto invite = peer.request("INVITE");
+  REQUIRE(invite);
+  answer_invite(peer, *invite);
+  REQUIRE(peer.request("ACK"));
+  REQUIRE(connected.get() == std::error_code{});
+  return {call, *invite};
 }
 
 // A request from `peer` within the dialog of a call the party placed (`invite` is its INVITE, the peer's
@@ -450,15 +461,9 @@ TEST_CASE("a REFER to us places a new call with reason transfer, NOTIFYs its pro
   carol.auto_answer();
   const auto port = ua.port();
   sip_blocking_peer peer;
-  auto call = ua.address.create_call("sip:raw@127.0.0.1:" + std::to_string(peer.port()));
-  auto connected = call.async_connect(boost::asio::use_future);
-  auto invite = peer.request("INVITE");
-  REQUIRE(invite);
-  answer_invite(peer, *invite);
-  REQUIRE(peer.request("ACK"));
-  REQUIRE(connected.get() == std::error_code{});
+  auto [call, invite] = call_peer(ua, peer);
 
-  auto refer = in_dialog(peer, *invite, port, "REFER", 1);
+  auto refer = in_dialog(peer, invite, port, "REFER", 1);
   refer.add("Refer-To", "<" + carol.uri + ">");
   refer.add("Referred-By", "<sip:raw@127.0.0.1:" + std::to_string(peer.port()) + ">");
   peer.send(refer, port);
@@ -506,18 +511,12 @@ TEST_CASE("a REFER refused by policy gets 603 and the call stays up", "[tspi][si
   ua.tapi.register_call_notifications(ua.address);
   const auto port = ua.port();
   sip_blocking_peer peer;
-  auto call = ua.address.create_call("sip:raw@127.0.0.1:" + std::to_string(peer.port()));
-  auto connected = call.async_connect(boost::asio::use_future);
-  auto invite = peer.request("INVITE");
-  REQUIRE(invite);
-  answer_invite(peer, *invite);
-  REQUIRE(peer.request("ACK"));
-  REQUIRE(connected.get() == std::error_code{});
-  auto refer = in_dialog(peer, *invite, port, "REFER", 1);
+  auto [call, invite] = call_peer(ua, peer);
+  auto refer = in_dialog(peer, invite, port, "REFER", 1);
   refer.add("Refer-To", "<sip:carol@127.0.0.1:5999>");
   peer.send(refer, port);
   CHECK(peer.response(603));
-  auto no_refer_to = in_dialog(peer, *invite, port, "REFER", 2);
+  auto no_refer_to = in_dialog(peer, invite, port, "REFER", 2);
   peer.send(no_refer_to, port);
   CHECK(peer.response(400));
   CHECK(call.state() == call_state::connected);
