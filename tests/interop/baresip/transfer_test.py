@@ -31,16 +31,8 @@ if not baresip_peer.have_baresip() or shutil.which("sipp") is None:
 if shutil.which("sox") is None:
     sys.exit("FAIL: sox is needed for baresip's audio source (apt-get install sox)")
 
-w = os.path.abspath(a.workdir)
-shutil.rmtree(w, ignore_errors=True)
-os.makedirs(w)
-failures = []
-
-
-def check(ok, what):
-    print(("ok   " if ok else "FAIL ") + what, flush=True)
-    if not ok:
-        failures.append(what)
+w = baresip_peer.fresh_workdir(a.workdir)
+check = baresip_peer.Checks()
 
 
 subprocess.run(["sox", "-n", "-r", "48000", "-c", "1", "-b", "16", os.path.join(w, "tone.wav"), "synth", "20", "sine",
@@ -92,5 +84,4 @@ check("Subscription-State: active;expires=60" in starts and "Subscription-State:
       "NOTIFYs: active (100 Trying), then terminated (final)")
 check(any(l.startswith("INVITE sip:target@127.0.0.1:7345") for l in starts) and any(l.startswith("Referred-By:") for l in starts),
       "the new INVITE goes to the target with Referred-By")
-print("PASS" if not failures else "FAILED: %d check(s): %s" % (len(failures), "; ".join(failures)))
-sys.exit(0 if not failures else 1)
+check.finish()
