@@ -140,7 +140,9 @@ inline void sip_tsp::add_session_timer_response(const server_transaction& tx, me
 inline void sip_tsp::on_session_timer_answer(const session_ptr& s, const message& r) {
   if (cfg_.session_expires.count() == 0) return;
   auto se = detail::parse_session_expires(r.header("Session-Expires").value_or(""));
-  s->session_interval = se ? se->interval : std::chrono::seconds(0);  // §7.2: none in the 2xx, no timer
+  // §7.2: none in the 2xx, no timer. Never shorter than our Min-SE: a peer's tiny interval would have us
+  // re-INVITE many times a second.
+  s->session_interval = se ? std::max(se->interval, cfg_.min_se) : std::chrono::seconds(0);
   s->refresher = se && !detail::iequals(se->refresher, "uas");        // we sent the request: uac = us
   start_session_timer(*s);
 }
