@@ -302,7 +302,7 @@ std::shared_ptr<call_entry> phone::entry_for(const tspi::call& c) {
   e->id = info.id;
   e->number = ++numbered_;
   e->incoming = info.incoming;
-  e->remote = info.incoming ? info.caller_id : target_;
+  e->remote = info.incoming ? info.caller_id : info.reason == tspi::call_reason::transfer ? info.called_id : target_;
   calls_.push_back(e);
   return e;
 }
@@ -317,6 +317,11 @@ std::shared_ptr<call_entry> phone::find_entry(std::uint64_t id) {
 void phone::connect_handlers() {
   tapi_.on_call_notification().connect([this](const tspi::call_notification_event& e) {
     auto c = entry_for(e.call);
+    if (!c->incoming) {  // the SIP provider placed it: the far end transferred us (REFER, CIL_REASON transfer)
+      say(fmt::format("call {}: transferred to {}", c->number, c->remote));
+      attach_terminals(*c);
+      return;
+    }
     say(fmt::format("call {}: incoming from {}{}", c->number, c->remote,
                     o_.auto_answer ? "" : " (press 'a' to answer, 'h' to reject)"));
     attach_terminals(*c);

@@ -13,6 +13,29 @@
 
 namespace tspi {
 
+/// CIL_REASON: why the call exists (TAPI's LINECALLREASON_* values, ITCallInfo::get_CallInfoLong(CIL_REASON)).
+/// ptapi sets `direct` for calls the application places or that arrive, and `transfer` for a call a
+/// provider places because the far end transferred this one (SIP: a REFER to us, RFC 3515); the other
+/// values are TAPI's, for providers that learn them.
+enum class call_reason : std::uint32_t {
+  direct = 0x1,             ///< LINECALLREASON_DIRECT: placed or received directly.
+  fwd_busy = 0x2,           ///< LINECALLREASON_FWDBUSY: forwarded because the destination was busy.
+  fwd_noanswer = 0x4,       ///< LINECALLREASON_FWDNOANSWER: forwarded for no answer.
+  fwd_uncond = 0x8,         ///< LINECALLREASON_FWDUNCOND: forwarded unconditionally.
+  pickup = 0x10,            ///< LINECALLREASON_PICKUP: picked up from another address.
+  unpark = 0x20,            ///< LINECALLREASON_UNPARK: retrieved from park.
+  redirect = 0x40,          ///< LINECALLREASON_REDIRECT: redirected here.
+  call_completion = 0x80,   ///< LINECALLREASON_CALLCOMPLETION: a call-completion request's result.
+  transfer = 0x100,         ///< LINECALLREASON_TRANSFER: the result of a transfer.
+  reminder = 0x200,         ///< LINECALLREASON_REMINDER: a reminder of a parked or held call.
+  unknown = 0x400,          ///< LINECALLREASON_UNKNOWN: not known (yet).
+  unavail = 0x800,          ///< LINECALLREASON_UNAVAIL: not available.
+  intrude = 0x1000,         ///< LINECALLREASON_INTRUDE: intrusion.
+  parked = 0x2000,          ///< LINECALLREASON_PARKED: parked.
+  camped_on = 0x4000,       ///< LINECALLREASON_CAMPEDON: camp-on.
+  route_request = 0x8000,   ///< LINECALLREASON_ROUTEREQUEST: a route request.
+};
+
 /// The call information a TSP provides and updates while the call lives (TSPI's LINECALLINFO fields,
 /// reported with `line_event_sink::call_info_changed`, TSPI's LINE_CALLINFO). The TSP always reports the
 /// whole set; the TAPI object replaces the call's copy with it. Items a TSP does not know stay empty/0.
@@ -69,6 +92,7 @@ struct call_info : provider_call_info {
   std::string caller_name;                                ///< CIS_CALLERIDNAME
   std::string called_id;                                  ///< CIS_CALLEDIDNUMBER (the destination dialled)
   mspi::media_type media = mspi::media_type::audio;       ///< CIL_MEDIATYPESAVAILABLE
+  call_reason reason = call_reason::direct;               ///< CIL_REASON (see `call_reason`); fixed at creation.
 };
 
 /// TAPI's `CALLINFOCHANGE_CAUSE` subset ptapi raises (which `call_info` items changed).

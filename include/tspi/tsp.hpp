@@ -42,13 +42,19 @@ struct address_info {
                                                              ///< (e.g. out of service until registered).
 };
 
-/// An incoming call a TSP announces (LINE_NEWCALL followed by LINE_CALLSTATE offering).
+/// A call a TSP announces (LINE_NEWCALL): an incoming call (then LINE_CALLSTATE offering), or, with
+/// `outgoing`, a call the TSP places on its own (e.g. as the transferee of a transfer: then the TSP reports
+/// dialing, proceeding... as for `make_call`).
 struct incoming_call_info {
   std::size_t address_id = 0;                        ///< Index into the TSP's `addresses()`.
   std::string caller_id;                             ///< Calling party number/URI (CIS_CALLERIDNUMBER).
   std::string caller_name;                           ///< Calling party name (CIS_CALLERIDNAME), may be empty.
   std::string called_id;                             ///< Called party (CIS_CALLEDIDNUMBER).
   mspi::media_type media = mspi::media_type::audio;  ///< Media types of the call.
+  /// CIL_ORIGIN: false = inbound (the usual LINE_NEWCALL); true = a call the TSP places itself (outbound;
+  /// `caller_id`/`called_id` are then our address and the destination).
+  bool outgoing = false;
+  call_reason reason = call_reason::direct;           ///< CIL_REASON of the call (e.g. `transfer`).
 };
 
 /// A call-control request beyond make_call/answer/drop, for the TSP's optional members (see the concept).
@@ -70,7 +76,8 @@ class line_event_sink {
  public:
   /// ASYNC_COMPLETION: request `id` finished; `ec` empty on success.
   virtual void completion(request_id id, std::error_code ec) = 0;
-  /// LINE_NEWCALL + LINE_CALLSTATE(offering): a call arrived. The TAPI object creates the call object and
+  /// LINE_NEWCALL + LINE_CALLSTATE(offering): a call arrived (or, with `info.outgoing`, the TSP places
+  /// one itself, e.g. a transfer's new call; the same owner and room rules apply). The TAPI object creates the call object and
   /// its MSP call before returning, so the TSP may send MSP data for it at once. Returns 0 when the call
   /// is refused, and then `ec` says why; the TSP rejects the call and must not use the id:
   /// - `tapi_errc::not_owner`: no application owns calls of that address and media type (TAPI's

@@ -6,10 +6,13 @@
 //   sip_peer --listen 5700 --auto-answer --calls 10 --seconds 30
 //   sip_peer --listen 5760 --call sip:service@127.0.0.1:5761 --hold-after 500 --unhold-after 1500 --hangup-after 2500
 //   sip_peer --listen 5750 --account sip:alice@127.0.0.1 --password secret --registrar 127.0.0.1:5751 --register-only
+//   sip_peer --listen 7300 --call sip:service@127.0.0.1:7301 --transfers 1 --hangup-after 1500   (REFER to us)
+//   sip_peer --listen 7320 --call sip:service@127.0.0.1:7321 --session-expires 1 --min-se 1     (RFC 4028, test-only intervals)
 //
 // Output lines (stdout, flushed):
 //   ready port=P aor=AOR
 //   call N <state> [cause]             (state: offering in_progress connected hold disconnected ...)
+//   call N placed reason=transfer to=URI  (a call the provider placed for a REFER, CIL_REASON)
 //   call N hold ok|failed <error>      (also unhold, answer, hangup)
 //   address in_service|out_of_service   (TE_ADDRESS state changes)
 //   registered                          (a 2xx to our REGISTER, seen through sip_config::trace)
@@ -69,6 +72,8 @@ struct options {
   std::string expect_cause = "normal";
   std::string expect_states;        // comma-separated exact sequence per call, empty = not checked
   std::string record;               // WAV file the first placed call's received audio is recorded into
+  int transfers = 0;                // calls the provider places for REFERs (counted with --calls)
+  int session_expires = -1, min_se = -1;  // sip_config's, seconds; -1 = the default
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -77,7 +82,7 @@ struct options {
                "       [--answer-after MS] [--call URI] [--calls N] [--seconds N] [--hold-after MS]\n"
                "       [--unhold-after MS] [--hangup-after MS] [--account AOR --password PW [--registrar HOST:PORT] [--realm R]...]\n"
                "       [--register-only] [--udp-only] [--t1 MS] [--expect-cause C] [--expect-states S1,S2,..] [--trace]\n"
-               "       [--record FILE.wav]\n";
+               "       [--record FILE.wav] [--transfers N] [--session-expires S] [--min-se S]\n";
   std::exit(2);
 }
 
@@ -123,6 +128,9 @@ options parse(int argc, char** argv) {
     else if (a == "--expect-cause") o.expect_cause = need(i);
     else if (a == "--expect-states") o.expect_states = need(i);
     else if (a == "--record") o.record = need(i);
+    else if (a == "--transfers") o.transfers = num(i);
+    else if (a == "--session-expires") o.session_expires = num(i);
+    else if (a == "--min-se") o.min_se = num(i);
     else usage(("unknown option " + a).c_str());
   }
   if (o.port <= 0 || o.port > 65535) usage("--listen PORT is required");
@@ -163,6 +171,8 @@ class peer {
     cfg.port = static_cast<std::uint16_t>(o_.port);
     cfg.tcp = !o_.udp_only;
     cfg.timers.t1 = std::chrono::milliseconds(o_.t1_ms);
+    if (o_.session_expires >= 0) cfg.session_expires = std::chrono::seconds(o_.session_expires);
+    if (o_.min_se >= 0) cfg.min_se = std::chrono::seconds(o_.min_se);
     if (!o_.account.empty()) {
       tspi::sip::sip_account a;
       a.aor = o_.account;
@@ -219,8 +229,9 @@ class peer {
     address_ = tapi_.addresses().at(0);
     say("ready port=" + std::to_string(o_.port) + " aor=" + address_.name());
     if (!o_.register_only) {
-      if (o_.call_uri.empty()) tapi_.register_call_notifications(address_);
-      else place_next();
+      // Owning the address's calls also lets the provider place a REFER's call (else it answers 603).
+      if (o_.call_uri.empty() || o_.transfers > 0) tapi_.register_call_notifications(address_);
+      if (!o_.call_uri.empty()) place_next();
     }
 
     const auto deadline = clock_type::now() + std::chrono::seconds(o_.seconds);
@@ -244,7 +255,7 @@ class peer {
 
   bool finished_locked() const {
     if (o_.register_only) return registered_ || register_failed_;
-    return done_ >= o_.calls;
+    return done_ >= o_.calls + o_.transfers;
   }
 
   std::string summary_locked(bool finished, bool& ok) {
@@ -265,8 +276,8 @@ class peer {
     }
     if (o_.register_only) {
       if (!registered_) why.push_back("not_registered");
-    } else if (static_cast<int>(calls_.size()) != o_.calls) {
-      why.push_back("calls_" + std::to_string(calls_.size()) + "_expected_" + std::to_string(o_.calls));
+    } else if (static_cast<int>(calls_.size()) != o_.calls + o_.transfers) {
+      why.push_back("calls_" + std::to_string(calls_.size()) + "_expected_" + std::to_string(o_.calls + o_.transfers));
     }
     if (control_failures_) why.push_back("control_failures_" + std::to_string(control_failures_));
     const auto illegal = tapi_.illegal_transitions();
@@ -314,6 +325,11 @@ class peer {
     auto c = e.call;
     const int n = r.number;
     lock.unlock();
+    if (const auto info = c.info(); !info.incoming) {  // placed by the provider (a REFER's call): it dials itself
+      say("call " + std::to_string(n) + " placed reason=" + (info.reason == tspi::call_reason::transfer ? "transfer" : "other") +
+          " to=" + info.called_id);
+      return;
+    }
     if (o_.incoming == "ring") return;
     if (o_.incoming == "reject") {
       const auto code = o_.reject_status == 486   ? tspi::disconnect_code::normal
@@ -407,8 +423,16 @@ class peer {
       });
     if (o_.hangup_after_ms >= 0)
       after(o_.hangup_after_ms, [this, c, n]() mutable {
+        if (ended(n)) return;  // the far end (or a transfer) ended it first
         c.async_disconnect(tspi::disconnect_code::normal, [this, n](std::error_code ec) { control_done(n, "hangup", ec); });
       });
+  }
+
+  bool ended(int n) {
+    std::lock_guard lock(m_);
+    for (const auto& [id, r] : calls_)
+      if (r.number == n) return r.done;
+    return false;
   }
 
   void control_done(int n, const char* what, std::error_code ec) {

@@ -1,7 +1,8 @@
 // The SIP TSP against a hand-driven peer: what it answers to requests it does not support, malformed
-// input during a call, INFO digits, REFER (blind transfer), REGISTER with digest authentication, the public
-// address learned from the registrar, advertised addresses of a wildcard bind, Record-Route from a proxy
-// in front of the UAS; PRACK (RFC 3262), forks, early media and UPDATE (RFC 3311).
+// input during a call, INFO digits, REFER (blind transfer, and REFER to us), REGISTER with digest
+// authentication, the public address learned from the registrar, advertised addresses of a wildcard bind,
+// Record-Route from a proxy in front of the UAS; PRACK (RFC 3262), forks, early media and UPDATE
+// (RFC 3311); session timers (RFC 4028).
 #include <tspi/sip/detail/advertised_address.hpp>
 #include <tspi/sip/digest.hpp>
 #include <tspi/sip/transaction.hpp>
@@ -634,4 +635,236 @@ TEST_CASE("advertise_sdp_address rewrites unspecified o=/c= addresses, or all wi
         "m=audio 4000 RTP/AVP 0\r\nc=IN IP6 2001:db8::1/127\r\n");
   CHECK(advertise_sdp_address("o=x\nc=IN IP6 ::\n", "10.0.0.1", false) == "o=x\nc=IN IP4 10.0.0.1\n");
   CHECK(advertise_sdp_address(sdp, "not-an-ip", true) == sdp);
+}
+
+
+// ---- session timers (RFC 4028) and being the transferee of a REFER (RFC 3515) ----
+namespace {
+
+// Settings with test-only session timer intervals (RFC 4028 forbids Min-SE below 90 s; sip_config allows
+// it so that a refresh and an expiry take seconds).
+tspi::sip::sip_config short_timers(std::chrono::seconds session_expires, std::chrono::seconds min_se) {
+  auto cfg = sip_party::config(0);
+  cfg.session_expires = session_expires;
+  cfg.min_se = min_se;
+  return cfg;
+}
+
+std::chrono::milliseconds since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t);
+}
+
+// `peer` answers `invite` (from the party) with 200, SDP and an optional extra header.
+void answer_invite(sip_blocking_peer& peer, const tspi::sip::message& invite, const std::string& extra_name = {},
+                   const std::string& extra_value = {}) {
+  auto ok = tspi::sip::make_response(invite, 200, "far");
+  ok.add("Contact", "<sip:raw@127.0.0.1:" + std::to_string(peer.port()) + ">");
+  if (!extra_name.empty()) ok.add(extra_name, extra_value);
+  ok.add("Content-Type", "application/sdp");
+  ok.body = sdp_offer;
+  peer.send(ok, peer.last_from_port);
+}
+
+// The party calls `peer`, which answers; returns the connected call and its INVITE.
+std::pair<tspi::call, tspi::sip::message> call_peer(sip_party& ua, sip_blocking_peer& peer) {
+  auto call = ua.address.create_call("sip:raw@127.0.0.1:" + std::to_string(peer.port()));
+  auto connected = call.async_connect(boost::asio::use_future);
+  auto invite = peer.request("INVITE");
+  REQUIRE(invite);
+  answer_invite(peer, *invite);
+  REQUIRE(peer.request("ACK"));
+  REQUIRE(connected.get() == std::error_code{});
+  return {call, *invite};
+}
+
+// A request from `peer` within the dialog of a call the party placed (`invite` is its INVITE, the peer's
+// tag "far").
+tspi::sip::message in_dialog(const sip_blocking_peer& peer, const tspi::sip::message& invite, std::uint16_t port,
+                             const std::string& method, int cseq) {
+  tspi::sip::message n;
+  n.method = method;
+  n.request_uri = "sip:ptapi@127.0.0.1:" + std::to_string(port);
+  n.add("Via", peer.via());
+  n.add("From", "<sip:raw@127.0.0.1:" + std::to_string(peer.port()) + ">;tag=far");
+  n.add("To", std::string(invite.header("From").value_or("")));
+  n.add("Call-ID", std::string(invite.header("Call-ID").value_or("")));
+  n.add("CSeq", std::to_string(cseq) + " " + method);
+  n.add("Max-Forwards", "70");
+  n.add("Contact", "<sip:raw@127.0.0.1:" + std::to_string(peer.port()) + ">");
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("session timer refresh intervals follow RFC 4028 §10", "[tspi][sip][session_timer]") {
+  using namespace std::chrono;
+  CHECK(tspi::sip::detail::session_refresh_after(seconds(1800)) == seconds(900));
+  CHECK(tspi::sip::detail::session_expiry_after(seconds(1800)) == seconds(1768));  // 32 s before
+  CHECK(tspi::sip::detail::session_expiry_after(seconds(90)) == seconds(60));      // a third before
+  auto se = tspi::sip::detail::parse_session_expires(" 600 ;refresher=uas");
+  REQUIRE(se);
+  CHECK(se->interval == seconds(600));
+  CHECK(se->refresher == "uas");
+  CHECK_FALSE(tspi::sip::detail::parse_session_expires("0"));
+  CHECK_FALSE(tspi::sip::detail::parse_session_expires("soon"));
+}
+
+TEST_CASE("session timer as UAS: 422 below Min-SE, Require timer taken, a refresh keeps the call, none ends it",
+          "[tspi][sip][session_timer]") {
+  sip_party ua(short_timers(std::chrono::seconds(2), std::chrono::seconds(2)));
+  const auto port = ua.port();
+  ua.auto_answer();
+  sip_blocking_peer peer;
+  peer.send(request(peer, "INVITE", port, "st-small", 1, "Supported: timer\r\nSession-Expires: 1\r\nContent-Type: application/sdp\r\n",
+                    sdp_offer),
+            port);
+  auto r = peer.response(422);
+  REQUIRE(r);
+  CHECK(r->header("Min-SE").value_or("") == "2");
+
+  const std::string timer = "Supported: timer\r\nRequire: timer\r\nSession-Expires: 3;refresher=uac\r\nMin-SE: 2\r\n";
+  peer.send(request(peer, "INVITE", port, "st-1", 1, timer + "Content-Type: application/sdp\r\n", sdp_offer), port);
+  auto ok = peer.response(200);
+  REQUIRE(ok);
+  CHECK(ok->header("Session-Expires").value_or("") == "2;refresher=uac");  // shortened to ours, the UAC refreshes
+  CHECK(ok->header("Require").value_or("") == "timer");
+  const auto tag = to_tag_of(*ok);
+  peer.send(request(peer, "ACK", port, "st-1", 1, {}, {}, tag), port);
+  auto c = ua.last_offered();
+  REQUIRE(c);
+  REQUIRE(wait_state(ua.log, c, call_state::connected));
+  CHECK(ua.log.offered.size() == 1);  // the 422 made no call
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));  // refresh at 0.8 s (expiry would be at 1.33 s)
+  peer.send(request(peer, "INVITE", port, "st-1", 2, timer + "Content-Type: application/sdp\r\n", sdp_offer, tag), port);
+  const auto refreshed = std::chrono::steady_clock::now();
+  auto ok2 = peer.response(200);
+  REQUIRE(ok2);
+  CHECK(ok2->header("Session-Expires").value_or("") == "2;refresher=uac");
+  peer.send(request(peer, "ACK", port, "st-1", 2, {}, {}, tag), port);
+
+  auto bye = peer.request("BYE", std::chrono::seconds(4));  // no more refreshes: we hang up
+  REQUIRE(bye);
+  const auto waited = since(refreshed);
+  INFO("BYE " << waited.count() << " ms after the refresh");
+  CHECK(waited >= std::chrono::milliseconds(1100));  // counted from the refresh, not from the answer
+  CHECK(waited <= std::chrono::milliseconds(3000));
+  peer.send(tspi::sip::make_response(*bye, 200), peer.last_from_port);
+  REQUIRE(wait_state(ua.log, c, call_state::disconnected));
+  CHECK(c.info().cause == call_state_cause::disconnect_failed);
+}
+
+TEST_CASE("session timer as UAC: a 422 is retried with its Min-SE, and the refresher re-INVITEs at half the interval",
+          "[tspi][sip][session_timer]") {
+  sip_party ua(short_timers(std::chrono::seconds(2), std::chrono::seconds(1)));
+  sip_blocking_peer peer;
+  auto call = ua.address.create_call("sip:raw@127.0.0.1:" + std::to_string(peer.port()));
+  auto connected = call.async_connect(boost::asio::use_future);
+  auto invite = peer.request("INVITE");
+  REQUIRE(invite);
+  CHECK(invite->header("Supported").value_or("") == "timer");
+  CHECK(invite->header("Session-Expires").value_or("") == "2");
+  CHECK(invite->header("Min-SE").value_or("") == "1");
+  auto too_small = tspi::sip::make_response(*invite, 422, "far");
+  too_small.add("Min-SE", "3");
+  peer.send(too_small, peer.last_from_port);
+
+  auto retry = peer.request("INVITE");
+  REQUIRE(retry);
+  CHECK(retry->header("Session-Expires").value_or("") == "3");
+  CHECK(retry->header("Min-SE").value_or("") == "3");
+  CHECK(retry->header("CSeq").value_or("") == "2 INVITE");
+  answer_invite(peer, *retry, "Session-Expires", "3;refresher=uac");
+  REQUIRE(peer.request("ACK"));
+  REQUIRE(connected.get() == std::error_code{});
+  CHECK(call.info().provider_responses == std::vector<int>{422, 200});
+  const auto answered = std::chrono::steady_clock::now();
+
+  auto refresh = peer.request("INVITE", std::chrono::seconds(4));
+  REQUIRE(refresh);
+  const auto waited = since(answered);
+  INFO("refresh " << waited.count() << " ms after the answer");
+  CHECK(waited >= std::chrono::milliseconds(1200));  // half of 3 s
+  CHECK(waited <= std::chrono::milliseconds(2500));
+  CHECK(refresh->header("Session-Expires").value_or("") == "3;refresher=uac");
+  CHECK(refresh->body.find("a=sendrecv") != std::string::npos);  // the session unchanged
+  answer_invite(peer, *refresh, "Session-Expires", "3;refresher=uac");
+  REQUIRE(peer.request("ACK"));
+  CHECK(call.state() == call_state::connected);
+
+  auto dropped = call.async_disconnect(tspi::disconnect_code::normal, boost::asio::use_future);
+  auto bye = peer.request("BYE");
+  REQUIRE(bye);
+  peer.send(tspi::sip::make_response(*bye, 200), peer.last_from_port);
+  CHECK(dropped.get() == std::error_code{});
+}
+
+TEST_CASE("a REFER to us places a new call with reason transfer, NOTIFYs its progress, and drops the old call",
+          "[tspi][sip][transferee]") {
+  sip_party ua;
+  ua.tapi.register_call_notifications(ua.address);  // the transfer's call is notified like an incoming one
+  sip_party carol;
+  carol.auto_answer();
+  const auto port = ua.port();
+  sip_blocking_peer peer;
+  auto [call, invite] = call_peer(ua, peer);
+
+  auto refer = in_dialog(peer, invite, port, "REFER", 1);
+  refer.add("Refer-To", "<" + carol.uri + ">");
+  refer.add("Referred-By", "<sip:raw@127.0.0.1:" + std::to_string(peer.port()) + ">");
+  peer.send(refer, port);
+  REQUIRE(peer.response(202));
+
+  auto sipfrag = [&](const std::string& status) {
+    auto n = peer.request("NOTIFY");
+    REQUIRE(n);
+    CHECK(n->header("Event").value_or("") == "refer");
+    CHECK(n->header("Content-Type").value_or("") == "message/sipfrag;version=2.0");
+    CHECK(n->body.rfind("SIP/2.0 " + status, 0) == 0);
+    peer.send(tspi::sip::make_response(*n, 200), peer.last_from_port);
+    return std::string(n->header("Subscription-State").value_or(""));
+  };
+  CHECK(sipfrag("100").rfind("active", 0) == 0);
+  CHECK(sipfrag("200").rfind("terminated", 0) == 0);
+
+  tspi::call transferred = ua.last_offered();
+  REQUIRE(transferred);
+  REQUIRE(wait_state(ua.log, transferred, call_state::connected));
+  const auto info = transferred.info();
+  CHECK(info.reason == tspi::call_reason::transfer);
+  CHECK_FALSE(info.incoming);
+  CHECK(info.called_id == carol.uri);
+  auto carols = carol.last_offered();
+  REQUIRE(carols);
+  CHECK(carols.info().dev_specific.find("Referred-By: <sip:raw@127.0.0.1:" + std::to_string(peer.port()) + ">") !=
+        std::string::npos);
+
+  // The transferor did not hang up after the 200 NOTIFY: the transferee does (RFC 5589 §6).
+  auto bye = peer.request("BYE");
+  REQUIRE(bye);
+  peer.send(tspi::sip::make_response(*bye, 200), peer.last_from_port);
+  REQUIRE(wait_state(ua.log, call, call_state::disconnected));
+  CHECK(call.info().cause == call_state_cause::disconnect_normal);
+  CHECK(transferred.state() == call_state::connected);
+  CHECK(call.info().reason == tspi::call_reason::direct);
+  transferred.disconnect();
+}
+
+TEST_CASE("a REFER refused by policy gets 603 and the call stays up", "[tspi][sip][transferee]") {
+  auto cfg = sip_party::config(0);
+  cfg.accept_refer = false;
+  sip_party ua(cfg);
+  ua.tapi.register_call_notifications(ua.address);
+  const auto port = ua.port();
+  sip_blocking_peer peer;
+  auto [call, invite] = call_peer(ua, peer);
+  auto refer = in_dialog(peer, invite, port, "REFER", 1);
+  refer.add("Refer-To", "<sip:carol@127.0.0.1:5999>");
+  peer.send(refer, port);
+  CHECK(peer.response(603));
+  auto no_refer_to = in_dialog(peer, invite, port, "REFER", 2);
+  peer.send(no_refer_to, port);
+  CHECK(peer.response(400));
+  CHECK(call.state() == call_state::connected);
+  CHECK(ua.log.offered.empty());  // no new call
 }

@@ -441,7 +441,8 @@ class core final : public std::enable_shared_from_this<core> {
     }
     call_info ci;
     ci.id = ++next_call_id_;
-    ci.incoming = true;
+    ci.incoming = !info.outgoing;
+    ci.reason = info.reason;
     ci.caller_id = info.caller_id;
     ci.caller_name = info.caller_name;
     ci.called_id = info.called_id;

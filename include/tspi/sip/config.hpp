@@ -57,8 +57,8 @@ struct sip_keepalive {
 };
 
 /// Settings of `sip_tsp`. Checked by `provider_init` (`tapi_errc::invalid_argument` when
-/// `listen_address` is not an IP literal, no transport is enabled, or an account's AOR or registrar does
-/// not parse). A plain value.
+/// `listen_address` is not an IP literal, no transport is enabled, an account's AOR or registrar does
+/// not parse, or session timers are on with `min_se` < 1 s or `session_expires` < `min_se`). A plain value.
 struct sip_config {
   std::string listen_address = "127.0.0.1";  ///< IPv4 or IPv6 literal to bind; also the host of Via and Contact.
   std::uint16_t port = 5060;                 ///< Port for UDP and TCP; 0 = an ephemeral port (the same for both when possible).
@@ -106,6 +106,23 @@ struct sip_config {
   /// final status and reason (2xx: registered, or unregistered at shutdown; 408 with a ptapi reason when
   /// no answer came), on the TSP's thread, before the address's state event. Must not block. May be empty.
   std::function<void(std::size_t account, int status, std::string_view reason)> on_registration;
+  /// Session timers (RFC 4028): the Session-Expires we ask for in our INVITEs (with `Supported: timer`),
+  /// seconds; the refresher re-INVITEs at half the negotiated interval, and the other side sends BYE when
+  /// no refresh came by interval - min(32 s, interval/3) (the call ends `disconnected` with
+  /// `line_disconnect_mode::tempfailure`, TAPI 3 cause `disconnect_failed`). 0 = session timers off: no timer headers, and a `Require: timer`
+  /// gets 420 again. See session/session_timer.hpp.
+  std::chrono::seconds session_expires{1800};
+  /// Our Min-SE (RFC 4028 §4), seconds: an INVITE offering a shorter Session-Expires gets 422 with this
+  /// Min-SE, and our INVITEs carry it. RFC 4028 forbids less than 90 s; smaller values (down to 1 s) are
+  /// accepted only so that tests can watch a refresh and an expiry in seconds: never use them with real peers.
+  std::chrono::seconds min_se{90};
+  /// How many times an INVITE answered 422 Session Interval Too Small is retried with the larger
+  /// interval the 422's Min-SE asks for (RFC 4028 §7.4); after that the 422 ends the call.
+  int session_interval_retries = 2;
+  /// Whether a REFER from the far end of a confirmed call (RFC 3515: we are the transferee) is accepted:
+  /// true = 202, a new outgoing call to the Refer-To target (reason `call_reason::transfer`), NOTIFYs with
+  /// its progress, and this call dropped once the new one connects; false = 603 Decline.
+  bool accept_refer = true;
 };
 
 }  // namespace tspi::sip

@@ -67,6 +67,8 @@ namespace tspi::sip {
 /// | `hold(true)` / `hold(false)` | re-INVITE with `a=sendonly` / `a=sendrecv` (RFC 3264 §8.4) → hold / connected |
 /// | `blind_transfer` | REFER (RFC 3515); completes on 202; a NOTIFY with a 2xx sipfrag → BYE, disconnected |
 /// | `generate_digits` | RFC 4733 telephone-events by the MSP |
+/// | far end's REFER in a connected call (we are the transferee) | `sip_config::accept_refer`: 202, NOTIFY `100 Trying`, a new outgoing call to Refer-To (with Referred-By, and Replaces when Refer-To carries one) announced by `call_notification_event` (owner), `call_info::reason` = `transfer`, `incoming` false; its final response goes back as a NOTIFY sipfrag (Subscription-State terminated); once it connects the old call ends (the transferor's BYE, or ours 8*T1 later: disconnected, normal). Refused by policy, or no owner/room for the new call → 603; not exactly one Refer-To → 400; a second REFER while one runs → 491 |
+/// | session timer (RFC 4028, `sip_config::session_expires`, `min_se`) | `Supported: timer`, Session-Expires and Min-SE in INVITEs; an offer below our Min-SE → 422; a 422 → the INVITE again with its Min-SE; the refresher (as the 2xx says) re-INVITEs the unchanged session at half the interval; without a refresh by interval − min(32 s, interval/3): BYE, disconnected (tempfailure → `disconnect_failed`) |
 /// | far end's BYE | 200; disconnected (normal) |
 /// | far end's UPDATE (RFC 3311), early or confirmed dialog | without SDP: 200 (target refresh); with SDP: offer to the MSP, its answer in the 200; 491 while our offer is pending, 500 + Retry-After while one to us is (the INVITE's, before our 2xx) |
 /// | far end's CANCEL | 200 + 487; disconnected (cancelled) |
@@ -74,8 +76,9 @@ namespace tspi::sip {
 /// | INVITE sent or received, each response to it | LINE_CALLINFO (`call::info()`): Call-ID, responses, final status and reason, connected party, refused-challenge detail, header section (see `provider_call_info`) |
 ///
 /// Also: OPTIONS answered 200 with Allow/Accept/Supported; INFO with `application/dtmf-relay` reported as
-/// digits; unknown methods 501, known but unsupported ones (SUBSCRIBE, MESSAGE, REFER to us) 405; UPDATE or
-/// PRACK outside a dialog 405; a Require naming an extension other than those of `supported` → 420; a body other than SDP → 415; an offer the MSP cannot take
+/// digits; unknown methods 501, known but unsupported ones (SUBSCRIBE, MESSAGE, REFER outside a dialog)
+/// 405; UPDATE or PRACK outside a dialog 405; a Require naming an extension other than `100rel` and (while
+/// session timers are on) `timer` → 420; a body other than SDP → 415; an offer the MSP cannot take
 /// → 488; a request in an unknown dialog → 481; a lower CSeq within a dialog → 500. REGISTER with refresh
 /// and digest authentication (RFC 8760) for accounts with a registrar, un-REGISTER at shutdown.
 ///
@@ -107,12 +110,13 @@ namespace tspi::sip {
 /// - **Nothing is kept for ended calls.** An ended call's Call-ID is free again 64*T1 after it ended, or
 ///   at `close_call`, whichever comes first; `close_call` drops everything of the call.
 ///
-/// Not covered: DNS (RFC 3263; hosts must be IP literals or `localhost`), strict routing, session timers,
-/// TLS; of RFC 3262: reliable 1xx only when the INVITE requires 100rel (not when it only supports it),
-/// offer/answer in PRACK or in a reliable 1xx of ours (our 1xx carry no SDP; a PRACK's body is ignored);
-/// early media of several forks mixed (one plays: the last SDP received); more than 16 early dialogs
-/// per INVITE (further ones are reported, not PRACKed or played); UPDATE in an early dialog checks no
-/// CSeq order.
+/// Not covered: DNS (RFC 3263; hosts must be IP literals or `localhost`), strict routing, TLS; of RFC 3262:
+/// reliable 1xx only when the INVITE requires 100rel (not when it only supports it), offer/answer in PRACK
+/// or in a reliable 1xx of ours (our 1xx carry no SDP; a PRACK's body is ignored); early media of several
+/// forks mixed (one plays: the last SDP received); more than 16 early dialogs per INVITE (further ones are
+/// reported, not PRACKed or played); UPDATE in an early dialog checks no CSeq order; of RFC 4028: UPDATE
+/// refreshes and offerless re-INVITE refreshes, a 491 or 422 to a refresh re-INVITE retried; REFER with
+/// `id`-tagged repeat subscriptions (RFC 3515 §2.4.6).
 ///
 /// @par Thread Safety
 /// The TAPI object calls every member on its core thread, and the SIP stack runs there too.
@@ -228,8 +232,9 @@ class sip_tsp {
   std::string advertised_sdp(std::string sdp, std::size_t address_id, const peer& to) const;
   // Traces of what crosses the wire (sip_config::trace): the layer's sends, the transport's requests.
   void hook_wire();
-  static constexpr std::string_view allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY, PRACK, UPDATE";
-  // Option tags we accept in Require (RFC 3261 §20.32); the rest get 420 with Unsupported.
+  static constexpr std::string_view allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY, PRACK, UPDATE, REFER";
+  // Option tags we accept in Require (RFC 3261 §20.32) besides `timer` (while session timers are on); the
+  // rest get 420 with Unsupported.
   static constexpr std::string_view supported = "100rel";
 
   // LINE_CALLINFO: the call's information as `s.info` holds it now.
@@ -381,7 +386,7 @@ class sip_tsp {
 
   // ---- reliable provisional responses: UAS (session/prack.hpp) ----
   // Require option tags of `m` not in `supported`, comma-separated; empty when all are supported.
-  static std::string unsupported_extensions(const message& m);
+  std::string unsupported_extensions(const message& m) const;
   // A 1xx to the INVITE of `s`, reliably (RFC 3262 §3) when the INVITE required 100rel.
   void send_provisional(detail::session& s, int status);
   void retransmit_provisional(detail::session& s, std::chrono::steady_clock::duration interval,
@@ -398,6 +403,31 @@ class sip_tsp {
   // (nullptr, timed_out / transport error), or at once (nullptr, operation_not_permitted) when the dialog
   // is not confirmed or an offer of ours is pending. A peer's offer meanwhile gets 491.
   void send_update(const session_ptr& s, std::string sdp, transaction_layer::response_handler done);
+
+  // ---- session timers, RFC 4028 (session/session_timer.hpp) ----
+  // Supported: timer, Session-Expires (the negotiated one and our role, or our wish) and Min-SE.
+  void add_session_timer_request(message& m, const detail::session& s) const;
+  // A 422 to our INVITE: resent with its larger Min-SE (§7.4), at most `session_interval_retries` times.
+  bool retry_session_interval(const session_ptr& s, const message& r);
+  // A Session-Expires below our Min-SE: answered 422 with our Min-SE (§9); true when it was.
+  bool session_interval_too_small(server_transaction& tx, const message& m);
+  // UAS: the interval and refresher from the peer's (re-)INVITE (§9).
+  void accept_session_timer(detail::session& s, const message& m);
+  // UAS: Supported/Require/Session-Expires of our 2xx to an INVITE.
+  void add_session_timer_response(const server_transaction& tx, message& r);
+  // UAC: the 2xx to our (re-)INVITE sets the interval and roles; the timers restart.
+  void on_session_timer_answer(const session_ptr& s, const message& r);
+  // (Re)arms the refresh (refresher) and expiry timers of a confirmed session.
+  void start_session_timer(detail::session& s);
+
+  // ---- being the transferee, RFC 3515 (session/transferee.hpp) ----
+  // A REFER within a confirmed call: 202 and a new outgoing call (reason transfer), or 603 by policy.
+  void on_refer(const session_ptr& s, server_transaction& tx, const message& m);
+  // Referred-By and Replaces of an INVITE placed for a REFER.
+  static void add_referral_headers(const detail::session& s, message& m);
+  // The NOTIFY (message/sipfrag) that tells the referrer how the call placed for it ended, once.
+  void report_to_referrer(detail::session& s, line_disconnect_mode mode = line_disconnect_mode::normal);
+  void send_refer_notify(const session_ptr& s, int status, std::string_view reason);
 
   config_type cfg_;
   tsp_context ctx_;
@@ -427,5 +457,7 @@ static_assert(telephony_service_provider<sip_tsp>);
 #include <tspi/sip/session/early_media.hpp>
 #include <tspi/sip/session/prack.hpp>
 #include <tspi/sip/session/update.hpp>
+#include <tspi/sip/session/session_timer.hpp>
+#include <tspi/sip/session/transferee.hpp>
 
 #endif  // PTAPI_FULL_DEFINITIONS

@@ -27,6 +27,31 @@ def have_baresip():
     return shutil.which("baresip") is not None and os.path.isdir("/usr/lib/baresip/modules")
 
 
+def fresh_workdir(path):
+    """`path` made absolute, emptied and created."""
+    path = os.path.abspath(path)
+    shutil.rmtree(path, ignore_errors=True)
+    os.makedirs(path)
+    return path
+
+
+class Checks:
+    """A test's checks: `check(ok, what)` prints each as it is made; `finish()` prints the verdict and exits
+    0 (all held) or 1."""
+
+    def __init__(self):
+        self.failures = []
+
+    def __call__(self, ok, what):
+        print(("ok   " if ok else "FAIL ") + what, flush=True)
+        if not ok:
+            self.failures.append(what)
+
+    def finish(self):
+        print("PASS" if not self.failures else f"FAILED: {len(self.failures)} check(s): " + "; ".join(self.failures))
+        sys.exit(0 if not self.failures else 1)
+
+
 def make_source(src_wav, out_wav, repeat=30):
     """aufile needs the WAV at ausrc_srate/ausrc_channels (48 kHz mono); loop it so it outlasts the call."""
     subprocess.run(["sox", src_wav, "-r", "48000", "-c", "1", "-b", "16", out_wav, "repeat", str(repeat)],

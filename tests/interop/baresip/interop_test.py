@@ -50,16 +50,8 @@ for tool in ("sox",):
     if shutil.which(tool) is None:
         sys.exit(f"FAIL: {tool} is needed to make the speech fixtures (apt-get install sox)")
 
-work = os.path.abspath(a.workdir)
-shutil.rmtree(work, ignore_errors=True)
-os.makedirs(work)
-failures = []
-
-
-def check(ok, what):
-    print(("ok   " if ok else "FAIL ") + what, flush=True)
-    if not ok:
-        failures.append(what)
+work = baresip_peer.fresh_workdir(a.workdir)
+check = baresip_peer.Checks()
 
 
 def speech(names, out):
@@ -171,5 +163,4 @@ check(os.path.exists(recording), "softphone recorded")
 if os.path.exists(recording):
     wav_match(speech_b, recording, "the softphone heard baresip's speech")
 
-print("PASS" if not failures else f"FAILED: {len(failures)} check(s): " + "; ".join(failures))
-sys.exit(0 if not failures else 1)
+check.finish()

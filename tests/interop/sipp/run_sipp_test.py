@@ -9,7 +9,8 @@ Passes (exit 0) when SIPp exits 0 (every SIPp call succeeded), sip_peer prints `
 and the test's own checks of SIPp's message log hold. Exit 77 (ctest SKIP_RETURN_CODE) only when `sipp`
 is not installed; 1 on failure. Every process is bounded by `timeout` and by SIPp's -m; everything runs
 on 127.0.0.1, SIP ports 5700-5799 (a block of ten per test), SIPp media ports 6000-6399 (four per SIPp port);
-the early media / 100rel / UPDATE tests use SIP and SIPp media ports 7200-7299 (a block of twenty per test).
+the early media / 100rel / UPDATE tests use SIP and SIPp media ports 7200-7299 (a block of twenty per test);
+the session timer and REFER-to-us tests SIP ports 7300-7399 and SIPp media 12400-12799 (four per SIPp port).
 """
 import argparse
 import hashlib
@@ -93,7 +94,7 @@ def sipp_cmd(args, port, workdir, calls, extra=(), limit=60, media=None):
     """SIPp bounded by `timeout` and -m, with its control port (port + 1) and media port fixed, and
     every trace a test may need in `workdir`."""
     if media is None:  # SIPp binds the media port and the next three (audio and video RTP/RTCP)
-        media = 6000 + (port - 5700) * 4
+        media = 6000 + (port - 5700) * 4  # (ports 7300-7399 thus get media 12400-12799)
     return (["timeout", "-k", "2", str(limit), "sipp"] + list(args) +
             ["-i", LOCAL, "-mi", LOCAL, "-p", str(port), "-cp", str(port + 1), "-mp", str(media),
              "-m", str(calls), "-nostdin",
@@ -443,6 +444,42 @@ class Test:
             self.finish_peer()
         self.check_sipp(self._wait_sipp(sipp), successful=1)
 
+    # ---- extensions: REFER to us (RFC 3515), session timers (RFC 4028) ------------------------------
+    def refer_transferee(self):
+        """SIPp answers, then transfers the library with REFER to a second SIPp: 202, NOTIFY 100 and
+        200 sipfrags, a new call (reason transfer, Referred-By) answered by the target; SIPp's BYE ends
+        the old call; the library hangs up the new one."""
+        target_dir = os.path.join(self.workdir, "target")
+        os.makedirs(target_dir, exist_ok=True)
+        target = run_sipp(sipp_cmd(["-sn", "uas"], 7305, target_dir, 1), target_dir, background=True)
+        wait_port_bound(7305)
+        sipp = self._uas(7301, "refer_transferee.xml", extra=["-key", "target", "sip:target@127.0.0.1:7305"])
+        if self.start_peer(["--listen", "7300", "--call", "sip:service@127.0.0.1:7301", "--calls", "1",
+                            "--transfers", "1", "--hangup-after", "1500", "--t1", "100",
+                            "--expect-states", "in_progress,connected,disconnected"], 15):
+            placed = self.peer.wait_line(r"^call 2 placed ", 10)
+            self.check(placed is not None and "reason=transfer" in placed and "to=sip:target@127.0.0.1:7305" in placed,
+                       "the REFER's call is a new call with reason transfer (%s)" % placed)
+            self.finish_peer()
+        self.check_sipp(self._wait_sipp(sipp, 20), successful=1)
+        rc = self._wait_sipp(target, 20)
+        self.check(rc == 0, "the target SIPp took the new call (exit status %d)" % rc)
+        invites = [m for d, m in sipp_messages(target_dir) if d == "received" and start_line(m).startswith("INVITE ")]
+        self.check(len(invites) == 1 and header(invites[0], "Referred-By") == "<sip:transferor@127.0.0.1:7301>",
+                   "the new INVITE carries the REFER's Referred-By (%s)" % (header(invites[0], "Referred-By") if invites else "no INVITE"))
+
+    def session_timer(self):
+        """SIPp answers 422 (Min-SE 2) and the library retries with Session-Expires 2; SIPp's 200 requires
+        timer with refresher=uac, and the library refreshes with a re-INVITE before the interval ends."""
+        sipp = self._uas(7321, "session_timer.xml")
+        if self.start_peer(["--listen", "7320", "--call", "sip:service@127.0.0.1:7321", "--calls", "1",
+                            "--session-expires", "1", "--min-se", "1", "--hangup-after", "1800",
+                            "--expect-states", "in_progress,connected,disconnected"], 15):
+            self.finish_peer()
+        self.check_sipp(self._wait_sipp(sipp, 20), successful=1)
+        invites = [m for d, m in sipp_messages(self.workdir) if d == "received" and start_line(m).startswith("INVITE ")]
+        self.check(len(invites) == 3, "INVITE, INVITE after the 422, refresh re-INVITE (%d INVITEs)" % len(invites))
+
 
     # ---- early media, 100rel, UPDATE (ports 7200-7299) -----------------------------------------------
     def early_media(self):
@@ -508,7 +545,8 @@ class Test:
 
 
 TESTS = ["uac_builtin", "uas_builtin", "cancel", "busy_486", "auth_invite", "auth_invite_sha256", "register_auth",
-         "hold", "retransmitted_invite", "remote_bye", "malformed", "early_media", "prack_required", "update"]
+         "hold", "retransmitted_invite", "remote_bye", "malformed", "early_media", "prack_required", "update",
+         "refer_transferee", "session_timer"]
 
 
 def main():

@@ -11,6 +11,7 @@
 
 #include <boost/asio/steady_timer.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -30,8 +31,8 @@ enum class session_phase : std::uint8_t {
   ended,       ///< BYE, CANCEL, a failure or a reject ended it; only protocol clean-up remains.
 };
 
-/// A pending re-INVITE of ours (hold/unhold, RFC 3264 §8.4).
-enum class reinvite_kind : std::uint8_t { none, hold, unhold };
+/// A pending re-INVITE of ours (hold/unhold, RFC 3264 §8.4; refresh: a session timer's, RFC 4028 §7.4).
+enum class reinvite_kind : std::uint8_t { none, hold, unhold, refresh };
 
 /// One early dialog of an outgoing INVITE (RFC 3261 §12.1.2): a To tag seen in a 1xx (or in a 2xx of a
 /// fork that lost). Part of `session`.
@@ -99,6 +100,19 @@ struct session {
   std::optional<boost::asio::steady_timer> provisional_timer;
   /// Our UPDATE with an offer, waiting for its answer (RFC 3311 §5.1); a peer's offer meanwhile gets 491.
   bool update_pending = false;
+  // ---- session timer (RFC 4028, session/session_timer.hpp) ----
+  std::chrono::seconds session_interval{0};  ///< Negotiated Session-Expires; 0 = no session timer.
+  bool refresher = false;                    ///< We refresh (re-INVITE at half the interval).
+  bool peer_supports_timer = false;          ///< UAS: the INVITE's Supported lists `timer` (our 2xx then Requires it).
+  int interval_retries = 0;                  ///< UAC: INVITEs resent after a 422.
+  std::optional<boost::asio::steady_timer> refresh_timer;  ///< Our next refresh (when we are the refresher).
+  std::optional<boost::asio::steady_timer> expiry_timer;   ///< The session's end without a refresh.
+  // ---- being the transferee (RFC 3515, session/transferee.hpp) ----
+  std::weak_ptr<session> referrer;           ///< A call placed for a REFER: the call that received the REFER.
+  std::string referred_by;                   ///< That REFER's Referred-By (RFC 3892), for our INVITE.
+  std::string replaces;                      ///< The Refer-To URI's Replaces header (RFC 3891), for our INVITE.
+  bool referral_reported = false;            ///< The final NOTIFY about this call was sent.
+  bool refer_active = false;                 ///< A REFER received on this call is being acted on (another gets 491).
 };
 
 }  // namespace tspi::sip::detail

@@ -115,6 +115,7 @@ inline message sip_tsp::response_for(const server_transaction& tx, int status, c
     // the caller's ACK and later requests go through the proxies that asked to stay on the path.
     for (auto rr : tx.request().headers_named("Record-Route")) r.add("Record-Route", std::string(rr));
     add_common(r, tx.source().protocol, 0, &tx.source());
+    add_session_timer_response(tx, r);
   } else if (tx.request().method == "UPDATE" && status >= 200 && status < 300) {
     add_common(r, tx.source().protocol, 0, &tx.source());  // RFC 3311 §5.2: a 2xx to UPDATE carries Contact (target refresh)
   } else if (!cfg_.user_agent.empty()) {
@@ -154,6 +155,7 @@ inline void sip_tsp::send_in_dialog(detail::session& s, std::string method) {
 inline void sip_tsp::end(detail::session& s, line_disconnect_mode mode) {
   if (s.phase == detail::session_phase::ended) return;
   s.phase = detail::session_phase::ended;
+  report_to_referrer(s, mode);  // a call placed for a REFER: its NOTIFY says how it ended
   linger(s);
   if (!s.call) return;
   if (s.media_started) send_msp(s.call, mspi::channel_message_type::stop_media);

@@ -49,6 +49,7 @@ inline void sip_tsp::on_invite(std::shared_ptr<server_transaction> tx, const mes
     return respond(*tx, 415);
   const auto cid = std::string(m.header("Call-ID").value_or(""));
   if (by_call_id_.count(cid)) return respond(*tx, 482);  // a second INVITE of a call we have (merged/forked)
+  if (session_interval_too_small(*tx, m)) return;          // 422 (RFC 4028 §9)
   auto ruri = parse_uri(m.request_uri);
   if (!ruri) return respond(*tx, 416);
   auto address_id = find_account(*ruri);
@@ -73,6 +74,7 @@ inline void sip_tsp::on_invite(std::shared_ptr<server_transaction> tx, const mes
   s->phase = detail::session_phase::offered;
   s->invite = m;
   s->invite_server = tx;
+  accept_session_timer(*s, m);
   s->local_tag = random_token(10);
   s->remote = tx->source();
   s->reliable_provisional = detail::lists_option(m, "Require", "100rel");  // RFC 3262 §3
@@ -176,6 +178,7 @@ inline void sip_tsp::send_2xx(detail::session& s) {
   if (s.answer_request) sink().completion(std::exchange(s.answer_request, 0), {});
   sink().call_state(s.call, line_call_state::connected);
   if (s.timer) s.timer->cancel();  // answered: no no-answer expiry
+  start_session_timer(s);
   // No start_media here: media waits for the ACK (on_ack), for every incoming call.
 }
 

@@ -70,6 +70,8 @@ inline void sip_tsp::send_invite(const session_ptr& s, std::string sdp) {
   add_common(m, s->remote.protocol, s->address_id, &s->remote);
   m.add("Allow", std::string(allow));
   m.add("Supported", "100rel");  // RFC 3262 §4: the UAS may send its 1xx reliably
+  add_session_timer_request(m, *s);
+  add_referral_headers(*s, m);
   m.add("Content-Type", "application/sdp");
   m.body = std::move(sdp);
   s->invite = m;
@@ -85,6 +87,7 @@ inline void sip_tsp::send_invite_tx(const session_ptr& s) {
   s->invite_tx = layer_->send_request(s->invite, s->remote, [this, s](const message* r, std::error_code ec) {
     if (r) trace(*r, false);
     on_invite_response(s, r, ec);
+    if (s->phase == detail::session_phase::confirmed) report_to_referrer(*s);  // a REFER's call connected
   });
 }
 
@@ -108,6 +111,10 @@ inline void sip_tsp::on_invite_response(const session_ptr& s, const message* r, 
       note_response(*s, *r, true);
     }
     return on_invite_2xx(s, *r);
+  }
+  if (r->status == 422 && s->phase == P::inviting && !s->cancel_pending && retry_session_interval(s, *r)) {
+    if (initial) note_response(*s, *r, false);  // RFC 4028 §7.4: again with the larger Min-SE
+    return;
   }
   if ((r->status == 401 || r->status == 407) && s->phase == P::inviting && !s->cancel_pending) {
     if (retry_with_credentials(s, *r)) {
@@ -151,6 +158,7 @@ inline void sip_tsp::on_invite_2xx(const session_ptr& s, const message& r) {
   take_final_answer(*s, r);
   sink().call_state(s->call, line_call_state::connected);
   start_media(*s);
+  on_session_timer_answer(s, r);
 }
 
 }  // namespace tspi::sip

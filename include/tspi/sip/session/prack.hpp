@@ -25,12 +25,12 @@
 
 namespace tspi::sip {
 
-inline std::string sip_tsp::unsupported_extensions(const message& m) {
+inline std::string sip_tsp::unsupported_extensions(const message& m) const {
   std::string out;
   for (auto v : m.headers_named("Require"))
     for (auto t : detail::split_top_level(v, ',')) {
       t = detail::trim(t);
-      bool known = false;
+      bool known = cfg_.session_expires.count() > 0 && detail::iequals(t, "timer");  // RFC 4028 (session_timer.hpp)
       for (auto k : detail::split_top_level(supported, ','))
         known = known || detail::iequals(detail::trim(k), t);
       if (!known && !t.empty()) out += (out.empty() ? "" : ", ") + std::string(t);

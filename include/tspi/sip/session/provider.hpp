@@ -32,7 +32,8 @@ inline void sip_tsp::provider_init(const tsp_context& ctx, std::error_code& ec) 
   boost::system::error_code bec;
   const auto addr = boost::asio::ip::make_address(cfg_.listen_address, bec);
   if (!cfg_.public_address.empty() && !bec) (void)boost::asio::ip::make_address(cfg_.public_address, bec);
-  if (bec || (!cfg_.udp && !cfg_.tcp)) {
+  const bool bad_timer = cfg_.session_expires.count() > 0 && (cfg_.min_se.count() < 1 || cfg_.session_expires < cfg_.min_se);
+  if (bec || (!cfg_.udp && !cfg_.tcp) || bad_timer) {
     ec = mspi::tapi_errc::invalid_argument;
     return;
   }

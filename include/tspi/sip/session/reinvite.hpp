@@ -22,6 +22,9 @@ namespace tspi::sip {
 inline void sip_tsp::on_reinvite(const session_ptr& s, std::shared_ptr<server_transaction> tx, const message& m) {
   if (s->reinvite != detail::reinvite_kind::none || s->remote_reinvite) return respond(*tx, 491);  // RFC 3261 §14.2
   if (m.body.empty()) return respond(*tx, 488);  // an offerless re-INVITE is not supported
+  if (session_interval_too_small(*tx, m)) return;
+  accept_session_timer(*s, m);  // RFC 4028 §9: a refresh (or, without Session-Expires, the timer's end)
+  start_session_timer(*s);
   if (auto hop = parse_name_addr(m.header("Contact").value_or(""))) s->dialog->remote_target = hop->address;
   s->remote_reinvite = std::move(tx);
   send_msp(s->call, mspi::channel_message_type::remote_offer, m.body);
@@ -42,6 +45,7 @@ inline void sip_tsp::reinvite(request_id req, call_id call, detail::reinvite_kin
 inline void sip_tsp::send_reinvite(const session_ptr& s, std::string sdp) {
   auto m = s->dialog->make_request("INVITE");
   add_common(m, s->remote.protocol, s->address_id, &s->remote);
+  if (s->session_interval.count() > 0) add_session_timer_request(m, *s);  // every re-INVITE refreshes (RFC 4028 §7.4)
   m.add("Content-Type", "application/sdp");
   m.body = std::move(sdp);
   const auto number = s->dialog->local_cseq;
@@ -55,8 +59,11 @@ inline void sip_tsp::send_reinvite(const session_ptr& s, std::string sdp) {
       layer_->send_ack(std::move(ack), s->remote);
       if (!s->call || s->phase != detail::session_phase::confirmed) return;
       send_msp(s->call, mspi::channel_message_type::remote_answer, r->body);
-      s->on_hold = kind == detail::reinvite_kind::hold;
-      sink().call_state(s->call, s->on_hold ? line_call_state::onhold : line_call_state::connected);
+      if (kind != detail::reinvite_kind::refresh) {
+        s->on_hold = kind == detail::reinvite_kind::hold;
+        sink().call_state(s->call, s->on_hold ? line_call_state::onhold : line_call_state::connected);
+      }
+      if (s->session_interval.count() > 0) on_session_timer_answer(s, *r);
       if (req) sink().completion(req, {});
       return;
     }

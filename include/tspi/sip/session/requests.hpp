@@ -100,6 +100,7 @@ inline void sip_tsp::on_in_dialog_request(std::shared_ptr<server_transaction> tx
   if (m.method == "OPTIONS") return respond(*tx, 200);
   if (m.method == "INFO") return on_info(*s, *tx, m);
   if (m.method == "NOTIFY") return on_notify(*s, *tx, m);
+  if (m.method == "REFER") return on_refer(s, *tx, m);
   respond(*tx, is_known_method(m.method) ? 405 : 501);
 }
 

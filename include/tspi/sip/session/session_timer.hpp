@@ -1,0 +1,150 @@
+// ptapi - portable TAPI
+// tspi/sip/session/session_timer.hpp: session timers in sip_tsp (RFC 4028): Session-Expires / Min-SE in
+// our INVITEs and re-INVITEs, the UAS's choice of interval and refresher, 422 sent and retried, the
+// refresher's re-INVITE at half the interval, and the BYE when the session expires unrefreshed.
+#pragma once
+
+#include <tspi/sip/tsp.hpp>
+#include <tspi/sip/detail/session.hpp>
+#include <tspi/sip/detail/text.hpp>
+#include <tspi/sip/headers.hpp>
+#include <tspi/sip/message.hpp>
+#include <tspi/sip/transaction.hpp>
+
+#include <mspi/channel.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace tspi::sip {
+
+namespace detail {
+
+/// Session-Expires (RFC 4028 §4): `delta-seconds *(;se-params)`, e.g. "1800;refresher=uac".
+struct session_expires_value {
+  std::chrono::seconds interval{0};
+  std::string refresher;  ///< "uac", "uas", or empty when absent.
+};
+
+/// Parses a Session-Expires (or Min-SE, whose refresher stays empty) value; nullopt when the number is
+/// missing, not decimal or 0.
+inline std::optional<session_expires_value> parse_session_expires(std::string_view v) {
+  const auto semi = v.find(';');
+  std::uint32_t n = 0;
+  if (!parse_int(trim(v.substr(0, semi)), n) || n == 0) return std::nullopt;
+  session_expires_value out{std::chrono::seconds(n), {}};
+  std::vector<parameter> ps;
+  if (semi != std::string_view::npos && parse_parameters(v.substr(semi + 1), ps))
+    if (auto r = parameter_value(ps, "refresher")) out.refresher = std::string(trim(*r));
+  return out;
+}
+
+/// When the non-refresher ends an unrefreshed session (RFC 4028 §10): interval - min(32 s, interval/3).
+inline std::chrono::milliseconds session_expiry_after(std::chrono::seconds interval) {
+  const std::chrono::milliseconds i = interval;
+  return i - std::min<std::chrono::milliseconds>(std::chrono::seconds(32), i / 3);
+}
+
+/// When the refresher refreshes (RFC 4028 §10: half the interval is recommended).
+inline std::chrono::milliseconds session_refresh_after(std::chrono::seconds interval) {
+  return std::chrono::milliseconds(interval) / 2;
+}
+
+}  // namespace detail
+
+inline void sip_tsp::add_session_timer_request(message& m, const detail::session& s) const {
+  if (cfg_.session_expires.count() == 0) return;
+  m.add("Supported", "timer");
+  if (s.session_interval.count() == 0) {  // the initial INVITE: our wish; the UAS picks the refresher
+    m.add("Session-Expires", std::to_string(cfg_.session_expires.count()));
+  } else {  // a re-INVITE keeps the negotiated interval and roles (§7.4); we are its UAC
+    m.add("Session-Expires", std::to_string(s.session_interval.count()) + ";refresher=" + (s.refresher ? "uac" : "uas"));
+  }
+  m.add("Min-SE", std::to_string(cfg_.min_se.count()));
+}
+
+inline bool sip_tsp::retry_session_interval(const session_ptr& s, const message& r) {
+  if (cfg_.session_expires.count() == 0 || s->interval_retries >= cfg_.session_interval_retries) return false;
+  auto min_se = detail::parse_session_expires(r.header("Min-SE").value_or(""));
+  auto asked = detail::parse_session_expires(s->invite.header("Session-Expires").value_or(""));
+  if (!min_se || (asked && min_se->interval <= asked->interval)) return false;  // nothing larger to offer
+  ++s->interval_retries;
+  auto cs = parse_cseq(s->invite.header("CSeq").value_or(""));
+  s->invite.set("CSeq", std::to_string((cs ? cs->number : 1) + 1) + " INVITE");
+  s->invite.set("Session-Expires", std::to_string(min_se->interval.count()));
+  s->invite.set("Min-SE", std::to_string(min_se->interval.count()));  // §7.4: the larger Min-SE
+  s->invite.remove("Via");
+  send_invite_tx(s);
+  return true;
+}
+
+inline bool sip_tsp::session_interval_too_small(server_transaction& tx, const message& m) {
+  if (cfg_.session_expires.count() == 0) return false;
+  auto se = detail::parse_session_expires(m.header("Session-Expires").value_or(""));
+  if (!se || se->interval >= cfg_.min_se) return false;
+  auto r = make_response(m, 422);  // §9: Session Interval Too Small, with our Min-SE
+  r.add("Min-SE", std::to_string(cfg_.min_se.count()));
+  if (!cfg_.user_agent.empty()) r.add("Server", cfg_.user_agent);
+  trace(r, true);
+  tx.respond(std::move(r));
+  return true;
+}
+
+inline void sip_tsp::accept_session_timer(detail::session& s, const message& m) {
+  s.session_interval = std::chrono::seconds(0);
+  if (cfg_.session_expires.count() == 0) return;
+  auto se = detail::parse_session_expires(m.header("Session-Expires").value_or(""));
+  if (!se) return;  // §9: no Session-Expires, no session timer (a re-INVITE without one turns it off)
+  auto their_min = detail::parse_session_expires(m.header("Min-SE").value_or(""));
+  // §9: we may shorten the interval, never below the request's Min-SE (nor ours).
+  const auto floor = std::max(cfg_.min_se, their_min ? their_min->interval : cfg_.min_se);
+  s.session_interval = std::max(std::min(se->interval, cfg_.session_expires), floor);
+  s.peer_supports_timer = detail::lists_option(m, "Supported", "timer");
+  // The refresher: as asked; else the UAC when it supports timers, else us (§9).
+  if (detail::iequals(se->refresher, "uas")) s.refresher = true;
+  else if (detail::iequals(se->refresher, "uac")) s.refresher = false;
+  else s.refresher = !s.peer_supports_timer;
+}
+
+inline void sip_tsp::add_session_timer_response(const server_transaction& tx, message& r) {
+  if (cfg_.session_expires.count() == 0 || r.status < 200 || r.status >= 300) return;
+  r.add("Supported", "timer");
+  auto it = by_call_id_.find(std::string(tx.request().header("Call-ID").value_or("")));
+  auto s = it == by_call_id_.end() ? nullptr : find(it->second);
+  if (!s || s->session_interval.count() == 0) return;
+  if (s->peer_supports_timer) r.add("Require", "timer");  // §9
+  r.add("Session-Expires", std::to_string(s->session_interval.count()) + ";refresher=" + (s->refresher ? "uas" : "uac"));
+}
+
+inline void sip_tsp::on_session_timer_answer(const session_ptr& s, const message& r) {
+  if (cfg_.session_expires.count() == 0) return;
+  auto se = detail::parse_session_expires(r.header("Session-Expires").value_or(""));
+  // §7.2: none in the 2xx, no timer. Never shorter than our Min-SE: a peer's tiny interval would have us
+  // re-INVITE many times a second.
+  s->session_interval = se ? std::max(se->interval, cfg_.min_se) : std::chrono::seconds(0);
+  s->refresher = se && !detail::iequals(se->refresher, "uas");        // we sent the request: uac = us
+  start_session_timer(*s);
+}
+
+inline void sip_tsp::start_session_timer(detail::session& s) {
+  if (s.refresh_timer) s.refresh_timer->cancel();
+  if (s.expiry_timer) s.expiry_timer->cancel();
+  if (s.session_interval.count() == 0 || s.phase != detail::session_phase::confirmed) return;
+  using P = detail::session_phase;
+  if (s.refresher)
+    arm_timer(s.refresh_timer, s, detail::session_refresh_after(s.session_interval), [this](detail::session& p) {
+      if (p.phase != P::confirmed || p.reinvite != detail::reinvite_kind::none || p.remote_reinvite) return;
+      p.reinvite = detail::reinvite_kind::refresh;  // the same session: the MSP offers the current direction
+      send_msp(p.call, mspi::channel_message_type::request_offer, p.on_hold ? "sendonly" : "sendrecv");
+    });
+  arm_timer(s.expiry_timer, s, detail::session_expiry_after(s.session_interval), [this](detail::session& p) {
+    if (p.phase != P::confirmed) return;
+    send_in_dialog(p, "BYE");  // §10: the session expired without a refresh
+    end(p, line_disconnect_mode::tempfailure);
+  });
+}
+
+}  // namespace tspi::sip
