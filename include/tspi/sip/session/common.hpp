@@ -102,7 +102,9 @@ inline void sip_tsp::hook_wire() {
 
 inline void sip_tsp::respond(server_transaction& tx, int status, const std::string& to_tag, std::string body,
                              std::string_view content_type) {
-  send_response(tx, response_for(tx, status, to_tag, std::move(body), content_type));
+  auto r = response_for(tx, status, to_tag, std::move(body), content_type);
+  add_session_timer_response(tx, r);  // a 2xx to an INVITE states the session interval (RFC 4028 §9)
+  send_response(tx, std::move(r));
 }
 
 inline message sip_tsp::response_for(const server_transaction& tx, int status, const std::string& to_tag, std::string body,
@@ -115,7 +117,6 @@ inline message sip_tsp::response_for(const server_transaction& tx, int status, c
     // the caller's ACK and later requests go through the proxies that asked to stay on the path.
     for (auto rr : tx.request().headers_named("Record-Route")) r.add("Record-Route", std::string(rr));
     add_common(r, tx.source().protocol, 0, &tx.source());
-    add_session_timer_response(tx, r);
   } else if (tx.request().method == "UPDATE" && status >= 200 && status < 300) {
     add_common(r, tx.source().protocol, 0, &tx.source());  // RFC 3311 §5.2: a 2xx to UPDATE carries Contact (target refresh)
   } else if (!cfg_.user_agent.empty()) {
