@@ -64,6 +64,17 @@ std::string to_tag_of(const tspi::sip::message& r) {
   auto to = tspi::sip::parse_name_addr(r.header("To").value_or(""));
   return to ? to->tag() : std::string();
 }
+
+// `peer` calls the (auto-answering) party at `port` with Call-ID `call_id` and ACKs its 200; returns the
+// party's To tag (empty when no 200 came).
+std::string answered_call(sip_blocking_peer& peer, std::uint16_t port, const std::string& call_id) {
+  peer.send(request(peer, "INVITE", port, call_id, 1, "Content-Type: application/sdp\r\n", sdp_offer), port);
+  auto ok = peer.response(200);
+  if (!ok) return {};
+  const auto tag = to_tag_of(*ok);
+  peer.send(request(peer, "ACK", port, call_id, 1, {}, {}, tag), port);
+  return tag;
+}
 }  // namespace
 
 TEST_CASE("the SIP TSP answers what it does not support with the RFC 3261 responses", "[tspi][sip][uas]") {
@@ -76,6 +87,7 @@ TEST_CASE("the SIP TSP answers what it does not support with the RFC 3261 respon
   auto r = peer.response(200);
   REQUIRE(r);
   CHECK(r->header("Allow").value_or("").find("INVITE") != std::string_view::npos);
+  CHECK(r->header("Allow").value_or("").find("PRACK, UPDATE") != std::string_view::npos);
 
   peer.send(request(peer, "FROB", port, "frob-1", 1), port);
   CHECK(peer.response(501));
@@ -137,11 +149,8 @@ TEST_CASE("INFO with application/dtmf-relay is reported as a digit event", "[tsp
   const auto port = ua.port();
   ua.auto_answer();
   sip_blocking_peer peer;
-  peer.send(request(peer, "INVITE", port, "info-1", 1, "Content-Type: application/sdp\r\n", sdp_offer), port);
-  auto ok = peer.response(200);
-  REQUIRE(ok);
-  const auto tag = to_tag_of(*ok);
-  peer.send(request(peer, "ACK", port, "info-1", 1, {}, {}, tag), port);
+  const auto tag = answered_call(peer, port, "info-1");
+  REQUIRE_FALSE(tag.empty());
   peer.send(request(peer, "INFO", port, "info-1", 2, "Content-Type: application/dtmf-relay\r\n", "Signal=7\r\nDuration=160\r\n", tag),
             port);
   CHECK(peer.response(200));
@@ -499,12 +508,8 @@ TEST_CASE("UPDATE in a confirmed dialog: with an offer answered in the 200, with
   const auto port = ua.port();
   ua.auto_answer();
   sip_blocking_peer peer;
-  peer.send(request(peer, "INVITE", port, "upd-1", 1, "Content-Type: application/sdp\r\n", sdp_offer), port);
-  auto ok = peer.response(200);
-  REQUIRE(ok);
-  const auto tag = to_tag_of(*ok);
-  CHECK(ok->header("Allow").value_or("").find("UPDATE") != std::string_view::npos);
-  peer.send(request(peer, "ACK", port, "upd-1", 1, {}, {}, tag), port);
+  const auto tag = answered_call(peer, port, "upd-1");
+  REQUIRE_FALSE(tag.empty());
   auto c = ua.last_offered();
   REQUIRE(c);
   REQUIRE(wait_state(ua.log, c, call_state::connected));

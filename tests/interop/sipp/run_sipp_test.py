@@ -482,6 +482,20 @@ class Test:
 
 
     # ---- early media, 100rel, UPDATE (ports 7200-7299) -----------------------------------------------
+    def _call_scenario(self, scenario, port, peer_args):
+        """SIPp plays `scenario` as UAS on port + 1 (media ports port + 10...); sip_peer on `port` calls it
+        once with `peer_args`, expecting in_progress, connected, disconnected."""
+        p = run_sipp(sipp_cmd(["-sf", os.path.join(HERE, scenario)], port + 1, self.workdir, 1, media=port + 10),
+                     self.workdir, background=True)
+        self.check(wait_port_bound(port + 1), "SIPp listens on %d" % (port + 1))
+        started = self.start_peer(["--listen", str(port), "--call", "sip:service@127.0.0.1:%d" % (port + 1),
+                                   "--calls", "1", "--expect-states", "in_progress,connected,disconnected"] +
+                                  list(peer_args), 20)
+        if started:
+            self.finish_peer()
+        self.check_sipp(self._wait_sipp(p), successful=1)
+        return started
+
     def early_media(self):
         """183 with SDP and 2 s of G.711 RTP before the 200: the call is in progress, its render stream is
         active and the recording gets the early audio before `connected`; the 200's SDP is the same."""
@@ -489,56 +503,35 @@ class Test:
         kept = cut_pcap("/usr/share/sip-tester/g711a.pcap", pcap, 2.0)
         self.check(kept > 50, "early.pcap cut from sip-tester's g711a.pcap (%d packets)" % kept)
         rec = os.path.join(self.workdir, "early.wav")
-        p = run_sipp(sipp_cmd(["-sf", os.path.join(HERE, "early_media.xml")], 7201, self.workdir, 1, media=7210),
-                     self.workdir, background=True)
-        self.check(wait_port_bound(7201), "SIPp listens on 7201")
-        if self.start_peer(["--listen", "7200", "--call", "sip:service@127.0.0.1:7201", "--calls", "1",
-                            "--hangup-after", "300", "--record", rec,
-                            "--expect-states", "in_progress,connected,disconnected"], 20):
-            active = self.peer.wait_line(r"^call 1 stream_active render", 10)
-            self.finish_peer()
-            lines = self.peer.lines
-            idx = lambda rx: next((i for i, l in enumerate(lines) if l and re.search(rx, l)), None)
-            a, c = idx(r"^call 1 stream_active render"), idx(r"^call 1 connected")
-            self.check(active is not None and c is not None and a < c,
-                       "the render stream became active before the call was connected (lines %s, %s)" % (a, c))
-            recorded = self.peer.wait_line(r"^call 1 recorded ", 1) or ""
-            self.check("before_connected=1" in recorded, "the first recorded sample came before connected (%s)" % recorded)
-            if os.path.exists(rec):
-                secs, loud = wav_loudness(rec)
-                sent = pcap_alaw_loudness(pcap)
-                print("  info  sent %.2f s above -40 dBFS; recorded %.2f s, %.2f s above -40 dBFS" % (sent, secs, loud),
-                      flush=True)
-                # SIPp sends RTP only before the 200; the call lasts 0.3 s after it.
-                self.check(sent > 0.5 and loud >= 0.8 * sent,
-                           "the recording holds the early audio (%.2f s loud; %.2f s sent)" % (loud, sent))
-            else:
-                self.check(False, "no recording at %s" % rec)
-        self.check_sipp(self._wait_sipp(p), successful=1)
+        if not self._call_scenario("early_media.xml", 7200, ["--hangup-after", "300", "--record", rec]):
+            return
+        lines = [l for l in self.peer.lines if l]
+        idx = lambda rx: next((i for i, l in enumerate(lines) if re.search(rx, l)), None)
+        a, c = idx(r"^call 1 stream_active render"), idx(r"^call 1 connected")
+        self.check(a is not None and c is not None and a < c,
+                   "the render stream became active before the call was connected (lines %s, %s)" % (a, c))
+        recorded = lines[idx(r"^call 1 recorded ")] if idx(r"^call 1 recorded ") is not None else ""
+        self.check("before_connected=1" in recorded, "the first recorded sample came before connected (%s)" % recorded)
+        if not os.path.exists(rec):
+            return self.check(False, "no recording at %s" % rec)
+        secs, loud = wav_loudness(rec)
+        sent = pcap_alaw_loudness(pcap)
+        print("  info  sent %.2f s above -40 dBFS; recorded %.2f s, %.2f s above -40 dBFS" % (sent, secs, loud), flush=True)
+        # SIPp sends RTP only before the 200; the call lasts 0.3 s after it.
+        self.check(sent > 0.5 and loud >= 0.8 * sent,
+                   "the recording holds the early audio (%.2f s loud; %.2f s sent)" % (loud, sent))
 
     def prack_required(self):
-        """SIPp requires 100rel: the INVITE says Supported: 100rel; the reliable 183 (sent twice) is PRACKed
-        once with the right RAck; the 200 without SDP takes the answer of the 183; the library hangs up."""
-        p = run_sipp(sipp_cmd(["-sf", os.path.join(HERE, "prack.xml")], 7221, self.workdir, 1, media=7230),
-                     self.workdir, background=True)
-        self.check(wait_port_bound(7221), "SIPp listens on 7221")
-        if self.start_peer(["--listen", "7220", "--call", "sip:service@127.0.0.1:7221", "--calls", "1",
-                            "--hangup-after", "500", "--expect-states", "in_progress,connected,disconnected"], 20):
-            self.finish_peer()
-        self.check_sipp(self._wait_sipp(p), successful=1)
+        """SIPp requires 100rel: the INVITE says Supported: 100rel; the reliable 183 (resent after the PRACK)
+        is PRACKed once with the right RAck; the 200 without SDP takes the answer of the 183."""
+        self._call_scenario("prack.xml", 7220, ["--hangup-after", "500"])
         pracks = [m for d, m in sipp_messages(self.workdir) if d == "received" and start_line(m).startswith("PRACK ")]
         self.check(len(pracks) == 1, "one PRACK for the 183 sent twice (%d)" % len(pracks))
 
     def update(self):
         """UPDATE with an offer in the confirmed dialog: 200 with the library's answer and Contact; UPDATE
         without SDP: 200; the call stays up until the library hangs up."""
-        p = run_sipp(sipp_cmd(["-sf", os.path.join(HERE, "update.xml")], 7241, self.workdir, 1, media=7250),
-                     self.workdir, background=True)
-        self.check(wait_port_bound(7241), "SIPp listens on 7241")
-        if self.start_peer(["--listen", "7240", "--call", "sip:service@127.0.0.1:7241", "--calls", "1",
-                            "--hangup-after", "2000", "--expect-states", "in_progress,connected,disconnected"], 20):
-            self.finish_peer()
-        self.check_sipp(self._wait_sipp(p), successful=1)
+        self._call_scenario("update.xml", 7240, ["--hangup-after", "2000"])
         ok = [m for d, m in sipp_messages(self.workdir) if d == "received" and start_line(m).startswith("SIP/2.0 200")
               and "UPDATE" in (header(m, "CSeq") or "")]
         self.check(len(ok) == 2 and "m=audio" in ok[0], "both UPDATEs answered 200, the first with SDP (%d)" % len(ok))

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <tspi/sip/tsp.hpp>
+#include <tspi/sip/detail/reliable_provisional.hpp>
 #include <tspi/sip/detail/session.hpp>
 #include <tspi/sip/detail/text.hpp>
 #include <tspi/sip/headers.hpp>
