@@ -256,13 +256,14 @@ TEST_CASE("client non-INVITE: timer E doubles up to T2 and timer F ends it with 
   CHECK(r.ec == std::errc::timed_out);
   CHECK(f.layer->live_transactions() == 0);
   auto sent = f.raw.requests("OPTIONS");
-  REQUIRE(sent.size() >= 12);  // 0, 10, 30, 70, then every 40 ms to 640
-  CHECK(gap(sent[0], sent[1]) >= ms(5));
-  CHECK(gap(sent[1], sent[2]) >= ms(15));
-  for (std::size_t i = 3; i + 1 < sent.size(); ++i) {
-    INFO("gap " << i);
-    CHECK(gap(sent[i], sent[i + 1]) >= ms(30));   // capped at T2...
-    CHECK(gap(sent[i], sent[i + 1]) <= ms(150));  // ...and not growing past it (generous for a loaded machine)
+  // 0, 10, 30, 70, then every 40 ms to 640: at least 12 within timer F shows that the interval stopped
+  // doubling at T2. On a loaded machine a datagram may arrive late (so gaps between arrivals can shrink to
+  // nothing), never early: each retransmission arrives no sooner than its nominal time.
+  REQUIRE(sent.size() >= 12);
+  for (std::size_t i = 1; i < sent.size(); ++i) {
+    const ms due = i < 4 ? ms((1 << i) * 10 - 10) : ms(70) + static_cast<int>(i - 3) * ms(40);
+    INFO("retransmission " << i << " due at " << due.count() << " ms");
+    CHECK(sent[i]->at - start >= due);
   }
 }
 
