@@ -35,6 +35,9 @@ struct sip_options {
   double hold_for = 2;                     ///< ... for this long, then take the call off hold.
   std::optional<std::string> transfer_to;  ///< Blind-transfer the far end to this URI ...
   std::optional<double> transfer_after;    ///< ... this many seconds after connecting.
+  // both
+  std::vector<std::string> dns;            ///< DNS servers "host:port" (sip_config::dns.servers); empty = the system's.
+  std::optional<std::string> outbound_proxy;  ///< Outbound proxy URI of --account (sip_account::outbound_proxy).
 };
 
 /// `softphone listen`: waits for calls and answers them (automatically or with 'a'). Returns the exit

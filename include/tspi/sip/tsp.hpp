@@ -18,6 +18,7 @@
 #include <tspi/sip/detail/session.hpp>
 #include <tspi/sip/dialog.hpp>
 #include <tspi/sip/digest.hpp>
+#include <tspi/sip/dns/resolver.hpp>
 #include <tspi/sip/headers.hpp>
 #include <tspi/sip/message.hpp>
 #include <tspi/sip/transaction.hpp>
@@ -29,10 +30,12 @@
 #include <mspi/error.hpp>
 
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <cstddef>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <new>
 #include <optional>
@@ -53,6 +56,11 @@ namespace tspi::sip {
 /// | TAPI | SIP |
 /// |---|---|
 /// | `connect` | INVITE with the MSP's offer; 100 → in_progress, 180/183 → ringback (in_progress), 2xx → ACK, connected |
+/// | a destination, registrar or outbound proxy by host name | RFC 3263 §4 (NAPTR → SRV → A/AAAA, `dns_resolver`, servers from `sip_config::dns`) before the request leaves; no address → disconnected (badaddress), `provider_detail` saying why |
+/// | `sips:` or `;transport=tls` destination | disconnected (badaddress) at once, `provider_detail` "requires TLS": TLS is not implemented and never replaced by UDP/TCP |
+/// | timeout, transport error or 503 to our INVITE | the same INVITE (new transaction) to the next DNS target (RFC 3263 §4.3); after the last one, disconnected as below |
+/// | 3xx to our INVITE | the INVITE to its Contacts in q order (RFC 3261 §8.1.3.4), at most `sip_config::max_redirects`, loops skipped; `provider_detail` names the redirection |
+/// | `sip_account::outbound_proxy` | INVITE and REGISTER carry `Route: <proxy;lr>` and go to the proxy (RFC 3261 §8.1.2) |
 /// | 401/407 to our INVITE | the same INVITE with credentials, if the account may answer the challenge (see below) |
 /// | incoming INVITE | 100 + 180; `call_notification_event` (owner), `offering`; no owner → 480; no room (`max_active_calls`, MSP capacity) or a resource failure → 503 + Retry-After (`sip_config::retry_after`) |
 /// | nobody answers within `no_answer_timeout` | 480; disconnected (noanswer) |
@@ -93,8 +101,10 @@ namespace tspi::sip {
 /// - **Nothing is kept for ended calls.** An ended call's Call-ID is free again 64*T1 after it ended, or
 ///   at `close_call`, whichever comes first; `close_call` drops everything of the call.
 ///
-/// Not covered: DNS (RFC 3263; hosts must be IP literals or `localhost`), strict routing, forking (the
-/// first 2xx wins), PRACK/100rel, UPDATE, session timers, TLS, early media.
+/// Not covered: RFC 3263 §5 (responses go to the request's source, RFC 3581 style, not to a resolved
+/// Via sent-by), failover of REGISTER and in-dialog requests to further DNS targets (they use the first),
+/// a negative DNS cache, strict routing, forking (the first 2xx wins), PRACK/100rel, UPDATE, session
+/// timers, TLS (and so SIPS+D2T NAPTR records), early media.
 ///
 /// @par Thread Safety
 /// The TAPI object calls every member on its core thread, and the SIP stack runs there too.
@@ -114,8 +124,11 @@ class sip_tsp {
   /// (the TSP contract's optional `media_address()`). Never throws.
   [[nodiscard]] std::string media_address() const { return cfg_.listen_address; }
 
-  /// TSPI_providerInit: checks the settings, binds UDP/TCP and starts the registrations. Errors:
-  /// `tapi_errc::invalid_argument` (see `sip_config`); the system error when a socket cannot be bound
+  /// TSPI_providerInit: checks the settings, binds UDP/TCP and starts the registrations (each once its
+  /// registrar, or the account's outbound proxy, is resolved: a name that does not resolve leaves the
+  /// address out of service and is looked up again every `registration_retry`). Errors:
+  /// `tapi_errc::invalid_argument` (see `sip_config`; also a registrar or outbound proxy that requires
+  /// TLS, and DNS servers c-ares cannot parse); the system error when a socket cannot be bound
   /// (`address_in_use`...).
   void provider_init(const tsp_context& ctx, std::error_code& ec);
 
@@ -132,9 +145,10 @@ class sip_tsp {
     return out;
   }
 
-  /// TSPI_lineMakeCall: `destination` is a SIP URI, or `user@host[:port]` (then `sip:` is assumed).
-  /// Completes at once; a destination that does not parse, or whose host is not an IP literal or
-  /// `localhost`, ends the call with `badaddress`. Error (completion): `no_driver` without an open MSP.
+  /// TSPI_lineMakeCall: `destination` is a SIP URI, or `user@host[:port]` (then `sip:` is assumed); the
+  /// host may be a name (RFC 3263, asynchronous: the call stays `dialing` meanwhile). Completes at once;
+  /// a destination that does not parse, requires TLS, or whose first hop does not resolve ends the call
+  /// with `badaddress` (`provider_detail` saying why). Error (completion): `no_driver` without an open MSP.
   void make_call(request_id req, std::size_t address_id, call_id call, std::string_view destination, mspi::media_type);
 
   /// TSPI_lineAnswer: sends 200 with the MSP's answer (at once, or as soon as the MSP has made it).
@@ -178,6 +192,7 @@ class sip_tsp {
     sip_account config;
     uri aor;
     digest_client auth;  // INVITE challenges (registrations keep their own)
+    std::optional<uri> proxy;  // sip_account::outbound_proxy with `lr`
   };
 
   line_event_sink& sink() { return *ctx_.events; }
@@ -196,7 +211,7 @@ class sip_tsp {
   // A dialled destination: a SIP URI, or user@host[:port] with `sip:` assumed.
   static std::optional<uri> parse_destination(std::string_view d);
 
-  // Where a URI's requests go: IP literal or localhost, port, transport parameter (RFC 3263 is not done).
+  // Where a URI's requests go when its host is an IP literal or localhost (else nullopt: see routing.hpp).
   std::optional<peer> resolve(const uri& u) const;
 
   uri contact_uri(transport_protocol p, std::size_t address_id = 0) const;
@@ -267,6 +282,8 @@ class sip_tsp {
   void send_invite_tx(const session_ptr& s);
   void on_invite_response(const session_ptr& s, const message* r, std::error_code ec);
   void on_invite_2xx(const session_ptr& s, const message& r);
+  // The ACK of the 2xx `r` to the dialog's next hop; connected (or BYE when dropped meanwhile).
+  void send_ack_and_connect(const session_ptr& s, const message& r);
 
   // ---- session/auth_retry.hpp ----
   // Digest authentication of an INVITE (RFC 3261 §22.2, RFC 8760): the same INVITE with CSeq + 1, a new
@@ -320,6 +337,27 @@ class sip_tsp {
   void reinvite(request_id req, call_id call, detail::reinvite_kind kind);
   void send_reinvite(const session_ptr& s, std::string sdp);
 
+  // ---- routing: DNS, failover, redirects, outbound proxy (session/routing.hpp) ----
+  // The account's outbound proxy, else `target`: what a request outside a dialog is sent to.
+  uri first_hop(std::size_t address_id, const uri& target) const;
+  // A preloaded Route to the account's outbound proxy (RFC 3261 §8.1.2), unless `m` has a Route.
+  void add_route(message& m, std::size_t address_id) const;
+  // Resolves the first hop of `s->target` (RFC 3263 §4) into `s->targets`, then `then(s)`; a TLS target
+  // or a failed resolution ends the call (badaddress, provider_detail saying why).
+  void route_call(const session_ptr& s, std::function<void(const session_ptr&)> then);
+  void refuse_destination(detail::session& s, std::error_code ec, const uri& hop);
+  // The INVITE again as a new client transaction (CSeq + 1, new branch) to `s->remote`.
+  void resend_invite(const session_ptr& s);
+  // RFC 3263 §4.3: the INVITE to the next target after a timeout, transport error or 503; false when none.
+  bool fail_over(const session_ptr& s);
+  // RFC 3261 §8.1.3.4: the INVITE to the 3xx's next Contact (q order, loops skipped, `max_redirects`).
+  bool follow_redirect(const session_ptr& s, const message& r);
+  // Sets `s->remote` to the dialog's next hop (DNS for a host name; unchanged when that fails), then `then(s)`.
+  void route_in_dialog(const session_ptr& s, std::function<void(const session_ptr&)> then);
+  // Starts account `i`'s registration once its registrar (or outbound proxy) is resolved; retries the
+  // resolution after `registration_retry` while it fails (the address stays out of service).
+  void start_registration(std::size_t i, uri registrar);
+
   config_type cfg_;
   tsp_context ctx_;
   std::vector<account_entry> accounts_;
@@ -329,6 +367,8 @@ class sip_tsp {
   std::vector<std::shared_ptr<detail::registration>> registrations_;
   std::unordered_map<call_id, session_ptr> sessions_;
   std::unordered_map<std::string, call_id> by_call_id_;  // SIP Call-ID -> TAPI call
+  std::unique_ptr<dns_resolver> dns_;                     // RFC 3263 (session/routing.hpp)
+  std::vector<std::shared_ptr<boost::asio::steady_timer>> registration_waits_;  // DNS retries of registrars
 };
 
 static_assert(telephony_service_provider<sip_tsp>);
@@ -345,5 +385,6 @@ static_assert(telephony_service_provider<sip_tsp>);
 #include <tspi/sip/session/reinvite.hpp>
 #include <tspi/sip/session/refer.hpp>
 #include <tspi/sip/session/info.hpp>
+#include <tspi/sip/session/routing.hpp>
 
 #endif  // PTAPI_FULL_DEFINITIONS

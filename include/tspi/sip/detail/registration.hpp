@@ -4,6 +4,7 @@
 #pragma once
 
 #include <tspi/sip/config.hpp>
+#include <tspi/sip/detail/outbound_proxy.hpp>
 #include <tspi/sip/digest.hpp>
 #include <tspi/sip/headers.hpp>
 #include <tspi/sip/message.hpp>
@@ -74,6 +75,7 @@ class registration : public std::enable_shared_from_this<registration> {
     m.add("CSeq", std::to_string(++cseq_) + " REGISTER");
     m.add("Contact", "<" + contact_(peer_.protocol).to_string() + ">");
     m.add("Expires", std::to_string(expires.count()));
+    if (auto proxy = loose_route_uri(cfg_.outbound_proxy)) m.add("Route", "<" + proxy->to_string() + ">");  // §8.1.2
     return m;
   }
 

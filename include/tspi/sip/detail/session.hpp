@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace tspi::sip::detail {
 
@@ -65,6 +66,13 @@ struct session {
   provider_call_info info;
   /// UAS: the no-answer expiry while offered; then, once ended, when the Call-ID entry is dropped.
   std::optional<boost::asio::steady_timer> timer;
+  /// UAC: the transport addresses of the first hop (RFC 3263 §4), tried in order on timeout, transport
+  /// error or 503 (§4.3); `target_index` is the one in use.
+  std::vector<peer> targets;
+  std::size_t target_index = 0;
+  std::vector<uri> redirect_targets;  ///< UAC: 3xx Contacts not tried yet, in q order (RFC 3261 §8.1.3.4).
+  std::vector<std::string> tried_uris;  ///< UAC: Request-URIs sent so far (redirect loop detection).
+  std::uint32_t redirects = 0;        ///< UAC: redirections followed.
 };
 
 }  // namespace tspi::sip::detail

@@ -103,8 +103,8 @@ class dns_resolver {
     boost::asio::post(executor_, [done = std::move(done), ec, found = std::move(found)]() mutable { done(ec, std::move(found)); });
   }
   void finish(const std::shared_ptr<lookup>& st) {
-    finish_now(std::move(st->done), st->found.empty() ? (st->error ? st->error : dns_errc::not_found) : std::error_code(),
-               std::move(st->found));
+    const std::error_code ec = st->found.empty() ? (st->error ? st->error : dns_errc::not_found) : std::error_code();
+    finish_now(std::move(st->done), ec, std::move(st->found));
   }
   bool full(const lookup& st) const { return st.found.size() >= cfg_.max_targets; }
   // Spends one query of the budget; false when it is gone.
