@@ -197,6 +197,17 @@ TEST_CASE("dns: the answer cache keeps entries for their TTL and at most its cap
   CHECK(sip::dns_key("SRV.Test.") == "srv.test");
 }
 
+TEST_CASE("dns: a DNS server c-ares cannot parse fails the resolver; literals still need no DNS", "[sip][dns]") {
+  asio::io_context io;
+  sip::dns_config cfg;
+  cfg.servers = {"not a server"};
+  std::error_code ec;
+  sip::dns_resolver r(io.get_executor(), cfg, {}, {}, ec);
+  CHECK(ec == sip::dns_errc::init_failed);
+  CHECK(resolve(io, r, "sip:alice@example.test").ec == sip::dns_errc::init_failed);
+  CHECK(strings(resolve(io, r, "sip:alice@127.0.0.1:7099").peers) == std::vector<std::string>{"udp:127.0.0.1:7099"});
+}
+
 TEST_CASE("dns: resolutions against a real DNS server (dnsmasq)", "[sip][dns]") {
   auto path = find_dnsmasq();
   if (!path) {
@@ -242,6 +253,7 @@ TEST_CASE("dns: resolutions against a real DNS server (dnsmasq)", "[sip][dns]") 
     {
       sip::dns_resolver gone(io.get_executor(), cfg, {}, {}, ec);
       gone.resolve(parse("sip:x@naptr.test"), [&](std::error_code, std::vector<sip::peer>) { called = true; });
+      gone.resolve(parse("sip:x@127.0.0.1"), [&](std::error_code, std::vector<sip::peer>) { called = true; });  // posted already
     }
     io.restart();
     io.run_for(std::chrono::milliseconds(500));
