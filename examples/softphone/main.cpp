@@ -41,6 +41,9 @@ void add_sip_options(CLI::App* cmd, softphone::sip_options& o) {
   cmd->add_option("--t1-ms", o.t1_ms, "SIP timer T1 in ms (timer B, the INVITE timeout, is 64*T1)")
       ->capture_default_str()
       ->group("Advanced");
+  cmd->add_option("--dns", o.dns, "DNS server host:port for SIP names (RFC 3263; repeatable or a comma list; default: /etc/resolv.conf)")
+      ->delimiter(',');
+  cmd->add_option("--outbound-proxy", o.outbound_proxy, "SIP URI of an outbound proxy for --account's requests (Route ;lr)");
 }
 
 }  // namespace
@@ -78,7 +81,7 @@ int main(int argc, char** argv) {
   softphone::sip_options call;
   call.bind = "127.0.0.1:0";
   auto* call_cmd = app.add_subcommand("call", "Place one SIP call");
-  call_cmd->add_option("uri", call.target, "Who to call: sip:user@host:port (host an IP address)")->required();
+  call_cmd->add_option("uri", call.target, "Who to call: sip:user@host[:port] (host an IP address or a DNS name)")->required();
   add_sip_options(call_cmd, call);
   call_cmd->add_option("--seconds", call.seconds, "How long the call stays up (default: --play's length + 1 s, or 10 s)")
       ->check(CLI::Range(0.1, 86400.0));

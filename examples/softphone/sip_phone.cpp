@@ -101,17 +101,14 @@ bind_address parse_bind(const std::string& text, std::uint16_t default_port) {
   return out;
 }
 
-/// A URI the softphone can call or transfer to: sip: (assumed when missing), host an IP literal or localhost.
+/// A URI the softphone can call or transfer to: sip: (assumed when missing); the host an IP literal,
+/// localhost or a DNS name (RFC 3263, resolved by the TSP).
 std::string checked_uri(const std::string& text, const char* what) {
   std::string s = text;
   if (lower(s.substr(0, 4)) != "sip:" && lower(s.substr(0, 5)) != "sips:") s = "sip:" + s;
   const auto u = tspi::sip::parse_uri(s);
   if (!u || u->host.empty()) throw input_error(std::string("bad ") + what + " '" + text + "': not a SIP URI (sip:user@host:port)");
   if (u->scheme != "sip") throw input_error(std::string("bad ") + what + " '" + text + "': only sip: URIs are supported (no TLS)");
-  boost::system::error_code ec;
-  if (lower(u->host) != "localhost") (void)boost::asio::ip::make_address(u->host, ec);
-  if (ec)
-    throw input_error(std::string("bad ") + what + " '" + text + "': the host must be an IP address (DNS is not supported)");
   return u->to_string();
 }
 
@@ -204,9 +201,10 @@ class phone {
       a.registrar = o.registrar.value_or("");
       a.realms = o.realms;
       a.allow_rfc2069 = o.allow_rfc2069;
+      a.outbound_proxy = o.outbound_proxy.value_or("");
       cfg.accounts.push_back(a);
-    } else if (o.password || o.registrar || !o.realms.empty() || o.allow_rfc2069) {
-      throw input_error("--password, --registrar, --realm and --allow-rfc2069 need --account");
+    } else if (o.password || o.registrar || !o.realms.empty() || o.allow_rfc2069 || o.outbound_proxy) {
+      throw input_error("--password, --registrar, --realm, --allow-rfc2069 and --outbound-proxy need --account");
     }
     if (o.public_address) {
       boost::system::error_code bec;
@@ -220,6 +218,7 @@ class phone {
       registration_reason_ = reason;
       cv_.notify_all();
     };
+    cfg.dns.servers = o.dns;
     if (o.sip_trace) {
       cfg.trace = [this](const tspi::sip::message& m, bool outgoing) { trace_.on_message(m, outgoing); };
       cfg.stray_trace = [this](const tspi::sip::message& m) { trace_.on_stray(m); };
@@ -247,7 +246,7 @@ class phone {
     std::error_code ec;
     tapi_.initialize(ec);
     if (ec == mspi::tapi_errc::invalid_argument)
-      throw input_error("bad --bind, --account or --registrar (" + ec.message() + ")");
+      throw input_error("bad --bind, --account, --registrar, --outbound-proxy or --dns (" + ec.message() + ")");
     if (ec) throw std::runtime_error("cannot listen on " + o.bind + ": " + ec.message());
     address_ = tapi_.addresses().at(0);
   }
@@ -821,7 +820,7 @@ int phone::call(console& con) {
     else if (c->cause == call_state_cause::disconnect_failed)
       failure = fmt::format("call failed: {} is unreachable ({})", target_, cause);
     else if (c->cause == call_state_cause::disconnect_badaddress)
-      failure = fmt::format("call failed: bad address {} ({})", target_, cause);
+      failure = fmt::format("call failed: bad address {} ({})", info.provider_detail.empty() ? target_ : info.provider_detail, cause);
     else if (c->cause == call_state_cause::disconnect_blocked)
       failure = fmt::format("call failed: {} ({})",
                             info.provider_detail.empty() ? target_ + " asked for authentication" : info.provider_detail, cause);

@@ -40,6 +40,9 @@ struct sip_options {
   std::string srtp = "off";                ///< "off" or "sdes": offer/accept SRTP (best effort unless required).
   bool srtp_required = false;              ///< SRTP mandatory (RTP/SAVP): a peer without it fails the call.
   bool allow_insecure_sdes = false;        ///< SDES keys over unprotected SIP (needed until SIP over TLS exists).
+  // both
+  std::vector<std::string> dns;            ///< DNS servers "host:port" (sip_config::dns.servers); empty = the system's.
+  std::optional<std::string> outbound_proxy;  ///< Outbound proxy URI of --account (sip_account::outbound_proxy).
 };
 
 /// `softphone listen`: waits for calls and answers them (automatically or with 'a'). Returns the exit

@@ -873,3 +873,73 @@ TEST_CASE("a REFER refused by policy gets 603 and the call stays up", "[tspi][si
   CHECK(call.state() == call_state::connected);
   CHECK(ua.log.offered.empty());  // no new call
 }
+
+TEST_CASE("an outbound proxy gets out-of-dialog INVITEs with a preloaded Route, redirected ones too", "[tspi][sip][proxy][redirect]") {
+  // RFC 3261 §8.1.2 (loose routing: Route <proxy;lr>, the Request-URI stays the destination, whose host
+  // name only the proxy resolves) and §8.1.3.4 (a 3xx's Contact becomes the new Request-URI; the new
+  // INVITE, CSeq + 1, goes through the proxy again).
+  sip_blocking_peer proxy;
+  auto cfg = sip_party::config(0);
+  tspi::sip::sip_account account;
+  account.aor = "sip:alice@example.test";
+  account.outbound_proxy = "sip:127.0.0.1:" + std::to_string(proxy.port());
+  cfg.accounts.push_back(account);
+  sip_party ua(cfg);
+  auto call = ua.address.create_call("sip:bob@callee.example.test");
+  auto connected = call.async_connect(boost::asio::use_future);
+  auto invite = proxy.request("INVITE");
+  REQUIRE(invite);
+  CHECK(invite->request_uri == "sip:bob@callee.example.test");
+  CHECK(invite->header("Route").value_or("") == "<sip:127.0.0.1:" + std::to_string(proxy.port()) + ";lr>");
+  auto moved = tspi::sip::make_response(*invite, 302, "mv");
+  moved.add("Contact", "<sip:bob@second.example.test>;q=0.4, <sip:bob@first.example.test>;q=0.9");
+  proxy.send(moved, proxy.last_from_port);
+  auto again = proxy.request("INVITE");
+  REQUIRE(again);
+  CHECK(again->request_uri == "sip:bob@first.example.test");  // the higher q first
+  CHECK(again->header("CSeq").value_or("") == "2 INVITE");
+  CHECK(again->header("Call-ID") == invite->header("Call-ID"));
+  CHECK(again->header("Route") == invite->header("Route"));
+  auto ok = tspi::sip::make_response(*again, 200, "far");
+  ok.add("Contact", "<sip:bob@127.0.0.1:" + std::to_string(proxy.port()) + ">");
+  ok.add("Content-Type", "application/sdp");
+  ok.body = sdp_offer;
+  proxy.send(ok, proxy.last_from_port);
+  REQUIRE(proxy.request("ACK"));
+  REQUIRE(connected.get() == std::error_code{});
+  CHECK(call.info().provider_responses == std::vector<int>{302, 200});
+  CHECK(call.info().provider_detail == "redirected by 302 to sip:bob@first.example.test");
+}
+
+TEST_CASE("3xx redirects: loops skipped, the limit kept; sips: and transport=tls refused at once", "[tspi][sip][redirect]") {
+  auto cfg = sip_party::config(0);
+  cfg.max_redirects = 1;
+  sip_party ua(cfg);
+  sip_blocking_peer first, second;
+  const auto first_uri = "sip:bob@127.0.0.1:" + std::to_string(first.port());
+  const auto second_uri = "sip:bob@127.0.0.1:" + std::to_string(second.port());
+  auto call = ua.address.create_call(first_uri);
+  auto connected = call.async_connect(boost::asio::use_future);
+  auto invite = first.request("INVITE");
+  REQUIRE(invite);
+  auto moved = tspi::sip::make_response(*invite, 301, "mv");
+  moved.add("Contact", "<" + first_uri + ">, <" + second_uri + ">;q=0.1");  // the first is a loop
+  first.send(moved, first.last_from_port);
+  auto redirected = second.request("INVITE");
+  REQUIRE(redirected);
+  CHECK(redirected->request_uri == second_uri);
+  auto again = tspi::sip::make_response(*redirected, 302, "mv2");
+  again.add("Contact", "<sip:carol@127.0.0.1:5999>");  // beyond max_redirects = 1
+  second.send(again, second.last_from_port);
+  CHECK(connected.get() != std::error_code{});
+  REQUIRE(wait_state(ua.log, call, call_state::disconnected));
+  CHECK(call.info().provider_detail == "more than 1 redirections; last to sip:carol@127.0.0.1:5999");
+
+  for (const char* tls : {"sips:bob@127.0.0.1:5999", "sip:bob@127.0.0.1:5999;transport=tls"}) {
+    auto c = ua.address.create_call(tls);
+    (void)c.async_connect(boost::asio::use_future).get();
+    REQUIRE(wait_state(ua.log, c, call_state::disconnected));
+    CHECK(c.info().cause == call_state_cause::disconnect_badaddress);
+    CHECK(c.info().provider_detail.find("requires TLS") != std::string::npos);
+  }
+}

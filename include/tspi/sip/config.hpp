@@ -3,6 +3,7 @@
 // timers and limits. Light: it names the SIP message type without including the stack.
 #pragma once
 
+#include <tspi/sip/dns/config.hpp>
 #include <tspi/sip/transaction/timer_config.hpp>
 #include <tspi/sip/transport/config.hpp>
 
@@ -37,6 +38,12 @@ struct sip_account {
   /// challenger can test passwords offline). Off by default; such a challenge then ends the call like a
   /// foreign realm.
   bool allow_rfc2069 = false;
+  /// Outbound proxy (RFC 3261 §8.1.2), a SIP URI ("sip:proxy.example.com", "sip:192.0.2.1:5070;transport=tcp");
+  /// empty = none. Requests outside a dialog (INVITE, REGISTER) carry a preloaded `Route: <proxy;lr>` and
+  /// go to the proxy's address, resolved by RFC 3263 (DNS for a host name); `lr` is added when missing
+  /// (loose routing). A value that does not parse, or asks for TLS (`sips:`, `;transport=tls`), makes
+  /// `provider_init` fail with `tapi_errc::invalid_argument`.
+  std::string outbound_proxy;
 };
 
 /// Keep-alive of each registration's flow toward its registrar while registered (RFC 5626 §4.4.1, §3.5.1):
@@ -123,6 +130,12 @@ struct sip_config {
   /// true = 202, a new outgoing call to the Refer-To target (reason `call_reason::transfer`), NOTIFYs with
   /// its progress, and this call dropped once the new one connects; false = 603 Decline.
   bool accept_refer = true;
+  /// DNS (RFC 3263) for host names in dialled URIs, registrars, outbound proxies and in-dialog next hops:
+  /// the servers ("host:port"; empty = /etc/resolv.conf's), timeout and tries, bounds and cache
+  /// (dns/config.hpp). A server c-ares cannot parse fails `provider_init` with `invalid_argument`.
+  dns_config dns;
+  /// Most 3xx redirections (RFC 3261 §8.1.3.4) one outgoing call follows; 0 = none (a 3xx ends the call).
+  std::uint32_t max_redirects = 5;
 };
 
 }  // namespace tspi::sip

@@ -18,6 +18,7 @@
 #include <tspi/sip/detail/session.hpp>
 #include <tspi/sip/dialog.hpp>
 #include <tspi/sip/digest.hpp>
+#include <tspi/sip/dns/resolver.hpp>
 #include <tspi/sip/headers.hpp>
 #include <tspi/sip/message.hpp>
 #include <tspi/sip/transaction.hpp>
@@ -29,11 +30,13 @@
 #include <mspi/error.hpp>
 
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <new>
 #include <optional>
@@ -57,6 +60,11 @@ namespace tspi::sip {
 /// | 1xx with SDP (early media, RFC 3261 §13.2.1) | the SDP goes to the MSP as the answer and media starts while the call is in progress (stream events as usual); the last early SDP received wins until the 2xx, whose SDP (or the winning dialog's reliable 1xx's) takes over, applied only if different |
 /// | 1xx with `Require: 100rel` + RSeq | PRACK with RAck in that early dialog (RFC 3262 §4); a repeated or out-of-order RSeq is ignored |
 /// | 2xx of a second fork (another To tag) | ACK + BYE in that dialog (RFC 3261 §13.2.2.4); the call stays with the first 2xx |
+/// | a destination, registrar or outbound proxy by host name | RFC 3263 §4 (NAPTR → SRV → A/AAAA, `dns_resolver`, servers from `sip_config::dns`) before the request leaves; no address → disconnected (badaddress), `provider_detail` saying why |
+/// | `sips:` or `;transport=tls` destination | disconnected (badaddress) at once, `provider_detail` "requires TLS": TLS is not implemented and never replaced by UDP/TCP |
+/// | timeout, transport error or 503 to our INVITE | the same INVITE (new transaction) to the next DNS target (RFC 3263 §4.3); after the last one, disconnected as below |
+/// | 3xx to our INVITE | the INVITE to its Contacts in q order (RFC 3261 §8.1.3.4), at most `sip_config::max_redirects`, loops skipped; `provider_detail` names the redirection |
+/// | `sip_account::outbound_proxy` | INVITE and REGISTER carry `Route: <proxy;lr>` and go to the proxy (RFC 3261 §8.1.2) |
 /// | 401/407 to our INVITE | the same INVITE with credentials, if the account may answer the challenge (see below) |
 /// | incoming INVITE | 100 + 180 (with `Require: 100rel`, the 180 is reliable: RSeq, retransmitted with T1, 2·T1... until PRACK (answered 200); none within 64·T1 → 500, disconnected (unavail), RFC 3262 §3); `call_notification_event` (owner), `offering`; no owner → 480; no room (`max_active_calls`, MSP capacity) or a resource failure → 503 + Retry-After (`sip_config::retry_after`) |
 /// | nobody answers within `no_answer_timeout` | 480; disconnected (noanswer) |
@@ -110,10 +118,12 @@ namespace tspi::sip {
 /// - **Nothing is kept for ended calls.** An ended call's Call-ID is free again 64*T1 after it ended, or
 ///   at `close_call`, whichever comes first; `close_call` drops everything of the call.
 ///
-/// Not covered: DNS (RFC 3263; hosts must be IP literals or `localhost`), strict routing, TLS; of RFC 3262:
-/// reliable 1xx only when the INVITE requires 100rel (not when it only supports it), offer/answer in PRACK
-/// or in a reliable 1xx of ours (our 1xx carry no SDP; a PRACK's body is ignored); early media of several
-/// forks mixed (one plays: the last SDP received); more than 16 early dialogs per INVITE (further ones are
+/// Not covered: RFC 3263 §5 (responses go to the request's source, RFC 3581 style, not to a resolved
+/// Via sent-by), failover of REGISTER and in-dialog requests to further DNS targets (they use the first),
+/// a negative DNS cache, strict routing, TLS (and so SIPS+D2T NAPTR records); of RFC 3262: reliable 1xx
+/// only when the INVITE requires 100rel (not when it only supports it), offer/answer in PRACK or in a
+/// reliable 1xx of ours (our 1xx carry no SDP; a PRACK's body is ignored); early media of several forks
+/// mixed (one plays: the last SDP received); more than 16 early dialogs per INVITE (further ones are
 /// reported, not PRACKed or played); UPDATE in an early dialog checks no CSeq order; of RFC 4028: UPDATE
 /// refreshes and offerless re-INVITE refreshes, a 491 or 422 to a refresh re-INVITE retried; REFER with
 /// `id`-tagged repeat subscriptions (RFC 3515 §2.4.6).
@@ -136,8 +146,11 @@ class sip_tsp {
   /// (the TSP contract's optional `media_address()`). Never throws.
   [[nodiscard]] std::string media_address() const { return cfg_.listen_address; }
 
-  /// TSPI_providerInit: checks the settings, binds UDP/TCP and starts the registrations. Errors:
-  /// `tapi_errc::invalid_argument` (see `sip_config`); the system error when a socket cannot be bound
+  /// TSPI_providerInit: checks the settings, binds UDP/TCP and starts the registrations (each once its
+  /// registrar, or the account's outbound proxy, is resolved: a name that does not resolve leaves the
+  /// address out of service and is looked up again every `registration_retry`). Errors:
+  /// `tapi_errc::invalid_argument` (see `sip_config`; also a registrar or outbound proxy that requires
+  /// TLS, and DNS servers c-ares cannot parse); the system error when a socket cannot be bound
   /// (`address_in_use`...).
   void provider_init(const tsp_context& ctx, std::error_code& ec);
 
@@ -154,9 +167,10 @@ class sip_tsp {
     return out;
   }
 
-  /// TSPI_lineMakeCall: `destination` is a SIP URI, or `user@host[:port]` (then `sip:` is assumed).
-  /// Completes at once; a destination that does not parse, or whose host is not an IP literal or
-  /// `localhost`, ends the call with `badaddress`. Error (completion): `no_driver` without an open MSP.
+  /// TSPI_lineMakeCall: `destination` is a SIP URI, or `user@host[:port]` (then `sip:` is assumed); the
+  /// host may be a name (RFC 3263, asynchronous: the call stays `dialing` meanwhile). Completes at once;
+  /// a destination that does not parse, requires TLS, or whose first hop does not resolve ends the call
+  /// with `badaddress` (`provider_detail` saying why). Error (completion): `no_driver` without an open MSP.
   void make_call(request_id req, std::size_t address_id, call_id call, std::string_view destination, mspi::media_type);
 
   /// TSPI_lineAnswer: sends 200 with the MSP's answer (at once, or as soon as the MSP has made it).
@@ -200,6 +214,7 @@ class sip_tsp {
     sip_account config;
     uri aor;
     digest_client auth;  // INVITE challenges (registrations keep their own)
+    std::optional<uri> proxy;  // sip_account::outbound_proxy with `lr`
   };
 
   line_event_sink& sink() { return *ctx_.events; }
@@ -218,7 +233,7 @@ class sip_tsp {
   // A dialled destination: a SIP URI, or user@host[:port] with `sip:` assumed.
   static std::optional<uri> parse_destination(std::string_view d);
 
-  // Where a URI's requests go: IP literal or localhost, port, transport parameter (RFC 3263 is not done).
+  // Where a URI's requests go when its host is an IP literal or localhost (else nullopt: see routing.hpp).
   std::optional<peer> resolve(const uri& u) const;
 
   // The Contact of `address_id` over `p`: host `advertised_host`, or the address and (UDP) port the
@@ -315,6 +330,8 @@ class sip_tsp {
   void send_invite_tx(const session_ptr& s);
   void on_invite_response(const session_ptr& s, const message* r, std::error_code ec);
   void on_invite_2xx(const session_ptr& s, const message& r);
+  // The ACK of the 2xx `r` to the dialog's next hop; connected (or BYE when dropped meanwhile).
+  void send_ack_and_connect(const session_ptr& s, const message& r);
 
   // ---- session/auth_retry.hpp ----
   // Digest authentication of an INVITE (RFC 3261 §22.2, RFC 8760): the same INVITE with CSeq + 1, a new
@@ -428,6 +445,26 @@ class sip_tsp {
   // The NOTIFY (message/sipfrag) that tells the referrer how the call placed for it ended, once.
   void report_to_referrer(detail::session& s, line_disconnect_mode mode = line_disconnect_mode::normal);
   void send_refer_notify(const session_ptr& s, int status, std::string_view reason);
+  // ---- routing: DNS, failover, redirects, outbound proxy (session/routing.hpp) ----
+  // The account's outbound proxy, else `target`: what a request outside a dialog is sent to.
+  uri first_hop(std::size_t address_id, const uri& target) const;
+  // A preloaded Route to the account's outbound proxy (RFC 3261 §8.1.2), unless `m` has a Route.
+  void add_route(message& m, std::size_t address_id) const;
+  // Resolves the first hop of `s->target` (RFC 3263 §4) into `s->targets`, then `then(s)`; a TLS target
+  // or a failed resolution ends the call (badaddress, provider_detail saying why).
+  void route_call(const session_ptr& s, std::function<void(const session_ptr&)> then);
+  void refuse_destination(detail::session& s, std::error_code ec, const uri& hop);
+  // The INVITE again as a new client transaction (CSeq + 1, new branch) to `s->remote`.
+  void resend_invite(const session_ptr& s);
+  // RFC 3263 §4.3: the INVITE to the next target after a timeout, transport error or 503; false when none.
+  bool fail_over(const session_ptr& s);
+  // RFC 3261 §8.1.3.4: the INVITE to the 3xx's next Contact (q order, loops skipped, `max_redirects`).
+  bool follow_redirect(const session_ptr& s, const message& r);
+  // Sets `s->remote` to the dialog's next hop (DNS for a host name; unchanged when that fails), then `then(s)`.
+  void route_in_dialog(const session_ptr& s, std::function<void(const session_ptr&)> then);
+  // Starts account `i`'s registration once its registrar (or outbound proxy) is resolved; retries the
+  // resolution after `registration_retry` while it fails (the address stays out of service).
+  void start_registration(std::size_t i, uri registrar);
 
   config_type cfg_;
   tsp_context ctx_;
@@ -438,6 +475,8 @@ class sip_tsp {
   std::vector<std::shared_ptr<detail::registration>> registrations_;
   std::unordered_map<call_id, session_ptr> sessions_;
   std::unordered_map<std::string, call_id> by_call_id_;  // SIP Call-ID -> TAPI call
+  std::unique_ptr<dns_resolver> dns_;                     // RFC 3263 (session/routing.hpp)
+  std::vector<std::shared_ptr<boost::asio::steady_timer>> registration_waits_;  // DNS retries of registrars
 };
 
 static_assert(telephony_service_provider<sip_tsp>);
@@ -459,5 +498,6 @@ static_assert(telephony_service_provider<sip_tsp>);
 #include <tspi/sip/session/update.hpp>
 #include <tspi/sip/session/session_timer.hpp>
 #include <tspi/sip/session/transferee.hpp>
+#include <tspi/sip/session/routing.hpp>
 
 #endif  // PTAPI_FULL_DEFINITIONS

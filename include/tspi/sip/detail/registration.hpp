@@ -5,6 +5,7 @@
 #pragma once
 
 #include <tspi/sip/config.hpp>
+#include <tspi/sip/detail/outbound_proxy.hpp>
 #include <tspi/sip/digest.hpp>
 #include <tspi/sip/headers.hpp>
 #include <tspi/sip/message.hpp>
@@ -114,6 +115,7 @@ class registration : public std::enable_shared_from_this<registration> {
     m.add("Contact", "<" + contact + ">");
     m.add("Expires", std::to_string(expires.count()));
     if (!opts_.user_agent.empty()) m.add("User-Agent", opts_.user_agent);
+    if (auto proxy = loose_route_uri(cfg_.outbound_proxy)) m.add("Route", "<" + proxy->to_string() + ">");  // §8.1.2
     return m;
   }
 

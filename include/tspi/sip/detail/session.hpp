@@ -113,6 +113,13 @@ struct session {
   std::string replaces;                      ///< The Refer-To URI's Replaces header (RFC 3891), for our INVITE.
   bool referral_reported = false;            ///< The final NOTIFY about this call was sent.
   bool refer_active = false;                 ///< A REFER received on this call is being acted on (another gets 491).
+  /// UAC: the transport addresses of the first hop (RFC 3263 §4), tried in order on timeout, transport
+  /// error or 503 (§4.3); `target_index` is the one in use.
+  std::vector<peer> targets;
+  std::size_t target_index = 0;
+  std::vector<uri> redirect_targets;  ///< UAC: 3xx Contacts not tried yet, in q order (RFC 3261 §8.1.3.4).
+  std::vector<std::string> tried_uris;  ///< UAC: Request-URIs sent so far (redirect loop detection).
+  std::uint32_t redirects = 0;        ///< UAC: redirections followed.
 };
 
 }  // namespace tspi::sip::detail

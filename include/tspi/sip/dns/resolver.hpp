@@ -99,12 +99,15 @@ class dns_resolver {
     std::size_t queries_left = 0;
   };
 
+  // Posts `done`; it is dropped uncalled when the resolver is gone by then (a provider shut down).
   void finish_now(handler done, std::error_code ec, std::vector<peer> found) {
-    boost::asio::post(executor_, [done = std::move(done), ec, found = std::move(found)]() mutable { done(ec, std::move(found)); });
+    boost::asio::post(executor_, [alive = std::weak_ptr<int>(alive_), done = std::move(done), ec, found = std::move(found)]() mutable {
+      if (alive.lock()) done(ec, std::move(found));
+    });
   }
   void finish(const std::shared_ptr<lookup>& st) {
-    finish_now(std::move(st->done), st->found.empty() ? (st->error ? st->error : dns_errc::not_found) : std::error_code(),
-               std::move(st->found));
+    const std::error_code ec = st->found.empty() ? (st->error ? st->error : dns_errc::not_found) : std::error_code();
+    finish_now(std::move(st->done), ec, std::move(st->found));
   }
   bool full(const lookup& st) const { return st.found.size() >= cfg_.max_targets; }
   // Spends one query of the budget; false when it is gone.
@@ -198,6 +201,7 @@ class dns_resolver {
   dns_cache<std::vector<naptr_record>> naptr_cache_;
   dns_cache<std::vector<srv_record>> srv_cache_;
   dns_cache<std::vector<boost::asio::ip::address>> address_cache_;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // posted handlers run only while it lives
 };
 
 }  // namespace tspi::sip

@@ -1,12 +1,14 @@
 // ptapi - portable TAPI
-// tspi/sip/session/common.hpp: what every piece of sip_tsp uses: resolving a destination (no RFC 3263),
-// Contact and User-Agent (the advertised address: public, learned or routed), sending requests and responses with the trace, and ending a call for TAPI.
+// tspi/sip/session/common.hpp: what every piece of sip_tsp uses: an IP-literal next hop (DNS: routing.hpp),
+// Contact and User-Agent (the advertised address: public, learned or routed), sending requests and
+// responses with the trace, and ending a call for TAPI.
 #pragma once
 
 #include <tspi/sip/tsp.hpp>
 #include <tspi/sip/detail/advertised_address.hpp>
 #include <tspi/sip/detail/session.hpp>
 #include <tspi/sip/detail/text.hpp>
+#include <tspi/sip/dns/selection.hpp>
 #include <tspi/sip/message.hpp>
 #include <tspi/sip/transaction.hpp>
 #include <tspi/sip/uri.hpp>
@@ -27,6 +29,9 @@
 namespace tspi::sip {
 
 inline void sip_tsp::close_stack() {
+  for (auto& t : registration_waits_) t->cancel();
+  registration_waits_.clear();
+  dns_.reset();  // pending resolutions end without their handlers
   if (layer_) layer_->close();
   if (transport_) transport_->close();
   layer_.reset();
@@ -40,16 +45,9 @@ inline std::optional<uri> sip_tsp::parse_destination(std::string_view d) {
 }
 
 inline std::optional<peer> sip_tsp::resolve(const uri& u) const {
-  peer p;
-  auto t = u.param("transport");
-  p.protocol = t && detail::iequals(*t, "tcp") ? transport_protocol::tcp : transport_protocol::udp;
-  if ((p.protocol == transport_protocol::tcp && !cfg_.tcp) || (p.protocol == transport_protocol::udp && !cfg_.udp))
-    p.protocol = cfg_.udp ? transport_protocol::udp : transport_protocol::tcp;
-  boost::system::error_code bec;
-  p.address = boost::asio::ip::make_address(detail::iequals(u.host, "localhost") ? "127.0.0.1" : u.host, bec);
-  if (bec) return std::nullopt;
-  p.port = u.port_or_default();
-  return p;
+  auto plan = plan_resolution(u, {cfg_.udp, cfg_.tcp});  // dns/selection.hpp: literals and localhost only
+  if (plan.first != dns_plan::step::literal) return std::nullopt;
+  return plan.target;
 }
 
 inline std::string sip_tsp::advertised_host(std::size_t address_id, const peer* to) const {

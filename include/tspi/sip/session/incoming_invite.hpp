@@ -158,8 +158,8 @@ inline void sip_tsp::send_2xx(detail::session& s) {
     return end(s, line_disconnect_mode::unavail);
   }
   s.dialog = std::move(*d);
-  if (auto hop = resolve(s.dialog->next_hop())) s.remote = *hop;
-  s.remote.protocol = s.invite_server->source().protocol;
+  const auto protocol = s.invite_server->source().protocol;  // next hop: RFC 3263 for a host name (routing.hpp)
+  if (auto self = find(s.call)) route_in_dialog(self, [protocol](const session_ptr& p) { p->remote.protocol = protocol; });
   std::weak_ptr<detail::session> weak = find(s.call);
   s.invite_server->on_ack = [this, weak](const message& ack) {
     trace(ack, false);

@@ -39,12 +39,13 @@ inline void sip_tsp::make_call(request_id req, std::size_t address_id, call_id c
   sink().completion(req, {});
   sink().call_state(call, line_call_state::dialing);
   auto target = parse_destination(destination);
-  auto to = target ? resolve(*target) : std::nullopt;
-  if (!to) return end(*s, line_disconnect_mode::badaddress);
+  if (!target) return end(*s, line_disconnect_mode::badaddress);
   s->target = *target;
-  s->remote = *to;
+  s->tried_uris.push_back(target->to_string());
   s->local_tag = random_token(10);
-  send_msp(call, mspi::channel_message_type::request_offer);  // INVITE goes out with the offer
+  route_call(s, [this](const session_ptr& s) {  // INVITE goes out with the offer, to the resolved first hop
+    send_msp(s->call, mspi::channel_message_type::request_offer);
+  });
 }
 
 inline void sip_tsp::on_local_offer(const session_ptr& s, std::string sdp) {
@@ -68,6 +69,7 @@ inline void sip_tsp::send_invite(const session_ptr& s, std::string sdp) {
   m.add("Call-ID", random_token(20) + "@" + cfg_.listen_address);
   m.add("CSeq", "1 INVITE");
   add_common(m, s->remote.protocol, s->address_id, &s->remote);
+  add_route(m, s->address_id);
   m.add("Allow", std::string(allow));
   m.add("Supported", "100rel");  // RFC 3262 §4: the UAS may send its 1xx reliably
   add_session_timer_request(m, *s);
@@ -93,7 +95,8 @@ inline void sip_tsp::send_invite_tx(const session_ptr& s) {
 
 inline void sip_tsp::on_invite_response(const session_ptr& s, const message* r, std::error_code ec) {
   using P = detail::session_phase;
-  if (!r) {  // Timer B or a transport error (RFC 3261 §8.1.3.1: as 408 / 503)
+  if (!r) {  // Timer B or a transport error (RFC 3261 §8.1.3.1: as 408 / 503): the next target (RFC 3263 §4.3)
+    if (fail_over(s)) return;
     if (s->phase == P::inviting) end(*s, ec == std::errc::timed_out ? line_disconnect_mode::noanswer : line_disconnect_mode::unreachable);
     return;
   }
@@ -125,6 +128,10 @@ inline void sip_tsp::on_invite_response(const session_ptr& s, const message* r, 
     s->info.provider_detail = detail::challenge_refusal(*r, s->target.to_string(), !acct.config.password.empty(),
                                                         s->auth_attempts > 0, acct.auth.policy());
   }
+  if ((r->status == 503 && fail_over(s)) || (r->status < 400 && follow_redirect(s, *r))) {
+    if (initial) note_response(*s, *r, false);
+    return;
+  }
   if (initial) note_response(*s, *r, true);
   if (s->phase == P::inviting) end(*s, disconnect_mode_for_status(r->status));
 }
@@ -136,13 +143,17 @@ inline void sip_tsp::on_invite_2xx(const session_ptr& s, const message& r) {
     layer_->send_ack(*s->ack, s->remote);
     return;
   }
+  if (s->dialog) return;  // a retransmission while the next hop's name resolves: the ACK follows
   auto d = dialog::as_uac(s->invite, r);
   if (!d) {  // no Contact or To tag: unusable; end it
     if (s->phase == detail::session_phase::inviting) end(*s, line_disconnect_mode::unavail);
     return;
   }
   s->dialog = std::move(*d);
-  if (auto hop = resolve(s->dialog->next_hop())) s->remote = *hop;
+  route_in_dialog(s, [this, r](const session_ptr& s) { send_ack_and_connect(s, r); });
+}
+
+inline void sip_tsp::send_ack_and_connect(const session_ptr& s, const message& r) {
   auto cs = parse_cseq(s->invite.header("CSeq").value_or(""));
   auto ack = s->dialog->make_request("ACK", cs ? cs->number : 1);
   s->dialog->local_cseq = cs ? cs->number : 1;

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <tspi/sip/tsp.hpp>
+#include <tspi/sip/detail/outbound_proxy.hpp>
 #include <tspi/sip/detail/registration.hpp>
+#include <tspi/sip/dns/resolver.hpp>
 #include <tspi/sip/detail/session.hpp>
 #include <tspi/sip/digest.hpp>
 #include <tspi/sip/transaction.hpp>
@@ -45,7 +47,7 @@ inline void sip_tsp::provider_init(const tsp_context& ctx, std::error_code& ec) 
     u.host = cfg_.listen_address;
     u.port = cfg_.port;
     a.aor = u.to_string();
-    accounts_.push_back({a, u, digest_client()});
+    accounts_.push_back({a, u, digest_client(), {}});
   }
   for (const auto& a : cfg_.accounts) {
     auto u = parse_uri(a.aor);
@@ -55,7 +57,11 @@ inline void sip_tsp::provider_init(const tsp_context& ctx, std::error_code& ec) 
     }
     accounts_.push_back({a, *u,
                          digest_client({a.username.empty() ? u->user : a.username, a.password},
-                                       digest_policy{a.realms, false, a.allow_rfc2069})});
+                                       digest_policy{a.realms, false, a.allow_rfc2069}), {}});
+    if (!a.outbound_proxy.empty() && !(accounts_.back().proxy = detail::loose_route_uri(a.outbound_proxy))) {
+      ec = mspi::tapi_errc::invalid_argument;
+      return;
+    }
   }
   ctx_ = ctx;
   std::uint16_t port = cfg_.port;
@@ -90,17 +96,41 @@ inline void sip_tsp::provider_init(const tsp_context& ctx, std::error_code& ec) 
     } catch (const std::exception&) {  // nothing escapes into the transport; the response is dropped
     }
   };
+  std::error_code dns_ec;
+  dns_ = std::make_unique<dns_resolver>(ctx.executor, cfg_.dns, dns_transports{cfg_.udp, cfg_.tcp}, srv_random{}, dns_ec);
+  if (dns_ec) {
+    ec = mspi::tapi_errc::invalid_argument;
+    return close_stack();
+  }
   registrations_.clear();
   for (std::size_t i = 0; i < accounts_.size(); ++i) {
     if (accounts_[i].config.registrar.empty()) continue;
     auto registrar = parse_destination(accounts_[i].config.registrar);
-    auto hop = registrar ? resolve(*registrar) : std::nullopt;
-    if (!hop) {
+    // a registrar that does not parse or asks for TLS (never downgraded) is a configuration error
+    if (!registrar || plan_resolution(first_hop(i, *registrar), {cfg_.udp, cfg_.tcp}).first == dns_plan::step::failed ||
+        plan_resolution(*registrar, {cfg_.udp, cfg_.tcp}).first == dns_plan::step::failed) {
       ec = mspi::tapi_errc::invalid_argument;
       return close_stack();
     }
+    start_registration(i, *registrar);
+  }
+}
+
+inline void sip_tsp::start_registration(std::size_t i, uri registrar) {
+  dns_->resolve(first_hop(i, registrar), [this, i, registrar](std::error_code ec, std::vector<peer> hops) {
+    if (ec) {  // out of service until a later resolution succeeds (RFC 3263 gives no registrar address)
+      auto wait = std::make_shared<boost::asio::steady_timer>(ctx_.executor, cfg_.registration_retry);
+      registration_waits_.push_back(wait);
+      wait->async_wait([this, i, registrar, weak = std::weak_ptr(wait)](const boost::system::error_code& e) {
+        auto w = weak.lock();  // gone: the provider shut down
+        if (e || !w || !dns_) return;
+        std::erase(registration_waits_, w);
+        start_registration(i, registrar);
+      });
+      return;
+    }
     registrations_.push_back(std::make_shared<detail::registration>(
-        *layer_, ctx.executor, i, accounts_[i].config, accounts_[i].aor, *registrar, *hop,
+        *layer_, ctx_.executor, i, accounts_[i].config, accounts_[i].aor, registrar, hops.front(),
         [this, i](transport_protocol p) { return contact_uri(p, i); }, cfg_.registration_retry,
         [this](std::size_t id, bool ok) {
           ctx_.events->address_state_changed(id, ok ? address_state::in_service : address_state::out_of_service);
@@ -108,7 +138,7 @@ inline void sip_tsp::provider_init(const tsp_context& ctx, std::error_code& ec) 
         cfg_.trace));
     registrations_.back()->set_options({cfg_.user_agent, cfg_.on_registration, cfg_.keepalive, cfg_.public_address.empty()});
     registrations_.back()->start();
-  }
+  });
 }
 
 inline void sip_tsp::provider_shutdown() {
