@@ -64,8 +64,11 @@ class dns_channel {
     if (!cfg.servers.empty()) {
       std::string csv;
       for (const auto& s : cfg.servers) csv += (csv.empty() ? "" : ",") + s;
-      if (::ares_set_servers_ports_csv(channel_, csv.c_str()) != ARES_SUCCESS)
+      if (::ares_set_servers_ports_csv(channel_, csv.c_str()) != ARES_SUCCESS) {
         ec = std::make_error_code(std::errc::invalid_argument);
+        ::ares_destroy(channel_);  // never fall back to the system's servers
+        channel_ = nullptr;
+      }
     }
   }
   dns_channel(const dns_channel&) = delete;
