@@ -4,6 +4,7 @@
 // Record-Route from a proxy in front of the UAS; PRACK (RFC 3262), forks, early media and UPDATE
 // (RFC 3311); session timers (RFC 4028).
 #include <tspi/sip/detail/advertised_address.hpp>
+#include <tspi/sip/detail/session_expires.hpp>
 #include <tspi/sip/digest.hpp>
 #include <tspi/sip/transaction.hpp>
 
@@ -550,6 +551,7 @@ TEST_CASE("UPDATE in a confirmed dialog: with an offer answered in the 200, with
   CHECK(peer.response(481));
   peer.send(request(peer, "BYE", port, "upd-1", 7, {}, {}, tag), port);
   CHECK(peer.response(200));
+}
 
 TEST_CASE("the registrar's received/rport becomes the Contact, registered again with the old binding removed",
           "[tspi][sip][register][nat]") {

@@ -6,6 +6,7 @@
 
 #include <tspi/sip/tsp.hpp>
 #include <tspi/sip/detail/session.hpp>
+#include <tspi/sip/detail/session_expires.hpp>
 #include <tspi/sip/detail/text.hpp>
 #include <tspi/sip/headers.hpp>
 #include <tspi/sip/message.hpp>
@@ -20,40 +21,6 @@
 #include <string_view>
 
 namespace tspi::sip {
-
-namespace detail {
-
-/// Session-Expires (RFC 4028 §4): `delta-seconds *(;se-params)`, e.g. "1800;refresher=uac".
-struct session_expires_value {
-  std::chrono::seconds interval{0};
-  std::string refresher;  ///< "uac", "uas", or empty when absent.
-};
-
-/// Parses a Session-Expires (or Min-SE, whose refresher stays empty) value; nullopt when the number is
-/// missing, not decimal or 0.
-inline std::optional<session_expires_value> parse_session_expires(std::string_view v) {
-  const auto semi = v.find(';');
-  std::uint32_t n = 0;
-  if (!parse_int(trim(v.substr(0, semi)), n) || n == 0) return std::nullopt;
-  session_expires_value out{std::chrono::seconds(n), {}};
-  std::vector<parameter> ps;
-  if (semi != std::string_view::npos && parse_parameters(v.substr(semi + 1), ps))
-    if (auto r = parameter_value(ps, "refresher")) out.refresher = std::string(trim(*r));
-  return out;
-}
-
-/// When the non-refresher ends an unrefreshed session (RFC 4028 §10): interval - min(32 s, interval/3).
-inline std::chrono::milliseconds session_expiry_after(std::chrono::seconds interval) {
-  const std::chrono::milliseconds i = interval;
-  return i - std::min<std::chrono::milliseconds>(std::chrono::seconds(32), i / 3);
-}
-
-/// When the refresher refreshes (RFC 4028 §10: half the interval is recommended).
-inline std::chrono::milliseconds session_refresh_after(std::chrono::seconds interval) {
-  return std::chrono::milliseconds(interval) / 2;
-}
-
-}  // namespace detail
 
 inline void sip_tsp::add_session_timer_request(message& m, const detail::session& s) const {
   if (cfg_.session_expires.count() == 0) return;
