@@ -438,6 +438,11 @@ TEST_CASE("compact forms, LF-only line ends, folding and lists are normalized", 
   CHECK(out.find("\nVia: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK776asdhds\r\nVia: SIP/2.0/TCP") != std::string::npos);
   CHECK(out.find("Subject: Lunch at noon\r\n") != std::string::npos);
   CHECK(out.find("\r\n\r\nv=0\r\n") != std::string::npos);
+  auto more = m;
+  more.add_to_list("Supported", "timer");  // joins the existing field
+  more.add_to_list("Require", "100rel");   // absent: a new field
+  CHECK(more.headers_named("Supported") == std::vector<std::string_view>{"100rel, timer"});
+  CHECK(more.header("Require") == "100rel");
   CHECK(out.find("extra") == std::string::npos);
 
   // `Contact: *` is not split; a mixed CRLF/LF header still ends at the first empty line.

@@ -54,6 +54,17 @@ struct message {
   }
   /// Appends a field.
   void add(std::string name, std::string value) { headers.push_back({std::move(name), std::move(value)}); }
+  /// Adds `value` to the comma-separated list of the first field named `name`, or appends the field when
+  /// absent: one `Supported: 100rel, timer` instead of two fields (equivalent, RFC 3261 §7.3.1, but some
+  /// peers read only the first field).
+  void add_to_list(std::string_view name, std::string_view value) {
+    for (auto& h : headers)
+      if (detail::iequals(h.name, name)) {
+        h.value.append(", ").append(value);
+        return;
+      }
+    headers.push_back({std::string(name), std::string(value)});
+  }
   /// Replaces every field named `name` with one field (appended when absent).
   void set(std::string_view name, std::string value) {
     for (auto it = headers.begin(); it != headers.end(); ++it)

@@ -24,7 +24,7 @@ namespace tspi::sip {
 
 inline void sip_tsp::add_session_timer_request(message& m, const detail::session& s) const {
   if (cfg_.session_expires.count() == 0) return;
-  m.add("Supported", "timer");
+  m.add_to_list("Supported", "timer");
   if (s.session_interval.count() == 0) {  // the initial INVITE: our wish; the UAS picks the refresher
     m.add("Session-Expires", std::to_string(cfg_.session_expires.count()));
   } else {  // a re-INVITE keeps the negotiated interval and roles (§7.4); we are its UAC
@@ -78,7 +78,7 @@ inline void sip_tsp::accept_session_timer(detail::session& s, const message& m) 
 
 inline void sip_tsp::add_session_timer_response(const server_transaction& tx, message& r) {
   if (cfg_.session_expires.count() == 0 || r.status < 200 || r.status >= 300) return;
-  r.add("Supported", "timer");
+  r.add_to_list("Supported", "timer");
   auto it = by_call_id_.find(std::string(tx.request().header("Call-ID").value_or("")));
   auto s = it == by_call_id_.end() ? nullptr : find(it->second);
   if (!s || s->session_interval.count() == 0) return;
