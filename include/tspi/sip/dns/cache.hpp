@@ -28,7 +28,7 @@ namespace tspi::sip {
 template <class Value>
 class dns_cache {
  public:
-  using clock = std::chrono::steady_clock;
+  using clock = std::chrono::steady_clock;  ///< Expiry times are measured on this clock.
 
   /// `capacity` 0 = caches nothing.
   explicit dns_cache(std::size_t capacity) : capacity_(capacity) {}

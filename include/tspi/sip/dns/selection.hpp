@@ -30,6 +30,7 @@ struct dns_transports {
 
 /// The first step of resolving a URI (RFC 3263 §4): a result at once, or which lookup starts.
 struct dns_plan {
+  /// What happens first.
   enum class step : std::uint8_t {
     failed,     ///< `error` says why (TLS required, unsupported transport).
     literal,    ///< The host is an IP literal or `localhost`: `target` is the answer, no DNS (§4.2).
@@ -37,7 +38,7 @@ struct dns_plan {
     srv,        ///< A transport but no port: SRV `_sip._<transport>.<host>`, else A/AAAA with the default port (§4.2).
     naptr,      ///< Neither: NAPTR, else SRV for each enabled transport, else A/AAAA with 5060 (§4.1).
   };
-  step first = step::failed;
+  step first = step::failed;  ///< The first step.
   std::error_code error;                             ///< With `failed`.
   transport_protocol transport = transport_protocol::udp;  ///< The URI's or the default transport.
   std::uint16_t port = 5060;                         ///< The URI's port, or 5060.

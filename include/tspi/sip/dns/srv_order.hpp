@@ -18,6 +18,7 @@ struct srv_record {
   std::uint16_t port = 0;      ///< Port, host byte order.
   std::uint16_t priority = 0;  ///< Lower is tried first.
   std::uint16_t weight = 0;    ///< Relative share among records of equal priority; 0 = rarely chosen first.
+  /// Field-by-field equality.
   friend bool operator==(const srv_record&, const srv_record&) = default;
 };
 
@@ -28,6 +29,7 @@ struct naptr_record {
   std::string flags;             ///< "s" for the records RFC 3263 uses (the next lookup is SRV).
   std::string service;           ///< "SIP+D2U", "SIP+D2T", "SIPS+D2T"... (case-insensitive).
   std::string replacement;       ///< The SRV name to look up ("_sip._udp.example.com").
+  /// Field-by-field equality.
   friend bool operator==(const naptr_record&, const naptr_record&) = default;
 };
 
