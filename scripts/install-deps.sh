@@ -23,9 +23,10 @@ core_packages="cmake ninja-build pkg-config g++ libboost1.81-dev libfmt-dev libo
 # fuzzer and sanitizer runtimes (libclang-rt-16-dev) and llvm-symbolizer (llvm-16) must be named.
 # sip-tester (SIPp) and baresip-core are foreign SIP peers for interoperability tests; kamailio (5.6, its
 # dispatcher module is in the base package) is the SIP load balancer of tests/interop/dispatcher and
-# examples/kamailio (the test runs it in the foreground; Debian's own service is not needed). dnsmasq serves
-# SRV/NAPTR records of a test domain to the SIP DNS tests (started by the test on 127.0.0.1).
-test_packages="catch2 libbenchmark-dev libspeexdsp-dev ccache sox python3 doxygen clang-16 libclang-rt-16-dev llvm-16 sip-tester baresip-core kamailio dnsmasq"
+# examples/kamailio (the test runs it in the foreground; Debian's own service is not needed). dnsmasq-base (the program,
+# without the system service of the `dnsmasq` package) serves SRV/NAPTR records of a test domain to the SIP
+# DNS tests (started by the test on 127.0.0.1).
+test_packages="catch2 libbenchmark-dev libspeexdsp-dev ccache sox python3 doxygen clang-16 libclang-rt-16-dev llvm-16 sip-tester baresip-core kamailio dnsmasq-base"
 
 packages=$core_packages
 case "${1:-}" in

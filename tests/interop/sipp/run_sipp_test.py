@@ -481,6 +481,17 @@ class Test:
         self.check(len(invites) == 3, "INVITE, INVITE after the 422, refresh re-INVITE (%d INVITEs)" % len(invites))
 
 
+    def redirect(self):
+        """SIPp answers 302 with two Contacts (q=0.1 and q=0.9); the library ACKs it and calls the q=0.9
+        target with a new INVITE (CSeq 2), which SIPp answers; the call's detail names the redirection."""
+        self._call_scenario("redirect.xml", 7260, ["--hangup-after", "300"])
+        invites = [m for d, m in sipp_messages(self.workdir) if d == "received" and start_line(m).startswith("INVITE ")]
+        self.check(len(invites) == 2 and start_line(invites[1]).startswith("INVITE sip:moved@"),
+                   "INVITE, then INVITE to the q=0.9 Contact (%s)" % [start_line(m) for m in invites])
+        acks = [m for d, m in sipp_messages(self.workdir) if d == "received" and start_line(m).startswith("ACK ")]
+        self.check(len(acks) == 2 and (header(acks[0], "CSeq") or "").split()[0] == "1",
+                   "the 302 ACKed in its transaction (CSeq 1), the 200 by the dialog (%d ACKs)" % len(acks))
+
     # ---- early media, 100rel, UPDATE (ports 7200-7299) -----------------------------------------------
     def _call_scenario(self, scenario, port, peer_args):
         """SIPp plays `scenario` as UAS on port + 1 (media ports port + 10...); sip_peer on `port` calls it
@@ -539,7 +550,7 @@ class Test:
 
 TESTS = ["uac_builtin", "uas_builtin", "cancel", "busy_486", "auth_invite", "auth_invite_sha256", "register_auth",
          "hold", "retransmitted_invite", "remote_bye", "malformed", "early_media", "prack_required", "update",
-         "refer_transferee", "session_timer"]
+         "refer_transferee", "session_timer", "redirect"]
 
 
 def main():
