@@ -1,7 +1,8 @@
-// STUN (RFC 8489): RFC 5769's test vectors read, verified and rebuilt; hostile input refused without
-// reading outside the datagram; a Binding transaction against coturn started here on 127.0.0.1:7400
-// (this file's ports: 7400-7409; 7401-7409 are coturn's relay range) and against a silent server
-// (an ephemeral port).
+// STUN (RFC 8489) and ICE basics (RFC 8445, RFC 7983): RFC 5769's test vectors read, verified and
+// rebuilt; hostile input refused without reading outside the datagram; a Binding transaction against
+// coturn started here on 127.0.0.1:7400 (this file's ports: 7400-7409; 7401-7409 are coturn's relay
+// range) and against a silent server (an ephemeral port).
+#include <mspi/ice/ice.hpp>
 #include <mspi/stun/client.hpp>
 #include <mspi/stun/message.hpp>
 
@@ -387,4 +388,28 @@ TEST_CASE("stun: a Binding transaction to a silent server retransmits, then time
     ++arrived;
   }
   CHECK(arrived == 3);
+}
+
+TEST_CASE("ice: one socket tells STUN from RTP/RTCP, DTLS and TURN channels by the first byte", "[stun][ice]") {
+  using mspi::ice::datagram_kind;
+  CHECK(mspi::ice::classify(std::to_integer<std::uint8_t>(sample_request[0])) == datagram_kind::stun);
+  CHECK(mspi::ice::classify(std::to_integer<std::uint8_t>(sample_ipv4_response[0])) == datagram_kind::stun);
+  CHECK(mspi::ice::classify(0x80) == datagram_kind::rtp_rtcp);  // RTP version 2
+  CHECK(mspi::ice::classify(0x81) == datagram_kind::rtp_rtcp);  // RTCP RR with one block
+  CHECK(mspi::ice::classify(22) == datagram_kind::dtls);        // DTLS handshake
+  CHECK(mspi::ice::classify(0x40) == datagram_kind::turn_channel);
+  CHECK(mspi::ice::classify(16) == datagram_kind::zrtp);
+  CHECK(mspi::ice::classify(4) == datagram_kind::unknown);
+  CHECK(mspi::ice::classify(0xC0) == datagram_kind::unknown);
+}
+
+TEST_CASE("ice: candidate priorities follow RFC 8445 5.1.2", "[stun][ice]") {
+  using mspi::ice::candidate_type;
+  // The usual host candidate of an agent with one address, RTP component: 2130706431 (as in SDP offers).
+  CHECK(mspi::ice::candidate_priority(candidate_type::host, 65535, 1) == 2130706431U);
+  CHECK(mspi::ice::candidate_priority(candidate_type::host, 65535, 2) == 2130706430U);
+  CHECK(mspi::ice::candidate_priority(candidate_type::server_reflexive, 65535, 1) == (100U << 24) + (65535U << 8) + 255U);
+  CHECK(mspi::ice::candidate_priority(candidate_type::relayed, 0, 1) == 255U);
+  CHECK(mspi::ice::candidate_priority(candidate_type::peer_reflexive, 0, 1) >
+        mspi::ice::candidate_priority(candidate_type::server_reflexive, 65535, 1));
 }
