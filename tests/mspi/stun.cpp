@@ -18,6 +18,7 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -329,6 +330,7 @@ outcome bind(asio::io_context& io, udp::socket& socket, udp::endpoint server, st
   outcome o;
   stun::async_binding(socket, server, opt, [&](std::error_code ec, stun::binding_result r) {
     o = {ec, r, true};
+    io.stop();  // other I/O objects (a scripted server) may still wait
   });
   io.run_for(std::chrono::seconds(10));
   io.restart();
@@ -412,4 +414,92 @@ TEST_CASE("ice: candidate priorities follow RFC 8445 5.1.2", "[stun][ice]") {
   CHECK(mspi::ice::candidate_priority(candidate_type::relayed, 0, 1) == 255U);
   CHECK(mspi::ice::candidate_priority(candidate_type::peer_reflexive, 0, 1) >
         mspi::ice::candidate_priority(candidate_type::server_reflexive, 65535, 1));
+}
+
+namespace {
+
+// A scripted STUN server on an ephemeral port: answers each Binding request with what `answer` writes
+// (given the request), sent from `from` (its own socket, or another one to play an off-path spoofer).
+struct scripted_server {
+  explicit scripted_server(asio::io_context& io) : socket(io, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
+                                                   other(io, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {}
+  template <class Answer>
+  void serve(Answer answer) {
+    socket.async_receive_from(asio::buffer(buffer), client, [this, answer](boost::system::error_code ec, std::size_t n) {
+      if (ec) return;
+      stun::message_view request;
+      REQUIRE_FALSE(stun::message_view::parse(std::span(buffer).first(n), request));
+      ++requests;
+      answer(request);
+      serve(answer);
+    });
+  }
+  // Sends a response to `request` of class `c` from `via`, built by `fill`; `id_xor` changes the
+  // transaction ID, `break_fingerprint` corrupts FINGERPRINT.
+  template <class Fill>
+  void respond(const stun::message_view& request, stun::message_class c, udp::socket& via, Fill fill,
+               std::uint8_t id_xor = 0, bool break_fingerprint = false) {
+    auto id = request.transaction();
+    id[0] ^= std::byte{id_xor};
+    std::array<std::byte, 548> out{};
+    stun::message_writer w(out, stun::method::binding, c, id);
+    fill(w);
+    w.add_fingerprint();
+    REQUIRE_FALSE(w.error());
+    std::vector<std::byte> bytes(w.bytes().begin(), w.bytes().end());
+    if (break_fingerprint) bytes.back() ^= std::byte{1};
+    via.send_to(asio::buffer(bytes), client);
+  }
+  udp::socket socket, other;
+  udp::endpoint client;
+  std::array<std::byte, 1500> buffer{};
+  int requests = 0;
+};
+
+}  // namespace
+
+TEST_CASE("stun: the Binding client takes only the server's answer to its own transaction", "[stun]") {
+  asio::io_context io;
+  udp::socket socket(io, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  scripted_server server(io);
+  const udp::endpoint nat(asio::ip::make_address("203.0.113.7"), 4242), spoofed(asio::ip::make_address("198.51.100.9"), 666);
+  server.serve([&](const stun::message_view& request) {
+    auto mapped = [](udp::endpoint ep) {
+      return [ep](stun::message_writer& w) { w.add_xor_address(stun::attribute_type::xor_mapped_address, ep); };
+    };
+    // Dropped: another transaction, another source (an off-path spoofer), a broken FINGERPRINT, a request.
+    server.respond(request, stun::message_class::success_response, server.socket, mapped(spoofed), 0x55);
+    server.respond(request, stun::message_class::success_response, server.other, mapped(spoofed));
+    server.respond(request, stun::message_class::success_response, server.socket, mapped(spoofed), 0, true);
+    server.respond(request, stun::message_class::request, server.socket, mapped(spoofed));
+    // Taken: the server's own answer, with the address a NAT would have mapped.
+    server.respond(request, stun::message_class::success_response, server.socket, mapped(nat));
+  });
+  auto o = bind(io, socket, server.socket.local_endpoint(), {});
+  REQUIRE(o.done);
+  INFO(o.ec.message());
+  REQUIRE_FALSE(o.ec);
+  CHECK(o.result.mapped == nat);
+  CHECK(o.result.requests == 1);
+  CHECK(server.requests == 1);
+}
+
+TEST_CASE("stun: an error response ends the Binding transaction with its code", "[stun]") {
+  asio::io_context io;
+  udp::socket socket(io, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  scripted_server server(io);
+  server.serve([&](const stun::message_view& request) {
+    server.respond(request, stun::message_class::error_response, server.socket, [](stun::message_writer& w) {
+      const std::array<std::byte, 4> code{std::byte{0}, std::byte{0}, std::byte{4}, std::byte{20}};  // 420
+      std::array<std::byte, 4 + 19> value{};
+      std::copy(code.begin(), code.end(), value.begin());
+      const std::string_view reason = "Unknown Attribute";
+      std::memcpy(value.data() + 4, reason.data(), reason.size());
+      w.add(stun::attribute_type::error_code, std::span(value).first(4 + reason.size()));
+    });
+  });
+  auto o = bind(io, socket, server.socket.local_endpoint(), {});
+  REQUIRE(o.done);
+  CHECK(o.ec == stun::stun_errc::error_response);
+  CHECK(o.result.error_code == 420);
 }

@@ -12,15 +12,15 @@
 // Measured by benchmarks/bench_ice_transport.cpp (172-byte datagrams, 50/s per stream, an echo sent for
 // each, one libnice agent per stream on one GMainContext thread, ICE completed over 127.0.0.1 first;
 // against one Asio UDP socket per stream on the media thread, demultiplexing by first byte as below),
-// GCC 12 -O2, 2 shared cores under load (load average 2.4-2.7), two runs:
+// GCC 12 -O2, 2 cores shared with other builds (load average 2.4-3.4), three runs, ranges:
 //
 //                             Asio socket (own ICE)        libnice + post to the media strand
-//   CPU per datagram, paced,  20-31 µs                     98-111 µs (59 µs of it on the GLib thread)
+//   CPU per datagram, paced,  17-31 µs                     98-117 µs (59-71 µs of it on the GLib thread)
 //     24 streams (recv+echo)
-//   CPU per datagram, burst   6.7-7.5 µs                   8.3-8.9 µs
+//   CPU per datagram, burst   6.7-7.5 µs                   8.3-10.9 µs
 //     of 20000 on one stream
-//   latency to the handler,   median 27-29 µs, p99 0.8 ms  median 78-85 µs, p99 1.0-2.3 ms
-//     paced, 24 streams
+//   latency to the handler,   median 23-29 µs,             median 78-85 µs, p99 1.0-2.4 ms
+//     paced, 24 streams       p99 0.8 ms
 //   heap allocations per      0                            3 (paced; 1.1 in a burst), all on the GLib
 //     datagram                                             thread: GLib/libnice's receive and Asio's
 //                                                          handler posted from a foreign thread
@@ -76,7 +76,12 @@ enum class datagram_kind : std::uint8_t {
 }
 
 /// The kinds of candidate (RFC 8445 §5.1.1).
-enum class candidate_type : std::uint8_t { host, server_reflexive, peer_reflexive, relayed };
+enum class candidate_type : std::uint8_t {
+  host,              ///< An address of a local interface.
+  server_reflexive,  ///< The NAT's public mapping, learned from a STUN server (Binding).
+  peer_reflexive,    ///< A mapping learned from the peer's connectivity check.
+  relayed,           ///< An address allocated on a TURN server (RFC 8656).
+};
 
 /// The type preference RFC 8445 §5.1.2.2 recommends: host 126, peer-reflexive 110, server-reflexive 100,
 /// relayed 0.

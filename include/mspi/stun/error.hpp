@@ -19,7 +19,7 @@ enum class stun_errc : int {
   bad_fingerprint = 5,       ///< FINGERPRINT absent where required, not last, or its CRC-32 does not match (§14.7).
   bad_integrity = 6,         ///< MESSAGE-INTEGRITY absent where required or its HMAC-SHA1 does not match (§14.5).
   no_mapped_address = 7,     ///< A Binding success response without (XOR-)MAPPED-ADDRESS (§14.2).
-  error_response = 8,        ///< The server answered with an error response (its ERROR-CODE is in the result) (§6.3.4).
+  error_response = 8,        ///< The server answered with an error response; its ERROR-CODE is in the result (§6.3.4).
   timeout = 9,               ///< No response after the last retransmission (Rc requests, then Rm × RTO) (§6.2.1).
   buffer_too_small = 10,     ///< A message being written does not fit the caller's buffer.
 };

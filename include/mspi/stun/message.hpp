@@ -38,28 +38,35 @@ inline constexpr std::size_t integrity_size = 20;
 using transaction_id = std::array<std::byte, 12>;
 
 /// STUN methods (RFC 8489 §18.2; TURN's in RFC 8656 §17). Only Binding is used so far.
-enum class method : std::uint16_t { binding = 0x001 };
+enum class method : std::uint16_t {
+  binding = 0x001,  ///< Binding (RFC 8489 §18.2): learn the mapped address; ICE connectivity checks.
+};
 
 /// The class of a message (RFC 8489 §5, the C1 C0 bits).
-enum class message_class : std::uint8_t { request = 0, indication = 1, success_response = 2, error_response = 3 };
+enum class message_class : std::uint8_t {
+  request = 0,           ///< A request (expects a response).
+  indication = 1,        ///< An indication (no response).
+  success_response = 2,  ///< A success response.
+  error_response = 3,    ///< An error response (carries ERROR-CODE).
+};
 
 /// Attribute types (RFC 8489 §18.3; ICE's in RFC 8445 §16.1). Comprehension-required below 0x8000.
 namespace attribute_type {
-inline constexpr std::uint16_t mapped_address = 0x0001;
-inline constexpr std::uint16_t username = 0x0006;
-inline constexpr std::uint16_t message_integrity = 0x0008;
-inline constexpr std::uint16_t error_code = 0x0009;
-inline constexpr std::uint16_t unknown_attributes = 0x000A;
-inline constexpr std::uint16_t realm = 0x0014;
-inline constexpr std::uint16_t nonce = 0x0015;
-inline constexpr std::uint16_t message_integrity_sha256 = 0x001C;
-inline constexpr std::uint16_t xor_mapped_address = 0x0020;
-inline constexpr std::uint16_t priority = 0x0024;
-inline constexpr std::uint16_t use_candidate = 0x0025;
-inline constexpr std::uint16_t software = 0x8022;
-inline constexpr std::uint16_t fingerprint = 0x8028;
-inline constexpr std::uint16_t ice_controlled = 0x8029;
-inline constexpr std::uint16_t ice_controlling = 0x802A;
+inline constexpr std::uint16_t mapped_address = 0x0001;            ///< MAPPED-ADDRESS (§14.1, RFC 3489 servers)
+inline constexpr std::uint16_t username = 0x0006;                  ///< USERNAME (§14.3)
+inline constexpr std::uint16_t message_integrity = 0x0008;         ///< MESSAGE-INTEGRITY, HMAC-SHA1 (§14.5)
+inline constexpr std::uint16_t error_code = 0x0009;                ///< ERROR-CODE (§14.8)
+inline constexpr std::uint16_t unknown_attributes = 0x000A;        ///< UNKNOWN-ATTRIBUTES (§14.13)
+inline constexpr std::uint16_t realm = 0x0014;                     ///< REALM (§14.9)
+inline constexpr std::uint16_t nonce = 0x0015;                     ///< NONCE (§14.10)
+inline constexpr std::uint16_t message_integrity_sha256 = 0x001C;  ///< MESSAGE-INTEGRITY-SHA256 (§14.6)
+inline constexpr std::uint16_t xor_mapped_address = 0x0020;        ///< XOR-MAPPED-ADDRESS (§14.2)
+inline constexpr std::uint16_t priority = 0x0024;                  ///< PRIORITY (RFC 8445 §7.1.1)
+inline constexpr std::uint16_t use_candidate = 0x0025;             ///< USE-CANDIDATE (RFC 8445 §7.1.2)
+inline constexpr std::uint16_t software = 0x8022;                  ///< SOFTWARE (§14.14)
+inline constexpr std::uint16_t fingerprint = 0x8028;               ///< FINGERPRINT, CRC-32 (§14.7)
+inline constexpr std::uint16_t ice_controlled = 0x8029;            ///< ICE-CONTROLLED (RFC 8445 §7.1.3)
+inline constexpr std::uint16_t ice_controlling = 0x802A;           ///< ICE-CONTROLLING (RFC 8445 §7.1.3)
 }  // namespace attribute_type
 
 /// The 14-bit message type of `m` and `c` (RFC 8489 §5, figure 3: M11..M0 with C1 C0 interleaved).
@@ -85,6 +92,13 @@ inline void put32(std::span<std::byte> b, std::size_t at, std::uint32_t v) noexc
   put16(b, at, static_cast<std::uint16_t>(v >> 16));
   put16(b, at + 2, static_cast<std::uint16_t>(v));
 }
+// XOR-*-ADDRESS's mask (RFC 8489 §14.2): the magic cookie, then the 12-byte transaction ID at `id`.
+inline std::array<std::byte, 16> address_mask(const std::byte* id) noexcept {
+  std::array<std::byte, 16> mask{};
+  put32(mask, 0, magic_cookie);
+  std::memcpy(mask.data() + 4, id, 12);
+  return mask;
+}
 inline std::uint32_t crc32(std::span<const std::byte> b) noexcept {
   boost::crc_32_type crc;  // ISO/IEC 13239 CRC-32, as RFC 8489 §14.7 (and zlib) compute it
   crc.process_bytes(b.data(), b.size());
@@ -95,7 +109,8 @@ inline bool hmac_sha1(std::span<const std::byte> key, std::span<const std::byte>
                       std::array<std::byte, integrity_size>& out) noexcept {
   unsigned int n = 0;
   static constexpr unsigned char no_key = 0;
-  return HMAC(EVP_sha1(), key.empty() ? &no_key : reinterpret_cast<const unsigned char*>(key.data()), static_cast<int>(key.size()),
+  const auto* k = key.empty() ? &no_key : reinterpret_cast<const unsigned char*>(key.data());
+  return HMAC(EVP_sha1(), k, static_cast<int>(key.size()),
               reinterpret_cast<const unsigned char*>(data.data()), data.size(),
               reinterpret_cast<unsigned char*>(out.data()), &n) != nullptr &&
          n == integrity_size;
@@ -113,9 +128,9 @@ inline bool hmac_sha1(std::span<const std::byte> key, std::span<const std::byte>
 /// One attribute of a parsed message: its type, its value (padding excluded) and where its 4-byte
 /// attribute header starts in the message (bytes), which MESSAGE-INTEGRITY and FINGERPRINT need.
 struct attribute {
-  std::uint16_t type = 0;
-  std::span<const std::byte> value;
-  std::size_t offset = 0;
+  std::uint16_t type = 0;             ///< The attribute type (`attribute_type`).
+  std::span<const std::byte> value;   ///< Its value, without padding: a view into the datagram.
+  std::size_t offset = 0;             ///< Bytes from the message's start to the attribute's header.
 };
 
 /// A received STUN message, read in place: views into the caller's datagram, which must outlive it.
@@ -199,30 +214,21 @@ class message_view {
 /// Errors: `bad_attribute` for another size or family. Thread safety: pure.
 [[nodiscard]] inline std::error_code decode_address(const attribute& a, const transaction_id& id,
                                                     boost::asio::ip::udp::endpoint& out) noexcept {
-  const bool xored = a.type != attribute_type::mapped_address;
   const auto v = a.value;
-  if (v.size() < 4) return stun_errc::bad_attribute;
-  const unsigned family = std::to_integer<unsigned>(v[1]);
-  std::uint16_t port = detail::get16(v, 2);
-  std::array<std::byte, 16> mask{};
-  detail::put32(mask, 0, magic_cookie);
-  std::memcpy(mask.data() + 4, id.data(), id.size());
-  if (xored) port = static_cast<std::uint16_t>(port ^ (magic_cookie >> 16));
-  if (family == 1 && v.size() == 8) {
-    boost::asio::ip::address_v4::bytes_type b;
-    for (std::size_t i = 0; i < 4; ++i)
-      b[i] = std::to_integer<unsigned char>(xored ? v[4 + i] ^ mask[i] : v[4 + i]);
-    out = {boost::asio::ip::address_v4(b), port};
-    return {};
-  }
-  if (family == 2 && v.size() == 20) {
-    boost::asio::ip::address_v6::bytes_type b;
-    for (std::size_t i = 0; i < 16; ++i)
-      b[i] = std::to_integer<unsigned char>(xored ? v[4 + i] ^ mask[i] : v[4 + i]);
+  const unsigned family = v.size() < 4 ? 0 : std::to_integer<unsigned>(v[1]);
+  if (!(family == 1 && v.size() == 8) && !(family == 2 && v.size() == 20)) return stun_errc::bad_attribute;
+  // XOR-*-ADDRESS: port XOR the cookie's high 16 bits, address XOR (cookie, transaction ID).
+  const bool xored = a.type != attribute_type::mapped_address;
+  const auto mask = xored ? detail::address_mask(id.data()) : std::array<std::byte, 16>{};
+  const auto port = static_cast<std::uint16_t>(detail::get16(v, 2) ^ detail::get16(mask, 0));
+  std::array<unsigned char, 16> b{};
+  for (std::size_t i = 0; i + 4 < v.size(); ++i) b[i] = std::to_integer<unsigned char>(v[4 + i] ^ mask[i]);
+  if (family == 1) {
+    out = {boost::asio::ip::address_v4({b[0], b[1], b[2], b[3]}), port};
+  } else {
     out = {boost::asio::ip::address_v6(b), port};
-    return {};
   }
-  return stun_errc::bad_attribute;
+  return {};
 }
 
 /// The mapped address of a Binding success response: XOR-MAPPED-ADDRESS, or MAPPED-ADDRESS from an
@@ -235,13 +241,14 @@ class message_view {
   return decode_address(*a, m.transaction(), out);
 }
 
-/// ERROR-CODE's code (300..699: class × 100 + number) and reason phrase (RFC 8489 §14.8), or 0 and an
-/// empty phrase when the message has none or it is malformed (fewer than 4 bytes, class outside 3..6,
-/// number above 99). Thread safety: pure.
+/// An ERROR-CODE attribute's content (RFC 8489 §14.8).
 struct error_code_value {
-  int code = 0;
-  std::string_view reason;
+  int code = 0;             ///< 300..699 (class × 100 + number); 0 when absent or malformed.
+  std::string_view reason;  ///< The reason phrase (UTF-8, a view into the message); empty when absent.
 };
+
+/// The ERROR-CODE of `m`, or {0, ""} when it has none or it is malformed (fewer than 4 bytes, class
+/// outside 3..6, number above 99). Thread safety: pure.
 [[nodiscard]] inline error_code_value error_code_of(const message_view& m) noexcept {
   const attribute* a = m.find(attribute_type::error_code);
   if (!a || a->value.size() < 4) return {};
@@ -326,7 +333,7 @@ class message_writer {
 
   /// Appends an attribute of `type` with `value` (at most 65535 bytes).
   message_writer& add(std::uint16_t type, std::span<const std::byte> value) noexcept {
-    if (auto* v = reserve(type, value.size())) std::memcpy(v, value.data(), value.size());
+    if (auto* v = reserve(type, value.size()); v && !value.empty()) std::memcpy(v, value.data(), value.size());
     return *this;
   }
   /// Appends a text attribute (USERNAME, SOFTWARE, REALM, NONCE; RFC 8489 §14.3, §14.14, §14.9, §14.10).
@@ -352,12 +359,10 @@ class message_writer {
     auto* p = reserve(type, v4 ? 8 : 20);
     if (!p) return *this;
     std::span<std::byte> v(p, v4 ? 8 : 20);
-    std::array<std::byte, 16> mask{};
-    detail::put32(mask, 0, magic_cookie);
-    std::memcpy(mask.data() + 4, buffer_.data() + 8, 12);
+    const auto mask = detail::address_mask(buffer_.data() + 8);
     v[0] = std::byte{0};
     v[1] = std::byte{static_cast<unsigned char>(v4 ? 1 : 2)};
-    detail::put16(v, 2, static_cast<std::uint16_t>(ep.port() ^ (magic_cookie >> 16)));
+    detail::put16(v, 2, static_cast<std::uint16_t>(ep.port() ^ detail::get16(mask, 0)));
     if (v4) {
       const auto b = ep.address().to_v4().to_bytes();
       for (std::size_t i = 0; i < 4; ++i) v[4 + i] = std::byte{b[i]} ^ mask[i];
