@@ -6,7 +6,10 @@
 #include <mspi/stun/client.hpp>
 #include <mspi/stun/message.hpp>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -521,4 +524,33 @@ TEST_CASE("stun: an error response ends the Binding transaction with its code", 
   REQUIRE(o.done);
   CHECK(o.ec == stun::stun_errc::error_response);
   CHECK(o.result.error_code == 420);
+}
+
+TEST_CASE("stun: async_binding takes Asio's completion tokens (deferred by default, use_awaitable)", "[stun]") {
+  asio::io_context io;
+  udp::socket socket(io, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  scripted_server server(io);
+  const udp::endpoint nat(asio::ip::make_address("203.0.113.7"), 4242);
+  server.serve([&](const stun::message_view& request) {
+    server.respond(request, stun::message_class::success_response, server.socket, [&](stun::message_writer& w) {
+      w.add_xor_address(stun::attribute_type::xor_mapped_address, nat);
+    });
+  });
+  std::vector<udp::endpoint> mapped;
+  // A coroutine, with the options as a temporary in the co_await expression (see binding_options).
+  auto coroutine = [&]() -> asio::awaitable<void> {
+    auto [ec, r] = co_await stun::async_binding(socket, server.socket.local_endpoint(), {}, asio::use_awaitable);
+    CHECK_FALSE(ec);
+    mapped.push_back(r.mapped);
+    io.stop();
+  };
+  // No token: a deferred operation, launched here; the coroutine's transaction follows it on the socket.
+  auto deferred = stun::async_binding(socket, server.socket.local_endpoint());
+  std::move(deferred)([&](std::error_code ec, stun::binding_result r) {
+    CHECK_FALSE(ec);
+    mapped.push_back(r.mapped);
+    asio::co_spawn(io, coroutine(), asio::detached);
+  });
+  io.run_for(std::chrono::seconds(10));
+  CHECK(mapped == std::vector<udp::endpoint>{nat, nat});
 }

@@ -9,6 +9,7 @@
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/udp.hpp>
@@ -17,7 +18,7 @@
 #include <array>
 #include <chrono>
 #include <memory>
-#include <string>
+#include <type_traits>
 #include <system_error>
 #include <utility>
 
@@ -31,9 +32,13 @@ struct binding_options {
   unsigned request_count = 7;
   /// Rm: after the last request the client waits Rm × RTO (the initial RTO). RFC 8489's default 16.
   unsigned last_wait_multiplier = 16;
-  /// SOFTWARE attribute's text (RFC 8489 §14.14); empty for none.
-  std::string software = "ptapi";
+  /// Whether requests carry SOFTWARE "ptapi" (RFC 8489 §14.14, informational).
+  bool software = true;
 };
+// binding_options stays trivially copyable: GCC 12 relocates a class temporary written in a co_await
+// expression (`co_await async_binding(s, srv, {}, use_awaitable)`) bitwise, which broke a std::string
+// member here (ASan: free of a pointer into the old object); clang-16 is fine.
+static_assert(std::is_trivially_copyable_v<binding_options>);
 
 /// The outcome of a Binding transaction.
 struct binding_result {
@@ -62,7 +67,7 @@ class binding_op : public std::enable_shared_from_this<binding_op<Handler>> {
   void start() {
     mspi::detail::random_bytes(id_);
     message_writer w(request_, method::binding, message_class::request, id_);
-    if (!options_.software.empty()) w.add(attribute_type::software, std::string_view(options_.software));
+    if (options_.software) w.add(attribute_type::software, std::string_view("ptapi"));
     w.add_fingerprint();
     request_size_ = w.bytes().size();
     if (w.error()) return finish(w.error());
@@ -148,14 +153,15 @@ class binding_op : public std::enable_shared_from_this<binding_op<Handler>> {
 /// pending and cancels the socket's outstanding operations when it completes (gathering happens before
 /// media starts on that socket).
 ///
-/// Completion: `void(std::error_code, binding_result)`. Errors: `stun_errc::timeout` (no answer within
+/// Completion: `void(std::error_code, binding_result)`; any Asio completion token (callback, `use_future`,
+/// `use_awaitable`, ...), Asio's `deferred` when none is given (as tspi's `async_*` forms). Errors: `stun_errc::timeout` (no answer within
 /// about 39.5 s with the defaults), `stun_errc::error_response` (`binding_result::error_code` says which),
 /// `stun_errc::no_mapped_address` / `bad_attribute` (a success response without a usable address), a
 /// system error of the socket, `std::errc::operation_canceled` when the socket is closed meanwhile.
 /// Allocation: one operation object per transaction.
 /// Thread safety: `socket` must not be used by other threads while the transaction runs; the handler runs
 /// on its associated executor (default: the socket's).
-template <class Token = boost::asio::default_completion_token_t<boost::asio::ip::udp::socket::executor_type>>
+template <class Token = boost::asio::deferred_t>
 auto async_binding(boost::asio::ip::udp::socket& socket, boost::asio::ip::udp::endpoint server,
                    binding_options options = {}, Token&& token = {}) {
   return boost::asio::async_initiate<Token, void(std::error_code, binding_result)>(
