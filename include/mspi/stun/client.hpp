@@ -35,9 +35,10 @@ struct binding_options {
   /// Whether requests carry SOFTWARE "ptapi" (RFC 8489 §14.14, informational).
   bool software = true;
 };
-// binding_options stays trivially copyable: GCC 12 relocates a class temporary written in a co_await
-// expression (`co_await async_binding(s, srv, {}, use_awaitable)`) bitwise, which broke a std::string
-// member here (ASan: free of a pointer into the old object); clang-16 is fine.
+// binding_options stays trivially copyable: with GCC 12.2 and Boost 1.81's use_awaitable, a class temporary
+// written in the co_await expression (`co_await async_binding(s, srv, {}, use_awaitable)`) ends up copied
+// bitwise, which broke a std::string member here (ASan: free of a pointer into the old object); the same
+// code built with clang-16 is fine.
 static_assert(std::is_trivially_copyable_v<binding_options>);
 
 /// The outcome of a Binding transaction.
