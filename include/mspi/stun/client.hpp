@@ -10,7 +10,7 @@
 #include <boost/asio/error.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/deferred.hpp>
-#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -82,6 +82,10 @@ class binding_op : public std::enable_shared_from_this<binding_op<Handler>> {
     boost::system::error_code ec;
     socket_.send_to(boost::asio::buffer(request_.data(), request_size_), server_, 0, ec);
     ++result_.requests;
+    // A request that cannot leave (no route, a socket not open, a family mismatch) ends the transaction;
+    // a full send buffer is left to the retransmission.
+    if (ec && ec != boost::asio::error::would_block && ec != boost::asio::error::no_buffer_space)
+      return finish(std::error_code(ec));
     // RFC 8489 §6.2.1: after the last request, wait Rm × RTO; otherwise RTO, doubling each time.
     const bool last = result_.requests >= options_.request_count;
     timer_.expires_after(last ? options_.rto * options_.last_wait_multiplier : rto_);
@@ -122,8 +126,9 @@ class binding_op : public std::enable_shared_from_this<binding_op<Handler>> {
     timer_.cancel();
     boost::system::error_code ignored;
     socket_.cancel(ignored);
+    // Posted, never run inline: finish may be reached from the initiating call (a first send that fails).
     auto ex = work_.get_executor();
-    boost::asio::dispatch(ex, [h = std::move(handler_), ec, r = result_]() mutable { std::move(h)(ec, r); });
+    boost::asio::post(ex, [h = std::move(handler_), ec, r = result_]() mutable { std::move(h)(ec, r); });
     work_.reset();
   }
 
@@ -154,11 +159,13 @@ class binding_op : public std::enable_shared_from_this<binding_op<Handler>> {
 /// pending and cancels the socket's outstanding operations when it completes (gathering happens before
 /// media starts on that socket).
 ///
-/// Completion: `void(std::error_code, binding_result)`; any Asio completion token (callback, `use_future`,
-/// `use_awaitable`, ...), Asio's `deferred` when none is given (as tspi's `async_*` forms). Errors: `stun_errc::timeout` (no answer within
-/// about 39.5 s with the defaults), `stun_errc::error_response` (`binding_result::error_code` says which),
-/// `stun_errc::no_mapped_address` / `bad_attribute` (a success response without a usable address), a
-/// system error of the socket, `std::errc::operation_canceled` when the socket is closed meanwhile.
+/// Completion: `void(std::error_code, binding_result)`, posted to the handler's associated executor (default:
+/// the socket's), never run inside this call; any Asio completion token (callback, `use_future`,
+/// `use_awaitable`, ...), Asio's `deferred` when none is given (as tspi's `async_*` forms).
+/// Errors: `stun_errc::timeout` (no answer within about 39.5 s with the defaults), `stun_errc::error_response`
+/// (`binding_result::error_code` says which), `stun_errc::no_mapped_address` / `bad_attribute` (a success
+/// response without a usable address), the system error of a request that cannot be sent (no route, an
+/// IPv6 server from an IPv4 socket), `std::errc::operation_canceled` when the socket is closed meanwhile.
 /// Allocation: one operation object per transaction.
 /// Thread safety: `socket` must not be used by other threads while the transaction runs; the handler runs
 /// on its associated executor (default: the socket's).
