@@ -2,7 +2,7 @@
 // tests/fuzz/fuzz_main.cpp: the entry points of `ptapi_fuzz`, ONE libFuzzer binary for every parser that
 // takes network or file input (one binary links once under ASan + UBSan, which keeps CI fast).
 // The target is chosen by the environment variable PTAPI_FUZZ_TARGET, read once at start-up:
-//   sip, rtp, rtcp, telephone_event, sdp, channel, digest, wav
+//   sip, rtp, rtcp, telephone_event, sdp, channel, digest, wav, stun
 // e.g.  PTAPI_FUZZ_TARGET=rtcp build-fuzz/bin/ptapi_fuzz -max_total_time=20 corpus/rtcp
 // PTAPI_FUZZ_TARGET=list prints the names, one per line, and exits 0 (tests/fuzz/run-fuzzers.sh runs
 // every listed target); an unknown or missing name prints them to stderr and exits 2.
@@ -24,6 +24,7 @@ constexpr target targets[] = {
     {"rtcp", ptapi_fuzz::fuzz_rtcp},       {"telephone_event", ptapi_fuzz::fuzz_telephone_event},
     {"sdp", ptapi_fuzz::fuzz_sdp},         {"channel", ptapi_fuzz::fuzz_channel},
     {"digest", ptapi_fuzz::fuzz_digest},   {"wav", ptapi_fuzz::fuzz_wav},
+    {"stun", ptapi_fuzz::fuzz_stun},
 };
 
 void (*selected)(ptapi_fuzz::input) = nullptr;
