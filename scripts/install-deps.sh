@@ -26,7 +26,7 @@ core_packages="cmake ninja-build pkg-config g++ libboost1.81-dev libfmt-dev libo
 # examples/kamailio (the test runs it in the foreground; Debian's own service is not needed). dnsmasq-base (the program,
 # without the system service of the `dnsmasq` package) serves SRV/NAPTR records of a test domain to the SIP
 # DNS tests (started by the test on 127.0.0.1). coturn is the STUN/TURN server of the NAT traversal tests
-# (tests/mspi/stun.cpp starts it in the foreground on 127.0.0.1:7400; Debian's service is not needed).
+# (tests/mspi/stun.cpp starts it in the foreground on 127.0.0.1:7500; Debian's service is not needed).
 test_packages="catch2 libbenchmark-dev libspeexdsp-dev ccache sox python3 doxygen clang-16 libclang-rt-16-dev llvm-16 sip-tester baresip-core kamailio dnsmasq-base coturn"
 
 packages=$core_packages

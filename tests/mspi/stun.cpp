@@ -1,6 +1,6 @@
 // STUN (RFC 8489) and ICE basics (RFC 8445, RFC 7983): RFC 5769's test vectors read, verified and
 // rebuilt; hostile input refused without reading outside the datagram; a Binding transaction against
-// coturn started here on 127.0.0.1:7400 (this file's ports: 7400-7409; 7401-7409 are coturn's relay
+// coturn started here on 127.0.0.1:7500 (this file's ports: 7500-7509; 7501-7509 are coturn's relay
 // range) and against a silent server (an ephemeral port).
 #include <mspi/ice/ice.hpp>
 #include <mspi/stun/client.hpp>
@@ -272,7 +272,7 @@ TEST_CASE("stun: hostile input is refused without reading past the datagram", "[
 
 namespace {
 
-constexpr std::uint16_t coturn_port = 7400;  // this file's ports: 7400-7409
+constexpr std::uint16_t coturn_port = 7500;  // this file's ports: 7500-7509 (7400-7499 are the baresip SRTP tests')
 
 std::optional<std::string> find_turnserver() {
   for (const char* p : {"/usr/bin/turnserver", "/usr/sbin/turnserver"})
@@ -289,7 +289,7 @@ bool udp_bound(std::uint16_t port, bool v6 = false) {
   return table.find(needle) != std::string::npos;
 }
 
-// coturn as a plain STUN server on 127.0.0.1:7400 and [::1]:7400 (no TLS/DTLS, no CLI, its files in a temporary
+// coturn as a plain STUN server on 127.0.0.1:7500 and [::1]:7500 (no TLS/DTLS, no CLI, its files in a temporary
 // directory), stopped at destruction.
 struct coturn {
   explicit coturn(const std::string& path) {
@@ -297,8 +297,8 @@ struct coturn {
     std::filesystem::create_directories(dir);
     std::vector<std::string> args = {path, "-n", "--listening-ip=127.0.0.1", "--listening-ip=::1",
                                      "--relay-ip=127.0.0.1",
-                                     "--listening-port=" + std::to_string(coturn_port), "--min-port=7401",
-                                     "--max-port=7409", "--no-tls", "--no-dtls", "--no-tcp", "--no-cli",
+                                     "--listening-port=" + std::to_string(coturn_port), "--min-port=7501",
+                                     "--max-port=7509", "--no-tls", "--no-dtls", "--no-tcp", "--no-cli",
                                      "--stun-only", "--pidfile=" + (dir / "pid").string(),
                                      "--userdb=" + (dir / "turndb").string(), "--log-file=stdout"};
     pid = ::fork();
