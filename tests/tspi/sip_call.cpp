@@ -196,6 +196,8 @@ TEST_CASE("swap_hold holds the active call and resumes the held one (TSPI_lineSw
   second.swap_hold(first);
   CHECK(second.state() == call_state::hold);
   CHECK(first.state() == call_state::connected);
+  // The operation completes once the call is connected; its state event reaches the log on the event thread.
+  REQUIRE(alice.log.wait([&] { return alice.log.states_of_locked(first.info().id).size() >= 4; }));
   CHECK(alice.log.states_of(first.info().id) ==
         std::vector<call_state>{call_state::in_progress, call_state::connected, call_state::hold, call_state::connected});
   // And back, asynchronously.
