@@ -11,6 +11,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "support/child_process.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
@@ -274,56 +276,29 @@ namespace {
 
 constexpr std::uint16_t coturn_port = 7500;  // this file's ports: 7500-7509 (7400-7499 are the baresip SRTP tests')
 
-std::optional<std::string> find_turnserver() {
-  for (const char* p : {"/usr/bin/turnserver", "/usr/sbin/turnserver"})
-    if (std::filesystem::exists(p)) return p;
-  return std::nullopt;
-}
+std::optional<std::string> find_turnserver() { return ptapi_test::find_program({"/usr/bin/turnserver", "/usr/sbin/turnserver"}); }
 
-// Whether a UDP socket is bound to 127.0.0.1:port (or, with `v6`, [::1]:port), from /proc/net/udp(6).
-bool udp_bound(std::uint16_t port, bool v6 = false) {
-  char needle[48];
-  std::snprintf(needle, sizeof needle, "%s:%04X", v6 ? "00000000000000000000000001000000" : "0100007F", port);
-  std::ifstream in(v6 ? "/proc/net/udp6" : "/proc/net/udp");
-  const std::string table((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return table.find(needle) != std::string::npos;
-}
+using ptapi_test::udp_bound;
 
 // coturn as a plain STUN server on 127.0.0.1:7500 and [::1]:7500 (no TLS/DTLS, no CLI, its files in a temporary
 // directory), stopped at destruction.
 struct coturn {
-  explicit coturn(const std::string& path) {
-    dir = std::filesystem::temp_directory_path() / ("ptapi-coturn-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    std::vector<std::string> args = {path, "-n", "--listening-ip=127.0.0.1", "--listening-ip=::1",
-                                     "--relay-ip=127.0.0.1",
-                                     "--listening-port=" + std::to_string(coturn_port), "--min-port=7501",
-                                     "--max-port=7509", "--no-tls", "--no-dtls", "--no-tcp", "--no-cli",
-                                     "--stun-only", "--pidfile=" + (dir / "pid").string(),
-                                     "--userdb=" + (dir / "turndb").string(), "--log-file=stdout"};
-    pid = ::fork();
-    if (pid == 0) {
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      const int null = ::open("/dev/null", O_WRONLY);
-      ::dup2(null, 1);
-      ::dup2(null, 2);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    for (int i = 0; i < 500 && !udp_bound(coturn_port); ++i) ::usleep(10000);  // at most 5 s
-  }
+  explicit coturn(const std::string& path)
+      : dir(std::filesystem::temp_directory_path() / ("ptapi-coturn-" + std::to_string(::getpid()))),
+        made(std::filesystem::create_directories(dir)),
+        process({path, "-n", "--listening-ip=127.0.0.1", "--listening-ip=::1", "--relay-ip=127.0.0.1",
+                 "--listening-port=" + std::to_string(coturn_port), "--min-port=7501", "--max-port=7509", "--no-tls",
+                 "--no-dtls", "--no-tcp", "--no-cli", "--stun-only", "--pidfile=" + (dir / "pid").string(),
+                 "--userdb=" + (dir / "turndb").string(), "--log-file=stdout"},
+                coturn_port) {}
   ~coturn() {
-    if (pid > 0) {
-      ::kill(pid, SIGTERM);
-      ::waitpid(pid, nullptr, 0);
-    }
+    process.stop();
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
   }
-  pid_t pid = -1;
   std::filesystem::path dir;
+  bool made;  // created before coturn starts (members are initialized in this order)
+  ptapi_test::child_process process;
 };
 
 struct outcome {

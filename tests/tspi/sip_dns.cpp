@@ -5,6 +5,8 @@
 #include <tspi/sip/dns/selection.hpp>
 #include <tspi/sip/dns/srv_order.hpp>
 
+#include "support/child_process.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <boost/asio/io_context.hpp>
@@ -43,9 +45,7 @@ sip::uri parse(const char* s) {
 }
 
 std::optional<std::string> find_dnsmasq() {
-  for (const char* d : {"/usr/sbin/dnsmasq", "/usr/bin/dnsmasq", "/sbin/dnsmasq"})
-    if (std::filesystem::exists(d)) return d;
-  return std::nullopt;
+  return ptapi_test::find_program({"/usr/sbin/dnsmasq", "/usr/bin/dnsmasq", "/sbin/dnsmasq"});
 }
 
 constexpr std::uint16_t dns_port = 7053;  // this file's port (7050-7059)
@@ -53,54 +53,30 @@ constexpr std::uint16_t dns_port = 7053;  // this file's port (7050-7059)
 // dnsmasq serving the test zone on 127.0.0.1:7053 (records with a 60 s TTL; other names in .test do not
 // exist), stopped at destruction.
 struct dnsmasq {
-  explicit dnsmasq(const std::string& path) {
-    std::vector<std::string> args = {path, "--no-daemon", "--conf-file=/dev/null", "--port=" + std::to_string(dns_port),
-                                     "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts",
-                                     "--pid-file=", "--log-facility=/dev/null", "--local-ttl=60", "--local=/test/",
-                                     // srv.test: SRV only (UDP), two priorities, three targets
-                                     "--srv-host=_sip._udp.srv.test,b.srv.test,7061,20,0",
-                                     "--srv-host=_sip._udp.srv.test,a.srv.test,7060,10,0",
-                                     "--srv-host=_sip._udp.srv.test,c.srv.test,7062,30,0",
-                                     "--host-record=a.srv.test,127.0.0.11", "--host-record=b.srv.test,127.0.0.12",
-                                     "--host-record=c.srv.test,127.0.0.13",
-                                     // naptr.test: NAPTR prefers TCP (order 10) over UDP (order 20), plus a SIPS one
-                                     "--naptr-record=naptr.test,5,10,S,SIPS+D2T,,_sips._tcp.naptr.test",
-                                     "--naptr-record=naptr.test,20,10,S,SIP+D2U,,_sip._udp.naptr.test",
-                                     "--naptr-record=naptr.test,10,10,S,SIP+D2T,,_sip._tcp.naptr.test",
-                                     "--srv-host=_sip._tcp.naptr.test,t.naptr.test,7063,10,0",
-                                     "--srv-host=_sip._udp.naptr.test,u.naptr.test,7064,10,0",
-                                     "--srv-host=_sips._tcp.naptr.test,s.naptr.test,7065,10,0",
-                                     "--host-record=t.naptr.test,127.0.0.21", "--host-record=u.naptr.test,127.0.0.22",
-                                     "--host-record=s.naptr.test,127.0.0.23",
-                                     // plain.test: an address only
-                                     "--host-record=plain.test,127.0.0.31,::1"};
-    pid = ::fork();
-    if (pid == 0) {
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      if (FILE* null = std::fopen("/dev/null", "w")) ::dup2(::fileno(null), 2);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    // ready once its UDP socket is bound (/proc/net/udp lists 0100007F:1B8D), at most 5 s
-    char port_hex[8];
-    std::snprintf(port_hex, sizeof port_hex, ":%04X", dns_port);
-    for (int i = 0; i < 500; ++i) {
-      std::ifstream udp("/proc/net/udp");
-      const std::string table((std::istreambuf_iterator<char>(udp)), std::istreambuf_iterator<char>());
-      if (table.find(std::string("0100007F") + port_hex) != std::string::npos) break;
-      ::usleep(10000);
-    }
-  }
-  ~dnsmasq() { stop(); }
-  void stop() {
-    if (pid <= 0) return;
-    ::kill(pid, SIGTERM);
-    ::waitpid(pid, nullptr, 0);
-    pid = -1;
-  }
-  pid_t pid = -1;
+  explicit dnsmasq(const std::string& path)
+      : process(std::vector<std::string>{path, "--no-daemon", "--conf-file=/dev/null", "--port=" + std::to_string(dns_port),
+                "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts",
+                "--pid-file=", "--log-facility=/dev/null", "--local-ttl=60", "--local=/test/",
+                // srv.test: SRV only (UDP), two priorities, three targets
+                "--srv-host=_sip._udp.srv.test,b.srv.test,7061,20,0",
+                "--srv-host=_sip._udp.srv.test,a.srv.test,7060,10,0",
+                "--srv-host=_sip._udp.srv.test,c.srv.test,7062,30,0",
+                "--host-record=a.srv.test,127.0.0.11", "--host-record=b.srv.test,127.0.0.12",
+                "--host-record=c.srv.test,127.0.0.13",
+                // naptr.test: NAPTR prefers TCP (order 10) over UDP (order 20), plus a SIPS one
+                "--naptr-record=naptr.test,5,10,S,SIPS+D2T,,_sips._tcp.naptr.test",
+                "--naptr-record=naptr.test,20,10,S,SIP+D2U,,_sip._udp.naptr.test",
+                "--naptr-record=naptr.test,10,10,S,SIP+D2T,,_sip._tcp.naptr.test",
+                "--srv-host=_sip._tcp.naptr.test,t.naptr.test,7063,10,0",
+                "--srv-host=_sip._udp.naptr.test,u.naptr.test,7064,10,0",
+                "--srv-host=_sips._tcp.naptr.test,s.naptr.test,7065,10,0",
+                "--host-record=t.naptr.test,127.0.0.21", "--host-record=u.naptr.test,127.0.0.22",
+                "--host-record=s.naptr.test,127.0.0.23",
+                // plain.test: an address only
+                "--host-record=plain.test,127.0.0.31,::1"},
+                dns_port) {}
+  void stop() { process.stop(); }
+  ptapi_test::child_process process;
 };
 
 struct outcome {
