@@ -72,6 +72,13 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 600000));
   listen_cmd->add_option("--seconds", listen.seconds, "Stop listening after this many seconds")->check(CLI::Range(0.1, 86400.0));
   listen_cmd->add_option("--calls", listen.calls, "Stop after this many calls have ended")->check(CLI::Range(1, 1000000));
+  listen_cmd->add_option("--forward", listen.forward, "Forward calls to this SIP URI (ITAddress::Forward: 302 + Diversion)");
+  listen_cmd->add_option("--forward-on", listen.forward_on, "When to forward: always, busy (rejected or no room), no-answer")
+      ->check(CLI::IsMember({"always", "busy", "no-answer"}))
+      ->capture_default_str();
+  listen_cmd->add_option("--forward-rings", listen.forward_rings, "With --forward-on no-answer: rings of 6 s before forwarding")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
   listen_cmd->add_option("--hold-after", listen.hold_after, "Put each call on hold this many seconds after it connects")
       ->check(CLI::Range(0.0, 86400.0));
   listen_cmd->add_option("--hold-for", listen.hold_for, "... and take it off hold after this many seconds")

@@ -179,6 +179,7 @@ class phone {
     if (o.t1_ms < 1 || o.t1_ms > 10000) throw input_error("--t1-ms must be 1..10000");
     if (!listening) target_ = checked_uri(o.target, "URI");
     if (o.transfer_to) transfer_to_ = checked_uri(*o.transfer_to, "--transfer-to");
+    if (o.forward) (void)checked_uri(*o.forward, "--forward");
     if (o.transfer_to.has_value() != o.transfer_after.has_value())
       throw input_error("--transfer-to and --transfer-after go together");
     if (!o.dtmf.empty() && o.dtmf.find_first_not_of("0123456789*#ABCDabcd") != std::string::npos)
@@ -249,6 +250,16 @@ class phone {
       throw input_error("bad --bind, --account, --registrar, --outbound-proxy or --dns (" + ec.message() + ")");
     if (ec) throw std::runtime_error("cannot listen on " + o.bind + ": " + ec.message());
     address_ = tapi_.addresses().at(0);
+    if (listening && o.forward) {  // ITAddress::Forward
+      tspi::forward_information rules;
+      rules.set_num_rings_no_answer(static_cast<std::uint32_t>(o.forward_rings));
+      rules.set_forward_type(o.forward_on == "busy"        ? tspi::forward_mode::busy
+                             : o.forward_on == "no-answer" ? tspi::forward_mode::no_answer
+                                                           : tspi::forward_mode::unconditional,
+                             checked_uri(*o.forward, "--forward"));
+      address_.forward(rules, ec);
+      if (ec) throw input_error("cannot forward to '" + *o.forward + "': " + ec.message());
+    }
   }
   phone(const phone&) = delete;
   phone& operator=(const phone&) = delete;

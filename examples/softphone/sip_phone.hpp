@@ -29,6 +29,9 @@ struct sip_options {
   bool auto_answer = false;
   int answer_delay_ms = 0;
   std::optional<int> calls;                ///< Stop after this many calls have ended.
+  std::optional<std::string> forward;      ///< Forward calls to this URI (address::forward) ...
+  std::string forward_on = "always";       ///< ... always, on busy, or on no-answer ...
+  int forward_rings = 3;                   ///< ... after this many rings (sip_config::ring_period each).
   // call
   std::string target;                      ///< The SIP URI to call.
   std::string dtmf;                        ///< Digits sent 1 s after the call connects.

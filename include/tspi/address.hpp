@@ -4,6 +4,7 @@
 
 #include <tspi/call.hpp>
 #include <tspi/detail/backends.hpp>
+#include <tspi/forward.hpp>
 #include <tspi/tsp.hpp>
 
 #include <mspi/error.hpp>
@@ -85,11 +86,46 @@ class address {
     return out;
   }
 
+  /// ITAddress::Forward (TSPI_lineForward): replaces the address's forwarding with `f`'s rules; an empty
+  /// `f` turns forwarding off. Completes when the provider has taken the rules. The SIP provider applies
+  /// them to calls arriving afterwards: `unconditional` answers the INVITE with 302 at once (the
+  /// application never sees the call), `busy` replaces the 486/503 of a busy address (no room, or the
+  /// application dropping the offered call with `disconnect_code::normal`), `no_answer` answers 302 once
+  /// `num_rings_no_answer` rings of `sip_config::ring_period` have passed (the offered call then ends,
+  /// `disconnected` with `disconnect_normal`: LINEDISCONNECTMODE_FORWARDED); the 302 carries a Diversion header (RFC 5806) naming this
+  /// address and the reason. The `*_specific` rules apply to their caller only and take precedence.
+  /// Errors: `invalid_address` (an empty destination, or one the provider cannot dial); `invalid_argument`
+  /// (a `*_specific` rule without a caller or another rule with one, more than 100 rings);
+  /// `not_supported` by the provider (the loopback provider); `not_initialized`; `invalid_handle`.
+  /// Thread safety: any thread; blocks until the provider answers (use `async_forward` on an event handler).
+  void forward(const forward_information& f, std::error_code& ec) const {
+    ec = backend_ ? detail::wait_for([&](detail::completion done) { backend_->forward(f, std::move(done)); })
+                  : make_error_code(mspi::tapi_errc::invalid_handle);
+  }
+  /// Forward, throwing `std::system_error` (naming "forward") on the errors above.
+  void forward(const forward_information& f) const {
+    std::error_code ec;
+    forward(f, ec);
+    mspi::throw_if(ec, "forward");
+  }
+  /// Forward, asynchronously: completion `void(std::error_code)` on the handler's associated executor
+  /// (default: the TAPI object's event executor).
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
+  auto async_forward(forward_information f, Token&& token = {}) const {
+    return detail::initiate(std::forward<Token>(token), backend_, forward_op{std::move(f)});
+  }
+  /// ITAddress::get_CurrentForwardInfo: the rules the provider last accepted (none at first). Any thread.
+  [[nodiscard]] forward_information current_forward_info() const { return backend().current_forward(); }
+
   /// ITTerminalSupport: static (device) terminals, default terminals, dynamic terminal creation.
   [[nodiscard]] mspi::terminal_support& terminals() const { return backend_nonconst().terminals(); }
 
  private:
   friend class tapi;
+  struct forward_op {
+    forward_information f;
+    void operator()(detail::address_backend& b, detail::completion d) const { b.forward(f, std::move(d)); }
+  };
   // The backend (for the TAPI object).
   [[nodiscard]] const std::shared_ptr<detail::address_backend>& backend_ptr() const noexcept { return backend_; }
   [[nodiscard]] const detail::address_backend& backend() const {

@@ -24,6 +24,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 
 namespace tspi {
@@ -40,10 +41,11 @@ enum class on_cancel { ignore, drop_call, end_gathering };
 // event executor), never inside the initiating function. With `on_cancel::drop_call` or `end_gathering`,
 // a cancellation emitted on the handler's associated slot (any type) disconnects the call or ends its
 // gathering, and an operation that then fails completes with `std::errc::operation_canceled`.
-template <class... Results, class Token, class Op>
-auto initiate(Token&& token, std::shared_ptr<call_backend> backend, Op op, on_cancel cancel = on_cancel::ignore) {
+// `Backend` is `call_backend`, or `address_backend` for the address's operations (never cancellable).
+template <class... Results, class Token, class Backend, class Op>
+auto initiate(Token&& token, std::shared_ptr<Backend> backend, Op op, on_cancel cancel = on_cancel::ignore) {
   return boost::asio::async_initiate<Token, void(std::error_code, Results...)>(
-      [](auto handler, std::shared_ptr<call_backend> b, Op o, on_cancel c) {
+      [](auto handler, std::shared_ptr<Backend> b, Op o, on_cancel c) {
         using handler_type = decltype(handler);
         if (!b) {
           auto ex = boost::asio::get_associated_executor(handler);
@@ -53,19 +55,23 @@ auto initiate(Token&& token, std::shared_ptr<call_backend> backend, Op op, on_ca
           return;
         }
         auto ex = boost::asio::get_associated_executor(handler, b->executor());
-        auto slot = boost::asio::get_associated_cancellation_slot(handler);
         // 0 pending, 1 completed by the provider, 2 cancelled first: whichever comes first wins, so a call
         // that connects as the cancellation arrives is not dropped.
         auto progress = std::make_shared<std::atomic<int>>(0);
-        if (c != on_cancel::ignore && slot.is_connected()) {
-          slot.assign([weak = std::weak_ptr<call_backend>(b), progress, c](boost::asio::cancellation_type) {
-            int pending = 0;
-            if (!progress->compare_exchange_strong(pending, 2)) return;
-            auto call = weak.lock();
-            if (!call) return;
-            if (c == on_cancel::drop_call) call->disconnect(disconnect_code::normal, [](std::error_code) {});
-            else call->cancel_gather();
-          });
+        if constexpr (std::is_same_v<Backend, call_backend>) {
+          auto slot = boost::asio::get_associated_cancellation_slot(handler);
+          if (c != on_cancel::ignore && slot.is_connected()) {
+            slot.assign([weak = std::weak_ptr<call_backend>(b), progress, c](boost::asio::cancellation_type) {
+              int pending = 0;
+              if (!progress->compare_exchange_strong(pending, 2)) return;
+              auto call = weak.lock();
+              if (!call) return;
+              if (c == on_cancel::drop_call) call->disconnect(disconnect_code::normal, [](std::error_code) {});
+              else call->cancel_gather();
+            });
+          }
+        } else {
+          (void)c;
         }
         auto h = std::make_shared<handler_type>(std::move(handler));
         // Outstanding work on the handler's executor until the completion is posted (post itself counts

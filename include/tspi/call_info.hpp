@@ -51,6 +51,13 @@ struct provider_call_info {
   std::string connected_id;
   /// CIS_CONNECTEDIDNAME: that party's display name, empty when none was given.
   std::string connected_name;
+  /// CIS_REDIRECTINGIDNUMBER: the address that forwarded or redirected the call (SIP: for an incoming
+  /// call the first Diversion header's URI, RFC 5806 §4; for an outgoing call the URI that answered 3xx).
+  /// Empty when the call was not redirected.
+  std::string redirecting_id;
+  /// CIS_REDIRECTIONIDNUMBER: where an outgoing call was redirected to (SIP: the 3xx Contact followed,
+  /// RFC 3261 §8.1.3.4). Empty when the call was not redirected; incoming calls leave it empty.
+  std::string redirection_id;
   /// The provider's identifier of the call (SIP: the Call-ID, RFC 3261 §8.1.1.4 — of the INVITE we sent,
   /// or of the INVITE received). Set when the call is placed or arrives; never changes after that (a new
   /// INVITE after a digest challenge keeps it, RFC 3261 §22.2).
@@ -102,6 +109,8 @@ enum class call_info_change_cause : std::uint8_t {
   call_id,       ///< CIC_CALLID: `provider_call_id`.
   called_id,     ///< CIC_CALLEDID: `called_name`.
   connected_id,  ///< CIC_CONNECTEDID: `connected_id` or `connected_name`.
+  redirecting_id,  ///< CIC_REDIRECTINGID: `redirecting_id`.
+  redirection_id,  ///< CIC_REDIRECTIONID: `redirection_id`.
 };
 
 }  // namespace tspi

@@ -5,6 +5,7 @@
 
 #include <tspi/call_info.hpp>
 #include <tspi/call_state.hpp>
+#include <tspi/forward.hpp>
 
 #include <mspi/media_types.hpp>
 
@@ -140,7 +141,9 @@ struct tsp_context {
 /// asynchronous with a `completion`: `hold(request_id, call_id)` (TSPI_lineHold), `unhold(request_id, call_id)`
 /// (TSPI_lineUnhold), `blind_transfer(request_id, call_id, std::string_view destination)`
 /// (TSPI_lineBlindTransfer), `generate_digits(request_id, call_id, std::string_view digits)`
-/// (TSPI_lineGenerateDigits). See `has_call_request`. And `std::string media_address() const`: the
+/// (TSPI_lineGenerateDigits). See `has_call_request`. `forward(request_id, std::size_t address_id, const
+/// forward_information&)` (TSPI_lineForward: the address's whole forwarding list, replacing the previous
+/// one; an empty list turns forwarding off); see `has_forward`. And `std::string media_address() const`: the
 /// signalling address, given to the paired MSP as `mspi::msp_context::signalling_address` (a ptapi
 /// addition, so that a program names its IP address once).
 ///
@@ -163,6 +166,12 @@ concept telephony_service_provider =
       { t.close_msp_instance(address_id) } -> std::same_as<void>;
       { t.receive_msp_data(call, data) } -> std::same_as<void>;
     };
+
+/// True when TSP type `T` implements TSPI_lineForward (`address::forward`).
+template <class T>
+concept has_forward = requires(T& t, request_id req, std::size_t address_id, const forward_information& f) {
+  { t.forward(req, address_id, f) } -> std::same_as<void>;
+};
 
 /// True when TSP type `T` implements the optional member that serves requests of `kind` K.
 template <class T, call_request::kind K>

@@ -259,4 +259,16 @@ TEST_CASE("hold, transfer and digits are checked by the TAPI object and refused 
   tspi::call stale;
   stale.hold(true, ec);
   CHECK(ec == mspi::tapi_errc::invalid_handle);
+  // ITAddress::Forward: checked by the TAPI object, then not supported by the loopback TSP.
+  tspi::forward_information rules;
+  rules.set_forward_type(tspi::forward_mode::no_answer_specific, "bob");
+  c.address().forward(rules, ec);
+  CHECK(ec == mspi::tapi_errc::invalid_argument);
+  rules.clear();
+  rules.set_forward_type(tspi::forward_mode::unconditional, "bob");
+  c.address().forward(rules, ec);
+  CHECK(ec == mspi::tapi_errc::not_supported);
+  CHECK(c.address().current_forward_info().empty());
+  tspi::address none;
+  CHECK(none.async_forward(rules, boost::asio::use_future).get() == mspi::tapi_errc::invalid_handle);
 }

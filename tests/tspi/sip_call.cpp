@@ -13,6 +13,7 @@
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <string>
 #include <thread>
@@ -221,4 +222,113 @@ TEST_CASE("DTMF generated on one side is detected on the other (RFC 4733)", "[ts
   REQUIRE(bob.log.wait([&] { return bob.digits.size() >= 4; }, 5s));
   CHECK(bob.digits_seen() == "15#*");
   call.disconnect();
+}
+
+TEST_CASE("address::forward sends callers on with 302 + Diversion: unconditional, busy, no answer, per caller",
+          "[tspi][sip][forward]") {
+  sip_party alice, carol;
+  auto bob_cfg = sip_party::config(0);
+  bob_cfg.ring_period = std::chrono::milliseconds(100);
+  sip_party bob(bob_cfg);
+  carol.auto_answer();
+  tspi::forward_information f;
+
+  SECTION("unconditional: bob never sees the call; carol's says who forwarded it and why") {
+    f.set_forward_type(tspi::forward_mode::unconditional, carol.uri);
+    bob.address.forward(f);
+    CHECK(bob.address.current_forward_info() == f);
+    bob.auto_answer();
+    auto call = alice.address.create_call(bob.uri);
+    call.connect();
+    REQUIRE(call.state() == call_state::connected);
+    auto at_carol = carol.last_offered();
+    REQUIRE(at_carol);
+    CHECK(at_carol.info().reason == tspi::call_reason::fwd_uncond);
+    CHECK(at_carol.info().redirecting_id == bob.uri);
+    CHECK(call.info().redirection_id == carol.uri);
+    CHECK(call.info().redirecting_id == bob.uri);
+    const auto responses = call.info().provider_responses;
+    CHECK(std::find(responses.begin(), responses.end(), 302) != responses.end());
+    CHECK_FALSE(bob.last_offered());
+    call.disconnect();
+  }
+  SECTION("busy: bob's rejection (normal, 486) becomes a 302 to carol") {
+    f.set_forward_type(tspi::forward_mode::busy, carol.uri);
+    bob.address.async_forward(f, boost::asio::use_future).get();
+    bob.auto_answer(tspi::disconnect_code::normal);
+    auto call = alice.address.create_call(bob.uri);
+    call.connect();
+    REQUIRE(call.state() == call_state::connected);
+    REQUIRE(carol.last_offered());
+    CHECK(carol.last_offered().info().reason == tspi::call_reason::fwd_busy);
+    auto at_bob = bob.last_offered();
+    REQUIRE(at_bob);
+    REQUIRE(wait_state(bob.log, at_bob, call_state::disconnected));
+    CHECK(at_bob.info().provider_status == 302);
+    call.disconnect();
+  }
+  SECTION("no answer: after 2 rings of 100 ms bob's offered call ends and carol answers") {
+    f.set_num_rings_no_answer(2);
+    f.set_forward_type(tspi::forward_mode::no_answer, carol.uri);
+    bob.address.forward(f);
+    bob.tapi.register_call_notifications(bob.address);  // owns the calls, never answers
+    auto call = alice.address.create_call(bob.uri);
+    call.connect();
+    REQUIRE(call.state() == call_state::connected);
+    REQUIRE(carol.last_offered());
+    CHECK(carol.last_offered().info().reason == tspi::call_reason::fwd_noanswer);
+    auto at_bob = bob.last_offered();
+    REQUIRE(at_bob);
+    REQUIRE(wait_state(bob.log, at_bob, call_state::disconnected));
+    CHECK(at_bob.info().cause == call_state_cause::disconnect_normal);
+    CHECK(at_bob.info().provider_status == 302);
+    call.disconnect();
+  }
+  SECTION("a rule for another caller does not apply; one for this caller wins over the general one") {
+    sip_party dave;
+    dave.auto_answer();
+    f.set_forward_type(tspi::forward_mode::unconditional_specific, carol.uri, "sip:someone@192.0.2.1");
+    bob.address.forward(f);
+    bob.auto_answer();
+    auto call = alice.address.create_call(bob.uri);
+    call.connect();
+    REQUIRE(call.state() == call_state::connected);
+    CHECK(bob.last_offered());
+    CHECK(call.info().redirection_id.empty());
+    call.disconnect();
+    f.set_forward_type(tspi::forward_mode::unconditional, carol.uri);
+    f.set_forward_type(tspi::forward_mode::unconditional_specific, dave.uri, alice.uri);
+    bob.address.forward(f);
+    auto second = alice.address.create_call(bob.uri);
+    second.connect();
+    REQUIRE(second.state() == call_state::connected);
+    CHECK(second.info().redirection_id == dave.uri);
+    CHECK_FALSE(carol.last_offered());
+    second.disconnect();
+  }
+  SECTION("bad rules are refused and leave the forwarding as it was; an empty list turns it off") {
+    std::error_code ec;
+    f.set_forward_type(tspi::forward_mode::unconditional, "");
+    bob.address.forward(f, ec);
+    CHECK(ec == mspi::tapi_errc::invalid_address);
+    f.clear();
+    f.set_forward_type(tspi::forward_mode::busy_specific, carol.uri);  // no caller
+    bob.address.forward(f, ec);
+    CHECK(ec == mspi::tapi_errc::invalid_argument);
+    f.clear();
+    f.set_forward_type(tspi::forward_mode::unconditional, "sip:bob@");
+    bob.address.forward(f, ec);
+    CHECK(ec == mspi::tapi_errc::invalid_address);
+    CHECK(bob.address.current_forward_info().empty());
+    f.clear();
+    f.set_forward_type(tspi::forward_mode::unconditional, carol.uri);
+    bob.address.forward(f);
+    bob.address.forward(tspi::forward_information{});
+    CHECK(bob.address.current_forward_info().empty());
+    bob.auto_answer();
+    auto call = alice.address.create_call(bob.uri);
+    call.connect();
+    CHECK(bob.last_offered());
+    call.disconnect();
+  }
 }

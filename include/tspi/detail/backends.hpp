@@ -65,6 +65,9 @@ class address_backend {
                                                     std::error_code& ec) = 0;
   [[nodiscard]] virtual std::vector<std::shared_ptr<call_backend>> calls() const = 0;
   virtual mspi::terminal_support& terminals() = 0;
+  virtual void forward(forward_information f, completion done) = 0;          // ITAddress::Forward
+  [[nodiscard]] virtual forward_information current_forward() const = 0;     // get_CurrentForwardInfo
+  [[nodiscard]] virtual boost::asio::any_io_executor executor() const = 0;   // where async forms complete
 };
 
 /// Runs `start(done)` and blocks the calling thread until `done` is called (on the TAPI object's

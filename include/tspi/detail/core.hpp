@@ -305,6 +305,26 @@ class core final : public std::enable_shared_from_this<core> {
     });
   }
 
+  // ITAddress::Forward (TSPI_lineForward): checked here, carried out by the TSP; the address keeps the
+  // list the TSP accepted (ITAddress::get_CurrentForwardInfo).
+  void forward(const std::shared_ptr<address_impl>& a, forward_information f, completion done) {
+    post_op(std::move(done), [self = shared_from_this(), a, f = std::move(f)](completion done) {
+      if (!self->initialized_) return done(mspi::tapi_errc::not_initialized);
+      if (f.num_rings_no_answer() > max_forward_rings) return done(mspi::tapi_errc::invalid_argument);
+      for (const auto& e : f.entries()) {
+        if (e.destination.empty()) return done(mspi::tapi_errc::invalid_address);
+        if (is_caller_specific(e.mode) == e.caller.empty()) return done(mspi::tapi_errc::invalid_argument);
+      }
+      const auto req = self->add_request([a, f, done = std::move(done)](std::error_code ec) {
+        if (!ec) a->set_forward(f);
+        done(ec);
+      });
+      a->provider().forward(req, a->id(), f);
+    });
+  }
+  /// Most rings a `forward_information` may ask for (`invalid_argument` above).
+  static constexpr std::uint32_t max_forward_rings = 100;
+
   // GatherDigits (TSPI_lineGatherDigits): checked and run on the core thread, with one timer per call.
   void gather(const std::shared_ptr<call_impl>& c, gather_digits_options o, gather_completion done) {
     auto d = std::make_shared<gather_completion>(std::move(done));
@@ -777,6 +797,16 @@ inline std::shared_ptr<call_backend> address_impl::create_call(std::string_view 
     return nullptr;
   }
   return c->create_outgoing(shared_from_this(), destination, media, ec);
+}
+
+inline void address_impl::forward(forward_information f, completion done) {
+  if (auto c = core_.lock(); c && c->running()) return c->forward(shared_from_this(), std::move(f), std::move(done));
+  done(mspi::tapi_errc::not_initialized);
+}
+
+inline boost::asio::any_io_executor address_impl::executor() const {
+  auto c = core_.lock();
+  return c ? c->event_executor() : boost::asio::any_io_executor(boost::asio::system_executor());
 }
 
 inline std::vector<std::shared_ptr<call_backend>> address_impl::calls() const {

@@ -39,6 +39,17 @@ class address_impl final : public address_backend, public std::enable_shared_fro
                                             std::error_code& ec) override;
   [[nodiscard]] std::vector<std::shared_ptr<call_backend>> calls() const override;
   mspi::terminal_support& terminals() override { return provider_.terminals(id_); }
+  void forward(forward_information f, completion done) override;
+  [[nodiscard]] forward_information current_forward() const override {
+    std::lock_guard lock(forward_mutex_);
+    return forward_;
+  }
+  [[nodiscard]] boost::asio::any_io_executor executor() const override;
+  // The forwarding the provider accepted last (core thread writes, any thread reads).
+  void set_forward(forward_information f) {
+    std::lock_guard lock(forward_mutex_);
+    forward_ = std::move(f);
+  }
 
   [[nodiscard]] provider_base& provider() const noexcept { return provider_; }
   [[nodiscard]] std::size_t id() const noexcept { return id_; }
@@ -54,6 +65,8 @@ class address_impl final : public address_backend, public std::enable_shared_fro
   const std::size_t id_;
   const address_info info_;
   std::atomic<address_state> state_{info_.initial_state};
+  mutable std::mutex forward_mutex_;
+  forward_information forward_;
 };
 
 class call_impl;
@@ -114,6 +127,8 @@ class call_impl final : public call_backend, public std::enable_shared_from_this
     if (p.called_name != mine.called_name) changed.push_back(call_info_change_cause::called_id);
     if (p.connected_id != mine.connected_id || p.connected_name != mine.connected_name)
       changed.push_back(call_info_change_cause::connected_id);
+    if (p.redirecting_id != mine.redirecting_id) changed.push_back(call_info_change_cause::redirecting_id);
+    if (p.redirection_id != mine.redirection_id) changed.push_back(call_info_change_cause::redirection_id);
     mine = p;
     return changed;
   }

@@ -39,6 +39,8 @@ class provider_base {
   virtual void drop(request_id req, call_id call, disconnect_code code) = 0;
   virtual void close_call(call_id call) = 0;
   virtual void control(request_id req, call_id call, const call_request& r) = 0;
+  /// TSPI_lineForward, or not_supported (through the core's completion) when the TSP lacks it.
+  virtual void forward(request_id req, std::size_t address_id, const forward_information& f) = 0;
   /// Diagnostic: per-call entries the pair keeps (MSP calls, MSP data held for the TSP, calls the TSP
   /// knows); 0 once every call is released. Core thread.
   [[nodiscard]] virtual std::size_t call_entries() const = 0;

@@ -121,6 +121,10 @@ class provider_pair final : public provider_base, private line_event_sink {
     }
     core_->on_completion(req, mspi::tapi_errc::not_supported);
   }
+  void forward(request_id req, std::size_t address_id, const forward_information& f) override {
+    if constexpr (has_forward<Tsp>) return tsp_.forward(req, address_id, f);
+    core_->on_completion(req, mspi::tapi_errc::not_supported);
+  }
   void close_call(call_id call) override {
     tsp_.close_call(call);
     calls_.erase(call);

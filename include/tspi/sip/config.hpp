@@ -90,6 +90,9 @@ struct sip_config {
   /// 480 Temporarily Unavailable and reported `disconnected` with `noanswer` (RFC 3261 §13.3.1.1 lets the
   /// UAS end an unanswered INVITE), milliseconds. 0 = never (the caller's CANCEL or Expires ends it).
   std::chrono::milliseconds no_answer_timeout{std::chrono::minutes(3)};
+  /// One ring, for the no-answer forwarding rules (`forward_information::num_rings_no_answer` rings),
+  /// milliseconds. 6 s is the North American ring cadence (2 s on, 4 s off).
+  std::chrono::milliseconds ring_period{std::chrono::seconds(6)};
   std::chrono::seconds registration_retry{30};  ///< Wait before retrying a failed registration, seconds.
   /// Every SIP message sent (`outgoing` true) or received, on the TSP's thread (logging, tracing,
   /// collecting response codes): sent messages as they go on the wire (with the Via, branch and

@@ -49,6 +49,11 @@
 
 namespace tspi::sip {
 
+namespace detail {
+/// What makes a forwarding rule apply to an incoming call (session/forwarding.hpp).
+enum class forward_trigger : std::uint8_t { unconditional, busy, no_answer };
+}  // namespace detail
+
 /// The SIP TSP (the role of TAPI 3's H.323 and IPConf providers, for SIP). Pair it with an SDP-speaking
 /// MSP (`mspi::rtp_opus_msp`): `tapi.register_provider<sip::sip_tsp, mspi::rtp_opus_msp>(sip_cfg, media_cfg)`.
 ///
@@ -63,11 +68,13 @@ namespace tspi::sip {
 /// | a destination, registrar or outbound proxy by host name | RFC 3263 §4 (NAPTR → SRV → A/AAAA, `dns_resolver`, servers from `sip_config::dns`) before the request leaves; no address → disconnected (badaddress), `provider_detail` saying why |
 /// | `sips:` or `;transport=tls` destination | disconnected (badaddress) at once, `provider_detail` "requires TLS": TLS is not implemented and never replaced by UDP/TCP |
 /// | timeout, transport error or 503 to our INVITE | the same INVITE (new transaction) to the next DNS target (RFC 3263 §4.3); after the last one, disconnected as below |
-/// | 3xx to our INVITE | the INVITE to its Contacts in q order (RFC 3261 §8.1.3.4), at most `sip_config::max_redirects`, loops skipped; `provider_detail` names the redirection |
+/// | 3xx to our INVITE | the INVITE to its Contacts in q order (RFC 3261 §8.1.3.4), at most `sip_config::max_redirects`, loops skipped; the 3xx's Diversion headers go into the new INVITE (RFC 5806 §3); `provider_detail` names the redirection, `redirecting_id` the URI that redirected (the 3xx's Diversion, else the one dialled), `redirection_id` the Contact followed |
 /// | `sip_account::outbound_proxy` | INVITE and REGISTER carry `Route: <proxy;lr>` and go to the proxy (RFC 3261 §8.1.2) |
 /// | 401/407 to our INVITE | the same INVITE with credentials, if the account may answer the challenge (see below) |
 /// | incoming INVITE | 100 + 180 (with `Require: 100rel`, the 180 is reliable: RSeq, retransmitted with T1, 2·T1... until PRACK (answered 200); none within 64·T1 → 500, disconnected (unavail), RFC 3262 §3); `call_notification_event` (owner), `offering`; no owner → 480; no room (`max_active_calls`, MSP capacity) or a resource failure → 503 + Retry-After (`sip_config::retry_after`) |
 /// | nobody answers within `no_answer_timeout` | 480; disconnected (noanswer) |
+/// | `forward` rules of the called address (TSPI_lineForward) | unconditional: 302 at once, no new call; busy: 302 instead of the 486 of `disconnect` offering (normal) or the 503 of no room; no answer: 302 after `num_rings_no_answer` × `ring_period`, disconnected (forwarded → normal). Contact = the rule's destination, Diversion (RFC 5806) = our AOR with the reason |
+/// | incoming INVITE with Diversion (RFC 5806) | `call_info::reason` fwd_uncond / fwd_busy / fwd_noanswer (redirect for other reasons), `redirecting_id` = its first URI |
 /// | `answer` | 200 with the MSP's answer → connected; media starts when the ACK arrives (none within 64*T1 → BYE, disconnected (unavail), and no media was ever sent) |
 /// | `disconnect` offering | 486 (normal), 603 (rejected), 480 (noanswer): `reject_status` |
 /// | `disconnect` in progress | CANCEL (after a provisional response, RFC 3261 §9.1); a late 2xx gets ACK + BYE |
@@ -207,6 +214,12 @@ class sip_tsp {
 
   /// TSPI_lineGenerateDigits (DTMF): hands the digits to the MSP (RFC 4733); completes at once.
   void generate_digits(request_id req, call_id call, std::string_view digits);
+
+  /// TSPI_lineForward: the address's forwarding rules (see `address::forward`), replacing the previous
+  /// ones; they apply to INVITEs arriving afterwards (302 + Diversion, RFC 5806). Completes at once;
+  /// errors (completion): `invalid_argument` for an unknown address, `invalid_address` when a destination
+  /// is not a SIP URI or `user@host`.
+  void forward(request_id req, std::size_t address_id, const forward_information& f);
 
  private:
   using session_ptr = std::shared_ptr<detail::session>;
@@ -460,6 +473,16 @@ class sip_tsp {
   bool fail_over(const session_ptr& s);
   // RFC 3261 §8.1.3.4: the INVITE to the 3xx's next Contact (q order, loops skipped, `max_redirects`).
   bool follow_redirect(const session_ptr& s, const message& r);
+  // ---- forwarding (session/forwarding.hpp) ----
+  using forward_trigger = detail::forward_trigger;
+  // The rule of address `address_id` that forwards `invite` when `t` happens: the caller's own rule
+  // first, then the general one; nullptr when none.
+  const forward_entry* forward_rule(std::size_t address_id, const message& invite, forward_trigger t) const;
+  // num_rings_no_answer * ring_period of the address's rules.
+  std::chrono::milliseconds no_answer_forward_delay(std::size_t address_id) const;
+  // 302 to `rule.destination` with Diversion (our AOR, the reason of `t`).
+  void respond_forwarded(server_transaction& tx, const forward_entry& rule, std::size_t address_id, forward_trigger t,
+                         const std::string& to_tag = {});
   // Sets `s->remote` to the dialog's next hop (DNS for a host name; unchanged when that fails), then `then(s)`.
   void route_in_dialog(const session_ptr& s, std::function<void(const session_ptr&)> then);
   // Starts account `i`'s registration once its registrar (or outbound proxy) is resolved; retries the
@@ -470,6 +493,7 @@ class sip_tsp {
   tsp_context ctx_;
   std::vector<account_entry> accounts_;
   std::vector<bool> msp_open_;
+  std::unordered_map<std::size_t, forward_information> forwards_;  // per address, while not empty
   std::unique_ptr<transport> transport_;
   std::unique_ptr<transaction_layer> layer_;
   std::vector<std::shared_ptr<detail::registration>> registrations_;
@@ -499,5 +523,6 @@ static_assert(telephony_service_provider<sip_tsp>);
 #include <tspi/sip/session/session_timer.hpp>
 #include <tspi/sip/session/transferee.hpp>
 #include <tspi/sip/session/routing.hpp>
+#include <tspi/sip/session/forwarding.hpp>
 
 #endif  // PTAPI_FULL_DEFINITIONS

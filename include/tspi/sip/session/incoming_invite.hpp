@@ -12,6 +12,7 @@
 #include <tspi/sip/headers.hpp>
 #include <tspi/sip/message.hpp>
 #include <tspi/sip/session/early_media.hpp>
+#include <tspi/sip/session/forwarding.hpp>
 #include <tspi/sip/session/prack.hpp>
 #include <tspi/sip/transaction.hpp>
 #include <tspi/sip/uri.hpp>
@@ -56,8 +57,13 @@ inline void sip_tsp::on_invite(std::shared_ptr<server_transaction> tx, const mes
   auto address_id = find_account(*ruri);
   if (!address_id) return respond(*tx, 404);
   if (*address_id >= msp_open_.size() || !msp_open_[*address_id]) return respond(*tx, 480);
+  if (auto rule = forward_rule(*address_id, m, forward_trigger::unconditional))  // TSPI_lineForward
+    return respond_forwarded(*tx, *rule, *address_id, forward_trigger::unconditional);
   auto from = parse_name_addr(m.header("From").value_or(""));
+  // A call forwarded to us (RFC 5806): its reason (CIL_REASON) and who forwarded it (CIS_REDIRECTINGID).
+  const auto diversion = parse_name_addr(m.header("Diversion").value_or(""));
   incoming_call_info info;
+  if (diversion) info.reason = detail::reason_of_diversion(diversion->param("reason").value_or(""));
   info.address_id = *address_id;
   info.caller_id = from ? from->address.to_string() : std::string();
   info.caller_name = from ? from->display_name : std::string();
@@ -66,6 +72,8 @@ inline void sip_tsp::on_invite(std::shared_ptr<server_transaction> tx, const mes
   const call_id call = sink().new_call(info, refused);
   if (!call) {
     if (refused == mspi::tapi_errc::not_owner) return respond(*tx, 480);  // TAPI's unowned-call rule
+    if (auto rule = forward_rule(*address_id, m, forward_trigger::busy); rule && refused == mspi::tapi_errc::call_unavailable)
+      return respond_forwarded(*tx, *rule, *address_id, forward_trigger::busy);
     return respond_unavailable(*tx);  // no room (max_active_calls, MSP capacity) or no resource
   }
   auto s = std::make_shared<detail::session>();
@@ -85,6 +93,7 @@ inline void sip_tsp::on_invite(std::shared_ptr<server_transaction> tx, const mes
   if (auto to = parse_name_addr(m.header("To").value_or(""))) s->info.called_name = to->display_name;
   detail::record_response(s->info, 100);  // the transaction layer's 100 Trying (RFC 3261 §17.2.1)
   s->info.dev_specific = detail::header_section(m);
+  if (diversion) s->info.redirecting_id = diversion->address.to_string();
   report_info(*s);
   std::weak_ptr<detail::session> weak = s;
   tx->on_cancel = [this, weak] {
@@ -95,12 +104,19 @@ inline void sip_tsp::on_invite(std::shared_ptr<server_transaction> tx, const mes
   };
   send_provisional(*s, 180);
   sink().call_state(call, line_call_state::offering);
-  if (cfg_.no_answer_timeout.count() > 0)
+  if (auto rule = forward_rule(*address_id, m, forward_trigger::no_answer)) {  // after the rings: 302
+    arm(*s, no_answer_forward_delay(*address_id), [this, rule = *rule](detail::session& p) {
+      if (p.phase != detail::session_phase::offered || !p.invite_server) return;
+      respond_forwarded(*p.invite_server, rule, p.address_id, forward_trigger::no_answer, p.local_tag);
+      end(p, line_disconnect_mode::forwarded);
+    });
+  } else if (cfg_.no_answer_timeout.count() > 0) {
     arm(*s, cfg_.no_answer_timeout, [this](detail::session& p) {
       if (p.phase != detail::session_phase::offered || !p.invite_server) return;
       respond(*p.invite_server, 480, p.local_tag);
       end(p, line_disconnect_mode::noanswer);
     });
+  }
   if (m.body.empty()) {
     s->late_offer = true;
     send_msp(call, mspi::channel_message_type::request_offer);

@@ -166,7 +166,12 @@ inline void sip_tsp::drop(request_id req, call_id call, disconnect_code code) {
       break;
     case P::offered:
     case P::answering:
-      if (s->invite_server) respond(*s->invite_server, reject_status(code), s->local_tag);
+      if (!s->invite_server) break;
+      if (auto rule = forward_rule(s->address_id, s->invite, forward_trigger::busy); rule && code == disconnect_code::normal) {
+        respond_forwarded(*s->invite_server, *rule, s->address_id, forward_trigger::busy, s->local_tag);  // busy: 302
+        return end(*s, line_disconnect_mode::forwarded);
+      }
+      respond(*s->invite_server, reject_status(code), s->local_tag);
       break;
     case P::confirmed: send_in_dialog(*s, "BYE"); break;
     case P::ended: break;

@@ -100,6 +100,17 @@ inline bool sip_tsp::follow_redirect(const session_ptr& s, const message& r) {
     ++s->redirects;
     s->tried_uris.push_back(text);
     s->target = next;
+    // RFC 5806 §3: the 3xx's Diversion headers travel in the new INVITE, ahead of those it had.
+    const auto diversions = r.headers_named("Diversion");
+    const auto earlier = std::find_if(s->invite.headers.begin(), s->invite.headers.end(),
+                                      [](const header_field& h) { return detail::iequals(h.name, "Diversion"); });
+    std::vector<header_field> fresh_diversions;
+    for (auto d : diversions)
+      if (fresh_diversions.size() < 8) fresh_diversions.push_back({"Diversion", std::string(d)});
+    s->invite.headers.insert(earlier, fresh_diversions.begin(), fresh_diversions.end());
+    const auto by = diversions.empty() ? std::nullopt : parse_name_addr(diversions.front());
+    s->info.redirecting_id = by ? by->address.to_string() : s->invite.request_uri;
+    s->info.redirection_id = text;
     s->invite.request_uri = text;
     s->info.provider_detail = fmt::format("redirected by {} to {}", r.status, text);
     report_info(*s);

@@ -1,0 +1,108 @@
+// ptapi - portable TAPI
+// tspi/sip/session/forwarding.hpp: call forwarding of sip_tsp (TSPI_lineForward): a 302 with a Diversion
+// header (RFC 5806) for calls to a forwarded address, and what a Diversion header says about a call that
+// arrives forwarded.
+#pragma once
+
+#include <tspi/sip/tsp.hpp>
+#include <tspi/sip/detail/text.hpp>
+#include <tspi/sip/headers.hpp>
+#include <tspi/sip/message.hpp>
+#include <tspi/sip/uri.hpp>
+
+#include <mspi/error.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace tspi::sip {
+
+namespace detail {
+
+/// The caller (`From` URI of an INVITE) matches a `*_specific` rule's `caller` (a URI, or `user@host`):
+/// same user and host, case-insensitively for the host (RFC 3261 §19.1.4). Pure; throws only std::bad_alloc.
+inline bool same_caller(const uri& from, std::string_view rule_caller) {
+  auto rule = parse_uri(rule_caller);
+  if (!rule) rule = parse_uri("sip:" + std::string(rule_caller));
+  return rule && rule->user == from.user && iequals(rule->host, from.host);
+}
+
+/// The RFC 5806 §4 `reason` of a forwarding rule kind, and TAPI's CIL_REASON for a call arriving with it.
+inline std::string_view diversion_reason(forward_trigger t) noexcept {
+  switch (t) {
+    case forward_trigger::unconditional: return "unconditional";
+    case forward_trigger::busy: return "user-busy";
+    case forward_trigger::no_answer: return "no-answer";
+  }
+  return "unknown";
+}
+
+/// CIL_REASON of an incoming INVITE whose first Diversion header (RFC 5806 §4) has `reason`: fwd_busy,
+/// fwd_noanswer, fwd_uncond (also for "unconditional" and "unknown"), redirect for the others (deflection,
+/// time-of-day...). Pure.
+inline call_reason reason_of_diversion(std::string_view reason) noexcept {
+  if (iequals(reason, "user-busy")) return call_reason::fwd_busy;
+  if (iequals(reason, "no-answer")) return call_reason::fwd_noanswer;
+  if (iequals(reason, "unconditional") || iequals(reason, "unknown") || reason.empty()) return call_reason::fwd_uncond;
+  return call_reason::redirect;
+}
+
+}  // namespace detail
+
+inline void sip_tsp::forward(request_id req, std::size_t address_id, const forward_information& f) {
+  if (address_id >= accounts_.size()) return sink().completion(req, mspi::tapi_errc::invalid_argument);
+  for (const auto& e : f.entries())
+    if (!parse_destination(e.destination)) return sink().completion(req, mspi::tapi_errc::invalid_address);
+  if (f.empty()) forwards_.erase(address_id);
+  else forwards_[address_id] = f;
+  sink().completion(req, {});
+}
+
+inline const forward_entry* sip_tsp::forward_rule(std::size_t address_id, const message& invite,
+                                                  forward_trigger t) const {
+  auto it = forwards_.find(address_id);
+  if (it == forwards_.end()) return nullptr;
+  const auto applies = [t](forward_mode m) {
+    using M = forward_mode;
+    switch (t) {
+      case forward_trigger::unconditional: return m == M::unconditional || m == M::unconditional_specific;
+      case forward_trigger::busy:
+        return m == M::busy || m == M::busy_specific || m == M::busy_no_answer || m == M::busy_no_answer_specific;
+      case forward_trigger::no_answer:
+        return m == M::no_answer || m == M::no_answer_specific || m == M::busy_no_answer || m == M::busy_no_answer_specific;
+    }
+    return false;
+  };
+  const auto from = parse_name_addr(invite.header("From").value_or(""));
+  const forward_entry* general = nullptr;
+  for (const auto& e : it->second.entries()) {
+    if (!applies(e.mode)) continue;
+    if (!is_caller_specific(e.mode)) {
+      if (!general) general = &e;
+    } else if (from && detail::same_caller(from->address, e.caller)) {
+      return &e;  // a rule for this caller wins over the general one
+    }
+  }
+  return general;
+}
+
+inline std::chrono::milliseconds sip_tsp::no_answer_forward_delay(std::size_t address_id) const {
+  auto it = forwards_.find(address_id);
+  const auto rings = it == forwards_.end() ? 0 : it->second.num_rings_no_answer();
+  return cfg_.ring_period * rings;
+}
+
+inline void sip_tsp::respond_forwarded(server_transaction& tx, const forward_entry& rule, std::size_t address_id,
+                                       forward_trigger t, const std::string& to_tag) {
+  auto r = response_for(tx, 302, to_tag.empty() ? random_token(10) : to_tag);
+  const auto target = parse_destination(rule.destination);  // checked by `forward`
+  r.add("Contact", "<" + (target ? target->to_string() : rule.destination) + ">");
+  // RFC 5806 §4: who diverted (our AOR), why, and how often this call was diverted so far.
+  r.add("Diversion", "<" + accounts_[address_id].aor.to_string() + ">;reason=" +
+                         std::string(detail::diversion_reason(t)) + ";counter=1");
+  send_response(tx, std::move(r));
+}
+
+}  // namespace tspi::sip
