@@ -101,6 +101,8 @@ int main(int argc, char** argv) {
   call_cmd->add_option("--transfer-to", call.transfer_to, "Blind-transfer the far end to this SIP URI (REFER) ...");
   call_cmd->add_option("--transfer-after", call.transfer_after, "... this many seconds after the call connects")
       ->check(CLI::Range(0.0, 86400.0));
+  call_cmd->add_flag("--attended", call.attended,
+                     "With --transfer-to: consultation transfer (hold, call the target, then REFER with Replaces)");
 
   auto* devices_cmd = app.add_subcommand("devices", "List the PortAudio sound devices");
 

@@ -182,6 +182,7 @@ class phone {
     if (o.forward) (void)checked_uri(*o.forward, "--forward");
     if (o.transfer_to.has_value() != o.transfer_after.has_value())
       throw input_error("--transfer-to and --transfer-after go together");
+    if (o.attended && !o.transfer_to) throw input_error("--attended needs --transfer-to");
     if (!o.dtmf.empty() && o.dtmf.find_first_not_of("0123456789*#ABCDabcd") != std::string::npos)
       throw input_error("bad --dtmf '" + o.dtmf + "': digits are 0-9 * # A-D");
     if (o.play) {
@@ -336,7 +337,10 @@ void phone::connect_handlers() {
                     o_.auto_answer ? "" : " (press 'a' to answer, 'h' to reject)"));
     attach_terminals(*c);
     std::lock_guard lock(m_);
-    if (o_.auto_answer) c->answer_at = steady::now() + std::chrono::milliseconds(o_.answer_delay_ms);
+    // A call replacing one of ours (RFC 3891: we are a consultation transfer's target) is answered by the
+    // provider itself.
+    if (o_.auto_answer && e.call.info().reason != tspi::call_reason::transfer)
+      c->answer_at = steady::now() + std::chrono::milliseconds(o_.answer_delay_ms);
     cv_.notify_all();
   });
   tapi_.on_call_state().connect([this](const tspi::call_state_event& e) {
@@ -784,12 +788,26 @@ int phone::call(console& con) {
       }
       if (o_.transfer_after && !transferred && el >= after(*o_.transfer_after)) {
         transferred = true;
-        say("transferring to " + transfer_to_);
-        call.async_blind_transfer(transfer_to_, [this, c](std::error_code e) {
+        auto transfer_done = [this, c](std::error_code e) {
           say(e ? "transfer failed: " + e.message() : std::string("transfer accepted"));
           std::lock_guard lock(m_);
           c->transfer_result = e;
-        });
+        };
+        if (!o_.attended) {
+          say("transferring to " + transfer_to_);
+          call.async_blind_transfer(transfer_to_, transfer_done);
+        } else {  // ITBasicCallControl::Transfer (hold + consultation call), then Finish(FM_ASTRANSFER)
+          say("calling " + transfer_to_ + " to transfer the call to it");
+          std::error_code e;
+          auto consult = address_.create_call(transfer_to_, media_type::audio, e);
+          if (e) transfer_done(e);
+          else
+            call.async_transfer(consult, [consult, transfer_done](std::error_code e) {
+              if (e) return transfer_done(e);
+              say("consultation call connected: completing the transfer");
+              consult.async_finish(tspi::finish_mode::as_transfer, transfer_done);
+            });
+        }
       }
       if (el >= up_for) do_hang_up();
     }

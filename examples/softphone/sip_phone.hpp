@@ -39,6 +39,7 @@ struct sip_options {
   double hold_for = 2;                     ///< ... for this long, then take the call off hold.
   std::optional<std::string> transfer_to;  ///< Blind-transfer the far end to this URI ...
   std::optional<double> transfer_after;    ///< ... this many seconds after connecting.
+  bool attended = false;                   ///< Consultation transfer: call --transfer-to first, then REFER with Replaces.
   // SRTP (RFC 3711) with SDES keys (RFC 4568)
   std::string srtp = "off";                ///< "off" or "sdes": offer/accept SRTP (best effort unless required).
   bool srtp_required = false;              ///< SRTP mandatory (RTP/SAVP): a peer without it fails the call.

@@ -278,6 +278,42 @@ class call {
     return detail::initiate(std::forward<Token>(token), backend_, swap_op{held.backend_});
   }
 
+  /// ITBasicCallControl::Transfer(pCall, fSync) (TSPI_lineSetupTransfer's role): starts a consultation
+  /// transfer of this connected (or held) call to `consultation`, a call made with `address::create_call`
+  /// on the same address's provider: this call is put on hold (unless held), then `consultation` is
+  /// dialled (unless connected already) and flagged for `finish(finish_mode::as_transfer)`, which
+  /// completes the transfer. Completes when `consultation` is connected. Errors: `invalid_call_state`
+  /// (this call not connected or held, `consultation` neither idle nor connected); `invalid_argument`
+  /// (`consultation` is this call, belongs to another TAPI object or provider, or has no destination:
+  /// TAPI's E_INVALIDARG); `not_owner`; `invalid_handle`; those of `hold` and of `connect` on the
+  /// consultation call. Any thread.
+  void transfer(const call& consultation, std::error_code& ec) const { ec = run(consult_op{consultation.backend_}); }
+  /// Transfer, throwing `std::system_error` on the errors above.
+  void transfer(const call& consultation) const { throw_on(run(consult_op{consultation.backend_}), "transfer"); }
+  /// Transfer, asynchronously.
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
+  auto async_transfer(const call& consultation, Token&& token = {}) const {
+    return detail::initiate(std::forward<Token>(token), backend_, consult_op{consultation.backend_});
+  }
+
+  /// ITBasicCallControl::Finish(FINISH_MODE) on a consultation call (TSPI_lineCompleteTransfer):
+  /// `finish_mode::as_transfer` connects the far end of the primary call (the one `transfer` was called
+  /// on) with the far end of this call, and both calls then end (SIP: REFER in the primary call's dialog
+  /// whose Refer-To is this call's far end with `Replaces` naming this call's dialog, RFC 5589 §7 and RFC
+  /// 3891; completes on the 202; the primary call ends with BYE once the NOTIFY reports the new call's
+  /// 2xx, and this call when the far end replaces it). Errors: `invalid_call_state` when this call is not
+  /// flagged by `transfer` (TAPI's rule) or the calls are not connected/held; `not_supported` for
+  /// `as_conference` and by providers without TSPI_lineCompleteTransfer (the loopback provider);
+  /// `request_failed` when the far end refuses the REFER; `timeout`; `not_owner`; `invalid_handle`.
+  void finish(finish_mode mode, std::error_code& ec) const { ec = run(finish_op{mode}); }
+  /// Finish, throwing `std::system_error` on the errors above.
+  void finish(finish_mode mode) const { throw_on(run(finish_op{mode}), "finish"); }
+  /// Finish, asynchronously.
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
+  auto async_finish(finish_mode mode, Token&& token = {}) const {
+    return detail::initiate(std::forward<Token>(token), backend_, finish_op{mode});
+  }
+
   /// ITLegacyCallMediaControl::GenerateDigits(digits, LINEDIGITMODE_DTMF): sends DTMF on a connected call
   /// (RTP/Opus MSP: RFC 4733 telephone-events, about 100 ms per digit and 60 ms between digits).
   /// `digits`: `0-9 * # A-D`. Completes when the provider has queued them. Errors: `invalid_digits`
@@ -383,13 +419,21 @@ class call {
     void operator()(detail::call_backend& b, detail::completion d) const { b.control(request, std::move(d)); }
   };
   static control_op hold_op(bool on_hold) {
-    return {{on_hold ? call_request::kind::hold : call_request::kind::unhold, {}}};
+    return {{on_hold ? call_request::kind::hold : call_request::kind::unhold, {}, 0}};
   }
-  static control_op transfer_op(std::string_view to) { return {{call_request::kind::blind_transfer, std::string(to)}}; }
-  static control_op digits_op(std::string_view d) { return {{call_request::kind::generate_digits, std::string(d)}}; }
+  static control_op transfer_op(std::string_view to) { return {{call_request::kind::blind_transfer, std::string(to), 0}}; }
+  static control_op digits_op(std::string_view d) { return {{call_request::kind::generate_digits, std::string(d), 0}}; }
   struct swap_op {
     std::shared_ptr<detail::call_backend> held;
     void operator()(detail::call_backend& b, detail::completion d) const { b.swap_hold(held, std::move(d)); }
+  };
+  struct consult_op {
+    std::shared_ptr<detail::call_backend> consultation;
+    void operator()(detail::call_backend& b, detail::completion d) const { b.transfer(consultation, std::move(d)); }
+  };
+  struct finish_op {
+    finish_mode mode;
+    void operator()(detail::call_backend& b, detail::completion d) const { b.finish(mode, std::move(d)); }
   };
   struct gather_op {
     gather_digits_options options;

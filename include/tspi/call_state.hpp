@@ -107,6 +107,12 @@ constexpr mspi::tapi_errc connect_error(call_state_cause c) noexcept {
   return mspi::tapi_errc::dropped;
 }
 
+/// TAPI 3's `FINISH_MODE`: how `call::finish` completes a consultation call (ITBasicCallControl::Finish).
+enum class finish_mode : std::uint8_t {
+  as_transfer,    ///< FM_ASTRANSFER: transfer the primary call's far end to this call's far end.
+  as_conference,  ///< FM_ASCONFERENCE: join this call to the primary call's conference.
+};
+
 /// TAPI 3's `DISCONNECT_CODE`: why the application drops a call (ITBasicCallControl::Disconnect).
 enum class disconnect_code : std::uint8_t {
   normal,     ///< DC_NORMAL

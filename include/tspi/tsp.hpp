@@ -66,9 +66,13 @@ struct call_request {
     unhold,           ///< TSPI_lineUnhold: take a held call off hold.
     blind_transfer,   ///< TSPI_lineBlindTransfer: transfer to `argument` (a dialable address).
     generate_digits,  ///< TSPI_lineGenerateDigits (LINEDIGITMODE_DTMF): send `argument`'s digits.
+    /// TSPI_lineCompleteTransfer (LINETRANSFERMODE_TRANSFER): connect the far end of the call with the far
+    /// end of `consultation`, a call of the same TSP, and leave both (consultation transfer).
+    complete_transfer,
   };
   kind what = kind::hold;  ///< The request.
   std::string argument;    ///< Destination (blind_transfer) or digits `0-9 * # A-D` (generate_digits); else empty.
+  call_id consultation = 0;  ///< complete_transfer: the consultation call; else 0.
 };
 
 /// The TAPI object's side of the TSPI: what a TSP calls (LINEEVENT messages and ASYNC_COMPLETION).
@@ -141,7 +145,8 @@ struct tsp_context {
 /// asynchronous with a `completion`: `hold(request_id, call_id)` (TSPI_lineHold), `unhold(request_id, call_id)`
 /// (TSPI_lineUnhold), `blind_transfer(request_id, call_id, std::string_view destination)`
 /// (TSPI_lineBlindTransfer), `generate_digits(request_id, call_id, std::string_view digits)`
-/// (TSPI_lineGenerateDigits). See `has_call_request`. `forward(request_id, std::size_t address_id, const
+/// (TSPI_lineGenerateDigits), `complete_transfer(request_id, call_id call, call_id consultation)`
+/// (TSPI_lineCompleteTransfer, LINETRANSFERMODE_TRANSFER). See `has_call_request`. `forward(request_id, std::size_t address_id, const
 /// forward_information&)` (TSPI_lineForward: the address's whole forwarding list, replacing the previous
 /// one; an empty list turns forwarding off); see `has_forward`. And `std::string media_address() const`: the
 /// signalling address, given to the paired MSP as `mspi::msp_context::signalling_address` (a ptapi
@@ -180,6 +185,7 @@ concept has_call_request = requires(T& t, request_id req, call_id call, std::str
   requires(K != call_request::kind::unhold || requires { t.unhold(req, call); });
   requires(K != call_request::kind::blind_transfer || requires { t.blind_transfer(req, call, arg); });
   requires(K != call_request::kind::generate_digits || requires { t.generate_digits(req, call, arg); });
+  requires(K != call_request::kind::complete_transfer || requires { t.complete_transfer(req, call, call); });
 };
 
 }  // namespace tspi

@@ -332,3 +332,47 @@ TEST_CASE("address::forward sends callers on with 302 + Diversion: unconditional
     call.disconnect();
   }
 }
+
+TEST_CASE("consultation transfer: transfer holds bob and dials carol; finish(as_transfer) joins bob and carol "
+          "(REFER with Replaces)", "[tspi][sip][transfer]") {
+  sip_party alice, bob, carol;
+  bob.auto_answer();
+  carol.auto_answer();
+  auto primary = alice.address.create_call(bob.uri);
+  primary.connect();
+  REQUIRE(primary.state() == call_state::connected);
+  auto consult = alice.address.create_call(carol.uri);
+  std::error_code ec;
+  consult.finish(tspi::finish_mode::as_transfer, ec);
+  CHECK(ec == mspi::tapi_errc::invalid_call_state);  // TAPI: not flagged as a transfer yet
+  primary.transfer(primary, ec);
+  CHECK(ec == mspi::tapi_errc::invalid_argument);
+
+  primary.transfer(consult);  // holds bob, dials carol: completes when carol answered
+  CHECK(consult.state() == call_state::connected);
+  REQUIRE(wait_state(alice.log, primary, call_state::hold));
+  auto at_carol_first = carol.last_offered();
+  REQUIRE(at_carol_first);
+  consult.finish(tspi::finish_mode::as_conference, ec);
+  CHECK(ec == mspi::tapi_errc::not_supported);
+
+  consult.finish(tspi::finish_mode::as_transfer);  // REFER to bob: Refer-To carol with Replaces
+  REQUIRE(wait_state(alice.log, primary, call_state::disconnected, 10s));
+  REQUIRE(wait_state(alice.log, consult, call_state::disconnected, 10s));
+  REQUIRE(wait_state(carol.log, at_carol_first, call_state::disconnected, 10s));
+  // carol's new call comes from bob, replaces alice's, and was answered without the application.
+  REQUIRE(carol.log.wait([&] { return carol.log.offered.size() == 2; }, 5s));
+  auto at_carol = carol.last_offered();
+  REQUIRE(wait_state(carol.log, at_carol, call_state::connected));
+  CHECK(at_carol.info().reason == tspi::call_reason::transfer);
+  CHECK(at_carol.info().caller_id == bob.uri);
+  auto at_bob = bob.last_offered();  // the call bob placed for the REFER
+  REQUIRE(at_bob);
+  CHECK(at_bob.info().reason == tspi::call_reason::transfer);
+  REQUIRE(wait_state(bob.log, at_bob, call_state::connected));
+  at_carol.disconnect();
+  REQUIRE(wait_state(bob.log, at_bob, call_state::disconnected));
+  CHECK(alice.tapi.illegal_transitions() == 0);
+  CHECK(bob.tapi.illegal_transitions() == 0);
+  CHECK(carol.tapi.illegal_transitions() == 0);
+}

@@ -46,6 +46,8 @@ class call_backend {
   virtual void disconnect(disconnect_code code, completion done) = 0;
   virtual void control(call_request r, completion done) = 0;
   virtual void swap_hold(std::shared_ptr<call_backend> held, completion done) = 0;
+  virtual void transfer(std::shared_ptr<call_backend> consultation, completion done) = 0;  // Transfer
+  virtual void finish(finish_mode mode, completion done) = 0;                               // Finish
   virtual void gather_digits(gather_digits_options options, gather_completion done) = 0;
   virtual void cancel_gather() = 0;  // ends the gathering in progress, if any, with `cancel`
   virtual std::error_code release() = 0;

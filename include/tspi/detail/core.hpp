@@ -299,9 +299,9 @@ class core final : public std::enable_shared_from_this<core> {
         if (ec) return done(ec);
         if ((ec = self->usable(*held)) || held->state() != call_state::hold) return done(ec ? ec : make_error_code(mspi::tapi_errc::invalid_call_state));
         const auto second = self->add_request(std::move(done));
-        held->address_->provider().control(second, held->id(), call_request{call_request::kind::unhold, {}});
+        held->address_->provider().control(second, held->id(), call_request{call_request::kind::unhold, {}, 0});
       });
-      c->address_->provider().control(first, c->id(), call_request{call_request::kind::hold, {}});
+      c->address_->provider().control(first, c->id(), call_request{call_request::kind::hold, {}, 0});
     });
   }
 
@@ -324,6 +324,51 @@ class core final : public std::enable_shared_from_this<core> {
   }
   /// Most rings a `forward_information` may ask for (`invalid_argument` above).
   static constexpr std::uint32_t max_forward_rings = 100;
+
+  // Transfer (TSPI_lineSetupTransfer's role): `c` is held (unless held already), then `consult` dialled
+  // (unless connected already) and flagged for Finish(FM_ASTRANSFER). Completes when `consult` connected.
+  void transfer(const std::shared_ptr<call_impl>& c, std::shared_ptr<call_impl> consult, completion done) {
+    post_op(std::move(done), [self = shared_from_this(), c, consult = std::move(consult)](completion done) {
+      if (!consult) return done(mspi::tapi_errc::invalid_handle);
+      if (consult.get() == c.get() || consult->core_.lock() != self || &consult->address_->provider() != &c->address_->provider())
+        return done(mspi::tapi_errc::invalid_argument);
+      if (auto ec = self->usable(*c)) return done(ec);
+      if (auto ec = self->usable(*consult)) return done(ec);
+      if (c->info().privilege != call_privilege::owner || consult->info().privilege != call_privilege::owner)
+        return done(mspi::tapi_errc::not_owner);
+      const auto s = c->state(), cs = consult->state();
+      if ((s != call_state::connected && s != call_state::hold) || (cs != call_state::idle && cs != call_state::connected))
+        return done(mspi::tapi_errc::invalid_call_state);
+      if (consult->info().called_id.empty()) return done(mspi::tapi_errc::invalid_argument);  // TAPI: E_INVALIDARG
+      consult->transfer_of_ = c;
+      auto dial = [self, consult, done = std::move(done)](std::error_code ec) mutable {
+        if (ec || consult->state() == call_state::connected) return done(ec);
+        self->connect(consult, std::move(done));
+      };
+      if (s == call_state::hold) return dial({});
+      const auto req = self->add_request(std::move(dial));
+      c->address_->provider().control(req, c->id(), call_request{call_request::kind::hold, {}, 0});
+    });
+  }
+
+  // Finish (TSPI_lineCompleteTransfer): `consult` must be flagged by `transfer`; both calls connected or held.
+  void finish(const std::shared_ptr<call_impl>& consult, finish_mode mode, completion done) {
+    post_op(std::move(done), [self = shared_from_this(), consult, mode](completion done) {
+      if (auto ec = self->usable(*consult)) return done(ec);
+      auto primary = consult->transfer_of_.lock();
+      if (!primary) return done(mspi::tapi_errc::invalid_call_state);  // not flagged as a transfer
+      if (mode != finish_mode::as_transfer) return done(mspi::tapi_errc::not_supported);
+      if (auto ec = self->usable(*primary)) return done(ec);
+      if (consult->info().privilege != call_privilege::owner || primary->info().privilege != call_privilege::owner)
+        return done(mspi::tapi_errc::not_owner);
+      const auto ps = primary->state();
+      if (consult->state() != call_state::connected || (ps != call_state::hold && ps != call_state::connected))
+        return done(mspi::tapi_errc::invalid_call_state);
+      const auto req = self->add_request(std::move(done));
+      primary->address_->provider().control(req, primary->id(),
+                                            call_request{call_request::kind::complete_transfer, {}, consult->id()});
+    });
+  }
 
   // GatherDigits (TSPI_lineGatherDigits): checked and run on the core thread, with one timer per call.
   void gather(const std::shared_ptr<call_impl>& c, gather_digits_options o, gather_completion done) {
@@ -839,6 +884,15 @@ inline void call_impl::control(call_request r, completion done) {
 inline void call_impl::swap_hold(std::shared_ptr<call_backend> held, completion done) {
   if (auto c = core_.lock(); c && c->running())
     return c->swap_hold(shared_from_this(), std::dynamic_pointer_cast<call_impl>(held), std::move(done));
+  done(mspi::tapi_errc::not_initialized);
+}
+inline void call_impl::transfer(std::shared_ptr<call_backend> consultation, completion done) {
+  if (auto c = core_.lock(); c && c->running())
+    return c->transfer(shared_from_this(), std::dynamic_pointer_cast<call_impl>(consultation), std::move(done));
+  done(mspi::tapi_errc::not_initialized);
+}
+inline void call_impl::finish(finish_mode mode, completion done) {
+  if (auto c = core_.lock(); c && c->running()) return c->finish(shared_from_this(), mode, std::move(done));
   done(mspi::tapi_errc::not_initialized);
 }
 inline void call_impl::gather_digits(gather_digits_options options, gather_completion done) {

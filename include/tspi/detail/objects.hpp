@@ -100,6 +100,8 @@ class call_impl final : public call_backend, public std::enable_shared_from_this
   void disconnect(disconnect_code code, completion done) override;
   void control(call_request r, completion done) override;
   void swap_hold(std::shared_ptr<call_backend> held, completion done) override;
+  void transfer(std::shared_ptr<call_backend> consultation, completion done) override;
+  void finish(finish_mode mode, completion done) override;
   void gather_digits(gather_digits_options options, gather_completion done) override;
   void cancel_gather() override;
   std::error_code release() override;
@@ -108,6 +110,9 @@ class call_impl final : public call_backend, public std::enable_shared_from_this
   [[nodiscard]] boost::asio::any_io_executor executor() const override;
 
   // -- core-thread state --
+  /// The primary call of this consultation call after `transfer` (ITBasicCallControl::Transfer flags it
+  /// for Finish(FM_ASTRANSFER)); empty otherwise.
+  std::weak_ptr<call_impl> transfer_of_;
   [[nodiscard]] call_id id() const noexcept { return info_.id; }
   [[nodiscard]] call_state state() const {
     std::lock_guard lock(mutex_);

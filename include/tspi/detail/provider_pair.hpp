@@ -118,6 +118,9 @@ class provider_pair final : public provider_base, private line_event_sink {
       case k::generate_digits:
         if constexpr (has_call_request<Tsp, k::generate_digits>) return tsp_.generate_digits(req, call, r.argument);
         break;
+      case k::complete_transfer:
+        if constexpr (has_call_request<Tsp, k::complete_transfer>) return tsp_.complete_transfer(req, call, r.consultation);
+        break;
     }
     core_->on_completion(req, mspi::tapi_errc::not_supported);
   }

@@ -81,6 +81,8 @@ enum class forward_trigger : std::uint8_t { unconditional, busy, no_answer };
 /// | `disconnect` connected/held | BYE |
 /// | `hold(true)` / `hold(false)` | re-INVITE with `a=sendonly` / `a=sendrecv` (RFC 3264 §8.4) → hold / connected |
 /// | `blind_transfer` | REFER (RFC 3515); completes on 202; a NOTIFY with a 2xx sipfrag → BYE, disconnected |
+/// | `complete_transfer` (call::finish after call::transfer) | REFER in the primary dialog, Refer-To = the consultation call's far end with `?Replaces=` its dialog (RFC 5589 §7); completes on 202; a NOTIFY with a 2xx sipfrag → BYE of the primary call; the target's BYE ends the consultation call |
+/// | incoming INVITE with Replaces (RFC 3891) naming a confirmed dialog of ours | a new call (`call_info::reason` transfer) answered at once without ringing (200 with the MSP's answer), and the replaced call ends with BYE (disconnected, normal); no such dialog → 481; two Replaces → 400 |
 /// | `generate_digits` | RFC 4733 telephone-events by the MSP |
 /// | far end's REFER in a connected call (we are the transferee) | `sip_config::accept_refer`: 202, NOTIFY `100 Trying`, a new outgoing call to Refer-To (with Referred-By, and Replaces when Refer-To carries one) announced by `call_notification_event` (owner), `call_info::reason` = `transfer`, `incoming` false; its final response goes back as a NOTIFY sipfrag (Subscription-State terminated); once it connects the old call ends (the transferor's BYE, or ours 8*T1 later: disconnected, normal). Refused by policy, or no owner/room for the new call → 603; not exactly one Refer-To → 400; a second REFER while one runs → 491 |
 /// | session timer (RFC 4028, `sip_config::session_expires`, `min_se`) | `Supported: timer`, Session-Expires and Min-SE in INVITEs; an offer below our Min-SE → 422; a 422 → the INVITE again with its Min-SE; the refresher (as the 2xx says) re-INVITEs the unchanged session at half the interval; without a refresh by interval − min(32 s, interval/3): BYE, disconnected (tempfailure → `disconnect_failed`) |
@@ -211,6 +213,13 @@ class sip_tsp {
   /// Completes on the 2xx; errors (completion): `invalid_call_state` unless connected or held;
   /// `invalid_address` when `destination` does not parse; `request_failed` when refused; `timeout`.
   void blind_transfer(request_id req, call_id call, std::string_view destination);
+
+  /// TSPI_lineCompleteTransfer (LINETRANSFERMODE_TRANSFER): REFER in `call`'s dialog with Refer-To =
+  /// `consultation`'s remote target carrying `Replaces` for the consultation dialog (RFC 5589 §7, RFC 3891).
+  /// Completes on the 2xx; the NOTIFY with a 2xx sipfrag then ends `call` (BYE), and the target's BYE
+  /// ends `consultation`. Errors (completion): `invalid_call_state` unless both calls are confirmed
+  /// (connected or held) and no REFER is pending on `call`; `request_failed` when refused; `timeout`.
+  void complete_transfer(request_id req, call_id call, call_id consultation);
 
   /// TSPI_lineGenerateDigits (DTMF): hands the digits to the MSP (RFC 4733); completes at once.
   void generate_digits(request_id req, call_id call, std::string_view digits);
@@ -473,6 +482,11 @@ class sip_tsp {
   bool fail_over(const session_ptr& s);
   // RFC 3261 §8.1.3.4: the INVITE to the 3xx's next Contact (q order, loops skipped, `max_redirects`).
   bool follow_redirect(const session_ptr& s, const message& r);
+  // ---- transfer (session/refer.hpp) ----
+  // REFER with Refer-To <refer_to> in `s`'s dialog for request `req` (RFC 3515 §2.4).
+  void send_refer(request_id req, const session_ptr& s, std::string refer_to);
+  // The confirmed session an incoming Replaces header names (RFC 3891 §3), or nullptr.
+  session_ptr replaced_session(std::string_view replaces) const;
   // ---- forwarding (session/forwarding.hpp) ----
   using forward_trigger = detail::forward_trigger;
   // The rule of address `address_id` that forwards `invite` when `t` happens: the caller's own rule

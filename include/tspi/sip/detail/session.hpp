@@ -113,6 +113,9 @@ struct session {
   std::string replaces;                      ///< The Refer-To URI's Replaces header (RFC 3891), for our INVITE.
   bool referral_reported = false;            ///< The final NOTIFY about this call was sent.
   bool refer_active = false;                 ///< A REFER received on this call is being acted on (another gets 491).
+  /// UAS: the call whose dialog this INVITE's Replaces header named (RFC 3891 §3); it ends with BYE once
+  /// this one is answered (automatically, without ringing). 0 otherwise.
+  call_id replaced_call = 0;
   /// UAC: the transport addresses of the first hop (RFC 3263 §4), tried in order on timeout, transport
   /// error or 503 (§4.3); `target_index` is the one in use.
   std::vector<peer> targets;

@@ -57,13 +57,19 @@ inline void sip_tsp::on_invite(std::shared_ptr<server_transaction> tx, const mes
   auto address_id = find_account(*ruri);
   if (!address_id) return respond(*tx, 404);
   if (*address_id >= msp_open_.size() || !msp_open_[*address_id]) return respond(*tx, 480);
-  if (auto rule = forward_rule(*address_id, m, forward_trigger::unconditional))  // TSPI_lineForward
+  // RFC 3891 §3: an INVITE replacing a confirmed dialog of ours (we are a consultation transfer's target).
+  const auto replaces = m.headers_named("Replaces");
+  if (replaces.size() > 1) return respond(*tx, 400);
+  auto replaced = replaces.empty() ? nullptr : replaced_session(replaces.front());
+  if (!replaces.empty() && !replaced) return respond(*tx, 481);
+  if (auto rule = forward_rule(*address_id, m, forward_trigger::unconditional); rule && !replaced)  // TSPI_lineForward
     return respond_forwarded(*tx, *rule, *address_id, forward_trigger::unconditional);
   auto from = parse_name_addr(m.header("From").value_or(""));
   // A call forwarded to us (RFC 5806): its reason (CIL_REASON) and who forwarded it (CIS_REDIRECTINGID).
   const auto diversion = parse_name_addr(m.header("Diversion").value_or(""));
   incoming_call_info info;
   if (diversion) info.reason = detail::reason_of_diversion(diversion->param("reason").value_or(""));
+  if (replaced) info.reason = call_reason::transfer;
   info.address_id = *address_id;
   info.caller_id = from ? from->address.to_string() : std::string();
   info.caller_name = from ? from->display_name : std::string();
@@ -102,9 +108,12 @@ inline void sip_tsp::on_invite(std::shared_ptr<server_transaction> tx, const mes
     respond(*s->invite_server, 487, s->local_tag);
     end(*s, line_disconnect_mode::cancelled);
   };
-  send_provisional(*s, 180);
+  if (!replaced) send_provisional(*s, 180);
   sink().call_state(call, line_call_state::offering);
-  if (auto rule = forward_rule(*address_id, m, forward_trigger::no_answer)) {  // after the rings: 302
+  if (replaced) {  // answered at once, without ringing (RFC 3891 §3); the 200 goes when the MSP's answer is there
+    s->replaced_call = replaced->call;
+    s->phase = detail::session_phase::answering;
+  } else if (auto rule = forward_rule(*address_id, m, forward_trigger::no_answer)) {  // after the rings: 302
     arm(*s, no_answer_forward_delay(*address_id), [this, rule = *rule](detail::session& p) {
       if (p.phase != detail::session_phase::offered || !p.invite_server) return;
       respond_forwarded(*p.invite_server, rule, p.address_id, forward_trigger::no_answer, p.local_tag);
@@ -196,6 +205,11 @@ inline void sip_tsp::send_2xx(detail::session& s) {
   sink().call_state(s.call, line_call_state::connected);
   if (s.timer) s.timer->cancel();  // answered: no no-answer expiry
   start_session_timer(s);
+  if (auto old = s.replaced_call ? find(std::exchange(s.replaced_call, 0)) : nullptr;
+      old && old->phase == detail::session_phase::confirmed) {  // RFC 3891 §3: the replaced dialog ends
+    send_in_dialog(*old, "BYE");
+    end(*old, line_disconnect_mode::normal);
+  }
   // No start_media here: media waits for the ACK (on_ack), for every incoming call.
 }
 
