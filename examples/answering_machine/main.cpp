@@ -1,7 +1,7 @@
 // answering_machine: the classic TAPI 3 sample, on ptapi. It registers for incoming calls on its SIP
 // addresses, answers after N rings, plays a greeting, records the caller's message into a WAV named by the
 // caller and the time, and ends the recording on silence, hang-up, '#' or a maximum length; '0' forwards
-// the caller (a blind transfer, ITBasicCallControl::BlindTransfer). `--list` lists the messages.
+// the caller (a consultation transfer, ITBasicCallControl::Transfer + Finish). `--list` lists the messages.
 // The event handlers only note what happened; the main loop acts on it. See README.md next to this file.
 #include <tspi/sip/tsp.hpp>
 #include <tspi/sip/uri.hpp>
@@ -214,9 +214,21 @@ class machine {
       std::cout << "call from " << c.caller << ": forwarding to " << o_.forward_to << std::endl;
       c.ending = true;
       c.recorder->stop();
-      c.call.async_blind_transfer(o_.forward_to, [](std::error_code ec) {
-        if (ec) std::cerr << "answering_machine: forwarding failed: " << ec.message() << '\n';
-      });
+      // Consultation transfer (ITBasicCallControl::Transfer, then Finish(FM_ASTRANSFER) on the new call).
+      std::error_code ec;
+      auto consult = c.call.address().create_call(o_.forward_to, mspi::media_type::audio, ec);
+      const auto failed = [caller = c.call](std::error_code ec) {
+        std::cerr << "answering_machine: forwarding failed: " << ec.message() << '\n';
+        caller.async_disconnect(tspi::disconnect_code::normal, [](std::error_code) {});
+      };
+      if (ec) failed(ec);
+      else
+        c.call.async_transfer(consult, [consult, failed](std::error_code ec) {
+          if (ec) return failed(ec);
+          consult.async_finish(tspi::finish_mode::as_transfer, [failed](std::error_code ec) {
+            if (ec) failed(ec);
+          });
+        });
     } else if (why && !c.ending) {
       std::cout << "call from " << c.caller << ": hanging up (" << why << ")" << std::endl;
       c.ending = true;

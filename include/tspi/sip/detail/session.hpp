@@ -77,6 +77,7 @@ struct session {
   std::shared_ptr<server_transaction> remote_reinvite;  ///< The peer's re-INVITE awaiting the MSP's answer.
   request_id transfer_request = 0;           ///< Pending TSPI_lineBlindTransfer (REFER sent, no final response).
   bool transferring = false;                 ///< REFER accepted: NOTIFYs report the transfer's progress.
+  call_id consultation = 0;                  ///< complete_transfer: the consultation call, ended with this one.
   /// What the application is told about the call (LINE_CALLINFO), as last reported.
   provider_call_info info;
   /// UAS: the no-answer expiry while offered; then, once ended, when the Call-ID entry is dropped.

@@ -46,6 +46,7 @@ inline void sip_tsp::complete_transfer(request_id req, call_id call, call_id con
   auto target = c->dialog->remote_target;
   target.headers = "Replaces=" + detail::escape_uri_header(c->dialog->call_id + ";to-tag=" + c->dialog->remote_tag +
                                                            ";from-tag=" + c->dialog->local_tag);
+  s->consultation = consultation;
   send_refer(req, s, target.to_string());
 }
 
@@ -90,6 +91,13 @@ inline void sip_tsp::on_notify(detail::session& s, server_transaction& tx, const
   if (status < 300) {
     send_in_dialog(s, "BYE");
     end(s, line_disconnect_mode::normal);
+    // A consultation transfer: the target ends the replaced dialog itself (RFC 3891 §3), unless the
+    // transferee's INVITE lacked Replaces (baresip 1.0 drops Refer-To's headers); then we end it.
+    if (auto c = s.consultation ? find(std::exchange(s.consultation, 0)) : nullptr;
+        c && c->phase == detail::session_phase::confirmed) {
+      send_in_dialog(*c, "BYE");
+      end(*c, line_disconnect_mode::normal);
+    }
   }
 }
 
