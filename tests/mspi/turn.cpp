@@ -7,6 +7,7 @@
 #include <mspi/turn/channel_data.hpp>
 
 #include "support/child_process.hpp"
+#include "support/counting_allocator.hpp"
 
 #include <boost/asio/io_context.hpp>
 
@@ -409,6 +410,29 @@ TEST_CASE("turn: a UDP peer and a client talk through coturn with Send/Data indi
   CHECK(c.a.statistics().channel_data_sent == 1);
   CHECK(c.a.statistics().channel_data_received == 1);
   CHECK(c.a.statistics().send_indications_sent == 1);
+  // The steady-state paths allocate nothing: ChannelData and Send indications out, ChannelData in
+  // (handle() on what the server would send). Counted by tests/support/counting_allocator.hpp, whose
+  // operators zero_alloc.cpp links into the test binary.
+  udp::socket peer2(io, udp::endpoint(loopback, 0));  // same address (permitted), no channel
+  std::array<std::byte, 4 + 160> from_server{};
+  const auto cd_head = turn::channel_data_header(channel, 160);
+  std::copy(cd_head.begin(), cd_head.end(), from_server.begin());
+  const std::array<std::byte, 160> rtp{};
+  const auto allocations_before = ptapi_test::all_allocations();
+  std::size_t delivered = 0;
+  for (int i = 0; i < 50; ++i) {
+    CHECK_FALSE(c.a.send_to(peer_ep, rtp));
+    CHECK_FALSE(c.a.send_to(peer2.local_endpoint(), rtp));
+    const auto r = c.a.handle(c.a.server(), from_server);
+    delivered += r.what == turn::received::kind::data && r.peer == peer_ep && r.payload.size() == 160;
+  }
+  const auto allocations = ptapi_test::all_allocations() - allocations_before;
+  CHECK(delivered == 50);
+  if (ptapi_test::all_allocations() == 0)
+    WARN("the counting allocator is not linked (a partial test build without zero_alloc.cpp): allocations not checked");
+  else
+    CHECK(allocations == 0);
+  CHECK(c.a.statistics().send_indications_sent == 51);
   // Binding the same peer again gives the same channel at once.
   result<std::uint16_t> again;
   c.a.async_bind_channel(peer_ep, again.handler());
