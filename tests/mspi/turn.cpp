@@ -9,7 +9,10 @@
 #include "support/child_process.hpp"
 #include "support/counting_allocator.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -20,6 +23,7 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -56,6 +60,24 @@ struct result {
   }
   std::error_code ec() const { return std::get<0>(*value); }
 };
+
+// Allocates with `a` (REQUIREs that the operation completes) and returns its outcome.
+std::pair<std::error_code, turn::allocate_result> allocate(asio::io_context& io, turn::allocation& a) {
+  result<turn::allocate_result> r;
+  a.async_allocate(r.handler());
+  REQUIRE(run_until(io, [&] { return r.value.has_value(); }));
+  return {r.ec(), std::get<1>(*r.value)};
+}
+
+// Binds a channel from `a` to `peer` (REQUIREs success) and returns its number.
+std::uint16_t bind_channel(asio::io_context& io, turn::allocation& a, const udp::endpoint& peer) {
+  result<std::uint16_t> r;
+  a.async_bind_channel(peer, r.handler());
+  REQUIRE(run_until(io, [&] { return r.value.has_value(); }));
+  INFO(r.ec().message());
+  REQUIRE_FALSE(r.ec());
+  return std::get<1>(*r.value);
+}
 
 // A plain UDP peer: receives one datagram (from, text) within a bound time.
 std::optional<std::pair<udp::endpoint, std::string>> receive_one(asio::io_context& io, udp::socket& s,
@@ -208,14 +230,12 @@ TEST_CASE("turn: long-term credentials, stale nonce and hostile responses agains
     server.allocated(m);
   });
   turn::allocation a(socket, server.socket.local_endpoint(), {"u", "p"});
-  result<turn::allocate_result> r;
-  a.async_allocate(r.handler());
-  REQUIRE(run_until(io, [&] { return r.value.has_value(); }));
-  INFO(r.ec().message());
-  REQUIRE_FALSE(r.ec());
-  CHECK(std::get<1>(*r.value).relayed == server.relayed);
-  CHECK(std::get<1>(*r.value).mapped == socket.local_endpoint());
-  CHECK(std::get<1>(*r.value).lifetime == 600s);
+  const auto [ec, r] = allocate(io, a);
+  INFO(ec.message());
+  REQUIRE_FALSE(ec);
+  CHECK(r.relayed == server.relayed);
+  CHECK(r.mapped == socket.local_endpoint());
+  CHECK(r.lifetime == 600s);
   CHECK(a.state() == turn::allocation_state::allocated);
   CHECK(nonces_seen == std::vector<std::string>{"", "nonce-1", "nonce-2"});
   CHECK(a.statistics().challenges == 1);
@@ -247,10 +267,7 @@ TEST_CASE("turn: endless stale nonces and a refused password end the Allocate wi
     server.challenge(m, 438, "stale-" + std::to_string(++n));
   });
   turn::allocation a(socket, server.socket.local_endpoint(), {"u", "p"});
-  result<turn::allocate_result> r;
-  a.async_allocate(r.handler());
-  REQUIRE(run_until(io, [&] { return r.value.has_value(); }));
-  CHECK(r.ec() == turn::turn_errc::stale_nonce);
+  CHECK(allocate(io, a).first == turn::turn_errc::stale_nonce);
   CHECK(a.last_error_code() == 438);
   CHECK(server.requests == 1 + 3);  // the challenge, then max_auth_retries
   CHECK(a.state() == turn::allocation_state::failed);
@@ -260,12 +277,43 @@ TEST_CASE("turn: endless stale nonces and a refused password end the Allocate wi
   scripted_turn server2(io);
   server2.serve([&](const stun::message_view& m) { server2.challenge(m, 401, "n"); });
   turn::allocation b(socket2, server2.socket.local_endpoint(), {"u", "wrong"});
-  result<turn::allocate_result> r2;
-  b.async_allocate(r2.handler());
-  REQUIRE(run_until(io, [&] { return r2.value.has_value(); }));
-  CHECK(r2.ec() == turn::turn_errc::unauthorized);
+  CHECK(allocate(io, b).first == turn::turn_errc::unauthorized);
   CHECK(b.last_error_code() == 401);
   CHECK(server2.requests == 2);
+}
+
+TEST_CASE("turn: the operations take Asio's completion tokens (deferred by default, use_awaitable)", "[turn]") {
+  asio::io_context io;
+  udp::socket socket(io, udp::endpoint(loopback, 0));
+  scripted_turn server(io);
+  // A server without authentication: every request succeeds (Allocate's with a relayed address).
+  server.serve([&](const stun::message_view& m) {
+    if (m.method() == stun::method::allocate) return server.allocated(m);
+    server.respond(m, stun::message_class::success_response, server.socket, [](stun::message_writer&) {}, false);
+  });
+  turn::allocation a(socket, server.socket.local_endpoint(), {"u", "p"});
+  const udp::endpoint peer(asio::ip::make_address("192.0.2.9"), 7000);
+  std::vector<std::string> steps;
+  auto coroutine = [&]() -> asio::awaitable<void> {
+    auto [ec, channel] = co_await a.async_bind_channel(peer, asio::use_awaitable);
+    steps.push_back("bind " + ec.message() + " " + std::to_string(channel));
+    const std::error_code ec2 = co_await a.async_create_permission(peer.address(), asio::use_awaitable);
+    steps.push_back("permission " + ec2.message());
+    const std::error_code ec3 = co_await a.async_deallocate(asio::use_awaitable);
+    steps.push_back("deallocate " + ec3.message());
+  };
+  // No token: a deferred operation, launched here; the coroutine follows it.
+  auto deferred = a.async_allocate();
+  std::move(deferred)([&](std::error_code ec, turn::allocate_result r) {
+    steps.push_back("allocate " + ec.message() + " " + r.relayed.address().to_string());
+    asio::co_spawn(io, coroutine(), asio::detached);
+  });
+  REQUIRE(run_until(io, [&] { return steps.size() == 4; }));
+  const std::string ok = std::error_code().message();
+  CHECK(steps == std::vector<std::string>{"allocate " + ok + " 192.0.2.50", "bind " + ok + " 16384",
+                                          "permission " + ok, "deallocate " + ok});
+  CHECK(a.state() == turn::allocation_state::deallocated);
+  CHECK(a.statistics().challenges == 0);  // the server never asked for credentials
 }
 
 namespace {
@@ -304,6 +352,18 @@ struct coturn {
   ptapi_test::child_process process;
 };
 
+// coturn started on `port`, or null (with a warning: the test is skipped) when it is not installed.
+std::unique_ptr<coturn> start_coturn(std::uint16_t port, std::vector<std::string> extra = {}) {
+  const auto path = find_turnserver();
+  if (!path) {
+    WARN("coturn not installed (Debian: coturn): TURN against a server skipped");
+    return nullptr;
+  }
+  auto server = std::make_unique<coturn>(*path, port, std::move(extra));
+  REQUIRE(ptapi_test::udp_bound(port));
+  return server;
+}
+
 // An allocation on coturn from a fresh socket, allocated (REQUIREd).
 struct client {
   client(asio::io_context& io, std::uint16_t port, turn::allocation_options options = {})
@@ -311,12 +371,10 @@ struct client {
     a.set_data_handler([this](const udp::endpoint& peer, std::span<const std::byte> payload) {
       got.emplace_back(peer, text_of(payload));
     });
-    result<turn::allocate_result> r;
-    a.async_allocate(r.handler());
-    REQUIRE(run_until(io, [&] { return r.value.has_value(); }));
-    INFO(r.ec().message());
-    REQUIRE_FALSE(r.ec());
-    relayed = std::get<1>(*r.value).relayed;
+    const auto [ec, r] = allocate(io, a);
+    INFO(ec.message());
+    REQUIRE_FALSE(ec);
+    relayed = r.relayed;
   }
   udp::socket socket;
   turn::allocation a;
@@ -332,13 +390,8 @@ std::error_code wait(asio::io_context& io, result<>& r) {
 }  // namespace
 
 TEST_CASE("turn: Allocate on coturn gives a relayed address; a wrong password gets 401", "[turn]") {
-  const auto path = find_turnserver();
-  if (!path) {
-    WARN("coturn not installed (Debian: coturn): TURN against a server skipped");
-    return;
-  }
-  coturn server(*path, coturn_port);
-  REQUIRE(ptapi_test::udp_bound(coturn_port));
+  const auto server = start_coturn(coturn_port);
+  if (!server) return;
   asio::io_context io;
   client c(io, coturn_port);
   CHECK(c.relayed.address() == loopback);
@@ -350,22 +403,16 @@ TEST_CASE("turn: Allocate on coturn gives a relayed address; a wrong password ge
 
   udp::socket socket(io, udp::endpoint(loopback, 0));
   turn::allocation wrong(socket, udp::endpoint(loopback, coturn_port), {"u", "not-p"});
-  result<turn::allocate_result> r;
-  wrong.async_allocate(r.handler());
-  REQUIRE(run_until(io, [&] { return r.value.has_value(); }));
-  CHECK(r.ec() == turn::turn_errc::unauthorized);
-  CHECK(r.ec().message() == "TURN server refused the credentials (401 Unauthorized)");
+  const auto ec = allocate(io, wrong).first;
+  CHECK(ec == turn::turn_errc::unauthorized);
+  CHECK(ec.message() == "TURN server refused the credentials (401 Unauthorized)");
   CHECK(wrong.last_error_code() == 401);
   CHECK(wrong.state() == turn::allocation_state::failed);
 }
 
 TEST_CASE("turn: a UDP peer and a client talk through coturn with Send/Data indications, then ChannelData", "[turn]") {
-  const auto path = find_turnserver();
-  if (!path) {
-    WARN("coturn not installed (Debian: coturn): TURN against a server skipped");
-    return;
-  }
-  coturn server(*path, coturn_port);
+  const auto server = start_coturn(coturn_port);
+  if (!server) return;
   asio::io_context io;
   client c(io, coturn_port);
   udp::socket peer(io, udp::endpoint(loopback, 0));
@@ -392,11 +439,7 @@ TEST_CASE("turn: a UDP peer and a client talk through coturn with Send/Data indi
   CHECK(c.a.statistics().data_indications_received == 1);
 
   // ChannelBind, then ChannelData both ways (an odd length: no padding over UDP).
-  result<std::uint16_t> bind;
-  c.a.async_bind_channel(peer_ep, bind.handler());
-  REQUIRE(run_until(io, [&] { return bind.value.has_value(); }));
-  REQUIRE_FALSE(bind.ec());
-  const auto channel = std::get<1>(*bind.value);
+  const auto channel = bind_channel(io, c.a, peer_ep);
   CHECK(turn::valid_channel(channel));
   CHECK(c.a.channel_of(peer_ep) == channel);
   REQUIRE_FALSE(c.a.send_to(peer_ep, bytes_of("hello via channel")));
@@ -434,28 +477,17 @@ TEST_CASE("turn: a UDP peer and a client talk through coturn with Send/Data indi
     CHECK(allocations == 0);
   CHECK(c.a.statistics().send_indications_sent == 51);
   // Binding the same peer again gives the same channel at once.
-  result<std::uint16_t> again;
-  c.a.async_bind_channel(peer_ep, again.handler());
-  REQUIRE(run_until(io, [&] { return again.value.has_value(); }));
-  CHECK(std::get<1>(*again.value) == channel);
+  CHECK(bind_channel(io, c.a, peer_ep) == channel);
 }
 
 TEST_CASE("turn: two clients reach each other relay to relay through coturn (ChannelData both ways)", "[turn]") {
-  const auto path = find_turnserver();
-  if (!path) {
-    WARN("coturn not installed (Debian: coturn): TURN against a server skipped");
-    return;
-  }
-  coturn server(*path, coturn_port);
+  const auto server = start_coturn(coturn_port);
+  if (!server) return;
   asio::io_context io;
   client a(io, coturn_port), b(io, coturn_port);
   REQUIRE(a.relayed != b.relayed);
-  result<std::uint16_t> ab, ba;
-  a.a.async_bind_channel(b.relayed, ab.handler());
-  b.a.async_bind_channel(a.relayed, ba.handler());
-  REQUIRE(run_until(io, [&] { return ab.value && ba.value; }));
-  REQUIRE_FALSE(ab.ec());
-  REQUIRE_FALSE(ba.ec());
+  bind_channel(io, a.a, b.relayed);
+  bind_channel(io, b.a, a.relayed);
   for (int i = 0; i < 5; ++i) {
     REQUIRE_FALSE(a.a.send_to(b.relayed, bytes_of("a->b " + std::to_string(i))));
     REQUIRE_FALSE(b.a.send_to(a.relayed, bytes_of("b->a " + std::to_string(i))));
@@ -470,22 +502,15 @@ TEST_CASE("turn: two clients reach each other relay to relay through coturn (Cha
 }
 
 TEST_CASE("turn: permissions and channels are refreshed by the client (coturn)", "[turn]") {
-  const auto path = find_turnserver();
-  if (!path) {
-    WARN("coturn not installed (Debian: coturn): TURN against a server skipped");
-    return;
-  }
-  coturn server(*path, coturn_port);
+  const auto server = start_coturn(coturn_port);
+  if (!server) return;
   asio::io_context io;
   turn::allocation_options fast;
   fast.permission_refresh = 1s;
   fast.channel_refresh = 1s;
   client c(io, coturn_port, fast);
   udp::socket peer(io, udp::endpoint(loopback, 0));
-  result<std::uint16_t> bind;
-  c.a.async_bind_channel(peer.local_endpoint(), bind.handler());
-  REQUIRE(run_until(io, [&] { return bind.value.has_value(); }));
-  REQUIRE_FALSE(bind.ec());
+  bind_channel(io, c.a, peer.local_endpoint());
   // 2.5 s: two refreshes of each (the permission came with the channel, RFC 8656 §12.2).
   run_until(io, [] { return false; }, 2500ms);
   CHECK(c.a.statistics().channels_bound >= 3);
@@ -494,12 +519,8 @@ TEST_CASE("turn: permissions and channels are refreshed by the client (coturn)",
 }
 
 TEST_CASE("turn: one 5-tuple holds one allocation; after Refresh with lifetime 0 it takes a new one", "[turn]") {
-  const auto path = find_turnserver();
-  if (!path) {
-    WARN("coturn not installed (Debian: coturn): TURN against a server skipped");
-    return;
-  }
-  coturn server(*path, coturn_port);
+  const auto server = start_coturn(coturn_port);
+  if (!server) return;
   asio::io_context io;
   // The socket's receive path is the test's (receive_mode::external), handing datagrams to the allocations.
   udp::socket socket(io, udp::endpoint(loopback, 0));
@@ -525,13 +546,9 @@ TEST_CASE("turn: one 5-tuple holds one allocation; after Refresh with lifetime 0
 
   turn::allocation first(socket, turn_server, {"u", "p"}, external), second(socket, turn_server, {"u", "p"}, external);
   allocations = {&first, &second};
-  result<turn::allocate_result> r1, r2;
-  first.async_allocate(r1.handler());
-  REQUIRE(run_until(io, [&] { return r1.value.has_value(); }));
-  REQUIRE_FALSE(r1.ec());
-  second.async_allocate(r2.handler());
-  REQUIRE(run_until(io, [&] { return r2.value.has_value(); }));
-  CHECK(r2.ec() == turn::turn_errc::allocation_mismatch);
+  const auto [ec1, r1] = allocate(io, first);
+  REQUIRE_FALSE(ec1);
+  CHECK(allocate(io, second).first == turn::turn_errc::allocation_mismatch);
   CHECK(second.last_error_code() == 437);
 
   // A peer reaches the client through the relay, and directly (not the allocation's: handed back).
@@ -539,7 +556,7 @@ TEST_CASE("turn: one 5-tuple holds one allocation; after Refresh with lifetime 0
   result<> perm;
   first.async_create_permission(loopback, perm.handler());
   REQUIRE_FALSE(wait(io, perm));
-  const auto relay = std::get<1>(*r1.value).relayed;
+  const auto relay = r1.relayed;
   peer.send_to(asio::buffer(std::string_view("relayed")), relay);
   peer.send_to(asio::buffer(std::string_view("direct")), socket.local_endpoint());
   REQUIRE(run_until(io, [&] { return !relayed.empty() && !direct.empty(); }, 2000ms));
@@ -561,10 +578,7 @@ TEST_CASE("turn: one 5-tuple holds one allocation; after Refresh with lifetime 0
   for (int attempt = 0; attempt < 8; ++attempt) {
     turn::allocation third(socket, turn_server, {"u", "p"}, external);
     allocations = {&third};
-    result<turn::allocate_result> r3;
-    third.async_allocate(r3.handler());
-    REQUIRE(run_until(io, [&] { return r3.value.has_value(); }));
-    last = r3.ec();
+    last = allocate(io, third).first;
     if (last != turn::turn_errc::allocation_mismatch) break;
     run_until(io, [] { return false; }, 500ms);
   }
@@ -577,21 +591,14 @@ TEST_CASE("turn: one 5-tuple holds one allocation; after Refresh with lifetime 0
 }
 
 TEST_CASE("turn: the allocation is refreshed before it expires and stale nonces are renewed (coturn)", "[turn]") {
-  const auto path = find_turnserver();
-  if (!path) {
-    WARN("coturn not installed (Debian: coturn): TURN against a server skipped");
-    return;
-  }
   // Lifetimes of at most 4 s and nonces that go stale after 2 s: a refresh every 2 s, each with 438 first.
-  coturn server(*path, coturn_stale_port, {"--max-allocate-lifetime=4", "--stale-nonce=2"});
+  const auto server = start_coturn(coturn_stale_port, {"--max-allocate-lifetime=4", "--stale-nonce=2"});
+  if (!server) return;
   asio::io_context io;
   client c(io, coturn_stale_port);
   CHECK(c.a.result().lifetime == 4s);
   udp::socket peer(io, udp::endpoint(loopback, 0));
-  result<std::uint16_t> bind;
-  c.a.async_bind_channel(peer.local_endpoint(), bind.handler());
-  REQUIRE(run_until(io, [&] { return bind.value.has_value(); }));
-  REQUIRE_FALSE(bind.ec());
+  bind_channel(io, c.a, peer.local_endpoint());
   // 6.5 s: past the first lifetime, kept by refreshes.
   run_until(io, [&] { return c.a.statistics().refreshes >= 3; }, 6500ms);
   CHECK(c.a.statistics().refreshes >= 2);
