@@ -1,8 +1,8 @@
 // TURN client (RFC 8656, mspi/turn/): ChannelData framing; the long-term credential, stale-nonce and
 // hostile-input paths against a scripted server; Allocate, permissions, Send/Data indications, ChannelBind
 // and ChannelData, refreshes and deallocation against coturn started here on 127.0.0.1.
-// This file's ports: 7510-7529 (coturn 7510 with relays 7511-7519; a second coturn with short-lived
-// nonces 7520 with relays 7521-7529). Skipped (with a warning) only when coturn is not installed.
+// This file's ports: 7510-7529 (one coturn per test case, each on its own listening port and relay
+// ports: see `ports` below). Skipped (with a warning) only when coturn is not installed.
 #include <mspi/turn/allocation.hpp>
 #include <mspi/turn/channel_data.hpp>
 
@@ -318,7 +318,12 @@ TEST_CASE("turn: the operations take Asio's completion tokens (deferred by defau
 
 namespace {
 
-constexpr std::uint16_t coturn_port = 7510, coturn_stale_port = 7520;
+// One coturn per test case (ctest runs cases in parallel): its listening port, then its relay ports.
+struct ports {
+  std::uint16_t listening, relays;
+};
+constexpr ports allocate_ports{7510, 2}, indication_ports{7513, 2}, two_client_ports{7516, 3},
+    refresh_ports{7520, 2}, five_tuple_ports{7523, 3}, stale_ports{7527, 2};  // ... 7529
 
 std::optional<std::string> find_turnserver() {
   return ptapi_test::find_program({"/usr/bin/turnserver", "/usr/sbin/turnserver"});
@@ -328,14 +333,15 @@ std::optional<std::string> find_turnserver() {
 // relays on port+1..port+9, loopback peers allowed (its default refuses them), files in a temporary
 // directory; `extra` adds options. Stopped at destruction.
 struct coturn {
-  coturn(const std::string& path, std::uint16_t port, std::vector<std::string> extra = {})
+  coturn(const std::string& path, std::uint16_t port, std::uint16_t relays, std::vector<std::string> extra = {})
       : dir(std::filesystem::temp_directory_path() / ("ptapi-turn-" + std::to_string(::getpid()) + "-" + std::to_string(port))),
         made(std::filesystem::create_directories(dir)),
-        process(args(path, port, std::move(extra)), port) {}
-  std::vector<std::string> args(const std::string& path, std::uint16_t port, std::vector<std::string> extra) const {
+        process(args(path, port, relays, std::move(extra)), port) {}
+  std::vector<std::string> args(const std::string& path, std::uint16_t port, std::uint16_t relays,
+                                std::vector<std::string> extra) const {
     std::vector<std::string> a{path, "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1",
                                "--listening-port=" + std::to_string(port), "--min-port=" + std::to_string(port + 1),
-                               "--max-port=" + std::to_string(port + 9), "--no-tls", "--no-dtls", "--no-tcp",
+                               "--max-port=" + std::to_string(port + relays), "--no-tls", "--no-dtls", "--no-tcp",
                                "--no-cli", "--lt-cred-mech", "--user=u:p", "--realm=ptapi.test",
                                "--allow-loopback-peers", "--pidfile=" + (dir / "pid").string(),
                                "--userdb=" + (dir / "turndb").string(), "--log-file=stdout"};
@@ -353,14 +359,14 @@ struct coturn {
 };
 
 // coturn started on `port`, or null (with a warning: the test is skipped) when it is not installed.
-std::unique_ptr<coturn> start_coturn(std::uint16_t port, std::vector<std::string> extra = {}) {
+std::unique_ptr<coturn> start_coturn(ports p, std::vector<std::string> extra = {}) {
   const auto path = find_turnserver();
   if (!path) {
     WARN("coturn not installed (Debian: coturn): TURN against a server skipped");
     return nullptr;
   }
-  auto server = std::make_unique<coturn>(*path, port, std::move(extra));
-  REQUIRE(ptapi_test::udp_bound(port));
+  auto server = std::make_unique<coturn>(*path, p.listening, p.relays, std::move(extra));
+  REQUIRE(ptapi_test::udp_bound(p.listening));
   return server;
 }
 
@@ -389,20 +395,20 @@ std::error_code wait(asio::io_context& io, result<>& r) {
 
 }  // namespace
 
-TEST_CASE("turn: Allocate on coturn gives a relayed address; a wrong password gets 401", "[turn]") {
-  const auto server = start_coturn(coturn_port);
+TEST_CASE("turn: Allocate on coturn gives a relayed address, a wrong password gets 401", "[turn]") {
+  const auto server = start_coturn(allocate_ports);
   if (!server) return;
   asio::io_context io;
-  client c(io, coturn_port);
+  client c(io, allocate_ports.listening);
   CHECK(c.relayed.address() == loopback);
-  CHECK(c.relayed.port() > coturn_port);
-  CHECK(c.relayed.port() <= coturn_port + 9);
+  CHECK(c.relayed.port() > allocate_ports.listening);
+  CHECK(c.relayed.port() <= allocate_ports.listening + allocate_ports.relays);
   CHECK(c.a.result().mapped == c.socket.local_endpoint());  // loopback: no NAT
   CHECK(c.a.result().lifetime.count() > 0);
   CHECK(c.a.statistics().challenges == 1);
 
   udp::socket socket(io, udp::endpoint(loopback, 0));
-  turn::allocation wrong(socket, udp::endpoint(loopback, coturn_port), {"u", "not-p"});
+  turn::allocation wrong(socket, udp::endpoint(loopback, allocate_ports.listening), {"u", "not-p"});
   const auto ec = allocate(io, wrong).first;
   CHECK(ec == turn::turn_errc::unauthorized);
   CHECK(ec.message() == "TURN server refused the credentials (401 Unauthorized)");
@@ -411,10 +417,10 @@ TEST_CASE("turn: Allocate on coturn gives a relayed address; a wrong password ge
 }
 
 TEST_CASE("turn: a UDP peer and a client talk through coturn with Send/Data indications, then ChannelData", "[turn]") {
-  const auto server = start_coturn(coturn_port);
+  const auto server = start_coturn(indication_ports);
   if (!server) return;
   asio::io_context io;
-  client c(io, coturn_port);
+  client c(io, indication_ports.listening);
   udp::socket peer(io, udp::endpoint(loopback, 0));
   const auto peer_ep = peer.local_endpoint();
 
@@ -481,10 +487,10 @@ TEST_CASE("turn: a UDP peer and a client talk through coturn with Send/Data indi
 }
 
 TEST_CASE("turn: two clients reach each other relay to relay through coturn (ChannelData both ways)", "[turn]") {
-  const auto server = start_coturn(coturn_port);
+  const auto server = start_coturn(two_client_ports);
   if (!server) return;
   asio::io_context io;
-  client a(io, coturn_port), b(io, coturn_port);
+  client a(io, two_client_ports.listening), b(io, two_client_ports.listening);
   REQUIRE(a.relayed != b.relayed);
   bind_channel(io, a.a, b.relayed);
   bind_channel(io, b.a, a.relayed);
@@ -502,13 +508,13 @@ TEST_CASE("turn: two clients reach each other relay to relay through coturn (Cha
 }
 
 TEST_CASE("turn: permissions and channels are refreshed by the client (coturn)", "[turn]") {
-  const auto server = start_coturn(coturn_port);
+  const auto server = start_coturn(refresh_ports);
   if (!server) return;
   asio::io_context io;
   turn::allocation_options fast;
   fast.permission_refresh = 1s;
   fast.channel_refresh = 1s;
-  client c(io, coturn_port, fast);
+  client c(io, refresh_ports.listening, fast);
   udp::socket peer(io, udp::endpoint(loopback, 0));
   bind_channel(io, c.a, peer.local_endpoint());
   // 2.5 s: two refreshes of each (the permission came with the channel, RFC 8656 §12.2).
@@ -518,13 +524,13 @@ TEST_CASE("turn: permissions and channels are refreshed by the client (coturn)",
   CHECK(c.a.statistics().refresh_failures == 0);
 }
 
-TEST_CASE("turn: one 5-tuple holds one allocation; after Refresh with lifetime 0 it takes a new one", "[turn]") {
-  const auto server = start_coturn(coturn_port);
+TEST_CASE("turn: one 5-tuple holds one allocation, after Refresh with lifetime 0 it takes a new one", "[turn]") {
+  const auto server = start_coturn(five_tuple_ports);
   if (!server) return;
   asio::io_context io;
   // The socket's receive path is the test's (receive_mode::external), handing datagrams to the allocations.
   udp::socket socket(io, udp::endpoint(loopback, 0));
-  const udp::endpoint turn_server(loopback, coturn_port);
+  const udp::endpoint turn_server(loopback, five_tuple_ports.listening);
   const turn::allocation_options external{.receive = turn::receive_mode::external};
   std::vector<turn::allocation*> allocations;
   std::vector<std::pair<udp::endpoint, std::string>> relayed, direct;
@@ -592,10 +598,10 @@ TEST_CASE("turn: one 5-tuple holds one allocation; after Refresh with lifetime 0
 
 TEST_CASE("turn: the allocation is refreshed before it expires and stale nonces are renewed (coturn)", "[turn]") {
   // Lifetimes of at most 4 s and nonces that go stale after 2 s: a refresh every 2 s, each with 438 first.
-  const auto server = start_coturn(coturn_stale_port, {"--max-allocate-lifetime=4", "--stale-nonce=2"});
+  const auto server = start_coturn(stale_ports, {"--max-allocate-lifetime=4", "--stale-nonce=2"});
   if (!server) return;
   asio::io_context io;
-  client c(io, coturn_stale_port);
+  client c(io, stale_ports.listening);
   CHECK(c.a.result().lifetime == 4s);
   udp::socket peer(io, udp::endpoint(loopback, 0));
   bind_channel(io, c.a, peer.local_endpoint());
