@@ -253,8 +253,15 @@ TEST_CASE("turn: long-term credentials, stale nonce and hostile responses agains
   CHECK(a.handle(server.socket.local_endpoint(), cd).what == turn::received::kind::dropped);  // no channel bound
   // Sending needs a permission first.
   CHECK(a.send_to(udp::endpoint(loopback, 9), bytes_of("x")) == turn::turn_errc::no_permission);
-  a.close();
-  CHECK(a.state() == turn::allocation_state::deallocated);
+  // A moved allocation is the same allocation; closing it sends Refresh with LIFETIME 0 (not waited for).
+  turn::allocation moved(std::move(a));
+  CHECK(moved.state() == turn::allocation_state::allocated);
+  CHECK(moved.result().relayed == server.relayed);
+  const int before = server.requests;
+  moved.close();
+  CHECK(moved.state() == turn::allocation_state::deallocated);
+  REQUIRE(run_until(io, [&] { return server.requests == before + 1; }, 2000ms));
+  CHECK(nonces_seen.back() == "nonce-2");  // the Refresh carries the credentials
 }
 
 TEST_CASE("turn: endless stale nonces and a refused password end the Allocate with their errors", "[turn]") {

@@ -68,6 +68,17 @@ class allocation {
   ~allocation() { close(); }
   allocation(const allocation&) = delete;
   allocation& operator=(const allocation&) = delete;
+  /// Moves the allocation (its state, timers and pending operations go along); the moved-from object may
+  /// only be destroyed or assigned to.
+  allocation(allocation&&) noexcept = default;
+  /// Closes this allocation (see `close`), then takes `other`'s.
+  allocation& operator=(allocation&& other) noexcept {
+    if (this != &other) {
+      close();
+      core_ = std::move(other.core_);
+    }
+    return *this;
+  }
 
   /// Requests the allocation (RFC 8656 §7). Completion: `void(std::error_code, allocate_result)` with the
   /// relayed and mapped addresses and the granted lifetime, posted to the handler's associated executor,
