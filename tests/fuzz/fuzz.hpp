@@ -31,6 +31,6 @@ void fuzz_sdp(input in);              // sdp_fuzz.cpp: mspi::parse_sdp
 void fuzz_channel(input in);          // channel_fuzz.cpp: mspi::decode_channel_message
 void fuzz_digest(input in);           // digest_fuzz.cpp: WWW-/Proxy-Authenticate, digest_client
 void fuzz_wav(input in);              // wav_fuzz.cpp: mspi::read_audio_file (libsndfile, libsamplerate)
-void fuzz_stun(input in);             // stun_fuzz.cpp: mspi::stun::message_view and the attribute readers
+void fuzz_stun(input in);             // stun_fuzz.cpp: mspi::stun::message_view, attribute readers, TURN framing
 
 }  // namespace ptapi_fuzz

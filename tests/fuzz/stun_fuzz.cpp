@@ -7,20 +7,63 @@
 //  - the attribute readers (addresses, ERROR-CODE, integrity with a fixed key, fingerprint) never read
 //    outside the datagram (ASan) and a decoded address has the family's size;
 //  - a message rebuilt by the writer from the parsed attributes (integrity and fingerprint recomputed)
-//    parses back with the same attributes and verifies.
+//    parses back with the same attributes and verifies;
+//  - TURN (RFC 8656, mspi/turn/): the input read as ChannelData keeps its payload inside the datagram on a
+//    channel 0x4000..0x4FFF with at most 3 padding bytes; LIFETIME is read only from 4 bytes; a Data
+//    indication's peer and payload, written again as a Send indication's head + payload + padding, parse
+//    back to the same peer and payload.
 #include "fuzz.hpp"
 
 #include <mspi/stun/message.hpp>
+#include <mspi/turn/channel_data.hpp>
+#include <mspi/turn/detail/messages.hpp>
 
 #include <array>
 #include <cstring>
+#include <vector>
 
 namespace ptapi_fuzz {
+
+namespace {
+
+void fuzz_turn(input in, const mspi::stun::message_view* m) {
+  namespace stun = mspi::stun;
+  namespace turn = mspi::turn;
+  turn::channel_data cd;
+  if (turn::parse_channel_data(in, cd)) {
+    PTAPI_FUZZ_CHECK(turn::valid_channel(cd.channel) && cd.payload.data() == in.data() + 4);
+    PTAPI_FUZZ_CHECK(in.size() - 4 - cd.payload.size() <= 3);
+    const auto head = turn::channel_data_header(cd.channel, cd.payload.size());
+    PTAPI_FUZZ_CHECK(std::memcmp(head.data(), in.data(), 4) == 0);
+  }
+  if (m == nullptr) return;
+  if (turn::detail::lifetime_of(*m)) PTAPI_FUZZ_CHECK(m->find(stun::attribute_type::lifetime)->value.size() == 4);
+  boost::asio::ip::udp::endpoint peer;
+  std::span<const std::byte> payload;
+  if (!turn::detail::read_data_indication(*m, peer, payload)) return;
+  std::array<std::byte, turn::detail::max_send_head> head{};
+  const auto h = turn::detail::write_send_head(peer, m->transaction(), payload.size(), head);
+  if (h.empty()) return;  // too long for a Send indication's DATA with XOR-PEER-ADDRESS
+  std::vector<std::byte> send(h.begin(), h.end());
+  send.insert(send.end(), payload.begin(), payload.end());
+  send.resize(send.size() + (4 - payload.size() % 4) % 4);
+  stun::message_view back;
+  PTAPI_FUZZ_CHECK(!stun::message_view::parse(send, back));
+  PTAPI_FUZZ_CHECK(back.method() == stun::method::send && back.klass() == stun::message_class::indication);
+  boost::asio::ip::udp::endpoint peer_back;
+  std::span<const std::byte> payload_back;
+  PTAPI_FUZZ_CHECK(turn::detail::read_data_indication(back, peer_back, payload_back));
+  PTAPI_FUZZ_CHECK(peer_back == peer && payload_back.size() == payload.size() &&
+                   std::memcmp(payload_back.data(), payload.data(), payload.size()) == 0);
+}
+
+}  // namespace
 
 void fuzz_stun(input in) {
   namespace stun = mspi::stun;
   stun::message_view m;
-  if (stun::message_view::parse(in, m)) return;
+  if (stun::message_view::parse(in, m)) return fuzz_turn(in, nullptr);
+  fuzz_turn(in, &m);
   PTAPI_FUZZ_CHECK(m.bytes().data() == in.data() && m.bytes().size() == in.size());
   PTAPI_FUZZ_CHECK(stun::looks_like_stun(in));
   PTAPI_FUZZ_CHECK(m.attributes().size() <= stun::message_view::max_attributes);

@@ -37,9 +37,15 @@ inline constexpr std::size_t integrity_size = 20;
 /// The 96-bit transaction ID (RFC 8489 §5): random for each request (RFC 8489 §6), echoed by the response.
 using transaction_id = std::array<std::byte, 12>;
 
-/// STUN methods (RFC 8489 §18.2; TURN's in RFC 8656 §17). Only Binding is used so far.
+/// STUN methods (RFC 8489 §18.2; TURN's in RFC 8656 §17).
 enum class method : std::uint16_t {
-  binding = 0x001,  ///< Binding (RFC 8489 §18.2): learn the mapped address; ICE connectivity checks.
+  binding = 0x001,            ///< Binding (RFC 8489 §18.2): learn the mapped address; ICE connectivity checks.
+  allocate = 0x003,           ///< TURN Allocate (RFC 8656 §7): create a relayed transport address.
+  refresh = 0x004,            ///< TURN Refresh (RFC 8656 §8): extend or (LIFETIME 0) delete an allocation.
+  send = 0x006,               ///< TURN Send indication (RFC 8656 §11.1): client -> peer through the relay.
+  data = 0x007,               ///< TURN Data indication (RFC 8656 §11.3): peer -> client through the relay.
+  create_permission = 0x008,  ///< TURN CreatePermission (RFC 8656 §10): let a peer's address reach the relay.
+  channel_bind = 0x009,       ///< TURN ChannelBind (RFC 8656 §12.1): a channel number for a peer.
 };
 
 /// The class of a message (RFC 8489 §5, the C1 C0 bits).
@@ -50,15 +56,24 @@ enum class message_class : std::uint8_t {
   error_response = 3,    ///< An error response (carries ERROR-CODE).
 };
 
-/// Attribute types (RFC 8489 §18.3; ICE's in RFC 8445 §16.1). Comprehension-required below 0x8000.
+/// Attribute types (RFC 8489 §18.3; ICE's in RFC 8445 §16.1; TURN's in RFC 8656 §18).
+/// Comprehension-required below 0x8000.
 namespace attribute_type {
 inline constexpr std::uint16_t mapped_address = 0x0001;            ///< MAPPED-ADDRESS (§14.1, RFC 3489 servers)
 inline constexpr std::uint16_t username = 0x0006;                  ///< USERNAME (§14.3)
 inline constexpr std::uint16_t message_integrity = 0x0008;         ///< MESSAGE-INTEGRITY, HMAC-SHA1 (§14.5)
 inline constexpr std::uint16_t error_code = 0x0009;                ///< ERROR-CODE (§14.8)
 inline constexpr std::uint16_t unknown_attributes = 0x000A;        ///< UNKNOWN-ATTRIBUTES (§14.13)
+inline constexpr std::uint16_t channel_number = 0x000C;            ///< CHANNEL-NUMBER (RFC 8656 §18.1)
+inline constexpr std::uint16_t lifetime = 0x000D;                  ///< LIFETIME, seconds (RFC 8656 §18.2)
+inline constexpr std::uint16_t xor_peer_address = 0x0012;          ///< XOR-PEER-ADDRESS (RFC 8656 §18.3)
+inline constexpr std::uint16_t data = 0x0013;                      ///< DATA (RFC 8656 §18.4)
 inline constexpr std::uint16_t realm = 0x0014;                     ///< REALM (§14.9)
 inline constexpr std::uint16_t nonce = 0x0015;                     ///< NONCE (§14.10)
+inline constexpr std::uint16_t xor_relayed_address = 0x0016;       ///< XOR-RELAYED-ADDRESS (RFC 8656 §18.5)
+inline constexpr std::uint16_t requested_address_family = 0x0017;  ///< REQUESTED-ADDRESS-FAMILY (RFC 8656 §18.6)
+inline constexpr std::uint16_t requested_transport = 0x0019;       ///< REQUESTED-TRANSPORT (RFC 8656 §18.8)
+inline constexpr std::uint16_t dont_fragment = 0x001A;             ///< DONT-FRAGMENT (RFC 8656 §18.9)
 inline constexpr std::uint16_t message_integrity_sha256 = 0x001C;  ///< MESSAGE-INTEGRITY-SHA256 (§14.6)
 inline constexpr std::uint16_t xor_mapped_address = 0x0020;        ///< XOR-MAPPED-ADDRESS (§14.2)
 inline constexpr std::uint16_t priority = 0x0024;                  ///< PRIORITY (RFC 8445 §7.1.1)
@@ -353,6 +368,21 @@ class message_writer {
     }
     return *this;
   }
+  /// Appends ERROR-CODE (RFC 8489 §14.8): `code` 300..699 (class = code / 100, number = code % 100) and a
+  /// UTF-8 reason phrase. A code outside 300..699 sets `bad_attribute` (a server's or a test's helper).
+  message_writer& add_error_code(int code, std::string_view reason) noexcept {
+    if (code < 300 || code > 699) {
+      if (!error_) error_ = stun_errc::bad_attribute;
+      return *this;
+    }
+    if (auto* p = reserve(attribute_type::error_code, 4 + reason.size())) {
+      p[0] = p[1] = std::byte{0};
+      p[2] = static_cast<std::byte>(code / 100);
+      p[3] = static_cast<std::byte>(code % 100);
+      if (!reason.empty()) std::memcpy(p + 4, reason.data(), reason.size());
+    }
+    return *this;
+  }
   /// Appends XOR-MAPPED-ADDRESS or another XOR-*-ADDRESS of `ep` (RFC 8489 §14.2).
   message_writer& add_xor_address(std::uint16_t type, const boost::asio::ip::udp::endpoint& ep) noexcept {
     const bool v4 = ep.address().is_v4();
@@ -400,7 +430,7 @@ class message_writer {
   [[nodiscard]] std::span<const std::byte> bytes() const noexcept {
     return error_ ? std::span<const std::byte>{} : std::span<const std::byte>(buffer_.data(), size_);
   }
-  /// The first error (`buffer_too_small`, `bad_integrity`), or none.
+  /// The first error (`buffer_too_small`, `bad_integrity`, `bad_attribute`), or none.
   [[nodiscard]] std::error_code error() const noexcept { return error_; }
 
  private:
