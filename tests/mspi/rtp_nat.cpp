@@ -118,6 +118,16 @@ struct scripted_stun_server {
 
 mspi::stream_statistics render_stats(msp_side& s) { return s.call->render_stream()->statistics(); }
 
+// The TSP asks `s` for an offer: its SDP, parsed.
+mspi::session_description offer_of(msp_side& s) {
+  s.send(mspi::channel_message_type::request_offer);
+  auto offer = s.take(mspi::channel_message_type::local_offer);
+  REQUIRE(offer);
+  auto sd = mspi::parse_sdp(offer->body);
+  REQUIRE(sd);
+  return *sd;
+}
+
 }  // namespace
 
 TEST_CASE("rtp_opus_msp::initialize checks the NAT settings", "[mspi][rtp_opus][nat]") {
@@ -192,21 +202,17 @@ TEST_CASE("rtp nat: the NAT's mapping is advertised for RTP and RTCP; late STUN 
   scripted_stun_server server(true, 1, 600ms);
   msp_side a(stun_config(server.endpoint()));
   ptapi_test::raw_peer peer;
-  a.send(mspi::channel_message_type::request_offer);
-  auto offer = a.take(mspi::channel_message_type::local_offer);
-  REQUIRE(offer);
-  auto sd = mspi::parse_sdp(offer->body);
-  REQUIRE(sd);
-  CHECK(sd->connection_address == "203.0.113.5");
-  CHECK(sd->media[0].address == "203.0.113.5");
+  const auto sd = offer_of(a);
+  CHECK(sd.connection_address == "203.0.113.5");
+  CHECK(sd.media[0].address == "203.0.113.5");
   const auto s = render_stats(a);
   CHECK(s.server_reflexive);
   CHECK(s.local_address == "203.0.113.5");
-  CHECK(s.local_port == sd->media[0].port);
+  CHECK(s.local_port == sd.media[0].port);
   // One Binding per socket: RTP and RTCP ports are each the socket's own mapping.
   CHECK(server.requests >= 2);
-  CHECK(sd->media[0].rtcp_port != 0);
-  CHECK(sd->media[0].rtcp_port != sd->media[0].port);
+  CHECK(sd.media[0].rtcp_port != 0);
+  CHECK(sd.media[0].rtcp_port != sd.media[0].port);
   // Media starts towards the raw peer; the server's late duplicate answers reach both media sockets.
   a.send(mspi::channel_message_type::remote_answer, peer.offer("111", "a=rtpmap:111 opus/48000/2\r\n"));
   a.send(mspi::channel_message_type::start_media);
@@ -248,12 +254,8 @@ TEST_CASE("rtp nat: a configured public address wins over STUN, which is then no
   auto cfg = stun_config(server.endpoint());
   cfg.public_address = "198.51.100.20";
   msp_side a(cfg);
-  a.send(mspi::channel_message_type::request_offer);
-  auto offer = a.take(mspi::channel_message_type::local_offer);
-  REQUIRE(offer);
-  auto sd = mspi::parse_sdp(offer->body);
-  REQUIRE(sd);
-  CHECK(sd->media[0].address == "198.51.100.20");
+  const auto sd = offer_of(a);
+  CHECK(sd.media[0].address == "198.51.100.20");
   const auto s = render_stats(a);
   CHECK_FALSE(s.server_reflexive);
   CHECK(s.local_address == "198.51.100.20");
@@ -366,14 +368,10 @@ TEST_CASE("ice: checks are answered only with the right credentials; role confli
           "[mspi][rtp_opus][nat][ice]") {
   msp_side a(ice_config());
   ptapi_test::raw_peer peer;
-  a.send(mspi::channel_message_type::request_offer);
-  auto offer = a.take(mspi::channel_message_type::local_offer);
-  REQUIRE(offer);
-  auto o = mspi::parse_sdp(offer->body);
-  REQUIRE(o);
-  const std::string a_ufrag = o->media[0].ice_ufrag, a_pwd = o->media[0].ice_pwd;
+  const auto o = offer_of(a);
+  const std::string a_ufrag = o.media[0].ice_ufrag, a_pwd = o.media[0].ice_pwd;
   const std::string peer_ufrag = "rawpeer1", peer_pwd = "0123456789abcdefghijklmnop";
-  const udp::endpoint a_rtp(asio::ip::make_address("127.0.0.1"), o->media[0].port);
+  const udp::endpoint a_rtp(asio::ip::make_address("127.0.0.1"), o.media[0].port);
   peer.target = a_rtp;
   const std::string ice_lines = "a=rtpmap:111 opus/48000/2\r\na=ice-ufrag:" + peer_ufrag + "\r\na=ice-pwd:" + peer_pwd +
                                 "\r\na=candidate:1 1 UDP 2130706431 127.0.0.1 " + std::to_string(peer.port()) +
@@ -454,4 +452,82 @@ TEST_CASE("ice: checks are answered only with the right credentials; role confli
   CHECK(error.klass() == stun::message_class::error_response);
   CHECK(stun::error_code_of(error).code == 487);
   CHECK_FALSE(stun::check_integrity(error, bytes_of(a_pwd)));
+}
+
+namespace {
+
+// One ICE agent on its own UDP socket on 127.0.0.1, reading the socket and handing STUN to the agent.
+struct agent_on_socket {
+  agent_on_socket(asio::io_context& io, bool controlling, mspi::ice::agent_timing timing)
+      : socket(io, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0)), creds(mspi::ice::make_credentials()),
+        controlling(controlling) {
+    agent = std::make_shared<mspi::ice::agent>(
+        io.get_executor(), creds, mspi::detail::random_value<std::uint64_t>(),
+        mspi::ice::candidate_priority(mspi::ice::candidate_type::host, 65535, 1), timing,
+        [this](std::span<const std::byte> b, const udp::endpoint& to) {
+          boost::system::error_code ignored;
+          socket.send_to(asio::buffer(b.data(), b.size()), to, 0, ignored);
+        },
+        [] {});
+    receive();
+  }
+  void receive() {
+    socket.async_receive_from(asio::buffer(buffer), from, [this](boost::system::error_code ec, std::size_t n) {
+      if (ec == asio::error::operation_aborted) return;
+      if (!ec && reading) agent->handle(std::span(buffer).first(n), from);
+      receive();
+    });
+  }
+  void start(const agent_on_socket& peer) {
+    mspi::ice::candidate c{"1", 1, mspi::ice::candidate_priority(mspi::ice::candidate_type::host, 65535, 1),
+                           peer.socket.local_endpoint(), mspi::ice::candidate_type::host, {}};
+    agent->start(peer.creds, std::span(&c, 1), controlling, true);
+  }
+  udp::socket socket;
+  mspi::ice::credentials creds;
+  bool controlling, reading = true;
+  std::shared_ptr<mspi::ice::agent> agent;
+  std::array<std::byte, 1500> buffer{};
+  udp::endpoint from;
+};
+
+template <class F>
+bool run_until(asio::io_context& io, F done, std::chrono::milliseconds limit) {
+  for (auto end = std::chrono::steady_clock::now() + limit; std::chrono::steady_clock::now() < end && !done();)
+    io.run_for(5ms);
+  return done();
+}
+
+}  // namespace
+
+TEST_CASE("ice: consent freshness keeps the selected pair while the peer answers, and ends it when it stops",
+          "[nat][ice]") {
+  asio::io_context io;
+  mspi::ice::agent_timing timing;
+  timing.ta = 5ms;
+  timing.rto = 50ms;
+  timing.consent_interval = 50ms;
+  timing.consent_timeout = 300ms;
+  agent_on_socket a(io, true, timing), b(io, false, timing);
+  a.start(b);
+  b.start(a);
+  REQUIRE(run_until(io, [&] {
+    return a.agent->state() == mspi::ice::agent_state::connected && b.agent->state() == mspi::ice::agent_state::connected;
+  }, 3s));
+  CHECK(a.agent->selected() == b.socket.local_endpoint());
+  CHECK(b.agent->selected() == a.socket.local_endpoint());
+  // Two consent timeouts pass with the peer answering: consent is refreshed, the pair stays.
+  const auto answered = b.agent->checks_answered();
+  run_until(io, [] { return false; }, 700ms);
+  CHECK(a.agent->state() == mspi::ice::agent_state::connected);
+  CHECK_FALSE(a.agent->consent_lost());
+  CHECK(b.agent->checks_answered() >= answered + 5);  // about one per consent_interval
+  // The peer goes silent: consent is lost after consent_timeout (RFC 7675 §5.1).
+  b.reading = false;
+  const auto silent = std::chrono::steady_clock::now();
+  CHECK(run_until(io, [&] { return a.agent->consent_lost(); }, 2s));
+  CHECK(a.agent->state() == mspi::ice::agent_state::failed);
+  CHECK(std::chrono::steady_clock::now() - silent >= 200ms);  // the last answer was at most 1.2 intervals before
+  a.agent->stop();
+  b.agent->stop();
 }

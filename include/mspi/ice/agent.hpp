@@ -4,6 +4,7 @@
 // peer's checks, roles and their conflicts, regular nomination, the selected pair.
 #pragma once
 
+#include <mspi/detail/random.hpp>
 #include <mspi/ice/candidate.hpp>
 #include <mspi/ice/credentials.hpp>
 #include <mspi/ice/ice.hpp>
@@ -58,6 +59,11 @@ struct agent_timing {
   /// How long the controlling agent waits, after the first valid pair, for higher-priority pairs still
   /// being checked before it nominates the best valid one (regular nomination, RFC 8445 §8.1.1).
   std::chrono::milliseconds nomination_wait{300};
+  /// Consent freshness (RFC 7675 §5.1): after selection a check on the selected pair about every
+  /// `consent_interval` (randomized to 0.8..1.2 of it; RFC 7675: 5 s), and consent is lost when none has
+  /// succeeded for `consent_timeout` (RFC 7675: 30 s): the agent then fails (`agent::consent_lost`).
+  std::chrono::milliseconds consent_interval{5000};
+  std::chrono::milliseconds consent_timeout{30000};
 };
 
 /// A full ICE agent (RFC 8445) for one component over one UDP socket (the RTP socket with rtcp-mux): the
@@ -85,7 +91,10 @@ struct agent_timing {
 /// peer-reflexive ones once full), no allocation per datagram (messages are parsed in place and written
 /// into a stack buffer), at most `agent_timing::max_requests` requests per check.
 ///
-/// Not done (see NOTES-ice.md): consent freshness (RFC 7675), ICE restarts, aggressive nomination,
+/// - Consent freshness (RFC 7675): see `agent_timing::consent_interval`; when consent is lost the state
+///   becomes `failed` and `consent_lost()` true: the owner must stop sending media to the pair.
+///
+/// Not done (see NOTES-ice.md): ICE restarts, aggressive nomination,
 /// ICE-lite peers' specifics, several components or streams, relayed local candidates (the TURN module
 /// supplies them later: they need their own base, the allocation).
 ///
@@ -170,6 +179,8 @@ class agent : public std::enable_shared_from_this<agent> {
   [[nodiscard]] std::optional<udp::endpoint> selected() const noexcept { return selected_; }
   /// Whether we are the controlling agent now (after any role conflict).
   [[nodiscard]] bool controlling() const noexcept { return controlling_; }
+  /// True once consent on the selected pair was lost (RFC 7675 §5.1): stop sending there.
+  [[nodiscard]] bool consent_lost() const noexcept { return consent_lost_; }
   /// Time from `start` to the first selection, ms; -1 before.
   [[nodiscard]] double connect_ms() const noexcept { return connect_ms_; }
   /// STUN datagrams dropped: malformed, not authenticated, not for a check of ours.
@@ -289,6 +300,7 @@ class agent : public std::enable_shared_from_this<agent> {
     }
     p->state = pair_state::succeeded;
     if (!first_valid_) first_valid_ = clock::now();
+    if (selected_ && *selected_ == p->remote) last_consent_ = clock::now();
     if ((controlling_ && p->use_candidate) || (!controlling_ && p->nominate_on_success)) select(*p);
     return true;
   }
@@ -301,6 +313,9 @@ class agent : public std::enable_shared_from_this<agent> {
     }
     selected_ = p.remote;
     state_ = agent_state::connected;
+    last_consent_ = clock::now();
+    next_consent_ = last_consent_ + consent_delay();
+    schedule();  // consent freshness from here on
     if (connect_ms_ < 0)
       connect_ms_ = std::chrono::duration<double, std::milli>(clock::now() - started_at_).count();
     if (on_changed_) on_changed_();
@@ -374,11 +389,38 @@ class agent : public std::enable_shared_from_this<agent> {
     send_check(p);
   }
 
-  void schedule() {
-    if (ticking_ || stopped_ || state_ == agent_state::idle) return;
+  // RFC 7675 §5.1: the interval randomized to 0.8..1.2 of consent_interval.
+  [[nodiscard]] clock::duration consent_delay() const {
+    const auto r = mspi::detail::random_value<std::uint16_t>() % 401;  // 0..400 -> 0.8..1.2
+    return std::chrono::duration_cast<clock::duration>(timing_.consent_interval * (800 + r) / 1000);
+  }
+
+  // Consent freshness on the selected pair; false once consent is lost (the agent failed).
+  bool keep_consent(clock::time_point now) {
+    if (now - last_consent_ > timing_.consent_timeout) {
+      consent_lost_ = true;
+      state_ = agent_state::failed;
+      if (on_changed_) on_changed_();
+      return false;
+    }
+    pair* p = find(*selected_);
+    if (p && p->state != pair_state::in_progress && now >= next_consent_) {
+      start_check(*p, false);
+      next_consent_ = now + consent_delay();
+    }
+    return true;
+  }
+
+  // Arms the timer for `at` (default: one Ta from now) unless it already fires earlier; a later wait is
+  // replaced (its handler sees another generation and does nothing).
+  void schedule(std::optional<clock::time_point> at = std::nullopt) {
+    if (stopped_ || state_ == agent_state::idle) return;
+    const auto when = at ? *at : clock::now() + timing_.ta;
+    if (ticking_ && timer_.expiry() <= when) return;
     ticking_ = true;
-    timer_.expires_after(timing_.ta);
-    timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    timer_.expires_at(when);
+    timer_.async_wait([self = shared_from_this(), g = ++generation_](const boost::system::error_code& ec) {
+      if (g != self->generation_) return;
       self->ticking_ = false;
       if (!ec && !self->stopped_) self->tick();
     });
@@ -420,7 +462,13 @@ class agent : public std::enable_shared_from_this<agent> {
       if (on_changed_) on_changed_();
       return;
     }
-    if (busy) schedule();  // otherwise an incoming check (or a restart) schedules again
+    if (busy) return schedule();  // otherwise an incoming check (or a restart) schedules again
+    if (selected_ && !consent_lost_ && keep_consent(now)) {
+      const bool checking = std::any_of(pairs_.begin(), pairs_.end(), [](const pair& p) { return p.state == pair_state::in_progress; });
+      if (checking) return schedule();
+      // Idle until the next consent check or the timeout, whichever comes first.
+      schedule(std::min(next_consent_, last_consent_ + std::chrono::duration_cast<clock::duration>(timing_.consent_timeout)));
+    }
   }
 
   // Regular nomination: the best valid pair, once no better pair is pending (or after nomination_wait).
@@ -450,11 +498,14 @@ class agent : public std::enable_shared_from_this<agent> {
   std::vector<std::pair<udp::endpoint, std::uint32_t>> pending_;  // checks answered before start (at most 4)
   std::optional<udp::endpoint> selected_;
   std::optional<clock::time_point> first_valid_;
+  clock::time_point last_consent_{}, next_consent_{};
   clock::time_point started_at_{};
   agent_state state_ = agent_state::idle;
   double connect_ms_ = -1;
   std::uint64_t rejected_ = 0, answered_ = 0;
   bool controlling_ = true, started_ = false, stopped_ = false, nominating_ = false, ticking_ = false;
+  bool consent_lost_ = false;
+  std::uint64_t generation_ = 0;  // of the timer's current wait
 };
 
 }  // namespace mspi::ice

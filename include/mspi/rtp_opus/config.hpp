@@ -135,7 +135,9 @@ struct rtp_opus_config {
   /// rtcp-mux): offers and answers carry `a=ice-ufrag`, `a=ice-pwd`, `a=candidate` (host; server-reflexive
   /// with `stun_server`) and `a=rtcp-mux`; with a peer that does the same, connectivity checks run on the RTP
   /// socket once media starts, the offerer controlling with regular nomination, and media switches to the
-  /// selected pair (`stream_statistics::ice_state`, `remote_address`). A peer without them (or without
+  /// selected pair (`stream_statistics::ice_state`, `remote_address`). After selection, consent freshness
+  /// (RFC 7675: a check about every 5 s; none answered for 30 s stops sending, `ice_state` "failed"). A
+  /// peer without them (or without
   /// rtcp-mux): plain RTP as without ICE. The `c=`/`m=` lines keep the default candidate (server-reflexive,
   /// else host). false (default): no ICE attributes.
   bool ice = false;

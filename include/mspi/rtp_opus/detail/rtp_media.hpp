@@ -440,6 +440,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
 
   // `clock_timestamp`: the send clock's timestamp now (RTCP SR pairs it with the wall clock).
   void send_rtp(const rtp_header& h, std::span<const std::byte> payload, std::uint32_t clock_timestamp) {
+    if (ice_ && ice_->consent_lost()) return;
     std::size_t size = write_rtp(std::span<std::byte>(packet_).first(max_payload_bytes), h, payload);
     if (size == 0) return;
     if (srtp_tx_.active()) {
@@ -506,7 +507,8 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
   }
 
   // The agent selected (or changed) the pair: RTP and RTCP go there, and are accepted from there only. Or
-  // it failed: media stays on the SDP's address.
+  // it failed: media stays on the SDP's address, or, when consent on the selected pair was lost (RFC 7675
+  // §5.1), nothing more is sent (send_rtp and send_rtcp check the agent).
   void on_ice_changed() {
     if (auto remote = ice_->selected(); remote && *remote != remote_rtp_) {
       remote_rtp_ = remote_rtcp_ = *remote;
@@ -870,6 +872,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
 
   // A compound SR (or RR when we have not sent) with one report block, then SDES CNAME (RFC 3550 §6.1).
   void send_rtcp() {
+    if (ice_ && ice_->consent_lost()) return;
     const auto out = std::span<std::byte>(rtcp_out_).first(rtcp_out_.size() - srtp_session::max_rtcp_overhead);
     report_block block{};
     const report_block* bp = nullptr;
