@@ -66,6 +66,9 @@ struct demo_report {
   std::string media_address, media_address_kind;
   /// With --stun: why the STUN server gave no address (the host address was advertised); empty otherwise.
   std::string stun_error;
+  /// With --ice: "connected" (media on the selected pair), "checking" or "failed"; empty when the call
+  /// did not use ICE (no --ice, or a peer without it).
+  std::string ice_state;
 };
 
 /// Human-readable summary (several lines).

@@ -235,6 +235,7 @@ class phone {
     if (o.srtp == "sdes") media.srtp = o.srtp_required ? mspi::srtp_policy::mandatory : mspi::srtp_policy::optional;
     media.allow_sdes_over_insecure_signalling = o.allow_insecure_sdes;
     if (o.public_address) media.public_address = *o.public_address;  // wins over --stun
+    media.ice = o.ice;
     if (o.stun) {
       const auto stun = parse_bind(*o.stun, 3478, "--stun");  // RFC 8489 §18.6: STUN's default port
       media.stun_server = boost::asio::ip::udp::endpoint(boost::asio::ip::make_address(stun.host), stun.port);
@@ -588,6 +589,7 @@ demo_report phone::make_report(call_entry& c) {
     r.media_address_kind = sent.server_reflexive ? "server-reflexive (STUN)" : o_.public_address ? "public" : "host";
     r.stun_error = sent.stun_error;
   }
+  r.ice_state = sent.ice_state;
   r.forward = measure(tx, rx);
   auto& d = r.forward;
   r.reverse.packets_sent = sent.packets;

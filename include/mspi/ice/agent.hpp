@@ -365,7 +365,7 @@ class agent : public std::enable_shared_from_this<agent> {
 
   // Sends (or resends) the check of `p`.
   void send_check(pair& p) {
-    std::array<std::byte, 256> out{};
+    std::array<std::byte, 548> out{};  // RFC 8489 §6.1; fits USERNAME with 256-character ufrags
     stun::message_writer w(out, stun::method::binding, stun::message_class::request, p.id);
     const std::string user = remote_.ufrag + ':' + local_.ufrag;
     w.add(stun::attribute_type::username, std::string_view(user));
@@ -396,11 +396,14 @@ class agent : public std::enable_shared_from_this<agent> {
   }
 
   // Consent freshness on the selected pair; false once consent is lost (the agent failed).
+  void lose_consent() {
+    consent_lost_ = true;
+    state_ = agent_state::failed;
+    if (on_changed_) on_changed_();
+  }
   bool keep_consent(clock::time_point now) {
     if (now - last_consent_ > timing_.consent_timeout) {
-      consent_lost_ = true;
-      state_ = agent_state::failed;
-      if (on_changed_) on_changed_();
+      lose_consent();
       return false;
     }
     pair* p = find(*selected_);
@@ -429,6 +432,7 @@ class agent : public std::enable_shared_from_this<agent> {
   // One Ta: retransmissions due, then one new check (triggered first), nomination, and the end of checks.
   void tick() {
     const auto now = clock::now();
+    if (selected_ && !consent_lost_ && now - last_consent_ > timing_.consent_timeout) return lose_consent();
     bool busy = false;
     for (auto& p : pairs_) {
       if (p.state != pair_state::in_progress) continue;
