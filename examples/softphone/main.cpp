@@ -38,6 +38,12 @@ void add_sip_options(CLI::App* cmd, softphone::sip_options& o) {
                 "Let SDES keys cross unencrypted SIP (required with --srtp sdes until SIP over TLS exists)");
   cmd->add_option("--public-address", o.public_address,
                   "IP to advertise in Contact and SDP (NAT with forwarded ports; default: the local or learned address)");
+  cmd->add_option("--stun", o.stun,
+                  "STUN server IP[:PORT] (default port 3478): advertise the media's server-reflexive address in SDP "
+                  "(RFC 8489; waits at most 1 s per call, else the local address; --public-address wins)");
+  cmd->add_flag("--ice", o.ice,
+                "ICE (RFC 8445) for the media with peers that offer or answer it: candidates in SDP, checks, RTP "
+                "and RTCP on one port (rtcp-mux); others get plain RTP");
   cmd->add_option("--t1-ms", o.t1_ms, "SIP timer T1 in ms (timer B, the INVITE timeout, is 64*T1)")
       ->capture_default_str()
       ->group("Advanced");

@@ -49,6 +49,10 @@ void print_sip_report(std::ostream& out, const demo_report& r) {
     out << fmt::format("  recorded {:.1f} s{} to {}\n", d.recorded_seconds, d.audible ? "" : " (silent)", r.record);
   out << fmt::format("  SIP responses: {}{}\n", fmt::join(s.sip_responses, " "),
                      s.digits_received.empty() ? "" : "; digits received: " + s.digits_received);
+  if (!r.media_address.empty())
+    out << fmt::format("  media at {} ({}){}{}\n", r.media_address, r.media_address_kind,
+                       r.stun_error.empty() ? "" : "; STUN failed: " + r.stun_error,
+                       r.ice_state.empty() ? "" : "; ICE " + r.ice_state);
 }
 
 }  // namespace
@@ -68,6 +72,10 @@ nlohmann::json to_json(const demo_report& r) {
   j["ptime_ms"] = r.ptime_ms;
   j["srtp"] = r.srtp_suite ? nlohmann::json("sdes") : nlohmann::json(nullptr);  // the key exchange
   j["srtp_suite"] = r.srtp_suite ? nlohmann::json(*r.srtp_suite) : nlohmann::json(nullptr);
+  j["media_address"] = r.media_address.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.media_address);
+  j["media_address_kind"] = r.media_address.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.media_address_kind);
+  j["stun_error"] = r.stun_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.stun_error);
+  j["ice_state"] = r.ice_state.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.ice_state);
   j["states"] = r.states;
   j["end_cause"] = r.end_cause;
   j["reverse"] = direction_json(r.reverse);

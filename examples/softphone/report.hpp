@@ -61,6 +61,14 @@ struct demo_report {
   std::optional<sip_report> sip;    ///< Set for SIP calls.
   /// The SRTP suite protecting the media (SDES keys, e.g. "AES_CM_128_HMAC_SHA1_80"); none: plain RTP.
   std::optional<std::string> srtp_suite;
+  /// Where this phone's SDP said its RTP is ("IP:port"; empty: unknown) and what that address is: "host",
+  /// "public" (--public-address) or "server-reflexive (STUN)" (--stun).
+  std::string media_address, media_address_kind;
+  /// With --stun: why the STUN server gave no address (the host address was advertised); empty otherwise.
+  std::string stun_error;
+  /// With --ice: "connected" (media on the selected pair), "checking" or "failed"; empty when the call
+  /// did not use ICE (no --ice, or a peer without it).
+  std::string ice_state;
 };
 
 /// Human-readable summary (several lines).

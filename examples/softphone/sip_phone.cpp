@@ -21,6 +21,7 @@
 #include <mspi/terminals/media_streaming.hpp>
 
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/udp.hpp>
 
 #include <fmt/format.h>
 
@@ -66,10 +67,11 @@ struct bind_address {
   std::uint16_t port = 0;
 };
 
-/// "IP[:PORT]" or "[IPv6][:PORT]" (a bare IPv6 literal too).
-bind_address parse_bind(const std::string& text, std::uint16_t default_port) {
+/// "IP[:PORT]" or "[IPv6][:PORT]" (a bare IPv6 literal too); `option` names it in the error.
+bind_address parse_bind(const std::string& text, std::uint16_t default_port, const char* option = "--bind") {
   const auto bad = [&] {
-    return input_error("bad --bind '" + text + "': expected IP[:PORT] with an IP literal, e.g. 127.0.0.1:5060");
+    return input_error(std::string("bad ") + option + " '" + text +
+                       "': expected IP[:PORT] with an IP literal, e.g. 127.0.0.1:" + std::to_string(default_port ? default_port : 5060));
   };
   std::string host = text, port_text;
   if (!text.empty() && text.front() == '[') {
@@ -234,6 +236,12 @@ class phone {
       throw input_error("--srtp sdes sends the media keys in the SDP; without SIP over TLS that needs --allow-insecure-sdes");
     if (o.srtp == "sdes") media.srtp = o.srtp_required ? mspi::srtp_policy::mandatory : mspi::srtp_policy::optional;
     media.allow_sdes_over_insecure_signalling = o.allow_insecure_sdes;
+    if (o.public_address) media.public_address = *o.public_address;  // wins over --stun
+    media.ice = o.ice;
+    if (o.stun) {
+      const auto stun = parse_bind(*o.stun, 3478, "--stun");  // RFC 8489 §18.6: STUN's default port
+      media.stun_server = boost::asio::ip::udp::endpoint(boost::asio::ip::make_address(stun.host), stun.port);
+    }
     ptime_ms_ = static_cast<int>(media.ptime.count());
     // --record: created now, so that an unwritable path is an input error (exit 2) before any call.
     if (o.record && !o.device) {
@@ -589,6 +597,14 @@ demo_report phone::make_report(call_entry& c) {
   r.codec = codec_of(sent);
   r.ptime_ms = sent.ptime_ms > 0 ? sent.ptime_ms : ptime_ms_;
   if (sent.secured) r.srtp_suite = sent.srtp_suite;  // SDES is the only key exchange the MSP has
+  if (!sent.local_address.empty()) {
+    r.media_address = sent.local_address.find(':') == std::string::npos
+                          ? fmt::format("{}:{}", sent.local_address, sent.local_port)
+                          : fmt::format("[{}]:{}", sent.local_address, sent.local_port);
+    r.media_address_kind = sent.server_reflexive ? "server-reflexive (STUN)" : o_.public_address ? "public" : "host";
+    r.stun_error = sent.stun_error;
+  }
+  r.ice_state = sent.ice_state;
   r.forward = measure(tx, rx);
   auto& d = r.forward;
   r.reverse.packets_sent = sent.packets;

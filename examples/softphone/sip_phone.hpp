@@ -25,6 +25,8 @@ struct sip_options {
   bool sip_trace = false;                  ///< Print every SIP message on stderr.
   int t1_ms = 500;                         ///< SIP timer T1 (timer B = 64*T1).
   std::optional<std::string> public_address;  ///< IP advertised in Contact and SDP (sip_config::public_address).
+  bool ice = false;                        ///< ICE for the media (rtp_opus_config::ice).
+  std::optional<std::string> stun;         ///< STUN server "IP[:PORT]" for the media's server-reflexive address (rtp_opus_config::stun_server).
   // listen
   bool auto_answer = false;
   int answer_delay_ms = 0;

@@ -2,6 +2,7 @@
 // mspi/sdp.hpp: the subset of SDP (RFC 4566) that RTP audio offer/answer (RFC 3264) needs.
 #pragma once
 
+#include <mspi/ice/candidate.hpp>
 #include <mspi/sdp_crypto.hpp>
 
 #include <fmt/format.h>
@@ -50,6 +51,13 @@ struct sdp_media {
   /// Why each other `a=crypto` line of the m-line was not usable (static strings of
   /// `parse_crypto_attribute`), in order; for error messages. Not written by `to_string`.
   std::vector<std::string_view> crypto_refused;
+  // ---- ICE (RFC 8445; its SDP, RFC 8839) and RTP/RTCP multiplexing (RFC 5761) ----
+  /// `a=ice-ufrag` / `a=ice-pwd` of the m-line, else the session level's (RFC 8839 §5.4); empty if none.
+  std::string ice_ufrag, ice_pwd;
+  /// The `a=candidate` lines we can use (UDP, IP literals; see `ice::parse_candidate`), in order, at most
+  /// `sdp_max_candidates`; lines that do not parse and those beyond the bound are skipped.
+  std::vector<ice::candidate> candidates;
+  bool rtcp_mux = false;  ///< `a=rtcp-mux` (RFC 5761 §5.1.1): RTP and RTCP on one port.
 };
 
 /// A session description: origin, connection and media (RFC 4566 §5).
@@ -112,6 +120,10 @@ inline std::string to_string(const session_description& sd) {
       if (!f.fmtp.empty()) fmt::format_to(o, "a=fmtp:{} {}\r\n", f.payload_type, f.fmtp);
     }
     for (const auto& c : m.crypto) fmt::format_to(o, "a=crypto:{}\r\n", to_string(c));
+    if (!m.ice_ufrag.empty()) fmt::format_to(o, "a=ice-ufrag:{}\r\n", m.ice_ufrag);
+    if (!m.ice_pwd.empty()) fmt::format_to(o, "a=ice-pwd:{}\r\n", m.ice_pwd);
+    for (const auto& c : m.candidates) fmt::format_to(o, "a=candidate:{}\r\n", ice::to_string(c));
+    if (m.rtcp_mux) put("a=rtcp-mux");
     if (m.ptime_ms > 0) fmt::format_to(o, "a=ptime:{}\r\n", m.ptime_ms);
     if (m.rtcp_port != 0) fmt::format_to(o, "a=rtcp:{}\r\n", m.rtcp_port);
     switch (m.direction) {
@@ -129,20 +141,23 @@ inline constexpr std::size_t sdp_max_bytes = 16 * 1024;   ///< Longest accepted 
 inline constexpr std::size_t sdp_max_media = 8;           ///< Most m-lines accepted.
 inline constexpr std::size_t sdp_max_formats = 32;        ///< Most payload types per m-line.
 inline constexpr std::size_t sdp_max_crypto = 16;         ///< Most `a=crypto` lines per m-line (usable or not).
+inline constexpr std::size_t sdp_max_candidates = 16;     ///< Most `a=candidate` lines kept per m-line (ICE checklist bound).
 
 /// Parses SDP text (LF or CRLF line ends; RFC 4566 §5). Returns nullopt for malformed input: a line not
 /// of the form `x=...`, a missing or bad v=, o= or m= line, a bad c= line, a port or payload type out of
 /// range, an `a=ptime` outside 0..1000 ms, a bad `a=rtcp` port, an `a=rtpmap` without a positive
 /// rate/channels, an m-line without a connection address, or a body over the limits above (including
 /// more than `sdp_max_crypto` `a=crypto` lines in one m-line). An `a=crypto` line we cannot use (unknown
-/// suite, MKI...) does not fail the parse: it goes to `crypto_refused` with its reason. Unknown lines
-/// and attributes are ignored; session-level `a=` lines are not used. Throws only std::bad_alloc.
+/// suite, MKI...) does not fail the parse: it goes to `crypto_refused` with its reason. An `a=candidate`
+/// we cannot use, or one beyond `sdp_max_candidates`, is skipped. Unknown lines and attributes are
+/// ignored; of the session-level `a=` lines only `a=ice-ufrag` and `a=ice-pwd` are used. Throws only std::bad_alloc.
 /// Thread safety: pure function.
 inline std::optional<session_description> parse_sdp(std::string_view text) {
   if (text.size() > sdp_max_bytes) return std::nullopt;
   session_description sd;
   bool have_v = false, have_o = false;
   sdp_media* m = nullptr;
+  std::string_view session_ufrag, session_pwd;
   while (!text.empty()) {
     auto eol = text.find('\n');
     auto l = text.substr(0, eol);
@@ -200,11 +215,21 @@ inline std::optional<session_description> parse_sdp(std::string_view text) {
         break;
       }
       case 'a': {
-        if (!m) break;  // session-level attributes are not used
         auto colon = v.find(':');
         auto name = v.substr(0, colon);
         auto value = colon == std::string_view::npos ? std::string_view{} : v.substr(colon + 1);
-        if (name == "sendrecv") m->direction = media_direction::sendrecv;
+        if (!m) {  // session level: only ICE's credentials are used (RFC 8839 §5.4)
+          if (name == "ice-ufrag") session_ufrag = value;
+          else if (name == "ice-pwd") session_pwd = value;
+          break;
+        }
+        if (name == "ice-ufrag") m->ice_ufrag = std::string(value);
+        else if (name == "ice-pwd") m->ice_pwd = std::string(value);
+        else if (name == "rtcp-mux") m->rtcp_mux = true;
+        else if (name == "candidate") {
+          if (m->candidates.size() < sdp_max_candidates)
+            if (auto c = ice::parse_candidate(value)) m->candidates.push_back(std::move(*c));
+        } else if (name == "sendrecv") m->direction = media_direction::sendrecv;
         else if (name == "sendonly") m->direction = media_direction::sendonly;
         else if (name == "recvonly") m->direction = media_direction::recvonly;
         else if (name == "inactive") m->direction = media_direction::inactive;
@@ -247,6 +272,8 @@ inline std::optional<session_description> parse_sdp(std::string_view text) {
   for (auto& md : sd.media) {
     if (md.address.empty()) md.address = sd.connection_address;
     if (md.address.empty()) return std::nullopt;
+    if (md.ice_ufrag.empty()) md.ice_ufrag = std::string(session_ufrag);
+    if (md.ice_pwd.empty()) md.ice_pwd = std::string(session_pwd);
   }
   return sd;
 }

@@ -104,6 +104,31 @@ struct stream_statistics {
   /// The SRTP crypto suite's SDP name (RFC 4568 §6.2, RFC 7714 §14.2), e.g. "AES_CM_128_HMAC_SHA1_80";
   /// empty when `secured` is false.
   std::string srtp_suite;
+
+  // ---- NAT traversal (issue 9; ptapi additions) ----
+  /// Our RTP transport address as the last offer or answer advertised it (SDP `c=` and `m=` port): the
+  /// bound (host) address, the server-reflexive one learned through STUN (`rtp_opus_config::stun_server`,
+  /// RFC 8445 §5.1.1.2), or the configured public address; empty/0 before the first offer or answer.
+  std::string local_address;
+  std::uint16_t local_port = 0;  ///< See `local_address`.
+  /// True when `local_address`/`local_port` are server-reflexive (learned from the STUN server).
+  bool server_reflexive = false;
+  /// Why STUN gathering failed, when a STUN server is configured and the host address was advertised
+  /// instead (e.g. "STUN transaction timed out"); empty when it succeeded or none is configured.
+  std::string stun_error;
+  /// How long STUN gathering took, in ms (from the call's creation to the server's last answer, or to the
+  /// failure); -1 without a STUN server.
+  double gathering_ms = -1;
+  /// Render: STUN messages (RFC 7983 first byte 0..3) that arrived on the media sockets and were dropped
+  /// unread as RTP/RTCP, e.g. late answers to gathering's retransmitted requests.
+  std::uint64_t stun_dropped = 0;
+  /// ICE (RFC 8445; `rtp_opus_config::ice`): "checking", "connected" (a pair is selected: `remote_address`
+  /// and `remote_port` are its remote candidate) or "failed"; empty when ICE is not in use on the stream.
+  std::string ice_state;
+  /// From the start of ICE checks (media start) to the first selected pair, in ms; -1 before or without ICE.
+  double ice_connect_ms = -1;
+  /// Render: the peer's connectivity checks answered (authenticated Binding requests, RFC 8445 §7.3).
+  std::uint64_t ice_checks_answered = 0;
 };
 
 /// One media stream of a call, in one direction (TAPI's `ITStream`).

@@ -51,6 +51,7 @@ seed flash_two '\x10\x00\x00\x00\x10\x80\x01\x40'
 # SDP (RFC 4566): the offer of the SIP seeds, an IPv6 answer with telephone-event, LF-only with two m-lines.
 target sdp
 seed offer "$sdp"
+seed ice_offer 'v=0\r\no=- 42 7 IN IP4 192.0.2.1\r\ns=-\r\na=ice-ufrag:F7gI\r\nc=IN IP4 198.51.100.7\r\nt=0 0\r\nm=audio 40002 RTP/AVP 111\r\na=rtpmap:111 opus/48000/2\r\na=ice-pwd:x9cml/YzichV2+XlhiMu8g\r\na=candidate:1 1 UDP 2130706431 192.0.2.1 40000 typ host\r\na=candidate:2 1 udp 1694498815 198.51.100.7 40002 typ srflx raddr 192.0.2.1 rport 40000\r\na=candidate:3 1 UDP 16777215 203.0.113.9 50000 typ relay raddr 198.51.100.7 rport 40002 generation 0\r\na=rtcp-mux\r\n'
 seed offer-srtp "v=0\r\no=- 42 7 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 40000 RTP/SAVP 111\r\na=rtpmap:111 opus/48000/2\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR|2^31\r\na=crypto:2 AEAD_AES_128_GCM inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaQ==\r\na=crypto:3 AES_256_CM_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR|2^20|1:4\r\n"
 seed answer_ip6 'v=0\r\no=ptapi 3 4 IN IP6 2001:db8::1\r\ns=-\r\nc=IN IP6 2001:db8::1\r\nt=0 0\r\nm=audio 5004 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\na=recvonly\r\n'
 seed two_media_lf 'v=0\no=- 1 1 IN IP4 10.0.0.1\ns=call\nt=0 0\nm=audio 0 RTP/AVP 8\nc=IN IP4 10.0.0.2/127\nm=audio 7078 RTP/SAVP 111\nc=IN IP4 10.0.0.3\na=rtpmap:111 opus/48000/2\na=rtcp:7080 IN IP4 10.0.0.3\na=inactive\n'

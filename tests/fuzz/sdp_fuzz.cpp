@@ -4,7 +4,10 @@
 // types, ptime, a connection address per m-line, a=crypto lines (RFC 4568) with a tag of at most 9 digits
 // and a reason for each refused one); its text from to_string() parses again whenever it fits in
 // sdp_max_bytes; and, when no m-line lists a payload type twice (then a=rtpmap/a=fmtp of the copies
-// collapse onto the first), that text is a fixed point: to_string(parse_sdp(text)) == text.
+// collapse onto the first), that text is a fixed point: to_string(parse_sdp(text)) == text. ICE (RFC 8839):
+// at most sdp_max_candidates `a=candidate` lines are kept per m-line, each within RFC 8445's ranges (component
+// 1..256, priority 1..2^31-1, a port, a 1..32 ice-char foundation), and each written one parses back to the
+// same candidate (ice::parse_candidate, ice::to_string).
 #include "fuzz.hpp"
 
 #include <mspi/sdp.hpp>
@@ -26,6 +29,15 @@ void check_limits(const mspi::session_description& sd) {
     PTAPI_FUZZ_CHECK(m.crypto.size() + m.crypto_refused.size() <= mspi::sdp_max_crypto);
     for (const auto& c : m.crypto) PTAPI_FUZZ_CHECK(c.tag <= 999999999u && !mspi::srtp_suite_name(c.suite).empty());
     for (auto why : m.crypto_refused) PTAPI_FUZZ_CHECK(!why.empty());
+    PTAPI_FUZZ_CHECK(m.candidates.size() <= mspi::sdp_max_candidates);
+    for (const auto& c : m.candidates) {
+      PTAPI_FUZZ_CHECK(c.component >= 1 && c.component <= 256 && c.priority >= 1 && c.priority <= 0x7fffffffU);
+      PTAPI_FUZZ_CHECK(c.address.port() != 0 && mspi::ice::valid_ice_string(c.foundation, 1, 32));
+      const auto back = mspi::ice::parse_candidate(mspi::ice::to_string(c));
+      PTAPI_FUZZ_CHECK(back && back->foundation == c.foundation && back->component == c.component &&
+                       back->priority == c.priority && back->address == c.address && back->type == c.type &&
+                       back->related == c.related);
+    }
   }
 }
 

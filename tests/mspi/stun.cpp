@@ -11,7 +11,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "support/child_process.hpp"
+#include "support/coturn.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -276,29 +276,12 @@ namespace {
 
 constexpr std::uint16_t coturn_port = 7500;  // this file's ports: 7500-7509 (7400-7499 are the baresip SRTP tests')
 
-std::optional<std::string> find_turnserver() { return ptapi_test::find_program({"/usr/bin/turnserver", "/usr/sbin/turnserver"}); }
-
+using ptapi_test::find_turnserver;
 using ptapi_test::udp_bound;
 
-// coturn as a plain STUN server on 127.0.0.1:7500 and [::1]:7500 (no TLS/DTLS, no CLI, its files in a temporary
-// directory), stopped at destruction.
-struct coturn {
-  explicit coturn(const std::string& path)
-      : dir(std::filesystem::temp_directory_path() / ("ptapi-coturn-" + std::to_string(::getpid()))),
-        made(std::filesystem::create_directories(dir)),
-        process({path, "-n", "--listening-ip=127.0.0.1", "--listening-ip=::1", "--relay-ip=127.0.0.1",
-                 "--listening-port=" + std::to_string(coturn_port), "--min-port=7501", "--max-port=7509", "--no-tls",
-                 "--no-dtls", "--no-tcp", "--no-cli", "--stun-only", "--pidfile=" + (dir / "pid").string(),
-                 "--userdb=" + (dir / "turndb").string(), "--log-file=stdout"},
-                coturn_port) {}
-  ~coturn() {
-    process.stop();
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
-  std::filesystem::path dir;
-  bool made;  // created before coturn starts (members are initialized in this order)
-  ptapi_test::child_process process;
+// coturn as a plain STUN server on 127.0.0.1:7500 and [::1]:7500 (relay range 7501-7509).
+struct coturn : ptapi_test::coturn {
+  explicit coturn(const std::string& path) : ptapi_test::coturn(path, coturn_port) {}
 };
 
 struct outcome {

@@ -1,13 +1,16 @@
 #!/bin/sh
 # softphone -> softphone over 127.0.0.1 (a ctest of examples/softphone/CMakeLists.txt).
-#   sip_pair.sh SOFTPHONE WAV_MATCH WORKDIR PORT speech|dtmf
+#   sip_pair.sh SOFTPHONE WAV_MATCH WORKDIR PORT speech|dtmf|stun|ice [STUN_PORT]
 # speech: `listen --auto-answer --calls 1 --record` in the background, `call --play --seconds 3 --json`;
 #         both exit 0, the caller's JSON says connected/normal end/200, and the listener's recording
 #         correlates with what the caller played (wav_match).
 # dtmf:   `call --dtmf 123#`; the listener's JSON has "digits_received":"123#".
+# stun:   speech, with coturn (Debian) as STUN server on 127.0.0.1:STUN_PORT (relay range: the next 3) and `call --stun` to it; the
+#         caller's JSON says its media address is server-reflexive. Exit 77 (skip) without coturn.
+# ice:    speech, both phones with --ice; both JSONs say ICE connected.
 # The listener listens on PORT, the caller binds PORT+1. Every process is bounded by `timeout`.
 set -u
-phone=$1 match=$2 dir=$3 port=$4 mode=$5
+phone=$1 match=$2 dir=$3 port=$4 mode=$5 sport=${6:-}
 rm -rf "$dir" && mkdir -p "$dir" || exit 1
 fail() { echo "FAIL: $*"; exit 1; }
 json_get() {  # json_get FILE EXPR: evaluates EXPR (python) on the last line's JSON object `j`
@@ -26,7 +29,27 @@ if [ "$mode" = dtmf ]; then
 else
   listen_media="--record $dir/heard.wav" call_extra="--play $speech"
 fi
-timeout -k 5 40 "$phone" listen --bind "127.0.0.1:$port" --auto-answer --calls 1 --seconds 30 $listen_media --json \
+spid="" listen_extra=""
+if [ "$mode" = ice ]; then
+  listen_extra="--ice" call_extra="$call_extra --ice"
+fi
+if [ "$mode" = stun ]; then
+  turnserver=$(command -v turnserver || ls /usr/bin/turnserver /usr/sbin/turnserver 2>/dev/null | head -n 1)
+  [ -n "$turnserver" ] || { echo "SKIP: coturn (turnserver) is not installed"; exit 77; }
+  "$turnserver" -n --listening-ip=127.0.0.1 --relay-ip=127.0.0.1 --listening-port=$sport \
+    --min-port=$((sport + 1)) --max-port=$((sport + 3)) --no-tls --no-dtls --no-tcp --no-cli --stun-only \
+    --pidfile="$dir/turn.pid" --userdb="$dir/turndb" --log-file=stdout > "$dir/turn.out" 2>&1 &
+  spid=$!
+  trap 'kill $spid 2>/dev/null' EXIT
+  port_hex=$(printf '%04X' $sport)
+  i=0
+  until grep -q ":$port_hex " /proc/net/udp 2>/dev/null; do
+    i=$((i + 1)); [ $i -gt 100 ] && fail "coturn did not start"
+    sleep 0.05
+  done
+  call_extra="$call_extra --stun 127.0.0.1:$sport"
+fi
+timeout -k 5 40 "$phone" listen --bind "127.0.0.1:$port" --auto-answer --calls 1 --seconds 30 $listen_media $listen_extra --json \
   > "$dir/listen.out" 2> "$dir/listen.err" </dev/null &
 lpid=$!
 i=0
@@ -47,6 +70,17 @@ echo "--- listen (exit $lrc)"; cat "$dir/listen.out" "$dir/listen.err"
 [ "$(json_get "$dir/call.out" "200 in j['sip_responses'] and j['remote']=='sip:ptapi@127.0.0.1:$port'")" = True ] || fail "caller JSON: sip_responses/remote"
 [ "$(json_get "$dir/listen.out" "j['role']=='callee' and j['connected'] and j['packets_received']>100")" = True ] || fail "listener JSON: not connected or too few packets"
 echo "caller sip_responses: $(json_get "$dir/call.out" "j['sip_responses']"), listener: $(json_get "$dir/listen.out" "j['sip_responses']")"
+if [ "$mode" = stun ]; then
+  [ "$(json_get "$dir/call.out" "j['media_address_kind']=='server-reflexive (STUN)' and j['stun_error'] is None and j['media_address'].startswith('127.0.0.1:')")" = True ] \
+    || fail "caller JSON: the media address is not server-reflexive"
+  echo "caller media address: $(json_get "$dir/call.out" "j['media_address']") ($(json_get "$dir/call.out" "j['media_address_kind']"))"
+fi
+if [ "$mode" = ice ]; then
+  for side in call listen; do
+    [ "$(json_get "$dir/$side.out" "j['ice_state']")" = connected ] || fail "$side JSON: ICE not connected"
+  done
+  echo "ICE connected on both sides"
+fi
 if [ "$mode" = dtmf ]; then
   got=$(json_get "$dir/listen.out" "j['digits_received']")
   [ "$got" = "123#" ] || fail "the listener received digits '$got', not '123#'"

@@ -4,6 +4,9 @@
 #pragma once
 
 #include <mspi/channel.hpp>
+#include <mspi/ice/candidate.hpp>
+#include <mspi/ice/credentials.hpp>
+#include <mspi/ice/gathering.hpp>
 #include <mspi/media_pool.hpp>
 #include <mspi/msp_event.hpp>
 #include <mspi/rtp_opus/config.hpp>
@@ -17,6 +20,8 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 
+#include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -53,6 +58,12 @@ namespace mspi {
 ///   optional); an answer takes the first acceptable line of the offer. A description that cannot meet
 ///   the policy gives `media_error` (body: the reason) and `stream_not_used`, like one without a codec.
 ///   Every offer and answer re-keys; the streams' statistics report `secured` and the suite.
+/// - NAT (issue 9): with `config().stun_server` the call learns its sockets' server-reflexive addresses
+///   when it is created (RFC 8445 §5.1.1.2, see `ice::async_gather_server_reflexive`) and its offers and
+///   answers advertise them (`c=`, `m=` port, `a=rtcp` port); the first offer or answer waits for that, at
+///   most `config().stun_timeout` after creation, then falls back to the bound address. A
+///   `config().public_address` is advertised instead of either. The streams' statistics report what was
+///   advertised and why (`local_address`, `server_reflexive`, `stun_error`, `gathering_ms`).
 ///
 /// Source: TAPI 3's MSP call object (ITStreamControl, CMSPCallBase); RFC 3264 §5-§6 and §8 for
 /// offer/answer and hold, RFC 4733 for DTMF.
@@ -166,14 +177,111 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
     auto notify = [q = events_, h = handle_](channel_message_type type, std::string_view body) {
       q->post(msp_event{h, msp_tsp_data{encode_channel_message(type, body)}});
     };
+    tx_ = tx;
+    rx_ = rx;
     media_ = std::make_shared<detail::rtp_media>(media_io_, cfg_, capture_, render_, tx, rx, std::move(notify));
     lookahead_ = media_->lookahead_samples();
     media_->bind(ec);
-    if (!ec) {
-      rtp_port_ = media_->rtp_port();
-      rtcp_port_ = media_->rtcp_port();
+    if (ec) return;
+    rtp_port_ = media_->rtp_port();
+    rtcp_port_ = media_->rtcp_port();
+    if (cfg_.stun_server && cfg_.public_address.empty()) start_gathering();
+    if (cfg_.ice) {
+      ice_local_ = ice::make_credentials();  // kept for the call: a re-offer is no ICE restart
+      ice_tie_breaker_ = mspi::detail::random_value<std::uint64_t>();
     }
   }
+
+  // Server-reflexive gathering on the media thread (the sockets' executor); the result is waited for by
+  // the first offer or answer (`advertised`).
+  struct gathering_state {
+    std::mutex mutex;
+    std::condition_variable done_cv;
+    bool done = false;  // under mutex
+    ice::reflexive_gathering result;
+  };
+  void start_gathering() {
+    gathering_ = std::make_shared<gathering_state>();
+    // A margin over the gatherer's own deadline, for a media thread that is busy when its timer expires.
+    gathering_deadline_ = std::chrono::steady_clock::now() + cfg_.stun_timeout + std::chrono::milliseconds(200);
+    boost::asio::post(*media_io_, [media = media_, g = gathering_, server = *cfg_.stun_server, t = cfg_.stun_timeout] {
+      media->gather_server_reflexive(server, t, [g](const ice::reflexive_gathering& r) {
+        {
+          std::lock_guard lock(g->mutex);
+          g->result = r;
+          g->done = true;
+        }
+        g->done_cv.notify_all();
+      });
+    });
+  }
+
+  // Where our offers and answers say the media is: the public address, the server-reflexive addresses
+  // (waiting for the gathering, bounded), else the bound address. Publishes it to the statistics.
+  struct transport_address {
+    std::string address;
+    std::uint16_t rtp_port = 0, rtcp_port = 0;
+  };
+  transport_address advertised() {
+    transport_address a{cfg_.public_address.empty() ? cfg_.local_address : cfg_.public_address, rtp_port_, rtcp_port_};
+    detail::rtp_counters::local_state l;
+    if (gathering_) {
+      std::unique_lock lock(gathering_->mutex);
+      const bool done = gathering_->done_cv.wait_until(lock, gathering_deadline_, [this] { return gathering_->done; });
+      const auto& r = gathering_->result;
+      if (done && !r.error) {
+        a = {r.mapped[0].address().to_string(), r.mapped[0].port(), r.mapped[1].port()};
+        l.server_reflexive = true;
+        server_reflexive_ = r.mapped[0];
+      } else {
+        l.stun_error = done ? r.error.message() : "STUN gathering did not end in time";
+      }
+      l.gathering_ms = done ? static_cast<double>(r.elapsed.count()) / 1000.0
+                            : static_cast<double>(cfg_.stun_timeout.count());
+    }
+    l.address = a.address;
+    l.port = a.rtp_port;
+    tx_->set_local(l);
+    rx_->set_local(std::move(l));
+    return a;
+  }
+
+  // Writes `a` into our description's c= and m= lines, and with ICE our credentials and candidates.
+  void advertise(session_description& sd, const transport_address& a, bool with_ice) {
+    sd.connection_address = a.address;
+    sd.media[0].address = a.address;
+    sd.media[0].port = a.rtp_port;
+    sd.media[0].rtcp_port = a.rtcp_port;
+    if (!with_ice) return;
+    auto& m = sd.media[0];
+    m.ice_ufrag = ice_local_.ufrag;
+    m.ice_pwd = ice_local_.pwd;
+    m.rtcp_mux = true;
+    m.candidates = local_candidates();
+  }
+
+  // Our candidates for component 1 (RTP, RTCP multiplexed; RFC 8445 §5.1.1): the host candidate (not for
+  // a wildcard bind, whose address is no interface's), the server-reflexive one learned through STUN when
+  // it differs, then `relayed_candidates()`.
+  std::vector<ice::candidate> local_candidates() const {
+    std::vector<ice::candidate> out;
+    boost::system::error_code bec;
+    const auto host = boost::asio::ip::make_address(cfg_.local_address, bec);
+    const boost::asio::ip::udp::endpoint base(host, rtp_port_);
+    if (!bec && !host.is_unspecified())
+      out.push_back({"1", 1, ice::candidate_priority(ice::candidate_type::host, 65535, 1), base, ice::candidate_type::host, {}});
+    if (server_reflexive_ && *server_reflexive_ != base)
+      out.push_back({"2", 1, ice::candidate_priority(ice::candidate_type::server_reflexive, 65535, 1), *server_reflexive_,
+                     ice::candidate_type::server_reflexive, base});
+    for (auto& c : relayed_candidates()) out.push_back(std::move(c));
+    return out;
+  }
+
+  // HOOK for the TURN module (issue 9, RFC 8656): relayed candidates (ice::candidate_type::relayed,
+  // priority from ice::candidate_priority, raddr = the server-reflexive or host address) go here once a
+  // TURN allocation exists; the ICE agent then also needs to send its checks and media through the
+  // allocation (its own base). None yet.
+  std::vector<ice::candidate> relayed_candidates() const { return {}; }
 
   // Reads a remote offer (`is_offer`) or answer; on success records the negotiated media, with the
   // directions both sides allow, and applies it to running media.
@@ -187,6 +295,7 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
       return std::nullopt;
     }
     if (!negotiate_srtp(sd->media[n->media_index], *n, is_offer)) return std::nullopt;
+    negotiate_ice(sd->media[n->media_index], *n, is_offer);
     // Our side of the exchange: for an offer, the answer we are about to give; for an answer, our offer.
     if (is_offer) local_direction_ = detail::restrict_direction(preferred_direction_, *n);
     n->send = n->send && detail::direction_sends(local_direction_);
@@ -216,6 +325,7 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
     offered_crypto_.clear();
     if (detail::sdes_enabled(cfg_, signalling_secured_)) offered_crypto_ = detail::offer_crypto(cfg_);
     sd.media[0].crypto = offered_crypto_;
+    advertise(sd, advertised(), cfg_.ice);
     if (cfg_.srtp == srtp_policy::mandatory) sd.media[0].protocol = "RTP/SAVP";
     tsp_send(channel_message_type::local_offer, to_string(sd));
   }
@@ -225,6 +335,7 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
                                         detail::answer_formats(cfg_, n), local_direction_);
     sd.media[0].protocol = answered_protocol_;
     if (n.srtp) sd.media[0].crypto.push_back(n.srtp->local);
+    advertise(sd, advertised(), n.ice.has_value());
     tsp_send(channel_message_type::local_answer, to_string(sd));
   }
 
@@ -242,6 +353,19 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
     if (is_offer) answered_protocol_ = detail::profile_of(m.protocol) == detail::rtp_profile::savp ? "RTP/SAVP" : "RTP/AVP";
     n.srtp = std::move(outcome.keys);
     return true;
+  }
+
+  // ICE when we and the peer both do it (RFC 8445 §6.1.1: the offerer controls; the role is kept across
+  // re-offers); otherwise `n.ice` stays empty and media is plain RTP.
+  void negotiate_ice(const sdp_media& m, detail::negotiated_media& n, bool is_offer) {
+    if (!cfg_.ice) return;
+    auto s = detail::remote_ice(m);
+    if (!s) return;
+    if (!ice_controlling_) ice_controlling_ = !is_offer;
+    s->local = ice_local_;
+    s->controlling = *ice_controlling_;
+    s->tie_breaker = ice_tie_breaker_;
+    n.ice = std::move(s);
   }
 
   // A remote description we cannot use: media_error (body: `reason`) and stream_not_used on both streams.
@@ -304,6 +428,13 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
   std::shared_ptr<msp_event_queue> events_;
   std::shared_ptr<detail::rtp_stream> capture_, render_;
   std::shared_ptr<detail::rtp_media> media_;
+  std::shared_ptr<detail::rtp_counters> tx_, rx_;
+  std::shared_ptr<gathering_state> gathering_;  // null without STUN
+  std::chrono::steady_clock::time_point gathering_deadline_{};
+  std::optional<boost::asio::ip::udp::endpoint> server_reflexive_;  // learned by the gathering
+  ice::credentials ice_local_;                // with cfg_.ice: ours, for the whole call
+  std::uint64_t ice_tie_breaker_ = 0;
+  std::optional<bool> ice_controlling_;       // our role, from the first exchange with ICE
   std::uint16_t rtp_port_ = 0, rtcp_port_ = 0;
   int lookahead_ = 0;
   std::uint64_t session_id_ = 0, session_version_ = 0;

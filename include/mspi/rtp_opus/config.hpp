@@ -5,6 +5,8 @@
 #include <mspi/codec/opus.hpp>
 #include <mspi/rtp/srtp_suite.hpp>
 
+#include <boost/asio/ip/udp.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -111,6 +113,38 @@ struct rtp_opus_config {
   /// Lets SDES run over signalling that is not protected (SIP over UDP/TCP): anyone who reads the SIP
   /// messages then has the media keys. For tests and closed networks; false by default.
   bool allow_sdes_over_insecure_signalling = false;
+
+  // ---- NAT traversal (issue 9) ----
+  /// A STUN server (RFC 8489; an IP literal and port, of the family of `local_address`) through which each
+  /// call learns the server-reflexive transport address of its RTP and RTCP sockets (RFC 8445 §5.1.1.2: one
+  /// Binding transaction from each media socket itself, started when the call is created), which its offers
+  /// and answers then advertise (`c=`, `m=` port, `a=rtcp` port) instead of the bound address. An offer or
+  /// answer waits for the gathering, at most `stun_timeout` after the call's creation; on a timeout or an
+  /// error the bound (host) address is advertised and the streams' statistics report it
+  /// (`stream_statistics::stun_error`). Ignored when `public_address` is set. nullopt (default): no STUN.
+  std::optional<boost::asio::ip::udp::endpoint> stun_server;
+  /// The bound on STUN gathering (see `stun_server`), 10..10000 ms; the first retransmission timeout is an
+  /// eighth of it (50..500 ms, RFC 8489 §6.2.1). It also bounds how long an offer or answer can be delayed
+  /// (the TAPI object's thread waits for it).
+  std::chrono::milliseconds stun_timeout{1000};
+  /// An IP literal advertised in `c=` instead of the bound address (a static NAT mapping, a known public
+  /// address; ports stay the bound ones); when set no STUN gathering happens. Empty (default): none. With
+  /// the SIP TSP, set the same value as `sip_config::public_address` (which rewrites `c=` too).
+  std::string public_address;
+  /// ICE (RFC 8445, SDP per RFC 8839) for the audio stream, with RTP and RTCP on one port (RFC 5761
+  /// rtcp-mux): offers and answers carry `a=ice-ufrag`, `a=ice-pwd`, `a=candidate` (host; server-reflexive
+  /// with `stun_server`) and `a=rtcp-mux`; with a peer that does the same, connectivity checks run on the RTP
+  /// socket once media starts, the offerer controlling with regular nomination, and media switches to the
+  /// selected pair (`stream_statistics::ice_state`, `remote_address`). After selection, consent freshness
+  /// (RFC 7675: a check about every 5 s; none answered for 30 s stops sending, `ice_state` "failed"). A
+  /// peer without them (or without
+  /// rtcp-mux): plain RTP as without ICE. The `c=`/`m=` lines keep the default candidate (server-reflexive,
+  /// else host). false (default): no ICE attributes.
+  bool ice = false;
+  /// ICE pacing (Ta, RFC 8445 §14.2) and the checks' first retransmission timeout (RFC 8445 §14.3), ms:
+  /// 5..1000 and 10..3000. Shorter values are for tests on loopback.
+  std::chrono::milliseconds ice_ta{50};
+  std::chrono::milliseconds ice_rto{500};
 };
 
 }  // namespace mspi

@@ -68,7 +68,9 @@ class rtp_opus_msp {
   /// outside 96-127, an empty codec list or one naming a codec twice, a telephone-event payload type
   /// outside 96-127 or equal to the Opus one, jitter depths outside 1 <= min <= max <= 16 packets, an
   /// RTCP interval <= 0 ms, a CNAME outside 1..255 bytes, `max_calls` < 1, `reserved_fds` < 0, Opus
-  /// settings libopus refuses, or (SRTP not off) an empty SRTP suite list or one naming a suite twice.
+  /// settings libopus refuses, (SRTP not off) an empty SRTP suite list or one naming a suite twice, a
+  /// `stun_timeout` outside 10..10000 ms, a `stun_server` with port 0 or an unspecified address, or a
+  /// `public_address` that is not an IP literal, `ice_ta` outside 5..1000 ms or `ice_rto` outside 10..3000 ms.
   /// Keeps `ctx.signalling_secured` for its calls' SDES (see `rtp_opus_config::srtp`). Throws only std::bad_alloc and
   /// std::system_error when the thread cannot start.
   void initialize(const msp_context& ctx, std::error_code& ec) {
@@ -191,6 +193,16 @@ class rtp_opus_msp {
     if (c.max_expected_loss_percent < 0 || c.max_expected_loss_percent > 100) return false;
     if (c.max_calls < 1 || c.reserved_fds < 0) return false;
     if (c.codecs.empty()) return false;
+    if (c.stun_timeout < std::chrono::milliseconds(10) || c.stun_timeout > std::chrono::milliseconds(10000)) return false;
+    if (c.stun_server && (c.stun_server->port() == 0 || c.stun_server->address().is_unspecified())) return false;
+    if (c.ice_ta < std::chrono::milliseconds(5) || c.ice_ta > std::chrono::milliseconds(1000) ||
+        c.ice_rto < std::chrono::milliseconds(10) || c.ice_rto > std::chrono::milliseconds(3000))
+      return false;
+    if (!c.public_address.empty()) {
+      boost::system::error_code bec;
+      (void)boost::asio::ip::make_address(c.public_address, bec);
+      if (bec) return false;
+    }
     if (c.srtp != srtp_policy::off) {
       if (c.srtp_suites.empty() || c.srtp_suites.size() > 3) return false;
       for (auto it = c.srtp_suites.begin(); it != c.srtp_suites.end(); ++it)

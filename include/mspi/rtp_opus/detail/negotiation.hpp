@@ -4,6 +4,8 @@
 #pragma once
 
 #include <mspi/codec/g711.hpp>
+#include <mspi/ice/candidate.hpp>
+#include <mspi/ice/credentials.hpp>
 #include <mspi/rtp_opus/config.hpp>
 #include <mspi/rtp_opus/detail/srtp_negotiation.hpp>
 #include <mspi/sdp.hpp>
@@ -32,7 +34,27 @@ struct negotiated_media {
   bool receive = true;          ///< We may receive (remote is sendrecv or sendonly).
   std::size_t media_index = 0;  ///< The remote description's m-line this was read from.
   std::optional<srtp_keys> srtp;  ///< SRTP keys (SDES, RFC 4568) when the media is protected; nullopt: plain RTP.
+  /// ICE (RFC 8445) for this stream, when both sides use it; nullopt: plain RTP to the SDP's address.
+  struct ice_session {
+    ice::credentials local, remote;         ///< Ours (our SDP's) and the peer's.
+    std::vector<ice::candidate> candidates; ///< The peer's (at most sdp_max_candidates).
+    bool controlling = true;                ///< Our role: the offerer's (RFC 8445 §6.1.1).
+    std::uint64_t tie_breaker = 0;          ///< Ours (RFC 8445 §7.1.3).
+  };
+  std::optional<ice_session> ice;
 };
+
+/// The peer's ICE parameters in `m` when we can run ICE with it (RFC 8445, RFC 8839): valid `a=ice-ufrag`
+/// and `a=ice-pwd`, at least one usable `a=candidate`, and `a=rtcp-mux` (RFC 5761; we run ICE for one
+/// component only). nullopt otherwise: plain RTP.
+inline std::optional<negotiated_media::ice_session> remote_ice(const sdp_media& m) {
+  ice::credentials remote{m.ice_ufrag, m.ice_pwd};
+  if (!ice::valid(remote) || m.candidates.empty() || !m.rtcp_mux) return std::nullopt;
+  negotiated_media::ice_session s;
+  s.remote = std::move(remote);
+  s.candidates = m.candidates;
+  return s;
+}
 
 inline bool iequals(std::string_view a, std::string_view b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {

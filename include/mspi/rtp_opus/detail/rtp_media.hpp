@@ -10,6 +10,9 @@
 #include <mspi/codec/resampler.hpp>
 #include <mspi/detail/random.hpp>
 #include <mspi/detail/pcm_fifo.hpp>
+#include <mspi/ice/agent.hpp>
+#include <mspi/ice/gathering.hpp>
+#include <mspi/ice/ice.hpp>
 #include <mspi/jitter_buffer.hpp>
 #include <mspi/media_types.hpp>
 #include <mspi/rtp/packet.hpp>
@@ -59,6 +62,8 @@ struct rtp_counters {
   std::atomic<std::uint64_t> malformed{0};
   std::atomic<std::uint64_t> ssrc_changes{0};
   std::atomic<std::uint64_t> srtp_rejected{0};
+  std::atomic<std::uint64_t> stun_dropped{0};
+  std::atomic<std::uint64_t> ice_checks_answered{0};
   std::atomic<std::int64_t> round_trip_us{-1};  // RFC 3550 §6.4.1, -1 unknown
 
   /// What was negotiated, and where the peer is (written on the media thread at start and on latching).
@@ -68,7 +73,24 @@ struct rtp_counters {
     int payload_type = -1, ptime_ms = 0, remote_ptime_ms = 0;
     boost::asio::ip::udp::endpoint remote;
     std::optional<srtp_suite> srtp;  // the SRTP suite protecting the media, nullopt: plain RTP
+    bool ice = false;                // ICE runs on this stream
+    ice::agent_state ice_state = ice::agent_state::idle;
+    double ice_connect_ms = -1;
   };
+  /// Where our side of the stream is advertised (SDP c=/m=), and how it was found (any thread; allocates).
+  struct local_state {
+    std::string address;
+    std::uint16_t port = 0;
+    bool server_reflexive = false;
+    std::string stun_error;
+    double gathering_ms = -1;
+  };
+  /// Replaces the local state (the call's thread, at each offer or answer).
+  void set_local(local_state l) {
+    std::lock_guard lock(link_mutex_);
+    local_ = std::move(l);
+  }
+
   /// Replaces the link state (media thread; no allocation).
   void set_link(const link_state& l) noexcept {
     std::lock_guard lock(link_mutex_);
@@ -78,11 +100,16 @@ struct rtp_counters {
   /// The figures now (any thread; allocates the strings).
   [[nodiscard]] stream_statistics snapshot() const {
     link_state l;
+    stream_statistics s;
     {
       std::lock_guard lock(link_mutex_);
       l = link_;
+      s.local_address = local_.address;
+      s.local_port = local_.port;
+      s.server_reflexive = local_.server_reflexive;
+      s.stun_error = local_.stun_error;
+      s.gathering_ms = local_.gathering_ms;
     }
-    stream_statistics s;
     if (l.started) {
       s.codec = std::string(encoding_name(l.codec));
       s.payload_type = l.payload_type;
@@ -93,6 +120,8 @@ struct rtp_counters {
       s.remote_port = l.remote.port();
       s.secured = l.srtp.has_value();
       if (l.srtp) s.srtp_suite = std::string(srtp_suite_name(*l.srtp));
+      if (l.ice) s.ice_state = std::string(ice::state_name(l.ice_state));
+      s.ice_connect_ms = l.ice_connect_ms;
     }
     if (const auto rtt = round_trip_us.load(std::memory_order_relaxed); rtt >= 0) s.round_trip_ms = rtt / 1000.0;
     s.packets = packets.load(std::memory_order_relaxed);
@@ -108,12 +137,15 @@ struct rtp_counters {
     s.malformed = malformed.load(std::memory_order_relaxed);
     s.ssrc_changes = ssrc_changes.load(std::memory_order_relaxed);
     s.srtp_rejected = srtp_rejected.load(std::memory_order_relaxed);
+    s.stun_dropped = stun_dropped.load(std::memory_order_relaxed);
+    s.ice_checks_answered = ice_checks_answered.load(std::memory_order_relaxed);
     return s;
   }
 
  private:
   mutable std::mutex link_mutex_;
   link_state link_;  // under link_mutex_
+  local_state local_;  // under link_mutex_
 };
 
 /// A stream whose statistics come from the engine's counters.
@@ -214,6 +246,17 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     ec.clear();
   }
   [[nodiscard]] std::uint16_t rtp_port() const { return rtp_socket_.local_endpoint().port(); }
+
+  /// Learns the server-reflexive addresses of the RTP and RTCP sockets from the STUN server `server` within
+  /// `timeout` (`ice::async_gather_server_reflexive`); `done` runs once on the media thread. Call it after
+  /// `bind` and before `start` (media thread, or before the media thread runs handlers of this engine).
+  void gather_server_reflexive(const udp::endpoint& server, std::chrono::milliseconds timeout,
+                               std::function<void(const ice::reflexive_gathering&)> done) {
+    ice::async_gather_server_reflexive({&rtp_socket_, &rtcp_socket_}, 2, server, timeout,
+                                       [self = shared_from_this(), d = std::move(done)](const ice::reflexive_gathering& r) {
+                                         d(r);
+                                       });
+  }
   [[nodiscard]] std::uint16_t rtcp_port() const { return rtcp_socket_.local_endpoint().port(); }
 
   /// Starts media towards `n` (media thread). A second start applies a renegotiation to running media:
@@ -231,6 +274,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     }
     remote_rtp_ = udp::endpoint(addr, n.remote_rtp_port);
     remote_rtcp_ = udp::endpoint(addr, n.remote_rtcp_port);
+    start_ice(n);
     latched_ = false;  // latching is once per offer/answer
     rtcp_latched_ = false;
     latch_probation_.reset();
@@ -262,6 +306,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
   /// Stops clocks and closes the sockets (media thread). Sends a last RTCP report first; digits still
   /// queued fail (generate_failed).
   void stop() {
+    if (ice_) ice_->stop();
     if (dtmf_.busy()) fail_pending_digits("media stopped before the digits were sent");
     if (running_) send_rtcp();
     running_ = false;
@@ -395,6 +440,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
 
   // `clock_timestamp`: the send clock's timestamp now (RTCP SR pairs it with the wall clock).
   void send_rtp(const rtp_header& h, std::span<const std::byte> payload, std::uint32_t clock_timestamp) {
+    if (ice_ && ice_->consent_lost()) return;
     std::size_t size = write_rtp(std::span<std::byte>(packet_).first(max_payload_bytes), h, payload);
     if (size == 0) return;
     if (srtp_tx_.active()) {
@@ -420,8 +466,86 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
 
   void on_rtp(const boost::system::error_code& ec, std::size_t n) {
     if (ec == boost::asio::error::operation_aborted || !running_) return;
-    if (!ec) handle_rtp(std::span<std::byte>(rx_buffer_.data(), n));
+    if (!ec && n > 0) demultiplex(std::span<std::byte>(rx_buffer_.data(), n), true);
     receive_rtp();
+  }
+
+  // ICE (negotiated by both sides, `n.ice`): RTP and RTCP share the RTP socket (RFC 5761), the agent runs
+  // its checks there and, once a pair is selected, media goes to it. A renegotiation with the same
+  // credentials keeps the selected pair; one without ICE stops the agent (plain RTP to the SDP's address).
+  void start_ice(const negotiated_media& n) {
+    if (!n.ice) {
+      if (ice_) ice_->stop();
+      ice_.reset();
+      rtcp_mux_ = false;
+      return;
+    }
+    rtcp_mux_ = true;
+    remote_rtcp_ = remote_rtp_;
+    if (!ice_) {
+      const std::weak_ptr<rtp_media> weak = shared_from_this();
+      ice::agent_timing timing;
+      timing.ta = cfg_.ice_ta;
+      timing.rto = cfg_.ice_rto;
+      ice_ = std::make_shared<ice::agent>(
+          io_->get_executor(), n.ice->local, n.ice->tie_breaker, ice::candidate_priority(ice::candidate_type::host, 65535, 1),
+          timing,
+          [weak](std::span<const std::byte> bytes, const udp::endpoint& to) {
+            if (auto self = weak.lock()) {
+              boost::system::error_code ignored;
+              self->rtp_socket_.send_to(boost::asio::buffer(bytes.data(), bytes.size()), to, 0, ignored);
+            }
+          },
+          [weak] {
+            if (auto self = weak.lock()) self->on_ice_changed();
+          });
+    }
+    boost::system::error_code bec;
+    const auto local = rtp_socket_.local_endpoint(bec);
+    ice_->start(n.ice->remote, n.ice->candidates, n.ice->controlling, bec || local.address().is_v4());
+    if (auto selected = ice_->selected()) remote_rtp_ = remote_rtcp_ = *selected;
+  }
+
+  // The agent selected (or changed) the pair: RTP and RTCP go there, and are accepted from there only. Or
+  // it failed: media stays on the SDP's address, or, when consent on the selected pair was lost (RFC 7675
+  // §5.1), nothing more is sent (send_rtp and send_rtcp check the agent).
+  void on_ice_changed() {
+    if (auto remote = ice_->selected(); remote && *remote != remote_rtp_) {
+      remote_rtp_ = remote_rtcp_ = *remote;
+      latched_ = rtcp_latched_ = false;
+      latch_probation_.reset();
+    }
+    publish_link();
+  }
+
+  // RFC 7983 §7 (RFC 9443 §3): one socket may carry STUN (a late answer of gathering; ICE's checks) besides
+  // RTP/RTCP; only datagrams whose first byte is 128..191 are read as RTP or RTCP. STUN is left to
+  // `on_stun`; anything else (ZRTP, DTLS, TURN channels, garbage) goes
+  // through the RTP/RTCP checks, which refuse it (rejected_source or malformed).
+  void demultiplex(std::span<std::byte> datagram, bool rtp_socket) {
+    switch (ice::classify(std::to_integer<std::uint8_t>(datagram[0]))) {
+      case ice::datagram_kind::rtp_rtcp:
+        if (!rtp_socket) return handle_rtcp(datagram);
+        // RFC 5761 §4: with rtcp-mux, RTCP (packet types 192..223) arrives on the RTP socket.
+        if (rtcp_mux_ && datagram.size() > 1 && std::to_integer<unsigned>(datagram[1]) >= 192 &&
+            std::to_integer<unsigned>(datagram[1]) <= 223) {
+          rtcp_from_ = rx_from_;
+          return handle_rtcp(datagram);
+        }
+        return handle_rtp(datagram);
+      case ice::datagram_kind::stun: return on_stun(datagram, rtp_socket ? rx_from_ : rtcp_from_, rtp_socket);
+      default: return rtp_socket ? handle_rtp(datagram) : handle_rtcp(datagram);  // refused there, as before
+    }
+  }
+
+  // A STUN message on a media socket: ICE's (checks and their responses, RTP socket only) goes to the
+  // agent; anything else -- late answers of the server-reflexive gathering, messages the agent refuses
+  // (bad credentials, malformed) -- is counted and dropped, never parsed as RTP.
+  void on_stun(std::span<std::byte> datagram, const udp::endpoint& from, bool rtp_socket) {
+    if (!ice_ || !rtp_socket) return count(rx_->stun_dropped);
+    const auto before = ice_->checks_answered();
+    if (!ice_->handle(datagram, from)) return count(rx_->stun_dropped);
+    if (ice_->checks_answered() != before) count(rx_->ice_checks_answered);
   }
 
   static void count(std::atomic<std::uint64_t>& counter) noexcept { counter.fetch_add(1, std::memory_order_relaxed); }
@@ -637,7 +761,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
 
   void on_rtcp(const boost::system::error_code& ec, std::size_t n) {
     if (ec == boost::asio::error::operation_aborted || !running_) return;
-    if (!ec) handle_rtcp(std::span<std::byte>(rtcp_buffer_.data(), n));
+    if (!ec && n > 0) demultiplex(std::span<std::byte>(rtcp_buffer_.data(), n), false);
     receive_rtcp();
   }
 
@@ -718,6 +842,11 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     l.remote_ptime_ms = remote_ptime_ms_;
     l.remote = remote_rtp_;
     l.srtp = srtp_tx_.suite();
+    l.ice = ice_ != nullptr;
+    if (ice_) {
+      l.ice_state = ice_->state();
+      l.ice_connect_ms = ice_->connect_ms();
+    }
     tx_->set_link(l);
     rx_->set_link(l);
   }
@@ -743,6 +872,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
 
   // A compound SR (or RR when we have not sent) with one report block, then SDES CNAME (RFC 3550 §6.1).
   void send_rtcp() {
+    if (ice_ && ice_->consent_lost()) return;
     const auto out = std::span<std::byte>(rtcp_out_).first(rtcp_out_.size() - srtp_session::max_rtcp_overhead);
     report_block block{};
     const report_block* bp = nullptr;
@@ -772,7 +902,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
       if (n == 0) return;
     }
     boost::system::error_code sec;
-    rtcp_socket_.send_to(boost::asio::buffer(rtcp_out_.data(), n), remote_rtcp_, 0, sec);
+    (rtcp_mux_ ? rtp_socket_ : rtcp_socket_).send_to(boost::asio::buffer(rtcp_out_.data(), n), remote_rtcp_, 0, sec);
   }
 
   std::shared_ptr<boost::asio::io_context> io_;  // declared first: destroyed after the sockets
@@ -814,6 +944,8 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
   std::array<std::uint32_t, 4> recent_events_{};  // RTP timestamps of the last events reported
   std::size_t recent_event_next_ = 0, recent_event_count_ = 0;
 
+  std::shared_ptr<ice::agent> ice_;         // while ICE is negotiated
+  bool rtcp_mux_ = false;                   // RTCP on the RTP socket (RFC 5761), with ICE
   srtp_session srtp_tx_, srtp_rx_;          // active while SRTP keys are negotiated
   std::optional<srtp_keys> srtp_keys_;      // the keys they hold
 
