@@ -11,7 +11,7 @@
 # Dependencies per component (conanfile.py, ports/ptapi/vcpkg.json, the ptapi*.pc files and
 # scripts/check-packaging.py name the same ones):
 #   mspi:       Boost >= 1.81 (headers), fmt >= 9, Threads, Opus, OpenSSL libcrypto, libsrtp2
-#   tspi:       mspi's, and c-ares (libcares: the SIP provider's DNS, RFC 3263)
+#   tspi:       mspi's, c-ares (libcares: the SIP provider's DNS, RFC 3263) and OpenSSL libssl (SIP over TLS)
 #   devices:    PortAudio (portaudio-2.0)
 #   files:      libsndfile (sndfile), libsamplerate (samplerate)
 
@@ -91,6 +91,16 @@ function(ptapi_find_component_dependencies component)
     ptapi_dependency(cares c-ares c-ares::cares libcares)
     if(NOT ptapi_dep_cares_FOUND)
       list(APPEND missing libcares)
+    endif()
+    # OpenSSL's libssl: SIP over TLS (tspi/sip/transport/tls.hpp, through Boost.Asio's SSL streams).
+    if(NOT TARGET ptapi::dep_ssl)
+      find_package(OpenSSL ${_ptapi_dependency_mode} COMPONENTS SSL)
+      if(TARGET OpenSSL::SSL)
+        add_library(ptapi::dep_ssl INTERFACE IMPORTED GLOBAL)
+        target_link_libraries(ptapi::dep_ssl INTERFACE OpenSSL::SSL)
+      else()
+        list(APPEND missing libssl)
+      endif()
     endif()
   elseif(component STREQUAL "devices")
     ptapi_dependency(portaudio portaudio portaudio portaudio-2.0)
