@@ -122,10 +122,8 @@ def check_cmake_files(components):
             deps.add("boost")
         if "find_package(fmt" in code:
             deps.add("fmt")
-        if "ptapi::dep_crypto" in code:
-            deps.add("crypto")
-        if "ptapi::dep_ssl" in code:
-            deps.add("ssl")
+        for item in re.findall(r"ptapi_openssl_dependency\((\w+)", code):
+            deps.add(item)
         for other in re.findall(r"ptapi_find_component_dependencies\((\w+)\)", code):
             deps |= found.get(other, set())
         for n in names:

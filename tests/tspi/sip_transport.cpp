@@ -718,6 +718,12 @@ sip::transport_config tls_settings(const tls_certificates& certs, bool server, s
   return cfg;
 }
 
+// `client` sends OPTIONS (branch `branch`) to `to` over TLS, expecting a certificate that names `domain`.
+void send_over_tls(recording_transport& client, const sip::peer& to, const char* domain, const char* branch) {
+  client.t.set_tls_server_name(to, domain);
+  client.t.send(to, options(branch));
+}
+
 // A recording transport that also listens on TLS (127.0.0.1, ephemeral port).
 struct tls_transport : recording_transport {
   tls_transport(asio::io_context& io, sip::transport_config cfg) : recording_transport(io, std::move(cfg)) {
@@ -735,8 +741,7 @@ TEST_CASE("transport: TLS carries framed messages both ways over one verified co
   asio::io_context io;
   tls_transport server(io, tls_settings(certs, true, certs.ca()));
   recording_transport client(io, tls_settings(certs, false, certs.ca()));
-  client.t.set_tls_server_name(server.tls(), "localhost");  // the SIP domain the certificate names
-  client.t.send(server.tls(), options("z9hG4bKtls1"));
+  send_over_tls(client, server.tls(), "localhost", "z9hG4bKtls1");
   client.t.send(server.tls(), options("z9hG4bKtls2"));
   CHECK(client.t.has_connection(server.tls()));
   REQUIRE(run_until(io, [&] { return server.got.size() == 2; }));
@@ -762,8 +767,7 @@ TEST_CASE("transport: a TLS server certificate from an unknown CA or for another
   tls_transport server(io, tls_settings(certs, true, certs.ca()));
   SECTION("unknown CA") {
     recording_transport client(io, tls_settings(certs, false, certs.other_ca()));
-    client.t.set_tls_server_name(server.tls(), "localhost");
-    client.t.send(server.tls(), options("z9hG4bKbadca"));
+    send_over_tls(client, server.tls(), "localhost", "z9hG4bKbadca");
     REQUIRE(run_until(io, [&] { return !client.errors.empty(); }));
     CHECK(client.errors[0].first == server.tls());
     CHECK(client.errors[0].second.category() == sip::tls_certificate_category());
@@ -772,8 +776,7 @@ TEST_CASE("transport: a TLS server certificate from an unknown CA or for another
   }
   SECTION("another host name") {
     recording_transport client(io, tls_settings(certs, false, certs.ca()));
-    client.t.set_tls_server_name(server.tls(), "sip.example.org");
-    client.t.send(server.tls(), options("z9hG4bKbadname"));
+    send_over_tls(client, server.tls(), "sip.example.org", "z9hG4bKbadname");
     REQUIRE(run_until(io, [&] { return !client.errors.empty(); }));
     CHECK(client.errors[0].second == sip::tls_errc::identity_mismatch);
   }
@@ -781,8 +784,7 @@ TEST_CASE("transport: a TLS server certificate from an unknown CA or for another
     auto cfg = tls_settings(certs, false, certs.other_ca());
     cfg.tls.insecure_skip_verification = true;
     recording_transport client(io, cfg);
-    client.t.set_tls_server_name(server.tls(), "sip.example.org");
-    client.t.send(server.tls(), options("z9hG4bKinsecure"));
+    send_over_tls(client, server.tls(), "sip.example.org", "z9hG4bKinsecure");
     REQUIRE(run_until(io, [&] { return server.got.size() == 1; }));
     CHECK(client.errors.empty());
     return;
@@ -816,8 +818,7 @@ TEST_CASE("transport: a TLS peer that stalls the handshake is cut after handshak
     CHECK(server.got.empty());
     CHECK(server.t.stats().tcp_connections == 0);
     recording_transport client(io, tls_settings(certs, false, certs.ca()));  // the server still serves others
-    client.t.set_tls_server_name(server.tls(), "localhost");
-    client.t.send(server.tls(), options("z9hG4bKafter"));
+    send_over_tls(client, server.tls(), "localhost", "z9hG4bKafter");
     REQUIRE(run_until(io, [&] { return server.got.size() == 1; }));
   }
   SECTION("outgoing: a server that never answers the ClientHello") {

@@ -77,7 +77,9 @@ struct sip_config {
   /// `transport.tls` says (CA file or the system's trust store; the server's certificate must name the
   /// host of the URI, RFC 5922); listens on `tls_port` when `transport.tls.certificate_chain_file` is set.
   /// Off: such URIs fail with `dns_errc::tls_required`, never sent in clear. With `udp` and `tcp` off,
-  /// every request goes over TLS and `sip_tsp::signalling_secured()` is true.
+  /// every request goes over TLS and `sip_tsp::signalling_secured()` is true; this needs a certificate
+  /// (the TLS listener's address is our Via sent-by and Contact), and the default account is then
+  /// `sips:ptapi@<listen_address>:<TLS port>`.
   bool tls = false;
   std::uint16_t tls_port = 5061;             ///< Port of the TLS listener; 0 = an ephemeral port.
   /// The accounts; empty = one account `sip:ptapi@<listen_address>:<port>` without registrar.

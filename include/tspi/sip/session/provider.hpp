@@ -35,7 +35,9 @@ inline void sip_tsp::provider_init(const tsp_context& ctx, std::error_code& ec) 
   const auto addr = boost::asio::ip::make_address(cfg_.listen_address, bec);
   if (!cfg_.public_address.empty() && !bec) (void)boost::asio::ip::make_address(cfg_.public_address, bec);
   const bool bad_timer = cfg_.session_expires.count() > 0 && (cfg_.min_se.count() < 1 || cfg_.session_expires < cfg_.min_se);
-  if (bec || (!cfg_.udp && !cfg_.tcp && !cfg_.tls) || bad_timer) {
+  // TLS only needs a certificate: without a listening socket there is no Via sent-by (RFC 3261 §18.1.1).
+  const bool tls_only = !cfg_.udp && !cfg_.tcp;
+  if (bec || (tls_only && (!cfg_.tls || cfg_.transport.tls.certificate_chain_file.empty())) || bad_timer) {
     ec = mspi::tapi_errc::invalid_argument;
     return;
   }
@@ -90,6 +92,10 @@ inline void sip_tsp::provider_init(const tsp_context& ctx, std::error_code& ec) 
     if (cfg_.port != 0 || !cfg_.udp || ec != std::errc::address_in_use || attempt >= 8) return;
   }
   if (cfg_.accounts.empty() && cfg_.port == 0) accounts_[0].aor.port = port;
+  if (cfg_.accounts.empty() && tls_only) {  // the default account is reached over TLS: sips:ptapi@<address>:<TLS port>
+    accounts_[0].aor.scheme = "sips";
+    accounts_[0].aor.port = transport_->local(transport_protocol::tls)->port;
+  }
   layer_ = std::make_unique<transaction_layer>(*transport_, cfg_.timers);
   layer_->on_request = [this](std::shared_ptr<server_transaction> tx, const message& m) { on_request(std::move(tx), m); };
   layer_->on_stray_ack = [](const message&, const peer&) {};
