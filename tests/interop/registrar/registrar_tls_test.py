@@ -10,8 +10,8 @@ tls module of Debian's kamailio-tls-modules) listens on tls:127.0.0.1:P+1 (and U
 with sips:localhost:P+1 (Digest), verifying Kamailio's certificate against the CA; Alice calls
 sips:bob@localhost:P+1 with `--srtp sdes --srtp-required` (allowed without --allow-insecure-sdes because
 all signalling is TLS). Asserts: both phones exit 0 with the call connected, RTP both ways, "tls": true and
-"srtp": "sdes" in their JSON; Kamailio relayed the INVITE and the BYE, each received over TLS (its log line
-names the protocol); no SIP message crossed UDP/TCP (Kamailio's log shows no request on its UDP socket).
+"srtp": "sdes" in their JSON; Kamailio relayed the INVITE and the BYE; no message in the phones' SIP traces
+has a UDP Via (with --tls-only they have no UDP or TCP socket at all).
 Prints PASS or FAIL: why; exit 0 / 1, 77 when kamailio, its tls module or openssl is not installed.
 Bounded: every process has a deadline; the run takes about 8 s.
 """
