@@ -708,6 +708,7 @@ TEST_CASE("transport: accept() failing with EMFILE backs off and resumes, withou
 namespace {
 // TLS settings trusting `ca` (a server certificate too when `server`), with a short handshake timeout.
 sip::transport_config tls_settings(const tls_certificates& certs, bool server, std::string ca) {
+  REQUIRE(certs.ok());  // the openssl command made them
   sip::transport_config cfg;
   if (server) {
     cfg.tls.certificate_chain_file = certs.server_chain();
@@ -733,13 +734,16 @@ struct tls_transport : recording_transport {
   }
   sip::peer tls() const { return *t.local(transport_protocol::tls); }
 };
+
+// Throwaway certificates, and a TLS server with them (trusting their CA) on `io`.
+struct tls_server_fixture {
+  tls_certificates certs;
+  asio::io_context io;
+  tls_transport server{io, tls_settings(certs, true, certs.ca())};
+};
 }  // namespace
 
-TEST_CASE("transport: TLS carries framed messages both ways over one verified connection", "[sip][transport][sip_tls]") {
-  tls_certificates certs;
-  REQUIRE(certs.ok());
-  asio::io_context io;
-  tls_transport server(io, tls_settings(certs, true, certs.ca()));
+TEST_CASE_METHOD(tls_server_fixture, "transport: TLS carries framed messages both ways over one verified connection", "[sip][transport][sip_tls]") {
   recording_transport client(io, tls_settings(certs, false, certs.ca()));
   send_over_tls(client, server.tls(), "localhost", "z9hG4bKtls1");
   client.t.send(server.tls(), options("z9hG4bKtls2"));
@@ -759,12 +763,8 @@ TEST_CASE("transport: TLS carries framed messages both ways over one verified co
   CHECK(sip::peer{transport_protocol::tls, loopback, 5061}.to_string() == "tls:127.0.0.1:5061");
 }
 
-TEST_CASE("transport: a TLS server certificate from an unknown CA or for another name fails with a clear cause, never "
+TEST_CASE_METHOD(tls_server_fixture, "transport: a TLS server certificate from an unknown CA or for another name fails with a clear cause, never "
           "in clear", "[sip][transport][sip_tls]") {
-  tls_certificates certs;
-  REQUIRE(certs.ok());
-  asio::io_context io;
-  tls_transport server(io, tls_settings(certs, true, certs.ca()));
   SECTION("unknown CA") {
     recording_transport client(io, tls_settings(certs, false, certs.other_ca()));
     send_over_tls(client, server.tls(), "localhost", "z9hG4bKbadca");
@@ -795,12 +795,8 @@ TEST_CASE("transport: a TLS server certificate from an unknown CA or for another
   CHECK_FALSE(server.t.has_connection(server.tls()));
 }
 
-TEST_CASE("transport: a TLS peer that stalls the handshake is cut after handshake_timeout; garbage instead of a "
+TEST_CASE_METHOD(tls_server_fixture, "transport: a TLS peer that stalls the handshake is cut after handshake_timeout; garbage instead of a "
           "ClientHello is dropped", "[sip][transport][sip_tls]") {
-  tls_certificates certs;
-  REQUIRE(certs.ok());
-  asio::io_context io;
-  tls_transport server(io, tls_settings(certs, true, certs.ca()));
   const asio::ip::tcp::endpoint ep(loopback, server.tls().port);
   SECTION("incoming: a client that sends nothing") {
     asio::ip::tcp::socket raw(io);

@@ -33,7 +33,8 @@ namespace tspi::sip {
 /// Resolves SIP URIs to the transport addresses to try, in order (RFC 3263 §4; failover over them is the
 /// caller's, §4.3). IP literals and `localhost` are answered without DNS; a URI with a port gets A/AAAA;
 /// with `;transport=` SRV then A/AAAA; otherwise NAPTR (RFC 3403) then SRV (RFC 2782, ordered by
-/// `order_srv`) then A/AAAA with port 5060 (5061 for TLS). A `sips:` URI follows only TLS (NAPTR SIPS+D2T, SRV _sips._tcp). Answers are cached by TTL (`dns_config`).
+/// `order_srv`) then A/AAAA with port 5060 (5061 for TLS). A `sips:` URI follows only TLS (NAPTR SIPS+D2T, SRV
+/// _sips._tcp). Answers are cached by TTL (`dns_config`).
 ///
 /// Bounds (a hostile DNS server costs at most this): `dns_config::max_targets` addresses per result;
 /// 16 NAPTR records, 4 NAPTR-named SRV lookups, 4 * max_targets SRV records per answer and max_targets
