@@ -845,3 +845,24 @@ TEST_CASE("transport: TLS without a certificate does not listen; unreadable TLS 
   broken.listen(transport_protocol::tls, loopback, 0, ec);
   CHECK(ec == sip::tls_errc::not_configured);
 }
+
+TEST_CASE("transport: beyond max_handshakes_in_progress new TLS connections are closed at once; an established one "
+          "keeps working", "[sip][transport][sip_tls]") {
+  tls_certificates certs;
+  asio::io_context io;
+  auto cfg = tls_settings(certs, true, certs.ca());
+  cfg.tls.max_handshakes_in_progress = 2;
+  tls_transport server(io, cfg);
+  recording_transport client(io, tls_settings(certs, false, certs.ca()));
+  send_over_tls(client, server.tls(), "localhost", "z9hG4bKbefore");
+  REQUIRE(run_until(io, [&] { return server.got.size() == 1; }));
+  std::vector<asio::ip::tcp::socket> flood;  // connect and never say hello
+  for (int i = 0; i < 5; ++i) flood.emplace_back(io).connect({loopback, server.tls().port});
+  REQUIRE(run_until(io, [&] { return server.t.stats().tls_handshakes_rejected == 3; }));
+  client.t.send(server.tls(), options("z9hG4bKduring"));  // over the established connection
+  REQUIRE(run_until(io, [&] { return server.got.size() == 2; }));
+  CHECK(server.t.stats().tcp_connections == 3);  // the client's and two handshakes in progress
+  REQUIRE(run_until(io, [&] { return server.t.stats().tls_handshake_timeouts == 2; }));
+  CHECK(server.t.stats().tcp_connections == 1);
+  CHECK(client.errors.empty());
+}
