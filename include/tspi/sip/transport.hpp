@@ -100,7 +100,8 @@ class transport {
   /// The SIP domain (RFC 5922 §7) that a new outgoing TLS connection to `p` sends as SNI and expects in
   /// the server's certificate: the host of the URI that led to `p` (the Request-URI's or the proxy's, not
   /// an SRV target's). Without one, the address itself must be in the certificate (iPAddress). A
-  /// connection already open to `p` is reused as it is. Keeps 256 names (then starts over).
+  /// connection already open to `p` is reused as it is. Keeps 4096 names (then starts over: a later new
+  /// connection to a forgotten one checks the address instead, and fails unless the certificate names it).
   void set_tls_server_name(const peer& p, std::string name) { core_->set_tls_server_name(p, std::move(name)); }
   /// Why TLS is not usable (`tls_errc::not_configured`: a certificate, key or CA file of
   /// `transport_config::tls` did not load), or no error.

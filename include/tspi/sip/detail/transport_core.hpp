@@ -89,21 +89,21 @@ class transport_core : public std::enable_shared_from_this<transport_core> {
         ec = tls_error_ ? tls_error_ : std::make_error_code(std::errc::invalid_argument);
         return;
       }
-      auto& acceptor_ = l.acceptor;
-      if (acceptor_.is_open()) {
+      auto& acceptor = l.acceptor;
+      if (acceptor.is_open()) {
         ec = std::make_error_code(std::errc::already_connected);
         return;
       }
       const tcp::endpoint ep(addr, port);
-      acceptor_.open(ep.protocol(), bec);
-      if (!bec) acceptor_.set_option(tcp::acceptor::reuse_address(true), bec);
-      if (!bec && addr.is_v6() && addr.is_unspecified()) acceptor_.set_option(boost::asio::ip::v6_only(false), ignored);
-      if (!bec) acceptor_.bind(ep, bec);
-      if (!bec) acceptor_.listen(boost::asio::socket_base::max_listen_connections, bec);
+      acceptor.open(ep.protocol(), bec);
+      if (!bec) acceptor.set_option(tcp::acceptor::reuse_address(true), bec);
+      if (!bec && addr.is_v6() && addr.is_unspecified()) acceptor.set_option(boost::asio::ip::v6_only(false), ignored);
+      if (!bec) acceptor.bind(ep, bec);
+      if (!bec) acceptor.listen(boost::asio::socket_base::max_listen_connections, bec);
       tcp::endpoint local;
-      if (!bec) local = acceptor_.local_endpoint(bec);
+      if (!bec) local = acceptor.local_endpoint(bec);
       if (bec) {
-        acceptor_.close(ignored);
+        acceptor.close(ignored);
         ec = bec;
         return;
       }
@@ -147,7 +147,7 @@ class transport_core : public std::enable_shared_from_this<transport_core> {
 
   /// See transport::set_tls_server_name.
   void set_tls_server_name(const peer& p, std::string name) {
-    if (tls_names_.size() >= 256 && tls_names_.find(p) == tls_names_.end()) tls_names_.clear();
+    if (tls_names_.size() >= 4096 && tls_names_.find(p) == tls_names_.end()) tls_names_.clear();
     tls_names_[p] = std::move(name);
   }
   /// See transport::tls_error.

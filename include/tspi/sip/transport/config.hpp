@@ -30,7 +30,8 @@ namespace detail {
 /// TLS settings of a `transport` (SIP over TLS, RFC 3261 §26.2, RFC 5630), on OpenSSL through Boost.Asio's
 /// SSL streams. TLS connections are TCP connections with a TLS layer: the TCP limits of `transport_config`
 /// (count, per source, message time, idle time, queued bytes) apply to them as well, in one count.
-/// TLS 1.2 is the minimum version (1.3 preferred). The files are read when the transport is constructed;
+/// Unlike a TCP connection, a TLS connection holds a 16 KiB read buffer while open (plus OpenSSL's own
+/// record buffers). TLS 1.2 is the minimum version (1.3 preferred). The files are read when the transport is constructed;
 /// a file that cannot be read makes `transport::tls_error()` say why, and `listen(tls)` fail with it.
 struct tls_config {
   /// Server side: PEM file with our certificate first, then its intermediate CAs (RFC 5922 §7.1: the
