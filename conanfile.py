@@ -90,7 +90,7 @@ class PtapiConan(ConanFile):
         if self.settings.os in ("Linux", "FreeBSD"):
             mspi.system_libs = ["pthread", "dl"]
         # pkg-config name "ptapi" as the installed ptapi.pc (mspi + tspi).
-        self._component("tspi", ["mspi", "openssl::crypto", "c-ares::cares"], pkg_config_name="ptapi")
+        self._component("tspi", ["mspi", "openssl::crypto", "openssl::ssl", "c-ares::cares"], pkg_config_name="ptapi")
         if self.options.with_devices:
             self._component("devices", ["mspi", "portaudio::portaudio"], defines=["PTAPI_WITH_DEVICES=1"])
         if self.options.with_files:

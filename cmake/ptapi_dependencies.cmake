@@ -11,7 +11,7 @@
 # Dependencies per component (conanfile.py, ports/ptapi/vcpkg.json, the ptapi*.pc files and
 # scripts/check-packaging.py name the same ones):
 #   mspi:       Boost >= 1.81 (headers), fmt >= 9, Threads, Opus, OpenSSL libcrypto, libsrtp2
-#   tspi:       mspi's, and c-ares (libcares: the SIP provider's DNS, RFC 3263)
+#   tspi:       mspi's, c-ares (libcares: the SIP provider's DNS, RFC 3263) and OpenSSL libssl (SIP over TLS)
 #   devices:    PortAudio (portaudio-2.0)
 #   files:      libsndfile (sndfile), libsamplerate (samplerate)
 
@@ -47,6 +47,22 @@ function(ptapi_dependency name package target module)
   set(ptapi_dep_${name}_FOUND TRUE PARENT_SCOPE)
 endfunction()
 
+# ptapi_openssl_dependency(<name> <OpenSSL component> <library>)
+# Defines ptapi::dep_<name> from CMake's own FindOpenSSL (vcpkg, Conan and Debian's libssl-dev all work
+# with it); appends <library> to the caller's `missing` when that OpenSSL component is not found (a macro:
+# it runs in the caller's scope).
+macro(ptapi_openssl_dependency name component library)
+  if(NOT TARGET ptapi::dep_${name})
+    find_package(OpenSSL ${_ptapi_dependency_mode} COMPONENTS ${component})
+    if(TARGET OpenSSL::${component})
+      add_library(ptapi::dep_${name} INTERFACE IMPORTED GLOBAL)
+      target_link_libraries(ptapi::dep_${name} INTERFACE OpenSSL::${component})
+    else()
+      list(APPEND missing ${library})
+    endif()
+  endif()
+endmacro()
+
 # ptapi_find_component_dependencies(<mspi|tspi|devices|files>) (tspi includes mspi's)
 # Sets ptapi_<component>_dependencies_found (TRUE/FALSE) and ptapi_<component>_missing (the names
 # of the missing dependencies) in the caller's scope.
@@ -74,16 +90,7 @@ function(ptapi_find_component_dependencies component)
       list(APPEND missing libsrtp2)
     endif()
     # OpenSSL's libcrypto: RTP SSRC/sequence/timestamp from its CSPRNG (mspi), SIP Digest (tspi).
-    # CMake's own FindOpenSSL module (vcpkg, Conan and Debian's libssl-dev all work with it).
-    if(NOT TARGET ptapi::dep_crypto)
-      find_package(OpenSSL ${_ptapi_dependency_mode} COMPONENTS Crypto)
-      if(TARGET OpenSSL::Crypto)
-        add_library(ptapi::dep_crypto INTERFACE IMPORTED GLOBAL)
-        target_link_libraries(ptapi::dep_crypto INTERFACE OpenSSL::Crypto)
-      else()
-        list(APPEND missing libcrypto)
-      endif()
-    endif()
+    ptapi_openssl_dependency(crypto Crypto libcrypto)
   elseif(component STREQUAL "tspi")
     ptapi_find_component_dependencies(mspi)
     set(missing ${ptapi_mspi_missing})
@@ -92,6 +99,8 @@ function(ptapi_find_component_dependencies component)
     if(NOT ptapi_dep_cares_FOUND)
       list(APPEND missing libcares)
     endif()
+    # OpenSSL's libssl: SIP over TLS (tspi/sip/transport/tls.hpp, through Boost.Asio's SSL streams).
+    ptapi_openssl_dependency(ssl SSL libssl)
   elseif(component STREQUAL "devices")
     ptapi_dependency(portaudio portaudio portaudio portaudio-2.0)
     if(NOT ptapi_dep_portaudio_FOUND)

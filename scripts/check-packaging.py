@@ -27,6 +27,7 @@ DEPENDENCIES = {
     "fmt":        ("fmt::fmt",             "fmt",             "fmt::fmt",              "fmt",      "fmt",          "libfmt-dev"),
     "opus":       ("ptapi::dep_opus",      "opus",            "opus::opus",            "opus",     "opus",         "libopus-dev"),
     "crypto":     ("ptapi::dep_crypto",    "openssl",         "openssl::crypto",       "openssl",  "libcrypto",    "libssl-dev"),
+    "ssl":        ("ptapi::dep_ssl",       "openssl",         "openssl::ssl",          "openssl",  "libssl",       "libssl-dev"),
     "srtp":       ("ptapi::dep_srtp",      "libsrtp",         "libsrtp::libsrtp",      "libsrtp",  "libsrtp2",     "libsrtp2-dev"),
     "cares":      ("ptapi::dep_cares",     "c-ares",          "c-ares::cares",         "c-ares",   "libcares",     "libc-ares-dev"),
     "portaudio":  ("ptapi::dep_portaudio", "portaudio",       "portaudio::portaudio",  "portaudio", "portaudio-2.0", "portaudio19-dev"),
@@ -121,8 +122,8 @@ def check_cmake_files(components):
             deps.add("boost")
         if "find_package(fmt" in code:
             deps.add("fmt")
-        if "ptapi::dep_crypto" in code:
-            deps.add("crypto")
+        for item in re.findall(r"ptapi_openssl_dependency\((\w+)", code):
+            deps.add(item)
         for other in re.findall(r"ptapi_find_component_dependencies\((\w+)\)", code):
             deps |= found.get(other, set())
         for n in names:
@@ -185,14 +186,16 @@ def check_conan(components, version):
 
     # requirements(): {option or None: set of dependency names}
     required = {}
-    conan_names = {names[CONAN_REQ]: name for name, names in DEPENDENCIES.items()}
+    conan_names = {}  # one Conan package may provide several dependencies (openssl: libcrypto and libssl)
+    for name, names in DEPENDENCIES.items():
+        conan_names.setdefault(names[CONAN_REQ], set()).add(name)
     for stmt, option in walk_with_option(methods["requirements"].body):
         for call in ast.walk(stmt):
             if isinstance(call, ast.Call) and getattr(call.func, "attr", "") == "requires":
                 ref = literal(call.args[0])
                 pkg = ref.split("/")[0]
                 check(f"conanfile.py: {ref} is a version range", "/[" in ref)
-                required.setdefault(option, set()).add(conan_names.get(pkg, pkg))
+                required.setdefault(option, set()).update(conan_names.get(pkg, {pkg}))
     core = closure(components, "tspi", "deps")
     check("conanfile.py: unconditional requirements are the core's", required.get(None) == core,
           f"{sorted(required.get(None, []))} vs {sorted(core)}")
@@ -243,12 +246,9 @@ def vcpkg_names(entries):
         name = e if isinstance(e, str) else e["name"]
         if isinstance(e, dict) and e.get("host"):
             continue
-        for dep, names in DEPENDENCIES.items():
-            if names[VCPKG] == name or (names[VCPKG].endswith("*") and name.startswith(names[VCPKG][:-1])):
-                out.add(dep)
-                break
-        else:
-            out.add(name)
+        matched = {dep for dep, names in DEPENDENCIES.items()  # openssl: libcrypto and libssl
+                   if names[VCPKG] == name or (names[VCPKG].endswith("*") and name.startswith(names[VCPKG][:-1]))}
+        out |= matched or {name}
     return out
 
 

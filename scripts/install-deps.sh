@@ -8,7 +8,7 @@ set -eu
 export DEBIAN_FRONTEND=noninteractive
 
 # The library (scripts/check-packaging.py checks this list against the CMake package) and the softphone:
-# libssl-dev: OpenSSL's libcrypto (SIP Digest, RTP random values, SDES keys); libsrtp2-dev: SRTP; portaudio19-dev, libasound2-dev:
+# libssl-dev: OpenSSL's libcrypto (SIP Digest, RTP random values, SDES keys) and libssl (SIP over TLS); libsrtp2-dev: SRTP; portaudio19-dev, libasound2-dev:
 # the devices component; libsndfile1-dev, libsamplerate0-dev: the files component; libcli11-dev,
 # nlohmann-json3-dev: the softphone's command line and JSON report; libfftw3-dev: FFTW for the delay
 # estimate of the demo, wav_match, tests and benchmarks (tools/measure; the library itself does not use
@@ -27,7 +27,9 @@ core_packages="cmake ninja-build pkg-config g++ libboost1.81-dev libfmt-dev libo
 # without the system service of the `dnsmasq` package) serves SRV/NAPTR records of a test domain to the SIP
 # DNS tests (started by the test on 127.0.0.1). coturn is the STUN/TURN server of the NAT traversal tests
 # (tests/mspi/stun.cpp starts it in the foreground on 127.0.0.1:7500; Debian's service is not needed).
-test_packages="catch2 libbenchmark-dev libspeexdsp-dev ccache sox python3 doxygen clang-16 libclang-rt-16-dev llvm-16 sip-tester baresip-core kamailio dnsmasq-base coturn"
+# openssl (the command) makes the throwaway CA and certificates of the SIP over TLS tests at test time;
+# kamailio-tls-modules is Kamailio's tls module for tests/interop/registrar/registrar_tls_test.py.
+test_packages="catch2 libbenchmark-dev libspeexdsp-dev ccache sox python3 doxygen clang-16 libclang-rt-16-dev llvm-16 sip-tester baresip-core kamailio kamailio-tls-modules dnsmasq-base coturn openssl"
 
 packages=$core_packages
 case "${1:-}" in

@@ -38,8 +38,8 @@ nlohmann::json direction_json(const direction_report& d) {
 void print_sip_report(std::ostream& out, const demo_report& r) {
   const auto& s = *r.sip;
   const auto& d = r.forward;
-  out << fmt::format("{} {}: codec {} at {} ms packets{}; states {}; ended {}\n", s.role, s.remote, r.codec, r.ptime_ms,
-                     r.srtp_suite ? "; SRTP (SDES) " + *r.srtp_suite : std::string("; plain RTP"),
+  out << fmt::format("{} {}: codec {} at {} ms packets{}{}; states {}; ended {}\n", s.role, s.remote, r.codec, r.ptime_ms,
+                     r.srtp_suite ? "; SRTP (SDES) " + *r.srtp_suite : std::string("; plain RTP"), s.tls ? "; SIP over TLS" : "",
                      fmt::join(r.states, " "), r.end_cause);
   out << fmt::format("  sent:     {} packets; the far end reports {} lost, jitter {:.2f} ms\n", d.packets_sent,
                      r.reverse.packets_lost, r.reverse.jitter_ms);
@@ -92,6 +92,7 @@ nlohmann::json to_json(const demo_report& r) {
     j["sip_responses"] = r.sip->sip_responses;
     j["digits_received"] = r.sip->digits_received;
     j["reason"] = r.sip->reason;
+    j["tls"] = r.sip->tls;
   }
   return j;
 }

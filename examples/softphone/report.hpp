@@ -43,6 +43,7 @@ struct sip_report {
   std::vector<int> sip_responses;  ///< Responses to the call's INVITE (received by a caller, sent by a callee), in order: `call_info::provider_responses`.
   std::string digits_received;     ///< DTMF digits detected on the call (RFC 4733 or SIP INFO).
   std::string reason;              ///< Final failure response ("486 Busy Here"), empty when none.
+  bool tls = false;                ///< The call's signalling went over TLS (`call_info::signalling_secured`).
 };
 
 /// The whole demo call; for a SIP call (`sip` set) the report of one phone: `forward` is what this phone

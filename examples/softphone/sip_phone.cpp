@@ -103,14 +103,13 @@ bind_address parse_bind(const std::string& text, std::uint16_t default_port, con
   return out;
 }
 
-/// A URI the softphone can call or transfer to: sip: (assumed when missing); the host an IP literal,
-/// localhost or a DNS name (RFC 3263, resolved by the TSP).
+/// A URI the softphone can call or transfer to: sip: (assumed when missing) or sips: (over TLS); the host an
+/// IP literal, localhost or a DNS name (RFC 3263, resolved by the TSP).
 std::string checked_uri(const std::string& text, const char* what) {
   std::string s = text;
   if (lower(s.substr(0, 4)) != "sip:" && lower(s.substr(0, 5)) != "sips:") s = "sip:" + s;
   const auto u = tspi::sip::parse_uri(s);
   if (!u || u->host.empty()) throw input_error(std::string("bad ") + what + " '" + text + "': not a SIP URI (sip:user@host:port)");
-  if (u->scheme != "sip") throw input_error(std::string("bad ") + what + " '" + text + "': only sip: URIs are supported (no TLS)");
   return u->to_string();
 }
 
@@ -223,6 +222,16 @@ class phone {
       cv_.notify_all();
     };
     cfg.dns.servers = o.dns;
+    // SIP over TLS: always as a client (sips: URIs), as a server with --tls-cert.
+    if (o.tls_cert.has_value() != o.tls_key.has_value()) throw input_error("--tls-cert and --tls-key go together");
+    if (o.tls_only && !o.tls_cert) throw input_error("--tls-only needs --tls-cert and --tls-key (our TLS listener is our Contact)");
+    cfg.tls = true;
+    cfg.transport.tls.certificate_chain_file = o.tls_cert.value_or("");
+    cfg.transport.tls.private_key_file = o.tls_key.value_or("");
+    cfg.transport.tls.ca_file = o.tls_ca.value_or("");
+    cfg.transport.tls.insecure_skip_verification = o.tls_insecure;
+    cfg.tls_port = static_cast<std::uint16_t>(o.tls_port.value_or(bind.port == 0 ? 0 : bind.port + 1));
+    if (o.tls_only) cfg.udp = cfg.tcp = false;
     if (o.sip_trace) {
       cfg.trace = [this](const tspi::sip::message& m, bool outgoing) { trace_.on_message(m, outgoing); };
       cfg.stray_trace = [this](const tspi::sip::message& m) { trace_.on_stray(m); };
@@ -232,8 +241,8 @@ class phone {
     media.cname = "softphone@" + bind.host;
     if (!o.codecs.empty()) media.codecs = parse_codecs(o.codecs);
     if (o.srtp_required && o.srtp != "sdes") throw input_error("--srtp-required needs --srtp sdes");
-    if (o.srtp == "sdes" && !o.allow_insecure_sdes)
-      throw input_error("--srtp sdes sends the media keys in the SDP; without SIP over TLS that needs --allow-insecure-sdes");
+    if (o.srtp == "sdes" && !o.allow_insecure_sdes && !o.tls_only)
+      throw input_error("--srtp sdes sends the media keys in the SDP; without --tls-only that needs --allow-insecure-sdes");
     if (o.srtp == "sdes") media.srtp = o.srtp_required ? mspi::srtp_policy::mandatory : mspi::srtp_policy::optional;
     media.allow_sdes_over_insecure_signalling = o.allow_insecure_sdes;
     if (o.public_address) media.public_address = *o.public_address;  // wins over --stun
@@ -256,7 +265,7 @@ class phone {
     std::error_code ec;
     tapi_.initialize(ec);
     if (ec == mspi::tapi_errc::invalid_argument)
-      throw input_error("bad --bind, --account, --registrar, --outbound-proxy or --dns (" + ec.message() + ")");
+      throw input_error("bad --bind, --account, --registrar, --outbound-proxy, --dns or --tls-* file (" + ec.message() + ")");
     if (ec) throw std::runtime_error("cannot listen on " + o.bind + ": " + ec.message());
     address_ = tapi_.addresses().at(0);
     if (listening && o.forward) {  // ITAddress::Forward
@@ -625,6 +634,7 @@ demo_report phone::make_report(call_entry& c) {
   s.local = address_.name();
   s.remote = c.remote;
   s.sip_responses = info.provider_responses;
+  s.tls = info.signalling_secured;
   {
     std::lock_guard lock(m_);
     s.digits_received = c.digits;
@@ -863,7 +873,7 @@ int phone::call(console& con) {
     else if (c->cause == call_state_cause::disconnect_noanswer)
       failure = fmt::format("call failed: {} did not answer ({})", target_, cause);
     else if (c->cause == call_state_cause::disconnect_failed)
-      failure = fmt::format("call failed: {} is unreachable ({})", target_, cause);
+      failure = fmt::format("call failed: {} ({})", info.provider_detail.empty() ? target_ + " is unreachable" : info.provider_detail, cause);
     else if (c->cause == call_state_cause::disconnect_badaddress)
       failure = fmt::format("call failed: bad address {} ({})", info.provider_detail.empty() ? target_ : info.provider_detail, cause);
     else if (c->cause == call_state_cause::disconnect_blocked)

@@ -45,7 +45,14 @@ struct sip_options {
   // SRTP (RFC 3711) with SDES keys (RFC 4568)
   std::string srtp = "off";                ///< "off" or "sdes": offer/accept SRTP (best effort unless required).
   bool srtp_required = false;              ///< SRTP mandatory (RTP/SAVP): a peer without it fails the call.
-  bool allow_insecure_sdes = false;        ///< SDES keys over unprotected SIP (needed until SIP over TLS exists).
+  bool allow_insecure_sdes = false;        ///< SDES keys over SIP that may be unencrypted (without --tls-only).
+  // SIP over TLS (RFC 3261 §26.2): sips: URIs and ;transport=tls always go over TLS (client side)
+  std::optional<std::string> tls_cert;     ///< PEM certificate chain: also listen on TLS (sip_config::tls_port).
+  std::optional<std::string> tls_key;      ///< PEM private key of --tls-cert.
+  std::optional<std::string> tls_ca;       ///< PEM CA file trusted for servers' certificates; default: the system's.
+  std::optional<int> tls_port;             ///< TLS listening port; default: the --bind port + 1 (5061), or ephemeral.
+  bool tls_insecure = false;               ///< Accept any server certificate (tests only: no chain or name check).
+  bool tls_only = false;                   ///< No UDP/TCP: every request over TLS (SDES then needs no --allow-insecure-sdes).
   // both
   std::vector<std::string> dns;            ///< DNS servers "host:port" (sip_config::dns.servers); empty = the system's.
   std::optional<std::string> outbound_proxy;  ///< Outbound proxy URI of --account (sip_account::outbound_proxy).

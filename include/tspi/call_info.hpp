@@ -77,9 +77,14 @@ struct provider_call_info {
   /// A human-readable explanation of a failure the provider understood better than a status code says,
   /// e.g. (SIP) why a digest challenge was not answered, naming its realm; empty when there is none.
   std::string provider_detail;
-  /// True when signalling and media are both protected (SIP over TLS with SRTP). Always false today: the
-  /// shipped providers have neither.
+  /// True when signalling and media are both protected (SIP over TLS with SRTP). Not set by the shipped
+  /// providers yet: see `signalling_secured` and the streams' `stream_statistics::secured`.
   bool secured = false;
+  /// True when the call's signalling went over TLS end to end as far as the provider knows (SIP: our hop
+  /// is TLS, RFC 3261 §26.2, and the URI is `sips:` — TLS on every hop — or no proxy is on the path), so
+  /// that SDP keys (SDES) stayed secret. Set when an incoming call arrives, and when an outgoing one is
+  /// answered (false before). A ptapi extension (issue 10); TAPI has no such item.
+  bool signalling_secured = false;
   /// CIB_DEVSPECIFICBUFFER: provider-specific raw bytes (SIP: the start line and header section,
   /// CRLF-separated, of the last final response to the call's INVITE, or for an incoming call of the
   /// INVITE received). Empty when the provider has none.
@@ -104,7 +109,7 @@ struct call_info : provider_call_info {
 
 /// TAPI's `CALLINFOCHANGE_CAUSE` subset ptapi raises (which `call_info` items changed).
 enum class call_info_change_cause : std::uint8_t {
-  other,         ///< CIC_OTHER: `provider_responses`, `provider_status`/`reason`/`detail` or `secured`.
+  other,         ///< CIC_OTHER: `provider_responses`, `provider_status`/`reason`/`detail`, `secured` or `signalling_secured`.
   dev_specific,  ///< CIC_DEVSPECIFIC: `dev_specific`.
   call_id,       ///< CIC_CALLID: `provider_call_id`.
   called_id,     ///< CIC_CALLEDID: `called_name`.

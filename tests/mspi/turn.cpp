@@ -7,6 +7,7 @@
 #include <mspi/turn/channel_data.hpp>
 
 #include "support/child_process.hpp"
+#include "support/coturn.hpp"
 #include "support/counting_allocator.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -332,47 +333,16 @@ struct ports {
 constexpr ports allocate_ports{7510, 2}, indication_ports{7513, 2}, two_client_ports{7516, 3},
     refresh_ports{7520, 2}, five_tuple_ports{7523, 3}, stale_ports{7527, 2};  // ... 7529
 
-std::optional<std::string> find_turnserver() {
-  return ptapi_test::find_program({"/usr/bin/turnserver", "/usr/sbin/turnserver"});
-}
-
-// coturn as a TURN server with the long-term credentials u/p in realm ptapi.test on 127.0.0.1:`port`,
-// relays on port+1..port+9, loopback peers allowed (its default refuses them), files in a temporary
-// directory; `extra` adds options. Stopped at destruction.
-struct coturn {
-  coturn(const std::string& path, std::uint16_t port, std::uint16_t relays, std::vector<std::string> extra = {})
-      : dir(std::filesystem::temp_directory_path() / ("ptapi-turn-" + std::to_string(::getpid()) + "-" + std::to_string(port))),
-        made(std::filesystem::create_directories(dir)),
-        process(args(path, port, relays, std::move(extra)), port) {}
-  std::vector<std::string> args(const std::string& path, std::uint16_t port, std::uint16_t relays,
-                                std::vector<std::string> extra) const {
-    std::vector<std::string> a{path, "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1",
-                               "--listening-port=" + std::to_string(port), "--min-port=" + std::to_string(port + 1),
-                               "--max-port=" + std::to_string(port + relays), "--no-tls", "--no-dtls", "--no-tcp",
-                               "--no-cli", "--lt-cred-mech", "--user=u:p", "--realm=ptapi.test",
-                               "--allow-loopback-peers", "--pidfile=" + (dir / "pid").string(),
-                               "--userdb=" + (dir / "turndb").string(), "--log-file=stdout"};
-    a.insert(a.end(), extra.begin(), extra.end());
-    return a;
-  }
-  ~coturn() {
-    process.stop();
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
-  std::filesystem::path dir;
-  bool made;
-  ptapi_test::child_process process;
-};
-
 // coturn started on `port`, or null (with a warning: the test is skipped) when it is not installed.
-std::unique_ptr<coturn> start_coturn(ports p, std::vector<std::string> extra = {}) {
-  const auto path = find_turnserver();
+std::unique_ptr<ptapi_test::coturn> start_coturn(ports p, std::vector<std::string> extra = {}) {
+  const auto path = ptapi_test::find_turnserver();
   if (!path) {
     WARN("coturn not installed (Debian: coturn): TURN against a server skipped");
     return nullptr;
   }
-  auto server = std::make_unique<coturn>(*path, p.listening, p.relays, std::move(extra));
+  auto options = ptapi_test::coturn::turn_user();
+  options.insert(options.end(), extra.begin(), extra.end());
+  auto server = std::make_unique<ptapi_test::coturn>(*path, p.listening, std::move(options), p.relays);
   REQUIRE(ptapi_test::udp_bound(p.listening));
   return server;
 }

@@ -1,12 +1,16 @@
 // What the SIP TSP and the RTP MSP tell the application about a call (issue 8): call information
 // (ITCallInfo items, the SIP Call-ID, the INVITE's responses, the final status) with its change events,
 // and the streams' negotiated codec, packet time and peer address.
+#include <tspi/sip/message.hpp>
 #include <tspi/sip/tsp.hpp>
 #include <tspi/tapi.hpp>
 
 #include "sip_fixture.hpp"
+#include "support/tls_certificates.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <boost/asio/use_future.hpp>
 
 #include <algorithm>
 #include <mutex>
@@ -131,4 +135,106 @@ TEST_CASE("a refused SIP call reports the final status and reason on both sides"
   REQUIRE(s);
   CHECK(s->statistics().codec.empty());
   CHECK(s->statistics().remote_port == 0);
+}
+
+// --- SIP over TLS (RFC 3261 §26.2, RFC 5922): two providers on 127.0.0.1, TLS ports 7600-7609 ---
+
+namespace {
+// A party on UDP/TCP (ephemeral port) and TLS on `tls_port`, trusting `ca`, with a server certificate.
+tspi::sip::sip_config tls_party_config(std::uint16_t tls_port, std::string ca, std::string chain, std::string key) {
+  auto cfg = sip_party::config(0);
+  cfg.tls = true;
+  cfg.tls_port = tls_port;
+  cfg.transport.tls.ca_file = std::move(ca);
+  cfg.transport.tls.certificate_chain_file = std::move(chain);
+  cfg.transport.tls.private_key_file = std::move(key);
+  cfg.transport.tls.handshake_timeout = 2s;
+  return cfg;
+}
+
+// The transports of the requests a party received (the token of each top Via), from its trace.
+struct via_log {
+  std::mutex m;
+  std::vector<std::string> transports;
+  void attach(tspi::sip::sip_config& cfg) {
+    cfg.trace = [this](const tspi::sip::message& msg, bool outgoing) {
+      if (outgoing || !msg.is_request()) return;
+      std::lock_guard lock(m);
+      transports.emplace_back(msg.header("Via").value_or("").substr(0, 11));
+    };
+  }
+  std::vector<std::string> seen() {
+    std::lock_guard lock(m);
+    return transports;
+  }
+};
+}  // namespace
+
+TEST_CASE("a sips: call between two SIP providers goes over TLS: connects, holds, ends, and reports its signalling "
+          "secured", "[tspi][sip][sip_tls]") {
+  ptapi_test::tls_certificates certs;
+  REQUIRE(certs.ok());
+  via_log alice_vias, bob_vias;
+  auto alice_cfg = tls_party_config(7600, certs.ca(), certs.server_chain(), certs.server_key());
+  auto bob_cfg = tls_party_config(7601, certs.ca(), certs.server_chain(), certs.server_key());
+  alice_vias.attach(alice_cfg);
+  bob_vias.attach(bob_cfg);
+  sip_party alice(alice_cfg), bob(bob_cfg);
+  bob.auto_answer();
+  auto call = alice.address.create_call("sips:ptapi@localhost:7601");
+  call.connect();
+  REQUIRE(call.state() == call_state::connected);
+  auto bob_call = bob.last_offered();
+  REQUIRE(bob_call);
+  REQUIRE(wait_state(bob.log, bob_call, call_state::connected));
+  CHECK(call.info().signalling_secured);
+  CHECK(bob_call.info().signalling_secured);
+  CHECK(bob_call.info().dev_specific.find("Via: SIP/2.0/TLS ") != std::string::npos);
+  CHECK(bob_call.info().dev_specific.find("Contact: <sips:ptapi@") != std::string::npos);
+  call.hold(true);  // a re-INVITE, in the dialog, over the same TLS connection
+  CHECK(call.state() == call_state::hold);
+  call.hold(false);
+  CHECK(call.state() == call_state::connected);
+  bob_call.disconnect();  // BYE from the callee: to alice's sips: Contact, over TLS too
+  REQUIRE(wait_state(alice.log, call, call_state::disconnected));
+  const auto at_bob = bob_vias.seen();
+  const auto at_alice = alice_vias.seen();
+  CHECK(at_bob.size() >= 4);  // INVITE, ACK, re-INVITEs and their ACKs
+  CHECK(std::all_of(at_bob.begin(), at_bob.end(), [](const std::string& v) { return v == "SIP/2.0/TLS"; }));
+  REQUIRE(at_alice.size() == 1);  // the BYE
+  CHECK(at_alice[0] == "SIP/2.0/TLS");
+}
+
+TEST_CASE("a sips: call to a server whose certificate is not trusted or names another host fails with the "
+          "certificate problem, never in clear", "[tspi][sip][sip_tls]") {
+  ptapi_test::tls_certificates certs;
+  REQUIRE(certs.ok());
+  std::string expected;
+  std::uint16_t port = 0;
+  tspi::sip::sip_config alice_cfg, bob_cfg;
+  SECTION("a CA alice does not trust") {
+    port = 7603;
+    alice_cfg = tls_party_config(7602, certs.other_ca(), "", "");
+    bob_cfg = tls_party_config(port, certs.ca(), certs.server_chain(), certs.server_key());
+    expected = "TLS: server certificate not accepted: unable to get local issuer certificate";
+  }
+  SECTION("a certificate for another host") {
+    port = 7605;
+    alice_cfg = tls_party_config(7604, certs.ca(), "", "");
+    bob_cfg = tls_party_config(port, certs.ca(), certs.other_server_chain(), certs.other_server_key());
+    expected = "does not name the SIP domain";
+  }
+  via_log bob_vias;
+  bob_vias.attach(bob_cfg);
+  sip_party alice(alice_cfg), bob(bob_cfg);
+  bob.auto_answer();
+  auto call = alice.address.create_call("sips:ptapi@localhost:" + std::to_string(port));
+  (void)call.async_connect(boost::asio::use_future).get();
+  REQUIRE(wait_state(alice.log, call, call_state::disconnected));
+  CHECK(call.info().cause == tspi::call_state_cause::disconnect_failed);
+  CHECK(call.info().provider_detail.find(expected) != std::string::npos);
+  CHECK(call.info().provider_detail.find("tls:127.0.0.1:" + std::to_string(port)) != std::string::npos);
+  CHECK_FALSE(call.info().signalling_secured);
+  CHECK_FALSE(bob.last_offered());
+  CHECK(bob_vias.seen().empty());  // nothing reached bob, over TLS or in clear
 }

@@ -157,6 +157,39 @@ TEST_CASE("dns: NAPTR records a SIP client follows, in order, enabled transports
   CHECK(sip::usable_naptr(records, {}, 1).size() == 1);
 }
 
+TEST_CASE("dns: sips: and transport=tls go over TLS only, and only when TLS is enabled (RFC 3261 §26.2, RFC 3263 §4.1)",
+          "[sip][dns][sip_tls]") {
+  using step = sip::dns_plan::step;
+  const sip::dns_transports all{true, true, true};
+  auto sips = sip::plan_resolution(parse("sips:bob@example.com"), all);
+  CHECK(sips.first == step::naptr);
+  CHECK(sips.transport == transport_protocol::tls);
+  CHECK(sips.port == 5061);
+  CHECK(sips.tls_only);
+  auto literal = sip::plan_resolution(parse("sip:bob@192.0.2.1;transport=TLS"), all);
+  CHECK(literal.first == step::literal);
+  CHECK(literal.target.to_string() == "tls:192.0.2.1:5061");
+  auto srv = sip::plan_resolution(parse("sip:bob@example.com;transport=tls"), all);
+  CHECK(srv.first == step::srv);
+  CHECK(sip::srv_name(srv.transport, "example.com") == "_sips._tcp.example.com");
+  CHECK(sip::plan_resolution(parse("sips:bob@localhost:5071"), all).target.to_string() == "tls:127.0.0.1:5071");
+  // TLS enabled changes nothing for sip: without transport=tls
+  CHECK(sip::plan_resolution(parse("sip:bob@192.0.2.1"), all).target.to_string() == "udp:192.0.2.1:5060");
+  CHECK_FALSE(sip::plan_resolution(parse("sip:bob@example.com"), all).tls_only);
+  // TLS only: a sip: URI goes over TLS too
+  CHECK(sip::plan_resolution(parse("sip:bob@192.0.2.1"), {false, false, true}).target.to_string() == "tls:192.0.2.1:5061");
+  // never downgraded: TLS not enabled
+  CHECK(sip::plan_resolution(parse("sips:bob@192.0.2.1"), {true, true, false}).error == sip::dns_errc::tls_required);
+  // NAPTR: SIPS+D2T followed when TLS is enabled; for a sips: URI nothing else
+  const std::vector<sip::naptr_record> records = {{20, 5, "s", "SIP+D2U", "_sip._udp.x"}, {5, 1, "s", "SIPS+D2T", "_sips._tcp.x"}};
+  auto followed = sip::usable_naptr(records, all, 8);
+  REQUIRE(followed.size() == 2);
+  CHECK(followed[0] == std::pair<transport_protocol, std::string>{transport_protocol::tls, "_sips._tcp.x"});
+  auto tls_only = sip::usable_naptr(records, {false, false, true}, 8);
+  REQUIRE(tls_only.size() == 1);
+  CHECK(tls_only[0].first == transport_protocol::tls);
+}
+
 TEST_CASE("dns: the answer cache keeps entries for their TTL and at most its capacity", "[sip][dns]") {
   sip::dns_cache<int> cache(2);
   const auto t0 = std::chrono::steady_clock::now();

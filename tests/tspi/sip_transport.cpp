@@ -1,7 +1,8 @@
-// SIP transport layer (RFC 3261 §18): UDP and TCP on loopback, framing, connection reuse, errors.
+// SIP transport layer (RFC 3261 §18): UDP, TCP and TLS on loopback, framing, connection reuse, errors.
 #include <tspi/sip/transport.hpp>
 
 #include "support/sip_raw_peer.hpp"
+#include "support/tls_certificates.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -700,4 +701,168 @@ TEST_CASE("transport: accept() failing with EMFILE backs off and resumes, withou
   REQUIRE(run_until(io, [&] { return b.got.size() == 1; }));
   std::printf("EMFILE for 450 ms: %llu accept attempts, then 3 connections accepted\n",
               static_cast<unsigned long long>(during.accept_errors));
+}
+
+// --- SIP over TLS (RFC 3261 §26.2, RFC 5922) ---
+
+namespace {
+// TLS settings trusting `ca` (a server certificate too when `server`), with a short handshake timeout.
+sip::transport_config tls_settings(const tls_certificates& certs, bool server, std::string ca) {
+  REQUIRE(certs.ok());  // the openssl command made them
+  sip::transport_config cfg;
+  if (server) {
+    cfg.tls.certificate_chain_file = certs.server_chain();
+    cfg.tls.private_key_file = certs.server_key();
+  }
+  cfg.tls.ca_file = std::move(ca);
+  cfg.tls.handshake_timeout = 300ms;
+  return cfg;
+}
+
+// `client` sends OPTIONS (branch `branch`) to `to` over TLS, expecting a certificate that names `domain`.
+void send_over_tls(recording_transport& client, const sip::peer& to, const char* domain, const char* branch) {
+  client.t.set_tls_server_name(to, domain);
+  client.t.send(to, options(branch));
+}
+
+// A recording transport that also listens on TLS (127.0.0.1, ephemeral port).
+struct tls_transport : recording_transport {
+  tls_transport(asio::io_context& io, sip::transport_config cfg) : recording_transport(io, std::move(cfg)) {
+    std::error_code ec;
+    t.listen(transport_protocol::tls, loopback, 0, ec);
+    REQUIRE_FALSE(ec);
+  }
+  sip::peer tls() const { return *t.local(transport_protocol::tls); }
+};
+
+// Throwaway certificates, and a TLS server with them (trusting their CA) on `io`.
+struct tls_server_fixture {
+  tls_certificates certs;
+  asio::io_context io;
+  tls_transport server{io, tls_settings(certs, true, certs.ca())};
+};
+}  // namespace
+
+TEST_CASE_METHOD(tls_server_fixture, "transport: TLS carries framed messages both ways over one verified connection", "[sip][transport][sip_tls]") {
+  recording_transport client(io, tls_settings(certs, false, certs.ca()));
+  send_over_tls(client, server.tls(), "localhost", "z9hG4bKtls1");
+  client.t.send(server.tls(), options("z9hG4bKtls2"));
+  CHECK(client.t.has_connection(server.tls()));
+  REQUIRE(run_until(io, [&] { return server.got.size() == 2; }));
+  CHECK(server.got[1].first.header("Via")->find("z9hG4bKtls2") != std::string_view::npos);
+  const auto from = server.got[0].second;
+  CHECK(from.protocol == transport_protocol::tls);
+  server.t.send(from, sip::parse_message("SIP/2.0 200 OK\r\nCSeq: 1 OPTIONS\r\n\r\n").value());
+  REQUIRE(run_until(io, [&] { return client.got.size() == 1; }));
+  CHECK(client.got[0].second == server.tls());  // the answer came back over the same connection
+  CHECK(client.t.stats().tls_handshakes == 1);
+  CHECK(server.t.stats().tls_handshakes == 1);
+  CHECK(server.t.stats().tcp_accepted == 1);
+  CHECK(client.errors.empty());
+  CHECK(server.errors.empty());
+  CHECK(sip::peer{transport_protocol::tls, loopback, 5061}.to_string() == "tls:127.0.0.1:5061");
+}
+
+TEST_CASE_METHOD(tls_server_fixture, "transport: a TLS server certificate from an unknown CA or for another name fails with a clear cause, never "
+          "in clear", "[sip][transport][sip_tls]") {
+  SECTION("unknown CA") {
+    recording_transport client(io, tls_settings(certs, false, certs.other_ca()));
+    send_over_tls(client, server.tls(), "localhost", "z9hG4bKbadca");
+    REQUIRE(run_until(io, [&] { return !client.errors.empty(); }));
+    CHECK(client.errors[0].first == server.tls());
+    CHECK(client.errors[0].second.category() == sip::tls_certificate_category());
+    CHECK(client.errors[0].second.message().find("local issuer") != std::string::npos);
+    CHECK(client.t.stats().tls_handshake_failures == 1);
+  }
+  SECTION("another host name") {
+    recording_transport client(io, tls_settings(certs, false, certs.ca()));
+    send_over_tls(client, server.tls(), "sip.example.org", "z9hG4bKbadname");
+    REQUIRE(run_until(io, [&] { return !client.errors.empty(); }));
+    CHECK(client.errors[0].second == sip::tls_errc::identity_mismatch);
+  }
+  SECTION("insecure_skip_verification accepts it (tests only)") {
+    auto cfg = tls_settings(certs, false, certs.other_ca());
+    cfg.tls.insecure_skip_verification = true;
+    recording_transport client(io, cfg);
+    send_over_tls(client, server.tls(), "sip.example.org", "z9hG4bKinsecure");
+    REQUIRE(run_until(io, [&] { return server.got.size() == 1; }));
+    CHECK(client.errors.empty());
+    return;
+  }
+  run_for(io, 50ms);
+  CHECK(server.got.empty());  // nothing delivered, over TLS or anything else
+  CHECK(server.t.stats().received == 0);
+  CHECK_FALSE(server.t.has_connection(server.tls()));
+}
+
+TEST_CASE_METHOD(tls_server_fixture, "transport: a TLS peer that stalls the handshake is cut after handshake_timeout; garbage instead of a "
+          "ClientHello is dropped", "[sip][transport][sip_tls]") {
+  const asio::ip::tcp::endpoint ep(loopback, server.tls().port);
+  SECTION("incoming: a client that sends nothing") {
+    asio::ip::tcp::socket raw(io);
+    raw.connect(ep);
+    const auto t0 = sclock::now();
+    REQUIRE(run_until(io, [&] { return server.t.stats().tls_handshake_timeouts == 1; }, 3000ms));
+    CHECK(sclock::now() - t0 >= 250ms);
+    CHECK(server.t.stats().tcp_connections == 0);
+  }
+  SECTION("incoming: plain SIP instead of a ClientHello") {
+    asio::ip::tcp::socket raw(io);
+    raw.connect(ep);
+    asio::write(raw, asio::buffer(sip_request("OPTIONS", "z9hG4bKplain", "c1", 1)));
+    REQUIRE(run_until(io, [&] { return server.t.stats().tls_handshake_failures == 1; }));
+    CHECK(server.got.empty());
+    CHECK(server.t.stats().tcp_connections == 0);
+    recording_transport client(io, tls_settings(certs, false, certs.ca()));  // the server still serves others
+    send_over_tls(client, server.tls(), "localhost", "z9hG4bKafter");
+    REQUIRE(run_until(io, [&] { return server.got.size() == 1; }));
+  }
+  SECTION("outgoing: a server that never answers the ClientHello") {
+    asio::ip::tcp::acceptor mute(io, {loopback, 0});
+    asio::ip::tcp::socket accepted(io);
+    mute.async_accept(accepted, [](const boost::system::error_code&) {});
+    recording_transport client(io, tls_settings(certs, false, certs.ca()));
+    const sip::peer silent{transport_protocol::tls, loopback, mute.local_endpoint().port()};
+    client.t.send(silent, options("z9hG4bKmute"));
+    REQUIRE(run_until(io, [&] { return !client.errors.empty(); }, 3000ms));
+    CHECK(client.errors[0].second == std::errc::timed_out);
+    CHECK(client.t.stats().tls_handshake_timeouts == 1);
+  }
+}
+
+TEST_CASE("transport: TLS without a certificate does not listen; unreadable TLS files are reported", "[sip][transport][sip_tls]") {
+  asio::io_context io;
+  sip::transport plain(io.get_executor());
+  std::error_code ec;
+  plain.listen(transport_protocol::tls, loopback, 0, ec);
+  CHECK(ec == std::errc::invalid_argument);
+  CHECK_FALSE(plain.tls_error());
+  sip::transport_config cfg;
+  cfg.tls.certificate_chain_file = "/nonexistent/server.crt";
+  cfg.tls.private_key_file = "/nonexistent/server.key";
+  sip::transport broken(io.get_executor(), cfg);
+  CHECK(broken.tls_error() == sip::tls_errc::not_configured);
+  broken.listen(transport_protocol::tls, loopback, 0, ec);
+  CHECK(ec == sip::tls_errc::not_configured);
+}
+
+TEST_CASE("transport: beyond max_handshakes_in_progress new TLS connections are closed at once; an established one "
+          "keeps working", "[sip][transport][sip_tls]") {
+  tls_certificates certs;
+  asio::io_context io;
+  auto cfg = tls_settings(certs, true, certs.ca());
+  cfg.tls.max_handshakes_in_progress = 2;
+  tls_transport server(io, cfg);
+  recording_transport client(io, tls_settings(certs, false, certs.ca()));
+  send_over_tls(client, server.tls(), "localhost", "z9hG4bKbefore");
+  REQUIRE(run_until(io, [&] { return server.got.size() == 1; }));
+  std::vector<asio::ip::tcp::socket> flood;  // connect and never say hello
+  for (int i = 0; i < 5; ++i) flood.emplace_back(io).connect({loopback, server.tls().port});
+  REQUIRE(run_until(io, [&] { return server.t.stats().tls_handshakes_rejected == 3; }));
+  client.t.send(server.tls(), options("z9hG4bKduring"));  // over the established connection
+  REQUIRE(run_until(io, [&] { return server.got.size() == 2; }));
+  CHECK(server.t.stats().tcp_connections == 3);  // the client's and two handshakes in progress
+  REQUIRE(run_until(io, [&] { return server.t.stats().tls_handshake_timeouts == 2; }));
+  CHECK(server.t.stats().tcp_connections == 1);
+  CHECK(client.errors.empty());
 }

@@ -125,7 +125,7 @@ class call_impl final : public call_backend, public std::enable_shared_from_this
     std::vector<call_info_change_cause> changed;
     if (p.provider_responses != mine.provider_responses || p.provider_status != mine.provider_status ||
         p.provider_reason != mine.provider_reason || p.provider_detail != mine.provider_detail ||
-        p.secured != mine.secured)
+        p.secured != mine.secured || p.signalling_secured != mine.signalling_secured)
       changed.push_back(call_info_change_cause::other);
     if (p.dev_specific != mine.dev_specific) changed.push_back(call_info_change_cause::dev_specific);
     if (p.provider_call_id != mine.provider_call_id) changed.push_back(call_info_change_cause::call_id);

@@ -41,8 +41,9 @@ struct sip_account {
   /// Outbound proxy (RFC 3261 §8.1.2), a SIP URI ("sip:proxy.example.com", "sip:192.0.2.1:5070;transport=tcp");
   /// empty = none. Requests outside a dialog (INVITE, REGISTER) carry a preloaded `Route: <proxy;lr>` and
   /// go to the proxy's address, resolved by RFC 3263 (DNS for a host name); `lr` is added when missing
-  /// (loose routing). A value that does not parse, or asks for TLS (`sips:`, `;transport=tls`), makes
-  /// `provider_init` fail with `tapi_errc::invalid_argument`.
+  /// (loose routing); `sips:` or `;transport=tls` reaches it over TLS (`sip_config::tls`). A value that does
+  /// not parse, or asks for TLS while TLS is not enabled, makes `provider_init` fail with
+  /// `tapi_errc::invalid_argument`.
   std::string outbound_proxy;
 };
 
@@ -65,12 +66,22 @@ struct sip_keepalive {
 
 /// Settings of `sip_tsp`. Checked by `provider_init` (`tapi_errc::invalid_argument` when
 /// `listen_address` is not an IP literal, no transport is enabled, an account's AOR or registrar does
-/// not parse, or session timers are on with `min_se` < 1 s or `session_expires` < `min_se`). A plain value.
+/// not parse, session timers are on with `min_se` < 1 s or `session_expires` < `min_se`, or `tls` is on
+/// and a file of `transport.tls` does not load). A plain value.
 struct sip_config {
   std::string listen_address = "127.0.0.1";  ///< IPv4 or IPv6 literal to bind; also the host of Via and Contact.
   std::uint16_t port = 5060;                 ///< Port for UDP and TCP; 0 = an ephemeral port (the same for both when possible).
   bool udp = true;                           ///< Listen on and send over UDP (RFC 3261 §18).
   bool tcp = true;                           ///< Listen on and send over TCP (used when a URI says `;transport=tcp`).
+  /// SIP over TLS (RFC 3261 §26.2, RFC 5630): `sips:` URIs and `;transport=tls` go over TLS, verified as
+  /// `transport.tls` says (CA file or the system's trust store; the server's certificate must name the
+  /// host of the URI, RFC 5922); listens on `tls_port` when `transport.tls.certificate_chain_file` is set.
+  /// Off: such URIs fail with `dns_errc::tls_required`, never sent in clear. With `udp` and `tcp` off,
+  /// every request goes over TLS and `sip_tsp::signalling_secured()` is true; this needs a certificate
+  /// (the TLS listener's address is our Via sent-by and Contact), and the default account is then
+  /// `sips:ptapi@<listen_address>:<TLS port>`.
+  bool tls = false;
+  std::uint16_t tls_port = 5061;             ///< Port of the TLS listener; 0 = an ephemeral port.
   /// The accounts; empty = one account `sip:ptapi@<listen_address>:<port>` without registrar.
   std::vector<sip_account> accounts;
   timer_config timers;                       ///< T1, T2, T4 (RFC 3261 §17, table 4).

@@ -1,9 +1,10 @@
 // ptapi - portable TAPI
 // tspi/sip/transport.hpp: the SIP transport layer (RFC 3261 §18) over Boost.Asio: one UDP socket, one
-// TCP acceptor and its connections (IPv4 or IPv6), stream framing (§18.3), connection reuse, and the
-// `peer` a message came from or goes to. The transaction layer (tspi/sip/transaction.hpp) sits on top.
+// TCP acceptor, one TLS acceptor (RFC 3261 §26.2) and their connections (IPv4 or IPv6), stream framing
+// (§18.3), connection reuse, and the `peer` a message came from or goes to. The transaction layer (tspi/sip/transaction.hpp) sits on top.
 // This file holds the front, `transport`; its parts: transport/peer.hpp (`peer`), transport/config.hpp
-// (settings, counters), transport/udp.hpp and transport/tcp.hpp (the two sides of detail::transport_core).
+// (settings, counters), transport/udp.hpp, transport/tcp.hpp and transport/tls.hpp (the sides of
+// detail::transport_core), transport/tls_error.hpp (TLS failures).
 #pragma once
 
 #include <tspi/sip/detail/transport_core.hpp>
@@ -11,6 +12,8 @@
 #include <tspi/sip/transport/config.hpp>
 #include <tspi/sip/transport/peer.hpp>
 #include <tspi/sip/transport/tcp.hpp>
+#include <tspi/sip/transport/tls.hpp>
+#include <tspi/sip/transport/tls_error.hpp>
 #include <tspi/sip/transport/udp.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -29,8 +32,17 @@
 
 namespace tspi::sip {
 
-/// The SIP transport layer (RFC 3261 §18): a UDP socket and a TCP acceptor (IPv4 or IPv6, one of each)
-/// and the TCP connections made or accepted, on one executor.
+/// The SIP transport layer (RFC 3261 §18): a UDP socket, a TCP acceptor and a TLS acceptor (IPv4 or
+/// IPv6, one of each) and the TCP and TLS connections made or accepted, on one executor.
+///
+/// TLS (RFC 3261 §26.2, `transport_protocol::tls`): a TCP connection with a TLS layer (TLS 1.2 at least,
+/// `transport_config::tls`), framed and bounded like TCP. An outgoing TLS connection sends SNI and checks
+/// the server's chain and identity (RFC 5922 §7: the name given by `set_tls_server_name`, else the
+/// address) unless `tls_config::insecure_skip_verification`; a failed handshake closes the connection
+/// and reports why to `on_error` (the certificate's verification error in `tls_certificate_category`,
+/// `tls_errc::identity_mismatch`, OpenSSL's error, or std::errc::timed_out after
+/// `tls_config::handshake_timeout`). A message for a TLS peer is only ever sent over TLS. Accepted TLS
+/// connections ask for no client certificate; a failed incoming handshake is counted and closed silently.
 ///
 /// Receiving: every well-formed message goes to `on_message` with the `peer` it came from; datagrams
 /// that do not parse (or exceed `transport_config::limits`) are dropped and counted, except requests
@@ -66,11 +78,13 @@ class transport {
   transport(const transport&) = delete;
   transport& operator=(const transport&) = delete;
 
-  /// Binds a UDP socket or a TCP listening socket to `addr`:`port` (port 0: an ephemeral port, see
-  /// `local`) and starts receiving or accepting. UDP and TCP may both listen, on different addresses if
+  /// Binds a UDP socket or a TCP or TLS listening socket to `addr`:`port` (port 0: an ephemeral port, see
+  /// `local`) and starts receiving or accepting. UDP, TCP and TLS may all listen, on different addresses if
   /// wanted; the IPv6 unspecified address `::` also receives IPv4 (dual stack) where the OS allows.
   /// Errors in `ec`: the OS's bind/listen error (address in use, address not available...),
-  /// std::errc::already_connected when `p` already listens, std::errc::bad_file_descriptor after `close`.
+  /// std::errc::already_connected when `p` already listens, std::errc::bad_file_descriptor after `close`;
+  /// for TLS: std::errc::invalid_argument without `tls_config::certificate_chain_file`, `tls_error()`
+  /// when the TLS files did not load.
   void listen(transport_protocol p, const boost::asio::ip::address& addr, std::uint16_t port, std::error_code& ec) {
     core_->listen(p, addr, port, ec);
   }
@@ -83,6 +97,15 @@ class transport {
   /// True when a TCP connection to or from `p` is open or connecting (the one `send` would use).
   /// See transport::has_connection.
   [[nodiscard]] bool has_connection(const peer& p) const { return core_->has_connection(p); }
+  /// The SIP domain (RFC 5922 §7) that a new outgoing TLS connection to `p` sends as SNI and expects in
+  /// the server's certificate: the host of the URI that led to `p` (the Request-URI's or the proxy's, not
+  /// an SRV target's). Without one, the address itself must be in the certificate (iPAddress). A
+  /// connection already open to `p` is reused as it is. Keeps 4096 names (then starts over: a later new
+  /// connection to a forgotten one checks the address instead, and fails unless the certificate names it).
+  void set_tls_server_name(const peer& p, std::string name) { core_->set_tls_server_name(p, std::move(name)); }
+  /// Why TLS is not usable (`tls_errc::not_configured`: a certificate, key or CA file of
+  /// `transport_config::tls` did not load), or no error.
+  [[nodiscard]] std::error_code tls_error() const noexcept { return core_->tls_error(); }
 
   /// Serializes `m` (message::to_string) and sends it to `to` (see `send_text`).
   void send(const peer& to, const message& m) { core_->send_text(to, m.to_string()); }

@@ -66,7 +66,9 @@ enum class forward_trigger : std::uint8_t { unconditional, busy, no_answer };
 /// | 1xx with `Require: 100rel` + RSeq | PRACK with RAck in that early dialog (RFC 3262 §4); a repeated or out-of-order RSeq is ignored |
 /// | 2xx of a second fork (another To tag) | ACK + BYE in that dialog (RFC 3261 §13.2.2.4); the call stays with the first 2xx |
 /// | a destination, registrar or outbound proxy by host name | RFC 3263 §4 (NAPTR → SRV → A/AAAA, `dns_resolver`, servers from `sip_config::dns`) before the request leaves; no address → disconnected (badaddress), `provider_detail` saying why |
-/// | `sips:` or `;transport=tls` destination | disconnected (badaddress) at once, `provider_detail` "requires TLS": TLS is not implemented and never replaced by UDP/TCP |
+/// | `sips:` or `;transport=tls` destination | over TLS (RFC 3261 §26.2, `sip_config::tls`; NAPTR SIPS+D2T, SRV `_sips._tcp`, port 5061), the server's certificate verified and naming the URI's host (RFC 5922); a `sips:` target behind a non-TLS outbound proxy, or TLS not enabled → disconnected (badaddress) at once, `provider_detail` "requires TLS": never replaced by UDP/TCP |
+/// | TLS handshake failure (untrusted certificate, wrong name, timeout) | like a transport error: the next DNS target, then disconnected (unreachable), `provider_detail` naming the destination and the certificate problem |
+/// | a call over TLS | `provider_call_info::signalling_secured`: our hop is TLS and the URI is `sips:` (every hop TLS, §26.2.2) or no proxy is in the path; Contact `sips:`, Via `SIP/2.0/TLS` |
 /// | timeout, transport error or 503 to our INVITE | the same INVITE (new transaction) to the next DNS target (RFC 3263 §4.3); after the last one, disconnected as below |
 /// | 3xx to our INVITE | the INVITE to its Contacts in q order (RFC 3261 §8.1.3.4), at most `sip_config::max_redirects`, loops skipped; the 3xx's Diversion headers go into the new INVITE (RFC 5806 §3); `provider_detail` names the redirection, `redirecting_id` the URI that redirected (the 3xx's Diversion, else the one dialled), `redirection_id` the Contact followed |
 /// | `sip_account::outbound_proxy` | INVITE and REGISTER carry `Route: <proxy;lr>` and go to the proxy (RFC 3261 §8.1.2) |
@@ -154,6 +156,11 @@ class sip_tsp {
   /// Where the paired MSP binds and offers media when its settings name no address: `listen_address`
   /// (the TSP contract's optional `media_address()`). Never throws.
   [[nodiscard]] std::string media_address() const { return cfg_.listen_address; }
+  /// True when every call's signalling goes over TLS (RFC 3261 §26.2): `sip_config::tls` on, `udp` and
+  /// `tcp` off. The TSP contract's optional `signalling_secured()` (`mspi::msp_context::signalling_secured`:
+  /// the MSP may then offer SDES keys, RFC 4568 §8.1). Each call also reports its own case in
+  /// `provider_call_info::signalling_secured`. Never throws.
+  [[nodiscard]] bool signalling_secured() const noexcept { return cfg_.tls && !cfg_.udp && !cfg_.tcp; }
 
   /// TSPI_providerInit: checks the settings, binds UDP/TCP and starts the registrations (each once its
   /// registrar, or the account's outbound proxy, is resolved: a name that does not resolve leaves the
@@ -257,6 +264,10 @@ class sip_tsp {
 
   // Where a URI's requests go when its host is an IP literal or localhost (else nullopt: see routing.hpp).
   std::optional<peer> resolve(const uri& u) const;
+  // The transports a URI may be resolved to (sip_config::udp, tcp, tls).
+  dns_transports transports() const noexcept { return {cfg_.udp, cfg_.tcp, cfg_.tls}; }
+  // RFC 5922 §7: the TLS ones of `targets`, resolved from `hop`, must present a certificate naming hop's host.
+  void note_tls_names(const uri& hop, const std::vector<peer>& targets) const;
 
   // The Contact of `address_id` over `p`: host `advertised_host`, or the address and (UDP) port the
   // account's registrar saw (Via received/rport, RFC 3581); our listening port.

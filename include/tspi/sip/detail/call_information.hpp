@@ -8,6 +8,7 @@
 #include <tspi/sip/digest/error.hpp>
 #include <tspi/sip/digest/policy.hpp>
 #include <tspi/sip/message.hpp>
+#include <tspi/sip/transport/peer.hpp>
 #include <tspi/sip/uri.hpp>
 
 #include <fmt/format.h>
@@ -48,6 +49,19 @@ inline void note_invite_response(provider_call_info& info, const message& r, boo
     info.provider_reason = r.reason;
   }
   info.dev_specific = header_section(r);
+}
+
+/// `provider_call_info::signalling_secured` of a call whose hop is `hop`, for the initial request or final
+/// response `m` with Request-URI (or target) `target`: our hop is TLS, and the URI is `sips:` (RFC 3261
+/// §26.2.2: TLS on every hop) or no proxy is on the path (no Record-Route; for a request received, a
+/// single Via; `via_proxy`: we send through an outbound proxy). Pure.
+inline bool signalling_secured(const peer& hop, const uri& target, const message& m, bool request_received, bool via_proxy) {
+  if (hop.protocol != transport_protocol::tls) return false;
+  if (target.scheme == "sips") return true;
+  if (via_proxy || m.header("Record-Route")) return false;
+  if (!request_received) return true;
+  const auto vias = m.headers_named("Via");
+  return vias.size() == 1 && vias[0].find(',') == std::string_view::npos;
 }
 
 /// The party that answered an outgoing call (CIS_CONNECTEDIDNUMBER/NAME): the 2xx's P-Asserted-Identity

@@ -11,12 +11,12 @@
 
 namespace tspi::sip::detail {
 
-/// `sip_account::outbound_proxy` parsed, with `;lr` added when missing; nullopt when it does not parse or
-/// requires TLS (`sips:`, `;transport=tls`: never downgraded). Throws only std::bad_alloc. Pure.
+/// `sip_account::outbound_proxy` parsed, with `;lr` added when missing; nullopt when it does not parse.
+/// A `sips:` or `;transport=tls` proxy is kept as it is: reached over TLS only (the provider refuses it
+/// when TLS is not enabled, never downgraded). Throws only std::bad_alloc. Pure.
 inline std::optional<uri> loose_route_uri(std::string_view proxy) {
   auto u = parse_uri(proxy);
-  if (!u || u->scheme == "sips") return std::nullopt;
-  if (auto t = u->param("transport"); t && iequals(*t, "tls")) return std::nullopt;
+  if (!u) return std::nullopt;
   if (!u->param("lr")) u->params.push_back({"lr", ""});
   u->user.clear();
   u->password.clear();

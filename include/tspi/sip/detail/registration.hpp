@@ -198,7 +198,7 @@ class registration : public std::enable_shared_from_this<registration> {
   // Keep-alive of the flow to the registrar while registered: a double-CRLF ping over TCP whose pong must
   // come within 10 s (else the flow failed: register again, RFC 5626 §4.4.1), CRLF or OPTIONS over UDP.
   void schedule_keepalive() {
-    const auto every = peer_.protocol == transport_protocol::tcp ? opts_.keepalive.tcp_interval : opts_.keepalive.udp_interval;
+    const auto every = is_reliable(peer_.protocol) ? opts_.keepalive.tcp_interval : opts_.keepalive.udp_interval;
     if (every.count() <= 0 || (peer_.protocol == transport_protocol::udp && opts_.keepalive.udp == sip_keepalive::method::none))
       return;
     keepalive_timer_.expires_after(every);
@@ -226,7 +226,7 @@ class registration : public std::enable_shared_from_this<registration> {
       layer_.send_request(std::move(m), peer_, [](const message*, std::error_code) {});
       return;
     }
-    const bool tcp = peer_.protocol == transport_protocol::tcp;
+    const bool tcp = is_reliable(peer_.protocol);
     layer_.get_transport().send_text(peer_, std::string(tcp ? "\r\n\r\n" : "\r\n"));
     if (!tcp || awaiting_pong_) return;
     awaiting_pong_ = true;

@@ -1,12 +1,15 @@
 // ptapi - portable TAPI
 // tspi/sip/detail/transport_core.hpp: the state of a SIP transport, shared with its pending operations; its
-// UDP side is defined in tspi/sip/transport/udp.hpp, its TCP side in tspi/sip/transport/tcp.hpp.
+// UDP side is defined in tspi/sip/transport/udp.hpp, its TCP side in tspi/sip/transport/tcp.hpp, the TLS
+// layer of its TCP connections in tspi/sip/transport/tls.hpp.
 #pragma once
 
 #include <tspi/sip/detail/tcp_connection.hpp>
+#include <tspi/sip/detail/tls_context.hpp>
 #include <tspi/sip/message.hpp>
 #include <tspi/sip/transport/config.hpp>
 #include <tspi/sip/transport/peer.hpp>
+#include <tspi/sip/transport/tls_error.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -45,7 +48,10 @@ class transport_core : public std::enable_shared_from_this<transport_core> {
 
   /// State for `owner` (which delivers through its callbacks until `detach`).
   transport_core(boost::asio::any_io_executor ex, transport_config cfg, transport* owner)
-      : ex_(std::move(ex)), cfg_(std::move(cfg)), owner_(owner), udp_(ex_), acceptor_(ex_), accept_retry_(ex_) {}
+      : ex_(std::move(ex)), cfg_(std::move(cfg)), owner_(owner), udp_(ex_), tcp_listener_(ex_), tls_listener_(ex_) {
+    tls_client_ = make_client_tls_context(cfg_.tls, tls_error_);
+    if (!tls_error_) tls_server_ = make_server_tls_context(cfg_.tls, tls_error_);
+  }
 
   /// See transport::listen.
   void listen(transport_protocol p, const boost::asio::ip::address& addr, std::uint16_t port, std::error_code& ec) {
@@ -78,31 +84,37 @@ class transport_core : public std::enable_shared_from_this<transport_core> {
       udp_buf_.resize(std::clamp<std::size_t>(cfg_.limits.max_message_bytes + 1, 1500, 65536));
       udp_receive(++udp_gen_);
     } else {
-      if (acceptor_.is_open()) {
+      auto& l = listener_for(p);
+      if (p == transport_protocol::tls && !tls_server_) {  // no certificate: no TLS server
+        ec = tls_error_ ? tls_error_ : std::make_error_code(std::errc::invalid_argument);
+        return;
+      }
+      auto& acceptor = l.acceptor;
+      if (acceptor.is_open()) {
         ec = std::make_error_code(std::errc::already_connected);
         return;
       }
       const tcp::endpoint ep(addr, port);
-      acceptor_.open(ep.protocol(), bec);
-      if (!bec) acceptor_.set_option(tcp::acceptor::reuse_address(true), bec);
-      if (!bec && addr.is_v6() && addr.is_unspecified()) acceptor_.set_option(boost::asio::ip::v6_only(false), ignored);
-      if (!bec) acceptor_.bind(ep, bec);
-      if (!bec) acceptor_.listen(boost::asio::socket_base::max_listen_connections, bec);
+      acceptor.open(ep.protocol(), bec);
+      if (!bec) acceptor.set_option(tcp::acceptor::reuse_address(true), bec);
+      if (!bec && addr.is_v6() && addr.is_unspecified()) acceptor.set_option(boost::asio::ip::v6_only(false), ignored);
+      if (!bec) acceptor.bind(ep, bec);
+      if (!bec) acceptor.listen(boost::asio::socket_base::max_listen_connections, bec);
       tcp::endpoint local;
-      if (!bec) local = acceptor_.local_endpoint(bec);
+      if (!bec) local = acceptor.local_endpoint(bec);
       if (bec) {
-        acceptor_.close(ignored);
+        acceptor.close(ignored);
         ec = bec;
         return;
       }
-      tcp_local_ = peer{transport_protocol::tcp, local.address(), local.port()};
-      accept(++tcp_gen_);
+      l.local = peer{p, local.address(), local.port()};
+      accept(p, ++l.gen);
     }
   }
 
   /// See transport::local.
   [[nodiscard]] std::optional<peer> local(transport_protocol p) const {
-    return p == transport_protocol::udp ? udp_local_ : tcp_local_;
+    return p == transport_protocol::udp ? udp_local_ : listener_for(p).local;
   }
 
   /// See transport::local_for: the bound address, or, when bound to the unspecified address, the address
@@ -130,8 +142,16 @@ class transport_core : public std::enable_shared_from_this<transport_core> {
 
   /// See transport::has_connection.
   [[nodiscard]] bool has_connection(const peer& p) const {
-    return p.protocol == transport_protocol::tcp && conns_.find(p) != conns_.end();
+    return is_reliable(p.protocol) && conns_.find(p) != conns_.end();
   }
+
+  /// See transport::set_tls_server_name.
+  void set_tls_server_name(const peer& p, std::string name) {
+    if (tls_names_.size() >= 4096 && tls_names_.find(p) == tls_names_.end()) tls_names_.clear();
+    tls_names_[p] = std::move(name);
+  }
+  /// See transport::tls_error.
+  [[nodiscard]] std::error_code tls_error() const noexcept { return tls_error_; }
 
   /// See transport::send_text; `Text` is std::string_view, or std::string to move into a TCP queue.
   template <class Text>
@@ -147,8 +167,11 @@ class transport_core : public std::enable_shared_from_this<transport_core> {
     closed_ = true;
     boost::system::error_code ignored;
     udp_.close(ignored);
-    acceptor_.close(ignored);
-    accept_retry_.cancel();
+    for (auto* l : {&tcp_listener_, &tls_listener_}) {
+      l->acceptor.close(ignored);
+      l->retry.cancel();
+      l->local.reset();
+    }
     auto conns = std::move(conns_);
     conns_.clear();
     for (auto& [p, c] : conns) {
@@ -160,7 +183,7 @@ class transport_core : public std::enable_shared_from_this<transport_core> {
     }
     sources_.clear();
     udp_local_.reset();
-    tcp_local_.reset();
+    handshakes_ = 0;
   }
 
   /// See transport::stats.
@@ -193,9 +216,19 @@ class transport_core : public std::enable_shared_from_this<transport_core> {
   void datagram(std::size_t n);
   void send_udp(const peer& to, std::string_view text);
 
-  // --- TCP ---
-  void accept(unsigned gen);
-  void on_accept(unsigned gen, const boost::system::error_code& ec, tcp::socket s);
+  // --- TCP (and TLS) ---
+  // A listening socket of TCP or TLS.
+  struct listener {
+    explicit listener(const boost::asio::any_io_executor& ex) : acceptor(ex), retry(ex) {}
+    tcp::acceptor acceptor;
+    boost::asio::steady_timer retry;  // accept() failed: wait before trying again
+    unsigned gen = 0;                 // a new listen() makes older accept handlers stale
+    std::optional<peer> local;
+  };
+  listener& listener_for(transport_protocol p) { return p == transport_protocol::tls ? tls_listener_ : tcp_listener_; }
+  const listener& listener_for(transport_protocol p) const { return p == transport_protocol::tls ? tls_listener_ : tcp_listener_; }
+  void accept(transport_protocol p, unsigned gen);
+  void on_accept(transport_protocol p, unsigned gen, const boost::system::error_code& ec, tcp::socket s);
   [[nodiscard]] std::size_t source_count(const boost::asio::ip::address& a) const;
   // At `max_tcp_connections`: closes the connection with least claim to stay (see transport_config).
   // False when every connection is writing, has messages queued or is connecting. O(connections).
@@ -204,6 +237,16 @@ class transport_core : public std::enable_shared_from_this<transport_core> {
   void send_tcp(const peer& to, Text&& text);
   void connect(const std::shared_ptr<tcp_connection>& c);
   void on_connected(const std::shared_ptr<tcp_connection>& c, const boost::system::error_code& e);
+  // Connected (TLS: handshake done): deadlines armed, reading and writing start.
+  void established(const std::shared_ptr<tcp_connection>& c);
+
+  // --- TLS (tspi/sip/transport/tls.hpp) ---
+  // Gives `c` its TLS layer (client or server side); false when TLS is not usable (tls_error_).
+  bool add_tls_layer(tcp_connection& c);
+  // Starts the handshake of `c` under tls_config::handshake_timeout.
+  void handshake(const std::shared_ptr<tcp_connection>& c);
+  void on_handshake(const std::shared_ptr<tcp_connection>& c, const boost::system::error_code& e);
+  void read_tls(const std::shared_ptr<tcp_connection>& c);
 
   // The time `c` is closed unless something happens: the end of the message in progress (or of an
   // accepted connection's first message), or the end of the idle time.
@@ -217,9 +260,9 @@ class transport_core : public std::enable_shared_from_this<transport_core> {
   // incomplete message are copied into the connection's own buffer (see transport_config).
   void read(const std::shared_ptr<tcp_connection>& c);
   void on_readable(const std::shared_ptr<tcp_connection>& c, const boost::system::error_code& e);
-  // Frames and delivers what `n` new bytes in scratch_ complete; keeps an incomplete rest in c->in.
-  // False when the connection was closed (unframeable stream, oversized header).
-  bool consume(const std::shared_ptr<tcp_connection>& c, std::size_t n);
+  // Frames and delivers what the new bytes `data` (in scratch_ or c->tls_in) complete; keeps an incomplete
+  // rest in c->in. False when the connection was closed (unframeable stream, oversized header).
+  bool consume(const std::shared_ptr<tcp_connection>& c, std::string_view data);
   // True when `view` (an incomplete frame) has more header bytes than max_tcp_header_bytes without the
   // empty line that ends the header (leading CRLFs not counted).
   [[nodiscard]] bool header_too_long(std::string_view view) const;
@@ -235,10 +278,12 @@ class transport_core : public std::enable_shared_from_this<transport_core> {
   udp::endpoint udp_from_;
   std::vector<char> udp_buf_;
   unsigned udp_gen_ = 0;
-  std::optional<peer> udp_local_, tcp_local_;
-  tcp::acceptor acceptor_;
-  boost::asio::steady_timer accept_retry_;
-  unsigned tcp_gen_ = 0;
+  std::optional<peer> udp_local_;
+  listener tcp_listener_, tls_listener_;
+  std::unique_ptr<boost::asio::ssl::context> tls_client_, tls_server_;  // null: not usable (tls_error_) / no certificate
+  std::error_code tls_error_;
+  std::size_t handshakes_ = 0;  // TLS handshakes in progress
+  std::unordered_map<peer, std::string, peer_hash> tls_names_;  // the SIP domain to check per TLS destination
   std::unordered_map<peer, std::shared_ptr<tcp_connection>, peer_hash> conns_;
   std::unordered_map<boost::asio::ip::address, std::size_t> sources_;  // accepted connections per source address
   std::vector<char> scratch_;  // TCP read buffer shared by every connection (reads run one at a time)

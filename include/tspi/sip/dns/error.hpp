@@ -14,7 +14,7 @@ enum class dns_errc : int {
   not_found = 1,          ///< No NAPTR, SRV, A or AAAA record led to an address (NXDOMAIN or no data).
   timeout,                ///< The DNS server(s) did not answer (c-ares ARES_ETIMEOUT / ARES_ECONNREFUSED).
   server_failure,         ///< The server answered SERVFAIL, REFUSED or a malformed message.
-  tls_required,           ///< A `sips:` URI or `;transport=tls`: TLS is not implemented, never downgraded (RFC 3261 §26.2.2).
+  tls_required,           ///< A `sips:` URI or `;transport=tls` while TLS is not enabled: never downgraded (RFC 3261 §26.2.2).
   transport_unsupported,  ///< `;transport=` names SCTP, WS or another transport this stack lacks, or one disabled in `sip_config`.
   cancelled,              ///< The resolver closed before an answer came.
   init_failed,            ///< c-ares could not start (bad `dns_config::servers`, no memory, no resolv.conf).
@@ -29,7 +29,7 @@ class dns_category_impl final : public std::error_category {
       case dns_errc::not_found: return "host name not found in DNS (no NAPTR, SRV, A or AAAA record)";
       case dns_errc::timeout: return "DNS server did not answer";
       case dns_errc::server_failure: return "DNS server failure";
-      case dns_errc::tls_required: return "URI requires TLS (sips: or transport=tls), which is not supported";
+      case dns_errc::tls_required: return "URI requires TLS (sips: or transport=tls), which is not enabled";
       case dns_errc::transport_unsupported: return "URI names a transport that is not supported or not enabled";
       case dns_errc::cancelled: return "DNS resolution cancelled";
       case dns_errc::init_failed: return "DNS resolver could not start";

@@ -33,7 +33,8 @@ namespace tspi::sip {
 /// Resolves SIP URIs to the transport addresses to try, in order (RFC 3263 §4; failover over them is the
 /// caller's, §4.3). IP literals and `localhost` are answered without DNS; a URI with a port gets A/AAAA;
 /// with `;transport=` SRV then A/AAAA; otherwise NAPTR (RFC 3403) then SRV (RFC 2782, ordered by
-/// `order_srv`) then A/AAAA with port 5060. Answers are cached by TTL (`dns_config`).
+/// `order_srv`) then A/AAAA with port 5060 (5061 for TLS). A `sips:` URI follows only TLS (NAPTR SIPS+D2T, SRV
+/// _sips._tcp). Answers are cached by TTL (`dns_config`).
 ///
 /// Bounds (a hostile DNS server costs at most this): `dns_config::max_targets` addresses per result;
 /// 16 NAPTR records, 4 NAPTR-named SRV lookups, 4 * max_targets SRV records per answer and max_targets
@@ -60,7 +61,7 @@ class dns_resolver {
   }
 
   /// Resolves `u`; `done` runs once, always later (posted to the executor), never from within this call.
-  /// Errors: `tls_required`, `transport_unsupported` (at once, no query: see `plan_resolution`),
+  /// Errors: `tls_required` (TLS needed, not enabled), `transport_unsupported` (at once, no query: see `plan_resolution`),
   /// `not_found`, `timeout`, `server_failure`, `init_failed`. When the resolver is destroyed first,
   /// `done` is not called. Throws only std::bad_alloc.
   void resolve(const uri& u, handler done) {
@@ -72,19 +73,21 @@ class dns_resolver {
     st->done = std::move(done);
     st->host = dns_key(u.host);
     st->queries_left = 2 * cfg_.max_targets + 6;
+    st->transports = plan.tls_only ? dns_transports{false, false, true} : transports_;  // sips: TLS only
     const auto default_transport = plan.transport;
+    const std::uint16_t default_port = plan.port;
     switch (plan.first) {
       case dns_plan::step::addresses:
         return host_addresses(st, st->host, plan.port, plan.transport, [this, st] { finish(st); });
       case dns_plan::step::srv:
-        return srv_names(st, {{plan.transport, srv_name(plan.transport, st->host)}}, 0, [this, st, default_transport] {
+        return srv_names(st, {{plan.transport, srv_name(plan.transport, st->host)}}, 0, [this, st, default_transport, default_port] {
           if (!st->found.empty()) return finish(st);
-          host_addresses(st, st->host, 5060, default_transport, [this, st] { finish(st); });
+          host_addresses(st, st->host, default_port, default_transport, [this, st] { finish(st); });
         });
       default:
-        return naptr(st, [this, st, default_transport] {
+        return naptr(st, [this, st, default_transport, default_port] {
           if (!st->found.empty()) return finish(st);
-          host_addresses(st, st->host, 5060, default_transport, [this, st] { finish(st); });
+          host_addresses(st, st->host, default_port, default_transport, [this, st] { finish(st); });
         });
     }
   }
@@ -95,6 +98,7 @@ class dns_resolver {
     handler done;
     std::string host;
     std::vector<peer> found;
+    dns_transports transports;  // those this URI may use
     std::error_code error;  // the first failure other than "no such record"
     std::size_t queries_left = 0;
   };
@@ -120,10 +124,11 @@ class dns_resolver {
   // §4.1: NAPTR, then the SRV names of its usable records, else of every enabled transport.
   void naptr(const std::shared_ptr<lookup>& st, then next) {
     auto follow = [this, st, next](const std::vector<naptr_record>& records) {
-      auto names = usable_naptr(records, transports_, 4);
+      auto names = usable_naptr(records, st->transports, 4);
       if (names.empty()) {
-        if (transports_.udp) names.emplace_back(transport_protocol::udp, srv_name(transport_protocol::udp, st->host));
-        if (transports_.tcp) names.emplace_back(transport_protocol::tcp, srv_name(transport_protocol::tcp, st->host));
+        for (const auto p : {transport_protocol::udp, transport_protocol::tcp, transport_protocol::tls})
+          if (p == transport_protocol::udp ? st->transports.udp : p == transport_protocol::tcp ? st->transports.tcp : st->transports.tls)
+            names.emplace_back(p, srv_name(p, st->host));
       }
       srv_names(st, std::move(names), 0, next);
     };

@@ -45,8 +45,9 @@ inline std::optional<uri> sip_tsp::parse_destination(std::string_view d) {
 }
 
 inline std::optional<peer> sip_tsp::resolve(const uri& u) const {
-  auto plan = plan_resolution(u, {cfg_.udp, cfg_.tcp});  // dns/selection.hpp: literals and localhost only
+  auto plan = plan_resolution(u, transports());  // dns/selection.hpp: literals and localhost only
   if (plan.first != dns_plan::step::literal) return std::nullopt;
+  note_tls_names(u, {plan.target});
   return plan.target;
 }
 
@@ -75,6 +76,7 @@ inline uri sip_tsp::contact_uri(transport_protocol p, std::size_t address_id, co
       if (p == transport_protocol::udp) c.port = r->public_address()->second;
     }
   if (p == transport_protocol::tcp) c.params.push_back({"transport", "tcp"});
+  if (p == transport_protocol::tls) c.scheme = "sips";  // reached over TLS only (RFC 3261 §8.1.1.8, RFC 5630 §3.1.3)
   return c;
 }
 

@@ -100,6 +100,7 @@ inline void sip_tsp::on_invite(std::shared_ptr<server_transaction> tx, const mes
   detail::record_response(s->info, 100);  // the transaction layer's 100 Trying (RFC 3261 §17.2.1)
   s->info.dev_specific = detail::header_section(m);
   if (diversion) s->info.redirecting_id = diversion->address.to_string();
+  s->info.signalling_secured = detail::signalling_secured(s->remote, *ruri, m, true, false);
   report_info(*s);
   std::weak_ptr<detail::session> weak = s;
   tx->on_cancel = [this, weak] {

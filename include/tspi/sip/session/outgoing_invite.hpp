@@ -15,6 +15,8 @@
 #include <tspi/sip/transaction.hpp>
 
 #include <mspi/channel.hpp>
+
+#include <fmt/format.h>
 #include <mspi/error.hpp>
 
 #include <cstddef>
@@ -97,7 +99,12 @@ inline void sip_tsp::on_invite_response(const session_ptr& s, const message* r, 
   using P = detail::session_phase;
   if (!r) {  // Timer B or a transport error (RFC 3261 §8.1.3.1: as 408 / 503): the next target (RFC 3263 §4.3)
     if (fail_over(s)) return;
-    if (s->phase == P::inviting) end(*s, ec == std::errc::timed_out ? line_disconnect_mode::noanswer : line_disconnect_mode::unreachable);
+    if (s->phase != P::inviting) return;
+    if (ec) {  // e.g. a TLS certificate not trusted or naming another host: say which and why
+      s->info.provider_detail = fmt::format("cannot reach {}: {}", s->remote.to_string(), ec.message());
+      report_info(*s);
+    }
+    end(*s, ec == std::errc::timed_out ? line_disconnect_mode::noanswer : line_disconnect_mode::unreachable);
     return;
   }
   const bool initial = s->phase == P::inviting && s->call;  // a response to the call's initial INVITE
@@ -111,6 +118,8 @@ inline void sip_tsp::on_invite_response(const session_ptr& s, const message* r, 
   if (r->status < 300) {
     if (initial) {
       detail::note_connected(s->info, *r);
+      const bool proxied = s->address_id < accounts_.size() && accounts_[s->address_id].proxy;
+      s->info.signalling_secured = detail::signalling_secured(s->remote, s->target, *r, false, proxied);
       note_response(*s, *r, true);
     }
     return on_invite_2xx(s, *r);

@@ -35,7 +35,9 @@ inline void sip_tsp::provider_init(const tsp_context& ctx, std::error_code& ec) 
   const auto addr = boost::asio::ip::make_address(cfg_.listen_address, bec);
   if (!cfg_.public_address.empty() && !bec) (void)boost::asio::ip::make_address(cfg_.public_address, bec);
   const bool bad_timer = cfg_.session_expires.count() > 0 && (cfg_.min_se.count() < 1 || cfg_.session_expires < cfg_.min_se);
-  if (bec || (!cfg_.udp && !cfg_.tcp) || bad_timer) {
+  // TLS only needs a certificate: without a listening socket there is no Via sent-by (RFC 3261 §18.1.1).
+  const bool tls_only = !cfg_.udp && !cfg_.tcp;
+  if (bec || (tls_only && (!cfg_.tls || cfg_.transport.tls.certificate_chain_file.empty())) || bad_timer) {
     ec = mspi::tapi_errc::invalid_argument;
     return;
   }
@@ -58,7 +60,9 @@ inline void sip_tsp::provider_init(const tsp_context& ctx, std::error_code& ec) 
     accounts_.push_back({a, *u,
                          digest_client({a.username.empty() ? u->user : a.username, a.password},
                                        digest_policy{a.realms, false, a.allow_rfc2069}), {}});
-    if (!a.outbound_proxy.empty() && !(accounts_.back().proxy = detail::loose_route_uri(a.outbound_proxy))) {
+    if (!a.outbound_proxy.empty() &&
+        (!(accounts_.back().proxy = detail::loose_route_uri(a.outbound_proxy)) ||
+         plan_resolution(*accounts_.back().proxy, transports()).first == dns_plan::step::failed)) {  // TLS not enabled
       ec = mspi::tapi_errc::invalid_argument;
       return;
     }
@@ -77,11 +81,21 @@ inline void sip_tsp::provider_init(const tsp_context& ctx, std::error_code& ec) 
       if (port == 0) port = transport_->local(transport_protocol::udp)->port;
     }
     if (cfg_.tcp) transport_->listen(transport_protocol::tcp, addr, port, ec);
+    if (!ec && cfg_.tls && transport_->tls_error()) {  // a certificate, key or CA file that does not load
+      ec = mspi::tapi_errc::invalid_argument;
+      return close_stack();
+    }
+    if (!ec && cfg_.tls && !cfg_.transport.tls.certificate_chain_file.empty())
+      transport_->listen(transport_protocol::tls, addr, cfg_.tls_port, ec);
     if (!ec) break;
     close_stack();
     if (cfg_.port != 0 || !cfg_.udp || ec != std::errc::address_in_use || attempt >= 8) return;
   }
   if (cfg_.accounts.empty() && cfg_.port == 0) accounts_[0].aor.port = port;
+  if (cfg_.accounts.empty() && tls_only) {  // the default account is reached over TLS: sips:ptapi@<address>:<TLS port>
+    accounts_[0].aor.scheme = "sips";
+    accounts_[0].aor.port = transport_->local(transport_protocol::tls)->port;
+  }
   layer_ = std::make_unique<transaction_layer>(*transport_, cfg_.timers);
   layer_->on_request = [this](std::shared_ptr<server_transaction> tx, const message& m) { on_request(std::move(tx), m); };
   layer_->on_stray_ack = [](const message&, const peer&) {};
@@ -97,7 +111,7 @@ inline void sip_tsp::provider_init(const tsp_context& ctx, std::error_code& ec) 
     }
   };
   std::error_code dns_ec;
-  dns_ = std::make_unique<dns_resolver>(ctx.executor, cfg_.dns, dns_transports{cfg_.udp, cfg_.tcp}, srv_random{}, dns_ec);
+  dns_ = std::make_unique<dns_resolver>(ctx.executor, cfg_.dns, transports(), srv_random{}, dns_ec);
   if (dns_ec) {
     ec = mspi::tapi_errc::invalid_argument;
     return close_stack();
@@ -107,8 +121,8 @@ inline void sip_tsp::provider_init(const tsp_context& ctx, std::error_code& ec) 
     if (accounts_[i].config.registrar.empty()) continue;
     auto registrar = parse_destination(accounts_[i].config.registrar);
     // a registrar that does not parse or asks for TLS (never downgraded) is a configuration error
-    if (!registrar || plan_resolution(first_hop(i, *registrar), {cfg_.udp, cfg_.tcp}).first == dns_plan::step::failed ||
-        plan_resolution(*registrar, {cfg_.udp, cfg_.tcp}).first == dns_plan::step::failed) {
+    if (!registrar || plan_resolution(first_hop(i, *registrar), transports()).first == dns_plan::step::failed ||
+        plan_resolution(*registrar, transports()).first == dns_plan::step::failed) {
       ec = mspi::tapi_errc::invalid_argument;
       return close_stack();
     }
@@ -118,6 +132,7 @@ inline void sip_tsp::provider_init(const tsp_context& ctx, std::error_code& ec) 
 
 inline void sip_tsp::start_registration(std::size_t i, uri registrar) {
   dns_->resolve(first_hop(i, registrar), [this, i, registrar](std::error_code ec, std::vector<peer> hops) {
+    if (!ec) note_tls_names(first_hop(i, registrar), hops);
     if (ec) {  // out of service until a later resolution succeeds (RFC 3263 gives no registrar address)
       auto wait = std::make_shared<boost::asio::steady_timer>(ctx_.executor, cfg_.registration_retry);
       registration_waits_.push_back(wait);

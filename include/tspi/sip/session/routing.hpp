@@ -35,16 +35,26 @@ inline void sip_tsp::add_route(message& m, std::size_t address_id) const {
   m.add("Route", "<" + accounts_[address_id].proxy->to_string() + ">");
 }
 
+inline void sip_tsp::note_tls_names(const uri& hop, const std::vector<peer>& targets) const {
+  if (!transport_) return;
+  for (const auto& t : targets)
+    if (t.protocol == transport_protocol::tls) transport_->set_tls_server_name(t, hop.host);
+}
+
 inline void sip_tsp::route_call(const session_ptr& s, std::function<void(const session_ptr&)> then) {
-  // A sips: or ;transport=tls target is refused even behind a proxy: its hops must be TLS too (§26.2.2).
-  auto plan = plan_resolution(s->target, {cfg_.udp, cfg_.tcp});
+  // A sips: or ;transport=tls target is refused without TLS, and behind a proxy not reached over TLS:
+  // its hops must be TLS too (§26.2.2).
+  auto plan = plan_resolution(s->target, transports());
   if (plan.first == dns_plan::step::failed) return refuse_destination(*s, plan.error, s->target);
   const auto hop = first_hop(s->address_id, s->target);
+  if (plan.tls_only && !plan_resolution(hop, transports()).tls_only)
+    return refuse_destination(*s, dns_errc::tls_required, hop);
   std::weak_ptr<detail::session> weak = s;
   dns_->resolve(hop, [this, weak, hop, then = std::move(then)](std::error_code ec, std::vector<peer> targets) {
     auto s = weak.lock();
     if (!s || s->phase == detail::session_phase::ended) return;
     if (ec) return refuse_destination(*s, ec, hop);
+    note_tls_names(hop, targets);
     s->targets = std::move(targets);
     s->target_index = 0;
     s->remote = s->targets.front();
@@ -127,9 +137,10 @@ inline void sip_tsp::route_in_dialog(const session_ptr& s, std::function<void(co
     return then(s);
   }
   std::weak_ptr<detail::session> weak = s;
-  dns_->resolve(hop, [weak, then = std::move(then)](std::error_code ec, std::vector<peer> targets) {
+  dns_->resolve(hop, [this, weak, hop, then = std::move(then)](std::error_code ec, std::vector<peer> targets) {
     auto s = weak.lock();
     if (!s) return;
+    if (!ec) note_tls_names(hop, targets);
     if (!ec) s->remote = targets.front();  // else: stays where the dialog's first request went
     then(s);
   });

@@ -1,6 +1,6 @@
 // ptapi - portable TAPI
-// tspi/sip/transport/config.hpp: settings and counters of the SIP transport: parse limits and the TCP
-// connection limits (light: no Asio).
+// tspi/sip/transport/config.hpp: settings and counters of the SIP transport: parse limits, the TCP
+// connection limits and the TLS settings (light: no Asio, no OpenSSL).
 #pragma once
 
 #include <tspi/sip/parse_limits.hpp>
@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace tspi::sip {
 
@@ -25,6 +26,35 @@ namespace detail {
   return std::clamp<std::size_t>(static_cast<std::size_t>(rl.rlim_cur / 4), 16, 1024);
 }
 }  // namespace detail
+
+/// TLS settings of a `transport` (SIP over TLS, RFC 3261 §26.2, RFC 5630), on OpenSSL through Boost.Asio's
+/// SSL streams. TLS connections are TCP connections with a TLS layer: the TCP limits of `transport_config`
+/// (count, per source, message time, idle time, queued bytes) apply to them as well, in one count.
+/// Unlike a TCP connection, a TLS connection holds a 16 KiB read buffer while open (plus OpenSSL's own
+/// record buffers). TLS 1.2 is the minimum version (1.3 preferred). The files are read when the transport is constructed;
+/// a file that cannot be read makes `transport::tls_error()` say why, and `listen(tls)` fail with it.
+struct tls_config {
+  /// Server side: PEM file with our certificate first, then its intermediate CAs (RFC 5922 §7.1: the
+  /// certificate's subjectAltName should name our SIP domain). Empty: we do not accept TLS connections
+  /// (`listen(tls)` fails with std::errc::invalid_argument); outgoing TLS still works.
+  std::string certificate_chain_file;
+  std::string private_key_file;  ///< PEM private key of that certificate (server side; also client certificate if set).
+  /// PEM file of the CAs trusted to sign the certificates of the servers we connect to; with `ca_path`
+  /// empty too: OpenSSL's default trust store (Debian: /etc/ssl/certs).
+  std::string ca_file;
+  std::string ca_path;  ///< Directory of hashed CA certificates (c_rehash), as OpenSSL's -CApath.
+  /// INSECURE, for tests and lab setups with self-signed certificates only: accept any server
+  /// certificate, without checking its chain or its identity (RFC 5922). The connection is still
+  /// encrypted, but anyone on the path can pose as the server. False (default): verified.
+  bool insecure_skip_verification = false;
+  /// Time a TLS handshake has to complete (after the TCP connect for an outgoing connection, after the
+  /// accept for an incoming one), ms; beyond, the connection is closed (`tls_handshake_timeouts`; an
+  /// outgoing one reports std::errc::timed_out).
+  std::chrono::milliseconds handshake_timeout{10000};
+  /// Incoming TLS handshakes in progress at once: more accepted connections are closed at once
+  /// (`tls_handshakes_rejected`), so that a handshake flood costs bounded CPU and memory.
+  std::size_t max_handshakes_in_progress = 64;
+};
 
 /// Settings of a `transport`. The TCP limits bound what a stranger can hold (RFC 3261 §18.3, RFC 5923
 /// §9 "connection reuse" leaves closing idle connections to the server):
@@ -61,6 +91,7 @@ struct transport_config {
   /// SO_RCVBUF asked for the UDP socket, bytes (the kernel caps it at net.core.rmem_max); 0 = the kernel's
   /// default. A burst of INVITEs while the SIP thread is descheduled waits here instead of being dropped.
   std::size_t udp_receive_buffer_bytes = 4 << 20;
+  tls_config tls;  ///< SIP over TLS (see `tls_config`).
 };
 
 /// Counters of a `transport` since construction (`tcp_connections` and `tcp_buffered_bytes` are gauges).
@@ -83,6 +114,10 @@ struct transport_stats {
   std::uint64_t tcp_idle_closed = 0;    ///< Connections closed after `tcp_idle_timeout` without traffic.
   std::uint64_t accept_errors = 0;      ///< accept() failures (out of descriptors...), each retried after 100 ms.
   std::uint64_t pongs = 0;              ///< Single-CRLF pongs received alone on TCP connections (RFC 5626 §4.4.1), passed to `on_pong`.
+  std::uint64_t tls_handshakes = 0;     ///< TLS handshakes completed (both directions; the server's identity checked on outgoing ones).
+  std::uint64_t tls_handshake_failures = 0;  ///< TLS handshakes failed: protocol error, certificate not trusted, identity mismatch.
+  std::uint64_t tls_handshake_timeouts = 0;  ///< TLS connections closed for not completing the handshake within `tls_config::handshake_timeout`.
+  std::uint64_t tls_handshakes_rejected = 0; ///< Accepted TLS connections closed at once: `tls_config::max_handshakes_in_progress` reached.
 };
 
 }  // namespace tspi::sip

@@ -13,24 +13,29 @@
 
 namespace tspi::sip {
 
-/// The transport protocols this stack speaks (RFC 3261 §18; TLS and SCTP are not supported).
-enum class transport_protocol : std::uint8_t { udp, tcp };
+/// The transport protocols this stack speaks (RFC 3261 §18, TLS: §26.2 and RFC 5630; SCTP is not supported).
+enum class transport_protocol : std::uint8_t { udp, tcp, tls };
 
-/// The transport token of a Via header (RFC 3261 §20.42): "UDP" or "TCP".
+/// The transport token of a Via header (RFC 3261 §20.42): "UDP", "TCP" or "TLS".
 [[nodiscard]] constexpr std::string_view via_token(transport_protocol p) noexcept {
-  return p == transport_protocol::tcp ? "TCP" : "UDP";
+  return p == transport_protocol::tls ? "TLS" : p == transport_protocol::tcp ? "TCP" : "UDP";
 }
+
+/// True for the connection-oriented transports (TCP, TLS over TCP): reliable delivery, no retransmission
+/// timers A/E/G (RFC 3261 §17.1.1.2), responses over the request's connection (§18.2.2). Pure.
+[[nodiscard]] constexpr bool is_reliable(transport_protocol p) noexcept { return p != transport_protocol::udp; }
 
 /// Where a message came from or goes to: protocol, IP address and port. IPv4-mapped IPv6 addresses
 /// are reported as IPv4. A plain value; thread safety as for any aggregate.
 struct peer {
-  transport_protocol protocol = transport_protocol::udp;  ///< UDP or TCP.
+  transport_protocol protocol = transport_protocol::udp;  ///< UDP, TCP or TLS.
   boost::asio::ip::address address;                       ///< IPv4 or IPv6 address.
   std::uint16_t port = 0;                                 ///< Port, host byte order.
 
-  /// "udp:192.0.2.1:5060" or "tcp:[2001:db8::1]:5060" (for logs and tests). Throws only std::bad_alloc.
+  /// "udp:192.0.2.1:5060", "tcp:[2001:db8::1]:5060" or "tls:192.0.2.1:5061" (for logs and tests). Throws
+  /// only std::bad_alloc.
   [[nodiscard]] std::string to_string() const {
-    std::string out = protocol == transport_protocol::tcp ? "tcp:" : "udp:";
+    std::string out = protocol == transport_protocol::tls ? "tls:" : protocol == transport_protocol::tcp ? "tcp:" : "udp:";
     if (address.is_v6()) {
       out += '[';
       out += address.to_string();

@@ -1,6 +1,7 @@
 // ptapi - portable TAPI
 // tspi/sip/transport/tcp.hpp: the TCP side of the SIP transport (RFC 3261 §18, RFC 5923 §9): accepting,
-// connecting, stream framing (§18.3), writing, and the connection limits of transport_config.
+// connecting, stream framing (§18.3), writing, and the connection limits of transport_config. TLS
+// connections are these connections with a TLS layer (tspi/sip/transport/tls.hpp).
 #pragma once
 
 #include <tspi/sip/detail/transport_core.hpp>
@@ -25,22 +26,24 @@
 /// @cond PTAPI_INTERNAL
 namespace tspi::sip::detail {
 
-inline void transport_core::accept(unsigned gen) {
-  acceptor_.async_accept([self = shared_from_this(), gen](const boost::system::error_code& ec, tcp::socket s) {
-    self->on_accept(gen, ec, std::move(s));
+inline void transport_core::accept(transport_protocol p, unsigned gen) {
+  listener_for(p).acceptor.async_accept([self = shared_from_this(), p, gen](const boost::system::error_code& ec, tcp::socket s) {
+    self->on_accept(p, gen, ec, std::move(s));
   });
 }
 
-inline void transport_core::on_accept(unsigned gen, const boost::system::error_code& ec, tcp::socket s) {
-  if (closed_ || gen != tcp_gen_ || ec == boost::asio::error::operation_aborted) return;
+inline void transport_core::on_accept(transport_protocol protocol, unsigned gen, const boost::system::error_code& ec, tcp::socket s) {
+  auto& l = listener_for(protocol);
+  if (closed_ || gen != l.gen || ec == boost::asio::error::operation_aborted) return;
   if (ec) {  // e.g. out of descriptors (EMFILE, ENFILE): retry shortly instead of spinning
     ++stats_.accept_errors;
-    accept_retry_.expires_after(std::chrono::milliseconds(100));
-    accept_retry_.async_wait([self = shared_from_this(), gen](const boost::system::error_code& e) {
-      if (!e && !self->closed_ && gen == self->tcp_gen_) self->accept(gen);
+    l.retry.expires_after(std::chrono::milliseconds(100));
+    l.retry.async_wait([self = shared_from_this(), protocol, gen](const boost::system::error_code& e) {
+      if (!e && !self->closed_ && gen == self->listener_for(protocol).gen) self->accept(protocol, gen);
     });
     return;
   }
+  const bool tls = protocol == transport_protocol::tls;
   boost::system::error_code e;
   const auto ep = s.remote_endpoint(e);
   const auto from = e ? boost::asio::ip::address() : normalized(ep.address());
@@ -49,24 +52,27 @@ inline void transport_core::on_accept(unsigned gen, const boost::system::error_c
   } else if (cfg_.max_tcp_connections_per_source > 0 && source_count(from) >= cfg_.max_tcp_connections_per_source) {
     ++stats_.tcp_source_rejected;
     s.close(e);
+  } else if (tls && handshakes_ >= cfg_.tls.max_handshakes_in_progress) {  // a handshake flood
+    ++stats_.tls_handshakes_rejected;
+    s.close(e);
   } else if (conns_.size() >= cfg_.max_tcp_connections && !evict_one()) {
     ++stats_.tcp_rejected;
     s.close(e);
   } else {
-    peer p{transport_protocol::tcp, from, ep.port()};
+    peer p{protocol, from, ep.port()};
     s.set_option(tcp::no_delay(true), e);
     s.non_blocking(true, e);
     auto c = std::make_shared<tcp_connection>(std::move(s), p, true);
-    c->connected = true;
     c->last_activity = c->message_started = clock::now();
     if (auto it = conns_.find(p); it != conns_.end()) close_connection(it->second, {});
     conns_.emplace(std::move(p), c);
     ++sources_[from];
     ++stats_.tcp_accepted;
-    arm_deadline(c);
-    read(c);
+    if (!tls) established(c);
+    else if (add_tls_layer(*c)) handshake(c);
+    else close_connection(c, {});
   }
-  accept(gen);
+  accept(protocol, gen);
 }
 
 inline std::size_t transport_core::source_count(const boost::asio::ip::address& a) const {
@@ -98,6 +104,10 @@ void transport_core::send_tcp(const peer& to, Text&& text) {
       return;
     }
     c = std::make_shared<tcp_connection>(tcp::socket(ex_), to, false);
+    if (to.protocol == transport_protocol::tls && !add_tls_layer(*c)) {
+      report(to, tls_error_ ? tls_error_ : std::error_code(tls_errc::not_configured));
+      return;
+    }
     conns_.emplace(to, c);
     connect(c);
   }
@@ -130,10 +140,16 @@ inline void transport_core::on_connected(const std::shared_ptr<tcp_connection>& 
   boost::system::error_code ignored;
   c->socket.set_option(tcp::no_delay(true), ignored);
   c->socket.non_blocking(true, ignored);
+  ++stats_.tcp_connected;
+  if (c->tls) handshake(c);
+  else established(c);
+}
+
+inline void transport_core::established(const std::shared_ptr<tcp_connection>& c) {
   c->connected = true;
   c->last_activity = clock::now();
-  ++stats_.tcp_connected;
-  c->armed_at = clock::time_point::max();  // the connect wait has completed or is aborted below
+  if (c->incoming && c->tls) c->message_started = c->last_activity;  // the first message counted after the handshake
+  c->armed_at = clock::time_point::max();  // the connect or handshake wait has completed or is aborted below
   arm_deadline(c);
   read(c);
   write(c);
@@ -169,6 +185,7 @@ inline void transport_core::on_deadline(const std::shared_ptr<tcp_connection>& c
 }
 
 inline void transport_core::read(const std::shared_ptr<tcp_connection>& c) {
+  if (c->tls) return read_tls(c);
   c->socket.async_wait(tcp::socket::wait_read, [self = shared_from_this(), c](const boost::system::error_code& e) {
     self->on_readable(c, e);
   });
@@ -189,21 +206,22 @@ inline void transport_core::on_readable(const std::shared_ptr<tcp_connection>& c
       close_connection(c, re == boost::asio::error::eof ? std::error_code{} : std::error_code(re));
       return;
     }
-    if (!consume(c, n) || closed_ || c->closed) return;
+    if (!consume(c, std::string_view(scratch_.data(), n)) || closed_ || c->closed) return;
     if (n < scratch_.size()) break;
   }
   read(c);
 }
 
-inline bool transport_core::consume(const std::shared_ptr<tcp_connection>& c, std::size_t n) {
+inline bool transport_core::consume(const std::shared_ptr<tcp_connection>& c, std::string_view data) {
   c->last_activity = clock::now();
+  const std::size_t n = data.size();
   const bool continuing = !c->in.empty();
   if (continuing) {  // grow by doubling up to 16 KiB, exactly beyond (only a large body gets there)
     if (c->in.size() + n > c->in.capacity())
       c->in.reserve(std::max(c->in.size() + n, std::min<std::size_t>(2 * c->in.capacity(), 16384)));
-    c->in.insert(c->in.end(), scratch_.data(), scratch_.data() + n);
+    c->in.insert(c->in.end(), data.begin(), data.end());
   }
-  const std::string_view all = continuing ? std::string_view(c->in.data(), c->in.size()) : std::string_view(scratch_.data(), n);
+  const std::string_view all = continuing ? std::string_view(c->in.data(), c->in.size()) : data;
   std::size_t pos = 0;
   while (pos < all.size()) {
     const auto view = all.substr(pos);
@@ -275,13 +293,13 @@ inline void transport_core::write(const std::shared_ptr<tcp_connection>& c) {
   auto done = [self = shared_from_this(), c](const boost::system::error_code& e, std::size_t) { self->on_written(c, e); };
   if (c->out.size() == 1) {
     c->writing = 1;
-    boost::asio::async_write(c->socket, boost::asio::buffer(c->out.front()), std::move(done));
+    c->with_stream([&](auto& stream) { boost::asio::async_write(stream, boost::asio::buffer(c->out.front()), std::move(done)); });
     return;
   }
   c->writing = std::min<std::size_t>(c->out.size(), 16);
   c->gather.clear();
   for (std::size_t i = 0; i < c->writing; ++i) c->gather.emplace_back(boost::asio::buffer(c->out[i]));
-  boost::asio::async_write(c->socket, c->gather, std::move(done));
+  c->with_stream([&](auto& stream) { boost::asio::async_write(stream, c->gather, std::move(done)); });
 }
 
 inline void transport_core::on_written(const std::shared_ptr<tcp_connection>& c, const boost::system::error_code& e) {
@@ -302,10 +320,15 @@ inline void transport_core::on_written(const std::shared_ptr<tcp_connection>& c,
 inline void transport_core::close_connection(const std::shared_ptr<tcp_connection>& c, std::error_code ec) {
   if (c->closed) return;
   c->closed = true;
+  if (c->handshaking) {
+    c->handshaking = false;
+    --handshakes_;
+  }
   boost::system::error_code ignored;
   c->socket.close(ignored);
   c->timer.cancel();
   std::vector<char>().swap(c->in);
+  std::vector<char>().swap(c->tls_in);
   if (auto it = conns_.find(c->remote); it != conns_.end() && it->second == c) conns_.erase(it);
   if (c->incoming)
     if (auto it = sources_.find(c->remote.address); it != sources_.end() && --it->second == 0) sources_.erase(it);

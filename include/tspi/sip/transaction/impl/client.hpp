@@ -32,7 +32,7 @@ inline std::shared_ptr<client_transaction> transaction_layer::send_request(messa
   t->method_len_ = request.method.size();
   t->invite_ = request.method == "INVITE";
   t->to_ = to;
-  t->reliable_ = to.protocol == transport_protocol::tcp;
+  t->reliable_ = is_reliable(to.protocol);
   t->state_ = t->invite_ ? transaction_state::calling : transaction_state::trying;
   t->on_response_ = std::move(on_response);
   t->text_ = request.to_string();

@@ -62,8 +62,12 @@ inline std::string transaction_layer::prepare(message& m, const peer& to) {
     }
   } else {
     auto local = transport_.local_for(to);
-    if (!local) {
-      local = transport_.local(to.protocol == transport_protocol::udp ? transport_protocol::tcp : transport_protocol::udp);
+    // Not listening on that protocol (e.g. TLS as a client only): another listening socket's address;
+    // the response comes back over the request's connection anyway (§18.2.2).
+    for (const auto other : {transport_protocol::tcp, transport_protocol::udp}) {
+      if (local) break;
+      if (other == to.protocol) continue;
+      local = transport_.local(other);
       if (local) local->protocol = to.protocol;
     }
     if (!local) throw std::logic_error("tspi::sip::transaction_layer: the transport is not listening");

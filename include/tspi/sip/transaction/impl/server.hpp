@@ -38,7 +38,9 @@ inline void transaction_layer::handle_request(message&& m, const peer& from, boo
   }
   // §18.2.2 / RFC 3581: UDP with rport to the source address and port, else the source address and
   // the sent-by port; TCP on the request's connection, else a new one to source address : sent-by port.
-  peer target{from.protocol, from.address, v->port ? v->port : std::uint16_t{5060}};
+  // (TLS: its default port 5061, RFC 3261 §18.2.2 and §26.2.)
+  const std::uint16_t default_port = from.protocol == transport_protocol::tls ? 5061 : 5060;
+  peer target{from.protocol, from.address, v->port ? v->port : default_port};
   if (from.protocol == transport_protocol::udp && want_rport) target.port = from.port;
 
   const bool is_ack = m.method == "ACK";
@@ -92,7 +94,7 @@ inline void transaction_layer::handle_request(message&& m, const peer& from, boo
   auto t = std::make_shared<server_transaction>(server_transaction::private_tag{});
   t->key_ = std::move(key);
   t->invite_ = m.method == "INVITE";
-  t->reliable_ = from.protocol == transport_protocol::tcp;
+  t->reliable_ = is_reliable(from.protocol);
   t->state_ = t->invite_ ? transaction_state::proceeding : transaction_state::trying;
   t->source_ = from;
   t->target_ = target;
@@ -175,7 +177,7 @@ inline void transaction_layer::server_ack(server_transaction& t, const message& 
 }
 
 inline void transaction_layer::send_response(const peer& source, const peer& target, std::string_view text) {
-  if (source.protocol == transport_protocol::tcp && transport_.has_connection(source)) transport_.send_text(source, text);
+  if (is_reliable(source.protocol) && transport_.has_connection(source)) transport_.send_text(source, text);
   else transport_.send_text(target, text);
 }
 
@@ -192,7 +194,7 @@ inline void transaction_layer::respond(server_transaction& t, message r) {
   t.status_ = s;
   if (t.invite_ && t.to_tag_.empty() && s > 100)
     if (auto to = r.header("To")) t.to_tag_ = detail::tag_of(*to);
-  sending(r, t.source_.protocol == transport_protocol::tcp && transport_.has_connection(t.source_) ? t.source_ : t.target_);
+  sending(r, is_reliable(t.source_.protocol) && transport_.has_connection(t.source_) ? t.source_ : t.target_);
   auto text = r.to_string();
   send_response(t.source_, t.target_, text);
   if (s < 200) {

@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Two softphones registered at Kamailio over TLS only, calling each other through it with SDES-SRTP (issue 10).
+
+    registrar_tls_test.py --softphone build/bin/softphone --workdir DIR [--port 7620]
+
+Certificates are made here with the `openssl` command (a throwaway CA; one certificate for Kamailio and the
+phones naming localhost and 127.0.0.1). Kamailio (examples/kamailio/registrar.cfg with -A WITH_TLS, the
+tls module of Debian's kamailio-tls-modules) listens on tls:127.0.0.1:P+1 (and UDP P, unused). Bob
+(`softphone listen --tls-only`, TLS port P+3) and Alice (`softphone call --tls-only`, TLS port P+5) register
+with sips:localhost:P+1 (Digest), verifying Kamailio's certificate against the CA; Alice calls
+sips:bob@localhost:P+1 with `--srtp sdes --srtp-required` (allowed without --allow-insecure-sdes because
+all signalling is TLS). Asserts: both phones exit 0 with the call connected, RTP both ways, "tls": true and
+"srtp": "sdes" in their JSON; Kamailio relayed the INVITE and the BYE; no message in the phones' SIP traces
+has a UDP Via (with --tls-only they have no UDP or TCP socket at all).
+Prints PASS or FAIL: why; exit 0 / 1, 77 when kamailio, its tls module or openssl is not installed.
+Bounded: every process has a deadline; the run takes about 8 s.
+"""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CFG = os.path.join(HERE, "..", "..", "..", "examples", "kamailio", "registrar.cfg")
+PASSWORD = "s3cret"
+DOMAIN = "example.test"
+LOCAL = "127.0.0.1"
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(HERE, "..", "dispatcher"))
+sys.path.insert(0, HERE)
+from dispatcher_test import wait_for, which  # noqa: E402
+from registrar_test import fail, read, stop  # noqa: E402
+
+
+def make_certificates(d):
+    key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    with open(os.path.join(d, "ext.cnf"), "w") as f:
+        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    steps = [
+        ["openssl", "req", "-x509"] + key + ["-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=interop-ca"],
+        ["openssl", "req"] + key + ["-keyout", "host.key", "-out", "host.csr", "-subj", "/CN=localhost"],
+        ["openssl", "x509", "-req", "-in", "host.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+         "-days", "2", "-out", "host.crt", "-extfile", "ext.cnf"],
+    ]
+    for s in steps:
+        subprocess.run(s, cwd=d, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--softphone", required=True)
+    ap.add_argument("--workdir", required=True)
+    ap.add_argument("--port", type=int, default=7620)
+    args = ap.parse_args()
+    kamailio = which("kamailio")
+    tls_module = "/usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so"
+    if not kamailio or not shutil.which("openssl") or not any(
+            os.path.exists(p) for p in (tls_module, "/usr/lib/kamailio/modules/tls.so", "/usr/local/lib64/kamailio/modules/tls.so")):
+        print("SKIP: kamailio, its tls module (Debian: kamailio-tls-modules) or openssl is not installed")
+        return 77
+    shutil.rmtree(args.workdir, ignore_errors=True)
+    os.makedirs(args.workdir)
+    d = args.workdir
+    make_certificates(d)
+    tls_cfg = os.path.join(d, "tls.cfg")
+    with open(tls_cfg, "w") as f:
+        f.write(f"[server:default]\nmethod = TLSv1.2+\nverify_certificate = no\nrequire_certificate = no\n"
+                f"private_key = {d}/host.key\ncertificate = {d}/host.crt\n\n"
+                f"[client:default]\nmethod = TLSv1.2+\nverify_certificate = yes\nrequire_certificate = yes\n"
+                f"ca_list = {d}/ca.crt\n")
+    udp, tls, bob_port, alice_port = args.port, args.port + 1, args.port + 2, args.port + 4
+    run = os.path.join(d, "kamailio-run")
+    os.makedirs(run)
+    kam_log = os.path.join(d, "kamailio.err")
+    procs = []
+
+    def spawn(cmd, name):
+        out, err = os.path.join(d, name + ".out"), os.path.join(d, name + ".err")
+        p = subprocess.Popen(cmd, stdout=open(out, "w"), stderr=open(err, "w"), stdin=subprocess.DEVNULL,
+                             start_new_session=True)
+        procs.append(p)
+        return p, out, err
+
+    try:
+        kam, _, _ = spawn([kamailio, "-f", CFG, "-DD", "-E", "-w", d, "-Y", run, "-P", os.path.join(run, "kamailio.pid"),
+                           "-m", "32", "-M", "4", "-A", f"LISTEN=udp:{LOCAL}:{udp}", "-A", f'PASSWORD="{PASSWORD}"',
+                           "-A", f'CTL_SOCKET="unix:{run}/kamailio_ctl"', "-A", "WITH_TLS",
+                           "-A", f"TLS_LISTEN=tls:{LOCAL}:{tls}", "-A", f'TLS_CONFIG="{tls_cfg}"'], "kamailio")
+        wait_for(lambda: "listening on" in read(kam_log).lower() or kam.poll() is not None, 5)
+        if kam.poll() is not None:
+            return fail("kamailio did not start: " + read(kam_log)[-400:], d)
+        wait_for(lambda: False, 0.7)  # the workers bind after the main process logs
+        tls_args = ["--tls-only", "--tls-cert", f"{d}/host.crt", "--tls-key", f"{d}/host.key", "--tls-ca", f"{d}/ca.crt",
+                    "--srtp", "sdes", "--srtp-required"]
+        common = ["--password", PASSWORD, "--registrar", f"sips:localhost:{tls}", "--json", "--t1-ms", "100"] + tls_args
+        bob, bob_out, _ = spawn([args.softphone, "listen", "--bind", f"{LOCAL}:{bob_port}", "--account", f"sips:bob@{DOMAIN}",
+                                 "--auto-answer", "--seconds", "6", "--calls", "1", "--sip-trace"] + common, "bob")
+        if not wait_for(lambda: "registered" in read(bob_out) or bob.poll() is not None, 5):
+            return fail("Bob did not register within 5 s", d)
+        alice, alice_out, _ = spawn([args.softphone, "call", f"sips:bob@localhost:{tls}", "--bind", f"{LOCAL}:{alice_port}",
+                                     "--account", f"sips:alice@{DOMAIN}", "--seconds", "3", "--sip-trace"] + common, "alice")
+        try:
+            alice_rc = alice.wait(20)
+            bob_rc = bob.wait(10)
+        except subprocess.TimeoutExpired:
+            return fail("a softphone did not finish in time", d)
+        stop(kam)
+        log = read(kam_log)
+        relayed = re.findall(r"RELAY (\S+) (\d+) (\S+) (\S+) (\S+)", log)
+        print("requests relayed (method, CSeq, Call-ID, From tag, source):")
+        for r in relayed:
+            print("  ", *r)
+        problems = []
+        if alice_rc != 0 or bob_rc != 0:
+            problems.append(f"exit codes alice={alice_rc} bob={bob_rc}")
+        for name, path in (("alice", alice_out), ("bob", bob_out)):
+            text = read(path).replace(" ", "")
+            if '"connected":true' not in text or '"tls":true' not in text or '"srtp":"sdes"' not in text:
+                problems.append(f"{name}'s report: not connected over TLS with SDES-SRTP")
+        methods = [r[0] for r in relayed]
+        if "INVITE" not in methods or "BYE" not in methods:
+            problems.append(f"the INVITE and the BYE were not both relayed: {methods}")
+        if "SIP/2.0/UDP" in read(os.path.join(d, "alice.err")) + read(os.path.join(d, "bob.err")):
+            problems.append("a SIP message with a UDP Via crossed a phone")
+        if problems:
+            return fail("; ".join(problems), d)
+        print("PASS")
+        return 0
+    finally:
+        for p in procs:
+            stop(p)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
