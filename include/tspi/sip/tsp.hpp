@@ -14,6 +14,7 @@
 #include <tspi/sip/causes.hpp>
 #include <tspi/sip/config.hpp>
 #include <tspi/sip/detail/call_information.hpp>
+#include <tspi/sip/detail/diversion.hpp>
 #include <tspi/sip/detail/registration.hpp>
 #include <tspi/sip/detail/session.hpp>
 #include <tspi/sip/dialog.hpp>
@@ -48,11 +49,6 @@
 #include <vector>
 
 namespace tspi::sip {
-
-namespace detail {
-/// What makes a forwarding rule apply to an incoming call (session/forwarding.hpp).
-enum class forward_trigger : std::uint8_t { unconditional, busy, no_answer };
-}  // namespace detail
 
 /// The SIP TSP (the role of TAPI 3's H.323 and IPConf providers, for SIP). Pair it with an SDP-speaking
 /// MSP (`mspi::rtp_opus_msp`): `tapi.register_provider<sip::sip_tsp, mspi::rtp_opus_msp>(sip_cfg, media_cfg)`.

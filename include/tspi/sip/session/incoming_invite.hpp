@@ -5,6 +5,7 @@
 
 #include <tspi/sip/tsp.hpp>
 #include <tspi/sip/detail/call_information.hpp>
+#include <tspi/sip/detail/diversion.hpp>
 #include <tspi/sip/detail/reliable_provisional.hpp>
 #include <tspi/sip/detail/session.hpp>
 #include <tspi/sip/detail/text.hpp>
