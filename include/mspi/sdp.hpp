@@ -53,7 +53,8 @@ struct sdp_media {
   std::vector<std::string_view> crypto_refused;
   // ---- ICE (RFC 8445; its SDP, RFC 8839) and RTP/RTCP multiplexing (RFC 5761) ----
   /// `a=ice-ufrag` / `a=ice-pwd` of the m-line, else the session level's (RFC 8839 §5.4); empty if none.
-  std::string ice_ufrag, ice_pwd;
+  std::string ice_ufrag;
+  std::string ice_pwd;  ///< `a=ice-pwd` of the m-line, else the session level's; empty if none.
   /// The `a=candidate` lines we can use (UDP, IP literals; see `ice::parse_candidate`), in order, at most
   /// `sdp_max_candidates`; lines that do not parse and those beyond the bound are skipped.
   std::vector<ice::candidate> candidates;

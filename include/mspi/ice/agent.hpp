@@ -55,15 +55,15 @@ struct agent_timing {
   /// RTO of a check: its first retransmission timeout, doubled after each (RFC 8445 §14.3: at least 500 ms
   /// for real networks); a pair fails after `max_requests` requests go unanswered.
   std::chrono::milliseconds rto{500};
-  unsigned max_requests = 5;
+  unsigned max_requests = 5;  ///< Requests of one check before its pair fails.
   /// How long the controlling agent waits, after the first valid pair, for higher-priority pairs still
   /// being checked before it nominates the best valid one (regular nomination, RFC 8445 §8.1.1).
   std::chrono::milliseconds nomination_wait{300};
   /// Consent freshness (RFC 7675 §5.1): after selection a check on the selected pair about every
   /// `consent_interval` (randomized to 0.8..1.2 of it; RFC 7675: 5 s), and consent is lost when none has
   /// succeeded for `consent_timeout` (RFC 7675: 30 s): the agent then fails (`agent::consent_lost`).
-  std::chrono::milliseconds consent_interval{5000};
-  std::chrono::milliseconds consent_timeout{30000};
+  std::chrono::milliseconds consent_interval{5000};  ///< ms, see above.
+  std::chrono::milliseconds consent_timeout{30000};  ///< ms, see above.
 };
 
 /// A full ICE agent (RFC 8445) for one component over one UDP socket (the RTP socket with rtcp-mux): the
@@ -102,7 +102,7 @@ struct agent_timing {
 /// (the media thread). Keep it in a `std::shared_ptr` (its timer's handler holds one).
 class agent : public std::enable_shared_from_this<agent> {
  public:
-  using udp = boost::asio::ip::udp;
+  using udp = boost::asio::ip::udp;  ///< Asio's UDP protocol.
   /// Sends one datagram from the agent's socket (the RTP socket) to an address.
   using send_function = std::function<void(std::span<const std::byte>, const udp::endpoint&)>;
   /// Told when the state or the selected pair changed (read them with `state`, `selected`).
@@ -111,8 +111,11 @@ class agent : public std::enable_shared_from_this<agent> {
   /// Most pairs in the checklist: remote candidates from the SDP and peer-reflexive ones.
   static constexpr std::size_t max_pairs = 20;
 
+  /// @param ex the executor every member, timer and callback runs on (the media thread);
   /// @param local our credentials (as in our SDP); @param tie_breaker random (RFC 8445 §7.1.3);
-  /// @param local_priority the priority of our host candidate (the pairs' local side).
+  /// @param local_priority the priority of our host candidate (the pairs' local side);
+  /// @param timing Ta, RTO, nomination and consent intervals; @param send how datagrams leave (the RTP
+  /// socket); @param on_changed told when the state or the selected pair changed.
   agent(boost::asio::any_io_executor ex, credentials local, std::uint64_t tie_breaker, std::uint32_t local_priority,
         agent_timing timing, send_function send, changed_function on_changed)
       : timer_(std::move(ex)), local_(std::move(local)), tie_breaker_(tie_breaker), local_priority_(local_priority),

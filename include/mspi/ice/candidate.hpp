@@ -24,7 +24,7 @@ struct candidate {
   std::uint32_t priority = 0;   ///< RFC 8445 §5.1.2, 1..2^31-1.
   /// The transport address (UDP; an IP literal: FQDN candidates are not used, RFC 8839 §5.1).
   boost::asio::ip::udp::endpoint address;
-  candidate_type type = candidate_type::host;
+  candidate_type type = candidate_type::host;  ///< `typ`: host, srflx, prflx or relay (RFC 8839 §5.1).
   /// `raddr`/`rport` (RFC 8839 §5.1): the base of a reflexive or relayed candidate; informational only.
   std::optional<boost::asio::ip::udp::endpoint> related;
 };

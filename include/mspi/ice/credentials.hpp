@@ -16,6 +16,7 @@ namespace mspi::ice {
 struct credentials {
   std::string ufrag;  ///< `a=ice-ufrag`: 4..256 ice-chars (RFC 8839 §5.4).
   std::string pwd;    ///< `a=ice-pwd`: 22..256 ice-chars; the MESSAGE-INTEGRITY key of checks sent to this side.
+  /// Same ufrag and password.
   friend bool operator==(const credentials&, const credentials&) = default;
 };
 

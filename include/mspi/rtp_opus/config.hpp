@@ -143,8 +143,8 @@ struct rtp_opus_config {
   bool ice = false;
   /// ICE pacing (Ta, RFC 8445 §14.2) and the checks' first retransmission timeout (RFC 8445 §14.3), ms:
   /// 5..1000 and 10..3000. Shorter values are for tests on loopback.
-  std::chrono::milliseconds ice_ta{50};
-  std::chrono::milliseconds ice_rto{500};
+  std::chrono::milliseconds ice_ta{50};   ///< Ta, ms (see above).
+  std::chrono::milliseconds ice_rto{500}; ///< RTO of a check, ms (see above).
 };
 
 }  // namespace mspi

@@ -55,7 +55,7 @@ namespace mspi::turn {
 /// (default: the socket's).
 class allocation {
  public:
-  using udp = boost::asio::ip::udp;
+  using udp = boost::asio::ip::udp;  ///< Asio's UDP protocol.
   /// A relayed datagram: the peer and the payload (valid only during the call). `receive_mode::own`.
   using data_handler = detail::allocation_core::data_handler;
 
