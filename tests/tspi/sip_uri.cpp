@@ -1,5 +1,6 @@
 // SIP URIs and name-addr values (tspi/sip/uri.hpp): RFC 3261 §19.1.3 examples, RFC 4475 URIs, RFC 5118
 // IPv6 references, invalid forms, quoting of display names, and round trips.
+#include <tspi/sip/detail/replaces.hpp>
 #include <tspi/sip/uri.hpp>
 
 #include <catch2/catch.hpp>
@@ -249,4 +250,27 @@ TEST_CASE("malformed name-addr values are rejected", "[tspi][sip][uri]") {
     CHECK_FALSE(parse_name_addr(bad));
   }
   CHECK(parse_name_addr("sip:a@b;tag"));  // a flag parameter is fine
+}
+
+TEST_CASE("Replaces (RFC 3891 §6.1) is parsed strictly, and escaped into a Refer-To URI it reads back", "[tspi][sip][uri]") {
+  using tspi::sip::detail::parse_replaces;
+  const auto r = parse_replaces("98asjd8@host.example ; to-tag=12345;from-tag=abcde;early-only");
+  REQUIRE(r);
+  CHECK(r->call_id == "98asjd8@host.example");
+  CHECK(r->to_tag == "12345");
+  CHECK(r->from_tag == "abcde");
+  CHECK(r->early_only);
+  // Hostile or broken values: nothing to match against, so no dialog can be named by accident.
+  CHECK_FALSE(parse_replaces(""));
+  CHECK_FALSE(parse_replaces("callid;to-tag=1"));                      // no from-tag
+  CHECK_FALSE(parse_replaces(";to-tag=1;from-tag=2"));                 // no Call-ID
+  CHECK_FALSE(parse_replaces("callid;to-tag=;from-tag=2"));            // empty tag
+  CHECK_FALSE(parse_replaces("callid;to-tag=1;from-tag=2;to-tag=3"));  // a repeated tag
+  CHECK_FALSE(parse_replaces(std::string(100000, ';')));
+  // Escaped for `?Replaces=` (RFC 3261 §19.1.1), the value carries no ';', '=', '@', '&' or '?'.
+  const auto escaped = tspi::sip::detail::escape_uri_header("a@b;to-tag=x&y?z%");
+  CHECK(escaped == "a%40b%3Bto-tag%3Dx%26y%3Fz%25");
+  const auto u = tspi::sip::parse_uri("sip:carol@192.0.2.3:5060?Replaces=" + escaped);
+  REQUIRE(u);
+  CHECK(u->headers == "Replaces=" + escaped);
 }
