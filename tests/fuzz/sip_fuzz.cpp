@@ -5,9 +5,14 @@
 // failure traps):
 //  - framing: a frame found in the input frames to the same length on its own;
 //  - limits are monotone: a message accepted under tight limits is accepted, equal, under the defaults;
-//  - round trips: a parsed message, and every Via, CSeq, From/To/Contact, Request-URI, Digest challenge
-//    and Digest credentials built from it, reads back equal from its own to_string(), and the
-//    re-serialized message frames as one whole TCP frame.
+//  - round trips: a parsed message, and every Via, CSeq, From/To/Contact (and the other name-addr headers:
+//    Route, Refer-To, Referred-By, Diversion, P-Asserted-Identity), Request-URI, Digest challenge and
+//    Digest credentials built from it, reads back equal from its own to_string(), and the re-serialized
+//    message frames as one whole TCP frame;
+//  - consultation transfer (RFC 3891): a Replaces header that parses reads back equal from the text
+//    rebuilt from it, and any Replaces value escaped into a Refer-To URI's headers part (as the transferor
+//    sends it) comes back unchanged through the URI parser and the transferee's decoder. Diversion
+//    (RFC 5806) reasons map to a call reason without trapping.
 // The message round trip re-parses with limits widened by what serialization may add, because
 // to_string() normalizes: LF becomes CRLF and Content-Length is always written (so the text can grow
 // past max_message_bytes: a 65535-byte LF-only datagram becomes longer), compact names are expanded
@@ -16,6 +21,8 @@
 // re-parse can therefore fail for valid reasons; under the widened ones it must not.
 #include "fuzz.hpp"
 
+#include <tspi/sip/detail/diversion.hpp>
+#include <tspi/sip/detail/replaces.hpp>
 #include <tspi/sip/digest.hpp>
 #include <tspi/sip/headers.hpp>
 #include <tspi/sip/message.hpp>
@@ -100,6 +107,22 @@ void check_digest(const std::vector<std::string_view>& values, const sip::messag
   }
 }
 
+// RFC 3891 §6.1: a parsed Replaces value rebuilt reads back equal; the raw value survives the escaping into a
+// Refer-To URI's headers (refer.hpp) and the decoding of them (transferee.hpp).
+void check_replaces(std::string_view text) {
+  namespace d = sip::detail;
+  if (auto r = d::parse_replaces(text)) {
+    auto back = d::parse_replaces(r->call_id + ";to-tag=" + r->to_tag + ";from-tag=" + r->from_tag +
+                                  (r->early_only ? ";early-only" : ""));
+    PTAPI_FUZZ_CHECK(back && back->call_id == r->call_id && back->to_tag == r->to_tag &&
+                     back->from_tag == r->from_tag && back->early_only == r->early_only);
+  }
+  const auto escaped = d::escape_uri_header(text);
+  PTAPI_FUZZ_CHECK(d::uri_header("Replaces=" + escaped, "Replaces") == text);
+  auto u = sip::parse_uri("sip:carol@192.0.2.3:5060?Replaces=" + escaped);
+  PTAPI_FUZZ_CHECK(u && d::uri_header(u->headers, "Replaces") == text);
+}
+
 bool same_message_ignoring_content_length(const sip::message& a, const sip::message& b) {
   if (a.method != b.method || a.request_uri != b.request_uri || a.status != b.status || a.reason != b.reason || a.body != b.body)
     return false;
@@ -151,8 +174,12 @@ void ptapi_fuzz::fuzz_sip(input bytes) {
   // The structured values the transaction and dialog layers read.
   for (auto v : m->headers_named("Via")) check_via(v);
   if (auto c = m->header("CSeq")) check_cseq(*c);
-  for (const char* name : {"From", "To", "Contact", "Route", "Record-Route", "Refer-To"})
+  for (const char* name :
+       {"From", "To", "Contact", "Route", "Record-Route", "Refer-To", "Referred-By", "Diversion", "P-Asserted-Identity"})
     for (auto v : m->headers_named(name)) check_name_addr(v);
+  for (auto v : m->headers_named("Replaces")) check_replaces(v);
+  if (auto d = sip::parse_name_addr(m->header("Diversion").value_or("")))
+    (void)sip::detail::reason_of_diversion(d->param("reason").value_or(""));
   if (m->is_request()) check_uri(m->request_uri);
   check_digest(m->headers_named("WWW-Authenticate"), *m);
   check_digest(m->headers_named("Proxy-Authenticate"), *m);

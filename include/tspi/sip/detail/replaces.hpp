@@ -1,10 +1,11 @@
 // ptapi - portable TAPI
-// tspi/sip/detail/replaces.hpp: the Replaces header (RFC 3891 §6.1) and escaping a header value into a
-// URI's `?headers` part (RFC 3261 §19.1.1), for consultation transfer.
+// tspi/sip/detail/replaces.hpp: the Replaces header (RFC 3891 §6.1), and a header value escaped into and
+// read back from a URI's `?headers` part (RFC 3261 §19.1.1), for consultation transfer.
 #pragma once
 
 #include <tspi/sip/detail/text.hpp>
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -69,6 +70,27 @@ inline std::string escape_uri_header(std::string_view value) {
     }
   }
   return out;
+}
+
+/// The value of header `name` in a URI's headers part (`a=b&c=d`, RFC 3261 §19.1.1), %XX-decoded;
+/// empty when absent. The inverse of `escape_uri_header`. Pure; throws only std::bad_alloc.
+inline std::string uri_header(std::string_view headers, std::string_view name) {
+  for (auto field : split_top_level(headers, '&')) {
+    const auto eq = field.find('=');
+    if (eq == std::string_view::npos || !iequals(field.substr(0, eq), name)) continue;
+    std::string out;
+    const auto v = field.substr(eq + 1);
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (v[i] == '%' && i + 2 < v.size() && is_hex_digit(v[i + 1]) && is_hex_digit(v[i + 2])) {
+        out += static_cast<char>(std::stoi(std::string(v.substr(i + 1, 2)), nullptr, 16));
+        i += 2;
+      } else {
+        out += v[i];
+      }
+    }
+    return out;
+  }
+  return {};
 }
 
 }  // namespace tspi::sip::detail

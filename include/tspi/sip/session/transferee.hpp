@@ -6,6 +6,7 @@
 #pragma once
 
 #include <tspi/sip/tsp.hpp>
+#include <tspi/sip/detail/replaces.hpp>
 #include <tspi/sip/detail/session.hpp>
 #include <tspi/sip/detail/text.hpp>
 #include <tspi/sip/message.hpp>
@@ -20,31 +21,6 @@
 #include <system_error>
 
 namespace tspi::sip {
-
-namespace detail {
-
-/// The value of header `name` in a URI's headers part (`a=b&c=d`, RFC 3261 §19.1.1), %XX-decoded;
-/// empty when absent.
-inline std::string uri_header(std::string_view headers, std::string_view name) {
-  for (auto field : split_top_level(headers, '&')) {
-    const auto eq = field.find('=');
-    if (eq == std::string_view::npos || !iequals(field.substr(0, eq), name)) continue;
-    std::string out;
-    const auto v = field.substr(eq + 1);
-    for (std::size_t i = 0; i < v.size(); ++i) {
-      if (v[i] == '%' && i + 2 < v.size() && is_hex_digit(v[i + 1]) && is_hex_digit(v[i + 2])) {
-        out += static_cast<char>(std::stoi(std::string(v.substr(i + 1, 2)), nullptr, 16));
-        i += 2;
-      } else {
-        out += v[i];
-      }
-    }
-    return out;
-  }
-  return {};
-}
-
-}  // namespace detail
 
 inline void sip_tsp::on_refer(const session_ptr& s, server_transaction& tx, const message& m) {
   const auto refer_to = m.headers_named("Refer-To");
