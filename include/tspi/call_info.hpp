@@ -77,8 +77,11 @@ struct provider_call_info {
   /// A human-readable explanation of a failure the provider understood better than a status code says,
   /// e.g. (SIP) why a digest challenge was not answered, naming its realm; empty when there is none.
   std::string provider_detail;
-  /// True when signalling and media are both protected (SIP over TLS with SRTP). Not set by the shipped
-  /// providers yet: see `signalling_secured` and the streams' `stream_statistics::secured`.
+  /// True when signalling and media are both protected (SIP over TLS with SRTP): `signalling_secured`, and
+  /// every stream of the call reports `mspi::stream_statistics::secured`. Computed by the TAPI object, not
+  /// the provider (a TSP's value is ignored), whenever the call's information is read; a change seen at a
+  /// LINE_CALLINFO or a stream event of the call is reported as `call_info_change_cause::other`. The lock an application shows; a ptapi extension
+  /// (issue 10), TAPI has no such item.
   bool secured = false;
   /// True when the call's signalling went over TLS end to end as far as the provider knows (SIP: our hop
   /// is TLS, RFC 3261 §26.2, and the URI is `sips:` — TLS on every hop — or no proxy is on the path), so

@@ -189,6 +189,8 @@ TEST_CASE("a sips: call between two SIP providers goes over TLS: connects, holds
   REQUIRE(wait_state(bob.log, bob_call, call_state::connected));
   CHECK(call.info().signalling_secured);
   CHECK(bob_call.info().signalling_secured);
+  CHECK_FALSE(call.info().secured);  // TLS without SRTP: no lock
+  CHECK_FALSE(bob_call.info().secured);
   CHECK(bob_call.info().dev_specific.find("Via: SIP/2.0/TLS ") != std::string::npos);
   CHECK(bob_call.info().dev_specific.find("Contact: <sips:ptapi@") != std::string::npos);
   call.hold(true);  // a re-INVITE, in the dialog, over the same TLS connection
@@ -203,6 +205,39 @@ TEST_CASE("a sips: call between two SIP providers goes over TLS: connects, holds
   CHECK(std::all_of(at_bob.begin(), at_bob.end(), [](const std::string& v) { return v == "SIP/2.0/TLS"; }));
   REQUIRE(at_alice.size() == 1);  // the BYE
   CHECK(at_alice[0] == "SIP/2.0/TLS");
+}
+
+TEST_CASE("a sips: call with SDES-SRTP reports call_info::secured once its media is protected",
+          "[tspi][sip][sip_tls][srtp]") {
+  ptapi_test::tls_certificates certs;
+  REQUIRE(certs.ok());
+  mspi::rtp_opus_config media;
+  media.srtp = mspi::srtp_policy::mandatory;  // SDES: offered only because the parties speak nothing but TLS
+  auto tls_only = [&](std::uint16_t port) {
+    auto cfg = tls_party_config(port, certs.ca(), certs.server_chain(), certs.server_key());
+    cfg.udp = cfg.tcp = false;
+    return cfg;
+  };
+  sip_party alice(tls_only(7606), media);
+  sip_party bob(tls_only(7607), media);
+  bob.auto_answer();
+  auto call = alice.address.create_call("sips:ptapi@localhost:7607");
+  call.connect();
+  REQUIRE(call.state() == call_state::connected);
+  auto bob_call = bob.last_offered();
+  REQUIRE(bob_call);
+  REQUIRE(wait_state(bob.log, bob_call, call_state::connected));
+  // The offerer's streams take the keys when the MSP applies the answer, just after `connected`.
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!call.info().secured && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+  CHECK(call.info().secured);
+  CHECK(bob_call.info().secured);
+  CHECK(call.info().signalling_secured);
+  const auto streams = call.stream_control()->streams();
+  REQUIRE_FALSE(streams.empty());
+  CHECK(streams.front()->statistics().srtp_suite == "AES_CM_128_HMAC_SHA1_80");
+  call.disconnect();
+  REQUIRE(wait_state(bob.log, bob_call, call_state::disconnected));
 }
 
 TEST_CASE("a sips: call to a server whose certificate is not trusted or names another host fails with the "

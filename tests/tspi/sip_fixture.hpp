@@ -27,10 +27,9 @@ struct sip_party {
   std::vector<char> digits;  // guarded by log.m
 
   explicit sip_party(std::uint16_t port = 0, std::string host = "127.0.0.1") : sip_party(config(port, host)) {}
-  explicit sip_party(const tspi::sip::sip_config& cfg) {
-    const auto& host = cfg.listen_address;
-    mspi::rtp_opus_config media;
-    media.local_address = host;
+  // `media`: the RTP/Opus MSP's settings; its local address is set to the SIP one.
+  explicit sip_party(const tspi::sip::sip_config& cfg, mspi::rtp_opus_config media = {}) {
+    media.local_address = cfg.listen_address;
     tapi.register_provider<tspi::sip::sip_tsp, mspi::rtp_opus_msp>(cfg, media);
     tapi.set_event_filter(tspi::tapi_event::all);
     log.attach(tapi);

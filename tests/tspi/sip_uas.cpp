@@ -1,6 +1,6 @@
-// The SIP TSP against a hand-driven peer: what it answers to requests it does not support, malformed
-// input during a call, INFO digits, REFER (blind transfer, and REFER to us), REGISTER with digest
-// authentication, the public address learned from the registrar, advertised addresses of a wildcard bind,
+// The SIP TSP against a hand-driven peer: what it answers to requests it does not support (a sips: URI in
+// clear included), malformed input during a call, INFO digits, REFER (blind transfer, and REFER to us),
+// REGISTER with digest authentication, the public address learned from the registrar, advertised addresses of a wildcard bind,
 // Record-Route from a proxy in front of the UAS; PRACK (RFC 3262), forks, early media and UPDATE
 // (RFC 3311); session timers (RFC 4028).
 #include <tspi/sip/detail/advertised_address.hpp>
@@ -111,6 +111,15 @@ TEST_CASE("the SIP TSP answers what it does not support with the RFC 3261 respon
 
   peer.send(request(peer, "INVITE", port, "", 1, "Content-Type: application/sdp\r\n", sdp_offer), port);  // no Call-ID
   CHECK(peer.response(400));
+
+  // A sips: Request-URI that arrived over UDP (RFC 5630): refused, never served in clear; OPTIONS too.
+  for (const std::string method : {"INVITE", "OPTIONS"}) {
+    auto clear = request(peer, method, port, "sips-" + method, 1, "Content-Type: application/sdp\r\n", sdp_offer);
+    clear.replace(0, clear.find(' ') + 5, method + " sips:");
+    REQUIRE(clear.rfind(method + " sips:ptapi@127.0.0.1:", 0) == 0);
+    peer.send(clear, port);
+    CHECK(peer.response(416));
+  }
   CHECK(ua.log.offered.empty());  // none of these became a call
 }
 

@@ -25,6 +25,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/signals2/signal.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -549,7 +550,9 @@ class core final : public std::enable_shared_from_this<core> {
   void on_call_info(call_id id, const provider_call_info& info) {
     auto c = find_call(id);
     if (!c) return;
-    const auto changed = c->set_provider_info(info);
+    auto changed = c->set_provider_info(info);
+    if (c->refresh_secured() && std::find(changed.begin(), changed.end(), call_info_change_cause::other) == changed.end())
+      changed.insert(changed.begin(), call_info_change_cause::other);
     if (c->state() == call_state::disconnected) return;
     for (auto cause : changed) emit(tapi_event::call_info_change, call_info_change_event{handle_of(c), cause});
   }
@@ -573,6 +576,8 @@ class core final : public std::enable_shared_from_this<core> {
           if constexpr (std::is_same_v<T, mspi::stream_event>) {
             emit(tapi_event::call_media,
                  call_media_event{handle_of(c), info.event, info.cause, info.source, info.terminal, info.error});
+            if (c && c->refresh_secured())  // SRTP up or gone with the stream: `call_info::secured`
+              emit(tapi_event::call_info_change, call_info_change_event{handle_of(c), call_info_change_cause::other});
           } else if constexpr (std::is_same_v<T, mspi::msp_file_terminal_event>) {
             emit(tapi_event::file_terminal, file_terminal_event{handle_of(c), info.terminal, info.info.state,
                                                                 info.info.cause, info.info.error});

@@ -14,6 +14,7 @@
 
 #include <boost/asio/steady_timer.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -21,6 +22,7 @@
 #include <optional>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 namespace tspi::detail {
@@ -90,9 +92,13 @@ class call_impl final : public call_backend, public std::enable_shared_from_this
   call_impl(std::weak_ptr<core> c, std::shared_ptr<address_impl> a, call_info info)
       : core_(std::move(c)), address_(std::move(a)), info_(std::move(info)) {}
 
+  /// The call's items, `secured` computed now (the streams' SRTP state may change between events).
   [[nodiscard]] call_info info() const override {
+    const bool media = media_secured();
     std::lock_guard lock(mutex_);
-    return info_;
+    call_info i = info_;
+    i.secured = i.signalling_secured && media;
+    return i;
   }
   [[nodiscard]] std::error_code check() const override;
   void connect(completion done) override;
@@ -118,14 +124,15 @@ class call_impl final : public call_backend, public std::enable_shared_from_this
     std::lock_guard lock(mutex_);
     return info_.state;
   }
-  /// Replaces the provider's items (LINE_CALLINFO); returns the causes that changed, in CIC order.
+  /// Replaces the provider's items (LINE_CALLINFO) but `secured`, which `refresh_secured` keeps; returns the
+  /// causes that changed, in CIC order.
   [[nodiscard]] std::vector<call_info_change_cause> set_provider_info(const provider_call_info& p) {
     std::lock_guard lock(mutex_);
     provider_call_info& mine = info_;
     std::vector<call_info_change_cause> changed;
     if (p.provider_responses != mine.provider_responses || p.provider_status != mine.provider_status ||
         p.provider_reason != mine.provider_reason || p.provider_detail != mine.provider_detail ||
-        p.secured != mine.secured || p.signalling_secured != mine.signalling_secured)
+        p.signalling_secured != mine.signalling_secured)
       changed.push_back(call_info_change_cause::other);
     if (p.dev_specific != mine.dev_specific) changed.push_back(call_info_change_cause::dev_specific);
     if (p.provider_call_id != mine.provider_call_id) changed.push_back(call_info_change_cause::call_id);
@@ -134,8 +141,26 @@ class call_impl final : public call_backend, public std::enable_shared_from_this
       changed.push_back(call_info_change_cause::connected_id);
     if (p.redirecting_id != mine.redirecting_id) changed.push_back(call_info_change_cause::redirecting_id);
     if (p.redirection_id != mine.redirection_id) changed.push_back(call_info_change_cause::redirection_id);
+    const bool secured = mine.secured;
     mine = p;
+    mine.secured = secured;
     return changed;
+  }
+  /// Recomputes `provider_call_info::secured`: the provider's `signalling_secured` and every stream of the
+  /// MSP call reporting `stream_statistics::secured` (SRTP). Returns true when it changed. Reads the streams'
+  /// statistics before taking the call's lock (never both at once).
+  bool refresh_secured() {
+    const bool media = media_secured();
+    std::lock_guard lock(mutex_);
+    const bool now = info_.signalling_secured && media;
+    return std::exchange(info_.secured, now) != now;
+  }
+  /// True when the MSP call has streams and every one reports `stream_statistics::secured` (SRTP).
+  [[nodiscard]] bool media_secured() const {
+    if (!msp_call_) return false;
+    const auto streams = msp_call_->streams();
+    return !streams.empty() &&
+           std::all_of(streams.begin(), streams.end(), [](const mspi::stream_ptr& s) { return s->statistics().secured; });
   }
   void set_state(call_state s, call_state_cause cause) {
     std::lock_guard lock(mutex_);

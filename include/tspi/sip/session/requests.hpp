@@ -69,10 +69,15 @@ inline void sip_tsp::handle_request(const std::shared_ptr<server_transaction>& t
   auto to = parse_name_addr(m.header("To").value_or(""));
   const bool in_dialog = to && !to->tag().empty();
   if (in_dialog) return on_in_dialog_request(tx, m);
+  if (m.method == "ACK") return;
+  // RFC 5630 §3.1.3, RFC 3261 §26.2.2: a sips: Request-URI promises TLS on every hop, and ours was clear. Refused
+  // rather than served in clear (no downgrade); 416: the URI's scheme cannot be served over this transport.
+  if (tx->source().protocol != transport_protocol::tls && m.request_uri.size() >= 5 &&
+      detail::iequals(std::string_view(m.request_uri).substr(0, 5), "sips:"))
+    return respond(*tx, 416);
   if (m.method == "INVITE") return on_invite(tx, m);
   if (m.method == "OPTIONS") return respond(*tx, 200, random_token(10));
   if (m.method == "BYE" || m.method == "INFO" || m.method == "NOTIFY") return respond(*tx, 481);
-  if (m.method == "ACK") return;
   respond(*tx, is_known_method(m.method) ? 405 : 501);
 }
 
