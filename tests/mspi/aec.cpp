@@ -3,6 +3,7 @@
 // near-end speech kept during double talk, and the device path with arbitrary callback sizes.
 #include <mspi/audio_file.hpp>
 #include <mspi/audio_processing.hpp>
+#include <mspi/device_echo_canceller.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -178,4 +179,94 @@ TEST_CASE("audio_processor: ERLE >= 20 dB on real speech after convergence, near
   std::printf("  double talk: correlation %.2f at lag %zu samples, near-end power kept %.1f dB\n", correlation, best_lag, kept_db);
   CHECK(correlation >= 0.8);
   CHECK(kept_db >= -6.0);
+}
+
+TEST_CASE("device_echo_canceller: PortAudio-like callback bursts, render started first, ERLE >= 20 dB", "[aec]") {
+  // Device time in samples: the render callback hands 441-sample bursts, the capture callback delivers
+  // 300-sample bursts (neither a multiple of the 480-sample frame); render runs from 0, capture from
+  // 0.25 s. The far end's echo reaches the microphone 40 ms (plus a 30 ms FIR) after it was handed to
+  // the render callback (output + acoustic + input latency).
+  const auto far = alsa_speech({"Front_Left", "Front_Right", "Rear_Center", "Rear_Left", "Rear_Right", "Side_Left",
+                                "Side_Right", "Front_Left"});
+  const echo_path path(40, 30, rate);
+  const auto echo = path.apply(far);
+  mspi::audio_processing_settings s;
+  s.gain_control = false;
+  s.frame_ms = 20;  // the other frame size (the processor test covers 10 ms); 960-sample frames
+  mspi::device_echo_canceller aec(s);
+  aec.set_playback_active(true);
+  const std::size_t capture_start = rate / 4;
+  std::vector<std::int16_t> out;
+  out.reserve(far.size());
+  std::vector<std::int16_t> mic;
+  std::size_t played = 0;
+  std::size_t captured = capture_start;
+  bool capturing = false;
+  for (std::size_t t = 0; t < far.size(); ++t) {
+    if (t + 1 - played == 441) {
+      aec.on_playback(std::span(far).subspan(played, 441));
+      played = t + 1;
+    }
+    if (t + 1 == capture_start) {
+      aec.start_capture();
+      capturing = true;
+    }
+    if (capturing && t + 1 - captured == 300) {
+      mic.clear();
+      for (std::size_t i = captured; i <= t; ++i) mic.push_back(clamp16(echo[i]));
+      aec.on_capture(mic, [&](std::span<const std::int16_t> clean) { out.insert(out.end(), clean.begin(), clean.end()); });
+      captured = t + 1;
+    }
+  }
+  aec.stop_capture();
+  CHECK(aec.frames_processed() == out.size() / aec.frame_samples());
+  CHECK(aec.dropped_reference_samples() == 0);   // capture never fell behind by delay + slack
+  // Output sample j is capture sample capture_start + j. ERLE after 2 s of capture, where echo is present.
+  double e_sum = 0;
+  double o_sum = 0;
+  const std::size_t win = rate / 2;
+  std::printf("device path ERLE (20 ms frames, 200 ms tail, 441/300-sample callbacks):\n");
+  for (std::size_t j = 0; j + win <= out.size(); j += win) {
+    const double e = energy(std::span(echo).subspan(capture_start + j, win));
+    const double o = energy(std::span(out).subspan(j, win));
+    if (e / win < 100.0 * 100.0) continue;
+    std::printf("  %5.1f s  %6.1f dB\n", static_cast<double>(j) / rate, 10 * std::log10(e / std::max(o, 1.0)));
+    if (j >= 2 * rate) {
+      e_sum += e;
+      o_sum += o;
+    }
+  }
+  REQUIRE(e_sum > 0);
+  const double erle = 10 * std::log10(e_sum / o_sum);
+  std::printf("  after 2 s: %.1f dB (reference underrun %llu samples, dropped %llu)\n", erle,
+              static_cast<unsigned long long>(aec.reference_underrun_samples()),
+              static_cast<unsigned long long>(aec.dropped_reference_samples()));
+  CHECK(erle >= 20.0);
+}
+
+TEST_CASE("device_echo_canceller: a FIFO running ahead is realigned, a short one padded", "[aec]") {
+  mspi::audio_processing_settings s;
+  s.reference_slack_ms = 10;  // 480 samples
+  mspi::device_echo_canceller aec(s);
+  const std::vector<std::int16_t> block(4800, 1000);
+  aec.start_capture();
+  aec.set_playback_active(true);
+  aec.on_playback(block);  // 100 ms queued: 4800 > 480 (frame) + 480 (slack)
+  std::size_t frames = 0;
+  const std::vector<std::int16_t> mic(480, 0);
+  aec.on_capture(mic, [&](std::span<const std::int16_t> f) { frames += f.size() == 480 ? 1 : 0; });
+  CHECK(frames == 1);
+  CHECK(aec.dropped_reference_samples() == 4800 - 480);
+  CHECK(aec.reference_underrun_samples() == 0);
+  aec.on_capture(mic, [](std::span<const std::int16_t>) {});  // FIFO empty, playback running: padded
+  CHECK(aec.reference_underrun_samples() == 480);
+  aec.set_playback_active(false);
+  aec.on_capture(mic, [](std::span<const std::int16_t>) {});  // nothing plays: silence is no underrun
+  CHECK(aec.reference_underrun_samples() == 480);
+  CHECK(aec.frames_processed() == 3);
+  aec.stop_capture();
+  aec.on_playback(block);  // ignored while capture is stopped
+  aec.start_capture();
+  aec.on_capture(mic, [](std::span<const std::int16_t>) {});
+  CHECK(aec.dropped_reference_samples() == 4800 - 480);
 }
