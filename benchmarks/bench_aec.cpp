@@ -50,8 +50,6 @@ void BM_audio_processing(benchmark::State& state) {
     benchmark::DoNotOptimize(out.data());
     at += n;
   }
-  state.counters["core_%"] = benchmark::Counter(static_cast<double>(state.iterations()) * s.frame_ms / 10.0,
-                                                benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
   state.SetLabel(std::to_string(rate / 1000) + " kHz " + std::to_string(s.frame_ms) + " ms" +
                  (s.echo_cancellation ? " AEC+NS+AGC" : " NS+AGC"));
 }
