@@ -78,6 +78,7 @@ struct audio_processing_settings {
 class audio_processor {
  public:
   /// Creates the speexdsp states for `settings` at `sample_rate_hz`.
+  /// @param settings what to run, with its parameters (copied).
   /// @param sample_rate_hz 8000..48000 Hz (the device terminals use 48000).
   /// @throws std::system_error naming "audio_processor" with `tapi_errc::invalid_argument` when
   ///         `settings.validate()` is false or the rate is out of range, `tapi_errc::not_enough_memory`
