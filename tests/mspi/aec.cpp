@@ -5,6 +5,8 @@
 #include <mspi/audio_processing.hpp>
 #include <mspi/device_echo_canceller.hpp>
 
+#include <support/counting_allocator.hpp>  // operator new counts (the allocator is defined by zero_alloc.cpp)
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -202,9 +204,12 @@ TEST_CASE("device_echo_canceller: PortAudio-like callback bursts, render started
   std::size_t played = 0;
   std::size_t captured = capture_start;
   bool capturing = false;
+  std::uint64_t allocations = 0;  // operator new calls inside on_playback/on_capture
   for (std::size_t t = 0; t < far.size(); ++t) {
     if (t + 1 - played == 441) {
+      const auto before = ptapi_test::all_allocations();
       aec.on_playback(std::span(far).subspan(played, 441));
+      allocations += ptapi_test::all_allocations() - before;
       played = t + 1;
     }
     if (t + 1 == capture_start) {
@@ -214,11 +219,14 @@ TEST_CASE("device_echo_canceller: PortAudio-like callback bursts, render started
     if (capturing && t + 1 - captured == 300) {
       mic.clear();
       for (std::size_t i = captured; i <= t; ++i) mic.push_back(clamp16(echo[i]));
+      const auto before = ptapi_test::all_allocations();
       aec.on_capture(mic, [&](std::span<const std::int16_t> clean) { out.insert(out.end(), clean.begin(), clean.end()); });
+      allocations += ptapi_test::all_allocations() - before;  // `out` has its capacity reserved
       captured = t + 1;
     }
   }
   aec.stop_capture();
+  CHECK(allocations == 0);
   CHECK(aec.frames_processed() == out.size() / aec.frame_samples());
   CHECK(aec.dropped_reference_samples() == 0);   // capture never fell behind by delay + slack
   // Output sample j is capture sample capture_start + j. ERLE after 2 s of capture, where echo is present.
