@@ -5,7 +5,7 @@
 Components (the CMake package's components, cmake/ptapi-config.cmake.in, under the same target names):
     ptapi::mspi     media core: Boost (headers), fmt, Opus, OpenSSL libcrypto, libsrtp (SRTP)
     ptapi::tspi     telephony, uses mspi
-    ptapi::devices  option with_devices: PortAudio terminals, defines PTAPI_WITH_DEVICES=1
+    ptapi::devices  option with_devices: PortAudio terminals (+ speexdsp AEC), defines PTAPI_WITH_DEVICES=1
     ptapi::files    option with_files: WAV file terminals (libsndfile, libsamplerate), PTAPI_WITH_FILES=1
     ptapi::ptapi    every component of the package
 scripts/check-packaging.py checks that these lists agree with the CMake package, ports/ptapi/vcpkg.json
@@ -58,6 +58,7 @@ class PtapiConan(ConanFile):
         self.requires("c-ares/[>=1.18.1 <2]", transitive_headers=True)
         if self.options.with_devices:
             self.requires("portaudio/[>=19.7.0 <20]", transitive_headers=True)
+            self.requires("speexdsp/[>=1.2.0 <2]", transitive_headers=True)
         if self.options.with_files:
             self.requires("libsndfile/[>=1.0.31 <2]", transitive_headers=True)
             self.requires("libsamplerate/[>=0.2.2 <1]", transitive_headers=True)
@@ -92,7 +93,7 @@ class PtapiConan(ConanFile):
         # pkg-config name "ptapi" as the installed ptapi.pc (mspi + tspi).
         self._component("tspi", ["mspi", "openssl::crypto", "openssl::ssl", "c-ares::cares"], pkg_config_name="ptapi")
         if self.options.with_devices:
-            self._component("devices", ["mspi", "portaudio::portaudio"], defines=["PTAPI_WITH_DEVICES=1"])
+            self._component("devices", ["mspi", "portaudio::portaudio", "speexdsp::speexdsp"], defines=["PTAPI_WITH_DEVICES=1"])
         if self.options.with_files:
             self._component("files", ["mspi", "libsndfile::libsndfile", "libsamplerate::libsamplerate"],
                             defines=["PTAPI_WITH_FILES=1"])

@@ -12,7 +12,7 @@
 # scripts/check-packaging.py name the same ones):
 #   mspi:       Boost >= 1.81 (headers), fmt >= 9, Threads, Opus, OpenSSL libcrypto, libsrtp2
 #   tspi:       mspi's, c-ares (libcares: the SIP provider's DNS, RFC 3263) and OpenSSL libssl (SIP over TLS)
-#   devices:    PortAudio (portaudio-2.0)
+#   devices:    PortAudio (portaudio-2.0), speexdsp (echo cancellation, noise suppression, AGC)
 #   files:      libsndfile (sndfile), libsamplerate (samplerate)
 
 if(NOT DEFINED _ptapi_dependency_mode)
@@ -106,6 +106,12 @@ function(ptapi_find_component_dependencies component)
     if(NOT ptapi_dep_portaudio_FOUND)
       list(APPEND missing portaudio-2.0)
     endif()
+    # speexdsp: the device terminals' echo canceller and preprocessor (mspi/audio_processing.hpp).
+    # vcpkg's CMake package speexdsp (SpeexDSP::speexdsp), else pkg-config (Debian libspeexdsp-dev).
+    ptapi_dependency(speexdsp speexdsp SpeexDSP::speexdsp speexdsp)
+    if(NOT ptapi_dep_speexdsp_FOUND)
+      list(APPEND missing speexdsp)
+    endif()
   elseif(component STREQUAL "files")
     ptapi_dependency(sndfile SndFile SndFile::sndfile sndfile)
     if(NOT ptapi_dep_sndfile_FOUND)
@@ -131,7 +137,7 @@ endfunction()
 # and its dependencies out of the build and of the installed package; the tests, examples and benchmarks
 # use every component, so they need both ON.
 if(_ptapi_dependency_mode STREQUAL "REQUIRED")
-  option(PTAPI_WITH_DEVICES "Build and install the devices component (PortAudio)" ON)
+  option(PTAPI_WITH_DEVICES "Build and install the devices component (PortAudio, speexdsp)" ON)
   option(PTAPI_WITH_FILES "Build and install the files component (libsndfile, libsamplerate)" ON)
   if(NOT (PTAPI_WITH_DEVICES AND PTAPI_WITH_FILES) AND (PTAPI_BUILD_TESTS OR PTAPI_BUILD_EXAMPLES OR PTAPI_BUILD_BENCHMARKS))
     message(FATAL_ERROR "ptapi: PTAPI_WITH_DEVICES=OFF or PTAPI_WITH_FILES=OFF needs "

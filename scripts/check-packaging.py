@@ -31,6 +31,7 @@ DEPENDENCIES = {
     "srtp":       ("ptapi::dep_srtp",      "libsrtp",         "libsrtp::libsrtp",      "libsrtp",  "libsrtp2",     "libsrtp2-dev"),
     "cares":      ("ptapi::dep_cares",     "c-ares",          "c-ares::cares",         "c-ares",   "libcares",     "libc-ares-dev"),
     "portaudio":  ("ptapi::dep_portaudio", "portaudio",       "portaudio::portaudio",  "portaudio", "portaudio-2.0", "portaudio19-dev"),
+    "speexdsp":   ("ptapi::dep_speexdsp",  "speexdsp",        "speexdsp::speexdsp",    "speexdsp", "speexdsp",     "libspeexdsp-dev"),
     "sndfile":    ("ptapi::dep_sndfile",   "libsndfile",      "libsndfile::libsndfile", "libsndfile", "sndfile",    "libsndfile1-dev"),
     "samplerate": ("ptapi::dep_samplerate", "libsamplerate",  "libsamplerate::libsamplerate", "libsamplerate", "samplerate", "libsamplerate0-dev"),
 }

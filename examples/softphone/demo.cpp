@@ -145,6 +145,10 @@ int run_demo(const demo_options& o) {
   // 2. Terminals. Bob always uses files; alice uses files or the sound card.
   const party_terminals bob_side = file_terminals(bob, said.path, record_path);
   const party_terminals alice_side = o.device ? device_terminals(alice) : file_terminals(alice, said.path, alice_heard.path());
+  if (o.device) {
+    if (const auto why = apply_aec(alice_side.mouth, alice_side.ear, o.aec); !why.empty())
+      std::cerr << "softphone: echo cancellation " << o.aec.mode << ": " << why << '\n';
+  }
 
   // 3. Event handlers (they run one at a time on the TAPI event thread).
   tapi.on_call_state().connect([&](const tspi::call_state_event& e) {

@@ -1,6 +1,8 @@
 // softphone: `softphone demo`, a call between two loopback addresses in one process.
 #pragma once
 
+#include "devices.hpp"
+
 #include <optional>
 #include <string>
 
@@ -13,6 +15,7 @@ struct demo_options {
   int ptime_ms = 20;                  ///< RTP packet time: 10, 20, 40 or 60 ms.
   bool json = false;                  ///< Print the report as JSON on the last line of stdout too.
   bool device = false;                ///< Alice uses the default microphone and speakers (needs a sound card).
+  aec_options aec;                    ///< Echo cancellation on alice's devices (with --device).
 };
 
 /// Runs the demo call and prints events and the report. Returns the exit code: 0 when the call

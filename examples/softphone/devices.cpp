@@ -1,6 +1,7 @@
 #include "devices.hpp"
 
 #include <mspi/portaudio.hpp>
+#include <mspi/terminals/device.hpp>
 
 #include <fmt/format.h>
 
@@ -25,6 +26,21 @@ int list_devices() {
   }
   if (devices.empty()) std::cout << "(no devices)\n";
   return 0;
+}
+
+std::string apply_aec(const mspi::terminal_ptr& mic, const mspi::terminal_ptr& speakers, const aec_options& o) {
+  auto* m = dynamic_cast<mspi::audio_device_terminal*>(mic.get());
+  auto* s = dynamic_cast<mspi::audio_device_terminal*>(speakers.get());
+  if (m == nullptr || s == nullptr) return "not device terminals";
+  std::error_code ec;
+  if (o.mode == "off") {
+    if (!(ec = m->attach_echo_canceller(nullptr))) ec = s->attach_echo_canceller(nullptr);
+  } else {
+    mspi::audio_processing_settings settings;
+    settings.tail_ms = o.tail_ms;
+    mspi::enable_echo_cancellation(*m, *s, settings, ec);
+  }
+  return ec ? ec.message() : std::string{};
 }
 
 }  // namespace softphone

@@ -15,6 +15,16 @@
 
 namespace {
 
+// --aec, --aec-tail (demo, listen, call).
+void add_aec_options(CLI::App* cmd, softphone::aec_options& o) {
+  cmd->add_option("--aec", o.mode, "With --device: echo cancellation, noise suppression and AGC (speexdsp): on or off")
+      ->check(CLI::IsMember({"on", "off"}))
+      ->capture_default_str();
+  cmd->add_option("--aec-tail", o.tail_ms, "With --aec on: echo tail in ms the canceller models (10-2000)")
+      ->check(CLI::Range(10U, 2000U))
+      ->capture_default_str();
+}
+
 // The options `listen` and `call` share.
 void add_sip_options(CLI::App* cmd, softphone::sip_options& o) {
   cmd->add_option("--bind", o.bind, "IP[:PORT] for SIP (UDP and TCP) and RTP")->capture_default_str();
@@ -29,6 +39,7 @@ void add_sip_options(CLI::App* cmd, softphone::sip_options& o) {
       ->delimiter(',');
   cmd->add_flag("--json", o.json, "Also print each call's report as one JSON object on the last line");
   cmd->add_flag("--device", o.device, "Talk and listen through the default microphone and speakers");
+  add_aec_options(cmd, o.aec);
   cmd->add_flag("--sip-trace", o.sip_trace, "Print every SIP message sent and received on stderr");
   cmd->add_option("--srtp", o.srtp, "SRTP with SDES keys (RFC 4568): off, or sdes (best effort; see --srtp-required)")
       ->check(CLI::IsMember({"off", "sdes"}))
@@ -76,6 +87,7 @@ int main(int argc, char** argv) {
   demo_cmd->add_option("--ptime", demo.ptime_ms, "RTP packet time in ms: 10, 20, 40 or 60")->capture_default_str();
   demo_cmd->add_flag("--json", demo.json, "Also print the report as one JSON object on the last line");
   demo_cmd->add_flag("--device", demo.device, "Alice talks through the default microphone and speakers (needs a sound card)");
+  add_aec_options(demo_cmd, demo.aec);
 
   softphone::sip_options listen;
   listen.bind = "127.0.0.1:5060";

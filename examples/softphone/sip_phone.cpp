@@ -429,6 +429,10 @@ void phone::attach_terminals(call_entry& c) {
     c.mouth = ts.default_static_terminal(media_type::audio, terminal_direction::capture, ec);
     if (!ec) c.ear = ts.default_static_terminal(media_type::audio, terminal_direction::render, ec);
     if (ec) say(fmt::format("call {}: no sound device: {}", c.number, ec.message()));
+    if (!ec) {
+      if (const auto why = apply_aec(c.mouth, c.ear, o_.aec); !why.empty())
+        say(fmt::format("call {}: echo cancellation {}: {}", c.number, o_.aec.mode, why));
+    }
   } else {
     if (o_.play) {
       c.player = ts.create_file_playback_terminal({*o_.play}, ec);

@@ -2,6 +2,8 @@
 // and the RTP MSP (Opus, PCMU, PCMA; RFC 4733 DTMF).
 #pragma once
 
+#include "devices.hpp"
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,6 +24,7 @@ struct sip_options {
   std::vector<std::string> codecs;         ///< Offered/accepted codecs in preference order: opus, pcmu, pcma.
   bool json = false;                       ///< Print each call's report as JSON on the last line too.
   bool device = false;                     ///< Talk and listen through the default sound devices.
+  aec_options aec;                         ///< Echo cancellation on the sound devices (with --device).
   bool sip_trace = false;                  ///< Print every SIP message on stderr.
   int t1_ms = 500;                         ///< SIP timer T1 (timer B = 64*T1).
   std::optional<std::string> public_address;  ///< IP advertised in Contact and SDP (sip_config::public_address).

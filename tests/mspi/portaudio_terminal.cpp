@@ -184,3 +184,44 @@ TEST_CASE("portaudio: once silenced, initialization, enumeration and devices pri
   CHECK_FALSE(ec);
   CHECK(std::filesystem::file_size(err_path) == 0);
 }
+
+TEST_CASE("portaudio: microphone and speakers with echo cancellation run headless", "[mspi][portaudio][terminal][aec]") {
+  if (!headless_alsa()) return;
+  ptapi_test::temp_dir dir;
+  const auto in_path = dir.file("in.raw");
+  ptapi_test::write_raw(in_path, ptapi_test::ramp(96000, 7));
+  ::setenv("PA_TEST_IN", in_path.c_str(), 1);
+  ::setenv("PA_TEST_OUT", dir.file("out.raw").c_str(), 1);
+  auto pa = mspi::portaudio_system::acquire();
+  mspi::audio_device_terminal mic(mspi::portaudio_system::acquire(), default_device(pa), mspi::terminal_direction::capture);
+  mspi::audio_device_terminal speakers(mspi::portaudio_system::acquire(), default_device(pa), mspi::terminal_direction::render);
+  std::error_code ec;
+  CHECK_FALSE(mspi::enable_echo_cancellation(speakers, mic, {}, ec));
+  CHECK(ec == mspi::tapi_errc::invalid_direction);
+  mspi::audio_processing_settings bad;
+  bad.frame_ms = 7;
+  CHECK_FALSE(mspi::enable_echo_cancellation(mic, speakers, bad, ec));
+  CHECK(ec == mspi::tapi_errc::invalid_argument);
+  const auto aec = mspi::enable_echo_cancellation(mic, speakers, {}, ec);
+  REQUIRE_FALSE(ec);
+  REQUIRE(aec);
+  CHECK(mic.echo_canceller() == aec);
+  CHECK(speakers.echo_canceller() == aec);
+
+  REQUIRE_FALSE(speakers.on_stream_active(true));
+  REQUIRE_FALSE(mic.on_stream_active(true));
+  CHECK(mic.attach_echo_canceller(nullptr) == mspi::tapi_errc::not_stopped);  // not while open
+  const auto signal = ptapi_test::ramp(960, 5);
+  std::vector<std::int16_t> frame(960);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (aec->frames_processed() < 20 && std::chrono::steady_clock::now() < deadline) {
+    speakers.write_frame(signal);
+    mic.read_frame(frame);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  CHECK(aec->frames_processed() >= 20);  // the capture callback ran the canceller on 10 ms frames
+  REQUIRE_FALSE(mic.on_stream_active(false));
+  REQUIRE_FALSE(speakers.on_stream_active(false));
+  CHECK(mic.attach_echo_canceller(nullptr) == std::error_code{});
+  CHECK_FALSE(mic.echo_canceller());
+}

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <mspi/detail/sample_ring.hpp>
+#include <mspi/device_echo_canceller.hpp>
 #include <mspi/error.hpp>
 #include <mspi/portaudio.hpp>
 #include <mspi/terminal.hpp>
@@ -12,6 +13,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <system_error>
@@ -33,6 +35,9 @@ namespace mspi {
 ///   callback pops, playing silence when the ring is short (`underrun_samples`).
 /// The device never sets the media pace: the MSP's clock does, and the ring absorbs the difference.
 /// While the device is closed, `read_frame` gives silence and `write_frame` discards.
+/// With an echo canceller attached (`attach_echo_canceller`, `enable_echo_cancellation`), the render
+/// callback also hands what it played to the canceller as reference, and the capture callback pushes
+/// cleaned 10/20 ms frames instead of the raw input (see `device_echo_canceller`).
 ///
 /// @par Thread Safety
 /// Distinct objects: safe. Shared objects: `read_frame`, `write_frame` and `on_stream_active` follow
@@ -83,6 +88,20 @@ class audio_device_terminal : public terminal {
   /// Lock-free; any thread.
   [[nodiscard]] std::uint64_t underrun_samples() const noexcept { return ring_.underrun_samples(); }
 
+  /// Attaches `canceller` (shared with the terminal of the other direction), or detaches with null.
+  /// A ptapi extension: TAPI has no echo control on its terminals.
+  /// @return `tapi_errc::not_stopped` while the device is open (media flowing): attach before the call's
+  ///         streams start or after they stopped.
+  /// @par Thread Safety
+  /// As `on_stream_active` (the callbacks use the canceller only while the device is open).
+  std::error_code attach_echo_canceller(std::shared_ptr<device_echo_canceller> canceller) noexcept {
+    if (is_open() || stream_ != nullptr) return tapi_errc::not_stopped;
+    canceller_ = std::move(canceller);
+    return {};
+  }
+  /// The attached echo canceller, or null. Same thread rules as `attach_echo_canceller`.
+  [[nodiscard]] const std::shared_ptr<device_echo_canceller>& echo_canceller() const noexcept { return canceller_; }
+
   /// Capture port: one frame of captured audio (48 kHz mono s16), silence-padded when short or closed.
   /// Never blocks or throws.
   void read_frame(std::span<std::int16_t> frame) noexcept override {
@@ -130,10 +149,19 @@ class audio_device_terminal : public terminal {
     (void)time;
     (void)flags;
     auto* self = static_cast<audio_device_terminal*>(user);
+    device_echo_canceller* aec = self->active_canceller_;
     if (self->direction() == terminal_direction::capture) {
-      if (input != nullptr) self->ring_.push({static_cast<const std::int16_t*>(input), frames});
+      if (input == nullptr) return paContinue;
+      const std::span<const std::int16_t> in(static_cast<const std::int16_t*>(input), frames);
+      if (aec != nullptr) {
+        aec->on_capture(in, [self](std::span<const std::int16_t> clean) { self->ring_.push(clean); });
+      } else {
+        self->ring_.push(in);
+      }
     } else if (output != nullptr) {
-      self->ring_.pop_padded({static_cast<std::int16_t*>(output), frames});
+      const std::span<std::int16_t> out(static_cast<std::int16_t*>(output), frames);
+      self->ring_.pop_padded(out);
+      if (aec != nullptr) aec->on_playback(out);
     }
     return paContinue;
   }
@@ -149,14 +177,17 @@ class audio_device_terminal : public terminal {
     params.sampleFormat = paInt16;
     params.suggestedLatency = suggested_latency_s;
     const bool capture = direction() == terminal_direction::capture;
+    active_canceller_ = canceller_.get();  // read by the callback only while the stream runs
+    if (active_canceller_ != nullptr && capture) active_canceller_->start_capture();
     PaStream* stream = nullptr;
     PaError e = Pa_OpenStream(&stream, capture ? &params : nullptr, capture ? nullptr : &params, pipeline_rate_hz,
                               paFramesPerBufferUnspecified, paNoFlag, &on_audio, this);
-    if (e != paNoError) return to_error(e);
+    if (e != paNoError) return stream_failed(e);
     if ((e = Pa_StartStream(stream)) != paNoError) {
       Pa_CloseStream(stream);
-      return to_error(e);
+      return stream_failed(e);
     }
+    if (active_canceller_ != nullptr && !capture) active_canceller_->set_playback_active(true);
     stream_ = stream;
     open_.store(true, std::memory_order_release);
     return {};
@@ -170,13 +201,75 @@ class audio_device_terminal : public terminal {
     Pa_CloseStream(stream_);
     stream_ = nullptr;
     ring_.reset();
+    stop_canceller();
+  }
+
+  // After a failed open or a close (callback not running): the canceller side of this direction stops.
+  void stop_canceller() noexcept {
+    if (active_canceller_ == nullptr) return;
+    if (direction() == terminal_direction::capture) {
+      active_canceller_->stop_capture();
+    } else {
+      active_canceller_->set_playback_active(false);
+    }
+    active_canceller_ = nullptr;
+  }
+
+  std::error_code stream_failed(PaError e) noexcept {
+    stop_canceller();
+    return to_error(e);
   }
 
   portaudio_system pa_;  // first member: destroyed last
   audio_device_info device_;
   detail::sample_ring ring_;
   PaStream* stream_ = nullptr;  // on_stream_active / destructor only
+  std::shared_ptr<device_echo_canceller> canceller_;     // attach_echo_canceller (while closed)
+  device_echo_canceller* active_canceller_ = nullptr;    // set before the stream starts, cleared after it stopped
   std::atomic<bool> open_{false};
 };
+
+/// Cancels the echo of `speakers` in `mic` (and suppresses noise, controls gain as `settings` say):
+/// attaches one new `device_echo_canceller` to both terminals. A ptapi extension (TAPI left echo control
+/// to the sound driver). Call while both are closed, e.g. before selecting them on a call.
+/// @param mic a capture `audio_device_terminal`; @param speakers a render one (usually the same sound card:
+///        two cards have two clocks, which the canceller follows only by realigning now and then).
+/// @param ec cleared on success; `tapi_errc::invalid_direction` when `mic` is not capture or `speakers`
+///        not render; `tapi_errc::invalid_argument` when `settings.validate()` is false;
+///        `tapi_errc::not_stopped` when either device is open; `tapi_errc::not_enough_memory`.
+/// @return the canceller (for its counters), or null on error.
+/// @par Thread Safety
+/// As `audio_device_terminal::attach_echo_canceller` on both terminals.
+inline std::shared_ptr<device_echo_canceller> enable_echo_cancellation(audio_device_terminal& mic,
+                                                                        audio_device_terminal& speakers,
+                                                                        const audio_processing_settings& settings,
+                                                                        std::error_code& ec) noexcept {
+  ec.clear();
+  if (mic.direction() != terminal_direction::capture || speakers.direction() != terminal_direction::render) {
+    ec = tapi_errc::invalid_direction;
+    return nullptr;
+  }
+  if (!settings.validate()) {
+    ec = tapi_errc::invalid_argument;
+    return nullptr;
+  }
+  if (mic.is_open() || speakers.is_open()) {
+    ec = tapi_errc::not_stopped;
+    return nullptr;
+  }
+  std::shared_ptr<device_echo_canceller> canceller;
+  try {
+    canceller = std::make_shared<device_echo_canceller>(settings);
+  } catch (...) {
+    ec = tapi_errc::not_enough_memory;
+    return nullptr;
+  }
+  if ((ec = mic.attach_echo_canceller(canceller))) return nullptr;
+  if ((ec = speakers.attach_echo_canceller(canceller))) {
+    mic.attach_echo_canceller(nullptr);
+    return nullptr;
+  }
+  return canceller;
+}
 
 }  // namespace mspi
