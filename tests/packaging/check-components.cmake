@@ -86,7 +86,7 @@ probe(plain FULL PASS
 probe(tspi_only FULL PASS KIND COMPONENTS COMPONENTS tspi
   EXPECT "probe: target ptapi::tspi" "probe: found tspi"
   REJECT "probe: dependency (portaudio|sndfile|samplerate)" "probe: target ptapi::(devices|files|ptapi)")
-probe(devices_files FULL PASS KIND COMPONENTS COMPONENTS devices files
+probe(devices_files FULL PASS KIND COMPONENTS COMPONENTS devices files dsp   # ptapi::ptapi needs dsp too
   EXPECT "probe: found devices" "probe: found files" "probe: target ptapi::ptapi" "probe: dependency portaudio")
 probe(devices_only FULL PASS KIND COMPONENTS COMPONENTS devices
   EXPECT "probe: found devices" "probe: dependency portaudio"

@@ -27,9 +27,9 @@ struct sip_party {
   std::vector<char> digits;  // guarded by log.m
 
   explicit sip_party(std::uint16_t port = 0, std::string host = "127.0.0.1") : sip_party(config(port, host)) {}
-  explicit sip_party(const tspi::sip::sip_config& cfg) {
+  // `media`: the MSP's settings (its local_address is set to the SIP host).
+  explicit sip_party(const tspi::sip::sip_config& cfg, mspi::rtp_opus_config media = {}) {
     const auto& host = cfg.listen_address;
-    mspi::rtp_opus_config media;
     media.local_address = host;
     tapi.register_provider<tspi::sip::sip_tsp, mspi::rtp_opus_msp>(cfg, media);
     tapi.set_event_filter(tspi::tapi_event::all);
