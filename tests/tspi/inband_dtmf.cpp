@@ -1,9 +1,11 @@
 // In-band DTMF (ITLegacyCallMediaControl::DetectDigits with LINEDIGITMODE_DTMF on the decoded received
 // audio) with the optional dsp component (spandsp's dtmf_rx): the detector alone, then SIP calls between
 // two RTP/Opus MSPs whose caller sends DTMF as audio (made with spandsp's dtmf_tx), with and without
-// RFC 4733 events beside it.
+// RFC 4733 events beside it; the call-progress tones of the national plans, generated and detected; fax tones.
 #include <mspi/codec/resampler.hpp>
+#include <mspi/dsp/call_progress_tones.hpp>
 #include <mspi/dsp/dtmf_detector.hpp>
+#include <mspi/dsp/fax_tone_detector.hpp>
 
 #include "tspi/sip_fixture.hpp"
 
@@ -80,6 +82,29 @@ struct digit_log {
 
 const char* const all_digits = "1234567890*#ABCD";
 
+// alice calls bob with `codec`, both with in-band detection; alice speaks through `voice`; bob's digit
+// events go to `seen`. Connected on both sides when made.
+struct dtmf_call {
+  sip_party alice, bob;
+  digit_log seen;
+  struct {
+    tspi::call call;
+    std::shared_ptr<mspi::media_streaming_terminal> voice;
+    tspi::call answered;
+  } parts;
+  explicit dtmf_call(mspi::audio_codec codec) : alice(sip_party::config(0), media(codec)), bob(sip_party::config(0), media(codec)) {
+    seen.attach(bob.tapi);
+    bob.auto_answer();
+    parts.call = alice.address.create_call(bob.uri);
+    parts.voice = alice.address.terminals().create_media_streaming_terminal(mspi::terminal_direction::capture);
+    parts.call.select_terminal_on_call(parts.voice);
+    parts.call.connect();
+    REQUIRE(parts.call.state() == tspi::call_state::connected);
+    parts.answered = bob.last_offered();
+    REQUIRE(wait_state(bob.log, parts.answered, tspi::call_state::connected));
+  }
+};
+
 }  // namespace
 
 TEST_CASE("dsp::dtmf_detector finds every DTMF digit of spandsp's generator once, in 20 ms frames", "[dsp]") {
@@ -105,22 +130,14 @@ TEST_CASE("dsp::dtmf_detector finds every DTMF digit of spandsp's generator once
 TEST_CASE("in-band DTMF from a caller without RFC 4733 is detected digit for digit and gathered", "[dsp][tspi][sip]") {
   const auto codec = GENERATE(mspi::audio_codec::pcmu, mspi::audio_codec::opus);
   CAPTURE(codec);
-  sip_party alice(sip_party::config(0), media(codec)), bob(sip_party::config(0), media(codec));
-  digit_log seen;
-  seen.attach(bob.tapi);
-  bob.auto_answer();
-  auto call = alice.address.create_call(bob.uri);
-  auto voice = alice.address.terminals().create_media_streaming_terminal(mspi::terminal_direction::capture);
-  call.select_terminal_on_call(voice);
-  call.connect();
-  REQUIRE(call.state() == tspi::call_state::connected);
-  auto answered = bob.last_offered();
-  REQUIRE(wait_state(bob.log, answered, tspi::call_state::connected));
+  dtmf_call c(codec);
+  auto& [call, voice, answered] = c.parts;
+  auto& seen = c.seen;
 
   tspi::gather_digits_options o;
   o.max_digits = 16;
   o.first_timeout = 5s;
-  auto gathered = std::async(std::launch::async, [c = answered, o] { return c.gather_digits(o); });
+  auto gathered = std::async(std::launch::async, [b = answered, o] { return b.gather_digits(o); });
   std::this_thread::sleep_for(100ms);  // the gathering starts before the digits
   play(*voice, to_48k(dtmf_8k(all_digits)));
   const auto r = gathered.get();
@@ -134,18 +151,9 @@ TEST_CASE("in-band DTMF from a caller without RFC 4733 is detected digit for dig
 
 TEST_CASE("a caller sending DTMF both as RFC 4733 events and as audio gets each digit reported once, out of band",
           "[dsp][tspi][sip]") {
-  sip_party alice(sip_party::config(0), media(mspi::audio_codec::pcmu)),
-      bob(sip_party::config(0), media(mspi::audio_codec::pcmu));
-  digit_log seen;
-  seen.attach(bob.tapi);
-  bob.auto_answer();
-  auto call = alice.address.create_call(bob.uri);
-  auto voice = alice.address.terminals().create_media_streaming_terminal(mspi::terminal_direction::capture);
-  call.select_terminal_on_call(voice);
-  call.connect();
-  REQUIRE(call.state() == tspi::call_state::connected);
-  auto answered = bob.last_offered();
-  REQUIRE(wait_state(bob.log, answered, tspi::call_state::connected));
+  dtmf_call c(mspi::audio_codec::pcmu);
+  auto& [call, voice, answered] = c.parts;
+  auto& seen = c.seen;
 
   call.generate_digits("147");  // RFC 4733 first, the same digits as audio beside them
   play(*voice, to_48k(dtmf_8k("147", 600)));
@@ -153,4 +161,48 @@ TEST_CASE("a caller sending DTMF both as RFC 4733 events and as audio gets each 
   CHECK(digits == "147");
   CHECK(std::all_of(sources.begin(), sources.end(), [](auto s) { return s == tspi::digit_source::out_of_band; }));
   call.disconnect();
+}
+
+TEST_CASE("call-progress tones of each national plan are detected as themselves, and silence as nothing", "[dsp]") {
+  using mspi::dsp::progress_tone;
+  using mspi::dsp::tone_plan;
+  const auto plan = GENERATE(tone_plan::us, tone_plan::uk, tone_plan::eu);
+  const auto tone = GENERATE(progress_tone::dial, progress_tone::ringback, progress_tone::busy);
+  CAPTURE(plan, tone);
+  mspi::dsp::tone_generator generator(mspi::dsp::progress_tone_of(plan, tone));
+  mspi::dsp::call_progress_detector detector(plan);
+  std::vector<progress_tone> reported;
+  std::vector<std::int16_t> frame(160);  // 20 ms at 8 kHz
+  for (int f = 0; f < 400; ++f) {       // 8 s: two US ringback cycles
+    REQUIRE(generator.generate(frame) == frame.size());
+    if (auto t = detector.process(frame)) reported.push_back(*t);
+  }
+  REQUIRE_FALSE(reported.empty());
+  CHECK(std::all_of(reported.begin(), reported.end(), [&](auto t) { return t == tone; }));
+  CHECK(detector.current() == tone);
+
+  mspi::dsp::call_progress_detector quiet(plan);
+  std::fill(frame.begin(), frame.end(), std::int16_t{0});
+  bool any = false;
+  for (int f = 0; f < 400; ++f) any = any || quiet.process(frame).has_value();
+  CHECK_FALSE(any);
+}
+
+TEST_CASE("fax CNG and CED from spandsp's generator are detected as such", "[dsp]") {
+  const auto [type, want] = GENERATE(std::pair{MODEM_CONNECT_TONES_FAX_CNG, mspi::dsp::fax_tone::cng},
+                                     std::pair{MODEM_CONNECT_TONES_FAX_CED, mspi::dsp::fax_tone::ced});
+  CAPTURE(type);
+  std::unique_ptr<modem_connect_tones_tx_state_t, int (*)(modem_connect_tones_tx_state_t*)> tx(
+      modem_connect_tones_tx_init(nullptr, type), &modem_connect_tones_tx_free);
+  REQUIRE(tx);
+  mspi::dsp::fax_tone_detector detector;
+  std::vector<mspi::dsp::fax_tone> reported;
+  std::vector<std::int16_t> frame(160);
+  for (int f = 0; f < 150; ++f) {  // 3 s
+    std::fill(frame.begin(), frame.end(), std::int16_t{0});
+    modem_connect_tones_tx(tx.get(), frame.data(), static_cast<int>(frame.size()));
+    if (auto t = detector.process(frame)) reported.push_back(*t);
+  }
+  REQUIRE(reported.size() == 1);
+  CHECK(reported[0] == want);
 }
