@@ -7,6 +7,7 @@ Components (the CMake package's components, cmake/ptapi-config.cmake.in, under t
     ptapi::tspi     telephony, uses mspi
     ptapi::devices  option with_devices: PortAudio terminals (+ speexdsp AEC), defines PTAPI_WITH_DEVICES=1
     ptapi::files    option with_files: WAV file terminals (libsndfile, libsamplerate), PTAPI_WITH_FILES=1
+    ptapi::dsp      option with_dsp: in-band DTMF and tones (spandsp), PTAPI_WITH_DSP=1
     ptapi::ptapi    every component of the package
 scripts/check-packaging.py checks that these lists agree with the CMake package, ports/ptapi/vcpkg.json
 and the ptapi*.pc files.
@@ -32,10 +33,12 @@ class PtapiConan(ConanFile):
     options = {
         "with_devices": [True, False],
         "with_files": [True, False],
+        "with_dsp": [True, False],
     }
     default_options = {
         "with_devices": True,
         "with_files": True,
+        "with_dsp": True,
         "boost/*:header_only": True,  # ptapi uses header-only Boost libraries only (Asio, Signals2, Lockfree)
     }
     exports_sources = "include/*", "LICENSE"
@@ -62,6 +65,8 @@ class PtapiConan(ConanFile):
         if self.options.with_files:
             self.requires("libsndfile/[>=1.0.31 <2]", transitive_headers=True)
             self.requires("libsamplerate/[>=0.2.2 <1]", transitive_headers=True)
+        if self.options.with_dsp:
+            self.requires("spandsp/[>=0.0.6 <1]", transitive_headers=True)
 
     def validate(self):
         check_min_cppstd(self, 20)
@@ -97,3 +102,5 @@ class PtapiConan(ConanFile):
         if self.options.with_files:
             self._component("files", ["mspi", "libsndfile::libsndfile", "libsamplerate::libsamplerate"],
                             defines=["PTAPI_WITH_FILES=1"])
+        if self.options.with_dsp:
+            self._component("dsp", ["mspi", "spandsp::spandsp"], defines=["PTAPI_WITH_DSP=1"])

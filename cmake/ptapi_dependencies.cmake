@@ -3,7 +3,7 @@
 #
 # Used by the build tree (top CMakeLists.txt) and by the installed ptapi-config.cmake alike:
 #   - the build tree includes this file as is: every dependency of every component it builds is REQUIRED
-#     (options PTAPI_WITH_DEVICES and PTAPI_WITH_FILES, below);
+#     (options PTAPI_WITH_DEVICES, PTAPI_WITH_FILES and PTAPI_WITH_DSP, below);
 #   - ptapi-config.cmake sets _ptapi_dependency_mode to QUIET before including it, then calls
 #     ptapi_find_component_dependencies(<component>) for the components it needs and reads
 #     ptapi_<component>_dependencies_found / ptapi_<component>_missing.
@@ -14,6 +14,7 @@
 #   tspi:       mspi's, c-ares (libcares: the SIP provider's DNS, RFC 3263) and OpenSSL libssl (SIP over TLS)
 #   devices:    PortAudio (portaudio-2.0), speexdsp (echo cancellation, noise suppression, AGC)
 #   files:      libsndfile (sndfile), libsamplerate (samplerate)
+#   dsp:        spandsp (spandsp; Debian libspandsp-dev 0.0.6)
 
 if(NOT DEFINED _ptapi_dependency_mode)
   set(_ptapi_dependency_mode REQUIRED)
@@ -63,7 +64,7 @@ macro(ptapi_openssl_dependency name component library)
   endif()
 endmacro()
 
-# ptapi_find_component_dependencies(<mspi|tspi|devices|files>) (tspi includes mspi's)
+# ptapi_find_component_dependencies(<mspi|tspi|devices|files|dsp>) (tspi includes mspi's)
 # Sets ptapi_<component>_dependencies_found (TRUE/FALSE) and ptapi_<component>_missing (the names
 # of the missing dependencies) in the caller's scope.
 function(ptapi_find_component_dependencies component)
@@ -121,6 +122,13 @@ function(ptapi_find_component_dependencies component)
     if(NOT ptapi_dep_samplerate_FOUND)
       list(APPEND missing samplerate)
     endif()
+  elseif(component STREQUAL "dsp")
+    # spandsp: in-band DTMF (dtmf_rx/dtmf_tx), call-progress tones and fax tone detection (mspi/dsp/).
+    # No upstream CMake package; pkg-config (Debian libspandsp-dev).
+    ptapi_dependency(spandsp SpanDSP SpanDSP::spandsp spandsp)
+    if(NOT ptapi_dep_spandsp_FOUND)
+      list(APPEND missing spandsp)
+    endif()
   else()
     message(FATAL_ERROR "ptapi_find_component_dependencies: unknown component ${component}")
   endif()
@@ -139,6 +147,11 @@ endfunction()
 if(_ptapi_dependency_mode STREQUAL "REQUIRED")
   option(PTAPI_WITH_DEVICES "Build and install the devices component (PortAudio, speexdsp)" ON)
   option(PTAPI_WITH_FILES "Build and install the files component (libsndfile, libsamplerate)" ON)
+  option(PTAPI_WITH_DSP "Build and install the dsp component (spandsp)" ON)
+  if(NOT PTAPI_WITH_DSP AND (PTAPI_BUILD_TESTS OR PTAPI_BUILD_EXAMPLES OR PTAPI_BUILD_BENCHMARKS))
+    message(FATAL_ERROR "ptapi: PTAPI_WITH_DSP=OFF needs "
+                        "PTAPI_BUILD_TESTS=OFF, PTAPI_BUILD_EXAMPLES=OFF and PTAPI_BUILD_BENCHMARKS=OFF")
+  endif()
   if(NOT (PTAPI_WITH_DEVICES AND PTAPI_WITH_FILES) AND (PTAPI_BUILD_TESTS OR PTAPI_BUILD_EXAMPLES OR PTAPI_BUILD_BENCHMARKS))
     message(FATAL_ERROR "ptapi: PTAPI_WITH_DEVICES=OFF or PTAPI_WITH_FILES=OFF needs "
                         "PTAPI_BUILD_TESTS=OFF, PTAPI_BUILD_EXAMPLES=OFF and PTAPI_BUILD_BENCHMARKS=OFF")
@@ -149,5 +162,8 @@ if(_ptapi_dependency_mode STREQUAL "REQUIRED")
   endif()
   if(PTAPI_WITH_FILES)
     ptapi_find_component_dependencies(files)
+  endif()
+  if(PTAPI_WITH_DSP)
+    ptapi_find_component_dependencies(dsp)
   endif()
 endif()

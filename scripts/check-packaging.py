@@ -30,6 +30,7 @@ DEPENDENCIES = {
     "ssl":        ("ptapi::dep_ssl",       "openssl",         "openssl::ssl",          "openssl",  "libssl",       "libssl-dev"),
     "srtp":       ("ptapi::dep_srtp",      "libsrtp",         "libsrtp::libsrtp",      "libsrtp",  "libsrtp2",     "libsrtp2-dev"),
     "cares":      ("ptapi::dep_cares",     "c-ares",          "c-ares::cares",         "c-ares",   "libcares",     "libc-ares-dev"),
+    "spandsp":    ("ptapi::dep_spandsp",   "spandsp",         "spandsp::spandsp",      "spandsp",  "spandsp",      "libspandsp-dev"),
     "portaudio":  ("ptapi::dep_portaudio", "portaudio",       "portaudio::portaudio",  "portaudio", "portaudio-2.0", "portaudio19-dev"),
     "speexdsp":   ("ptapi::dep_speexdsp",  "speexdsp",        "speexdsp::speexdsp",    "speexdsp", "speexdsp",     "libspeexdsp-dev"),
     "sndfile":    ("ptapi::dep_sndfile",   "libsndfile",      "libsndfile::libsndfile", "libsndfile", "sndfile",    "libsndfile1-dev"),
@@ -42,9 +43,11 @@ SYSTEM_LINK_ITEMS = {"Threads::Threads", "${CMAKE_DL_LIBS}"}
 OPTIONAL = {
     "devices": ("with_devices", "devices", "PTAPI_WITH_DEVICES", "ptapi-devices"),
     "files": ("with_files", "files", "PTAPI_WITH_FILES", "ptapi-files"),
+    "dsp": ("with_dsp", "dsp", "PTAPI_WITH_DSP", "ptapi-dsp"),
 }
 # pkg-config modules: the core one covers mspi and tspi.
-PC_MODULES = {"ptapi": ("mspi", "tspi"), "ptapi-devices": ("devices",), "ptapi-files": ("files",)}
+PC_MODULES = {"ptapi": ("mspi", "tspi"), "ptapi-devices": ("devices",), "ptapi-files": ("files",),
+              "ptapi-dsp": ("dsp",)}
 
 failures = []
 
@@ -313,7 +316,7 @@ def check_debian(components):
 def main():
     version = re.search(r"project\(ptapi VERSION ([0-9.]+)", read("CMakeLists.txt")).group(1)
     components = cmake_components()
-    check("CMakeLists.txt: components mspi, tspi, devices, files, ptapi",
+    check("CMakeLists.txt: components mspi, tspi, the optional ones, ptapi",
           set(components) == {"mspi", "tspi", "ptapi"} | set(OPTIONAL), str(sorted(components)))
     check("CMakeLists.txt: ptapi::ptapi uses every component",
           closure(components, "ptapi", "deps") == set(DEPENDENCIES))

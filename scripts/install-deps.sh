@@ -9,12 +9,12 @@ export DEBIAN_FRONTEND=noninteractive
 
 # The library (scripts/check-packaging.py checks this list against the CMake package) and the softphone:
 # libssl-dev: OpenSSL's libcrypto (SIP Digest, RTP random values, SDES keys) and libssl (SIP over TLS); libsrtp2-dev: SRTP; portaudio19-dev, libasound2-dev, libspeexdsp-dev:
-# the devices component (speexdsp: echo cancellation); libsndfile1-dev, libsamplerate0-dev: the files component; libcli11-dev,
+# the devices component (speexdsp: echo cancellation); libsndfile1-dev, libsamplerate0-dev: the files component; libspandsp-dev: the dsp component; libcli11-dev,
 # nlohmann-json3-dev: the softphone's command line and JSON report; libfftw3-dev: FFTW for the delay
 # estimate of the demo, wav_match, tests and benchmarks (tools/measure; the library itself does not use
 # it); alsa-utils ships the speech recordings the demo and the tests play (/usr/share/sounds/alsa/*.wav);
 # libsrtp2-dev: SRTP (RFC 3711) of the media provider; libc-ares-dev: c-ares, the SIP provider's DNS resolver (RFC 3263).
-core_packages="cmake ninja-build pkg-config g++ libboost1.81-dev libfmt-dev libopus-dev libssl-dev libsrtp2-dev portaudio19-dev libasound2-dev libspeexdsp-dev libsndfile1-dev libsamplerate0-dev libcli11-dev nlohmann-json3-dev libfftw3-dev alsa-utils libc-ares-dev"
+core_packages="cmake ninja-build pkg-config g++ libboost1.81-dev libfmt-dev libopus-dev libssl-dev libsrtp2-dev portaudio19-dev libasound2-dev libspeexdsp-dev libsndfile1-dev libsamplerate0-dev libspandsp-dev libcli11-dev nlohmann-json3-dev libfftw3-dev alsa-utils libc-ares-dev"
 
 # Tests and CI: catch2 (unit tests), libbenchmark-dev (benchmarks), libspeexdsp-dev (the resampler
 # comparison, benchmarks/bench_resampler.cpp), ccache (rebuilds), sox (resampled test

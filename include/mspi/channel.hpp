@@ -46,6 +46,10 @@ enum class channel_message_type : std::uint8_t {
   generate_failed = 0x85,
   /// Empty body: every digit of a generate_digits request has been sent (one reply per request, in order).
   digits_generated = 0x86,
+  /// Body: one DTMF digit character (`0-9 * # A-D`) recognised in the decoded received audio (in-band
+  /// DTMF, `rtp_opus_config::inband_digits`), once per key press. Never sent for a peer that has sent
+  /// an RFC 4733 event on the call (those digits come as digit_detected; see `rtp_opus_config::inband_digits`).
+  inband_digit_detected = 0x87,
 };
 
 /// Version of the framing below; a receiver drops frames of another version.

@@ -88,7 +88,13 @@ struct file_terminal_event {
 
 /// TAPI's `LINEDIGITMODE` values ptapi reports.
 enum class digit_mode : std::uint8_t {
-  dtmf = 0x2,  ///< LINEDIGITMODE_DTMF: DTMF digits (in ptapi: RFC 4733 telephone-events).
+  dtmf = 0x2,  ///< LINEDIGITMODE_DTMF: DTMF digits (RFC 4733 telephone-events, SIP INFO, or in-band audio).
+};
+
+/// How a detected digit reached us (ptapi's addition to ITDigitDetectionEvent, which has no such item).
+enum class digit_source : std::uint8_t {
+  out_of_band,  ///< Signalled apart from the audio: an RFC 4733 telephone-event, or SIP INFO (dtmf-relay).
+  in_band,      ///< Recognised in the decoded received audio (in-band DTMF; `rtp_opus_config::inband_digits`).
 };
 
 /// TE_DIGITEVENT (ITDigitDetectionEvent): the far end sent a digit. Never delivered after the call's
@@ -98,6 +104,9 @@ struct digit_event {
   char digit = 0;                              ///< ITDigitDetectionEvent::get_Digit: `0-9 * # A-D`.
   tspi::digit_mode mode = digit_mode::dtmf;    ///< ITDigitDetectionEvent::get_DigitMode
   std::chrono::steady_clock::time_point time;  ///< When it was detected (get_TickCount's role).
+  /// Out of band (RFC 4733, SIP INFO) or in-band (audio). A peer that sends both is reported once, out of
+  /// band (the MSP's rule, `rtp_opus_config::inband_digits`).
+  tspi::digit_source source = digit_source::out_of_band;
 };
 
 /// TE_GATHERDIGITS (ITDigitsGatheredEvent): a `call::gather_digits` ended, however it ended (its

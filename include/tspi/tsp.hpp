@@ -107,6 +107,10 @@ class line_event_sink {
   virtual void address_state_changed(std::size_t address_id, address_state state) = 0;
   /// LINE_MONITORDIGITS (LINEDIGITMODE_DTMF): the far end sent DTMF `digit` (`0-9 * # A-D`) on the call.
   virtual void digit_detected(call_id call, char digit) = 0;
+  /// LINE_MONITORDIGITS (LINEDIGITMODE_DTMF) for a digit recognised in the call's received audio
+  /// (in-band DTMF; the MSP's `channel_message_type::inband_digit_detected`). The default forwards to
+  /// `digit_detected` (the source is then lost); the TAPI object's sink reports it as `digit_source::in_band`.
+  virtual void inband_digit_detected(call_id call, char digit) { digit_detected(call, digit); }
   /// LINE_CALLINFO: the call's provider-filled information changed; `info` is its whole current set
   /// (see `provider_call_info`), which replaces the call's copy. The TAPI object raises
   /// `tapi_event::call_info_change` with the causes that changed. Ignored for an unknown or released

@@ -17,11 +17,12 @@ else()
   message(FATAL_ERROR "ptapi port: not inside a ptapi checkout; set PTAPI_REPO, PTAPI_REF and PTAPI_SHA512 in ${CMAKE_CURRENT_LIST_FILE}")
 endif()
 
-# Features "devices" and "files" are the CMake package's optional components.
+# Features "devices", "files" and "dsp" are the CMake package's optional components.
 vcpkg_check_features(OUT_FEATURE_OPTIONS FEATURE_OPTIONS
   FEATURES
     devices PTAPI_WITH_DEVICES
     files   PTAPI_WITH_FILES
+    dsp     PTAPI_WITH_DSP
 )
 
 vcpkg_cmake_configure(

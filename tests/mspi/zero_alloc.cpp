@@ -7,6 +7,7 @@
 
 #include "tspi/loopback_fixture.hpp"
 
+#include <mspi/dsp/dtmf_detector.hpp>
 #include <mspi/terminals/media_streaming.hpp>
 
 #include <catch2/catch.hpp>
@@ -159,4 +160,13 @@ TEST_CASE("an SRTP call (SDES, AES_CM_128_HMAC_SHA1_80) allocates nothing per fr
   CHECK(render.secured);
   CHECK(render.srtp_suite == "AES_CM_128_HMAC_SHA1_80");
   CHECK(render.srtp_rejected == 0);
+}
+
+TEST_CASE("a PCMU call with in-band DTMF detection (dsp component) allocates nothing per frame either",
+          "[mspi][rtp_opus][alloc][dsp]") {
+  mspi::rtp_opus_config msp;
+  msp.codecs = {mspi::audio_codec::pcmu};
+  msp.inband_digits = mspi::dsp::dtmf_detection();  // spandsp's state is allocated at call setup
+  const auto render = check_steady_state_with(msp);
+  CHECK(render.octets == 160 * render.packets);
 }

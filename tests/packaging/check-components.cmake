@@ -3,8 +3,8 @@
 # Checks the component logic of the installed ptapi-config.cmake: which targets each find_package call
 # defines, that the optional dependencies are looked for only when their component is wanted, and that a
 # required component whose dependency is missing fails with a message naming the dependency. "Missing" is
-# made by a pkg-config directory holding every module of the machine except portaudio-2.0, sndfile and
-# samplerate (Debian ships no CMake package for those three).
+# made by a pkg-config directory holding every module of the machine except portaudio-2.0, sndfile,
+# samplerate and spandsp (Debian ships no CMake package for those).
 cmake_minimum_required(VERSION 3.23)
 foreach(v STAGE PROBE_SOURCE WORK)
   if(NOT DEFINED ${v})
@@ -23,6 +23,10 @@ foreach(dir IN LISTS pc_path)
   file(GLOB pcs ${dir}/*.pc)
   foreach(pc IN LISTS pcs)
     get_filename_component(name ${pc} NAME)
+    if(name STREQUAL "spandsp.pc")   # the dsp component's library, hidden too
+      continue()
+    endif()
+
     if(NOT name MATCHES "^(portaudio-2\\.0|portaudiocpp|sndfile|samplerate)\\.pc$" AND NOT EXISTS ${hidden_pc}/${name})
       file(CREATE_LINK ${pc} ${hidden_pc}/${name} SYMBOLIC)
     endif()
@@ -82,12 +86,19 @@ probe(plain FULL PASS
 probe(tspi_only FULL PASS KIND COMPONENTS COMPONENTS tspi
   EXPECT "probe: target ptapi::tspi" "probe: found tspi"
   REJECT "probe: dependency (portaudio|sndfile|samplerate)" "probe: target ptapi::(devices|files|ptapi)")
-probe(devices_files FULL PASS KIND COMPONENTS COMPONENTS devices files
+probe(devices_files FULL PASS KIND COMPONENTS COMPONENTS devices files dsp   # ptapi::ptapi needs dsp too
   EXPECT "probe: found devices" "probe: found files" "probe: target ptapi::ptapi" "probe: dependency portaudio")
 probe(devices_only FULL PASS KIND COMPONENTS COMPONENTS devices
   EXPECT "probe: found devices" "probe: dependency portaudio"
   REJECT "probe: dependency (sndfile|samplerate)" "probe: target ptapi::(files|ptapi)")
 probe(unknown FULL FAIL KIND COMPONENTS COMPONENTS gui EXPECT "unknown component gui")
+# The dsp component (spandsp): looked for only when asked for (or when no component is named).
+probe(tspi_no_dsp FULL PASS KIND COMPONENTS COMPONENTS tspi
+  REJECT "probe: dependency spandsp" "probe: target ptapi::dsp")
+probe(dsp_only FULL PASS KIND COMPONENTS COMPONENTS dsp
+  EXPECT "probe: found dsp" "probe: target ptapi::dsp" "probe: dependency spandsp")
+probe(dsp_without HIDDEN FAIL KIND COMPONENTS COMPONENTS dsp
+  EXPECT "component dsp needs spandsp \\(neither")
 
 # PortAudio, libsndfile and libsamplerate missing.
 probe(plain_without HIDDEN PASS
@@ -108,7 +119,7 @@ probe(optional_without HIDDEN PASS KIND OPTIONAL_COMPONENTS COMPONENTS devices f
 if(DEFINED PTAPI_SOURCE_DIR)
   execute_process(COMMAND ${CMAKE_COMMAND} -E env PKG_CONFIG_LIBDIR=${hidden_pc} PKG_CONFIG_PATH=
       ${CMAKE_COMMAND} -S ${PTAPI_SOURCE_DIR} -B ${WORK}/core-build -DPTAPI_BUILD_TESTS=OFF -DPTAPI_BUILD_EXAMPLES=OFF
-      -DPTAPI_BUILD_BENCHMARKS=OFF -DPTAPI_WITH_DEVICES=OFF -DPTAPI_WITH_FILES=OFF
+      -DPTAPI_BUILD_BENCHMARKS=OFF -DPTAPI_WITH_DEVICES=OFF -DPTAPI_WITH_FILES=OFF -DPTAPI_WITH_DSP=OFF
     COMMAND_ERROR_IS_FATAL ANY OUTPUT_QUIET)
   execute_process(COMMAND ${CMAKE_COMMAND} --install ${WORK}/core-build --prefix ${WORK}/core-stage
     COMMAND_ERROR_IS_FATAL ANY OUTPUT_QUIET)

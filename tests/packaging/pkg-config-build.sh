@@ -9,6 +9,7 @@ export PKG_CONFIG_PATH="$stage/share/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PA
 flags=$(pkg-config --cflags --libs ptapi)
 echo "pkg-config --cflags --libs ptapi: $flags"
 pkg-config --modversion ptapi ptapi-devices ptapi-files
+pkg-config --modversion ptapi-dsp
 # shellcheck disable=SC2086 # word splitting of the flags is meant
 $launcher "$cxx" -std=c++20 -O0 -o "$work/test_package" "$src" $flags
 "$work/test_package"

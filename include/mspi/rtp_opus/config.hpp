@@ -3,6 +3,7 @@
 #pragma once
 
 #include <mspi/codec/opus.hpp>
+#include <mspi/inband_digit_detector.hpp>
 #include <mspi/rtp/srtp_suite.hpp>
 
 #include <boost/asio/ip/udp.hpp>
@@ -49,6 +50,19 @@ struct rtp_opus_config {
   /// Dynamic RTP payload type offered for `telephone-event/8000` (RFC 4733 DTMF, `a=fmtp:<pt> 0-15`);
   /// 96-127 and different from `payload_type`.
   int telephone_event_payload_type = 101;
+  /// In-band DTMF detection (TAPI DetectDigits(LINEDIGITMODE_DTMF) for peers that send DTMF as audio,
+  /// typically G.711 ones without RFC 4733): one detector per call, made at call setup, fed the call's
+  /// decoded received audio (after the jitter buffer, decimated to 8 kHz), whatever the codec; each digit
+  /// is reported as `channel_message_type::inband_digit_detected` (the TSP raises it as a digit event whose
+  /// source is in-band). Empty (default): RFC 4733 only, and no DSP library needed. Set it from the
+  /// optional `dsp` component: `#include <mspi/dsp/dtmf_detector.hpp>` (link ptapi::dsp, spandsp) and
+  /// `cfg.inband_digits = mspi::dsp::dtmf_detection();`.
+  /// De-duplication, RFC 4733 wins: once the peer has sent one RFC 4733 event on the call, in-band digits
+  /// are no longer reported for the rest of the call (a peer sending both sends the same digits twice;
+  /// the event packets are handled on arrival, before the audio has passed the jitter buffer and the
+  /// ~40 ms the detector needs, so the first digit too comes once, as RFC 4733). A peer that sends only
+  /// audio is detected for the whole call, even when telephone-event was negotiated.
+  inband_digit_detector_factory inband_digits;
   int jitter_min_packets = 1;                ///< Jitter buffer: smallest target depth in packets (>= 1).
   int jitter_max_packets = 10;               ///< Jitter buffer: largest target depth in packets (min..16).
   /// Receiver: playout clock lead after the first packet (0..1000 ms); nullopt (default) = ptime/2 (at

@@ -535,11 +535,12 @@ class core final : public std::enable_shared_from_this<core> {
     apply_state(*c, *mapped, cause);
   }
 
-  /// LINE_MONITORDIGITS: a DTMF digit from the far end (never after `disconnected`).
-  void on_digit(call_id id, char digit) {
+  /// LINE_MONITORDIGITS: a DTMF digit from the far end, out of band or in-band (never after `disconnected`).
+  void on_digit(call_id id, char digit, digit_source source = digit_source::out_of_band) {
     auto c = find_call(id);
     if (!c || c->state() == call_state::disconnected) return;
-    emit(tapi_event::digit_event, digit_event{handle_of(c), digit, digit_mode::dtmf, std::chrono::steady_clock::now()});
+    emit(tapi_event::digit_event,
+         digit_event{handle_of(c), digit, digit_mode::dtmf, std::chrono::steady_clock::now(), source});
     if (!c->gatherer_) return;
     if (auto t = c->gatherer_->on_digit(digit, std::chrono::steady_clock::now())) end_gathering(*c, *t);
     else arm_gather_timer(c);

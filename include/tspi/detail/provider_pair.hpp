@@ -163,6 +163,7 @@ class provider_pair final : public provider_base, private line_event_sink {
     core_->on_address_state(*this, address_id, state);
   }
   void digit_detected(call_id call, char digit) override { core_->on_digit(call, digit); }
+  void inband_digit_detected(call_id call, char digit) override { core_->on_digit(call, digit, digit_source::in_band); }
   void call_info_changed(call_id call, const provider_call_info& info) override { core_->on_call_info(call, info); }
 
   // Drains one MSP's event queue (ITMSPAddress::GetEvent until TAPI_E_NOEVENT): TSP data goes to the TSP

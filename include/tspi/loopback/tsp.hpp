@@ -139,7 +139,8 @@ class loopback_tsp {
     if (address_id < msp_open_.size()) msp_open_[address_id] = false;
   }
 
-  /// TSPI_lineReceiveMSPData: the legs' MSPs hand over their SDP offer and answer here.
+  /// TSPI_lineReceiveMSPData: the legs' MSPs hand over their SDP offer and answer here, and report the
+  /// DTMF digits they receive (RFC 4733 or in-band) as LINE_MONITORDIGITS.
   void receive_msp_data(call_id call, std::span<const std::byte> data) {
     auto msg = mspi::decode_channel_message(data);
     auto* l = get(call);
@@ -156,6 +157,12 @@ class loopback_tsp {
         if (peer) end_leg(peer, line_disconnect_mode::incompatible);
         break;
       }
+      case mspi::channel_message_type::digit_detected:  // the legs' MSPs report digits from each other
+        if (msg->body.size() == 1) sink().digit_detected(call, msg->body[0]);
+        break;
+      case mspi::channel_message_type::inband_digit_detected:
+        if (msg->body.size() == 1) sink().inband_digit_detected(call, msg->body[0]);
+        break;
       default: break;
     }
   }

@@ -10,6 +10,7 @@
 #include <mspi/codec/resampler.hpp>
 #include <mspi/detail/random.hpp>
 #include <mspi/detail/pcm_fifo.hpp>
+#include <mspi/inband_digit_detector.hpp>
 #include <mspi/ice/agent.hpp>
 #include <mspi/ice/gathering.hpp>
 #include <mspi/ice/ice.hpp>
@@ -170,7 +171,9 @@ class rtp_stream final : public stream {
 /// are decoded into a PCM FIFO, from which the playout clock takes one frame of its own ptime per tick.
 /// RFC 4733 events are sent in place of audio packets (see `dtmf_sender`) and received ones are reported
 /// once each through the notify function; in the jitter buffer an event packet stands for one packet of
-/// silence, so the audio that follows keeps its timing.
+/// silence, so the audio that follows keeps its timing. With `rtp_opus_config::inband_digits`, the played-out
+/// frames are also decimated to 8 kHz and fed to the call's in-band DTMF detector (made in the constructor),
+/// whose digits are reported as inband_digit_detected until the peer sends its first RFC 4733 event.
 ///
 /// Steady state (after the first frame each way) allocates nothing: frame, packet, FIFO and receive
 /// buffers are allocated in the constructor, the jitter buffer and codecs allocate in their
@@ -220,7 +223,8 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
         jitter_(jitter_buffer_config{cfg.ptime, cfg.jitter_min_packets, cfg.jitter_max_packets,
                                      jitter_capacity_packets, max_payload_bytes}),
         frame_samples_(samples_per_frame(static_cast<int>(cfg.ptime.count()))), frames_(3 * frame_samples_),
-        fifo_(frame_samples_ + max_packet_samples), last_packet_samples_(frame_samples_) {
+        fifo_(frame_samples_ + max_packet_samples), last_packet_samples_(frame_samples_),
+        inband_(cfg.inband_digits ? cfg.inband_digits() : nullptr) {
     ssrc_ = random_value<std::uint32_t>();  // RFC 3550 §5.1: random SSRC, sequence and timestamp
     sequence_ = random_value<std::uint16_t>();
     timestamp_ = random_value<std::uint32_t>();
@@ -371,6 +375,10 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     jitter_.reset();
     fifo_.clear();
     interpolator_.reset();
+    if (inband_) {
+      inband_decimator_.reset();
+      inband_->reset();
+    }
     played_any_ = false;
     playout_started_ = false;
     last_packet_samples_ = frame_samples_;
@@ -633,6 +641,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
   void on_telephone_event(std::uint32_t timestamp, std::span<const std::byte> payload) {
     auto e = parse_telephone_event(payload);
     if (!e) return;
+    peer_sent_events_ = true;  // RFC 4733 wins: in-band detection stops for the rest of the call
     if (std::find(recent_events_.begin(), recent_events_.begin() + static_cast<std::ptrdiff_t>(recent_event_count_),
                   timestamp) != recent_events_.begin() + static_cast<std::ptrdiff_t>(recent_event_count_))
       return;
@@ -688,9 +697,20 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     const auto& js = jitter_.stats();
     rx_->jitter_buffer_ms.store(js.target_depth_packets * static_cast<int>(last_packet_samples_ / 48),
                                 std::memory_order_relaxed);
+    if (inband_ && !peer_sent_events_) detect_inband(pcm);
     render_->with_active_terminals([&](std::span<const terminal_ptr> terminals) {
       for (const auto& t : terminals) t->write_frame(pcm);
     });
+  }
+
+  // In-band DTMF on the frame being played (48 kHz), decimated to the detector's 8 kHz.
+  void detect_inband(std::span<const std::int16_t> pcm) {
+    std::array<std::int16_t, max_frame_samples / narrowband_ratio> narrow;
+    const std::size_t m = inband_decimator_.process(pcm, narrow);
+    std::array<char, 8> digits{};
+    const std::size_t n = inband_->process(std::span<const std::int16_t>(narrow.data(), m), digits);
+    for (std::size_t i = 0; i < n; ++i)
+      notify(channel_message_type::inband_digit_detected, std::string_view(&digits[i], 1));
   }
 
   // Decodes one packet onto the FIFO. An empty payload (an RFC 4733 event's placeholder) is one packet
@@ -923,6 +943,9 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
   std::vector<std::int16_t> frames_;  // capture, mix and playout frames, frame_samples_ each
   pcm_fifo fifo_;                     // decoded audio waiting for the playout clock
   std::size_t last_packet_samples_;   // duration of the last decoded packet, 48 kHz samples
+  std::unique_ptr<inband_digit_detector> inband_;  // in-band DTMF (cfg_.inband_digits), or none
+  decimator_48k_to_8k inband_decimator_;           // played-out audio to the detector's 8 kHz
+  bool peer_sent_events_ = false;                  // an RFC 4733 event arrived: in-band reports stop
 
   udp::endpoint remote_rtp_, remote_rtcp_, rx_from_, rtcp_from_;  // remote_*: negotiated, or latched
   udp::endpoint latch_candidate_;            // symmetric RTP: the foreign source on probation

@@ -224,6 +224,9 @@ inline void sip_tsp::receive_msp_data(call_id call, std::span<const std::byte> d
     case T::digit_detected:
       if (msg->body.size() == 1) sink().digit_detected(call, msg->body[0]);
       break;
+    case T::inband_digit_detected:
+      if (msg->body.size() == 1) sink().inband_digit_detected(call, msg->body[0]);
+      break;
     default: break;
   }
 }
