@@ -464,8 +464,10 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
                                    });
   }
 
+  // The receive loop lives while the media runs: an operation_aborted from a cancel() by someone else
+  // (not `stop`, which clears running_ and closes the socket) re-arms it instead of ending reception.
   void on_rtp(const boost::system::error_code& ec, std::size_t n) {
-    if (ec == boost::asio::error::operation_aborted || !running_) return;
+    if (!running_ || !rtp_socket_.is_open()) return;
     if (!ec && n > 0) demultiplex(std::span<std::byte>(rx_buffer_.data(), n), true);
     receive_rtp();
   }
@@ -760,7 +762,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
   }
 
   void on_rtcp(const boost::system::error_code& ec, std::size_t n) {
-    if (ec == boost::asio::error::operation_aborted || !running_) return;
+    if (!running_ || !rtcp_socket_.is_open()) return;
     if (!ec && n > 0) demultiplex(std::span<std::byte>(rtcp_buffer_.data(), n), false);
     receive_rtcp();
   }
