@@ -152,6 +152,22 @@ TEST_CASE("rtp_opus_msp::initialize checks the NAT settings", "[mspi][rtp_opus][
   CHECK(init(cfg) == mspi::tapi_errc::invalid_argument);
   cfg.public_address = "198.51.100.1";
   CHECK_FALSE(init(cfg));
+  // TURN: needs ICE, a usable address and a username; relay-only needs TURN.
+  cfg = {};
+  cfg.turn_server = udp::endpoint(asio::ip::make_address("127.0.0.1"), 3478);
+  cfg.turn_username = "u";
+  CHECK(init(cfg) == mspi::tapi_errc::invalid_argument);
+  cfg.ice = true;
+  CHECK_FALSE(init(cfg));
+  cfg.ice_relay_only = true;
+  CHECK_FALSE(init(cfg));
+  cfg.turn_username.clear();
+  CHECK(init(cfg) == mspi::tapi_errc::invalid_argument);
+  cfg.turn_username = "u";
+  cfg.turn_server = udp::endpoint(asio::ip::make_address("0.0.0.0"), 3478);
+  CHECK(init(cfg) == mspi::tapi_errc::invalid_argument);
+  cfg.turn_server.reset();
+  CHECK(init(cfg) == mspi::tapi_errc::invalid_argument);
 }
 
 TEST_CASE("rtp nat: the server-reflexive address from coturn is advertised and carries media", "[mspi][rtp_opus][nat]") {
