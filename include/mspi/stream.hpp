@@ -142,6 +142,9 @@ struct stream_statistics {
   /// Datagrams (RTP, RTCP, ICE checks) sent through the TURN relay (capture stream), or received from it
   /// (render stream): Send indications or ChannelData (RFC 8656 §11-§12).
   std::uint64_t relayed_datagrams = 0;
+  /// Capture: of `relayed_datagrams`, those sent as ChannelData (4-byte header, RFC 8656 §12.4) on the
+  /// channel bound to the selected pair; the rest went as Send indications (36 bytes more, §11.1).
+  std::uint64_t relayed_channel_data = 0;
 };
 
 /// One media stream of a call, in one direction (TAPI's `ITStream`).

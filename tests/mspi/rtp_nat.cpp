@@ -295,6 +295,19 @@ mspi::rtp_opus_config ice_config() {
 
 mspi::stream_statistics capture_stats(msp_side& s) { return s.call->capture_stream()->statistics(); }
 
+// Connects `a` (offerer) and `b` (answerer): their offer and answer, parsed (the texts are logged with the
+// next assertion).
+std::pair<mspi::session_description, mspi::session_description> connect_parsed(msp_side& a, msp_side& b) {
+  auto [offer, answer] = ptapi_test::connect(a, b);
+  UNSCOPED_INFO(offer);
+  UNSCOPED_INFO(answer);
+  auto o = mspi::parse_sdp(offer);
+  auto an = mspi::parse_sdp(answer);
+  REQUIRE(o);
+  REQUIRE(an);
+  return {*o, *an};
+}
+
 std::span<const std::byte> bytes_of(std::string_view s) { return std::as_bytes(std::span<const char>(s.data(), s.size())); }
 
 // The STUN messages the raw peer receives within `duration` (RTP and RTCP skipped).
@@ -324,30 +337,24 @@ TEST_CASE("ice: two endpoints negotiate ICE, select the host pair and carry medi
   cfg_a.public_address = "192.0.2.1";  // A's c= is unreachable (TEST-NET-1): only ICE finds its host candidate
   msp_side a(cfg_a);
   msp_side b(ice_config());
-  auto [offer, answer] = ptapi_test::connect(a, b);
-  INFO(offer);
-  INFO(answer);
-  auto o = mspi::parse_sdp(offer);
-  auto an = mspi::parse_sdp(answer);
-  REQUIRE(o);
-  REQUIRE(an);
-  for (const auto* m : {&o->media[0], &an->media[0]}) {
+  const auto [o, an] = connect_parsed(a, b);
+  for (const auto* m : {&o.media[0], &an.media[0]}) {
     CHECK(mspi::ice::valid({m->ice_ufrag, m->ice_pwd}));
     CHECK(m->rtcp_mux);
     REQUIRE(m->candidates.size() == 1);
     CHECK(m->candidates[0].type == mspi::ice::candidate_type::host);
     CHECK(m->candidates[0].address.address().to_string() == "127.0.0.1");
   }
-  CHECK(o->media[0].address == "192.0.2.1");
-  CHECK(o->media[0].ice_ufrag != an->media[0].ice_ufrag);
+  CHECK(o.media[0].address == "192.0.2.1");
+  CHECK(o.media[0].ice_ufrag != an.media[0].ice_ufrag);
   REQUIRE(ptapi_test::eventually([&] {
     return render_stats(a).ice_state == "connected" && render_stats(b).ice_state == "connected";
   }));
   // B sends to A's host candidate, not to the c= address.
   const auto sb = render_stats(b);
   CHECK(sb.remote_address == "127.0.0.1");
-  CHECK(sb.remote_port == o->media[0].candidates[0].address.port());
-  CHECK(render_stats(a).remote_port == an->media[0].candidates[0].address.port());
+  CHECK(sb.remote_port == o.media[0].candidates[0].address.port());
+  CHECK(render_stats(a).remote_port == an.media[0].candidates[0].address.port());
   CHECK(ptapi_test::eventually([&] { return a.received_packets() >= 20 && b.received_packets() >= 20; }));
   // RTCP is multiplexed on the RTP port (RFC 5761): reports arrive, so the round trip is known.
   CHECK(ptapi_test::eventually([&] { return capture_stats(a).round_trip_ms >= 0 && capture_stats(b).round_trip_ms >= 0; }));
@@ -573,13 +580,7 @@ TEST_CASE("ice over TURN: two relay-only endpoints select the relay pair through
   };
   msp_side a(relay_config());
   msp_side b(relay_config());
-  auto [offer, answer] = ptapi_test::connect(a, b);
-  INFO(offer);
-  INFO(answer);
-  auto o = mspi::parse_sdp(offer);
-  auto an = mspi::parse_sdp(answer);
-  REQUIRE(o);
-  REQUIRE(an);
+  const auto [o, an] = connect_parsed(a, b);
   for (auto* s : {&a, &b}) {
     const auto st = render_stats(*s);
     INFO(st.turn_error);
@@ -589,15 +590,14 @@ TEST_CASE("ice over TURN: two relay-only endpoints select the relay pair through
     CHECK(st.relayed_port <= turn_port + 19);
   }
   // Only the relayed candidate is offered, and it is the default candidate (c=, m=).
-  for (const auto* m : {&o->media[0], &an->media[0]}) {
+  for (const auto* m : {&o.media[0], &an.media[0]}) {
     REQUIRE(m->candidates.size() == 1);
     CHECK(m->candidates[0].type == mspi::ice::candidate_type::relayed);
     CHECK(m->candidates[0].priority == mspi::ice::candidate_priority(mspi::ice::candidate_type::relayed, 65535, 1));
     CHECK(m->candidates[0].related.has_value());
     CHECK(m->port == m->candidates[0].address.port());
   }
-  CHECK(offer.find(" typ relay raddr ") != std::string::npos);
-  CHECK(o->media[0].candidates[0].address.port() == render_stats(a).relayed_port);
+  CHECK(o.media[0].candidates[0].address.port() == render_stats(a).relayed_port);
   REQUIRE(ptapi_test::eventually([&] {
     return render_stats(a).ice_state == "connected" && render_stats(b).ice_state == "connected";
   }));
@@ -605,8 +605,8 @@ TEST_CASE("ice over TURN: two relay-only endpoints select the relay pair through
   // the peer's relayed address.
   CHECK(render_stats(a).ice_relayed);
   CHECK(render_stats(b).ice_relayed);
-  CHECK(render_stats(a).remote_port == an->media[0].candidates[0].address.port());
-  CHECK(render_stats(b).remote_port == o->media[0].candidates[0].address.port());
+  CHECK(render_stats(a).remote_port == an.media[0].candidates[0].address.port());
+  CHECK(render_stats(b).remote_port == o.media[0].candidates[0].address.port());
   const auto before_a = a.received_packets(), before_b = b.received_packets();
   CHECK(ptapi_test::eventually([&] { return a.received_packets() >= before_a + 20 && b.received_packets() >= before_b + 20; }));
   // coturn relayed it: every datagram each side received came through its allocation (ChannelData or Data
@@ -618,6 +618,10 @@ TEST_CASE("ice over TURN: two relay-only endpoints select the relay pair through
   CHECK(capture_stats(b).relayed_datagrams >= capture_stats(b).packets);
   CHECK(ra.malformed == 0);
   CHECK(ra.rejected_source == 0);
+  // A channel was bound to the selected pair: media goes as ChannelData (RFC 8656 §12).
+  CHECK(ptapi_test::eventually([&] {
+    return capture_stats(a).relayed_channel_data >= 10 && capture_stats(b).relayed_channel_data >= 10;
+  }));
   std::printf("ice over TURN: time to the selected relay pair on loopback through coturn (Ta 10 ms, RTO 100 ms): "
               "offerer %.3f ms, answerer %.3f ms; allocation (first offer) %.3f ms\n",
               ra.ice_connect_ms, rb.ice_connect_ms, ra.gathering_ms);

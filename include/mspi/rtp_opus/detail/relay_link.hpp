@@ -87,9 +87,13 @@ class relay_link : public std::enable_shared_from_this<relay_link> {
 
   /// Binds a channel to `peer` (RFC 8656 §12), after which `send` to it uses ChannelData (4-byte header
   /// instead of a 36-byte Send indication). A failure is kept as `error()`; sending goes on by Send
-  /// indications.
+  /// indications. Once per peer (the allocation refreshes the channel itself).
   void bind(const udp::endpoint& peer) {
-    if (!allocated()) return;
+    if (!allocated() || std::find(bound_.begin(), bound_.begin() + static_cast<std::ptrdiff_t>(bound_count_), peer) !=
+                            bound_.begin() + static_cast<std::ptrdiff_t>(bound_count_) ||
+        bound_count_ == bound_.size())
+      return;
+    bound_[bound_count_++] = peer;
     allocation_.async_bind_channel(peer, [weak = weak_from_this()](std::error_code ec, std::uint16_t) {
       if (auto self = weak.lock(); self && ec) self->error_ = ec;
     });
@@ -108,6 +112,8 @@ class relay_link : public std::enable_shared_from_this<relay_link> {
     allocation_.close();
   }
 
+  /// The channel bound to `peer` (0x4000..0x4FFF), 0 when none is (yet).
+  [[nodiscard]] std::uint16_t channel_of(const udp::endpoint& peer) const noexcept { return allocation_.channel_of(peer); }
   /// Whether the relayed address exists.
   [[nodiscard]] bool allocated() const noexcept { return allocation_.state() == turn::allocation_state::allocated; }
   /// The relayed transport address (valid once allocated).
@@ -145,6 +151,8 @@ class relay_link : public std::enable_shared_from_this<relay_link> {
   allocated_function done_;
   std::array<boost::asio::ip::address, max_permissions> permitted_{};
   std::size_t permitted_count_ = 0;
+  std::array<udp::endpoint, 4> bound_{};  // peers a channel was requested for (selected pairs)
+  std::size_t bound_count_ = 0;
   std::error_code error_;
   std::uint64_t sent_ = 0, received_ = 0;
 };

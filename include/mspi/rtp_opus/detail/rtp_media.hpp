@@ -66,6 +66,7 @@ struct rtp_counters {
   std::atomic<std::uint64_t> stun_dropped{0};
   std::atomic<std::uint64_t> ice_checks_answered{0};
   std::atomic<std::uint64_t> relayed_datagrams{0};  // through the TURN relay (tx: sent, rx: received)
+  std::atomic<std::uint64_t> relayed_channel_data{0};  // tx: of those, sent as ChannelData
   std::atomic<std::int64_t> round_trip_us{-1};  // RFC 3550 §6.4.1, -1 unknown
 
   /// What was negotiated, and where the peer is (written on the media thread at start and on latching).
@@ -150,6 +151,7 @@ struct rtp_counters {
     s.stun_dropped = stun_dropped.load(std::memory_order_relaxed);
     s.ice_checks_answered = ice_checks_answered.load(std::memory_order_relaxed);
     s.relayed_datagrams = relayed_datagrams.load(std::memory_order_relaxed);
+    s.relayed_channel_data = relayed_channel_data.load(std::memory_order_relaxed);
     return s;
   }
 
@@ -485,6 +487,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     if (relay_ && ice_ && (ice_->selected_relayed() || cfg_.ice_relay_only)) {
       if (relay_->send(to, bytes)) return false;
       count(tx_->relayed_datagrams);
+      if (relay_->channel_of(to) != 0) count(tx_->relayed_channel_data);
       return true;
     }
     boost::system::error_code sec;
@@ -583,9 +586,9 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
       remote_rtp_ = remote_rtcp_ = *remote;
       latched_ = rtcp_latched_ = false;
       latch_probation_.reset();
-      // A relayed pair: ChannelData from now on (4 bytes of overhead instead of 36, RFC 8656 §12).
-      if (relay_ && ice_->selected_relayed()) relay_->bind(*remote);
     }
+    // A relayed pair: ChannelData from now on (4 bytes of overhead instead of 36, RFC 8656 §12).
+    if (auto remote = ice_->selected(); remote && relay_ && ice_->selected_relayed()) relay_->bind(*remote);
     publish_link();
   }
 
