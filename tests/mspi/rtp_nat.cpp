@@ -557,7 +557,8 @@ TEST_CASE("ice: consent freshness keeps the selected pair while the peer answers
 }
 
 // ---- TURN relayed candidates (RFC 8656, RFC 8445 §5.1.1.2) ----
-// Against coturn on 127.0.0.1:7750, relay ports 7751-7769 (this section's range: 7750-7769).
+// Against coturn on 127.0.0.1:7750 (relay ports 7751-7759) and 7760 (relay ports 7761-7769); this
+// section's range: 7750-7769.
 
 TEST_CASE("ice over TURN: two relay-only endpoints select the relay pair through coturn and carry media both ways",
           "[mspi][rtp_opus][nat][ice][turn]") {
@@ -567,7 +568,7 @@ TEST_CASE("ice over TURN: two relay-only endpoints select the relay pair through
     return;
   }
   constexpr std::uint16_t turn_port = 7750;
-  ptapi_test::coturn server(*path, turn_port, ptapi_test::coturn::turn_user(), 19);
+  ptapi_test::coturn server(*path, turn_port, ptapi_test::coturn::turn_user(), 9);
   REQUIRE(ptapi_test::udp_bound(turn_port));
   auto relay_config = [] {
     auto cfg = ice_config();
@@ -587,7 +588,7 @@ TEST_CASE("ice over TURN: two relay-only endpoints select the relay pair through
     CHECK(st.turn_error.empty());
     CHECK(st.relayed_address == "127.0.0.1");
     CHECK(st.relayed_port >= turn_port + 1);
-    CHECK(st.relayed_port <= turn_port + 19);
+    CHECK(st.relayed_port <= turn_port + 9);
   }
   // Only the relayed candidate is offered, and it is the default candidate (c=, m=).
   for (const auto* m : {&o.media[0], &an.media[0]}) {
@@ -625,4 +626,41 @@ TEST_CASE("ice over TURN: two relay-only endpoints select the relay pair through
   std::printf("ice over TURN: time to the selected relay pair on loopback through coturn (Ta 10 ms, RTO 100 ms): "
               "offerer %.3f ms, answerer %.3f ms; allocation (first offer) %.3f ms\n",
               ra.ice_connect_ms, rb.ice_connect_ms, ra.gathering_ms);
+}
+
+TEST_CASE("ice over TURN: with host and relayed candidates the host pair wins; the relayed one is offered",
+          "[mspi][rtp_opus][nat][ice][turn]") {
+  auto path = ptapi_test::find_turnserver();
+  if (!path) {
+    WARN("coturn not installed (Debian: coturn): ICE over TURN skipped");
+    return;
+  }
+  constexpr std::uint16_t turn_port = 7760;  // relay ports 7761-7769
+  ptapi_test::coturn server(*path, turn_port, ptapi_test::coturn::turn_user(), 9);
+  REQUIRE(ptapi_test::udp_bound(turn_port));
+  auto cfg = ice_config();
+  cfg.turn_server = udp::endpoint(asio::ip::make_address("127.0.0.1"), turn_port);
+  cfg.turn_username = "u";
+  cfg.turn_password = "p";
+  cfg.stun_timeout = 3000ms;
+  msp_side a(cfg);
+  msp_side b(cfg);
+  const auto [o, an] = connect_parsed(a, b);
+  // Host first (type preference 126), then relay (0, RFC 8445 §5.1.2.2); the Allocate's mapped address is
+  // the host one on loopback, so no server-reflexive candidate.
+  for (const auto* m : {&o.media[0], &an.media[0]}) {
+    REQUIRE(m->candidates.size() == 2);
+    CHECK(m->candidates[0].type == mspi::ice::candidate_type::host);
+    CHECK(m->candidates[1].type == mspi::ice::candidate_type::relayed);
+    CHECK(m->candidates[0].priority > m->candidates[1].priority);
+  }
+  REQUIRE(ptapi_test::eventually([&] {
+    return render_stats(a).ice_state == "connected" && render_stats(b).ice_state == "connected";
+  }));
+  CHECK_FALSE(render_stats(a).ice_relayed);
+  CHECK_FALSE(render_stats(b).ice_relayed);
+  CHECK(render_stats(a).remote_port == an.media[0].candidates[0].address.port());
+  CHECK(ptapi_test::eventually([&] { return a.received_packets() >= 20 && b.received_packets() >= 20; }));
+  CHECK(capture_stats(a).relayed_channel_data == 0);
+  CHECK(render_stats(a).malformed == 0);
 }
