@@ -213,7 +213,7 @@ TEST_CASE("rtp nat: the server-reflexive address from coturn is advertised and c
   CHECK(render_stats(b).gathering_ms == -1);
 }
 
-TEST_CASE("rtp nat: the NAT's mapping is advertised for RTP and RTCP; late STUN answers are not read as RTP",
+TEST_CASE("rtp nat: the NAT's mapping is advertised for RTP and RTCP, late STUN answers are not read as RTP",
           "[mspi][rtp_opus][nat]") {
   scripted_stun_server server(true, 1, 600ms);
   msp_side a(stun_config(server.endpoint()));
@@ -387,7 +387,7 @@ TEST_CASE("ice: an endpoint with ICE and one without talk plain RTP", "[mspi][rt
   CHECK(ptapi_test::eventually([&] { return capture_stats(a).round_trip_ms >= 0; }));
 }
 
-TEST_CASE("ice: checks are answered only with the right credentials; role conflicts get 487",
+TEST_CASE("ice: checks are answered only with the right credentials and role conflicts get 487",
           "[mspi][rtp_opus][nat][ice]") {
   msp_side a(ice_config());
   ptapi_test::raw_peer peer;
@@ -628,7 +628,7 @@ TEST_CASE("ice over TURN: two relay-only endpoints select the relay pair through
               ra.ice_connect_ms, rb.ice_connect_ms, ra.gathering_ms);
 }
 
-TEST_CASE("ice over TURN: with host and relayed candidates the host pair wins; the relayed one is offered",
+TEST_CASE("ice over TURN: with host and relayed candidates the host pair wins and the relayed one is offered",
           "[mspi][rtp_opus][nat][ice][turn]") {
   auto path = ptapi_test::find_turnserver();
   if (!path) {

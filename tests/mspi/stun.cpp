@@ -533,7 +533,7 @@ TEST_CASE("stun: async_binding takes Asio's completion tokens (deferred by defau
 // Binding transaction did the same when it ended; a media receive loop already running on the socket (which,
 // as rtp_media's, ends at operation_aborted) then stopped for good, silently. Now only the gatherer's own
 // transactions end.
-TEST_CASE("ice: the gathering deadline ends only its own transactions; a receive loop on the socket goes on",
+TEST_CASE("ice: the gathering deadline ends only its own transactions, a receive loop on the socket goes on",
           "[stun][ice][nat]") {
   using namespace std::chrono_literals;
   asio::io_context io;
