@@ -22,6 +22,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -560,27 +561,42 @@ TEST_CASE("ice: consent freshness keeps the selected pair while the peer answers
 // Against coturn on 127.0.0.1:7750 (relay ports 7751-7759) and 7760 (relay ports 7761-7769); this
 // section's range: 7750-7769.
 
-TEST_CASE("ice over TURN: two relay-only endpoints select the relay pair through coturn and carry media both ways",
-          "[mspi][rtp_opus][nat][ice][turn]") {
+namespace {
+
+// coturn as a TURN server (user u, password p) on 127.0.0.1:`port`, relay ports `port`+1..`port`+9; null,
+// with a warning, when coturn is not installed.
+std::unique_ptr<ptapi_test::coturn> start_turn_server(std::uint16_t port) {
   auto path = ptapi_test::find_turnserver();
   if (!path) {
     WARN("coturn not installed (Debian: coturn): ICE over TURN skipped");
-    return;
+    return nullptr;
   }
+  auto server = std::make_unique<ptapi_test::coturn>(*path, port, ptapi_test::coturn::turn_user(), 9);
+  REQUIRE(ptapi_test::udp_bound(port));
+  return server;
+}
+
+// ICE with a relayed candidate from the TURN server on 127.0.0.1:`port`.
+mspi::rtp_opus_config turn_config(std::uint16_t port) {
+  auto cfg = ice_config();
+  cfg.turn_server = udp::endpoint(asio::ip::make_address("127.0.0.1"), port);
+  cfg.turn_username = "u";
+  cfg.turn_password = "p";
+  cfg.stun_timeout = 3000ms;  // coturn may still be starting its threads
+  return cfg;
+}
+
+}  // namespace
+
+TEST_CASE("ice over TURN: two relay-only endpoints select the relay pair through coturn and carry media both ways",
+          "[mspi][rtp_opus][nat][ice][turn]") {
   constexpr std::uint16_t turn_port = 7750;
-  ptapi_test::coturn server(*path, turn_port, ptapi_test::coturn::turn_user(), 9);
-  REQUIRE(ptapi_test::udp_bound(turn_port));
-  auto relay_config = [] {
-    auto cfg = ice_config();
-    cfg.turn_server = udp::endpoint(asio::ip::make_address("127.0.0.1"), turn_port);
-    cfg.turn_username = "u";
-    cfg.turn_password = "p";
-    cfg.ice_relay_only = true;
-    cfg.stun_timeout = 3000ms;  // coturn may still be starting its threads
-    return cfg;
-  };
-  msp_side a(relay_config());
-  msp_side b(relay_config());
+  const auto server = start_turn_server(turn_port);
+  if (!server) return;
+  auto cfg = turn_config(turn_port);
+  cfg.ice_relay_only = true;
+  msp_side a(cfg);
+  msp_side b(cfg);
   const auto [o, an] = connect_parsed(a, b);
   for (auto* s : {&a, &b}) {
     const auto st = render_stats(*s);
@@ -630,19 +646,9 @@ TEST_CASE("ice over TURN: two relay-only endpoints select the relay pair through
 
 TEST_CASE("ice over TURN: with host and relayed candidates the host pair wins and the relayed one is offered",
           "[mspi][rtp_opus][nat][ice][turn]") {
-  auto path = ptapi_test::find_turnserver();
-  if (!path) {
-    WARN("coturn not installed (Debian: coturn): ICE over TURN skipped");
-    return;
-  }
-  constexpr std::uint16_t turn_port = 7760;  // relay ports 7761-7769
-  ptapi_test::coturn server(*path, turn_port, ptapi_test::coturn::turn_user(), 9);
-  REQUIRE(ptapi_test::udp_bound(turn_port));
-  auto cfg = ice_config();
-  cfg.turn_server = udp::endpoint(asio::ip::make_address("127.0.0.1"), turn_port);
-  cfg.turn_username = "u";
-  cfg.turn_password = "p";
-  cfg.stun_timeout = 3000ms;
+  const auto server = start_turn_server(7760);
+  if (!server) return;
+  const auto cfg = turn_config(7760);
   msp_side a(cfg);
   msp_side b(cfg);
   const auto [o, an] = connect_parsed(a, b);
