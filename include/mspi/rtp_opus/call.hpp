@@ -64,6 +64,9 @@ namespace mspi {
 ///   most `config().stun_timeout` after creation, then falls back to the bound address. A
 ///   `config().public_address` is advertised instead of either. The streams' statistics report what was
 ///   advertised and why (`local_address`, `server_reflexive`, `stun_error`, `gathering_ms`).
+///   With `config().turn_server` the gathering is a TURN Allocate from the RTP socket (RFC 8656 §7)
+///   instead: its relayed address becomes ICE's relayed candidate (`relayed_address`, `turn_error`), its
+///   XOR-MAPPED-ADDRESS the server-reflexive one; `config().ice_relay_only` offers the relayed one alone.
 ///
 /// Source: TAPI 3's MSP call object (ITStreamControl, CMSPCallBase); RFC 3264 §5-§6 and §8 for
 /// offer/answer and hold, RFC 4733 for DTMF.
