@@ -60,6 +60,11 @@ void add_sip_options(CLI::App* cmd, softphone::sip_options& o) {
   cmd->add_option("--stun", o.stun,
                   "STUN server IP[:PORT] (default port 3478): advertise the media's server-reflexive address in SDP "
                   "(RFC 8489; waits at most 1 s per call, else the local address; --public-address wins)");
+  cmd->add_option("--turn", o.turn,
+                  "TURN server IP[:PORT] (default port 3478, UDP; needs --ice, --turn-user): offer a relayed ICE "
+                  "candidate allocated there (RFC 8656)");
+  cmd->add_option("--turn-user", o.turn_user, "TURN username (long-term credentials, RFC 8489 9.2)");
+  cmd->add_option("--turn-password", o.turn_password, "TURN password");
   cmd->add_flag("--ice", o.ice,
                 "ICE (RFC 8445) for the media with peers that offer or answer it: candidates in SDP, checks, RTP "
                 "and RTCP on one port (rtcp-mux); others get plain RTP");

@@ -251,6 +251,13 @@ class phone {
       const auto stun = parse_bind(*o.stun, 3478, "--stun");  // RFC 8489 §18.6: STUN's default port
       media.stun_server = boost::asio::ip::udp::endpoint(boost::asio::ip::make_address(stun.host), stun.port);
     }
+    if (o.turn) {
+      if (!o.ice || o.turn_user.empty()) throw input_error("--turn needs --ice and --turn-user");
+      const auto turn = parse_bind(*o.turn, 3478, "--turn");  // RFC 8656 §4: TURN's default port over UDP
+      media.turn_server = boost::asio::ip::udp::endpoint(boost::asio::ip::make_address(turn.host), turn.port);
+      media.turn_username = o.turn_user;
+      media.turn_password = o.turn_password;
+    }
     ptime_ms_ = static_cast<int>(media.ptime.count());
     // --record: created now, so that an unwritable path is an input error (exit 2) before any call.
     if (o.record && !o.device) {

@@ -30,6 +30,9 @@ struct sip_options {
   std::optional<std::string> public_address;  ///< IP advertised in Contact and SDP (sip_config::public_address).
   bool ice = false;                        ///< ICE for the media (rtp_opus_config::ice).
   std::optional<std::string> stun;         ///< STUN server "IP[:PORT]" for the media's server-reflexive address (rtp_opus_config::stun_server).
+  std::optional<std::string> turn;         ///< TURN server "IP[:PORT]" for ICE's relayed candidate (rtp_opus_config::turn_server).
+  std::string turn_user;                   ///< TURN username (rtp_opus_config::turn_username).
+  std::string turn_password;               ///< TURN password (rtp_opus_config::turn_password).
   // listen
   bool auto_answer = false;
   int answer_delay_ms = 0;

@@ -129,6 +129,22 @@ struct stream_statistics {
   double ice_connect_ms = -1;
   /// Render: the peer's connectivity checks answered (authenticated Binding requests, RFC 8445 §7.3).
   std::uint64_t ice_checks_answered = 0;
+  /// The relayed transport address allocated on the TURN server (`rtp_opus_config::turn_server`, RFC 8656
+  /// §7.3) and offered as ICE's relayed candidate; empty/0 without TURN or when the allocation failed.
+  std::string relayed_address;
+  std::uint16_t relayed_port = 0;  ///< See `relayed_address`.
+  /// Why the TURN allocation (or a permission or channel on it) failed, e.g. "STUN transaction timed out"
+  /// or the 401 of wrong credentials; empty when it succeeded or no TURN server is configured.
+  std::string turn_error;
+  /// True while the ICE pair in use has the relayed candidate as its local side: media goes through the
+  /// TURN server.
+  bool ice_relayed = false;
+  /// Datagrams (RTP, RTCP, ICE checks) sent through the TURN relay (capture stream), or received from it
+  /// (render stream): Send indications or ChannelData (RFC 8656 §11-§12).
+  std::uint64_t relayed_datagrams = 0;
+  /// Capture: of `relayed_datagrams`, those sent as ChannelData (4-byte header, RFC 8656 §12.4) on the
+  /// channel bound to the selected pair; the rest went as Send indications (36 bytes more, §11.1).
+  std::uint64_t relayed_channel_data = 0;
 };
 
 /// One media stream of a call, in one direction (TAPI's `ITStream`).

@@ -22,6 +22,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -152,6 +153,22 @@ TEST_CASE("rtp_opus_msp::initialize checks the NAT settings", "[mspi][rtp_opus][
   CHECK(init(cfg) == mspi::tapi_errc::invalid_argument);
   cfg.public_address = "198.51.100.1";
   CHECK_FALSE(init(cfg));
+  // TURN: needs ICE, a usable address and a username; relay-only needs TURN.
+  cfg = {};
+  cfg.turn_server = udp::endpoint(asio::ip::make_address("127.0.0.1"), 3478);
+  cfg.turn_username = "u";
+  CHECK(init(cfg) == mspi::tapi_errc::invalid_argument);
+  cfg.ice = true;
+  CHECK_FALSE(init(cfg));
+  cfg.ice_relay_only = true;
+  CHECK_FALSE(init(cfg));
+  cfg.turn_username.clear();
+  CHECK(init(cfg) == mspi::tapi_errc::invalid_argument);
+  cfg.turn_username = "u";
+  cfg.turn_server = udp::endpoint(asio::ip::make_address("0.0.0.0"), 3478);
+  CHECK(init(cfg) == mspi::tapi_errc::invalid_argument);
+  cfg.turn_server.reset();
+  CHECK(init(cfg) == mspi::tapi_errc::invalid_argument);
 }
 
 TEST_CASE("rtp nat: the server-reflexive address from coturn is advertised and carries media", "[mspi][rtp_opus][nat]") {
@@ -197,7 +214,7 @@ TEST_CASE("rtp nat: the server-reflexive address from coturn is advertised and c
   CHECK(render_stats(b).gathering_ms == -1);
 }
 
-TEST_CASE("rtp nat: the NAT's mapping is advertised for RTP and RTCP; late STUN answers are not read as RTP",
+TEST_CASE("rtp nat: the NAT's mapping is advertised for RTP and RTCP, late STUN answers are not read as RTP",
           "[mspi][rtp_opus][nat]") {
   scripted_stun_server server(true, 1, 600ms);
   msp_side a(stun_config(server.endpoint()));
@@ -279,6 +296,19 @@ mspi::rtp_opus_config ice_config() {
 
 mspi::stream_statistics capture_stats(msp_side& s) { return s.call->capture_stream()->statistics(); }
 
+// Connects `a` (offerer) and `b` (answerer): their offer and answer, parsed (the texts are logged with the
+// next assertion).
+std::pair<mspi::session_description, mspi::session_description> connect_parsed(msp_side& a, msp_side& b) {
+  auto [offer, answer] = ptapi_test::connect(a, b);
+  UNSCOPED_INFO(offer);
+  UNSCOPED_INFO(answer);
+  auto o = mspi::parse_sdp(offer);
+  auto an = mspi::parse_sdp(answer);
+  REQUIRE(o);
+  REQUIRE(an);
+  return {*o, *an};
+}
+
 std::span<const std::byte> bytes_of(std::string_view s) { return std::as_bytes(std::span<const char>(s.data(), s.size())); }
 
 // The STUN messages the raw peer receives within `duration` (RTP and RTCP skipped).
@@ -308,30 +338,24 @@ TEST_CASE("ice: two endpoints negotiate ICE, select the host pair and carry medi
   cfg_a.public_address = "192.0.2.1";  // A's c= is unreachable (TEST-NET-1): only ICE finds its host candidate
   msp_side a(cfg_a);
   msp_side b(ice_config());
-  auto [offer, answer] = ptapi_test::connect(a, b);
-  INFO(offer);
-  INFO(answer);
-  auto o = mspi::parse_sdp(offer);
-  auto an = mspi::parse_sdp(answer);
-  REQUIRE(o);
-  REQUIRE(an);
-  for (const auto* m : {&o->media[0], &an->media[0]}) {
+  const auto [o, an] = connect_parsed(a, b);
+  for (const auto* m : {&o.media[0], &an.media[0]}) {
     CHECK(mspi::ice::valid({m->ice_ufrag, m->ice_pwd}));
     CHECK(m->rtcp_mux);
     REQUIRE(m->candidates.size() == 1);
     CHECK(m->candidates[0].type == mspi::ice::candidate_type::host);
     CHECK(m->candidates[0].address.address().to_string() == "127.0.0.1");
   }
-  CHECK(o->media[0].address == "192.0.2.1");
-  CHECK(o->media[0].ice_ufrag != an->media[0].ice_ufrag);
+  CHECK(o.media[0].address == "192.0.2.1");
+  CHECK(o.media[0].ice_ufrag != an.media[0].ice_ufrag);
   REQUIRE(ptapi_test::eventually([&] {
     return render_stats(a).ice_state == "connected" && render_stats(b).ice_state == "connected";
   }));
   // B sends to A's host candidate, not to the c= address.
   const auto sb = render_stats(b);
   CHECK(sb.remote_address == "127.0.0.1");
-  CHECK(sb.remote_port == o->media[0].candidates[0].address.port());
-  CHECK(render_stats(a).remote_port == an->media[0].candidates[0].address.port());
+  CHECK(sb.remote_port == o.media[0].candidates[0].address.port());
+  CHECK(render_stats(a).remote_port == an.media[0].candidates[0].address.port());
   CHECK(ptapi_test::eventually([&] { return a.received_packets() >= 20 && b.received_packets() >= 20; }));
   // RTCP is multiplexed on the RTP port (RFC 5761): reports arrive, so the round trip is known.
   CHECK(ptapi_test::eventually([&] { return capture_stats(a).round_trip_ms >= 0 && capture_stats(b).round_trip_ms >= 0; }));
@@ -364,7 +388,7 @@ TEST_CASE("ice: an endpoint with ICE and one without talk plain RTP", "[mspi][rt
   CHECK(ptapi_test::eventually([&] { return capture_stats(a).round_trip_ms >= 0; }));
 }
 
-TEST_CASE("ice: checks are answered only with the right credentials; role conflicts get 487",
+TEST_CASE("ice: checks are answered only with the right credentials and role conflicts get 487",
           "[mspi][rtp_opus][nat][ice]") {
   msp_side a(ice_config());
   ptapi_test::raw_peer peer;
@@ -531,4 +555,118 @@ TEST_CASE("ice: consent freshness keeps the selected pair while the peer answers
   CHECK(lost_after >= 200ms);  // the last answer was at most 1.2 intervals before
   a.agent->stop();
   b.agent->stop();
+}
+
+// ---- TURN relayed candidates (RFC 8656, RFC 8445 §5.1.1.2) ----
+// Against coturn on 127.0.0.1:7750 (relay ports 7751-7759) and 7760 (relay ports 7761-7769); this
+// section's range: 7750-7769.
+
+namespace {
+
+// coturn as a TURN server (user u, password p) on 127.0.0.1:`port`, relay ports `port`+1..`port`+9; null,
+// with a warning, when coturn is not installed.
+std::unique_ptr<ptapi_test::coturn> start_turn_server(std::uint16_t port) {
+  auto path = ptapi_test::find_turnserver();
+  if (!path) {
+    WARN("coturn not installed (Debian: coturn): ICE over TURN skipped");
+    return nullptr;
+  }
+  auto server = std::make_unique<ptapi_test::coturn>(*path, port, ptapi_test::coturn::turn_user(), 9);
+  REQUIRE(ptapi_test::udp_bound(port));
+  return server;
+}
+
+// ICE with a relayed candidate from the TURN server on 127.0.0.1:`port`.
+mspi::rtp_opus_config turn_config(std::uint16_t port) {
+  auto cfg = ice_config();
+  cfg.turn_server = udp::endpoint(asio::ip::make_address("127.0.0.1"), port);
+  cfg.turn_username = "u";
+  cfg.turn_password = "p";
+  cfg.stun_timeout = 3000ms;  // coturn may still be starting its threads
+  return cfg;
+}
+
+}  // namespace
+
+TEST_CASE("ice over TURN: two relay-only endpoints select the relay pair through coturn and carry media both ways",
+          "[mspi][rtp_opus][nat][ice][turn]") {
+  constexpr std::uint16_t turn_port = 7750;
+  const auto server = start_turn_server(turn_port);
+  if (!server) return;
+  auto cfg = turn_config(turn_port);
+  cfg.ice_relay_only = true;
+  msp_side a(cfg);
+  msp_side b(cfg);
+  const auto [o, an] = connect_parsed(a, b);
+  for (auto* s : {&a, &b}) {
+    const auto st = render_stats(*s);
+    INFO(st.turn_error);
+    CHECK(st.turn_error.empty());
+    CHECK(st.relayed_address == "127.0.0.1");
+    CHECK(st.relayed_port >= turn_port + 1);
+    CHECK(st.relayed_port <= turn_port + 9);
+  }
+  // Only the relayed candidate is offered, and it is the default candidate (c=, m=).
+  for (const auto* m : {&o.media[0], &an.media[0]}) {
+    REQUIRE(m->candidates.size() == 1);
+    CHECK(m->candidates[0].type == mspi::ice::candidate_type::relayed);
+    CHECK(m->candidates[0].priority == mspi::ice::candidate_priority(mspi::ice::candidate_type::relayed, 65535, 1));
+    CHECK(m->candidates[0].related.has_value());
+    CHECK(m->port == m->candidates[0].address.port());
+  }
+  CHECK(o.media[0].candidates[0].address.port() == render_stats(a).relayed_port);
+  REQUIRE(ptapi_test::eventually([&] {
+    return render_stats(a).ice_state == "connected" && render_stats(b).ice_state == "connected";
+  }));
+  // The selected pair is relay <-> relay: each side's local candidate is its relayed one and its remote one
+  // the peer's relayed address.
+  CHECK(render_stats(a).ice_relayed);
+  CHECK(render_stats(b).ice_relayed);
+  CHECK(render_stats(a).remote_port == an.media[0].candidates[0].address.port());
+  CHECK(render_stats(b).remote_port == o.media[0].candidates[0].address.port());
+  const auto before_a = a.received_packets(), before_b = b.received_packets();
+  CHECK(ptapi_test::eventually([&] { return a.received_packets() >= before_a + 20 && b.received_packets() >= before_b + 20; }));
+  // coturn relayed it: every datagram each side received came through its allocation (ChannelData or Data
+  // indications), and what it sent left through it.
+  const auto ra = render_stats(a), rb = render_stats(b);
+  CHECK(ra.relayed_datagrams >= ra.packets);
+  CHECK(rb.relayed_datagrams >= rb.packets);
+  CHECK(capture_stats(a).relayed_datagrams >= capture_stats(a).packets);
+  CHECK(capture_stats(b).relayed_datagrams >= capture_stats(b).packets);
+  CHECK(ra.malformed == 0);
+  CHECK(ra.rejected_source == 0);
+  // A channel was bound to the selected pair: media goes as ChannelData (RFC 8656 §12).
+  CHECK(ptapi_test::eventually([&] {
+    return capture_stats(a).relayed_channel_data >= 10 && capture_stats(b).relayed_channel_data >= 10;
+  }));
+  std::printf("ice over TURN: time to the selected relay pair on loopback through coturn (Ta 10 ms, RTO 100 ms): "
+              "offerer %.3f ms, answerer %.3f ms; allocation (first offer) %.3f ms\n",
+              ra.ice_connect_ms, rb.ice_connect_ms, ra.gathering_ms);
+}
+
+TEST_CASE("ice over TURN: with host and relayed candidates the host pair wins and the relayed one is offered",
+          "[mspi][rtp_opus][nat][ice][turn]") {
+  const auto server = start_turn_server(7760);
+  if (!server) return;
+  const auto cfg = turn_config(7760);
+  msp_side a(cfg);
+  msp_side b(cfg);
+  const auto [o, an] = connect_parsed(a, b);
+  // Host first (type preference 126), then relay (0, RFC 8445 §5.1.2.2); the Allocate's mapped address is
+  // the host one on loopback, so no server-reflexive candidate.
+  for (const auto* m : {&o.media[0], &an.media[0]}) {
+    REQUIRE(m->candidates.size() == 2);
+    CHECK(m->candidates[0].type == mspi::ice::candidate_type::host);
+    CHECK(m->candidates[1].type == mspi::ice::candidate_type::relayed);
+    CHECK(m->candidates[0].priority > m->candidates[1].priority);
+  }
+  REQUIRE(ptapi_test::eventually([&] {
+    return render_stats(a).ice_state == "connected" && render_stats(b).ice_state == "connected";
+  }));
+  CHECK_FALSE(render_stats(a).ice_relayed);
+  CHECK_FALSE(render_stats(b).ice_relayed);
+  CHECK(render_stats(a).remote_port == an.media[0].candidates[0].address.port());
+  CHECK(ptapi_test::eventually([&] { return a.received_packets() >= 20 && b.received_packets() >= 20; }));
+  CHECK(capture_stats(a).relayed_channel_data == 0);
+  CHECK(render_stats(a).malformed == 0);
 }

@@ -2,6 +2,7 @@
 // rebuilt; hostile input refused without reading outside the datagram; a Binding transaction against
 // coturn started here on 127.0.0.1:7500 (this file's ports: 7500-7509; 7501-7509 are coturn's relay
 // range) and against a silent server (an ephemeral port).
+#include <mspi/ice/gathering.hpp>
 #include <mspi/ice/ice.hpp>
 #include <mspi/stun/client.hpp>
 #include <mspi/stun/message.hpp>
@@ -9,6 +10,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "support/coturn.hpp"
@@ -25,6 +27,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <iterator>
 #include <optional>
@@ -524,4 +527,62 @@ TEST_CASE("stun: async_binding takes Asio's completion tokens (deferred by defau
   });
   io.run_for(std::chrono::seconds(10));
   CHECK(mapped == std::vector<udp::endpoint>{nat, nat});
+}
+
+// Regression (session 8): the gathering's deadline used to call cancel() on the sockets it borrows, and the
+// Binding transaction did the same when it ended; a media receive loop already running on the socket (which,
+// as rtp_media's, ends at operation_aborted) then stopped for good, silently. Now only the gatherer's own
+// transactions end.
+TEST_CASE("ice: the gathering deadline ends only its own transactions, a receive loop on the socket goes on",
+          "[stun][ice][nat]") {
+  using namespace std::chrono_literals;
+  asio::io_context io;
+  const auto loopback = asio::ip::make_address("127.0.0.1");
+  udp::socket rtp(io, udp::endpoint(loopback, 0)), rtcp(io, udp::endpoint(loopback, 0));
+  udp::socket silent(io, udp::endpoint(loopback, 0));  // a STUN server that never answers
+  udp::socket peer(io, udp::endpoint(loopback, 0));
+  std::optional<mspi::ice::reflexive_gathering> gathered;
+  std::optional<std::chrono::steady_clock::time_point> deadline_at;
+  mspi::ice::async_gather_server_reflexive({&rtp, &rtcp}, 2, silent.local_endpoint(), 150ms,
+                                           [&](const mspi::ice::reflexive_gathering& r) {
+                                             gathered = r;
+                                             deadline_at = std::chrono::steady_clock::now();
+                                           });
+  // The media's receive loop, started while the gathering runs (as rtp_media::on_rtp: it ends at
+  // operation_aborted). RTP-like datagrams (first byte 0x80) count before and after the deadline.
+  std::array<std::byte, 1500> buffer{};
+  udp::endpoint from;
+  int before = 0, after = 0;
+  bool aborted = false;
+  std::function<void()> receive = [&] {
+    rtp.async_receive_from(asio::buffer(buffer), from, [&](boost::system::error_code ec, std::size_t n) {
+      if (ec == asio::error::operation_aborted) {
+        aborted = true;
+        return;
+      }
+      if (!ec && n > 0 && buffer[0] == std::byte{0x80}) ++(gathered ? after : before);
+      receive();
+    });
+  };
+  receive();
+  // The peer sends one datagram every 10 ms for 400 ms (the deadline comes at 150 ms).
+  asio::steady_timer pace(io);
+  int sent = 0;
+  std::function<void()> tick = [&] {
+    const std::array<std::byte, 12> rtp_packet{std::byte{0x80}, std::byte{111}};
+    peer.send_to(asio::buffer(rtp_packet), rtp.local_endpoint());
+    if (++sent == 40) return;
+    pace.expires_after(10ms);
+    pace.async_wait([&](boost::system::error_code ec) {
+      if (!ec) tick();
+    });
+  };
+  tick();
+  io.run_for(600ms);
+  REQUIRE(gathered);
+  CHECK(gathered->error == stun::stun_errc::timeout);
+  CHECK(sent == 40);
+  CHECK_FALSE(aborted);
+  INFO("received before the deadline " << before << ", after it " << after);
+  CHECK(after >= 20);  // about 25 were sent after the deadline, all to the loop (the transactions ended)
 }

@@ -94,9 +94,13 @@ struct agent_timing {
 /// - Consent freshness (RFC 7675): see `agent_timing::consent_interval`; when consent is lost the state
 ///   becomes `failed` and `consent_lost()` true: the owner must stop sending media to the pair.
 ///
+/// - Relayed local candidate (RFC 8445 §5.1.1.2, RFC 8656; `set_relay`): a second base, the TURN
+///   allocation. Each remote candidate then gets a pair from each base (or from the relay only), checks of
+///   relayed pairs leave through the relay's send function, and what arrives through the relay is handed
+///   to `handle` with `via_relay`; `selected_relayed()` says which base the selected pair has.
+///
 /// Not done (see NOTES-ice.md): ICE restarts, aggressive nomination,
-/// ICE-lite peers' specifics, several components or streams, relayed local candidates (the TURN module
-/// supplies them later: they need their own base, the allocation).
+/// ICE-lite peers' specifics, several components or streams.
 ///
 /// Thread safety: not thread safe; every member, the timer and the callbacks run on the executor given
 /// (the media thread). Keep it in a `std::shared_ptr` (its timer's handler holds one).
@@ -121,6 +125,17 @@ class agent : public std::enable_shared_from_this<agent> {
       : timer_(std::move(ex)), local_(std::move(local)), tie_breaker_(tie_breaker), local_priority_(local_priority),
         timing_(timing), send_(std::move(send)), on_changed_(std::move(on_changed)) {}
 
+  /// Adds the relayed candidate's base (RFC 8445 §5.1.1.2): pairs from it (priority `relay_priority`, from
+  /// `candidate_priority(candidate_type::relayed, ...)`) send through `relay_send` (the TURN allocation's
+  /// `send_to`; empty: no relayed candidate). `relay_only`: no pairs from the host base (a "relay only"
+  /// policy, as libnice's and pjnath's; with no relay the agent then fails at `start`). Call it before
+  /// `start`; later calls change nothing for pairs already made. No errors.
+  void set_relay(std::uint32_t relay_priority, send_function relay_send, bool relay_only) {
+    relay_priority_ = relay_priority;
+    relay_send_ = std::move(relay_send);
+    relay_only_ = relay_only;
+  }
+
   /// Starts (or, with other remote credentials, restarts) the checks towards `remote`'s candidates of
   /// component 1 whose family is `family_v4`'s (IPv4 or not), at most `max_pairs`. `controlling`: our
   /// role (the offerer's, RFC 8445 §6.1.1) unless a conflict changed it already. The same credentials
@@ -140,8 +155,11 @@ class agent : public std::enable_shared_from_this<agent> {
     for (const auto& c : remote_candidates) {
       if (pairs_.size() == max_pairs) break;
       if (c.component != 1 || c.address.address().is_v4() != family_v4 || c.address.port() == 0) continue;
-      if (find(c.address)) continue;
-      pairs_.push_back(pair{c.address, c.priority});
+      for (const bool relayed : {false, true}) {
+        if (relayed ? !relay_send_ : relay_only_) continue;
+        if (pairs_.size() == max_pairs || find({c.address, relayed})) continue;
+        pairs_.push_back(pair{{c.address, relayed}, c.priority, relayed ? relay_priority_ : local_priority_});
+      }
     }
     for (const auto& p : pending_) add_peer_reflexive(p.first, p.second);  // checks that came before us
     pending_.clear();
@@ -154,13 +172,15 @@ class agent : public std::enable_shared_from_this<agent> {
     stopped_ = true;
     timer_.cancel();
     send_ = nullptr;
+    relay_send_ = nullptr;
     on_changed_ = nullptr;
   }
 
-  /// Handles one STUN datagram received on the socket from `from` (RFC 7983 told it from RTP). Returns
+  /// Handles one STUN datagram received on the socket from `from` (RFC 7983 told it from RTP), or, with
+  /// `via_relay`, relayed data from peer `from` that the TURN allocation delivered. Returns
   /// true when it was an ICE message the agent used (an authenticated check or a response to one of its
   /// checks), false when it was dropped (malformed, unauthenticated, unrelated). Never throws.
-  bool handle(std::span<const std::byte> datagram, const udp::endpoint& from) noexcept {
+  bool handle(std::span<const std::byte> datagram, const udp::endpoint& from, bool via_relay = false) noexcept {
     if (stopped_) return false;
     stun::message_view m;
     if (stun::message_view::parse(datagram, m) || m.method() != stun::method::binding ||
@@ -168,9 +188,10 @@ class agent : public std::enable_shared_from_this<agent> {
       ++rejected_;
       return false;
     }
-    const bool ok = m.klass() == stun::message_class::request ? on_request(m, from)
+    const path at{from, via_relay && relay_send_};
+    const bool ok = m.klass() == stun::message_class::request ? on_request(m, at)
                     : m.klass() == stun::message_class::success_response || m.klass() == stun::message_class::error_response
-                        ? on_response(m, from)
+                        ? on_response(m, at)
                         : false;
     if (!ok) ++rejected_;
     return ok;
@@ -179,7 +200,11 @@ class agent : public std::enable_shared_from_this<agent> {
   /// Where the agent is. @return see `agent_state`.
   [[nodiscard]] agent_state state() const noexcept { return state_; }
   /// The remote address of the selected pair, if any.
-  [[nodiscard]] std::optional<udp::endpoint> selected() const noexcept { return selected_; }
+  [[nodiscard]] std::optional<udp::endpoint> selected() const noexcept {
+    return selected_ ? std::optional<udp::endpoint>(selected_->remote) : std::nullopt;
+  }
+  /// Whether the selected pair's local candidate is the relayed one (send media through the relay).
+  [[nodiscard]] bool selected_relayed() const noexcept { return selected_ && selected_->relayed; }
   /// Whether we are the controlling agent now (after any role conflict).
   [[nodiscard]] bool controlling() const noexcept { return controlling_; }
   /// True once consent on the selected pair was lost (RFC 7675 §5.1): stop sending there.
@@ -195,9 +220,16 @@ class agent : public std::enable_shared_from_this<agent> {
 
  private:
   enum class pair_state : std::uint8_t { waiting, in_progress, succeeded, failed };
-  struct pair {
+  // A pair's addresses: the remote candidate, and whether the local base is the relay (else the socket).
+  struct path {
     udp::endpoint remote;
+    bool relayed = false;
+    friend bool operator==(const path&, const path&) = default;
+  };
+  struct pair {
+    path at;
     std::uint32_t remote_priority = 0;
+    std::uint32_t local_priority = 0;
     pair_state state = pair_state::waiting;
     stun::transaction_id id{};
     unsigned requests = 0;
@@ -208,30 +240,30 @@ class agent : public std::enable_shared_from_this<agent> {
   };
   using clock = std::chrono::steady_clock;
 
-  pair* find(const udp::endpoint& remote) {
+  pair* find(const path& at) {
     for (auto& p : pairs_)
-      if (p.remote == remote) return &p;
+      if (p.at == at) return &p;
     return nullptr;
   }
   // RFC 8445 §6.1.2.3: 2^32 MIN(G,D) + 2 MAX(G,D) + (G>D?1:0), G the controlling agent's candidate.
   [[nodiscard]] std::uint64_t priority_of(const pair& p) const noexcept {
-    const std::uint64_t g = controlling_ ? local_priority_ : p.remote_priority;
-    const std::uint64_t d = controlling_ ? p.remote_priority : local_priority_;
+    const std::uint64_t g = controlling_ ? p.local_priority : p.remote_priority;
+    const std::uint64_t d = controlling_ ? p.remote_priority : p.local_priority;
     return (std::min(g, d) << 32) + 2 * std::max(g, d) + (g > d ? 1 : 0);
   }
 
-  void add_peer_reflexive(const udp::endpoint& from, std::uint32_t priority) {
+  void add_peer_reflexive(const path& from, std::uint32_t priority) {
     if (find(from) || pairs_.size() == max_pairs) return;
-    pairs_.push_back(pair{from, priority});
+    pairs_.push_back(pair{from, priority, from.relayed ? relay_priority_ : local_priority_});
     trigger(from);
   }
   // Queues a triggered check (bounded: one entry per pair at most).
-  void trigger(const udp::endpoint& remote) {
+  void trigger(const path& remote) {
     if (triggered_.size() < max_pairs && std::find(triggered_.begin(), triggered_.end(), remote) == triggered_.end())
       triggered_.push_back(remote);
   }
 
-  bool on_request(const stun::message_view& m, const udp::endpoint& from) noexcept {
+  bool on_request(const stun::message_view& m, const path& from) noexcept {
     const auto* user = m.find(stun::attribute_type::username);
     if (!user) return false;
     const std::string_view name(reinterpret_cast<const char*>(user->value.data()), user->value.size());
@@ -280,14 +312,14 @@ class agent : public std::enable_shared_from_this<agent> {
     return true;
   }
 
-  bool on_response(const stun::message_view& m, const udp::endpoint& from) noexcept {
+  bool on_response(const stun::message_view& m, const path& from) noexcept {
     pair* p = nullptr;
     for (auto& q : pairs_)
       if (q.state == pair_state::in_progress && q.id == m.transaction()) p = &q;
     if (!p) return false;
     if (stun::check_integrity(m, std::as_bytes(std::span<const char>(remote_.pwd.data(), remote_.pwd.size()))))
       return false;
-    if (from != p->remote) {  // RFC 8445 §7.2.5.2.1: not symmetric
+    if (from != p->at) {  // RFC 8445 §7.2.5.2.1: not symmetric (or through the other base)
       p->state = pair_state::failed;
       return true;
     }
@@ -295,7 +327,7 @@ class agent : public std::enable_shared_from_this<agent> {
       if (stun::error_code_of(m).code == 487) {  // RFC 8445 §7.2.5.1: switch roles, check the pair again
         switch_role();
         p->state = pair_state::waiting;
-        trigger(p->remote);
+        trigger(p->at);
       } else {
         p->state = pair_state::failed;
       }
@@ -303,18 +335,18 @@ class agent : public std::enable_shared_from_this<agent> {
     }
     p->state = pair_state::succeeded;
     if (!first_valid_) first_valid_ = clock::now();
-    if (selected_ && *selected_ == p->remote) last_consent_ = clock::now();
+    if (selected_ && *selected_ == p->at) last_consent_ = clock::now();
     if ((controlling_ && p->use_candidate) || (!controlling_ && p->nominate_on_success)) select(*p);
     return true;
   }
 
   void select(const pair& p) {
-    if (selected_ && *selected_ == p.remote) return;
+    if (selected_ && *selected_ == p.at) return;
     if (selected_) {  // several nominated pairs: the highest priority wins (RFC 8445 §8.1.1)
       const pair* current = find(*selected_);
       if (current && priority_of(*current) > priority_of(p)) return;
     }
-    selected_ = p.remote;
+    selected_ = p.at;
     state_ = agent_state::connected;
     last_consent_ = clock::now();
     next_consent_ = last_consent_ + consent_delay();
@@ -346,7 +378,7 @@ class agent : public std::enable_shared_from_this<agent> {
 
   // A success response (XOR-MAPPED-ADDRESS: where the check came from) or an error response with `error`
   // (487 Role Conflict), under our password (RFC 8445 §7.3.1.4, RFC 8489 §6.3.1).
-  void respond(const stun::message_view& request, const udp::endpoint& to, int error) noexcept {
+  void respond(const stun::message_view& request, const path& to, int error) noexcept {
     std::array<std::byte, 256> out{};
     stun::message_writer w(out, stun::method::binding,
                            error ? stun::message_class::error_response : stun::message_class::success_response,
@@ -359,11 +391,16 @@ class agent : public std::enable_shared_from_this<agent> {
                                                                std::byte{'t'}};
       w.add(stun::attribute_type::error_code, std::span<const std::byte>(role_conflict));
     } else {
-      w.add_xor_address(stun::attribute_type::xor_mapped_address, to);
+      w.add_xor_address(stun::attribute_type::xor_mapped_address, to.remote);
     }
     w.add_message_integrity(std::as_bytes(std::span<const char>(local_.pwd.data(), local_.pwd.size())));
     w.add_fingerprint();
-    if (!w.error() && send_) send_(w.bytes(), to);
+    if (!w.error()) send_on(to, w.bytes());
+  }
+  // Sends from the pair's base: the relay (its allocation) or the socket.
+  void send_on(const path& to, std::span<const std::byte> bytes) {
+    const auto& send = to.relayed ? relay_send_ : send_;
+    if (send) send(bytes, to.remote);
   }
 
   // Sends (or resends) the check of `p`.
@@ -380,7 +417,7 @@ class agent : public std::enable_shared_from_this<agent> {
     ++p.requests;
     p.next_send = clock::now() + p.rto;
     p.rto *= 2;
-    if (!w.error() && send_) send_(w.bytes(), p.remote);
+    if (!w.error()) send_on(p.at, w.bytes());
   }
 
   void start_check(pair& p, bool nominate) {
@@ -498,12 +535,14 @@ class agent : public std::enable_shared_from_this<agent> {
   std::uint64_t tie_breaker_;
   std::uint32_t local_priority_;
   agent_timing timing_;
-  send_function send_;
+  send_function send_, relay_send_;  // relay_send_: set_relay's (empty without a relayed candidate)
   changed_function on_changed_;
+  std::uint32_t relay_priority_ = 0;
+  bool relay_only_ = false;
   std::vector<pair> pairs_;                 // at most max_pairs
-  std::vector<udp::endpoint> triggered_;    // FIFO of triggered checks (RFC 8445 §7.2.5.4), remote addresses
-  std::vector<std::pair<udp::endpoint, std::uint32_t>> pending_;  // checks answered before start (at most 4)
-  std::optional<udp::endpoint> selected_;
+  std::vector<path> triggered_;             // FIFO of triggered checks (RFC 8445 §7.2.5.4)
+  std::vector<std::pair<path, std::uint32_t>> pending_;  // checks answered before start (at most 4)
+  std::optional<path> selected_;
   std::optional<clock::time_point> first_valid_;
   clock::time_point last_consent_{}, next_consent_{};
   clock::time_point started_at_{};

@@ -5,6 +5,8 @@
 
 #include <mspi/stun/client.hpp>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -47,17 +49,14 @@ class reflexive_gatherer : public std::enable_shared_from_this<reflexive_gathere
     opt.rto = std::clamp(timeout / 8, std::chrono::milliseconds(50), std::chrono::milliseconds(500));
     for (std::size_t i = 0; i < count_; ++i)
       stun::async_binding(*sockets_[i], server, opt,
-                          [self = shared_from_this(), i](std::error_code ec, const stun::binding_result& r) {
-                            self->on_binding(i, ec, r);
-                          });
+                          boost::asio::bind_cancellation_slot(
+                              cancel_[i].slot(), [self = shared_from_this(), i](std::error_code ec, const stun::binding_result& r) {
+                                self->on_binding(i, ec, r);
+                              }));
     timer_.expires_after(timeout);
     timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
       if (ec || self->done_) return;
       self->finish(stun::stun_errc::timeout);
-      for (std::size_t i = 0; i < self->count_; ++i) {
-        boost::system::error_code ignored;
-        self->sockets_[i]->cancel(ignored);  // ends the transactions still waiting (operation_aborted)
-      }
     });
   }
 
@@ -72,6 +71,9 @@ class reflexive_gatherer : public std::enable_shared_from_this<reflexive_gathere
   void finish(std::error_code ec) {
     done_ = true;
     timer_.cancel();
+    // Ends the transactions still waiting (at the deadline, or after another one failed), and only them:
+    // never socket.cancel() on borrowed sockets, whose other operations (a media receive loop) must go on.
+    for (std::size_t i = 0; i < count_; ++i) cancel_[i].emit(boost::asio::cancellation_type::terminal);
     result_.error = ec;
     result_.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start_);
     auto h = std::move(handler_);
@@ -79,6 +81,7 @@ class reflexive_gatherer : public std::enable_shared_from_this<reflexive_gathere
   }
 
   std::array<udp::socket*, 2> sockets_;
+  std::array<boost::asio::cancellation_signal, 2> cancel_;  // one per transaction
   std::size_t count_, answered_ = 0;
   boost::asio::steady_timer timer_;
   handler_type handler_;
@@ -96,9 +99,11 @@ class reflexive_gatherer : public std::enable_shared_from_this<reflexive_gathere
 /// (a thread running their io_context), when every socket has its address, at the first failure, or at
 /// the deadline (`stun::stun_errc::timeout`), and never inside this call.
 ///
-/// While it runs the transactions own the sockets' receive side and cancel the sockets' pending operations
-/// when they end (see `stun::async_binding`): start it before media reads the sockets, and let the media
-/// path tell a late STUN answer from RTP by its first byte (`classify`, RFC 7983).
+/// While it runs each transaction keeps a receive of its own pending on its socket (see
+/// `stun::async_binding`): start it before media reads the sockets (a datagram it takes meanwhile is
+/// dropped), and let the media path tell a late STUN answer from RTP by its first byte (`classify`, RFC
+/// 7983). At the deadline only the gatherer's own transactions are cancelled (per-operation
+/// cancellation), never the sockets' other operations: a media receive loop started meanwhile goes on.
 /// Allocation: the gatherer, one operation per socket. Thread safety: the sockets must not be used by other
 /// threads meanwhile; call it on the sockets' executor or before that runs.
 inline void async_gather_server_reflexive(std::array<boost::asio::ip::udp::socket*, 2> sockets, std::size_t count,

@@ -64,6 +64,9 @@ namespace mspi {
 ///   most `config().stun_timeout` after creation, then falls back to the bound address. A
 ///   `config().public_address` is advertised instead of either. The streams' statistics report what was
 ///   advertised and why (`local_address`, `server_reflexive`, `stun_error`, `gathering_ms`).
+///   With `config().turn_server` the gathering is a TURN Allocate from the RTP socket (RFC 8656 §7)
+///   instead: its relayed address becomes ICE's relayed candidate (`relayed_address`, `turn_error`), its
+///   XOR-MAPPED-ADDRESS the server-reflexive one; `config().ice_relay_only` offers the relayed one alone.
 ///
 /// Source: TAPI 3's MSP call object (ITStreamControl, CMSPCallBase); RFC 3264 §5-§6 and §8 for
 /// offer/answer and hold, RFC 4733 for DTMF.
@@ -185,7 +188,7 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
     if (ec) return;
     rtp_port_ = media_->rtp_port();
     rtcp_port_ = media_->rtcp_port();
-    if (cfg_.stun_server && cfg_.public_address.empty()) start_gathering();
+    if ((cfg_.stun_server || cfg_.turn_server) && cfg_.public_address.empty()) start_gathering();
     if (cfg_.ice) {
       ice_local_ = ice::make_credentials();  // kept for the call: a re-offer is no ICE restart
       ice_tie_breaker_ = mspi::detail::random_value<std::uint64_t>();
@@ -199,11 +202,33 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
     std::condition_variable done_cv;
     bool done = false;  // under mutex
     ice::reflexive_gathering result;
+    bool turn = false;  // TURN (instead of STUN): the allocation's result below
+    std::error_code turn_error;
+    turn::allocate_result relay;
   };
   void start_gathering() {
     gathering_ = std::make_shared<gathering_state>();
     // A margin over the gatherer's own deadline, for a media thread that is busy when its timer expires.
     gathering_deadline_ = std::chrono::steady_clock::now() + cfg_.stun_timeout + std::chrono::milliseconds(200);
+    const auto started = std::chrono::steady_clock::now();
+    if (cfg_.turn_server) {  // RFC 8656 §7.3: the Allocate's XOR-MAPPED-ADDRESS is the server-reflexive one
+      gathering_->turn = true;
+      boost::asio::post(*media_io_, [media = media_, g = gathering_, cfg = cfg_, started] {
+        media->gather_relayed(*cfg.turn_server, {cfg.turn_username, cfg.turn_password}, cfg.stun_timeout,
+                              [g, started](std::error_code ec, const turn::allocate_result& r) {
+                                {
+                                  std::lock_guard lock(g->mutex);
+                                  g->turn_error = ec;
+                                  g->relay = r;
+                                  g->result.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
+                                      std::chrono::steady_clock::now() - started);
+                                  g->done = true;
+                                }
+                                g->done_cv.notify_all();
+                              });
+      });
+      return;
+    }
     boost::asio::post(*media_io_, [media = media_, g = gathering_, server = *cfg_.stun_server, t = cfg_.stun_timeout] {
       media->gather_server_reflexive(server, t, [g](const ice::reflexive_gathering& r) {
         {
@@ -229,7 +254,9 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
       std::unique_lock lock(gathering_->mutex);
       const bool done = gathering_->done_cv.wait_until(lock, gathering_deadline_, [this] { return gathering_->done; });
       const auto& r = gathering_->result;
-      if (done && !r.error) {
+      if (gathering_->turn) {
+        read_relay(done, a, l);
+      } else if (done && !r.error) {
         a = {r.mapped[0].address().to_string(), r.mapped[0].port(), r.mapped[1].port()};
         l.server_reflexive = true;
         server_reflexive_ = r.mapped[0];
@@ -244,6 +271,29 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
     tx_->set_local(l);
     rx_->set_local(std::move(l));
     return a;
+  }
+
+  // The TURN allocation's outcome (under gathering_->mutex): the relayed candidate, and the RTP socket's
+  // server-reflexive address (RTCP multiplexed: a=rtcp says the same port); with ice_relay_only the c= and
+  // m= lines carry the relayed address (the default candidate, RFC 8445 §5.1.3).
+  void read_relay(bool done, transport_address& a, detail::rtp_counters::local_state& l) {
+    const auto& g = *gathering_;
+    if (!done || g.turn_error) {
+      l.turn_error = done ? g.turn_error.message() : "TURN allocation did not end in time";
+      return;
+    }
+    relayed_ = g.relay.relayed;
+    l.relayed_address = relayed_->address().to_string();
+    l.relayed_port = relayed_->port();
+    if (!g.relay.mapped.address().is_unspecified()) {
+      server_reflexive_ = g.relay.mapped;
+      l.server_reflexive = true;
+      a = {g.relay.mapped.address().to_string(), g.relay.mapped.port(), g.relay.mapped.port()};
+    }
+    if (cfg_.ice_relay_only) {
+      l.server_reflexive = false;
+      a = {l.relayed_address, l.relayed_port, l.relayed_port};
+    }
   }
 
   // Writes `a` into our description's c= and m= lines, and with ICE our credentials and candidates.
@@ -268,6 +318,7 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
     boost::system::error_code bec;
     const auto host = boost::asio::ip::make_address(cfg_.local_address, bec);
     const boost::asio::ip::udp::endpoint base(host, rtp_port_);
+    if (cfg_.ice_relay_only) return relayed_candidates();
     if (!bec && !host.is_unspecified())
       out.push_back({"1", 1, ice::candidate_priority(ice::candidate_type::host, 65535, 1), base, ice::candidate_type::host, {}});
     if (server_reflexive_ && *server_reflexive_ != base)
@@ -277,11 +328,16 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
     return out;
   }
 
-  // HOOK for the TURN module (issue 9, RFC 8656): relayed candidates (ice::candidate_type::relayed,
-  // priority from ice::candidate_priority, raddr = the server-reflexive or host address) go here once a
-  // TURN allocation exists; the ICE agent then also needs to send its checks and media through the
-  // allocation (its own base). None yet.
-  std::vector<ice::candidate> relayed_candidates() const { return {}; }
+  // The relayed candidate of the TURN allocation, if one was made (RFC 8445 §5.1.1.2; type preference 0,
+  // §5.1.2.2; raddr/rport: the server-reflexive address the server saw, else the host one, RFC 8839 §5.1).
+  // The engine's agent pairs it with the peer's candidates and sends through the allocation.
+  std::vector<ice::candidate> relayed_candidates() const {
+    if (!relayed_) return {};
+    boost::system::error_code bec;
+    const boost::asio::ip::udp::endpoint base(boost::asio::ip::make_address(cfg_.local_address, bec), rtp_port_);
+    return {{"3", 1, ice::candidate_priority(ice::candidate_type::relayed, 65535, 1), *relayed_, ice::candidate_type::relayed,
+             server_reflexive_ ? *server_reflexive_ : base}};
+  }
 
   // Reads a remote offer (`is_offer`) or answer; on success records the negotiated media, with the
   // directions both sides allow, and applies it to running media.
@@ -432,6 +488,7 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
   std::shared_ptr<gathering_state> gathering_;  // null without STUN
   std::chrono::steady_clock::time_point gathering_deadline_{};
   std::optional<boost::asio::ip::udp::endpoint> server_reflexive_;  // learned by the gathering
+  std::optional<boost::asio::ip::udp::endpoint> relayed_;           // allocated on the TURN server
   ice::credentials ice_local_;                // with cfg_.ice: ours, for the whole call
   std::uint64_t ice_tie_breaker_ = 0;
   std::optional<bool> ice_controlling_;       // our role, from the first exchange with ICE

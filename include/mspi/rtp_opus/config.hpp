@@ -159,6 +159,29 @@ struct rtp_opus_config {
   /// 5..1000 and 10..3000. Shorter values are for tests on loopback.
   std::chrono::milliseconds ice_ta{50};   ///< Ta, ms (see above).
   std::chrono::milliseconds ice_rto{500}; ///< RTO of a check, ms (see above).
+  /// A TURN server (RFC 8656 over UDP; an IP literal and port, of the family of `local_address`) on which
+  /// each call, when it is created, allocates a relayed transport address from its RTP socket itself
+  /// (long-term credentials `turn_username`/`turn_password`, RFC 8489 §9.2), which its offers and answers
+  /// with ICE advertise as a relayed candidate (`a=candidate ... typ relay raddr rport`, RFC 8839 §5.1;
+  /// type preference 0, RFC 8445 §5.1.2.2). Connectivity checks and media of a pair whose local candidate
+  /// is the relayed one go through the allocation (Send indications, ChannelData once the selected pair's
+  /// channel is bound, RFC 8656 §11-§12); permissions are installed for every remote candidate's address
+  /// (RFC 8656 §9). The allocation's XOR-MAPPED-ADDRESS is then the RTP socket's server-reflexive
+  /// address (RFC 8656 §7.3, advertised in `c=`/`m=` with `a=rtcp` on the same port, RTCP multiplexed),
+  /// and `stun_server` is not used. Like STUN gathering, the first offer or answer waits at most
+  /// `stun_timeout` for the allocation; on failure no relayed candidate is offered and the streams'
+  /// statistics say why (`stream_statistics::turn_error`). The allocation is deleted when the media stops.
+  /// Requires `ice`. nullopt (default): no TURN.
+  std::optional<boost::asio::ip::udp::endpoint> turn_server;
+  /// The TURN account's username (RFC 8489 §14.3: at most 513 bytes; non-empty with `turn_server`).
+  std::string turn_username;
+  /// The TURN account's password (only an HMAC key derived from it is sent, RFC 8489 §9.2.2).
+  std::string turn_password;
+  /// ICE "relay only" policy (as libnice's and pjnath's): the relayed candidate is the only one offered and
+  /// checked, and the `c=`/`m=` lines carry it (RFC 8445 §5.1.3 default candidate), so the peer never
+  /// learns our host or server-reflexive address. Requires `turn_server`; when the allocation fails the
+  /// call offers no candidate and ICE fails. false (default): host, server-reflexive and relayed.
+  bool ice_relay_only = false;
 };
 
 }  // namespace mspi

@@ -70,7 +70,9 @@ class rtp_opus_msp {
   /// RTCP interval <= 0 ms, a CNAME outside 1..255 bytes, `max_calls` < 1, `reserved_fds` < 0, Opus
   /// settings libopus refuses, (SRTP not off) an empty SRTP suite list or one naming a suite twice, a
   /// `stun_timeout` outside 10..10000 ms, a `stun_server` with port 0 or an unspecified address, or a
-  /// `public_address` that is not an IP literal, `ice_ta` outside 5..1000 ms or `ice_rto` outside 10..3000 ms.
+  /// `public_address` that is not an IP literal, `ice_ta` outside 5..1000 ms or `ice_rto` outside 10..3000 ms,
+  /// a `turn_server` without `ice`, with port 0, an unspecified address, an empty `turn_username` or one over
+  /// 513 bytes, or `ice_relay_only` without `turn_server`.
   /// Keeps `ctx.signalling_secured` for its calls' SDES (see `rtp_opus_config::srtp`). Throws only std::bad_alloc and
   /// std::system_error when the thread cannot start.
   void initialize(const msp_context& ctx, std::error_code& ec) {
@@ -198,6 +200,10 @@ class rtp_opus_msp {
     if (c.ice_ta < std::chrono::milliseconds(5) || c.ice_ta > std::chrono::milliseconds(1000) ||
         c.ice_rto < std::chrono::milliseconds(10) || c.ice_rto > std::chrono::milliseconds(3000))
       return false;
+    if (c.turn_server && (!c.ice || c.turn_server->port() == 0 || c.turn_server->address().is_unspecified() ||
+                          c.turn_username.empty() || c.turn_username.size() > 513))
+      return false;
+    if (c.ice_relay_only && !c.turn_server) return false;
     if (!c.public_address.empty()) {
       boost::system::error_code bec;
       (void)boost::asio::ip::make_address(c.public_address, bec);

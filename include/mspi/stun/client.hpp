@@ -6,7 +6,10 @@
 #include <mspi/detail/random.hpp>
 #include <mspi/stun/message.hpp>
 
+#include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/deferred.hpp>
@@ -73,6 +76,15 @@ class binding_op : public std::enable_shared_from_this<binding_op<Handler>> {
     request_size_ = w.bytes().size();
     if (w.error()) return finish(w.error());
     rto_ = options_.rto;
+    // Per-operation cancellation of the whole transaction (the caller's deadline): only this operation's
+    // own receive and timer end, never other operations on the socket.
+    slot_ = boost::asio::get_associated_cancellation_slot(handler_);
+    if (slot_.is_connected())
+      slot_.assign([weak = this->weak_from_this()](boost::asio::cancellation_type_t type) {
+        auto self = weak.lock();
+        if (self && !self->done_ && type != boost::asio::cancellation_type::none)
+          self->finish(std::make_error_code(std::errc::operation_canceled));
+      });
     receive();
     send();
   }
@@ -100,11 +112,15 @@ class binding_op : public std::enable_shared_from_this<binding_op<Handler>> {
   void receive() {
     socket_.async_receive_from(
         boost::asio::buffer(response_), from_,
-        [self = this->shared_from_this()](boost::system::error_code ec, std::size_t n) { self->on_receive(ec, n); });
+        boost::asio::bind_cancellation_slot(receive_cancel_.slot(), [self = this->shared_from_this()](
+                                                                         boost::system::error_code ec, std::size_t n) {
+          self->on_receive(ec, n);
+        }));
   }
 
   void on_receive(boost::system::error_code ec, std::size_t n) {
     if (done_) return;
+    if (ec == boost::asio::error::operation_aborted) return finish(std::make_error_code(std::errc::operation_canceled));
     // An ICMP error reported on the socket (Windows does so for unconnected UDP) does not end the wait.
     if (ec == boost::asio::error::connection_refused || ec == boost::asio::error::connection_reset) return receive();
     if (ec) return finish(std::error_code(ec));
@@ -124,8 +140,9 @@ class binding_op : public std::enable_shared_from_this<binding_op<Handler>> {
   void finish(std::error_code ec) {
     done_ = true;
     timer_.cancel();
-    boost::system::error_code ignored;
-    socket_.cancel(ignored);
+    // Ends this transaction's own receive only: the socket may carry other operations (the media's).
+    receive_cancel_.emit(boost::asio::cancellation_type::all);
+    if (slot_.is_connected()) slot_.clear();
     // Posted, never run inline: finish may be reached from the initiating call (a first send that fails).
     auto ex = work_.get_executor();
     boost::asio::post(ex, [h = std::move(handler_), ec, r = result_]() mutable { std::move(h)(ec, r); });
@@ -138,6 +155,8 @@ class binding_op : public std::enable_shared_from_this<binding_op<Handler>> {
   boost::asio::steady_timer timer_;
   Handler handler_;
   boost::asio::executor_work_guard<boost::asio::associated_executor_t<Handler, socket_type::executor_type>> work_;
+  boost::asio::cancellation_signal receive_cancel_;  // cancels this transaction's async_receive_from
+  boost::asio::cancellation_slot slot_;              // the handler's (the caller's cancellation), if any
   transaction_id id_{};
   std::array<std::byte, 548> request_{};    // RFC 8489 §6.1: 548 bytes fit any IPv4 path
   std::array<std::byte, 1500> response_{};  // a larger response is truncated and fails to parse
@@ -155,9 +174,14 @@ class binding_op : public std::enable_shared_from_this<binding_op<Handler>> {
 /// × RTO. Datagrams from other sources, for other transactions or that do not parse are dropped and the
 /// wait goes on. No authentication (a public STUN server needs none, RFC 8489 §9).
 ///
-/// While it runs the transaction owns the socket's receive side: it keeps one `async_receive_from`
-/// pending and cancels the socket's outstanding operations when it completes (gathering happens before
-/// media starts on that socket).
+/// While it runs the transaction keeps one `async_receive_from` of its own pending on the socket (a
+/// datagram it takes that is not its answer is dropped); when it completes it cancels that receive and its
+/// timer only (per-operation cancellation), never the socket's other operations, so a media receive loop
+/// on the same socket goes on.
+///
+/// Cancellation: the handler's associated cancellation slot (`boost::asio::bind_cancellation_slot`), any
+/// type but `none`, ends the transaction with `std::errc::operation_canceled` (its own receive and timer
+/// only).
 ///
 /// Completion: `void(std::error_code, binding_result)`, posted to the handler's associated executor (default:
 /// the socket's), never run inside this call; any Asio completion token (callback, `use_future`,
@@ -165,7 +189,8 @@ class binding_op : public std::enable_shared_from_this<binding_op<Handler>> {
 /// Errors: `stun_errc::timeout` (no answer within about 39.5 s with the defaults), `stun_errc::error_response`
 /// (`binding_result::error_code` says which), `stun_errc::no_mapped_address` / `bad_attribute` (a success
 /// response without a usable address), the system error of a request that cannot be sent (no route, an
-/// IPv6 server from an IPv4 socket), `std::errc::operation_canceled` when the socket is closed meanwhile.
+/// IPv6 server from an IPv4 socket), `std::errc::operation_canceled` when the socket is closed meanwhile
+/// or the operation is cancelled through its slot.
 /// Allocation: one operation object per transaction.
 /// Thread safety: `socket` must not be used by other threads while the transaction runs; the handler runs
 /// on its associated executor (default: the socket's).

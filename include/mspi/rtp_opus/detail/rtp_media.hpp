@@ -23,6 +23,7 @@
 #include <mspi/rtp_opus/config.hpp>
 #include <mspi/rtp_opus/detail/dtmf_sender.hpp>
 #include <mspi/rtp_opus/detail/negotiation.hpp>
+#include <mspi/rtp_opus/detail/relay_link.hpp>
 #include <mspi/stream.hpp>
 
 #include <boost/asio/io_context.hpp>
@@ -65,6 +66,8 @@ struct rtp_counters {
   std::atomic<std::uint64_t> srtp_rejected{0};
   std::atomic<std::uint64_t> stun_dropped{0};
   std::atomic<std::uint64_t> ice_checks_answered{0};
+  std::atomic<std::uint64_t> relayed_datagrams{0};  // through the TURN relay (tx: sent, rx: received)
+  std::atomic<std::uint64_t> relayed_channel_data{0};  // tx: of those, sent as ChannelData
   std::atomic<std::int64_t> round_trip_us{-1};  // RFC 3550 §6.4.1, -1 unknown
 
   /// What was negotiated, and where the peer is (written on the media thread at start and on latching).
@@ -77,6 +80,7 @@ struct rtp_counters {
     bool ice = false;                // ICE runs on this stream
     ice::agent_state ice_state = ice::agent_state::idle;
     double ice_connect_ms = -1;
+    bool ice_relayed = false;        // the selected pair's local candidate is the relayed one
   };
   /// Where our side of the stream is advertised (SDP c=/m=), and how it was found (any thread; allocates).
   struct local_state {
@@ -85,6 +89,9 @@ struct rtp_counters {
     bool server_reflexive = false;
     std::string stun_error;
     double gathering_ms = -1;
+    std::string relayed_address;     // TURN (RFC 8656 §7.3): the relayed candidate's address, or empty
+    std::uint16_t relayed_port = 0;
+    std::string turn_error;
   };
   /// Replaces the local state (the call's thread, at each offer or answer).
   void set_local(local_state l) {
@@ -110,6 +117,9 @@ struct rtp_counters {
       s.server_reflexive = local_.server_reflexive;
       s.stun_error = local_.stun_error;
       s.gathering_ms = local_.gathering_ms;
+      s.relayed_address = local_.relayed_address;
+      s.relayed_port = local_.relayed_port;
+      s.turn_error = local_.turn_error;
     }
     if (l.started) {
       s.codec = std::string(encoding_name(l.codec));
@@ -123,6 +133,7 @@ struct rtp_counters {
       if (l.srtp) s.srtp_suite = std::string(srtp_suite_name(*l.srtp));
       if (l.ice) s.ice_state = std::string(ice::state_name(l.ice_state));
       s.ice_connect_ms = l.ice_connect_ms;
+      s.ice_relayed = l.ice_relayed;
     }
     if (const auto rtt = round_trip_us.load(std::memory_order_relaxed); rtt >= 0) s.round_trip_ms = rtt / 1000.0;
     s.packets = packets.load(std::memory_order_relaxed);
@@ -140,6 +151,8 @@ struct rtp_counters {
     s.srtp_rejected = srtp_rejected.load(std::memory_order_relaxed);
     s.stun_dropped = stun_dropped.load(std::memory_order_relaxed);
     s.ice_checks_answered = ice_checks_answered.load(std::memory_order_relaxed);
+    s.relayed_datagrams = relayed_datagrams.load(std::memory_order_relaxed);
+    s.relayed_channel_data = relayed_channel_data.load(std::memory_order_relaxed);
     return s;
   }
 
@@ -263,6 +276,17 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
   }
   [[nodiscard]] std::uint16_t rtcp_port() const { return rtcp_socket_.local_endpoint().port(); }
 
+  /// Allocates a relayed transport address on the TURN server `server` from the RTP socket (`relay_link`,
+  /// RFC 8656 §7, bounded by `timeout`) and from then on reads that socket, handing the server's datagrams
+  /// to the allocation; `done(error, result)` runs once on the media thread. Call it after `bind` and
+  /// before `start` (media thread), at most once. The allocation is deleted by `stop`.
+  void gather_relayed(const udp::endpoint& server, turn::credentials creds, std::chrono::milliseconds timeout,
+                      relay_link::allocated_function done) {
+    relay_ = std::make_shared<relay_link>(rtp_socket_, server, std::move(creds), timeout);
+    relay_->allocate(std::move(done));
+    if (!rtp_receiving_) receive_rtp();
+  }
+
   /// Starts media towards `n` (media thread). A second start applies a renegotiation to running media:
   /// remote address, codec (a change flushes the receive path), telephone-event payload type, and the
   /// direction (`n.send`: audio and events are sent; `n.receive`: received packets are played out and
@@ -301,7 +325,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     running_ = true;
     next_send_ = clock::now() + ptime();
     schedule_send();
-    receive_rtp();
+    if (!rtp_receiving_) receive_rtp();
     receive_rtcp();
     rtcp_timer_.expires_after(cfg_.rtcp_interval / 2);
     rtcp_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) { self->on_rtcp_timer(ec); });
@@ -318,6 +342,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     send_timer_.cancel();
     playout_timer_.cancel();
     rtcp_timer_.cancel();
+    if (relay_) relay_->close();  // RFC 8656 §8: deleted now rather than at the end of its lifetime
     rtp_socket_.close(ignored);
     rtcp_socket_.close(ignored);
   }
@@ -456,26 +481,62 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
       size = srtp_tx_.protect_rtp(packet_, size, pec);
       if (size == 0) return;
     }
-    boost::system::error_code sec;
-    rtp_socket_.send_to(boost::asio::buffer(packet_.data(), size), remote_rtp_, 0, sec);
-    if (!sec) {
+    if (send_datagram(std::span<const std::byte>(packet_.data(), size), remote_rtp_)) {
       tx_->packets.fetch_add(1, std::memory_order_relaxed);
       tx_->octets.fetch_add(payload.size(), std::memory_order_relaxed);
       last_rtp_timestamp_ = clock_timestamp;
     }
   }
 
+  // Sends from the local candidate of the selected pair: through the TURN relay when it is the relayed one
+  // (RFC 8656 §11-§12), or always with `ice_relay_only` (media before selection must not reveal the host
+  // address either), else from the RTP socket. True when it left.
+  bool send_datagram(std::span<const std::byte> bytes, const udp::endpoint& to) {
+    if (relay_ && ice_ && (ice_->selected_relayed() || cfg_.ice_relay_only)) {
+      if (relay_->send(to, bytes)) return false;
+      count(tx_->relayed_datagrams);
+      if (relay_->channel_of(to) != 0) count(tx_->relayed_channel_data);
+      return true;
+    }
+    boost::system::error_code sec;
+    rtp_socket_.send_to(boost::asio::buffer(bytes.data(), bytes.size()), to, 0, sec);
+    return !sec;
+  }
+
   void receive_rtp() {
+    rtp_receiving_ = true;
     rtp_socket_.async_receive_from(boost::asio::buffer(rx_buffer_), rx_from_,
                                    [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
                                      self->on_rtp(ec, n);
                                    });
   }
 
+  // The receive loop lives while the media runs: an operation_aborted from a cancel() by someone else
+  // (not `stop`, which clears running_ and closes the socket) re-arms it instead of ending reception.
+  // Before media starts it runs only for the TURN allocation (its responses).
   void on_rtp(const boost::system::error_code& ec, std::size_t n) {
-    if (ec == boost::asio::error::operation_aborted || !running_) return;
-    if (!ec && n > 0) demultiplex(std::span<std::byte>(rx_buffer_.data(), n), true);
+    if (!(running_ || relay_) || !rtp_socket_.is_open()) {
+      rtp_receiving_ = false;
+      return;
+    }
+    if (!ec && n > 0) {
+      const auto datagram = std::span<std::byte>(rx_buffer_.data(), n);
+      if (relay_ && rx_from_ == relay_->server()) on_relayed(datagram);
+      else if (running_) demultiplex(datagram, true);
+    }
     receive_rtp();
+  }
+
+  // A datagram from the TURN server: the allocation's own (consumed there), or data a peer sent to our
+  // relayed address, demultiplexed as if it had come from that peer to the relayed candidate.
+  void on_relayed(std::span<std::byte> datagram) {
+    const auto r = relay_->handle(rx_from_, datagram);
+    if (r.what != turn::received::kind::data || !running_ || r.payload.empty()) return;
+    count(rx_->relayed_datagrams);
+    rx_from_ = r.peer;
+    relayed_rx_ = true;
+    demultiplex(datagram.subspan(static_cast<std::size_t>(r.payload.data() - datagram.data()), r.payload.size()), true);
+    relayed_rx_ = false;
   }
 
   // ICE (negotiated by both sides, `n.ice`): RTP and RTCP share the RTP socket (RFC 5761), the agent runs
@@ -507,7 +568,18 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
           [weak] {
             if (auto self = weak.lock()) self->on_ice_changed();
           });
+      ice::agent::send_function relay_send;
+      if (relay_ && relay_->allocated())
+        relay_send = [weak](std::span<const std::byte> bytes, const udp::endpoint& to) {
+          if (auto self = weak.lock(); self && !self->relay_->send(to, bytes)) count(self->tx_->relayed_datagrams);
+        };
+      if (relay_send || cfg_.ice_relay_only)
+        ice_->set_relay(ice::candidate_priority(ice::candidate_type::relayed, 65535, 1), std::move(relay_send),
+                        cfg_.ice_relay_only);
     }
+    // RFC 8656 §9: the peer's candidates may reach the relayed address (one permission per IP address).
+    if (relay_ && relay_->allocated())
+      for (const auto& c : n.ice->candidates) relay_->permit(c.address.address());
     boost::system::error_code bec;
     const auto local = rtp_socket_.local_endpoint(bec);
     ice_->start(n.ice->remote, n.ice->candidates, n.ice->controlling, bec || local.address().is_v4());
@@ -523,6 +595,8 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
       latched_ = rtcp_latched_ = false;
       latch_probation_.reset();
     }
+    // A relayed pair: ChannelData from now on (4 bytes of overhead instead of 36, RFC 8656 §12).
+    if (auto remote = ice_->selected(); remote && relay_ && ice_->selected_relayed()) relay_->bind(*remote);
     publish_link();
   }
 
@@ -552,7 +626,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
   void on_stun(std::span<std::byte> datagram, const udp::endpoint& from, bool rtp_socket) {
     if (!ice_ || !rtp_socket) return count(rx_->stun_dropped);
     const auto before = ice_->checks_answered();
-    if (!ice_->handle(datagram, from)) return count(rx_->stun_dropped);
+    if (!ice_->handle(datagram, from, relayed_rx_)) return count(rx_->stun_dropped);
     if (ice_->checks_answered() != before) count(rx_->ice_checks_answered);
   }
 
@@ -780,7 +854,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
   }
 
   void on_rtcp(const boost::system::error_code& ec, std::size_t n) {
-    if (ec == boost::asio::error::operation_aborted || !running_) return;
+    if (!running_ || !rtcp_socket_.is_open()) return;
     if (!ec && n > 0) demultiplex(std::span<std::byte>(rtcp_buffer_.data(), n), false);
     receive_rtcp();
   }
@@ -866,6 +940,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     if (ice_) {
       l.ice_state = ice_->state();
       l.ice_connect_ms = ice_->connect_ms();
+      l.ice_relayed = ice_->selected_relayed();
     }
     tx_->set_link(l);
     rx_->set_link(l);
@@ -921,8 +996,12 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
       n = srtp_tx_.protect_rtcp(rtcp_out_, n, pec);
       if (n == 0) return;
     }
+    if (rtcp_mux_) {
+      send_datagram(std::span<const std::byte>(rtcp_out_.data(), n), remote_rtcp_);
+      return;
+    }
     boost::system::error_code sec;
-    (rtcp_mux_ ? rtp_socket_ : rtcp_socket_).send_to(boost::asio::buffer(rtcp_out_.data(), n), remote_rtcp_, 0, sec);
+    rtcp_socket_.send_to(boost::asio::buffer(rtcp_out_.data(), n), remote_rtcp_, 0, sec);
   }
 
   std::shared_ptr<boost::asio::io_context> io_;  // declared first: destroyed after the sockets
@@ -968,6 +1047,9 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
   std::size_t recent_event_next_ = 0, recent_event_count_ = 0;
 
   std::shared_ptr<ice::agent> ice_;         // while ICE is negotiated
+  std::shared_ptr<relay_link> relay_;       // with a TURN server: the allocation on the RTP socket
+  bool rtp_receiving_ = false;              // an async_receive_from is pending on the RTP socket
+  bool relayed_rx_ = false;                 // the datagram being demultiplexed came through the relay
   bool rtcp_mux_ = false;                   // RTCP on the RTP socket (RFC 5761), with ICE
   srtp_session srtp_tx_, srtp_rx_;          // active while SRTP keys are negotiated
   std::optional<srtp_keys> srtp_keys_;      // the keys they hold
