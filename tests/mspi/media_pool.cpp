@@ -33,7 +33,7 @@ std::thread::id thread_of(boost::asio::io_context& io) {
 
 }  // namespace
 
-TEST_CASE("media_pool places each call on the least loaded thread; release frees the place", "[mspi][media_pool]") {
+TEST_CASE("media_pool places each call on the least loaded thread, release frees the place", "[mspi][media_pool]") {
   mspi::media_pool pool(3);
   REQUIRE(pool.size() == 3);
   auto a = pool.assign(), b = pool.assign(), c = pool.assign();
@@ -86,7 +86,7 @@ TEST_CASE("media_pool runs one call's handlers one at a time on one thread", "[m
   CHECK(wrong_thread == 0);
 }
 
-TEST_CASE("media_pool counts handler exceptions and runs on; stop finishes queued work, contexts outlive it",
+TEST_CASE("media_pool counts handler exceptions and runs on, stop finishes queued work, contexts outlive it",
           "[mspi][media_pool]") {
   auto pool = std::make_unique<mspi::media_pool>(2);
   auto call = pool->assign();

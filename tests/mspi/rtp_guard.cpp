@@ -285,7 +285,7 @@ TEST_CASE("an SSRC change from the peer keeps audio flowing after probation", "[
   CHECK(m1.median_correlation >= 0.85);
 }
 
-TEST_CASE("a stray SSRC is not taken; the replaced SSRC may return once the new one is quiet", "[mspi][rtp_opus][rtp_guard]") {
+TEST_CASE("a stray SSRC is not taken, the replaced SSRC may return once the new one is quiet", "[mspi][rtp_opus][rtp_guard]") {
   msp_side a;
   raw_peer peer;
   answer_pcmu(a, peer, peer.offer("0", rtpmap_pcmu()));
@@ -317,7 +317,7 @@ TEST_CASE("a stray SSRC is not taken; the replaced SSRC may return once the new 
   CHECK(s.packets_lost == 0);  // three sources in turn, none lost a packet
 }
 
-TEST_CASE("symmetric RTP latches a NAT'd peer once per offer/answer; strict mode refuses it", "[mspi][rtp_opus][rtp_guard]") {
+TEST_CASE("symmetric RTP latches a NAT'd peer once per offer/answer, strict mode refuses it", "[mspi][rtp_opus][rtp_guard]") {
   raw_peer announced, nat, third;  // the SDP names `announced`; the peer really sends from `nat`
   std::uint16_t seq = 7, seq3 = 300;
   std::uint32_t ts = 0, ts3 = 0;

@@ -139,7 +139,7 @@ TEST_CASE("an offer the MSP cannot use is refused over the channel, with stream_
   msp.shutdown_msp_call(call);
 }
 
-TEST_CASE("rtp_opus_msp admits max_calls calls; a shut-down call frees its place", "[mspi][rtp_opus][capacity]") {
+TEST_CASE("rtp_opus_msp admits max_calls calls, a shut-down call frees its place", "[mspi][rtp_opus][capacity]") {
   mspi::rtp_opus_config cfg;
   cfg.max_calls = 3;
   mspi::rtp_opus_msp msp(cfg);

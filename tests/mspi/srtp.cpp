@@ -192,7 +192,7 @@ TEST_CASE("SDES mandatory on both sides: RTP/SAVP, a tone crosses, both streams 
   CHECK(b.call->render_stream()->statistics().srtp_rejected == 0);
 }
 
-TEST_CASE("SDES: a re-offer re-keys both ways and media goes on; GCM when preferred", "[mspi][rtp_opus][srtp]") {
+TEST_CASE("SDES: a re-offer re-keys both ways and media goes on, GCM when preferred", "[mspi][rtp_opus][srtp]") {
   auto gcm_first = with_srtp(mspi::srtp_policy::optional);
   gcm_first.srtp_suites = {srtp_suite::aead_aes_128_gcm, srtp_suite::aes_cm_128_hmac_sha1_80};
   gcm_first.rtcp_interval = 200ms;

@@ -24,7 +24,7 @@
 
 using namespace std::chrono_literals;
 
-TEST_CASE("async_connect with no token is awaitable (deferred); the io_context waits for it", "[tspi][async]") {
+TEST_CASE("async_connect with no token is awaitable (deferred), the io_context waits for it", "[tspi][async]") {
   ptapi_test::loopback_fixture f;
   f.tapi.register_call_notifications(f.bob);
   f.tapi.on_call_notification().connect([](const tspi::call_notification_event& e) { e.call.answer(); });

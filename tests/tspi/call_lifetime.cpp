@@ -184,7 +184,7 @@ TEST_CASE("dropping every handle of a disconnected call releases it", "[tspi][ca
   CHECK(f.eventually([&] { return msp_call.expired(); }));  // the MSP call object is gone too
 }
 
-TEST_CASE("a kept handle keeps its call until dropped; release() still works", "[tspi][call_lifetime]") {
+TEST_CASE("a kept handle keeps its call until dropped, release() still works", "[tspi][call_lifetime]") {
   lifetime_fixture f;
   auto c = f.alice.create_call("bob");
   c.connect();
@@ -310,7 +310,7 @@ TEST_CASE("2000 loopback calls whose handles are dropped leave no call behind", 
                                             << " close_call)");
 }
 
-TEST_CASE("an MSP call that cannot be set up refuses the call; the next call succeeds", "[tspi][call_lifetime]") {
+TEST_CASE("an MSP call that cannot be set up refuses the call, the next call succeeds", "[tspi][call_lifetime]") {
   mspi::rtp_opus_config msp;
   msp.reserved_fds = 0;  // let the descriptor check pass so that the set-up itself meets EMFILE
   lifetime_fixture f(msp);

@@ -153,7 +153,7 @@ TEST_CASE("a caller's hang-up while ringing CANCELs the INVITE", "[tspi][sip][ca
   CHECK(bob_call.info().cause == call_state_cause::disconnect_cancelled);
 }
 
-TEST_CASE("hold and unhold re-INVITE the far end; the state follows", "[tspi][sip][hold]") {
+TEST_CASE("hold and unhold re-INVITE the far end, the state follows", "[tspi][sip][hold]") {
   sip_party alice, bob;
   bob.auto_answer();
   auto call = alice.address.create_call(bob.uri);
@@ -333,7 +333,7 @@ TEST_CASE("address::forward sends callers on with 302 + Diversion: unconditional
   }
 }
 
-TEST_CASE("consultation transfer: transfer holds bob and dials carol; finish(as_transfer) joins bob and carol "
+TEST_CASE("consultation transfer: transfer holds bob and dials carol, finish(as_transfer) joins bob and carol "
           "(REFER with Replaces)", "[tspi][sip][transfer]") {
   sip_party alice, bob, carol;
   bob.auto_answer();

@@ -51,7 +51,7 @@ mspi::stream_statistics started_statistics(const tspi::call& c, mspi::terminal_d
 
 }  // namespace
 
-TEST_CASE("a SIP call's information carries the Call-ID and the INVITE's responses; its streams the codec, "
+TEST_CASE("a SIP call's information carries the Call-ID and the INVITE's responses, its streams the codec, "
           "ptime and RTP peer", "[tspi][sip][call_info]") {
   sip_party alice, bob;
   info_changes alice_changes(alice.tapi), bob_changes(bob.tapi);

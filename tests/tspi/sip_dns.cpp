@@ -206,7 +206,7 @@ TEST_CASE("dns: the answer cache keeps entries for their TTL and at most its cap
   CHECK(sip::dns_key("SRV.Test.") == "srv.test");
 }
 
-TEST_CASE("dns: a DNS server c-ares cannot parse fails the resolver; literals still need no DNS", "[sip][dns]") {
+TEST_CASE("dns: a DNS server c-ares cannot parse fails the resolver, literals still need no DNS", "[sip][dns]") {
   asio::io_context io;
   sip::dns_config cfg;
   cfg.servers = {"not a server"};

@@ -267,7 +267,7 @@ TEST_CASE("client non-INVITE: timer E doubles up to T2 and timer F ends it with 
   }
 }
 
-TEST_CASE("client non-INVITE: retransmitted every T2 in Proceeding; the final response ends it after timer K", "[sip][transaction]") {
+TEST_CASE("client non-INVITE: retransmitted every T2 in Proceeding, the final response ends it after timer K", "[sip][transaction]") {
   fixture f({ms(10), ms(60), ms(300)});
   recorder r;
   int stray = 0;
@@ -300,7 +300,7 @@ TEST_CASE("client non-INVITE: retransmitted every T2 in Proceeding; the final re
   CHECK(r.failures == 0);
 }
 
-TEST_CASE("server INVITE: 100 Trying at once; a retransmitted INVITE is absorbed and gets the last response again", "[sip][transaction]") {
+TEST_CASE("server INVITE: 100 Trying at once, a retransmitted INVITE is absorbed and gets the last response again", "[sip][transaction]") {
   fixture f;
   f.on_req = [](std::shared_ptr<sip::server_transaction> t, const sip::message& req) {
     t->respond(sip::make_response(req, 180, "srv"));
@@ -424,7 +424,7 @@ TEST_CASE("server INVITE: timer G retransmits a non-2xx final (doubling to T2) a
   CHECK(f.raw.responses(603).size() == finals.size());
 }
 
-TEST_CASE("server INVITE: CANCEL gets 200 and on_cancel; the TU's 487 is retransmitted until the layer gets its ACK", "[sip][transaction]") {
+TEST_CASE("server INVITE: CANCEL gets 200 and on_cancel, the TU's 487 is retransmitted until the layer gets its ACK", "[sip][transaction]") {
   fixture f({ms(20), ms(80), ms(100)});
   int cancels = 0;
   std::vector<sip::message> acks;
@@ -989,7 +989,7 @@ TEST_CASE("lifetime: close() and destruction with timers pending stop every call
   }
 }
 
-TEST_CASE("server: a UDP request whose Content-Length exceeds the datagram is answered 400; such a response is dropped",
+TEST_CASE("server: a UDP request whose Content-Length exceeds the datagram is answered 400, such a response is dropped",
           "[sip][transaction][sip_transaction]") {
   fixture f;
   // RFC 3261 §18.3: "the server SHOULD generate a 400 (Bad Request) response".

@@ -478,7 +478,7 @@ std::unique_ptr<raw_tcp_stream> accepted_connection(asio::io_context& io, record
 }
 }  // namespace
 
-TEST_CASE("transport: a TCP connection that completes no message within tcp_message_timeout is closed; a live one stays",
+TEST_CASE("transport: a TCP connection that completes no message within tcp_message_timeout is closed, a live one stays",
           "[sip][transport][tcp][sip_transport]") {
   asio::io_context io;
   sip::transport_config cfg;
@@ -635,7 +635,7 @@ TEST_CASE("transport: the default max_tcp_connections leaves headroom below RLIM
   if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur >= 64) CHECK(d <= rl.rlim_cur / 4);
 }
 
-TEST_CASE("transport: an exception thrown by on_message is caught and counted; delivery goes on", "[sip][transport][sip_transport]") {
+TEST_CASE("transport: an exception thrown by on_message is caught and counted, delivery goes on", "[sip][transport][sip_transport]") {
   asio::io_context io;
   recording_transport b(io);
   int calls = 0;
@@ -652,7 +652,7 @@ TEST_CASE("transport: an exception thrown by on_message is caught and counted; d
   CHECK(b.t.stats().received == 3);
 }
 
-TEST_CASE("transport: a UDP request with Content-Length beyond the datagram goes to on_truncated_request; a response is dropped",
+TEST_CASE("transport: a UDP request with Content-Length beyond the datagram goes to on_truncated_request, a response is dropped",
           "[sip][transport][sip_transport]") {
   asio::io_context io;
   recording_transport b(io);
@@ -830,7 +830,7 @@ TEST_CASE_METHOD(tls_server_fixture, "transport: a TLS peer that stalls the hand
   }
 }
 
-TEST_CASE("transport: TLS without a certificate does not listen; unreadable TLS files are reported", "[sip][transport][sip_tls]") {
+TEST_CASE("transport: TLS without a certificate does not listen, unreadable TLS files are reported", "[sip][transport][sip_tls]") {
   asio::io_context io;
   sip::transport plain(io.get_executor());
   std::error_code ec;
@@ -846,7 +846,7 @@ TEST_CASE("transport: TLS without a certificate does not listen; unreadable TLS 
   CHECK(ec == sip::tls_errc::not_configured);
 }
 
-TEST_CASE("transport: beyond max_handshakes_in_progress new TLS connections are closed at once; an established one "
+TEST_CASE("transport: beyond max_handshakes_in_progress new TLS connections are closed at once, an established one "
           "keeps working", "[sip][transport][sip_tls]") {
   tls_certificates certs;
   asio::io_context io;

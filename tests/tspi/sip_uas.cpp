@@ -371,7 +371,7 @@ std::uint32_t cseq_number(const tspi::sip::message& m) {
 }
 }  // namespace
 
-TEST_CASE("UAC: reliable 1xx are PRACKed once and in RSeq order; a second fork's 2xx gets ACK + BYE",
+TEST_CASE("UAC: reliable 1xx are PRACKed once and in RSeq order, a second fork's 2xx gets ACK + BYE",
           "[tspi][sip][uas][100rel][fork]") {
   sip_party ua;
   sip_blocking_peer peer;
@@ -437,7 +437,7 @@ TEST_CASE("UAC: reliable 1xx are PRACKed once and in RSeq order; a second fork's
   peer.send(tspi::sip::make_response(*bye, 200), peer.last_from_port);
 }
 
-TEST_CASE("UAC: a 183 with SDP starts media while the call is in progress; the 200's SDP takes over",
+TEST_CASE("UAC: a 183 with SDP starts media while the call is in progress, the 200's SDP takes over",
           "[tspi][sip][uas][early_media]") {
   sip_party ua;
   sip_blocking_peer peer;
@@ -470,7 +470,7 @@ TEST_CASE("UAC: a 183 with SDP starts media while the call is in progress; the 2
   peer.send(tspi::sip::make_response(*bye, 200), peer.last_from_port);
 }
 
-TEST_CASE("UAS: a 180 to an INVITE requiring 100rel is retransmitted until PRACKed; no PRACK ends the call with 500",
+TEST_CASE("UAS: a 180 to an INVITE requiring 100rel is retransmitted until PRACKed, no PRACK ends the call with 500",
           "[tspi][sip][uas][100rel]") {
   sip_party ua;  // T1 = 50 ms
   const auto port = ua.port();
@@ -619,7 +619,7 @@ TEST_CASE("the registrar's received/rport becomes the Contact, registered again 
   REQUIRE(wait_state(ua.log, call, call_state::disconnected));
 }
 
-TEST_CASE("a wildcard bind advertises the interface that routes to the peer; a public address replaces it",
+TEST_CASE("a wildcard bind advertises the interface that routes to the peer, a public address replaces it",
           "[tspi][sip][nat]") {
   for (const std::string public_address : {"", "203.0.113.5"}) {
     auto cfg = sip_party::config(0, "0.0.0.0");
@@ -925,7 +925,7 @@ TEST_CASE("an outbound proxy gets out-of-dialog INVITEs with a preloaded Route, 
   CHECK(call.info().provider_detail == "redirected by 302 to sip:bob@first.example.test");
 }
 
-TEST_CASE("3xx redirects: loops skipped, the limit kept; sips: and transport=tls refused at once", "[tspi][sip][redirect]") {
+TEST_CASE("3xx redirects: loops skipped, the limit kept, sips: and transport=tls refused at once", "[tspi][sip][redirect]") {
   auto cfg = sip_party::config(0);
   cfg.max_redirects = 1;
   sip_party ua(cfg);

@@ -97,7 +97,7 @@ TEST_CASE("RFC 3261 §19.1.3 example URIs", "[tspi][sip][uri]") {
   CHECK(uri_ok("sip:host_with_underscore.example").host == "host_with_underscore.example");
 }
 
-TEST_CASE("RFC 4475 URIs: unusual characters, escapes, ';' and '?' in the user part", "[tspi][sip][uri]") {
+TEST_CASE("RFC 4475 URIs: unusual characters, escapes, ',' and '?' in the user part", "[tspi][sip][uri]") {
   auto u = uri_ok("sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com");
   CHECK(u.user == "1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*");
   CHECK(u.password == "&it+has=1,weird!*pas$wo~d_too.(doesn't-it)");
