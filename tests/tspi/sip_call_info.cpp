@@ -16,6 +16,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 using namespace ptapi_test;
@@ -152,6 +153,18 @@ tspi::sip::sip_config tls_party_config(std::uint16_t tls_port, std::string ca, s
   return cfg;
 }
 
+// `alice` calls `uri` of `bob`, who answers; returns both ends of the call once both are connected.
+std::pair<tspi::call, tspi::call> connected_call(sip_party& alice, sip_party& bob, const std::string& uri) {
+  bob.auto_answer();
+  auto call = alice.address.create_call(uri);
+  call.connect();
+  REQUIRE(call.state() == call_state::connected);
+  auto bob_call = bob.last_offered();
+  REQUIRE(bob_call);
+  REQUIRE(wait_state(bob.log, bob_call, call_state::connected));
+  return {call, bob_call};
+}
+
 // The transports of the requests a party received (the token of each top Via), from its trace.
 struct via_log {
   std::mutex m;
@@ -180,13 +193,7 @@ TEST_CASE("a sips: call between two SIP providers goes over TLS: connects, holds
   alice_vias.attach(alice_cfg);
   bob_vias.attach(bob_cfg);
   sip_party alice(alice_cfg), bob(bob_cfg);
-  bob.auto_answer();
-  auto call = alice.address.create_call("sips:ptapi@localhost:7601");
-  call.connect();
-  REQUIRE(call.state() == call_state::connected);
-  auto bob_call = bob.last_offered();
-  REQUIRE(bob_call);
-  REQUIRE(wait_state(bob.log, bob_call, call_state::connected));
+  auto [call, bob_call] = connected_call(alice, bob, "sips:ptapi@localhost:7601");
   CHECK(call.info().signalling_secured);
   CHECK(bob_call.info().signalling_secured);
   CHECK_FALSE(call.info().secured);  // TLS without SRTP: no lock
@@ -220,13 +227,7 @@ TEST_CASE("a sips: call with SDES-SRTP reports call_info::secured once its media
   };
   sip_party alice(tls_only(7606), media);
   sip_party bob(tls_only(7607), media);
-  bob.auto_answer();
-  auto call = alice.address.create_call("sips:ptapi@localhost:7607");
-  call.connect();
-  REQUIRE(call.state() == call_state::connected);
-  auto bob_call = bob.last_offered();
-  REQUIRE(bob_call);
-  REQUIRE(wait_state(bob.log, bob_call, call_state::connected));
+  auto [call, bob_call] = connected_call(alice, bob, "sips:ptapi@localhost:7607");
   // The offerer's streams take the keys when the MSP applies the answer, just after `connected`.
   const auto deadline = std::chrono::steady_clock::now() + 5s;
   while (!call.info().secured && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
