@@ -40,6 +40,7 @@ class call_backend {
  public:
   virtual ~call_backend() = default;
   [[nodiscard]] virtual call_info info() const = 0;
+  [[nodiscard]] virtual call_state state() const = 0;  // info().state without reading the streams
   [[nodiscard]] virtual std::error_code check() const = 0;  // stale or shut down?
   virtual void connect(completion done) = 0;
   virtual void answer(completion done) = 0;

@@ -231,12 +231,12 @@ class core final : public std::enable_shared_from_this<core> {
     post_op(std::move(done), [self = shared_from_this(), c](completion done) {
       if (auto ec = self->usable(*c)) return done(ec);
       if (c->state() != call_state::idle) return done(mspi::tapi_errc::invalid_call_state);
-      if (c->info().privilege != call_privilege::owner) return done(mspi::tapi_errc::not_owner);
+      if (c->snapshot().privilege != call_privilege::owner) return done(mspi::tapi_errc::not_owner);
       c->connect_waiters_.push_back(std::move(done));
       const auto req = self->add_request([self, c](std::error_code ec) {
         if (ec) self->apply_state(*c, call_state::disconnected, call_state_cause::disconnect_failed);
       });
-      auto info = c->info();
+      auto info = c->snapshot();
       c->dialed_ = true;
       c->address_->provider().make_call(req, c->address_->id(), c->id(), info.called_id, info.media);
     });
@@ -246,7 +246,7 @@ class core final : public std::enable_shared_from_this<core> {
     post_op(std::move(done), [self = shared_from_this(), c](completion done) {
       if (auto ec = self->usable(*c)) return done(ec);
       if (c->state() != call_state::offering) return done(mspi::tapi_errc::invalid_call_state);
-      if (c->info().privilege != call_privilege::owner) return done(mspi::tapi_errc::not_owner);
+      if (c->snapshot().privilege != call_privilege::owner) return done(mspi::tapi_errc::not_owner);
       const auto req = self->add_request(std::move(done));
       c->address_->provider().answer(req, c->id());
     });
@@ -257,7 +257,7 @@ class core final : public std::enable_shared_from_this<core> {
       if (auto ec = self->usable(*c)) return done(ec);
       const auto s = c->state();
       if (s == call_state::disconnected) return done(mspi::tapi_errc::invalid_call_state);
-      if (c->info().privilege != call_privilege::owner) return done(mspi::tapi_errc::not_owner);
+      if (c->snapshot().privilege != call_privilege::owner) return done(mspi::tapi_errc::not_owner);
       if (s == call_state::idle) return done({});  // TAPI: S_FALSE, nothing to drop
       const auto req = self->add_request(std::move(done));
       c->address_->provider().drop(req, c->id(), code);
@@ -268,7 +268,7 @@ class core final : public std::enable_shared_from_this<core> {
   void control(const std::shared_ptr<call_impl>& c, call_request r, completion done) {
     post_op(std::move(done), [self = shared_from_this(), c, r = std::move(r)](completion done) {
       if (auto ec = self->usable(*c)) return done(ec);
-      if (c->info().privilege != call_privilege::owner) return done(mspi::tapi_errc::not_owner);
+      if (c->snapshot().privilege != call_privilege::owner) return done(mspi::tapi_errc::not_owner);
       const auto s = c->state();
       using k = call_request::kind;
       const bool state_ok = r.what == k::unhold ? s == call_state::hold
@@ -292,7 +292,7 @@ class core final : public std::enable_shared_from_this<core> {
       if (held.get() == c.get() || held->core_.lock() != self) return done(mspi::tapi_errc::invalid_argument);
       if (auto ec = self->usable(*c)) return done(ec);
       if (auto ec = self->usable(*held)) return done(ec);
-      if (c->info().privilege != call_privilege::owner || held->info().privilege != call_privilege::owner)
+      if (c->snapshot().privilege != call_privilege::owner || held->snapshot().privilege != call_privilege::owner)
         return done(mspi::tapi_errc::not_owner);
       if (c->state() != call_state::connected || held->state() != call_state::hold)
         return done(mspi::tapi_errc::invalid_call_state);
@@ -335,12 +335,12 @@ class core final : public std::enable_shared_from_this<core> {
         return done(mspi::tapi_errc::invalid_argument);
       if (auto ec = self->usable(*c)) return done(ec);
       if (auto ec = self->usable(*consult)) return done(ec);
-      if (c->info().privilege != call_privilege::owner || consult->info().privilege != call_privilege::owner)
+      if (c->snapshot().privilege != call_privilege::owner || consult->snapshot().privilege != call_privilege::owner)
         return done(mspi::tapi_errc::not_owner);
       const auto s = c->state(), cs = consult->state();
       if ((s != call_state::connected && s != call_state::hold) || (cs != call_state::idle && cs != call_state::connected))
         return done(mspi::tapi_errc::invalid_call_state);
-      if (consult->info().called_id.empty()) return done(mspi::tapi_errc::invalid_argument);  // TAPI: E_INVALIDARG
+      if (consult->snapshot().called_id.empty()) return done(mspi::tapi_errc::invalid_argument);  // TAPI: E_INVALIDARG
       consult->transfer_of_ = c;
       auto dial = [self, consult, done = std::move(done)](std::error_code ec) mutable {
         if (ec || consult->state() == call_state::connected) return done(ec);
@@ -360,7 +360,7 @@ class core final : public std::enable_shared_from_this<core> {
       if (!primary) return done(mspi::tapi_errc::invalid_call_state);  // not flagged as a transfer
       if (mode != finish_mode::as_transfer) return done(mspi::tapi_errc::not_supported);
       if (auto ec = self->usable(*primary)) return done(ec);
-      if (consult->info().privilege != call_privilege::owner || primary->info().privilege != call_privilege::owner)
+      if (consult->snapshot().privilege != call_privilege::owner || primary->snapshot().privilege != call_privilege::owner)
         return done(mspi::tapi_errc::not_owner);
       const auto ps = primary->state();
       if (consult->state() != call_state::connected || (ps != call_state::hold && ps != call_state::connected))
@@ -377,7 +377,7 @@ class core final : public std::enable_shared_from_this<core> {
     auto start = [self = shared_from_this(), c, o = std::move(o), d]() mutable {
       auto& finish = *d;
       if (auto ec = self->usable(*c)) return finish(ec, {});
-      if (c->info().privilege != call_privilege::owner) return finish(mspi::tapi_errc::not_owner, {});
+      if (c->snapshot().privilege != call_privilege::owner) return finish(mspi::tapi_errc::not_owner, {});
       const auto s = c->state();
       if (s != call_state::connected && s != call_state::hold) return finish(mspi::tapi_errc::invalid_call_state, {});
       constexpr auto limit = std::chrono::hours(1);
@@ -660,7 +660,7 @@ class core final : public std::enable_shared_from_this<core> {
     std::shared_ptr<call_impl> c;
     try {
       c = std::make_shared<call_impl>(weak_from_this(), a, std::move(info));
-      c->msp_call_ = a->provider().create_msp_call(a->id(), c->id(), c->info().media, ec);
+      c->msp_call_ = a->provider().create_msp_call(a->id(), c->id(), c->snapshot().media, ec);
       if (ec) return nullptr;
       {
         std::lock_guard lock(table_mutex_);
@@ -751,7 +751,7 @@ class core final : public std::enable_shared_from_this<core> {
   void release_if_unreferenced(call_impl& c) {
     if (c.released_.load() || c.has_handles()) return;
     const auto s = c.state();
-    if (s == call_state::disconnected || (s == call_state::idle && !c.dialed_ && !c.info().incoming)) forget(c);
+    if (s == call_state::disconnected || (s == call_state::idle && !c.dialed_ && !c.snapshot().incoming)) forget(c);
   }
 
   // An application handle of `c` (empty for none), for an event.

@@ -92,13 +92,19 @@ class call_impl final : public call_backend, public std::enable_shared_from_this
   call_impl(std::weak_ptr<core> c, std::shared_ptr<address_impl> a, call_info info)
       : core_(std::move(c)), address_(std::move(a)), info_(std::move(info)) {}
 
-  /// The call's items, `secured` computed now (the streams' SRTP state may change between events).
+  /// The call's items for the application, `secured` computed now (the streams' SRTP state may change
+  /// between events): reads every stream's statistics.
   [[nodiscard]] call_info info() const override {
     const bool media = media_secured();
-    std::lock_guard lock(mutex_);
-    call_info i = info_;
+    call_info i = snapshot();
     i.secured = i.signalling_secured && media;
     return i;
+  }
+  /// The call's items as last stored, without reading the streams: what the core's own checks use
+  /// (privilege, called ID, media types), so that no call operation pays for the streams' statistics.
+  [[nodiscard]] call_info snapshot() const {
+    std::lock_guard lock(mutex_);
+    return info_;
   }
   [[nodiscard]] std::error_code check() const override;
   void connect(completion done) override;
@@ -120,7 +126,7 @@ class call_impl final : public call_backend, public std::enable_shared_from_this
   /// for Finish(FM_ASTRANSFER)); empty otherwise.
   std::weak_ptr<call_impl> transfer_of_;
   [[nodiscard]] call_id id() const noexcept { return info_.id; }
-  [[nodiscard]] call_state state() const {
+  [[nodiscard]] call_state state() const override {
     std::lock_guard lock(mutex_);
     return info_.state;
   }
