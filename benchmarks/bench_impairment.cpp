@@ -2,6 +2,8 @@
 // 1-second windows; prints the table of benchmarks/README.md. A Catch2 program only because the call
 // helpers it shares with tests/mspi/impairment.cpp report setup failures with Catch2's REQUIRE.
 #define CATCH_CONFIG_MAIN
+// Drives a shipped provider's own members (or pairs one anew): their full definitions (ptapi/config.hpp).
+#define PTAPI_PROVIDER_DEFINITIONS
 #include "mspi/impaired_call.hpp"
 
 #include <catch2/catch.hpp>

@@ -3,6 +3,8 @@
 // counting global allocator (live-bytes delta / N); RSS from /proc/self/statm.
 //   ./build/bin/ptapi_bench_memory [N=50]
 #define PTAPI_DEFINE_COUNTING_ALLOCATOR
+// Drives a shipped provider's own members (or pairs one anew): their full definitions (ptapi/config.hpp).
+#define PTAPI_PROVIDER_DEFINITIONS
 #include <support/counting_allocator.hpp>
 
 #include <mspi/rtp_opus/msp.hpp>

@@ -14,8 +14,12 @@
 // (SIGINT/SIGTERM or --seconds):
 //   status t_ms=.. offered=.. connected=.. disconnected=.. active=.. answer_errors=.. abnormal=.. rss_kib=..
 // `abnormal` counts disconnects whose cause is not `normal`.
+
+// Drives a shipped provider's own members (or pairs one anew): their full definitions (ptapi/config.hpp).
+#define PTAPI_PROVIDER_DEFINITIONS
 #include "signalling_msp.hpp"
 
+#include <tspi/provider_pair.hpp>
 #include <tspi/sip/tsp.hpp>
 #include <tspi/tapi.hpp>
 

@@ -11,7 +11,6 @@
 #include <mspi/rtp_opus/msp.hpp>
 #include <mspi/terminals/file_playback.hpp>
 #include <mspi/terminals/file_recording.hpp>
-#include <mspi/terminals/media_streaming.hpp>
 
 #include <boost/asio/ip/address.hpp>
 
@@ -40,6 +39,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
+std::chrono::milliseconds ms(double seconds) { return std::chrono::milliseconds(std::lround(seconds * 1000)); }
 namespace fs = std::filesystem;
 
 struct options {
@@ -61,14 +61,13 @@ struct message_call {
   std::uint64_t id = 0;
   std::string caller;
   std::shared_ptr<mspi::file_playback_terminal> greeting;
-  std::shared_ptr<mspi::file_recording_terminal> recorder;
-  std::shared_ptr<mspi::media_streaming_terminal> listener;  // the same audio, for the silence detector
+  std::shared_ptr<mspi::file_recording_terminal> recorder;  // ends itself on silence or at the maximum length
   steady::time_point answer_at;
   // Set by the event handlers (under machine::m_), acted upon by the main loop.
   bool greeting_started = false, greeting_over = false, over = false, end_key = false, forward_key = false;
+  const char* recording_ended = nullptr;  // why the recorder stopped by itself
   // The main loop's own.
-  bool answered = false, ending = false;
-  std::optional<steady::time_point> recording_since, last_sound;
+  bool answered = false, recording = false, ending = false;
 };
 
 /// `user@host` of a caller ID URI, reduced to characters safe in a file name.
@@ -137,10 +136,14 @@ class machine {
       if (first) c->greeting->start(ec);
       if (ec) std::cerr << "answering_machine: cannot play the greeting: " << ec.message() << '\n';
     });
-    tapi_.on_file_terminal().connect([this](const tspi::file_terminal_event& e) {  // the greeting ended
+    tapi_.on_file_terminal().connect([this](const tspi::file_terminal_event& e) {  // greeting or message over
       auto c = find(e.call);
       if (c && e.terminal == c->greeting && e.cause == mspi::file_terminal_cause::end_of_file)
         with_lock([&] { c->greeting_over = true; });
+      const char* why = e.cause == mspi::file_terminal_cause::silence        ? "silence"
+                        : e.cause == mspi::file_terminal_cause::max_duration ? "maximum length"
+                                                                             : nullptr;
+      if (c && e.terminal == c->recorder && why) with_lock([&] { c->recording_ended = why; });
     });
     tapi_.on_digit().connect([this](const tspi::digit_event& e) {  // RFC 4733 DTMF from the caller
       auto c = find(e.call);
@@ -162,16 +165,15 @@ class machine {
     std::error_code ec;
     c->greeting = ts.create_file_playback_terminal({o_.greeting}, ec);
     if (!ec) c->recorder = ts.create_file_recording_terminal(path.string(), ec);
-    if (!ec) c->listener = ts.create_media_streaming_terminal(mspi::terminal_direction::render, ec);
-    for (const mspi::terminal_ptr& t : {mspi::terminal_ptr(c->greeting), mspi::terminal_ptr(c->recorder), mspi::terminal_ptr(c->listener)})
+    if (!ec) c->recorder->set_limits({ms(o_.max_seconds), ms(o_.silence_seconds), o_.silence_dbfs});
+    for (const mspi::terminal_ptr& t : {mspi::terminal_ptr(c->greeting), mspi::terminal_ptr(c->recorder)})
       if (!ec) call.select_terminal_on_call(t, ec);
     if (ec) {  // e.g. the messages directory went away: refuse the call rather than lose its message
       std::cerr << "answering_machine: cannot take a message from " << c->caller << ": " << ec.message() << '\n';
       call.async_disconnect(tspi::disconnect_code::rejected, [](std::error_code) {});
       return;
     }
-    c->answer_at = steady::now() + std::chrono::duration_cast<steady::duration>(
-                                       std::chrono::duration<double>(o_.rings * o_.ring_seconds));
+    c->answer_at = steady::now() + ms(o_.rings * o_.ring_seconds);
     std::cout << "call from " << c->caller << ", answering after " << o_.rings << " ring(s)" << std::endl;
     std::lock_guard lock(m_);
     calls_.push_back(std::move(c));
@@ -179,11 +181,13 @@ class machine {
 
   void tick(message_call& c) {
     bool greeting_over, over, end_key, forward_key;
+    const char* recording_ended;
     with_lock([&] {
       greeting_over = c.greeting_over;
       over = c.over;
       end_key = std::exchange(c.end_key, false);
       forward_key = std::exchange(c.forward_key, false);
+      recording_ended = c.recording_ended;
     });
     const auto now = steady::now();
     if (over) return finish(c);
@@ -193,23 +197,11 @@ class machine {
         if (ec) std::cerr << "answering_machine: answer failed: " << ec.message() << '\n';
       });
     }
-    if (greeting_over && !c.recording_since) {  // the beep would go here: recording starts
+    if (greeting_over && !std::exchange(c.recording, true)) {  // the beep would go here: recording starts
       std::error_code ec;
       c.recorder->start(ec);
-      c.recording_since = c.last_sound = now;
-      (void)c.listener->read(std::span<std::int16_t>(samples_));  // what came during the greeting is not the message
     }
-    if (c.recording_since) {  // silence detector on 20 ms of audio per tick
-      const auto n = c.listener->read(std::span<std::int16_t>(samples_));
-      double energy = 0;
-      for (std::size_t i = 0; i < n; ++i) energy += double(samples_[i]) * samples_[i];
-      if (n && 20 * std::log10(std::sqrt(energy / double(n)) / 32768.0 + 1e-12) > o_.silence_dbfs) c.last_sound = now;
-    }
-    const auto seconds = [](steady::duration d) { return std::chrono::duration<double>(d).count(); };
-    const char* why = end_key ? "'#' pressed"
-                      : c.recording_since && seconds(now - *c.recording_since) >= o_.max_seconds ? "maximum length"
-                      : c.recording_since && seconds(now - *c.last_sound) >= o_.silence_seconds  ? "silence"
-                                                                                                 : nullptr;
+    const char* why = end_key ? "'#' pressed" : recording_ended;
     if (forward_key && !o_.forward_to.empty() && !c.ending) {
       std::cout << "call from " << c.caller << ": forwarding to " << o_.forward_to << std::endl;
       c.ending = true;
@@ -272,7 +264,6 @@ class machine {
   options o_;
   std::mutex m_;
   std::vector<std::shared_ptr<message_call>> calls_;
-  std::vector<std::int16_t> samples_ = std::vector<std::int16_t>(48000);
   int ended_ = 0, kept_ = 0;
   tspi::tapi tapi_;  // last: shut down first
 };

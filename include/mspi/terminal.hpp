@@ -48,6 +48,8 @@ enum class file_terminal_cause : std::uint8_t {
   end_of_file,  ///< FTEC_END_OF_FILE: playback reached the end of its play list.
   read_error,   ///< FTEC_READ_ERROR
   write_error,  ///< FTEC_WRITE_ERROR
+  max_duration,  ///< A recording reached `recording_limits::max_duration` (ptapi addition).
+  silence,       ///< A recording heard `recording_limits::silence_timeout` of silence (ptapi addition).
 };
 
 /// Terminal classes (TAPI: `CLSID_*Terminal` strings). The MSP's `terminal_support` creates dynamic

@@ -52,7 +52,8 @@ struct provider_call_info {
   /// CIS_CONNECTEDIDNAME: that party's display name, empty when none was given.
   std::string connected_name;
   /// CIS_REDIRECTINGIDNUMBER: the address that forwarded or redirected the call (SIP: for an incoming
-  /// call the first Diversion header's URI, RFC 5806 §4; for an outgoing call the URI that answered 3xx).
+  /// call the first Diversion header's URI, RFC 5806 §4, else the History-Info entry its last retargeting
+  /// came from, RFC 7044 §10.3; for an outgoing call the URI that answered 3xx).
   /// Empty when the call was not redirected.
   std::string redirecting_id;
   /// CIS_REDIRECTIONIDNUMBER: where an outgoing call was redirected to (SIP: the 3xx Contact followed,

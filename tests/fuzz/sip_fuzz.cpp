@@ -13,7 +13,9 @@
 //    rebuilt from it, and any Replaces value escaped into a Refer-To URI's headers part (as the transferor
 //    sends it) comes back unchanged through the URI parser and the transferee's decoder (the URI parses
 //    exactly when it fits `max_uri_bytes`). Diversion (RFC 5806) reasons map to a call reason without
-//    trapping.
+//    trapping;
+//  - History-Info (RFC 7044): at most max_history_entries, each entry's target round-trips, and the
+//    redirection read from it names one of its URIs (without headers or `cause`) with one of its causes.
 // The message round trip re-parses with limits widened by what serialization may add, because
 // to_string() normalizes: LF becomes CRLF and Content-Length is always written (so the text can grow
 // past max_message_bytes: a 65535-byte LF-only datagram becomes longer), compact names are expanded
@@ -26,11 +28,13 @@
 #include <tspi/sip/detail/replaces.hpp>
 #include <tspi/sip/digest.hpp>
 #include <tspi/sip/headers.hpp>
+#include <tspi/sip/history_info.hpp>
 #include <tspi/sip/message.hpp>
 #include <tspi/sip/uri.hpp>
 
 #include <mspi/sdp.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -68,6 +72,26 @@ void check_name_addr(std::string_view text) {
   auto back = sip::parse_name_addr(na->to_string());
   PTAPI_FUZZ_CHECK(back && back->display_name == na->display_name && same_uri(back->address, na->address) &&
                    same_params(back->params, na->params));
+}
+
+// History-Info (RFC 7044): bounded, every entry's target round-trips as a name-addr, and the redirection
+// it yields is one of its entries' URIs with the cause of one of them.
+void check_history_info(const std::vector<std::string_view>& values) {
+  const auto h = sip::parse_history_info(values);
+  if (!h) return;
+  PTAPI_FUZZ_CHECK(h->size() <= sip::max_history_entries);
+  for (const auto& e : *h) {
+    check_name_addr(e.target.to_string());
+    PTAPI_FUZZ_CHECK(!e.cause || (*e.cause >= 300 && *e.cause <= 699));
+  }
+  if (auto r = sip::redirection_of(*h)) {
+    PTAPI_FUZZ_CHECK(r->redirecting.headers.empty() && !r->redirecting.param("cause"));
+    PTAPI_FUZZ_CHECK(std::any_of(h->begin(), h->end(), [&](const sip::history_entry& e) {
+      return e.target.address.host == r->redirecting.host && e.target.address.user == r->redirecting.user;
+    }));
+    PTAPI_FUZZ_CHECK(r->cause == 0 || std::any_of(h->begin(), h->end(), [&](const auto& e) { return e.cause == r->cause; }));
+    (void)sip::reason_of_history_cause(r->cause);
+  }
 }
 
 void check_via(std::string_view text) {
@@ -183,6 +207,7 @@ void ptapi_fuzz::fuzz_sip(input bytes) {
   for (auto v : m->headers_named("Replaces")) check_replaces(v);
   if (auto d = sip::parse_name_addr(m->header("Diversion").value_or("")))
     (void)sip::detail::reason_of_diversion(d->param("reason").value_or(""));
+  check_history_info(m->headers_named("History-Info"));
   if (m->is_request()) check_uri(m->request_uri);
   check_digest(m->headers_named("WWW-Authenticate"), *m);
   check_digest(m->headers_named("Proxy-Authenticate"), *m);

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <csignal>
 #include <filesystem>
 #include <mutex>
@@ -275,6 +276,69 @@ TEST_CASE("file recording: records while active into a valid WAV", "[mspi][termi
                                                     terminal_media_state::active, terminal_media_state::idle});
   t.start(ec);  // closed: needs a new file
   CHECK(ec == mspi::tapi_errc::operation_failed);
+}
+
+TEST_CASE("file recording: recording_limits end a recording on its length or on silence", "[mspi][terminal][file_recording]") {
+  temp_dir dir;
+  mspi::file_recording_terminal t;
+  event_log log;
+  log.attach(t);
+  t.set_file_name(dir.file("limits.wav"));
+  // 20 ms frames: a tone of amplitude 1000 (RMS -33 dBFS) and faint noise of amplitude 20 (-64 dBFS).
+  std::vector<std::int16_t> loud(960), faint(960);
+  for (std::size_t i = 0; i < loud.size(); ++i) {
+    loud[i] = static_cast<std::int16_t>(std::lround(1000 * std::sin(2 * M_PI * 440 * double(i) / 48000)));
+    faint[i] = static_cast<std::int16_t>(i % 2 ? 20 : -20);
+  }
+  const auto frames_until_idle = [&](const std::vector<std::int16_t>& f, int most) {
+    int n = 0;
+    while (n < most && t.media_state() == terminal_media_state::active) {
+      t.write_frame(f);
+      ++n;
+    }
+    return n;
+  };
+
+  SECTION("max_duration: the 5th 20-ms frame fills 100 ms and ends it; starting again ends at once") {
+    mspi::recording_limits l;
+    l.max_duration = std::chrono::milliseconds(100);
+    t.set_limits(l);
+    t.start();
+    CHECK(frames_until_idle(loud, 50) == 5);
+    CHECK(t.samples_recorded() == 4800);
+    auto events = log.take();
+    REQUIRE(events.size() == 2);
+    CHECK(events[1].state == terminal_media_state::idle);
+    CHECK(events[1].cause == file_terminal_cause::max_duration);
+    CHECK_FALSE(events[1].error);
+    CHECK(ptapi_test::sndfile_read(t.file_name()).info.frames == 4800);  // the file stays valid and open
+    t.start();
+    CHECK(frames_until_idle(loud, 50) == 1);
+  }
+  SECTION("silence_timeout: 200 ms below silence_dbfs after the last loud frame, counted from start") {
+    mspi::recording_limits l;
+    l.silence_timeout = std::chrono::milliseconds(200);
+    l.silence_dbfs = -45;
+    t.set_limits(l);
+    t.start();
+    CHECK(frames_until_idle(faint, 9) == 9);  // 180 ms of silence: still recording
+    CHECK(frames_until_idle(loud, 3) == 3);   // speech resets the count
+    CHECK(frames_until_idle(faint, 50) == 10);
+    auto events = log.take();
+    REQUIRE(events.size() == 2);
+    CHECK(events[1].cause == file_terminal_cause::silence);
+    CHECK(t.samples_recorded() == 22 * 960);
+    t.start();  // a new start counts afresh
+    CHECK(frames_until_idle(faint, 50) == 10);
+    // Louder than the threshold is never silence; lifting the limit keeps it recording.
+    t.start();
+    l.silence_dbfs = -70;
+    t.set_limits(l);
+    CHECK(frames_until_idle(faint, 50) == 50);
+    t.set_limits({});
+    l.silence_dbfs = -45;
+    CHECK(frames_until_idle(faint, 50) == 50);
+  }
 }
 
 TEST_CASE("file recording: a bad path fails at set_file_name and creates nothing", "[mspi][terminal][file_recording]") {

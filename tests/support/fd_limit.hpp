@@ -17,7 +17,9 @@ inline long open_descriptors() {
 }
 
 // Lowers RLIMIT_NOFILE's soft limit to `limit` for its lifetime (the whole process: ctest runs each test
-// case in a process of its own).
+// case in a process of its own). A test case that uses it must have "running out of descriptors" in its
+// name: .ci/run leaves such cases out of the sanitizer stages, whose runtimes need descriptors of their own
+// (UBSan's vptr check opens a pipe to probe memory; with EMFILE it reports every object's vptr as invalid).
 struct soft_fd_limit {
   rlimit saved{};
   explicit soft_fd_limit(long limit) {

@@ -310,7 +310,7 @@ TEST_CASE("2000 loopback calls whose handles are dropped leave no call behind", 
                                             << " close_call)");
 }
 
-TEST_CASE("an MSP call that cannot be set up refuses the call, the next call succeeds", "[tspi][call_lifetime]") {
+TEST_CASE("an MSP call set up while running out of descriptors is refused, the next call succeeds", "[tspi][call_lifetime]") {
   mspi::rtp_opus_config msp;
   msp.reserved_fds = 0;  // let the descriptor check pass so that the set-up itself meets EMFILE
   lifetime_fixture f(msp);

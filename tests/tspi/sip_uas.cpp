@@ -7,6 +7,7 @@
 #include <tspi/sip/detail/reliable_provisional.hpp>
 #include <tspi/sip/detail/session_expires.hpp>
 #include <tspi/sip/digest.hpp>
+#include <tspi/sip/history_info.hpp>
 #include <tspi/sip/transaction.hpp>
 
 #include "sip_fixture.hpp"
@@ -956,4 +957,90 @@ TEST_CASE("3xx redirects: loops skipped, the limit kept, sips: and transport=tls
     CHECK(c.info().cause == call_state_cause::disconnect_badaddress);
     CHECK(c.info().provider_detail.find("requires TLS") != std::string::npos);
   }
+}
+
+TEST_CASE("History-Info (RFC 7044): the last retargeting and its RFC 4458 cause, malformed entries refused",
+          "[sip][history_info]") {
+  using tspi::sip::parse_history_info;
+  // RFC 7044 §11 style: alice's call to bob, bob's registered contact, then busy → voicemail.
+  const std::string a = "<sip:bob@example.com>;index=1, <sip:bob@192.0.2.4>;index=1.1;rc=1";
+  const std::string b = "<sip:vm@example.com;cause=486?Reason=SIP%3Bcause%3D486>;index=1.2;mp=1";
+  const auto h = parse_history_info({a, b});
+  REQUIRE(h);
+  REQUIRE(h->size() == 3);
+  CHECK((*h)[1].index == "1.1");
+  CHECK((*h)[1].mapped_from.empty());
+  CHECK((*h)[2].mapped_from == "1");
+  CHECK((*h)[2].cause == 486);
+  auto r = tspi::sip::redirection_of(*h);
+  REQUIRE(r);
+  CHECK(r->redirecting.to_string() == "sip:bob@example.com");
+  CHECK(r->cause == 486);
+  CHECK(tspi::sip::reason_of_history_cause(r->cause) == tspi::call_reason::fwd_busy);
+  CHECK(tspi::sip::reason_of_history_cause(408) == tspi::call_reason::fwd_noanswer);
+  CHECK(tspi::sip::reason_of_history_cause(0) == tspi::call_reason::fwd_uncond);
+  CHECK(tspi::sip::reason_of_history_cause(487) == tspi::call_reason::redirect);
+
+  // RFC 4244 entries (no mp): the last one with a cause, retargeted from the one before it; its own cause
+  // parameter is not part of the redirecting URI.
+  r = tspi::sip::redirection_of(*parse_history_info({"<sip:a@x;cause=302>;index=1, <sip:b@y;cause=408>;index=1.1"}));
+  REQUIRE(r);
+  CHECK(r->redirecting.to_string() == "sip:a@x");
+  CHECK(r->cause == 408);
+
+  // Never retargeted: no redirection. A call's own entries only (index 1, rc 1.1).
+  CHECK_FALSE(tspi::sip::redirection_of(*parse_history_info({a})));
+  CHECK(parse_history_info({})->empty());
+
+  // Malformed: no index, a bad index or mp, not a name-addr, too many entries.
+  for (const char* bad : {"<sip:a@x>", "<sip:a@x>;index=1..2", "<sip:a@x>;index=1.a", "<sip:a@x>;index=1;mp=x",
+                          "<sip:a@x>;index=123456", "sip:a@x;index=1, <", "<sip:a@x>;index=."}) {
+    CAPTURE(bad);
+    CHECK_FALSE(parse_history_info({bad}));
+  }
+  std::string many;
+  for (std::size_t i = 0; i <= tspi::sip::max_history_entries; ++i) many += (i ? ", " : "") + std::string("<sip:a@x>;index=1");
+  CHECK_FALSE(parse_history_info({many}));
+  CHECK(parse_history_info({many.substr(many.find(", ") + 2)}));  // exactly the maximum
+}
+
+TEST_CASE("an INVITE retargeted per History-Info is reported with the redirecting party and the reason",
+          "[tspi][sip][uas][history_info]") {
+  sip_party ua;
+  const auto port = ua.port();
+  ua.auto_answer();
+  sip_blocking_peer peer;
+  const std::string history = "History-Info: <sip:bob@example.com>;index=1,<sip:bob@192.0.2.4>;index=1.1;rc=1\r\n"
+                              "History-Info: <sip:ptapi@127.0.0.1;cause=408>;index=1.2;mp=1\r\n";
+  peer.send(request(peer, "INVITE", port, "hi-1", 1, history + "Content-Type: application/sdp\r\n", sdp_offer), port);
+  auto ok = peer.response(200);
+  REQUIRE(ok);
+  peer.send(request(peer, "ACK", port, "hi-1", 1, {}, {}, to_tag_of(*ok)), port);
+  auto c = ua.last_offered();
+  REQUIRE(c);
+  CHECK(c.info().reason == tspi::call_reason::fwd_noanswer);
+  CHECK(c.info().redirecting_id == "sip:bob@example.com");
+
+  // Diversion wins when both are present; a History-Info that does not parse is ignored.
+  peer.send(request(peer, "INVITE", port, "hi-2", 1,
+                    "Diversion: <sip:carol@example.com>;reason=user-busy\r\n" + history + "Content-Type: application/sdp\r\n",
+                    sdp_offer),
+            port);
+  ok = peer.response(200);
+  REQUIRE(ok);
+  peer.send(request(peer, "ACK", port, "hi-2", 1, {}, {}, to_tag_of(*ok)), port);
+  c = ua.last_offered();  // answered, so offered before the 200
+  REQUIRE(c.info().provider_call_id == "hi-2");
+  CHECK(c.info().reason == tspi::call_reason::fwd_busy);
+  CHECK(c.info().redirecting_id == "sip:carol@example.com");
+
+  peer.send(request(peer, "INVITE", port, "hi-3", 1, "History-Info: <sip:x@y>;index=zz\r\nContent-Type: application/sdp\r\n", sdp_offer),
+            port);
+  ok = peer.response(200);
+  REQUIRE(ok);
+  peer.send(request(peer, "ACK", port, "hi-3", 1, {}, {}, to_tag_of(*ok)), port);
+  c = ua.last_offered();  // answered, so offered before the 200
+  REQUIRE(c.info().provider_call_id == "hi-3");
+  CHECK(c.info().reason == tspi::call_reason::direct);
+  CHECK(c.info().redirecting_id.empty());
 }

@@ -7,6 +7,7 @@
 #include <mspi/terminals/media_control.hpp>
 
 #include <atomic>
+#include <cmath>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
@@ -17,6 +18,21 @@
 #include <utility>
 
 namespace mspi {
+
+/// When a recording ends by itself (ptapi addition: TAPI's answering-machine and voice-mail samples measured
+/// silence and length in the application). Applied per frame by `file_recording_terminal::write_frame`;
+/// a recording that ends so goes idle with {idle, max_duration} or {idle, silence}, and its file stays open
+/// (start again to append, or `close`).
+struct recording_limits {
+  /// Longest recording: the terminal stops once the file holds this much audio. 0 = unlimited.
+  std::chrono::milliseconds max_duration{0};
+  /// The terminal stops after this much continuous silence recorded (frames whose RMS level is below
+  /// `silence_dbfs`), counted from the last `start`. 0 = never.
+  std::chrono::milliseconds silence_timeout{0};
+  /// The level below which a frame is silence: RMS of the frame in dBFS (0 dBFS = full scale, a sine of
+  /// amplitude 32767 is -3 dBFS). Typical: -45 for a line with comfort noise, -55 for a clean one.
+  double silence_dbfs = -45;
+};
 
 /// TAPI's file recording terminal: a dynamic render terminal (class `terminal_classes::file_recording`)
 /// that writes the audio of the stream it is selected on into a 48 kHz mono 16-bit PCM WAV file
@@ -87,6 +103,19 @@ class file_recording_terminal : public media_control {
     writer_.close();
   }
 
+  /// Sets when the recording ends by itself (see `recording_limits`); applies from the next frame, to the
+  /// current file and the next ones. ptapi addition. Any thread; lock-free.
+  void set_limits(const recording_limits& limits) noexcept {
+    const auto samples = [](std::chrono::milliseconds d) {
+      return d.count() <= 0 ? std::uint64_t{0} : static_cast<std::uint64_t>(d.count()) * pipeline_rate_hz / 1000;
+    };
+    max_samples_.store(samples(limits.max_duration), std::memory_order_relaxed);
+    silence_samples_.store(samples(limits.silence_timeout), std::memory_order_relaxed);
+    // Compared with the sum of squares of a frame: silence when sum < n * (32768 * 10^(dBFS/20))^2.
+    const double full = 32768.0 * std::pow(10.0, limits.silence_dbfs / 20.0);
+    silence_power_.store(full * full, std::memory_order_relaxed);
+  }
+
   /// Samples (48 kHz mono) written to the current file (ptapi addition). Lock-free.
   [[nodiscard]] std::uint64_t samples_recorded() const noexcept { return recorded_.load(std::memory_order_acquire); }
 
@@ -108,8 +137,9 @@ class file_recording_terminal : public media_control {
     const bool ok = writer_.write(frame, ec);
     if (writer_.frames_written() > 0 && !first_sample_.load()) first_sample_.store(now);
     recorded_.store(writer_.frames_written(), std::memory_order_release);
+    const auto ended = ok ? limit_reached(frame) : std::optional(file_terminal_cause::write_error);
     lock.unlock();
-    if (!ok) finish(file_terminal_cause::write_error, ec);
+    if (ended) finish(*ended, ec);
   }
 
  protected:
@@ -119,10 +149,24 @@ class file_recording_terminal : public media_control {
     (void)from;
     if (to != terminal_media_state::active) return {};
     std::lock_guard lock(file_mutex_);
+    silent_run_ = 0;  // silence counts from this start (write_frame, its other user, holds file_mutex_ or skips)
     return writer_.is_open() ? std::error_code{} : std::error_code(tapi_errc::operation_failed);
   }
 
  private:
+  // Whether the frame just recorded ends the recording by `recording_limits`. Under file_mutex_.
+  std::optional<file_terminal_cause> limit_reached(std::span<const std::int16_t> frame) noexcept {
+    if (const auto limit = max_samples_.load(std::memory_order_relaxed); limit && writer_.frames_written() >= limit)
+      return file_terminal_cause::max_duration;
+    const auto limit = silence_samples_.load(std::memory_order_relaxed);
+    if (!limit) return std::nullopt;
+    double power = 0;
+    for (const std::int16_t v : frame) power += double(v) * v;
+    const bool silent = power < silence_power_.load(std::memory_order_relaxed) * double(frame.size());
+    silent_run_ = silent ? silent_run_ + frame.size() : 0;
+    return silent_run_ >= limit ? std::optional(file_terminal_cause::silence) : std::nullopt;
+  }
+
   mutable std::mutex name_mutex_;
   std::string file_name_;
 
@@ -131,6 +175,10 @@ class file_recording_terminal : public media_control {
 
   std::atomic<std::uint64_t> recorded_{0};
   detail::atomic_time_point first_sample_;
+
+  std::atomic<std::uint64_t> max_samples_{0}, silence_samples_{0};  // recording_limits, in samples; 0 = none
+  std::atomic<double> silence_power_{0};                             // per sample, see set_limits
+  std::uint64_t silent_run_ = 0;  // silent samples recorded since the last loud frame or start; file_mutex_
 };
 
 }  // namespace mspi

@@ -74,6 +74,7 @@ namespace tspi::sip {
 /// | nobody answers within `no_answer_timeout` | 480; disconnected (noanswer) |
 /// | `forward` rules of the called address (TSPI_lineForward) | unconditional: 302 at once, no new call; busy: 302 instead of the 486 of `disconnect` offering (normal) or the 503 of no room; no answer: 302 after `num_rings_no_answer` × `ring_period`, disconnected (forwarded → normal). Contact = the rule's destination, Diversion (RFC 5806) = our AOR with the reason |
 /// | incoming INVITE with Diversion (RFC 5806) | `call_info::reason` fwd_uncond / fwd_busy / fwd_noanswer (redirect for other reasons), `redirecting_id` = its first URI |
+/// | incoming INVITE with History-Info (RFC 7044) and no Diversion | the last retargeting (the last entry with an `mp` naming another entry; RFC 4244 entries: the last with a `cause`): `call_info::reason` from its RFC 4458 `cause` (486 fwd_busy, 408 fwd_noanswer, 302 or none fwd_uncond, others redirect), `redirecting_id` = the URI it was retargeted from; a History-Info that does not parse (or more than 32 entries) is ignored |
 /// | `answer` | 200 with the MSP's answer → connected; media starts when the ACK arrives (none within 64*T1 → BYE, disconnected (unavail), and no media was ever sent) |
 /// | `disconnect` offering | 486 (normal), 603 (rejected), 480 (noanswer): `reject_status` |
 /// | `disconnect` in progress | CANCEL (after a provisional response, RFC 3261 §9.1); a late 2xx gets ACK + BYE |

@@ -6,6 +6,7 @@
 #include <tspi/sip/tsp.hpp>
 #include <tspi/sip/detail/call_information.hpp>
 #include <tspi/sip/detail/diversion.hpp>
+#include <tspi/sip/history_info.hpp>
 #include <tspi/sip/detail/reliable_provisional.hpp>
 #include <tspi/sip/detail/session.hpp>
 #include <tspi/sip/detail/text.hpp>
@@ -66,10 +67,14 @@ inline void sip_tsp::on_invite(std::shared_ptr<server_transaction> tx, const mes
   if (auto rule = forward_rule(*address_id, m, forward_trigger::unconditional); rule && !replaced)  // TSPI_lineForward
     return respond_forwarded(*tx, *rule, *address_id, forward_trigger::unconditional);
   auto from = parse_name_addr(m.header("From").value_or(""));
-  // A call forwarded to us (RFC 5806): its reason (CIL_REASON) and who forwarded it (CIS_REDIRECTINGID).
+  // A call forwarded to us (RFC 5806 Diversion, else RFC 7044 History-Info): its reason (CIL_REASON) and who
+  // forwarded it (CIS_REDIRECTINGID). A History-Info that does not parse is ignored, as if absent.
   const auto diversion = parse_name_addr(m.header("Diversion").value_or(""));
+  const auto history = parse_history_info(m.headers_named("History-Info"));
+  const auto retargeted = diversion || !history ? std::nullopt : redirection_of(*history);
   incoming_call_info info;
   if (diversion) info.reason = detail::reason_of_diversion(diversion->param("reason").value_or(""));
+  if (retargeted) info.reason = reason_of_history_cause(retargeted->cause);
   if (replaced) info.reason = call_reason::transfer;
   info.address_id = *address_id;
   info.caller_id = from ? from->address.to_string() : std::string();
@@ -101,6 +106,7 @@ inline void sip_tsp::on_invite(std::shared_ptr<server_transaction> tx, const mes
   detail::record_response(s->info, 100);  // the transaction layer's 100 Trying (RFC 3261 §17.2.1)
   s->info.dev_specific = detail::header_section(m);
   if (diversion) s->info.redirecting_id = diversion->address.to_string();
+  if (retargeted) s->info.redirecting_id = retargeted->redirecting.to_string();
   s->info.signalling_secured = detail::signalling_secured(s->remote, *ruri, m, true, false);
   report_info(*s);
   std::weak_ptr<detail::session> weak = s;
