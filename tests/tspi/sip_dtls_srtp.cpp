@@ -129,6 +129,22 @@ TEST_CASE("a SIP call with DTLS-SRTP: the media is keyed on the media port and p
   CHECK(got.packets >= 25);
   CHECK(got.srtp_rejected == 0);
   CHECK(got.dtls_dropped == 0);
+  // A re-INVITE from the callee (hold, then resume): the roles and fingerprints stay, so the association
+  // and its keys are kept (no second handshake) and media goes on.
+  bob_call.hold(true);
+  bob_call.hold(false);
+  REQUIRE(bob_call.state() == call_state::connected);
+  const auto before = stream_statistics(bob_call, mspi::terminal_direction::render).packets;
+  (void)out->write(t);  // what fits: the ring still holds what was not sent while held
+  const auto resumed = std::chrono::steady_clock::now() + 5s;
+  while (stream_statistics(bob_call, mspi::terminal_direction::render).packets < before + 20 &&
+         std::chrono::steady_clock::now() < resumed)
+    std::this_thread::sleep_for(20ms);
+  const auto after = stream_statistics(bob_call, mspi::terminal_direction::render);
+  CHECK(after.packets >= before + 20);
+  CHECK(after.secured);
+  CHECK(after.dtls_handshake_ms == got.dtls_handshake_ms);  // the same association
+  CHECK(after.srtp_rejected == 0);
   WARN("DTLS-SRTP handshake in a SIP call on loopback" << (tls ? " (SIP over TLS): " : ": ") << got.dtls_handshake_ms << " ms (bob, DTLS client), "
                                                          << sent.dtls_handshake_ms << " ms (alice, server)");
   call.disconnect();

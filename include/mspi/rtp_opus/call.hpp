@@ -404,7 +404,8 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
     if (n.srtp) sd.media[0].crypto.push_back(n.srtp->local);
     if (n.dtls)  // RFC 5763 §5: the answerer's role; the offer's profile
       detail::describe_dtls(sd.media[0], *certificate_, n.dtls->role == dtls_role::client ? sdp_setup::active : sdp_setup::passive,
-                            answered_protocol_ != "RTP/AVP");    advertise(sd, advertised(), n.ice.has_value());
+                            answered_protocol_ != "RTP/AVP");
+    advertise(sd, advertised(), n.ice.has_value());
     tsp_send(channel_message_type::local_answer, to_string(sd));
   }
 
@@ -434,6 +435,11 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
     }
     if (is_offer) answered_protocol_ = outcome.dtls && detail::profile_of(m.protocol) == detail::rtp_profile::dtls_savp
                                            ? "UDP/TLS/RTP/SAVP" : "RTP/AVP";
+    if (is_offer && outcome.dtls && m.setup == sdp_setup::actpass) {  // a re-offer: keep our role, and so the
+      std::lock_guard lock(mutex_);                                  // association (RFC 5763 §6.7.1)
+      if (negotiated_ && negotiated_->dtls && negotiated_->dtls->remote == outcome.dtls->remote)
+        outcome.dtls->role = negotiated_->dtls->role;
+    }
     n.dtls = std::move(outcome.dtls);
     return true;
   }
