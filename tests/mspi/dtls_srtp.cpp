@@ -326,6 +326,11 @@ TEST_CASE("DTLS-SRTP: a tampered answer fingerprint fails the call with media_er
   auto err = a.take(channel_message_type::media_error, 5s);
   REQUIRE(err);
   CHECK(err->body == std::error_code(mspi::dtls_errc::fingerprint_mismatch).message());
+  // And the application sees CME_STREAM_FAIL on both of a's streams, with the reason.
+  int failed = 0;
+  for (const auto& e : a.stream_events)
+    failed += e.event == mspi::call_media_kind::stream_fail && e.error == mspi::dtls_errc::fingerprint_mismatch;
+  CHECK(failed == 2);
   std::this_thread::sleep_for(500ms);
   // Nothing was sent in clear, nothing was played: both sides kept their media silent.
   for (auto* s : {&a, &b}) {
