@@ -41,10 +41,12 @@ void add_sip_options(CLI::App* cmd, softphone::sip_options& o) {
   cmd->add_flag("--device", o.device, "Talk and listen through the default microphone and speakers");
   add_aec_options(cmd, o.aec);
   cmd->add_flag("--sip-trace", o.sip_trace, "Print every SIP message sent and received on stderr");
-  cmd->add_option("--srtp", o.srtp, "SRTP with SDES keys (RFC 4568): off, or sdes (best effort; see --srtp-required)")
-      ->check(CLI::IsMember({"off", "sdes"}))
+  cmd->add_option("--srtp", o.srtp,
+                  "SRTP: off, sdes (keys in the SDP, RFC 4568) or dtls (DTLS-SRTP, RFC 5764: a handshake on the media "
+                  "port, fine over clear SIP); best effort unless --srtp-required")
+      ->check(CLI::IsMember({"off", "sdes", "dtls"}))
       ->capture_default_str();
-  cmd->add_flag("--srtp-required", o.srtp_required, "With --srtp sdes: SRTP mandatory (RTP/SAVP); a peer without it fails the call");
+  cmd->add_flag("--srtp-required", o.srtp_required, "With --srtp sdes|dtls: SRTP mandatory (RTP/SAVP or UDP/TLS/RTP/SAVP); a peer without it fails the call");
   cmd->add_flag("--allow-insecure-sdes", o.allow_insecure_sdes,
                 "Let SDES keys cross SIP that may be unencrypted (required with --srtp sdes unless --tls-only)");
   cmd->add_option("--tls-cert", o.tls_cert, "PEM certificate chain for SIP over TLS: also listen on TLS (--tls-port)");

@@ -39,7 +39,7 @@ void print_sip_report(std::ostream& out, const demo_report& r) {
   const auto& s = *r.sip;
   const auto& d = r.forward;
   out << fmt::format("{} {}: codec {} at {} ms packets{}{}; states {}; ended {}\n", s.role, s.remote, r.codec, r.ptime_ms,
-                     r.srtp_suite ? "; SRTP (SDES) " + *r.srtp_suite : std::string("; plain RTP"), s.tls ? "; SIP over TLS" : "",
+                     r.srtp_suite ? fmt::format("; SRTP ({}) {}", r.srtp_keying == "dtls" ? "DTLS" : "SDES", *r.srtp_suite) : std::string("; plain RTP"), s.tls ? "; SIP over TLS" : "",
                      fmt::join(r.states, " "), r.end_cause);
   out << fmt::format("  sent:     {} packets; the far end reports {} lost, jitter {:.2f} ms\n", d.packets_sent,
                      r.reverse.packets_lost, r.reverse.jitter_ms);
@@ -70,7 +70,7 @@ nlohmann::json to_json(const demo_report& r) {
   auto j = direction_json(r.forward);
   j["codec"] = r.codec;
   j["ptime_ms"] = r.ptime_ms;
-  j["srtp"] = r.srtp_suite ? nlohmann::json("sdes") : nlohmann::json(nullptr);  // the key exchange
+  j["srtp"] = r.srtp_suite ? nlohmann::json(r.srtp_keying) : nlohmann::json(nullptr);  // the key exchange
   j["srtp_suite"] = r.srtp_suite ? nlohmann::json(*r.srtp_suite) : nlohmann::json(nullptr);
   j["media_address"] = r.media_address.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.media_address);
   j["media_address_kind"] = r.media_address.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.media_address_kind);

@@ -62,6 +62,8 @@ struct demo_report {
   std::optional<sip_report> sip;    ///< Set for SIP calls.
   /// The SRTP suite protecting the media (SDES keys, e.g. "AES_CM_128_HMAC_SHA1_80"); none: plain RTP.
   std::optional<std::string> srtp_suite;
+  /// How its keys were agreed: "sdes" or "dtls" (`stream_statistics::srtp_keying`); empty: plain RTP.
+  std::string srtp_keying;
   /// Where this phone's SDP said its RTP is ("IP:port"; empty: unknown) and what that address is: "host",
   /// "public" (--public-address) or "server-reflexive (STUN)" (--stun).
   std::string media_address, media_address_kind;

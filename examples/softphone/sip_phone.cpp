@@ -240,10 +240,11 @@ class phone {
     media.local_address = bind.host;
     media.cname = "softphone@" + bind.host;
     if (!o.codecs.empty()) media.codecs = parse_codecs(o.codecs);
-    if (o.srtp_required && o.srtp != "sdes") throw input_error("--srtp-required needs --srtp sdes");
+    if (o.srtp_required && o.srtp == "off") throw input_error("--srtp-required needs --srtp sdes or dtls");
     if (o.srtp == "sdes" && !o.allow_insecure_sdes && !o.tls_only)
       throw input_error("--srtp sdes sends the media keys in the SDP; without --tls-only that needs --allow-insecure-sdes");
-    if (o.srtp == "sdes") media.srtp = o.srtp_required ? mspi::srtp_policy::mandatory : mspi::srtp_policy::optional;
+    if (o.srtp != "off") media.srtp = o.srtp_required ? mspi::srtp_policy::mandatory : mspi::srtp_policy::optional;
+    if (o.srtp == "dtls") media.srtp_keying = mspi::srtp_key_exchange::dtls;
     media.allow_sdes_over_insecure_signalling = o.allow_insecure_sdes;
     if (o.public_address) media.public_address = *o.public_address;  // wins over --stun
     media.ice = o.ice;
@@ -594,7 +595,7 @@ void phone::refresh_status(console& con) {
   const auto got = rx ? rx->statistics() : mspi::stream_statistics{};
   const auto rtt = got.round_trip_ms >= 0 ? fmt::format("  rtt {:.0f} ms", got.round_trip_ms) : std::string();
   con.status(fmt::format("call {} {} {:02}:{:02} {}{}  sent {}  received {}  lost {}  jitter {:.1f} ms{}", c->number,
-                         tspi::to_string(state), secs / 60, secs % 60, codec_of(got), got.secured ? " srtp" : "",
+                         tspi::to_string(state), secs / 60, secs % 60, codec_of(got), got.secured ? " srtp/" + got.srtp_keying : std::string(),
                          sent.packets, got.packets, got.packets_lost, got.jitter_ms, rtt));
 }
 
@@ -616,7 +617,10 @@ demo_report phone::make_report(call_entry& c) {
   const auto sent = tx ? tx->statistics() : mspi::stream_statistics{};
   r.codec = codec_of(sent);
   r.ptime_ms = sent.ptime_ms > 0 ? sent.ptime_ms : ptime_ms_;
-  if (sent.secured) r.srtp_suite = sent.srtp_suite;  // SDES is the only key exchange the MSP has
+  if (sent.secured) {
+    r.srtp_suite = sent.srtp_suite;
+    r.srtp_keying = sent.srtp_keying;
+  }
   if (!sent.local_address.empty()) {
     r.media_address = sent.local_address.find(':') == std::string::npos
                           ? fmt::format("{}:{}", sent.local_address, sent.local_port)

@@ -49,7 +49,7 @@ struct sip_options {
   std::optional<double> transfer_after;    ///< ... this many seconds after connecting.
   bool attended = false;                   ///< Consultation transfer: call --transfer-to first, then REFER with Replaces.
   // SRTP (RFC 3711) with SDES keys (RFC 4568)
-  std::string srtp = "off";                ///< "off" or "sdes": offer/accept SRTP (best effort unless required).
+  std::string srtp = "off";                ///< "off", "sdes" or "dtls": offer/accept SRTP (best effort unless required).
   bool srtp_required = false;              ///< SRTP mandatory (RTP/SAVP): a peer without it fails the call.
   bool allow_insecure_sdes = false;        ///< SDES keys over SIP that may be unencrypted (without --tls-only).
   // SIP over TLS (RFC 3261 §26.2): sips: URIs and ;transport=tls always go over TLS (client side)

@@ -4,6 +4,7 @@
 
 #include <mspi/ice/candidate.hpp>
 #include <mspi/sdp_crypto.hpp>
+#include <mspi/sdp_dtls.hpp>
 
 #include <fmt/format.h>
 
@@ -51,6 +52,13 @@ struct sdp_media {
   /// Why each other `a=crypto` line of the m-line was not usable (static strings of
   /// `parse_crypto_attribute`), in order; for error messages. Not written by `to_string`.
   std::vector<std::string_view> crypto_refused;
+  /// DTLS-SRTP (RFC 5763 §5): the `a=fingerprint` lines we can use (RFC 8122 §5; see
+  /// `parse_fingerprint_attribute`), of the m-line, else the session level's; at most `sdp_max_fingerprints`,
+  /// lines that do not parse (an unsupported hash) and those beyond the bound are skipped.
+  std::vector<sdp_fingerprint> fingerprints;
+  /// `a=setup` (RFC 4145 §4) of the m-line, else the session level's; nullopt when absent or not one of the
+  /// four roles.
+  std::optional<sdp_setup> setup;
   // ---- ICE (RFC 8445; its SDP, RFC 8839) and RTP/RTCP multiplexing (RFC 5761) ----
   /// `a=ice-ufrag` / `a=ice-pwd` of the m-line, else the session level's (RFC 8839 §5.4); empty if none.
   std::string ice_ufrag;
@@ -91,7 +99,7 @@ inline std::string_view next_token(std::string_view& s) {
 }  // namespace detail
 
 /// Writes `sd` as SDP text with CRLF line ends (RFC 4566 §5): v, o, s, c (session, if set), t=0 0, then
-/// per m-line m, c (if it differs), rtpmap/fmtp, crypto (RFC 4568), ptime, rtcp (RFC 3605) and the direction attribute.
+/// per m-line m, c (if it differs), rtpmap/fmtp, crypto (RFC 4568), fingerprint and setup (RFC 5763), ptime, rtcp (RFC 3605) and the direction attribute.
 /// Nothing is validated. Throws only std::bad_alloc. Thread safety: pure function.
 inline std::string to_string(const session_description& sd) {
   std::string out;
@@ -121,6 +129,8 @@ inline std::string to_string(const session_description& sd) {
       if (!f.fmtp.empty()) fmt::format_to(o, "a=fmtp:{} {}\r\n", f.payload_type, f.fmtp);
     }
     for (const auto& c : m.crypto) fmt::format_to(o, "a=crypto:{}\r\n", to_string(c));
+    for (const auto& f : m.fingerprints) fmt::format_to(o, "a=fingerprint:{}\r\n", to_string(f));
+    if (m.setup) fmt::format_to(o, "a=setup:{}\r\n", to_string(*m.setup));
     if (!m.ice_ufrag.empty()) fmt::format_to(o, "a=ice-ufrag:{}\r\n", m.ice_ufrag);
     if (!m.ice_pwd.empty()) fmt::format_to(o, "a=ice-pwd:{}\r\n", m.ice_pwd);
     for (const auto& c : m.candidates) fmt::format_to(o, "a=candidate:{}\r\n", ice::to_string(c));
@@ -143,6 +153,7 @@ inline constexpr std::size_t sdp_max_media = 8;           ///< Most m-lines acce
 inline constexpr std::size_t sdp_max_formats = 32;        ///< Most payload types per m-line.
 inline constexpr std::size_t sdp_max_crypto = 16;         ///< Most `a=crypto` lines per m-line (usable or not).
 inline constexpr std::size_t sdp_max_candidates = 16;     ///< Most `a=candidate` lines kept per m-line (ICE checklist bound).
+inline constexpr std::size_t sdp_max_fingerprints = 4;    ///< Most `a=fingerprint` lines kept per m-line (RFC 8122 §5 allows several).
 
 /// Parses SDP text (LF or CRLF line ends; RFC 4566 §5). Returns nullopt for malformed input: a line not
 /// of the form `x=...`, a missing or bad v=, o= or m= line, a bad c= line, a port or payload type out of
@@ -150,8 +161,10 @@ inline constexpr std::size_t sdp_max_candidates = 16;     ///< Most `a=candidate
 /// rate/channels, an m-line without a connection address, or a body over the limits above (including
 /// more than `sdp_max_crypto` `a=crypto` lines in one m-line). An `a=crypto` line we cannot use (unknown
 /// suite, MKI...) does not fail the parse: it goes to `crypto_refused` with its reason. An `a=candidate`
-/// we cannot use, or one beyond `sdp_max_candidates`, is skipped. Unknown lines and attributes are
-/// ignored; of the session-level `a=` lines only `a=ice-ufrag` and `a=ice-pwd` are used. Throws only std::bad_alloc.
+/// we cannot use, or one beyond `sdp_max_candidates`, is skipped; likewise an `a=fingerprint` (beyond
+/// `sdp_max_fingerprints`) and an unknown `a=setup` role. Unknown lines and attributes are ignored; of the
+/// session-level `a=` lines only `a=ice-ufrag`, `a=ice-pwd`, `a=fingerprint` and `a=setup` are used
+/// (each for the m-lines without their own). Throws only std::bad_alloc.
 /// Thread safety: pure function.
 inline std::optional<session_description> parse_sdp(std::string_view text) {
   if (text.size() > sdp_max_bytes) return std::nullopt;
@@ -159,6 +172,12 @@ inline std::optional<session_description> parse_sdp(std::string_view text) {
   bool have_v = false, have_o = false;
   sdp_media* m = nullptr;
   std::string_view session_ufrag, session_pwd;
+  std::vector<sdp_fingerprint> session_fingerprints;
+  std::optional<sdp_setup> session_setup;
+  auto add_fingerprint = [](std::vector<sdp_fingerprint>& to, std::string_view value) {
+    if (to.size() < sdp_max_fingerprints)
+      if (auto f = parse_fingerprint_attribute(value)) to.push_back(*f);
+  };
   while (!text.empty()) {
     auto eol = text.find('\n');
     auto l = text.substr(0, eol);
@@ -219,12 +238,16 @@ inline std::optional<session_description> parse_sdp(std::string_view text) {
         auto colon = v.find(':');
         auto name = v.substr(0, colon);
         auto value = colon == std::string_view::npos ? std::string_view{} : v.substr(colon + 1);
-        if (!m) {  // session level: only ICE's credentials are used (RFC 8839 §5.4)
+        if (!m) {  // session level: ICE's credentials (RFC 8839 §5.4), DTLS-SRTP's (RFC 8122 §5, RFC 4145 §4)
           if (name == "ice-ufrag") session_ufrag = value;
           else if (name == "ice-pwd") session_pwd = value;
+          else if (name == "fingerprint") add_fingerprint(session_fingerprints, value);
+          else if (name == "setup") session_setup = parse_setup_attribute(value);
           break;
         }
         if (name == "ice-ufrag") m->ice_ufrag = std::string(value);
+        else if (name == "fingerprint") add_fingerprint(m->fingerprints, value);
+        else if (name == "setup") m->setup = parse_setup_attribute(value);
         else if (name == "ice-pwd") m->ice_pwd = std::string(value);
         else if (name == "rtcp-mux") m->rtcp_mux = true;
         else if (name == "candidate") {
@@ -275,6 +298,8 @@ inline std::optional<session_description> parse_sdp(std::string_view text) {
     if (md.address.empty()) return std::nullopt;
     if (md.ice_ufrag.empty()) md.ice_ufrag = std::string(session_ufrag);
     if (md.ice_pwd.empty()) md.ice_pwd = std::string(session_pwd);
+    if (md.fingerprints.empty()) md.fingerprints = session_fingerprints;
+    if (!md.setup) md.setup = session_setup;
   }
   return sd;
 }

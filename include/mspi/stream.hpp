@@ -95,7 +95,8 @@ struct stream_statistics {
   /// sender reports.
   double round_trip_ms = -1;
   /// True when the media is encrypted and authenticated (SRTP, RFC 3711; the RTP/Opus MSP with
-  /// `rtp_opus_config::srtp` and SDES keys, RFC 4568); false for plain RTP and before media starts.
+  /// `rtp_opus_config::srtp`, SDES keys, RFC 4568, or DTLS-SRTP, RFC 5764); false for plain RTP, before media
+  /// starts and before a DTLS-SRTP handshake completes.
   bool secured = false;
   /// Render: datagrams from the peer's address dropped because SRTP/SRTCP authentication or the replay
   /// check failed (RFC 3711 §3.3: a tampered, forged or replayed packet, or one under an old key just
@@ -104,6 +105,14 @@ struct stream_statistics {
   /// The SRTP crypto suite's SDP name (RFC 4568 §6.2, RFC 7714 §14.2), e.g. "AES_CM_128_HMAC_SHA1_80";
   /// empty when `secured` is false.
   std::string srtp_suite;
+  /// How the SRTP keys were agreed: "sdes" (RFC 4568) or "dtls" (DTLS-SRTP, RFC 5763/5764); empty when
+  /// `secured` is false (with DTLS-SRTP: until the handshake has completed).
+  std::string srtp_keying;
+  /// DTLS-SRTP: how long the handshake took, ms (from media start to keys); -1 otherwise or before.
+  double dtls_handshake_ms = -1;
+  /// Render: DTLS datagrams (first byte 20..63, RFC 7983) dropped unread: from another address than the
+  /// peer's (or the ICE-selected one), or when no DTLS-SRTP was negotiated.
+  std::uint64_t dtls_dropped = 0;
 
   // ---- NAT traversal (issue 9; ptapi additions) ----
   /// Our RTP transport address as the last offer or answer advertised it (SDP `c=` and `m=` port): the

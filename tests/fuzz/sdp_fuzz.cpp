@@ -7,13 +7,17 @@
 // collapse onto the first), that text is a fixed point: to_string(parse_sdp(text)) == text. ICE (RFC 8839):
 // at most sdp_max_candidates `a=candidate` lines are kept per m-line, each within RFC 8445's ranges (component
 // 1..256, priority 1..2^31-1, a port, a 1..32 ice-char foundation), and each written one parses back to the
-// same candidate (ice::parse_candidate, ice::to_string).
+// same candidate (ice::parse_candidate, ice::to_string). DTLS-SRTP (RFC 5763): at most sdp_max_fingerprints
+// `a=fingerprint` lines per m-line, each of a supported hash, written in RFC 8122 §5 form (lowercase name,
+// uppercase hex pairs with colons) that parses back to the same digest; an `a=setup` role writes and parses
+// back to itself.
 #include "fuzz.hpp"
 
 #include <mspi/sdp.hpp>
 
 #include <algorithm>
 #include <string>
+#include <string_view>
 
 namespace ptapi_fuzz {
 namespace {
@@ -29,6 +33,15 @@ void check_limits(const mspi::session_description& sd) {
     PTAPI_FUZZ_CHECK(m.crypto.size() + m.crypto_refused.size() <= mspi::sdp_max_crypto);
     for (const auto& c : m.crypto) PTAPI_FUZZ_CHECK(c.tag <= 999999999u && !mspi::srtp_suite_name(c.suite).empty());
     for (auto why : m.crypto_refused) PTAPI_FUZZ_CHECK(!why.empty());
+    PTAPI_FUZZ_CHECK(m.fingerprints.size() <= mspi::sdp_max_fingerprints);
+    for (const auto& f : m.fingerprints) {
+      const std::string text = mspi::to_string(f);
+      PTAPI_FUZZ_CHECK(text.size() == mspi::fingerprint_hash_name(f.hash).size() + 3 * mspi::fingerprint_hash_bytes(f.hash));
+      const auto hex = std::string_view(text).substr(mspi::fingerprint_hash_name(f.hash).size() + 1);
+      PTAPI_FUZZ_CHECK(std::none_of(hex.begin(), hex.end(), [](char c) { return c >= 'a' && c <= 'z'; }));
+      PTAPI_FUZZ_CHECK(mspi::parse_fingerprint_attribute(text) == f);
+    }
+    if (m.setup) PTAPI_FUZZ_CHECK(mspi::parse_setup_attribute(mspi::to_string(*m.setup)) == m.setup);
     PTAPI_FUZZ_CHECK(m.candidates.size() <= mspi::sdp_max_candidates);
     for (const auto& c : m.candidates) {
       PTAPI_FUZZ_CHECK(c.component >= 1 && c.component <= 256 && c.priority >= 1 && c.priority <= 0x7fffffffU);

@@ -44,6 +44,7 @@ struct msp_side {
   std::shared_ptr<mspi::media_streaming_terminal> in =
       std::make_shared<mspi::media_streaming_terminal>(mspi::terminal_direction::render, 5 * 48000);
   std::vector<channel_msg> messages;  // received and not yet taken, in order
+  std::vector<mspi::stream_event> stream_events;  // the streams' events, in order (kept by `drain`)
 
   /// `pool`: the media threads to run on (as a TAPI object gives them); null: the MSP's own thread.
   explicit msp_side(const mspi::rtp_opus_config& cfg = {}, std::shared_ptr<mspi::media_pool> pool = {}) : msp(cfg) {
@@ -65,7 +66,7 @@ struct msp_side {
     msp.receive_tsp_data(call, frame);
   }
 
-  /// Moves the MSP's queued channel messages into `messages`.
+  /// Moves the MSP's queued channel messages into `messages` and its stream events into `stream_events`.
   void drain() {
     std::error_code ec;
     while (auto e = msp.get_event(ec))
@@ -73,6 +74,8 @@ struct msp_side {
         auto m = mspi::decode_channel_message(d->data);
         REQUIRE(m);
         messages.push_back({m->type, std::string(m->body)});
+      } else if (auto* s = std::get_if<mspi::stream_event>(&e->info)) {
+        stream_events.push_back(*s);
       }
   }
 

@@ -354,7 +354,7 @@ TEST_CASE("SDES policies that cannot meet fail the negotiation with a clear reas
     CHECK(err->body.starts_with("SRTP is mandatory, but SDES keys may not cross unprotected signalling"));
     CHECK(a.count(channel_message_type::local_offer) == 0);
   }
-  SECTION("DTLS-SRTP offers are not carried") {
+  SECTION("DTLS-SRTP offers are refused by an SDES address (srtp_keying sdes)") {
     msp_side b(with_srtp(mspi::srtp_policy::optional));
     ptapi_test::raw_peer peer;
     auto offer = peer.offer("0", "a=rtpmap:0 PCMU/8000\r\n");
@@ -362,7 +362,7 @@ TEST_CASE("SDES policies that cannot meet fail the negotiation with a clear reas
     b.send(channel_message_type::remote_offer, offer);
     auto err = b.take(channel_message_type::media_error);
     REQUIRE(err);
-    CHECK(err->body.starts_with("unsupported media profile UDP/TLS/RTP/SAVP"));
+    CHECK(err->body.starts_with("the peer requires DTLS-SRTP (UDP/TLS/RTP/SAVP), which this address does not use"));
   }
 }
 

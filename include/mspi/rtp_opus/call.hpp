@@ -9,6 +9,7 @@
 #include <mspi/ice/gathering.hpp>
 #include <mspi/media_pool.hpp>
 #include <mspi/msp_event.hpp>
+#include <mspi/rtp/dtls_certificate.hpp>
 #include <mspi/rtp_opus/config.hpp>
 #include <mspi/rtp_opus/detail/negotiation.hpp>
 #include <mspi/rtp_opus/detail/rtp_media.hpp>
@@ -58,6 +59,10 @@ namespace mspi {
 ///   optional); an answer takes the first acceptable line of the offer. A description that cannot meet
 ///   the policy gives `media_error` (body: the reason) and `stream_not_used`, like one without a codec.
 ///   Every offer and answer re-keys; the streams' statistics report `secured` and the suite.
+/// - DTLS-SRTP (RFC 5763/5764) instead, with `config().srtp_keying` dtls: offers carry the MSP's certificate
+///   fingerprint and `a=setup:actpass` (UDP/TLS/RTP/SAVP when mandatory), answers `a=setup:active`
+///   (passive to an active offer); the handshake runs on the RTP port when media starts and its failure
+///   (e.g. a fingerprint mismatch) gives stream_fail on both streams and `media_error` (see `rtp_media`).
 /// - NAT (issue 9): with `config().stun_server` the call learns its sockets' server-reflexive addresses
 ///   when it is created (RFC 8445 §5.1.1.2, see `ice::async_gather_server_reflexive`) and its offers and
 ///   answers advertise them (`c=`, `m=` port, `a=rtcp` port); the first offer or answer waits for that, at
@@ -81,23 +86,27 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
   /// Keeps the settings and picks a random SDP session id; creates nothing else (public only for
   /// `std::make_shared`). Use `create`. Throws only std::bad_alloc and what std::random_device throws.
   rtp_opus_call(media_pool::assignment media, msp_handle handle, const rtp_opus_config& cfg,
-                std::shared_ptr<msp_event_queue> events, bool signalling_secured = false)
+                std::shared_ptr<msp_event_queue> events, bool signalling_secured = false,
+                std::shared_ptr<const dtls_certificate> certificate = {})
       : media_io_(media.context()), media_thread_(std::move(media)), handle_(handle), cfg_(cfg),
-        events_(std::move(events)), signalling_secured_(signalling_secured) {
+        events_(std::move(events)), signalling_secured_(signalling_secured), certificate_(std::move(certificate)) {
     std::random_device rd;
     session_id_ = (static_cast<std::uint64_t>(rd()) << 32 | rd()) & 0x7fffffffffffffffULL;
   }
 
   /// Makes a call object with its two streams and bound RTP/RTCP sockets, whose media runs on the media
   /// thread of `media` (held until `shutdown`). `signalling_secured`: the call's signalling is protected
-  /// (TLS), so SDES may be used (`msp_context::signalling_secured`).
+  /// (TLS), so SDES may be used (`msp_context::signalling_secured`). `certificate`: the MSP's, for
+  /// DTLS-SRTP (`rtp_opus_config::srtp_keying`); without one a DTLS-SRTP negotiation fails.
   /// Errors: `std::errc::invalid_argument` when `cfg.local_address` is not an IP address; the system error
   /// when a socket cannot be opened or bound (null then). @throws std::system_error when `cfg` holds Opus or
   /// jitter-buffer settings out of range (`rtp_opus_msp::initialize` rejects those first).
   static std::shared_ptr<rtp_opus_call> create(media_pool::assignment media, msp_handle handle,
                                                const rtp_opus_config& cfg, std::shared_ptr<msp_event_queue> events,
-                                               std::error_code& ec, bool signalling_secured = false) {
-    auto call = std::make_shared<rtp_opus_call>(std::move(media), handle, cfg, std::move(events), signalling_secured);
+                                               std::error_code& ec, bool signalling_secured = false,
+                                               std::shared_ptr<const dtls_certificate> certificate = {}) {
+    auto call = std::make_shared<rtp_opus_call>(std::move(media), handle, cfg, std::move(events), signalling_secured,
+                                                std::move(certificate));
     call->init(ec);
     if (ec) return nullptr;
     return call;
@@ -382,7 +391,9 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
     if (detail::sdes_enabled(cfg_, signalling_secured_)) offered_crypto_ = detail::offer_crypto(cfg_);
     sd.media[0].crypto = offered_crypto_;
     advertise(sd, advertised(), cfg_.ice);
-    if (cfg_.srtp == srtp_policy::mandatory) sd.media[0].protocol = "RTP/SAVP";
+    if (dtls_keying() && certificate_)  // RFC 5763 §5: the offerer is actpass
+      detail::describe_dtls(sd.media[0], *certificate_, sdp_setup::actpass, cfg_.srtp == srtp_policy::mandatory);
+    else if (cfg_.srtp == srtp_policy::mandatory) sd.media[0].protocol = "RTP/SAVP";
     tsp_send(channel_message_type::local_offer, to_string(sd));
   }
 
@@ -391,6 +402,9 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
                                         detail::answer_formats(cfg_, n), local_direction_);
     sd.media[0].protocol = answered_protocol_;
     if (n.srtp) sd.media[0].crypto.push_back(n.srtp->local);
+    if (n.dtls)  // RFC 5763 §5: the answerer's role; the offer's profile
+      detail::describe_dtls(sd.media[0], *certificate_, n.dtls->role == dtls_role::client ? sdp_setup::active : sdp_setup::passive,
+                            answered_protocol_ != "RTP/AVP");
     advertise(sd, advertised(), n.ice.has_value());
     tsp_send(channel_message_type::local_answer, to_string(sd));
   }
@@ -398,6 +412,7 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
   // The SRTP part of reading a remote offer or answer (`m`: its chosen m-line): sets `n.srtp`, or reports
   // the failure like an unusable description (media_error with the reason, stream_not_used) and returns false.
   bool negotiate_srtp(const sdp_media& m, detail::negotiated_media& n, bool is_offer) {
+    if (dtls_keying()) return negotiate_dtls(m, n, is_offer);
     const bool sdes = detail::sdes_enabled(cfg_, signalling_secured_);
     auto outcome = is_offer ? detail::answer_srtp(m, cfg_, sdes) : detail::accept_answer_srtp(m, offered_crypto_, cfg_);
     if (!outcome.error.empty()) {
@@ -409,6 +424,27 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
     if (is_offer) answered_protocol_ = detail::profile_of(m.protocol) == detail::rtp_profile::savp ? "RTP/SAVP" : "RTP/AVP";
     n.srtp = std::move(outcome.keys);
     return true;
+  }
+
+  // DTLS-SRTP's part of reading a remote offer or answer: sets `n.dtls`, or refuses like negotiate_srtp.
+  bool negotiate_dtls(const sdp_media& m, detail::negotiated_media& n, bool is_offer) {
+    auto outcome = is_offer ? detail::answer_dtls(m, cfg_, certificate_) : detail::accept_answer_dtls(m, cfg_, certificate_);
+    if (!outcome.error.empty()) {
+      refuse(outcome.error);
+      return false;
+    }
+    if (is_offer) answered_protocol_ = outcome.dtls && detail::profile_of(m.protocol) == detail::rtp_profile::dtls_savp
+                                           ? "UDP/TLS/RTP/SAVP" : "RTP/AVP";
+    if (is_offer && outcome.dtls && m.setup == sdp_setup::actpass) {  // a re-offer: keep our role, and so the
+      std::lock_guard lock(mutex_);                                  // association (RFC 5763 §6.7.1)
+      if (negotiated_ && negotiated_->dtls && negotiated_->dtls->remote == outcome.dtls->remote)
+        outcome.dtls->role = negotiated_->dtls->role;
+    }
+    n.dtls = std::move(outcome.dtls);
+    return true;
+  }
+  [[nodiscard]] bool dtls_keying() const noexcept {
+    return cfg_.srtp != srtp_policy::off && cfg_.srtp_keying == srtp_key_exchange::dtls;
   }
 
   // ICE when we and the peer both do it (RFC 8445 §6.1.1: the offerer controls; the role is kept across
@@ -504,6 +540,7 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
   const bool signalling_secured_;            // SDES may be used without allow_sdes_over_insecure_signalling
   std::vector<sdp_crypto> offered_crypto_;   // our last offer's a=crypto lines (keys), for its answer
   std::string answered_protocol_ = "RTP/AVP";  // our answer's profile, from the last remote offer's
+  const std::shared_ptr<const dtls_certificate> certificate_;  // the MSP's, for DTLS-SRTP
 };
 
 }  // namespace mspi

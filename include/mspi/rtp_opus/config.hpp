@@ -33,6 +33,13 @@ enum class srtp_policy : std::uint8_t {
               ///< fails the negotiation (`media_error`: the TSP refuses the offer with 488 or ends the call).
 };
 
+/// How SRTP master keys are agreed (see `rtp_opus_config::srtp_keying`).
+enum class srtp_key_exchange : std::uint8_t {
+  sdes,  ///< SDES (RFC 4568): `a=crypto` lines carry the keys in the SDP; needs protected signalling.
+  dtls,  ///< DTLS-SRTP (RFC 5763/5764): `a=fingerprint` + `a=setup` in the SDP, a DTLS handshake on the
+         ///< RTP port exports the keys; nothing secret crosses the signalling, so clear SIP is fine.
+};
+
 /// Settings of `rtp_opus_msp` (one per address). Every call of the address uses them. Checked by
 /// `rtp_opus_msp::initialize` (`tapi_errc::invalid_argument` outside the ranges below). A plain value.
 struct rtp_opus_config {
@@ -124,6 +131,20 @@ struct rtp_opus_config {
   /// re-INVITE re-keys both directions.
   std::vector<srtp_suite> srtp_suites{srtp_suite::aes_cm_128_hmac_sha1_80, srtp_suite::aead_aes_128_gcm,
                                       srtp_suite::aes_cm_128_hmac_sha1_32};
+  /// The key exchange of `srtp` (optional or mandatory): SDES (default) or DTLS-SRTP, for offers and
+  /// answers alike (an MSP speaks one). With `dtls`, the MSP makes a self-signed EC P-256 certificate at
+  /// `initialize` (`dtls_certificate`, in memory only), offers `a=fingerprint` (its SHA-256) and
+  /// `a=setup:actpass` on RTP/AVP (optional, RFC 8643 style: plain RTP with a peer that answers without a
+  /// fingerprint) or UDP/TLS/RTP/SAVP (mandatory); an answer takes the offer's fingerprint and answers
+  /// `a=setup:active` (RFC 5763 §5; `passive` when the offer says `active`). The handshake runs on the RTP
+  /// port when media starts (`dtls_transport`); until it completes nothing is sent, and received RTP is
+  /// dropped (`srtp_rejected`). A handshake that fails -- above all a peer certificate that matches none of
+  /// its SDP fingerprints -- never falls back to plain RTP: media stays silent, both streams raise
+  /// `stream_fail` (connect_fail, the `dtls_errc`), and the MSP sends `media_error` with the reason, on which
+  /// the SIP TSP ends the call (BYE, `disconnected` with `line_disconnect_mode::incompatible`). The suites
+  /// offered in the handshake are `srtp_suites`' (as use_srtp profiles, RFC 5764 §4.1.2).
+  /// `allow_sdes_over_insecure_signalling` does not apply.
+  srtp_key_exchange srtp_keying = srtp_key_exchange::sdes;
   /// Lets SDES run over signalling that is not protected (SIP over UDP/TCP): anyone who reads the SIP
   /// messages then has the media keys. For tests and closed networks; false by default.
   bool allow_sdes_over_insecure_signalling = false;

@@ -15,6 +15,7 @@
 #include <mspi/msp.hpp>
 #include <mspi/msp_event.hpp>
 #include <mspi/rtp_opus/call.hpp>
+#include <mspi/rtp/dtls_certificate.hpp>
 #include <mspi/rtp_opus/config.hpp>
 #include <mspi/rtp_opus/detail/rtp_media.hpp>
 #include <mspi/terminal_support.hpp>
@@ -73,6 +74,8 @@ class rtp_opus_msp {
   /// `public_address` that is not an IP literal, `ice_ta` outside 5..1000 ms or `ice_rto` outside 10..3000 ms,
   /// a `turn_server` without `ice`, with port 0, an unspecified address, an empty `turn_username` or one over
   /// 513 bytes, or `ice_relay_only` without `turn_server`.
+  /// With DTLS-SRTP (`srtp_keying` dtls, `srtp` not off) it makes the MSP's self-signed certificate
+  /// (`dtls_certificate`; `dtls_errc::certificate_failed` when OpenSSL cannot).
   /// Keeps `ctx.signalling_secured` for its calls' SDES (see `rtp_opus_config::srtp`). Throws only std::bad_alloc and
   /// std::system_error when the thread cannot start.
   void initialize(const msp_context& ctx, std::error_code& ec) {
@@ -84,6 +87,10 @@ class rtp_opus_msp {
     if (!valid_config(cfg_)) {
       ec = tapi_errc::invalid_argument;
       return;
+    }
+    if (cfg_.srtp != srtp_policy::off && cfg_.srtp_keying == srtp_key_exchange::dtls && !certificate_) {
+      certificate_ = dtls_certificate::generate(ec);  // one per MSP (address), kept across re-initializations
+      if (ec) return;
     }
     ec.clear();
     signalling_secured_ = ctx.signalling_secured;
@@ -139,7 +146,7 @@ class rtp_opus_msp {
       }
       if (calls_.size() >= 2 * static_cast<std::size_t>(active_) + 16)  // amortized O(1) per call
         std::erase_if(calls_, [](const auto& weak) { return weak.expired(); });
-      auto created = call_type::create(pool_->assign(), call, cfg_, events_, ec, signalling_secured_);
+      auto created = call_type::create(pool_->assign(), call, cfg_, events_, ec, signalling_secured_, certificate_);
       if (created) {
         calls_.push_back(created);
         ++active_;
@@ -254,6 +261,7 @@ class rtp_opus_msp {
   // The media threads; each call keeps its thread's io_context alive (its sockets may outlive shutdown).
   std::shared_ptr<media_pool> pool_;
   bool own_pool_ = false, initialized_ = false, signalling_secured_ = false;
+  std::shared_ptr<const dtls_certificate> certificate_;  // DTLS-SRTP's, made at the first initialize
   std::vector<std::weak_ptr<call_type>> calls_;  // expired entries are swept now and then
   int active_ = 0;  // calls created and not shut down through shutdown_msp_call (an upper bound; see recount)
 };

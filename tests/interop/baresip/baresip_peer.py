@@ -61,11 +61,12 @@ def make_source(src_wav, out_wav, repeat=30):
 def write_config(d, sip_port, ctrl_port, rtp_base, source_wav, user="peer", auto_answer=False, codecs=("opus", "pcmu", "pcma"),
                  mediaenc=None, rtp_count=100):
     """mediaenc: None, or a baresip media encryption for the account, e.g. "srtp-mand" (SDES, RTP/SAVP;
-    loads srtp.so). rtp_count: RTP/RTCP ports from rtp_base."""
+    loads srtp.so) or "dtls_srtp" (DTLS-SRTP, UDP/TLS/RTP/SAVP; loads dtls_srtp.so). rtp_count: RTP/RTCP
+    ports from rtp_base."""
     d = os.path.abspath(d)
     rec = os.path.join(d, "rec")
     os.makedirs(rec, exist_ok=True)
-    srtp_module = "module\t\t\tsrtp.so\n" if mediaenc else ""
+    srtp_module = f"module\t\t\t{'dtls_srtp.so' if mediaenc.startswith('dtls') else 'srtp.so'}\n" if mediaenc else ""
     config = f"""# baresip 1.0.0 headless peer for ptapi's interop tests: loopback only, no audio device
 poll_method\t\tepoll
 sip_listen\t\t127.0.0.1:{sip_port}

@@ -2,7 +2,7 @@
 """ptapi softphone <-> baresip 1.0.0 over 127.0.0.1, with speech both ways, checked by correlation.
 
   interop_test.py --softphone BIN --wav-match BIN --workdir DIR --direction softphone-calls|baresip-calls
-                  [--codec opus|pcmu] [--sip-port P] [--ctrl-port P] [--rtp-base P] [--seconds S] [--srtp]
+                  [--codec opus|pcmu] [--sip-port P] [--ctrl-port P] [--rtp-base P] [--seconds S] [--srtp|--dtls]
 
 softphone-calls: baresip (auto-answer) plays speech B from aufile; `softphone call --play A --record out.wav`.
 baresip-calls:   `softphone listen --auto-answer --play A --record out.wav`; baresip dials it over ctrl_tcp.
@@ -10,7 +10,9 @@ Checks: both ends connected and ended cleanly; the softphone's JSON (codec, SIP 
 baresip's sndfile dump of what it received correlates with A, and the softphone's recording with B
 (`wav_match`, built from tools/measure/ptapi_measure/delay_estimate.hpp). --srtp: SRTP with SDES keys
 mandatory on both sides (baresip `srtp.so`, account `mediaenc=srtp-mand`; softphone `--srtp sdes
---srtp-required --allow-insecure-sdes`), and the softphone's JSON must say `"srtp": "sdes"`. Exit 0 pass, 1 fail, 77 skip (baresip not installed).
+--srtp-required --allow-insecure-sdes`), and the softphone's JSON must say `"srtp": "sdes"`. --dtls: the same
+with DTLS-SRTP keys (baresip `dtls_srtp.so`, `mediaenc=dtls_srtp`, UDP/TLS/RTP/SAVP; softphone `--srtp dtls
+--srtp-required`), JSON `"srtp": "dtls"`. Exit 0 pass, 1 fail, 77 skip (baresip not installed).
 Every process is bounded (timeout / baresip -t) and stopped by its control channel or by PID as a fallback.
 """
 import argparse
@@ -41,6 +43,7 @@ ap.add_argument("--seconds", type=float, default=6)
 ap.add_argument("--min-correlation", type=float, default=0.5)
 ap.add_argument("--rtp-count", type=int, default=100, help="baresip's RTP ports from --rtp-base")
 ap.add_argument("--srtp", action="store_true", help="SRTP (SDES) mandatory on both sides")
+ap.add_argument("--dtls", action="store_true", help="SRTP keyed by DTLS-SRTP mandatory on both sides")
 a = ap.parse_args()
 
 if not baresip_peer.have_baresip():
@@ -86,8 +89,10 @@ b_port, s_port = a.sip_port, a.sip_port + 5  # baresip also binds SIP port + 1 (
 codecs = ["opus", "pcmu", "pcma"] if a.codec == "opus" else ["pcmu"]
 bdir = baresip_peer.write_config(os.path.join(work, "baresip"), b_port, a.ctrl_port, a.rtp_base, source_b,
                                  user="peer", auto_answer=(a.direction == "softphone-calls"), codecs=codecs,
-                                 mediaenc="srtp-mand" if a.srtp else None, rtp_count=a.rtp_count)
-srtp_args = ["--srtp", "sdes", "--srtp-required", "--allow-insecure-sdes"] if a.srtp else []
+                                 mediaenc="dtls_srtp" if a.dtls else "srtp-mand" if a.srtp else None,
+                                 rtp_count=a.rtp_count)
+srtp_args = (["--srtp", "dtls", "--srtp-required"] if a.dtls else
+             ["--srtp", "sdes", "--srtp-required", "--allow-insecure-sdes"] if a.srtp else [])
 limit = int(a.seconds + 40)
 softphone_out = os.path.join(work, "softphone.out")
 softphone_err = os.path.join(work, "softphone.err")
@@ -146,6 +151,9 @@ if report:
     check(report.get("connected") is True, "softphone: connected")
     check(report.get("normal_end") is True, f"softphone: ended normally ({report.get('end_cause')})")
     check(report.get("codec") == a.codec, f"softphone: codec {a.codec} (got {report.get('codec')})")
+    if a.dtls:
+        check(report.get("srtp") == "dtls", f"softphone: media protected by SRTP with DTLS-SRTP keys (srtp {report.get('srtp')}, "
+                                            f"suite {report.get('srtp_suite')})")
     if a.srtp:
         check(report.get("srtp") == "sdes", f"softphone: media protected by SRTP with SDES keys (srtp {report.get('srtp')}, "
                                             f"suite {report.get('srtp_suite')})")

@@ -7,6 +7,7 @@
 #include <mspi/ice/candidate.hpp>
 #include <mspi/ice/credentials.hpp>
 #include <mspi/rtp_opus/config.hpp>
+#include <mspi/rtp_opus/detail/dtls_negotiation.hpp>
 #include <mspi/rtp_opus/detail/srtp_negotiation.hpp>
 #include <mspi/sdp.hpp>
 
@@ -34,6 +35,8 @@ struct negotiated_media {
   bool receive = true;          ///< We may receive (remote is sendrecv or sendonly).
   std::size_t media_index = 0;  ///< The remote description's m-line this was read from.
   std::optional<srtp_keys> srtp;  ///< SRTP keys (SDES, RFC 4568) when the media is protected; nullopt: plain RTP.
+  /// DTLS-SRTP (RFC 5763) when negotiated: the keys come from the handshake on the RTP port (`srtp` is nullopt).
+  std::optional<dtls_parameters> dtls;
   /// ICE (RFC 8445) for this stream, when both sides use it; nullopt: plain RTP to the SDP's address.
   struct ice_session {
     ice::credentials local, remote;         ///< Ours (our SDP's) and the peer's.

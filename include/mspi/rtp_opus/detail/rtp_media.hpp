@@ -16,6 +16,7 @@
 #include <mspi/ice/ice.hpp>
 #include <mspi/jitter_buffer.hpp>
 #include <mspi/media_types.hpp>
+#include <mspi/rtp/dtls_transport.hpp>
 #include <mspi/rtp/packet.hpp>
 #include <mspi/rtp/rtcp.hpp>
 #include <mspi/rtp/srtp.hpp>
@@ -65,6 +66,7 @@ struct rtp_counters {
   std::atomic<std::uint64_t> ssrc_changes{0};
   std::atomic<std::uint64_t> srtp_rejected{0};
   std::atomic<std::uint64_t> stun_dropped{0};
+  std::atomic<std::uint64_t> dtls_dropped{0};
   std::atomic<std::uint64_t> ice_checks_answered{0};
   std::atomic<std::uint64_t> relayed_datagrams{0};  // through the TURN relay (tx: sent, rx: received)
   std::atomic<std::uint64_t> relayed_channel_data{0};  // tx: of those, sent as ChannelData
@@ -77,6 +79,8 @@ struct rtp_counters {
     int payload_type = -1, ptime_ms = 0, remote_ptime_ms = 0;
     boost::asio::ip::udp::endpoint remote;
     std::optional<srtp_suite> srtp;  // the SRTP suite protecting the media, nullopt: plain RTP
+    bool dtls = false;               // its keys come from DTLS-SRTP (else SDES)
+    double dtls_handshake_ms = -1;
     bool ice = false;                // ICE runs on this stream
     ice::agent_state ice_state = ice::agent_state::idle;
     double ice_connect_ms = -1;
@@ -131,6 +135,8 @@ struct rtp_counters {
       s.remote_port = l.remote.port();
       s.secured = l.srtp.has_value();
       if (l.srtp) s.srtp_suite = std::string(srtp_suite_name(*l.srtp));
+      if (l.srtp) s.srtp_keying = l.dtls ? "dtls" : "sdes";
+      s.dtls_handshake_ms = l.dtls_handshake_ms;
       if (l.ice) s.ice_state = std::string(ice::state_name(l.ice_state));
       s.ice_connect_ms = l.ice_connect_ms;
       s.ice_relayed = l.ice_relayed;
@@ -150,6 +156,7 @@ struct rtp_counters {
     s.ssrc_changes = ssrc_changes.load(std::memory_order_relaxed);
     s.srtp_rejected = srtp_rejected.load(std::memory_order_relaxed);
     s.stun_dropped = stun_dropped.load(std::memory_order_relaxed);
+    s.dtls_dropped = dtls_dropped.load(std::memory_order_relaxed);
     s.ice_checks_answered = ice_checks_answered.load(std::memory_order_relaxed);
     s.relayed_datagrams = relayed_datagrams.load(std::memory_order_relaxed);
     s.relayed_channel_data = relayed_channel_data.load(std::memory_order_relaxed);
@@ -207,6 +214,13 @@ class rtp_stream final : public stream {
 /// datagram that fails is dropped and counted (`srtp_rejected`), never parsed or played. A start with
 /// other keys (a renegotiation) re-keys both sessions; a failure to create them stops the media
 /// (stream_fail on the capture stream), never falls back to plain RTP.
+///
+/// DTLS-SRTP (`negotiated_media::dtls`): a `dtls_transport` runs on the RTP socket (datagrams of first
+/// byte 20..63 from the peer's address, or the ICE-selected one; others are counted in `dtls_dropped`);
+/// until it exports keys nothing is sent and received RTP/RTCP is dropped (`srtp_rejected`). Its keys then
+/// protect RTP and RTCP (RTCP on its own port too, without a second association). A failed handshake
+/// leaves media silent, raises stream_fail (connect_fail, the `dtls_errc`) on both streams and sends
+/// `media_error` to the TSP. A renegotiation with the same role and peer fingerprints keeps the association.
 class rtp_media : public std::enable_shared_from_this<rtp_media> {
  public:
   using udp = boost::asio::ip::udp;
@@ -306,7 +320,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     latched_ = false;  // latching is once per offer/answer
     rtcp_latched_ = false;
     latch_probation_.reset();
-    if (!rekey(n.srtp)) return;
+    if (!rekey(n.dtls ? start_dtls(*n.dtls) : (stop_dtls(), n.srtp))) return;
     const bool codec_changed = !running_ || n.codec != codec_ || n.payload_type != payload_type_;
     const bool events_changed = n.telephone_event_payload_type != telephone_event_pt_ ||
                                 n.telephone_event_rate != telephone_event_rate_ || codec_changed;
@@ -335,6 +349,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
   /// queued fail (generate_failed).
   void stop() {
     if (ice_) ice_->stop();
+    if (dtls_) dtls_->stop();
     if (dtmf_.busy()) fail_pending_digits("media stopped before the digits were sent");
     if (running_) send_rtcp();
     running_ = false;
@@ -473,7 +488,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
 
   // `clock_timestamp`: the send clock's timestamp now (RTCP SR pairs it with the wall clock).
   void send_rtp(const rtp_header& h, std::span<const std::byte> payload, std::uint32_t clock_timestamp) {
-    if (ice_ && ice_->consent_lost()) return;
+    if ((ice_ && ice_->consent_lost()) || awaiting_dtls_keys()) return;
     std::size_t size = write_rtp(std::span<std::byte>(packet_).first(max_payload_bytes), h, payload);
     if (size == 0) return;
     if (srtp_tx_.active()) {
@@ -600,9 +615,9 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     publish_link();
   }
 
-  // RFC 7983 §7 (RFC 9443 §3): one socket may carry STUN (a late answer of gathering; ICE's checks) besides
-  // RTP/RTCP; only datagrams whose first byte is 128..191 are read as RTP or RTCP. STUN is left to
-  // `on_stun`; anything else (ZRTP, DTLS, TURN channels, garbage) goes
+  // RFC 7983 §7 (RFC 9443 §3): one socket may carry STUN (a late answer of gathering; ICE's checks) and
+  // DTLS besides RTP/RTCP; only datagrams whose first byte is 128..191 are read as RTP or RTCP. STUN is left
+  // to `on_stun`, DTLS to the `dtls_transport`; anything else (ZRTP, TURN channels, garbage) goes
   // through the RTP/RTCP checks, which refuse it (rejected_source or malformed).
   void demultiplex(std::span<std::byte> datagram, bool rtp_socket) {
     switch (ice::classify(std::to_integer<std::uint8_t>(datagram[0]))) {
@@ -616,6 +631,9 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
         }
         return handle_rtp(datagram);
       case ice::datagram_kind::stun: return on_stun(datagram, rtp_socket ? rx_from_ : rtcp_from_, rtp_socket);
+      case ice::datagram_kind::dtls:  // DTLS-SRTP: from the peer's address only, RTP socket only
+        if (!dtls_ || !rtp_socket || rx_from_ != remote_rtp_) return count(rx_->dtls_dropped);
+        return dtls_->handle(datagram);
       default: return rtp_socket ? handle_rtp(datagram) : handle_rtcp(datagram);  // refused there, as before
     }
   }
@@ -632,6 +650,46 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
 
   static void count(std::atomic<std::uint64_t>& counter) noexcept { counter.fetch_add(1, std::memory_order_relaxed); }
 
+  // DTLS-SRTP negotiated and its keys not yet exported: nothing may be sent or read (no clear fallback).
+  [[nodiscard]] bool awaiting_dtls_keys() const noexcept { return dtls_ && !srtp_tx_.active(); }
+
+  // The keys of the association for `p`: those of the current one when it is kept (same role and peer
+  // fingerprints), else nullopt after starting a new one, whose keys arrive in on_dtls_done.
+  std::optional<srtp_keys> start_dtls(const dtls_parameters& p) {
+    if (dtls_ && dtls_->role() == p.role && dtls_->remote_fingerprints() == p.remote &&
+        dtls_->current_state() != dtls_transport::state::failed)
+      return srtp_keys_;
+    stop_dtls();
+    const std::weak_ptr<rtp_media> weak = shared_from_this();
+    dtls_ = std::make_shared<dtls_transport>(
+        io_->get_executor(), p.certificate, p.role, p.remote, cfg_.srtp_suites,
+        [weak](std::span<const std::byte> bytes) {
+          if (auto self = weak.lock()) (void)self->send_datagram(bytes, self->remote_rtp_);
+        },
+        [weak](std::error_code ec, const std::optional<dtls_srtp_keys>& keys) {
+          if (auto self = weak.lock()) self->on_dtls_done(ec, keys);
+        });
+    dtls_->start();
+    return std::nullopt;
+  }
+  void stop_dtls() {
+    if (dtls_) dtls_->stop();
+    dtls_.reset();
+  }
+
+  // The handshake's outcome: the keys protect both ways from now on, or the media stays silent and fails.
+  void on_dtls_done(std::error_code ec, const std::optional<dtls_srtp_keys>& k) {
+    if (!running_) return;
+    if (!ec && k) {
+      auto crypto = [&k](const std::array<std::byte, srtp_max_key_salt_bytes>& key) { return sdp_crypto{0, k->suite, key}; };
+      if (rekey(srtp_keys{crypto(k->local), crypto(k->remote)})) publish_link();
+      return;
+    }
+    capture_->raise(call_media_kind::stream_fail, call_media_cause::connect_fail, ec);
+    render_->raise(call_media_kind::stream_fail, call_media_cause::connect_fail, ec);
+    notify(channel_message_type::media_error, ec.message());
+  }
+
   // RTP arrival (from `rx_from_`): checked, counted (RFC 3550 A.1, A.8) and queued for playout. Dropped
   // and counted: other sources than the peer (rejected_source), malformed packets and other payload
   // types (malformed), SSRCs on probation and the replaced SSRC (rejected_ssrc). Dropped silently while
@@ -643,6 +701,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     const bool candidate = !from_peer && cfg_.symmetric_rtp && !latched_;  // may latch after probation
     if (!from_peer && !candidate) return count(rx_->rejected_source);
     auto& invalid = candidate ? rx_->rejected_source : rx_->malformed;
+    if (awaiting_dtls_keys()) return count(rx_->srtp_rejected);
     if (srtp_rx_.active()) {
       std::error_code uec;
       const std::size_t plain = srtp_rx_.unprotect_rtp(datagram, datagram.size(), uec);
@@ -864,6 +923,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
   // With SRTP, SRTCP that fails authentication or the replay check is dropped first (srtp_rejected).
   void handle_rtcp(std::span<std::byte> datagram) {
     if (!rtcp_from_peer()) return count(rx_->rejected_source);
+    if (awaiting_dtls_keys()) return count(rx_->srtp_rejected);
     if (srtp_rx_.active()) {
       std::error_code uec;
       const std::size_t plain = srtp_rx_.unprotect_rtcp(datagram, datagram.size(), uec);
@@ -936,6 +996,8 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     l.remote_ptime_ms = remote_ptime_ms_;
     l.remote = remote_rtp_;
     l.srtp = srtp_tx_.suite();
+    l.dtls = dtls_ != nullptr;
+    if (dtls_) l.dtls_handshake_ms = dtls_->handshake_ms();
     l.ice = ice_ != nullptr;
     if (ice_) {
       l.ice_state = ice_->state();
@@ -967,7 +1029,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
 
   // A compound SR (or RR when we have not sent) with one report block, then SDES CNAME (RFC 3550 §6.1).
   void send_rtcp() {
-    if (ice_ && ice_->consent_lost()) return;
+    if ((ice_ && ice_->consent_lost()) || awaiting_dtls_keys()) return;
     const auto out = std::span<std::byte>(rtcp_out_).first(rtcp_out_.size() - srtp_session::max_rtcp_overhead);
     report_block block{};
     const report_block* bp = nullptr;
@@ -1052,6 +1114,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
   bool relayed_rx_ = false;                 // the datagram being demultiplexed came through the relay
   bool rtcp_mux_ = false;                   // RTCP on the RTP socket (RFC 5761), with ICE
   srtp_session srtp_tx_, srtp_rx_;          // active while SRTP keys are negotiated
+  std::shared_ptr<dtls_transport> dtls_;    // with DTLS-SRTP: the association on the RTP socket
   std::optional<srtp_keys> srtp_keys_;      // the keys they hold
 
   std::array<std::byte, 1500> encoded_{};

@@ -26,13 +26,14 @@ struct srtp_keys {
 };
 
 /// The RTP profile of an m-line's protocol (RFC 3551, RFC 3711 §12, RFC 5124): plain RTP/AVP(F), SRTP
-/// RTP/SAVP(F), or one we cannot carry (UDP/TLS/RTP/SAVP: DTLS-SRTP, RFC 5764 - not supported).
-enum class rtp_profile : std::uint8_t { plain, savp, unsupported };
+/// RTP/SAVP(F), DTLS-SRTP UDP/TLS/RTP/SAVP(F) (RFC 5764 §8), or one we cannot carry.
+enum class rtp_profile : std::uint8_t { plain, savp, dtls_savp, unsupported };
 
 /// See `rtp_profile`. Never throws.
 inline rtp_profile profile_of(std::string_view protocol) noexcept {
   if (protocol == "RTP/AVP" || protocol == "RTP/AVPF") return rtp_profile::plain;
   if (protocol == "RTP/SAVP" || protocol == "RTP/SAVPF") return rtp_profile::savp;
+  if (protocol == "UDP/TLS/RTP/SAVP" || protocol == "UDP/TLS/RTP/SAVPF") return rtp_profile::dtls_savp;
   return rtp_profile::unsupported;
 }
 
@@ -63,7 +64,7 @@ struct srtp_outcome {
 
 /// Why SDES may not be used when the policy wants it (empty: it may). See `rtp_opus_config::srtp`.
 inline std::string_view sdes_refusal(const rtp_opus_config& cfg, bool signalling_secured) noexcept {
-  if (cfg.srtp == srtp_policy::mandatory && !signalling_secured && !cfg.allow_sdes_over_insecure_signalling)
+  if (cfg.srtp_keying == srtp_key_exchange::sdes && cfg.srtp == srtp_policy::mandatory && !signalling_secured && !cfg.allow_sdes_over_insecure_signalling)
     return "SRTP is mandatory, but SDES keys may not cross unprotected signalling (no TLS; "
            "see allow_sdes_over_insecure_signalling)";
   return {};
@@ -71,7 +72,7 @@ inline std::string_view sdes_refusal(const rtp_opus_config& cfg, bool signalling
 
 /// Whether SDES is in use for this MSP: policy not off and the signalling protected or explicitly not required.
 inline bool sdes_enabled(const rtp_opus_config& cfg, bool signalling_secured) noexcept {
-  return cfg.srtp != srtp_policy::off && (signalling_secured || cfg.allow_sdes_over_insecure_signalling);
+  return cfg.srtp != srtp_policy::off && cfg.srtp_keying == srtp_key_exchange::sdes && (signalling_secured || cfg.allow_sdes_over_insecure_signalling);
 }
 
 namespace srtp_detail {
@@ -93,7 +94,9 @@ inline std::string refused_lines(const sdp_media& m) {
 inline srtp_outcome answer_srtp(const sdp_media& offer, const rtp_opus_config& cfg, bool sdes) {
   const auto profile = profile_of(offer.protocol);
   if (profile == rtp_profile::unsupported)
-    return {std::nullopt, "unsupported media profile " + offer.protocol + " (RTP/AVP or RTP/SAVP with SDES only)"};
+    return {std::nullopt, "unsupported media profile " + offer.protocol + " (RTP/AVP, RTP/SAVP or UDP/TLS/RTP/SAVP)"};
+  if (profile == rtp_profile::dtls_savp)
+    return {std::nullopt, "the peer requires DTLS-SRTP (UDP/TLS/RTP/SAVP), which this address does not use (see srtp_keying)"};
   if (!sdes) {
     if (cfg.srtp == srtp_policy::mandatory) return {std::nullopt, std::string(sdes_refusal(cfg, false))};
     if (profile == rtp_profile::savp)
@@ -120,7 +123,7 @@ inline srtp_outcome answer_srtp(const sdp_media& offer, const rtp_opus_config& c
 inline srtp_outcome accept_answer_srtp(const sdp_media& answer, const std::vector<sdp_crypto>& offered,
                                        const rtp_opus_config& cfg) {
   const auto profile = profile_of(answer.protocol);
-  if (profile == rtp_profile::unsupported)
+  if (profile == rtp_profile::unsupported || profile == rtp_profile::dtls_savp)
     return {std::nullopt, "unsupported media profile " + answer.protocol + " in the answer"};
   if (offered.empty()) {
     if (profile == rtp_profile::savp) return {std::nullopt, "the answer is RTP/SAVP, but no SRTP was offered"};
