@@ -1,0 +1,316 @@
+#!/usr/bin/env python3
+"""Two softphones in network namespaces that cannot reach each other talk through TURN with ICE (issue 9).
+
+    turn_namespaces_test.py --softphone build/bin/softphone --wav-match build/bin/wav_match --workdir DIR
+                            [--port 7830]
+
+Network (names carry this process's id; everything is deleted at the end, even on failure):
+
+    namespace A                 namespace M (the middle: no forwarding)              namespace B
+    10.77.1.2/24 --veth-- 10.77.1.1   10.77.0.1 (lo): Kamailio, coturn   10.77.2.1 --veth-- 10.77.2.2/24
+    default via 10.77.1.1                                                     default via 10.77.2.1
+
+A and B each reach the middle's 10.77.0.1, but the middle does not forward (net.ipv4.ip_forward=0), so
+nothing from A reaches B nor back: a UDP probe from A to B (and B to A) must get no answer while the same
+probe to the middle does; the test asserts both before any call. In the middle run Kamailio
+(examples/kamailio/registrar.cfg, a registrar and record-routing proxy on 10.77.0.1:P) and coturn (TURN over
+UDP on 10.77.0.1:P+10, long-term credentials, relay ports P+11..P+19). Bob (`softphone listen` in B) and Alice
+(`softphone call` in A) register with Kamailio, both with `--ice --turn 10.77.0.1:P+10`; Alice calls Bob
+through Kamailio; both play speech and record what they hear.
+
+Asserts, from both phones' JSON reports: the call connected and ended normally; each got a TURN relayed
+address and labels its advertised address "server-reflexive (TURN)"; ICE connected on both sides; on each
+side the selected pair goes through TURN (its local candidate is our relayed one, or its remote candidate
+is the other side's relayed address: a host candidate can reach the far end's relay, never the far end); TURN relayed datagrams were counted; and wav_match
+finds each side's speech in the other's recording (correlation >= 0.6; the speech sent before ICE selected a
+pair is lost, so the recordings start that far into it).
+Prints the figures (ICE completion time, selected pairs, correlations) and PASS, or FAIL: why.
+Exit 0 / 1; 77 (skipped) when not root, when `ip netns` does not work here, or when kamailio, coturn
+(turnserver) or sox is missing. Bounded: every process has a deadline; the run takes about 15 s.
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CFG = os.path.join(HERE, "..", "..", "..", "examples", "kamailio", "registrar.cfg")
+PASSWORD = "s3cret"  # SIP Digest (Kamailio)
+TURN_USER, TURN_PASSWORD, TURN_REALM = "phone", "turn-s3cret", "ptapi.test"
+DOMAIN = "example.test"
+MIDDLE, A_IP, B_IP = "10.77.0.1", "10.77.1.2", "10.77.2.2"
+SPEECH = "/usr/share/sounds/alsa"
+TAG = str(os.getpid())
+NAMES = {"a": f"ptapi-a-{TAG}", "b": f"ptapi-b-{TAG}", "m": f"ptapi-m-{TAG}"}
+sys.dont_write_bytecode = True
+
+# Sends 3 datagrams to HOST:PORT from the namespace it runs in, or waits 1.5 s for one: prints "got" or "none".
+PROBE_RECV = ("import socket,sys; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind((sys.argv[1],int(sys.argv[2])));"
+              "s.settimeout(1.5)\ntry: s.recv(64); print('got')\nexcept OSError: print('none')")
+PROBE_SEND = ("import socket,sys,time; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\nfor _ in range(3):\n"
+              " try: s.sendto(b'probe',(sys.argv[1],int(sys.argv[2])))\n except OSError: pass\n time.sleep(0.2)")
+
+
+def which(name):
+    return shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin:/usr/bin")
+
+
+def ip(*args, check=True):
+    r = subprocess.run(["ip", *args], capture_output=True, text=True, timeout=10)
+    if check and r.returncode != 0:
+        raise RuntimeError(f"ip {' '.join(args)}: {r.stderr.strip()}")
+    return r
+
+
+def delete_stale_namespaces():
+    """Namespaces left by an earlier run that was killed (SIGKILL at ctest's timeout): their PID is gone."""
+    r = ip("netns", "list", check=False)
+    for line in r.stdout.splitlines():
+        name = line.split()[0] if line.split() else ""
+        parts = name.split("-")
+        if len(parts) == 3 and parts[0] == "ptapi" and parts[1] in ("a", "b", "m") and parts[2].isdigit():
+            if not os.path.exists(f"/proc/{parts[2]}"):
+                ip("netns", "del", name, check=False)
+
+
+def make_network():
+    a, b, m = NAMES["a"], NAMES["b"], NAMES["m"]
+    for ns in (m, a, b):
+        ip("netns", "add", ns)
+    # The veth pairs are made inside the middle namespace with their other end moved straight into A or B,
+    # so that nothing is ever left in the root namespace (deleting a namespace deletes its veth pairs).
+    ip("-n", m, "link", "add", f"ma{TAG}", "type", "veth", "peer", "name", f"pa{TAG}", "netns", a)
+    ip("-n", m, "link", "add", f"mb{TAG}", "type", "veth", "peer", "name", f"pb{TAG}", "netns", b)
+    subprocess.run(["ip", "netns", "exec", m, "sysctl", "-qw", "net.ipv4.ip_forward=0"], check=True, timeout=10)
+    ip("-n", m, "addr", "add", f"{MIDDLE}/32", "dev", "lo")
+    ip("-n", m, "addr", "add", "10.77.1.1/24", "dev", f"ma{TAG}")
+    ip("-n", m, "addr", "add", "10.77.2.1/24", "dev", f"mb{TAG}")
+    for dev in ("lo", f"ma{TAG}", f"mb{TAG}"):
+        ip("-n", m, "link", "set", dev, "up")
+    for ns, dev, addr, gw in ((a, f"pa{TAG}", A_IP, "10.77.1.1"), (b, f"pb{TAG}", B_IP, "10.77.2.1")):
+        ip("-n", ns, "addr", "add", f"{addr}/24", "dev", dev)
+        ip("-n", ns, "link", "set", "lo", "up")
+        ip("-n", ns, "link", "set", dev, "up")
+        ip("-n", ns, "route", "add", "default", "via", gw)
+
+
+def kill_and_delete_script():
+    """sh: kills every process left in the namespaces (`ip netns pids`), then deletes the namespaces."""
+    names = " ".join(NAMES.values())
+    return (f"for ns in {names}; do p=$(ip netns pids $ns 2>/dev/null); [ -n \"$p\" ] && kill -9 $p; done; "
+            f"sleep 0.2; for ns in {names}; do ip netns del $ns 2>/dev/null; done")
+
+
+def start_watchdog():
+    """A detached shell (its own session, reparented away from us) that cleans up when this process is gone,
+    even when it was killed by SIGKILL (ctest's timeout), which no `finally` survives."""
+    subprocess.Popen(["setsid", "-f", "sh", "-c",
+                      f"while kill -0 {os.getpid()} 2>/dev/null; do sleep 0.5; done; {kill_and_delete_script()}"],
+                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def delete_network():
+    subprocess.run(["sh", "-c", kill_and_delete_script()], timeout=30)
+
+
+def probe(src, dst, host, port):
+    """True when a datagram sent from namespace `src` to host:port reaches a socket bound there in `dst`."""
+    rx = subprocess.Popen(["ip", "netns", "exec", NAMES[dst], sys.executable, "-c", PROBE_RECV, host, str(port)],
+                          stdout=subprocess.PIPE, text=True)
+    time.sleep(0.3)
+    subprocess.run(["ip", "netns", "exec", NAMES[src], sys.executable, "-c", PROBE_SEND, host, str(port)], timeout=10)
+    out, _ = rx.communicate(timeout=10)
+    return out.strip() == "got"
+
+
+class Processes:
+    def __init__(self, workdir):
+        self.workdir, self.procs = workdir, []
+
+    def spawn(self, ns, name, cmd, seconds):
+        """Runs cmd in namespace ns (bounded by `timeout`), stdout/stderr in WORKDIR/name.out/.err."""
+        out, err = (os.path.join(self.workdir, name + ext) for ext in (".out", ".err"))
+        p = subprocess.Popen(["ip", "netns", "exec", NAMES[ns], "timeout", "-k", "2", str(seconds), *cmd],
+                             stdout=open(out, "w"), stderr=open(err, "w"), stdin=subprocess.DEVNULL,
+                             start_new_session=True)
+        self.procs.append(p)
+        return p, out, err
+
+    def stop_all(self):
+        for p in self.procs:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)
+        for p in self.procs:
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+
+
+def read(path):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
+def wait_for(pred, seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return pred()
+
+
+def last_json(path):
+    for line in reversed(read(path).splitlines()):
+        if line.startswith("{"):
+            return json.loads(line)
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--softphone", required=True)
+    ap.add_argument("--wav-match", required=True)
+    ap.add_argument("--workdir", required=True)
+    ap.add_argument("--port", type=int, default=7830)
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        print("SKIP: network namespaces need root")
+        return 77
+    tools = {n: which(n) for n in ("ip", "kamailio", "turnserver", "sox", "setsid")}
+    missing = [n for n, p in tools.items() if not p]
+    if missing:
+        print(f"SKIP: not installed: {', '.join(missing)} (Debian: iproute2, kamailio, coturn, sox, util-linux)")
+        return 77
+    delete_stale_namespaces()
+    try:
+        ip("netns", "add", NAMES["m"])
+    except (RuntimeError, OSError) as e:
+        print(f"SKIP: `ip netns add` does not work here: {e}")
+        return 77
+    ip("netns", "del", NAMES["m"], check=False)
+
+    shutil.rmtree(args.workdir, ignore_errors=True)
+    os.makedirs(args.workdir)
+    sip, turn = args.port, args.port + 10
+    alice_port, bob_port, probe_port = args.port + 1, args.port + 2, args.port + 9
+    procs = Processes(args.workdir)
+    start_watchdog()
+    try:
+        make_network()
+        # Isolation: A and B reach the middle, not each other.
+        reach = {(s, d): probe(s, d, h, probe_port)
+                 for s, d, h in (("a", "m", MIDDLE), ("b", "m", MIDDLE), ("a", "b", B_IP), ("b", "a", A_IP))}
+        print("UDP probes:", ", ".join(f"{s}->{d} {'reached' if ok else 'no answer'}" for (s, d), ok in reach.items()))
+        if not (reach[("a", "m")] and reach[("b", "m")]):
+            return fail("the phones' namespaces cannot reach the middle one", args.workdir)
+        if reach[("a", "b")] or reach[("b", "a")]:
+            return fail("namespaces A and B reach each other: the test would prove nothing", args.workdir)
+
+        speech = {}
+        for side, parts in (("alice", ("Front_Left", "Front_Right")), ("bob", ("Front_Center", "Rear_Center"))):
+            speech[side] = os.path.join(args.workdir, f"{side}-speech.wav")
+            subprocess.run([tools["sox"], *(f"{SPEECH}/{p}.wav" for p in parts), "-r", "48000", "-c", "1", "-b", "16",
+                            speech[side]], check=True, timeout=20)
+
+        run = os.path.join(args.workdir, "kamailio-run")
+        os.makedirs(run)
+        kam, kam_out, _ = procs.spawn("m", "kamailio", [
+            tools["kamailio"], "-f", CFG, "-DD", "-E", "-w", args.workdir, "-Y", run, "-P", os.path.join(run, "pid"),
+            "-m", "32", "-M", "4", "-A", f"LISTEN=udp:{MIDDLE}:{sip}", "-A", f'PASSWORD="{PASSWORD}"',
+            "-A", f'CTL_SOCKET="unix:{run}/kamailio_ctl"'], 50)
+        coturn, _, _ = procs.spawn("m", "coturn", [
+            tools["turnserver"], "-n", f"--listening-ip={MIDDLE}", f"--relay-ip={MIDDLE}", f"--listening-port={turn}",
+            f"--min-port={turn + 1}", f"--max-port={turn + 9}", "--no-tls", "--no-dtls", "--no-tcp", "--no-cli",
+            "--lt-cred-mech", f"--user={TURN_USER}:{TURN_PASSWORD}", f"--realm={TURN_REALM}",
+            f"--pidfile={args.workdir}/turn.pid", f"--userdb={args.workdir}/turndb", "--log-file=stdout"], 50)
+        if not wait_for(lambda: "listening on" in read(kam_out).lower() or kam.poll() is not None, 5) or kam.poll():
+            return fail("Kamailio did not start", args.workdir)
+        time.sleep(0.5)  # its workers bind after the main process logs
+        if coturn.poll() is not None:
+            return fail("coturn did not start", args.workdir)
+
+        common = ["--password", PASSWORD, "--registrar", f"{MIDDLE}:{sip}", "--json", "--t1-ms", "100", "--ice",
+                  "--turn", f"{MIDDLE}:{turn}", "--turn-user", TURN_USER, "--turn-password", TURN_PASSWORD]
+        heard = {side: os.path.join(args.workdir, f"{side}-heard.wav") for side in ("alice", "bob")}
+        bob, bob_out, _ = procs.spawn("b", "bob", [
+            args.softphone, "listen", "--bind", f"{B_IP}:{bob_port}", "--account", f"sip:bob@{DOMAIN}", "--auto-answer",
+            "--calls", "1", "--seconds", "25", "--play", speech["bob"], "--record", heard["bob"]] + common, 35)
+        if not wait_for(lambda: "registered" in read(bob_out) or bob.poll() is not None, 5):
+            return fail("Bob did not register within 5 s", args.workdir)
+        started = time.monotonic()
+        alice, alice_out, _ = procs.spawn("a", "alice", [
+            args.softphone, "call", f"sip:bob@{MIDDLE}:{sip}", "--bind", f"{A_IP}:{alice_port}", "--account",
+            f"sip:alice@{DOMAIN}", "--seconds", "6", "--play", speech["alice"], "--record", heard["alice"]] + common, 25)
+        try:
+            alice_rc = alice.wait(30)
+            bob_rc = bob.wait(15)
+        except subprocess.TimeoutExpired:
+            return fail("a softphone did not finish in time", args.workdir)
+        print(f"call placed and ended in {time.monotonic() - started:.1f} s")
+        reports = {"alice": last_json(alice_out), "bob": last_json(bob_out)}
+        for side in ("alice", "bob"):
+            print(f"--- {side}:\n{read(os.path.join(args.workdir, side + '.out')).strip()}")
+        problems = []
+        if alice_rc != 0 or bob_rc != 0:
+            problems.append(f"exit codes alice={alice_rc} bob={bob_rc}")
+        if not all(reports.values()):
+            return fail("; ".join(problems + ["a phone printed no JSON report"]), args.workdir)
+        relayed = {side: r.get("relayed_address") for side, r in reports.items()}
+        for side, other in (("alice", "bob"), ("bob", "alice")):
+            r = reports[side]
+            if not (r["connected"] and r["normal_end"]):
+                problems.append(f"{side}: the call did not connect or end normally")
+            if not relayed[side] or not relayed[side].startswith(MIDDLE + ":"):
+                problems.append(f"{side}: no TURN relayed address ({r.get('turn_error')})")
+            if r["media_address_kind"] != "server-reflexive (TURN)":  # the Allocate's XOR-MAPPED-ADDRESS (no NAT here)
+                problems.append(f"{side}: media address kind {r['media_address_kind']}, not server-reflexive (TURN)")
+            if r["ice_state"] != "connected":
+                problems.append(f"{side}: ICE {r['ice_state']}")
+            through_turn = r["ice_relayed"] or (relayed[other] is not None and r["ice_remote"] == relayed[other])
+            if not through_turn:
+                problems.append(f"{side}: the selected pair (to {r['ice_remote']}) does not go through TURN")
+            print(f"{side}: ICE connected after {r['ice_connect_ms']} ms, pair to {r['ice_remote']}"
+                  f"{' from our relayed candidate ' + relayed[side] if r['ice_relayed'] else ''}; "
+                  f"{r['relayed_datagrams']} datagrams through its own relay; media address {r['media_address']} "
+                  f"({r['media_address_kind']}); {r['packets_received']} RTP packets received")
+        if reports["alice"]["relayed_datagrams"] + reports["bob"]["relayed_datagrams"] == 0:
+            problems.append("no datagram went through a TURN allocation")
+        for talker, listener in (("alice", "bob"), ("bob", "alice")):
+            # One whole-file correlation, either lag sign: the speech sent before ICE selected a pair went to
+            # the default candidate, which the far end cannot be reached at, so a recording begins that much
+            # into the speech (a negative lag); 1-second windows (--windows) only follow positive lags.
+            m = subprocess.run([args.wav_match, speech[talker], heard[listener], "--min-correlation", "0.6"],
+                               capture_output=True, text=True, timeout=30)
+            print(f"{talker} -> {listener}: {m.stdout.strip()} {m.stderr.strip()}")
+            if m.returncode != 0:
+                problems.append(f"{listener}'s recording does not match what {talker} played")
+        if problems:
+            return fail("; ".join(problems), args.workdir)
+        print("PASS")
+        return 0
+    finally:
+        procs.stop_all()
+        delete_network()
+        left = [n for n in NAMES.values() if n in ip("netns", "list", check=False).stdout]
+        if left:
+            print(f"WARNING: namespaces not deleted: {left}")
+
+
+def fail(why, workdir):
+    print(f"FAIL: {why} (logs in {workdir})")
+    return 1
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the cleanup (finally) on ctest's SIGTERM
+    sys.exit(main())
