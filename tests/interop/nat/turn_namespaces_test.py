@@ -29,13 +29,15 @@ Exit 0 / 1; 77 (skipped) when not root, when `ip netns` does not work here, or w
 (turnserver) or sox is missing. Bounded: every process has a deadline; the run takes about 15 s.
 """
 import argparse
-import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from netns import Network, Processes, exit_on_sigterm, last_json, make_speech, read, skip_reason, wait_for, which  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CFG = os.path.join(HERE, "..", "..", "..", "examples", "kamailio", "registrar.cfg")
@@ -43,137 +45,16 @@ PASSWORD = "s3cret"  # SIP Digest (Kamailio)
 TURN_USER, TURN_PASSWORD, TURN_REALM = "phone", "turn-s3cret", "ptapi.test"
 DOMAIN = "example.test"
 MIDDLE, A_IP, B_IP = "10.77.0.1", "10.77.1.2", "10.77.2.2"
-SPEECH = "/usr/share/sounds/alsa"
-TAG = str(os.getpid())
-NAMES = {"a": f"ptapi-a-{TAG}", "b": f"ptapi-b-{TAG}", "m": f"ptapi-m-{TAG}"}
-sys.dont_write_bytecode = True
-
-# Sends 3 datagrams to HOST:PORT from the namespace it runs in, or waits 1.5 s for one: prints "got" or "none".
-PROBE_RECV = ("import socket,sys; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind((sys.argv[1],int(sys.argv[2])));"
-              "s.settimeout(1.5)\ntry: s.recv(64); print('got')\nexcept OSError: print('none')")
-PROBE_SEND = ("import socket,sys,time; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\nfor _ in range(3):\n"
-              " try: s.sendto(b'probe',(sys.argv[1],int(sys.argv[2])))\n except OSError: pass\n time.sleep(0.2)")
 
 
-def which(name):
-    return shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin:/usr/bin")
-
-
-def ip(*args, check=True):
-    r = subprocess.run(["ip", *args], capture_output=True, text=True, timeout=10)
-    if check and r.returncode != 0:
-        raise RuntimeError(f"ip {' '.join(args)}: {r.stderr.strip()}")
-    return r
-
-
-def delete_stale_namespaces():
-    """Namespaces left by an earlier run that was killed (SIGKILL at ctest's timeout): their PID is gone."""
-    r = ip("netns", "list", check=False)
-    for line in r.stdout.splitlines():
-        name = line.split()[0] if line.split() else ""
-        parts = name.split("-")
-        if len(parts) == 3 and parts[0] == "ptapi" and parts[1] in ("a", "b", "m") and parts[2].isdigit():
-            if not os.path.exists(f"/proc/{parts[2]}"):
-                ip("netns", "del", name, check=False)
-
-
-def make_network():
-    a, b, m = NAMES["a"], NAMES["b"], NAMES["m"]
-    for ns in (m, a, b):
-        ip("netns", "add", ns)
-    # The veth pairs are made inside the middle namespace with their other end moved straight into A or B,
-    # so that nothing is ever left in the root namespace (deleting a namespace deletes its veth pairs).
-    ip("-n", m, "link", "add", f"ma{TAG}", "type", "veth", "peer", "name", f"pa{TAG}", "netns", a)
-    ip("-n", m, "link", "add", f"mb{TAG}", "type", "veth", "peer", "name", f"pb{TAG}", "netns", b)
-    subprocess.run(["ip", "netns", "exec", m, "sysctl", "-qw", "net.ipv4.ip_forward=0"], check=True, timeout=10)
-    ip("-n", m, "addr", "add", f"{MIDDLE}/32", "dev", "lo")
-    ip("-n", m, "addr", "add", "10.77.1.1/24", "dev", f"ma{TAG}")
-    ip("-n", m, "addr", "add", "10.77.2.1/24", "dev", f"mb{TAG}")
-    for dev in ("lo", f"ma{TAG}", f"mb{TAG}"):
-        ip("-n", m, "link", "set", dev, "up")
-    for ns, dev, addr, gw in ((a, f"pa{TAG}", A_IP, "10.77.1.1"), (b, f"pb{TAG}", B_IP, "10.77.2.1")):
-        ip("-n", ns, "addr", "add", f"{addr}/24", "dev", dev)
-        ip("-n", ns, "link", "set", "lo", "up")
-        ip("-n", ns, "link", "set", dev, "up")
-        ip("-n", ns, "route", "add", "default", "via", gw)
-
-
-def kill_and_delete_script():
-    """sh: kills every process left in the namespaces (`ip netns pids`), then deletes the namespaces."""
-    names = " ".join(NAMES.values())
-    return (f"for ns in {names}; do p=$(ip netns pids $ns 2>/dev/null); [ -n \"$p\" ] && kill -9 $p; done; "
-            f"sleep 0.2; for ns in {names}; do ip netns del $ns 2>/dev/null; done")
-
-
-def start_watchdog():
-    """A detached shell (its own session, reparented away from us) that cleans up when this process is gone,
-    even when it was killed by SIGKILL (ctest's timeout), which no `finally` survives."""
-    subprocess.Popen(["setsid", "-f", "sh", "-c",
-                      f"while kill -0 {os.getpid()} 2>/dev/null; do sleep 0.5; done; {kill_and_delete_script()}"],
-                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def delete_network():
-    subprocess.run(["sh", "-c", kill_and_delete_script()], timeout=30)
-
-
-def probe(src, dst, host, port):
-    """True when a datagram sent from namespace `src` to host:port reaches a socket bound there in `dst`."""
-    rx = subprocess.Popen(["ip", "netns", "exec", NAMES[dst], sys.executable, "-c", PROBE_RECV, host, str(port)],
-                          stdout=subprocess.PIPE, text=True)
-    time.sleep(0.3)
-    subprocess.run(["ip", "netns", "exec", NAMES[src], sys.executable, "-c", PROBE_SEND, host, str(port)], timeout=10)
-    out, _ = rx.communicate(timeout=10)
-    return out.strip() == "got"
-
-
-class Processes:
-    def __init__(self, workdir):
-        self.workdir, self.procs = workdir, []
-
-    def spawn(self, ns, name, cmd, seconds):
-        """Runs cmd in namespace ns (bounded by `timeout`), stdout/stderr in WORKDIR/name.out/.err."""
-        out, err = (os.path.join(self.workdir, name + ext) for ext in (".out", ".err"))
-        p = subprocess.Popen(["ip", "netns", "exec", NAMES[ns], "timeout", "-k", "2", str(seconds), *cmd],
-                             stdout=open(out, "w"), stderr=open(err, "w"), stdin=subprocess.DEVNULL,
-                             start_new_session=True)
-        self.procs.append(p)
-        return p, out, err
-
-    def stop_all(self):
-        for p in self.procs:
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGTERM)
-        for p in self.procs:
-            try:
-                p.wait(5)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait()
-
-
-def read(path):
-    try:
-        with open(path, errors="replace") as f:
-            return f.read()
-    except FileNotFoundError:
-        return ""
-
-
-def wait_for(pred, seconds):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return pred()
-
-
-def last_json(path):
-    for line in reversed(read(path).splitlines()):
-        if line.startswith("{"):
-            return json.loads(line)
-    return None
+def make_network(net):
+    net.link("m", "10.77.1.1/24", "a", f"{A_IP}/24")
+    net.link("m", "10.77.2.1/24", "b", f"{B_IP}/24")
+    net.run("m", "sysctl", "-qw", "net.ipv4.ip_forward=0", check=True)  # IPv4 settings may be inherited from the root's
+    ip_m = ["ip", "-n", net.names["m"]]
+    subprocess.run(ip_m + ["addr", "add", f"{MIDDLE}/32", "dev", "lo"], check=True, timeout=10)
+    for ns, gw in (("a", "10.77.1.1"), ("b", "10.77.2.1")):
+        subprocess.run(["ip", "-n", net.names[ns], "route", "add", "default", "via", gw], check=True, timeout=10)
 
 
 def main():
@@ -183,32 +64,21 @@ def main():
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--port", type=int, default=7830)
     args = ap.parse_args()
-    if os.geteuid() != 0:
-        print("SKIP: network namespaces need root")
+    why = skip_reason(["kamailio", "turnserver", "sox"])
+    if why:
+        print(f"SKIP: {why} (Debian: iproute2, kamailio, coturn, sox)")
         return 77
-    tools = {n: which(n) for n in ("ip", "kamailio", "turnserver", "sox", "setsid")}
-    missing = [n for n, p in tools.items() if not p]
-    if missing:
-        print(f"SKIP: not installed: {', '.join(missing)} (Debian: iproute2, kamailio, coturn, sox, util-linux)")
-        return 77
-    delete_stale_namespaces()
-    try:
-        ip("netns", "add", NAMES["m"])
-    except (RuntimeError, OSError) as e:
-        print(f"SKIP: `ip netns add` does not work here: {e}")
-        return 77
-    ip("netns", "del", NAMES["m"], check=False)
-
+    tools = {n: which(n) for n in ("kamailio", "turnserver", "sox")}
     shutil.rmtree(args.workdir, ignore_errors=True)
     os.makedirs(args.workdir)
     sip, turn = args.port, args.port + 10
     alice_port, bob_port, probe_port = args.port + 1, args.port + 2, args.port + 9
-    procs = Processes(args.workdir)
-    start_watchdog()
+    net = Network("abm")
+    procs = Processes(net, args.workdir)
     try:
-        make_network()
+        make_network(net)
         # Isolation: A and B reach the middle, not each other.
-        reach = {(s, d): probe(s, d, h, probe_port)
+        reach = {(s, d): net.probe(s, d, h, probe_port)
                  for s, d, h in (("a", "m", MIDDLE), ("b", "m", MIDDLE), ("a", "b", B_IP), ("b", "a", A_IP))}
         print("UDP probes:", ", ".join(f"{s}->{d} {'reached' if ok else 'no answer'}" for (s, d), ok in reach.items()))
         if not (reach[("a", "m")] and reach[("b", "m")]):
@@ -219,8 +89,7 @@ def main():
         speech = {}
         for side, parts in (("alice", ("Front_Left", "Front_Right")), ("bob", ("Front_Center", "Rear_Center"))):
             speech[side] = os.path.join(args.workdir, f"{side}-speech.wav")
-            subprocess.run([tools["sox"], *(f"{SPEECH}/{p}.wav" for p in parts), "-r", "48000", "-c", "1", "-b", "16",
-                            speech[side]], check=True, timeout=20)
+            make_speech(tools["sox"], parts, 48000, speech[side])
 
         run = os.path.join(args.workdir, "kamailio-run")
         os.makedirs(run)
@@ -300,10 +169,7 @@ def main():
         return 0
     finally:
         procs.stop_all()
-        delete_network()
-        left = [n for n in NAMES.values() if n in ip("netns", "list", check=False).stdout]
-        if left:
-            print(f"WARNING: namespaces not deleted: {left}")
+        net.delete()
 
 
 def fail(why, workdir):
@@ -312,5 +178,5 @@ def fail(why, workdir):
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the cleanup (finally) on ctest's SIGTERM
+    exit_on_sigterm()
     sys.exit(main())
