@@ -2,7 +2,7 @@
 """Two softphones in network namespaces that cannot reach each other talk through TURN with ICE (issue 9).
 
     turn_namespaces_test.py --softphone build/bin/softphone --wav-match build/bin/wav_match --workdir DIR
-                            [--port 7830]
+                            [--port 7830] [--callee softphone|linphone]
 
 Network (names carry this process's id; everything is deleted at the end, even on failure):
 
@@ -21,15 +21,23 @@ through Kamailio; both play speech and record what they hear.
 Asserts, from both phones' JSON reports: the call connected and ended normally; each got a TURN relayed
 address and labels its advertised address "server-reflexive (TURN)"; ICE connected on both sides; on each
 side the selected pair goes through TURN (its local candidate is our relayed one, or its remote candidate
-is the other side's relayed address: a host candidate can reach the far end's relay, never the far end); TURN relayed datagrams were counted; and wav_match
-finds each side's speech in the other's recording (correlation >= 0.6; the speech sent before ICE selected a
-pair is lost, so the recordings start that far into it).
+is the other side's relayed address: a host candidate can reach the far end's relay, never the far end);
+TURN relayed datagrams were counted; and wav_match finds each side's speech in the other's recording
+(correlation >= 0.6; the speech sent before ICE selected a pair is lost, so the recordings start that far
+into it).
+With --callee linphone, Bob is linphonec 5.1 (linphone-cli) instead, registered at Kamailio with ICE and
+TURN on the same coturn (`[nat_policy_0] protocols=ice,turn`, its TURN credentials in an auth_info), playing
+and recording through `soundcard use files`: Alice's report must show the same, linphone's answer must
+carry a relayed candidate, and linphone's log must say ICE completed on a relayed pair
+(IceStateRelayConnection); its recording is judged by 1-second windows (median >= 0.6).
 Prints the figures (ICE completion time, selected pairs, correlations) and PASS, or FAIL: why.
 Exit 0 / 1; 77 (skipped) when not root, when `ip netns` does not work here, or when kamailio, coturn
-(turnserver) or sox is missing. Bounded: every process has a deadline; the run takes about 15 s.
+(turnserver), sox (or with --callee linphone, linphonec) is missing. Bounded: every process has a deadline;
+the run takes about 15 s.
 """
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -57,18 +65,73 @@ def make_network(net):
         subprocess.run(["ip", "-n", net.names[ns], "route", "add", "default", "via", gw], check=True, timeout=10)
 
 
+LINPHONERC = """[sip]
+bind_address={ip}
+sip_port={port}
+sip_tcp_port=0
+sip_tls_port=0
+default_proxy=0
+[rtp]
+bind_address={ip}
+audio_rtp_port={rtp}
+rtcp_mux=1
+[net]
+nat_policy_ref=ptapi-turn
+[nat_policy_0]
+ref=ptapi-turn
+protocols=ice,turn
+stun_server={middle}:{turn}
+stun_server_username={turn_user}
+[proxy_0]
+reg_proxy=<sip:{middle}:{sip}>
+reg_identity=sip:bob@{domain}
+reg_expires=600
+reg_sendregister=1
+nat_policy_ref=ptapi-turn
+[auth_info_0]
+username=bob
+passwd={password}
+realm={domain}
+domain={domain}
+[auth_info_1]
+username={turn_user}
+passwd={turn_password}
+realm={turn_realm}
+"""
+
+
+def start_linphone(procs, workdir, sip, turn, port, speech, heard, tools):
+    """linphonec as Bob in namespace B: registered at Kamailio, ICE with TURN on coturn, auto-answer, playing
+    `speech` and recording to `heard` (soundcard use files). Its commands come on stdin, kept open."""
+    home = os.path.join(workdir, "home")
+    os.makedirs(os.path.join(home, ".local", "share", "linphone"))  # without it linphonec never listens
+    rc = os.path.join(workdir, "linphonerc")
+    with open(rc, "w") as f:
+        f.write(LINPHONERC.format(ip=B_IP, port=port, rtp=port + 2, middle=MIDDLE, turn=turn, sip=sip, domain=DOMAIN,
+                                  password=PASSWORD, turn_user=TURN_USER, turn_password=TURN_PASSWORD,
+                                  turn_realm=TURN_REALM))
+    bob, out, _ = procs.spawn("b", "bob", [tools["linphonec"], "-a", "-c", rc, "-d", "6", "-l",
+                                           os.path.join(workdir, "linphone.log")], 40, stdin=subprocess.PIPE,
+                              env=dict(os.environ, HOME=home))
+    bob.stdin.write(f"soundcard use files\nplay {speech}\nrecord {heard}\n".encode())
+    bob.stdin.flush()
+    return bob, out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--softphone", required=True)
     ap.add_argument("--wav-match", required=True)
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--port", type=int, default=7830)
+    ap.add_argument("--callee", choices=("softphone", "linphone"), default="softphone")
     args = ap.parse_args()
-    why = skip_reason(["kamailio", "turnserver", "sox"])
+    programs = ["kamailio", "turnserver", "sox"] + (["linphonec"] if args.callee == "linphone" else [])
+    why = skip_reason(programs)
     if why:
-        print(f"SKIP: {why} (Debian: iproute2, kamailio, coturn, sox)")
+        print(f"SKIP: {why} (Debian: iproute2, kamailio, coturn, sox, linphone-cli)")
         return 77
-    tools = {n: which(n) for n in ("kamailio", "turnserver", "sox")}
+    tools = {n: which(n) for n in programs}
     shutil.rmtree(args.workdir, ignore_errors=True)
     os.makedirs(args.workdir)
     sip, turn = args.port, args.port + 10
@@ -93,7 +156,7 @@ def main():
 
         run = os.path.join(args.workdir, "kamailio-run")
         os.makedirs(run)
-        kam, kam_out, _ = procs.spawn("m", "kamailio", [
+        kam, kam_out, kam_err = procs.spawn("m", "kamailio", [
             tools["kamailio"], "-f", CFG, "-DD", "-E", "-w", args.workdir, "-Y", run, "-P", os.path.join(run, "pid"),
             "-m", "32", "-M", "4", "-A", f"LISTEN=udp:{MIDDLE}:{sip}", "-A", f'PASSWORD="{PASSWORD}"',
             "-A", f'CTL_SOCKET="unix:{run}/kamailio_ctl"'], 50)
@@ -111,32 +174,56 @@ def main():
         common = ["--password", PASSWORD, "--registrar", f"{MIDDLE}:{sip}", "--json", "--t1-ms", "100", "--ice",
                   "--turn", f"{MIDDLE}:{turn}", "--turn-user", TURN_USER, "--turn-password", TURN_PASSWORD]
         heard = {side: os.path.join(args.workdir, f"{side}-heard.wav") for side in ("alice", "bob")}
-        bob, bob_out, _ = procs.spawn("b", "bob", [
-            args.softphone, "listen", "--bind", f"{B_IP}:{bob_port}", "--account", f"sip:bob@{DOMAIN}", "--auto-answer",
-            "--calls", "1", "--seconds", "25", "--play", speech["bob"], "--record", heard["bob"]] + common, 35)
-        if not wait_for(lambda: "registered" in read(bob_out) or bob.poll() is not None, 5):
-            return fail("Bob did not register within 5 s", args.workdir)
+        if args.callee == "softphone":
+            bob, bob_out, _ = procs.spawn("b", "bob", [
+                args.softphone, "listen", "--bind", f"{B_IP}:{bob_port}", "--account", f"sip:bob@{DOMAIN}",
+                "--auto-answer", "--calls", "1", "--seconds", "25", "--play", speech["bob"], "--record", heard["bob"]]
+                + common, 35)
+            registered = lambda: "registered" in read(bob_out)  # noqa: E731
+        else:
+            bob, bob_out = start_linphone(procs, args.workdir, sip, turn, bob_port, speech["bob"], heard["bob"], tools)
+            registered = lambda: f"sip:bob@{B_IP}:{bob_port}" in read(kam_err)  # noqa: E731  (Kamailio's REGISTER line)
+        if not wait_for(lambda: registered() or bob.poll() is not None, 8) or bob.poll() is not None:
+            return fail("Bob did not register within 8 s", args.workdir)
         started = time.monotonic()
-        alice, alice_out, _ = procs.spawn("a", "alice", [
+        alice, alice_out, alice_err = procs.spawn("a", "alice", [
             args.softphone, "call", f"sip:bob@{MIDDLE}:{sip}", "--bind", f"{A_IP}:{alice_port}", "--account",
-            f"sip:alice@{DOMAIN}", "--seconds", "6", "--play", speech["alice"], "--record", heard["alice"]] + common, 25)
+            f"sip:alice@{DOMAIN}", "--seconds", "6", "--play", speech["alice"], "--record", heard["alice"], "--sip-trace"]
+            + common, 25)
         try:
             alice_rc = alice.wait(30)
+            if args.callee == "linphone":
+                bob.stdin.write(b"quit\n")
+                bob.stdin.close()
             bob_rc = bob.wait(15)
         except subprocess.TimeoutExpired:
-            return fail("a softphone did not finish in time", args.workdir)
+            return fail("a phone did not finish in time", args.workdir)
         print(f"call placed and ended in {time.monotonic() - started:.1f} s")
-        reports = {"alice": last_json(alice_out), "bob": last_json(bob_out)}
-        for side in ("alice", "bob"):
-            print(f"--- {side}:\n{read(os.path.join(args.workdir, side + '.out')).strip()}")
         problems = []
         if alice_rc != 0 or bob_rc != 0:
             problems.append(f"exit codes alice={alice_rc} bob={bob_rc}")
+        reports = {"alice": last_json(alice_out)}
+        print(f"--- alice:\n{read(alice_out).strip()}")
+        if args.callee == "softphone":
+            reports["bob"] = last_json(bob_out)
+            print(f"--- bob:\n{read(bob_out).strip()}")
         if not all(reports.values()):
-            return fail("; ".join(problems + ["a phone printed no JSON report"]), args.workdir)
+            return fail("; ".join(problems + ["a softphone printed no JSON report"]), args.workdir)
         relayed = {side: r.get("relayed_address") for side, r in reports.items()}
-        for side, other in (("alice", "bob"), ("bob", "alice")):
-            r = reports[side]
+        if args.callee == "linphone":
+            # linphone's relayed candidate, from its answer (the SDP Alice received), and its ICE outcome.
+            received = "\n".join(m for m in re.split(r"\n(?=(?:<--|-->) )", read(alice_err)) if m.startswith("<--"))
+            relay = re.search(r"^a=candidate:\S+ 1 UDP \d+ (\S+) (\d+) typ relay", received, re.M)
+            relayed["bob"] = f"{relay.group(1)}:{relay.group(2)}" if relay else None
+            log = read(os.path.join(args.workdir, "linphone.log"))
+            lp_states = sorted(set(re.findall(r"ICE state is (IceState\w+)", log)))
+            print(f"bob (linphone): relayed candidate {relayed['bob']}; ICE states {lp_states}")
+            if not relayed["bob"]:
+                problems.append("linphone offered no relayed candidate")
+            if "Finished ICE check list" not in log or "IceStateRelayConnection" not in lp_states:
+                problems.append("linphone's log does not say ICE completed on a relayed pair")
+        for side, r in reports.items():
+            other = "bob" if side == "alice" else "alice"
             if not (r["connected"] and r["normal_end"]):
                 problems.append(f"{side}: the call did not connect or end normally")
             if not relayed[side] or not relayed[side].startswith(MIDDLE + ":"):
@@ -152,13 +239,16 @@ def main():
                   f"{' from our relayed candidate ' + relayed[side] if r['ice_relayed'] else ''}; "
                   f"{r['relayed_datagrams']} datagrams through its own relay; media address {r['media_address']} "
                   f"({r['media_address_kind']}); {r['packets_received']} RTP packets received")
-        if reports["alice"]["relayed_datagrams"] + reports["bob"]["relayed_datagrams"] == 0:
+        if args.callee == "softphone" and reports["alice"]["relayed_datagrams"] + reports["bob"]["relayed_datagrams"] == 0:
             problems.append("no datagram went through a TURN allocation")
         for talker, listener in (("alice", "bob"), ("bob", "alice")):
-            # One whole-file correlation, either lag sign: the speech sent before ICE selected a pair went to
-            # the default candidate, which the far end cannot be reached at, so a recording begins that much
-            # into the speech (a negative lag); 1-second windows (--windows) only follow positive lags.
-            m = subprocess.run([args.wav_match, speech[talker], heard[listener], "--min-correlation", "0.6"],
+            # A softphone's recording: one whole-file correlation, either lag sign: the speech sent before ICE
+            # selected a pair went to the default candidate, which the far end cannot be reached at, so the
+            # recording begins that much into the speech (a negative lag), and 1-second windows (--windows)
+            # only follow positive lags. linphone's recording starts before the media (a positive lag) and its
+            # adaptive jitter buffer shifts the lag mid-call: 1-second windows (median).
+            windows = ["--windows"] if listener == "bob" and args.callee == "linphone" else []
+            m = subprocess.run([args.wav_match, speech[talker], heard[listener], "--min-correlation", "0.6"] + windows,
                                capture_output=True, text=True, timeout=30)
             print(f"{talker} -> {listener}: {m.stdout.strip()} {m.stderr.strip()}")
             if m.returncode != 0:
