@@ -29,7 +29,9 @@ core_packages="cmake ninja-build pkg-config g++ libboost1.81-dev libfmt-dev libo
 # (tests/mspi/stun.cpp starts it in the foreground on 127.0.0.1:7500; Debian's service is not needed).
 # openssl (the command) makes the throwaway CA and certificates of the SIP over TLS tests at test time;
 # kamailio-tls-modules is Kamailio's tls module for tests/interop/registrar/registrar_tls_test.py.
-test_packages="catch2 libbenchmark-dev libspeexdsp-dev ccache sox python3 doxygen clang-16 libclang-rt-16-dev llvm-16 sip-tester baresip-core kamailio kamailio-tls-modules dnsmasq-base coturn openssl"
+# iproute2 (`ip netns`, veth) builds the network namespaces of the NAT traversal tests (tests/interop/nat);
+# linphone-cli (linphonec 5.1) is the ICE peer of tests/interop/nat/linphone_ice_test.py.
+test_packages="catch2 libbenchmark-dev libspeexdsp-dev ccache sox python3 doxygen clang-16 libclang-rt-16-dev llvm-16 sip-tester baresip-core kamailio kamailio-tls-modules dnsmasq-base coturn openssl iproute2 linphone-cli"
 
 packages=$core_packages
 case "${1:-}" in

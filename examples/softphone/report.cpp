@@ -53,6 +53,13 @@ void print_sip_report(std::ostream& out, const demo_report& r) {
     out << fmt::format("  media at {} ({}){}{}\n", r.media_address, r.media_address_kind,
                        r.stun_error.empty() ? "" : "; STUN failed: " + r.stun_error,
                        r.ice_state.empty() ? "" : "; ICE " + r.ice_state);
+  if (!r.ice_remote.empty())
+    out << fmt::format("  ICE pair selected after {:.0f} ms: to {}{}\n", r.ice_connect_ms.value_or(-1), r.ice_remote,
+                       r.ice_relayed ? " through our TURN relay" : "");
+  if (!r.relayed_address.empty() || !r.turn_error.empty())
+    out << fmt::format("  TURN: {}; {} datagrams relayed\n",
+                       r.turn_error.empty() ? "relayed address " + r.relayed_address : "allocation failed: " + r.turn_error,
+                       r.relayed_datagrams);
 }
 
 }  // namespace
@@ -76,6 +83,12 @@ nlohmann::json to_json(const demo_report& r) {
   j["media_address_kind"] = r.media_address.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.media_address_kind);
   j["stun_error"] = r.stun_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.stun_error);
   j["ice_state"] = r.ice_state.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.ice_state);
+  j["ice_connect_ms"] = r.ice_connect_ms ? nlohmann::json(*r.ice_connect_ms) : nlohmann::json(nullptr);
+  j["ice_remote"] = r.ice_remote.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.ice_remote);
+  j["ice_relayed"] = r.ice_relayed;
+  j["relayed_address"] = r.relayed_address.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.relayed_address);
+  j["turn_error"] = r.turn_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.turn_error);
+  j["relayed_datagrams"] = r.relayed_datagrams;
   j["states"] = r.states;
   j["end_cause"] = r.end_cause;
   j["reverse"] = direction_json(r.reverse);

@@ -64,14 +64,26 @@ struct demo_report {
   std::optional<std::string> srtp_suite;
   /// How its keys were agreed: "sdes" or "dtls" (`stream_statistics::srtp_keying`); empty: plain RTP.
   std::string srtp_keying;
-  /// Where this phone's SDP said its RTP is ("IP:port"; empty: unknown) and what that address is: "host",
-  /// "public" (--public-address) or "server-reflexive (STUN)" (--stun).
+  /// Where this phone's SDP said its RTP is ("IP:port"; empty: unknown) and what that address is, by where
+  /// it came from: "host", "public" (--public-address), "server-reflexive (STUN)" (--stun: a Binding
+  /// response's XOR-MAPPED-ADDRESS), "server-reflexive (TURN)" (--turn: the Allocate response's
+  /// XOR-MAPPED-ADDRESS, RFC 8656 §7.3) or "relayed (TURN)" (the relayed address itself).
   std::string media_address, media_address_kind;
   /// With --stun: why the STUN server gave no address (the host address was advertised); empty otherwise.
   std::string stun_error;
   /// With --ice: "connected" (media on the selected pair), "checking" or "failed"; empty when the call
   /// did not use ICE (no --ice, or a peer without it).
   std::string ice_state;
+  /// With --ice: ms from the start of the checks to the first selected pair; none before or without ICE.
+  std::optional<double> ice_connect_ms;
+  /// With --ice, once a pair is selected: its remote candidate ("IP:port", where the media goes), and
+  /// whether its local candidate is our TURN relayed one (the media leaves through the TURN server).
+  std::string ice_remote;
+  bool ice_relayed = false;
+  /// With --turn: the relayed transport address allocated for the call ("IP:port"; empty when the
+  /// allocation failed: `turn_error` says why), and the datagrams sent through it (RTP, RTCP, checks).
+  std::string relayed_address, turn_error;
+  std::uint64_t relayed_datagrams = 0;
 };
 
 /// Human-readable summary (several lines).

@@ -129,6 +129,21 @@ std::vector<mspi::audio_codec> parse_codecs(const std::vector<std::string>& name
 /// The codec a stream reports (its SDP encoding name), lower case; "none" before media started.
 std::string codec_of(const mspi::stream_statistics& s) { return s.codec.empty() ? "none" : lower(s.codec); }
 
+// "IP:port", "[IPv6]:port".
+std::string transport_text(const std::string& ip, std::uint16_t port) {
+  return ip.find(':') == std::string::npos ? fmt::format("{}:{}", ip, port) : fmt::format("[{}]:{}", ip, port);
+}
+
+// What the advertised media address is, by where it came from (`demo_report::media_address_kind`): with
+// --turn the gathering is the TURN Allocate, whose XOR-MAPPED-ADDRESS is the server-reflexive address
+// (RFC 8656 §7.3) and no STUN server is asked; with --stun a STUN Binding (RFC 8489).
+std::string media_address_kind(const mspi::stream_statistics& s, bool turn, bool public_address) {
+  if (!s.relayed_address.empty() && s.local_address == s.relayed_address && s.local_port == s.relayed_port)
+    return "relayed (TURN)";
+  if (s.server_reflexive) return turn ? "server-reflexive (TURN)" : "server-reflexive (STUN)";
+  return public_address ? "public" : "host";
+}
+
 /// --sip-trace: prints the SIP messages of our transactions (and stray responses) on stderr.
 class sip_trace {
  public:
@@ -622,13 +637,18 @@ demo_report phone::make_report(call_entry& c) {
     r.srtp_keying = sent.srtp_keying;
   }
   if (!sent.local_address.empty()) {
-    r.media_address = sent.local_address.find(':') == std::string::npos
-                          ? fmt::format("{}:{}", sent.local_address, sent.local_port)
-                          : fmt::format("[{}]:{}", sent.local_address, sent.local_port);
-    r.media_address_kind = sent.server_reflexive ? "server-reflexive (STUN)" : o_.public_address ? "public" : "host";
+    r.media_address = transport_text(sent.local_address, sent.local_port);
+    r.media_address_kind = media_address_kind(sent, o_.turn.has_value(), o_.public_address.has_value());
     r.stun_error = sent.stun_error;
   }
   r.ice_state = sent.ice_state;
+  if (sent.ice_connect_ms >= 0) r.ice_connect_ms = sent.ice_connect_ms;
+  if (sent.ice_state == "connected" && !sent.remote_address.empty())
+    r.ice_remote = transport_text(sent.remote_address, sent.remote_port);
+  r.ice_relayed = sent.ice_relayed;
+  if (!sent.relayed_address.empty()) r.relayed_address = transport_text(sent.relayed_address, sent.relayed_port);
+  r.turn_error = sent.turn_error;
+  r.relayed_datagrams = sent.relayed_datagrams;
   r.forward = measure(tx, rx);
   auto& d = r.forward;
   r.reverse.packets_sent = sent.packets;

@@ -1,9 +1,10 @@
 #!/bin/sh
 # softphone -> softphone over 127.0.0.1 (a ctest of examples/softphone/CMakeLists.txt).
 #   sip_pair.sh SOFTPHONE WAV_MATCH WORKDIR PORT speech|dtmf|stun|ice|tls [STUN_PORT]
-# speech: `listen --auto-answer --calls 1 --record` in the background, `call --play --seconds 3 --json`;
-#         both exit 0, the caller's JSON says connected/normal end/200, and the listener's recording
-#         correlates with what the caller played (wav_match).
+# speech: `listen --auto-answer --calls 1 --record` in the background, `call --play --seconds 4 --json`
+#         (the 3 s of speech and a second to spare); both exit 0, the caller's JSON says connected/normal
+#         end/200, and the listener's recording holds what the caller played (wav_match, 1-second windows
+#         that follow the lag: median correlation >= 0.6).
 # dtmf:   `call --dtmf 123#`; the listener's JSON has "digits_received":"123#".
 # stun:   speech, with coturn (Debian) as STUN server on 127.0.0.1:STUN_PORT (relay range: the next 3) and `call --stun` to it; the
 #         caller's JSON says its media address is server-reflexive. Exit 77 (skip) without coturn.
@@ -73,7 +74,7 @@ until grep -q 'listening as' "$dir/listen.out" 2>/dev/null; do
   i=$((i + 1)); [ $i -gt 200 ] && { kill "$lpid"; cat "$dir/listen.err"; fail "the listener did not start"; }
   sleep 0.05
 done
-timeout -k 5 30 "$phone" call "$target" --bind "$call_bind" --seconds 3 $call_extra --json \
+timeout -k 5 30 "$phone" call "$target" --bind "$call_bind" --seconds 4 $call_extra --json \
   > "$dir/call.out" 2> "$dir/call.err" </dev/null
 crc=$?
 wait "$lpid"
@@ -107,6 +108,6 @@ if [ "$mode" = dtmf ]; then
   [ "$got" = "123#" ] || fail "the listener received digits '$got', not '123#'"
   echo "PASS: digits_received $got"
 else
-  "$match" "$speech" "$dir/heard.wav" --min-correlation 0.6 || fail "the listener's recording does not match what the caller played"
+  "$match" "$speech" "$dir/heard.wav" --windows --min-correlation 0.6 || fail "the listener's recording does not match what the caller played"
   echo "PASS"
 fi

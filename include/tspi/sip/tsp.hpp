@@ -85,7 +85,7 @@ namespace tspi::sip {
 /// | incoming INVITE with Replaces (RFC 3891) naming a confirmed dialog of ours | a new call (`call_info::reason` transfer) answered at once without ringing (200 with the MSP's answer), and the replaced call ends with BYE (disconnected, normal); no such dialog → 481; two Replaces → 400 |
 /// | `generate_digits` | RFC 4733 telephone-events by the MSP |
 /// | far end's REFER in a connected call (we are the transferee) | `sip_config::accept_refer`: 202, NOTIFY `100 Trying`, a new outgoing call to Refer-To (with Referred-By, and Replaces when Refer-To carries one) announced by `call_notification_event` (owner), `call_info::reason` = `transfer`, `incoming` false; its final response goes back as a NOTIFY sipfrag (Subscription-State terminated); once it connects the old call ends (the transferor's BYE, or ours 8*T1 later: disconnected, normal). Refused by policy, or no owner/room for the new call → 603; not exactly one Refer-To → 400; a second REFER while one runs → 491 |
-/// | session timer (RFC 4028, `sip_config::session_expires`, `min_se`) | `Supported: timer`, Session-Expires and Min-SE in INVITEs; an offer below our Min-SE → 422; a 422 → the INVITE again with its Min-SE; the refresher (as the 2xx says) re-INVITEs the unchanged session at half the interval; without a refresh by interval − min(32 s, interval/3): BYE, disconnected (tempfailure → `disconnect_failed`) |
+/// | session timer (RFC 4028, `sip_config::session_expires`, `min_se`) | `Supported: timer`, Session-Expires and Min-SE in INVITEs; an offer below our Min-SE → 422; a 422 → the INVITE again with its Min-SE; the refresher (as the 2xx says) refreshes at half the interval: an UPDATE without offer when the peer's INVITE or 2xx Allows UPDATE (§9; on 405/501 a re-INVITE), else a re-INVITE of the unchanged session; without a refresh by interval − min(32 s, interval/3): BYE, disconnected (tempfailure → `disconnect_failed`) |
 /// | far end's BYE | 200; disconnected (normal) |
 /// | far end's UPDATE (RFC 3311), early or confirmed dialog | without SDP: 200 (target refresh); with SDP: offer to the MSP, its answer in the 200; 491 while our offer is pending, 500 + Retry-After while one to us is (the INVITE's, before our 2xx) |
 /// | far end's CANCEL | 200 + 487; disconnected (cancelled) |
@@ -133,8 +133,9 @@ namespace tspi::sip {
 /// only when the INVITE requires 100rel (not when it only supports it), offer/answer in PRACK or in a
 /// reliable 1xx of ours (our 1xx carry no SDP; a PRACK's body is ignored); early media of several forks
 /// mixed (one plays: the last SDP received); more than 16 early dialogs per INVITE (further ones are
-/// reported, not PRACKed or played); UPDATE in an early dialog checks no CSeq order; of RFC 4028: UPDATE
-/// refreshes and offerless re-INVITE refreshes, a 491 or 422 to a refresh re-INVITE retried; REFER with
+/// reported, not PRACKed or played); UPDATE in an early dialog checks no CSeq order; of RFC 4028: the peer's
+/// UPDATE refreshes (answered 200 without Session-Expires; our timers are not restarted by them) and
+/// offerless re-INVITE refreshes, a 491 or 422 to a refresh re-INVITE retried; REFER with
 /// `id`-tagged repeat subscriptions (RFC 3515 §2.4.6).
 ///
 /// @par Thread Safety
@@ -467,6 +468,10 @@ class sip_tsp {
   void on_session_timer_answer(const session_ptr& s, const message& r);
   // (Re)arms the refresh (refresher) and expiry timers of a confirmed session.
   void start_session_timer(detail::session& s);
+  // Our refresh: a re-INVITE with the MSP's offer of the same session, or (the peer allows UPDATE, §9) an
+  // UPDATE without offer, falling back to a re-INVITE on 405/501.
+  void refresh_by_reinvite(detail::session& s);
+  void refresh_by_update(const session_ptr& s);
 
   // ---- being the transferee, RFC 3515 (session/transferee.hpp) ----
   // A REFER within a confirmed call: 202 and a new outgoing call (reason transfer), or 603 by policy.

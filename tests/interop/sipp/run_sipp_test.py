@@ -480,6 +480,24 @@ class Test:
         invites = [m for d, m in sipp_messages(self.workdir) if d == "received" and start_line(m).startswith("INVITE ")]
         self.check(len(invites) == 3, "INVITE, INVITE after the 422, refresh re-INVITE (%d INVITEs)" % len(invites))
 
+    def session_timer_update(self):
+        """SIPp's 200 allows UPDATE and requires timer with refresher=uac (Session-Expires 2): the library
+        refreshes twice by UPDATE without an offer (RFC 4028 §9), never by re-INVITE, then hangs up.
+        SIP 7836 (library) and 7837 (SIPp, control 7838), SIPp media 7844-7847."""
+        sipp = run_sipp(sipp_cmd(["-sf", os.path.join(HERE, "session_timer_update.xml")], 7837, self.workdir, 1,
+                                 media=7844), self.workdir, background=True)
+        if not wait_port_bound(7837):
+            self.check(False, "SIPp listens on 7837")
+        if self.start_peer(["--listen", "7836", "--call", "sip:service@127.0.0.1:7837", "--calls", "1",
+                            "--session-expires", "1", "--min-se", "1", "--hangup-after", "2500",
+                            "--expect-states", "in_progress,connected,disconnected"], 15):
+            self.finish_peer()
+        self.check_sipp(self._wait_sipp(sipp, 20), successful=1)
+        received = [m for d, m in sipp_messages(self.workdir) if d == "received"]
+        invites = [m for m in received if start_line(m).startswith("INVITE ")]
+        updates = [m for m in received if start_line(m).startswith("UPDATE ")]
+        self.check(len(invites) == 1 and len(updates) == 2,
+                   "one INVITE and two refresh UPDATEs (%d INVITEs, %d UPDATEs)" % (len(invites), len(updates)))
 
     def redirect(self):
         """SIPp answers 302 with two Contacts (q=0.1 and q=0.9); the library ACKs it and calls the q=0.9
@@ -550,7 +568,7 @@ class Test:
 
 TESTS = ["uac_builtin", "uas_builtin", "cancel", "busy_486", "auth_invite", "auth_invite_sha256", "register_auth",
          "hold", "retransmitted_invite", "remote_bye", "malformed", "early_media", "prack_required", "update",
-         "refer_transferee", "session_timer", "redirect"]
+         "refer_transferee", "session_timer", "session_timer_update", "redirect"]
 
 
 def main():

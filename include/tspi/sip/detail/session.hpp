@@ -103,8 +103,11 @@ struct session {
   bool update_pending = false;
   // ---- session timer (RFC 4028, session/session_timer.hpp) ----
   std::chrono::seconds session_interval{0};  ///< Negotiated Session-Expires; 0 = no session timer.
-  bool refresher = false;                    ///< We refresh (re-INVITE at half the interval).
+  bool refresher = false;                    ///< We refresh (at half the interval: UPDATE or re-INVITE).
   bool peer_supports_timer = false;          ///< UAS: the INVITE's Supported lists `timer` (our 2xx then Requires it).
+  /// The peer's INVITE (UAS) or 2xx (UAC) lists UPDATE in Allow (RFC 3311 §5.1): our refreshes are UPDATEs
+  /// without an offer (RFC 4028 §9 recommends them), else re-INVITEs.
+  bool peer_allows_update = false;
   int interval_retries = 0;                  ///< UAC: INVITEs resent after a 422.
   std::optional<boost::asio::steady_timer> refresh_timer;  ///< Our next refresh (when we are the refresher).
   std::optional<boost::asio::steady_timer> expiry_timer;   ///< The session's end without a refresh.

@@ -1,7 +1,8 @@
 // ptapi - portable TAPI
 // tspi/sip/session/session_timer.hpp: session timers in sip_tsp (RFC 4028): Session-Expires / Min-SE in
 // our INVITEs and re-INVITEs, the UAS's choice of interval and refresher, 422 sent and retried, the
-// refresher's re-INVITE at half the interval, and the BYE when the session expires unrefreshed.
+// refresher's refresh at half the interval (an UPDATE without offer when the peer allows UPDATE, RFC 4028
+// §9, else a re-INVITE), and the BYE when the session expires unrefreshed.
 #pragma once
 
 #include <tspi/sip/tsp.hpp>
@@ -62,6 +63,7 @@ inline bool sip_tsp::session_interval_too_small(server_transaction& tx, const me
 
 inline void sip_tsp::accept_session_timer(detail::session& s, const message& m) {
   s.session_interval = std::chrono::seconds(0);
+  if (m.header("Allow")) s.peer_allows_update = detail::lists_option(m, "Allow", "UPDATE");
   if (cfg_.session_expires.count() == 0) return;
   auto se = detail::parse_session_expires(m.header("Session-Expires").value_or(""));
   if (!se) return;  // §9: no Session-Expires, no session timer (a re-INVITE without one turns it off)
@@ -88,6 +90,7 @@ inline void sip_tsp::add_session_timer_response(const server_transaction& tx, me
 
 inline void sip_tsp::on_session_timer_answer(const session_ptr& s, const message& r) {
   if (cfg_.session_expires.count() == 0) return;
+  if (r.header("Allow")) s->peer_allows_update = detail::lists_option(r, "Allow", "UPDATE");
   auto se = detail::parse_session_expires(r.header("Session-Expires").value_or(""));
   // §7.2: none in the 2xx, no timer. Never shorter than our Min-SE: a peer's tiny interval would have us
   // re-INVITE many times a second.
@@ -104,13 +107,34 @@ inline void sip_tsp::start_session_timer(detail::session& s) {
   if (s.refresher)
     arm_timer(s.refresh_timer, s, detail::session_refresh_after(s.session_interval), [this](detail::session& p) {
       if (p.phase != P::confirmed || p.reinvite != detail::reinvite_kind::none || p.remote_reinvite) return;
-      p.reinvite = detail::reinvite_kind::refresh;  // the same session: the MSP offers the current direction
-      send_msp(p.call, mspi::channel_message_type::request_offer, p.on_hold ? "sendonly" : "sendrecv");
+      if (p.peer_allows_update) return refresh_by_update(find(p.call));
+      refresh_by_reinvite(p);
     });
   arm_timer(s.expiry_timer, s, detail::session_expiry_after(s.session_interval), [this](detail::session& p) {
     if (p.phase != P::confirmed) return;
     send_in_dialog(p, "BYE");  // §10: the session expired without a refresh
     end(p, line_disconnect_mode::tempfailure);
+  });
+}
+
+inline void sip_tsp::refresh_by_reinvite(detail::session& s) {
+  s.reinvite = detail::reinvite_kind::refresh;  // the same session: the MSP offers the current direction
+  send_msp(s.call, mspi::channel_message_type::request_offer, s.on_hold ? "sendonly" : "sendrecv");
+}
+
+inline void sip_tsp::refresh_by_update(const session_ptr& s) {
+  // RFC 4028 §9: an UPDATE without offer (send_update adds Supported, Session-Expires and Min-SE); its 2xx
+  // renews the interval and restarts the timers. A 405 or 501 (the peer's Allow was wrong): a re-INVITE
+  // now, and from then on. Any other failure leaves the expiry timer to end the session (§10).
+  std::weak_ptr<detail::session> weak = s;
+  send_update(s, {}, [this, weak](const message* r, std::error_code) {
+    auto p = weak.lock();
+    if (!p || !r || p->phase != detail::session_phase::confirmed) return;
+    if (r->status < 300) return on_session_timer_answer(p, *r);
+    if ((r->status == 405 || r->status == 501) && p->reinvite == detail::reinvite_kind::none && !p->remote_reinvite) {
+      p->peer_allows_update = false;
+      refresh_by_reinvite(*p);
+    }
   });
 }
 

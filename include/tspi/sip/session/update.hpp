@@ -69,6 +69,7 @@ inline void sip_tsp::send_update(const session_ptr& s, std::string sdp, transact
   }
   auto m = s->dialog->make_request("UPDATE");
   add_common(m, s->remote.protocol, s->address_id);
+  if (s->session_interval.count() > 0) add_session_timer_request(m, *s);  // RFC 4028 §7.4, §9: a refresh
   const bool offer = !sdp.empty();
   if (offer) {
     m.add("Content-Type", "application/sdp");
