@@ -67,7 +67,8 @@ class call_hub {
   }
 
   /// ITCallHub::Clear: disconnects every call of the hub (`disconnect_code::normal`); completes when each
-  /// disconnect has completed, with the first error among them. The hub then goes idle. Errors:
+  /// `call::disconnect` has completed, with the first error among them. The hub goes idle when the last
+  /// call's `disconnected` state is reached (event hub_idle), which may follow the completion. Errors:
   /// `invalid_handle` (empty handle); `not_initialized`; those of `call::disconnect`.
   void clear(std::error_code& ec) const { ec = run(); }
   /// Clear, throwing `std::system_error` on the errors above.

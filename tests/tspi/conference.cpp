@@ -205,6 +205,7 @@ TEST_CASE("a SIP conference of three parties: one leaves, the other two go on he
   std::this_thread::sleep_for(300ms);
   check_mix(parties);
   CHECK_FALSE(hub.async_clear(boost::asio::use_future).get());
+  REQUIRE(hubs.wait_count(tspi::call_hub_event_kind::hub_idle, 1));  // once both calls have disconnected
   CHECK(hub.state() == tspi::call_hub_state::idle);
 }
 
