@@ -48,7 +48,7 @@ class call_hub {
   /// Same hub.
   friend bool operator==(const call_hub& a, const call_hub& b) noexcept { return a.backend_ == b.backend_; }
 
-  /// The TAPI object's number for this hub (1, 2, ... per TAPI object); 0 for an empty handle.
+  /// The hub's number (1, 2, ... unique in the process, across TAPI objects); 0 for an empty handle.
   [[nodiscard]] std::uint64_t id() const noexcept { return backend_ ? backend_->id() : 0; }
 
   /// ITCallHub::EnumerateCalls / get_Calls: the hub's calls now, in the order they joined (empty once

@@ -260,12 +260,12 @@ TEST_CASE("conference follows TAPI's rules and errors", "[tspi][sip][conference]
   CHECK(ec == mspi::tapi_errc::invalid_handle);
 }
 
-TEST_CASE("a loopback conference: alice hosts bob and carol (no hold on loopback), each hears the other",
-          "[tspi][loopback][conference]") {
+TEST_CASE("a loopback conference: alice hosts bob and carol from two of her addresses (no hold on loopback), "
+          "each hears the other", "[tspi][loopback][conference]") {
   ptapi_test::event_log log;
   tspi::tapi tapi;
   tspi::loopback_config cfg;
-  cfg.addresses = {"alice", "bob", "carol"};
+  cfg.addresses = {"alice", "alice2", "bob", "carol"};  // each address has an MSP of its own
   tapi.register_provider<tspi::loopback_tsp, mspi::rtp_opus_msp>(cfg, {});
   tapi.set_event_filter(tspi::tapi_event::all);
   log.attach(tapi);
@@ -286,7 +286,7 @@ TEST_CASE("a loopback conference: alice hosts bob and carol (no hold on loopback
   });
   auto primary = alice.create_call("bob");
   primary.connect();
-  auto consult = alice.create_call("carol");
+  auto consult = tapi.find_address("alice2").create_call("carol");  // the bridge is shared by the addresses
   primary.conference(consult);
   CHECK(primary.state() == call_state::connected);  // the loopback provider has no hold
   consult.finish(tspi::finish_mode::as_conference);

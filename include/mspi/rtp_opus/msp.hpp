@@ -28,6 +28,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -167,7 +168,8 @@ class rtp_opus_msp {
   /// with a null call, is not used by this MSP and is ignored). No errors: malformed data is ignored.
   /// The channel messages `conference_join` and `conference_leave` are handled here: the calls that join
   /// one conference identifier share one `conference_bridge` (made at the first join, gone with its last
-  /// party); a join that fails is answered with `media_error`.
+  /// party), whichever `rtp_opus_msp` (address) they belong to: identifiers are process-wide; a join that
+  /// fails (a full bridge, or another ptime than the bridge's) is answered with `media_error`.
   void receive_tsp_data(const std::shared_ptr<call_type>& call, std::span<const std::byte> data) {
     if (!call) return;
     const auto msg = decode_channel_message(data);
@@ -265,12 +267,19 @@ class rtp_opus_msp {
     return open + needed <= static_cast<long>(limit.rlim_cur);
   }
 
-  // conference_join: the bridge of that identifier (made on first use), the call joins it.
+  // conference_join: the bridge of that identifier (made on first use), the call joins it. The bridges are
+  // shared by every address (a hub's calls may be on several), under a lock (TAPI objects' threads only).
   void join_conference(const std::shared_ptr<call_type>& call, std::string_view id) {
-    std::erase_if(bridges_, [](const auto& b) { return b.second.expired(); });
-    auto& weak = bridges_[std::string(id)];
-    auto bridge = weak.lock();
-    if (!bridge) weak = bridge = create_conference_bridge();
+    static std::mutex mutex;
+    static std::map<std::string, std::weak_ptr<conference_bridge>, std::less<>> bridges;  // by identifier
+    std::shared_ptr<conference_bridge> bridge;
+    {
+      std::lock_guard lock(mutex);
+      std::erase_if(bridges, [](const auto& b) { return b.second.expired(); });
+      auto& weak = bridges[std::string(id)];
+      bridge = weak.lock();
+      if (!bridge) weak = bridge = create_conference_bridge();
+    }
     std::error_code ec;
     call->join_conference(bridge, ec);
     if (ec) events_->post(msp_event{call->handle(), msp_tsp_data{encode_channel_message(
@@ -284,7 +293,6 @@ class rtp_opus_msp {
   std::shared_ptr<media_pool> pool_;
   bool own_pool_ = false, initialized_ = false, signalling_secured_ = false;
   std::vector<std::weak_ptr<call_type>> calls_;  // expired entries are swept now and then
-  std::map<std::string, std::weak_ptr<conference_bridge>, std::less<>> bridges_;  // by conference_join identifier
   int active_ = 0;  // calls created and not shut down through shutdown_msp_call (an upper bound; see recount)
 };
 

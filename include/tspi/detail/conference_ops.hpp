@@ -8,6 +8,8 @@
 #include <tspi/detail/call_hub_impl.hpp>
 #include <tspi/detail/core.hpp>
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <system_error>
 
@@ -22,7 +24,8 @@ inline void core::conference(const std::shared_ptr<call_impl>& c, std::shared_pt
     if (!c->address_->provider().local_conference()) return done(mspi::tapi_errc::not_supported);
     auto hub = std::static_pointer_cast<hub_impl>(c->hub());
     if (!hub) {
-      hub = std::make_shared<hub_impl>(self->weak_from_this(), ++self->next_hub_id_);
+      static std::atomic<std::uint64_t> hubs_made{0};  // hub numbers are unique in the process: the MSPs'
+      hub = std::make_shared<hub_impl>(self->weak_from_this(), ++hubs_made);  // bridges are keyed by them
       self->emit(tapi_event::call_hub, call_hub_event{call_hub(hub), handle_of(c), call_hub_event_kind::hub_created});
       self->join_hub(c, hub);
     }

@@ -851,7 +851,6 @@ class core final : public std::enable_shared_from_this<core> {
 
   // core thread only
   call_id next_call_id_ = 0;
-  std::uint64_t next_hub_id_ = 0;  // call hubs made (core thread)
   request_id next_request_ = 0;
   std::unordered_map<request_id, completion> requests_;
   std::atomic<std::uint64_t> illegal_transitions_{0};
