@@ -6,9 +6,9 @@
 
 #include <mspi/channel.hpp>
 #include <mspi/codec/g711.hpp>
-#include <mspi/conference_bridge.hpp>
 #include <mspi/codec/opus.hpp>
 #include <mspi/codec/resampler.hpp>
+#include <mspi/conference_bridge.hpp>
 #include <mspi/detail/random.hpp>
 #include <mspi/detail/pcm_fifo.hpp>
 #include <mspi/inband_digit_detector.hpp>
