@@ -137,6 +137,16 @@ int main(int argc, char** argv) {
   call_cmd->add_flag("--attended", call.attended,
                      "With --transfer-to: consultation transfer (hold, call the target, then REFER with Replaces)");
 
+  softphone::sip_options conf;
+  conf.bind = "127.0.0.1:0";
+  std::string second;
+  auto* conf_cmd = app.add_subcommand("conference", "Host a three-way call: call URI1, then add URI2 (local mixing)");
+  conf_cmd->add_option("uri1", conf.target, "The first party: sip:user@host[:port]")->required();
+  conf_cmd->add_option("uri2", second, "The second party, added once the first has answered")->required();
+  add_sip_options(conf_cmd, conf);
+  conf_cmd->add_option("--seconds", conf.seconds, "How long the conference stays up (default: --play's length + 1 s, or 10 s)")
+      ->check(CLI::Range(0.1, 86400.0));
+
   auto* devices_cmd = app.add_subcommand("devices", "List the PortAudio sound devices");
 
   try {
@@ -150,6 +160,10 @@ int main(int argc, char** argv) {
     if (devices_cmd->parsed()) return softphone::list_devices();
     if (listen_cmd->parsed()) return softphone::run_listen(listen);
     if (call_cmd->parsed()) return softphone::run_call(call);
+    if (conf_cmd->parsed()) {
+      conf.conference_with = second;
+      return softphone::run_call(conf);
+    }
     return softphone::run_demo(demo);
   } catch (const softphone::input_error& e) {
     std::cerr << "softphone: " << e.what() << '\n';

@@ -195,6 +195,7 @@ class phone {
     if (o.t1_ms < 1 || o.t1_ms > 10000) throw input_error("--t1-ms must be 1..10000");
     if (!listening) target_ = checked_uri(o.target, "URI");
     if (o.transfer_to) transfer_to_ = checked_uri(*o.transfer_to, "--transfer-to");
+    if (o.conference_with) conference_with_ = checked_uri(*o.conference_with, "conference");
     if (o.forward) (void)checked_uri(*o.forward, "--forward");
     if (o.transfer_to.has_value() != o.transfer_after.has_value())
       throw input_error("--transfer-to and --transfer-after go together");
@@ -325,7 +326,7 @@ class phone {
   void forget(call_entry& c);
 
   sip_options o_;
-  std::string target_, transfer_to_;
+  std::string target_, transfer_to_, conference_with_;
   double play_seconds_ = 0;
   int ptime_ms_ = 20;
   sip_trace trace_;  // outlives the TAPI object (its trace callback)
@@ -487,6 +488,12 @@ void phone::attach_terminals(call_entry& c) {
 
 void phone::hang_up(call_entry& c) {
   const int n = c.number;
+  if (auto hub = c.call.hub()) {  // hosting a conference: ITCallHub::Clear hangs up every leg
+    hub.async_clear([n](std::error_code ec) {
+      if (ec) say(fmt::format("call {}: clearing the conference failed: {}", n, ec.message()));
+    });
+    return;
+  }
   c.call.async_disconnect(tspi::disconnect_code::normal, [n](std::error_code ec) {
     if (ec) say(fmt::format("call {}: hang-up failed: {}", n, ec.message()));
   });
@@ -806,7 +813,7 @@ int phone::call(console& con) {
 
   const auto t0 = steady::now();
   std::optional<steady::time_point> hung_up_at;
-  bool dtmf_sent = false, held = false, unheld = false, transferred = false;
+  bool dtmf_sent = false, held = false, unheld = false, transferred = false, conferenced = false;
   const auto after = [](double s) { return std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(s)); };
   const auto do_hang_up = [&] {
     if (hung_up_at) return;
@@ -869,6 +876,20 @@ int phone::call(console& con) {
               consult.async_finish(tspi::finish_mode::as_transfer, transfer_done);
             });
         }
+      }
+      if (!conference_with_.empty() && !conferenced) {  // ITBasicCallControl::Conference, then Finish(FM_ASCONFERENCE)
+        conferenced = true;
+        say("calling " + conference_with_ + " to add it to the call");
+        std::error_code e;
+        auto consult = address_.create_call(conference_with_, media_type::audio, e);
+        if (e) say("conference failed: " + e.message());
+        else
+          call.async_conference(consult, [consult](std::error_code e) {
+            if (e) return say("conference failed: " + e.message());
+            consult.async_finish(tspi::finish_mode::as_conference, [](std::error_code e) {
+              say(e ? "conference failed: " + e.message() : std::string("three-way conference: everyone hears the others"));
+            });
+          });
       }
       if (el >= up_for) do_hang_up();
     }

@@ -48,6 +48,8 @@ struct sip_options {
   std::optional<std::string> transfer_to;  ///< Blind-transfer the far end to this URI ...
   std::optional<double> transfer_after;    ///< ... this many seconds after connecting.
   bool attended = false;                   ///< Consultation transfer: call --transfer-to first, then REFER with Replaces.
+  std::optional<std::string> conference_with;  ///< `conference`: once connected, add this URI (Conference + Finish).
+
   // SRTP (RFC 3711) with SDES keys (RFC 4568)
   std::string srtp = "off";                ///< "off", "sdes" or "dtls": offer/accept SRTP (best effort unless required).
   bool srtp_required = false;              ///< SRTP mandatory (RTP/SAVP): a peer without it fails the call.

@@ -33,6 +33,14 @@ enum class channel_message_type : std::uint8_t {
   /// Body: DTMF digits to send as RFC 4733 telephone events, characters `0-9 * # A-D` (at most 64
   /// queued). The MSP replies digits_generated once all are sent, or generate_failed.
   generate_digits = 0x06,
+  /// Body: a conference identifier, unique in the process (any bytes, chosen by the TSP side, e.g. the call
+  /// hub's number). The call joins the local conference bridge of that identifier (made at its first join;
+  /// shared by the MSP's addresses, so the calls of one conference may be on several): it then
+  /// sends its capture plus the other parties' audio and plays everyone (`mspi::conference_bridge`).
+  /// A refused join (the bridge is full) is answered with media_error.
+  conference_join = 0x07,
+  /// Empty body: the call leaves its conference; the other parties continue.
+  conference_leave = 0x08,
   // MSP -> TSP
   local_offer = 0x81,    ///< Body: our SDP offer (RFC 3264 §5).
   local_answer = 0x82,   ///< Body: our SDP answer (RFC 3264 §6).

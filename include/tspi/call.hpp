@@ -30,6 +30,7 @@
 namespace tspi {
 
 class address;
+class call_hub;
 
 namespace detail {
 // What a cancellation slot does to an operation: nothing (the provider cannot take it back), drop the
@@ -305,9 +306,14 @@ class call {
   /// whose Refer-To is this call's far end with `Replaces` naming this call's dialog, RFC 5589 §7 and RFC
   /// 3891; completes on the 202; the primary call ends with BYE once the NOTIFY reports the new call's
   /// 2xx, and this call when the far end replaces it). Errors: `invalid_call_state` when this call is not
-  /// flagged by `transfer` (TAPI's rule) or the calls are not connected/held; `not_supported` for
-  /// `as_conference` and by providers without TSPI_lineCompleteTransfer (the loopback provider);
+  /// flagged by `transfer` (TAPI's rule) or the calls are not connected/held; `not_supported` by
+  /// providers without TSPI_lineCompleteTransfer (the loopback provider);
   /// `request_failed` when the far end refuses the REFER; `timeout`; `not_owner`; `invalid_handle`.
+  /// `finish_mode::as_conference` (TSPI_lineAddToConference's role) joins this call, flagged by
+  /// `conference`, to the primary call's hub: the MSP mixes it with the others, the primary call is taken
+  /// off hold if held (event call_joined; completes after the unhold). Errors: `invalid_call_state` when
+  /// this call is not flagged by `conference` (a call flagged by `transfer` included, and the reverse), is
+  /// not connected, or the primary call is neither connected nor held; those of `hold`.
   void finish(finish_mode mode, std::error_code& ec) const { ec = run(finish_op{mode}); }
   /// Finish, throwing `std::system_error` on the errors above.
   void finish(finish_mode mode) const { throw_on(run(finish_op{mode}), "finish"); }
@@ -316,6 +322,29 @@ class call {
   auto async_finish(finish_mode mode, Token&& token = {}) const {
     return detail::initiate(std::forward<Token>(token), backend_, finish_op{mode});
   }
+
+  /// ITBasicCallControl::Conference(pCall, fSync) (TSPI_lineSetupConference's role): starts a local
+  /// conference of this connected (or held) call with `consultation`, a call made with
+  /// `address::create_call` on the same address's provider, or adds `consultation` to the conference this
+  /// call is already in. A call hub (`call::hub`) is made for this call unless it has one (events
+  /// hub_created, call_joined); then this call is put on hold (unless held, already conferenced with
+  /// others, who keep talking, or its provider has no hold: loopback), `consultation` is dialled (unless connected already) and flagged for
+  /// `finish(finish_mode::as_conference)`, which joins it. Completes when `consultation` is connected.
+  /// Errors: as `transfer` (`invalid_call_state`, `invalid_argument`, `not_owner`, `invalid_handle`, those
+  /// of `hold` and `connect`); `not_supported` when the provider's MSP does not mix conferences. Any thread.
+  void conference(const call& consultation, std::error_code& ec) const { ec = run(conference_op{consultation.backend_}); }
+  /// Conference, throwing `std::system_error` on the errors above.
+  void conference(const call& consultation) const { throw_on(run(conference_op{consultation.backend_}), "conference"); }
+  /// Conference, asynchronously.
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
+  auto async_conference(const call& consultation, Token&& token = {}) const {
+    return detail::initiate(std::forward<Token>(token), backend_, conference_op{consultation.backend_});
+  }
+
+  /// ITCallInfo::get_CallHub: the hub of the local conference this call is in (see `call::conference`),
+  /// or an empty handle when it is in none (also after it left: a call leaves its hub when it disconnects).
+  /// Defined in call_hub.hpp. Any thread.
+  [[nodiscard]] call_hub hub() const;
 
   /// ITLegacyCallMediaControl::GenerateDigits(digits, LINEDIGITMODE_DTMF): sends DTMF on a connected call
   /// (RTP/Opus MSP: RFC 4733 telephone-events, about 100 ms per digit and 60 ms between digits).
@@ -434,6 +463,10 @@ class call {
     std::shared_ptr<detail::call_backend> consultation;
     void operator()(detail::call_backend& b, detail::completion d) const { b.transfer(consultation, std::move(d)); }
   };
+  struct conference_op {
+    std::shared_ptr<detail::call_backend> consultation;
+    void operator()(detail::call_backend& b, detail::completion d) const { b.conference(consultation, std::move(d)); }
+  };
   struct finish_op {
     finish_mode mode;
     void operator()(detail::call_backend& b, detail::completion d) const { b.finish(mode, std::move(d)); }
@@ -458,3 +491,5 @@ class call {
 
 // call::address() returns an address: defined in address.hpp, which this brings in.
 #include <tspi/address.hpp>
+// call::hub() returns a call_hub: defined in call_hub.hpp.
+#include <tspi/call_hub.hpp>

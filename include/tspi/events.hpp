@@ -27,6 +27,7 @@ enum class tapi_event : std::uint32_t {
   call_notification = 0x4,    ///< TE_CALLNOTIFICATION: `call_notification_event`
   call_state = 0x8,           ///< TE_CALLSTATE: `call_state_event`
   call_media = 0x10,          ///< TE_CALLMEDIA: `call_media_event`
+  call_hub = 0x20,            ///< TE_CALLHUB: `call_hub_event` (tspi/call_hub.hpp)
   call_info_change = 0x40,    ///< TE_CALLINFOCHANGE: `call_info_change_event`
   private_event = 0x80,       ///< TE_PRIVATE
   digit_event = 0x8000,       ///< TE_DIGITEVENT

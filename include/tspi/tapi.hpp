@@ -7,6 +7,7 @@
 
 #include <tspi/address.hpp>
 #include <tspi/call.hpp>
+#include <tspi/call_hub.hpp>
 #include <tspi/detail/provider_base.hpp>
 #include <tspi/event_source.hpp>
 #include <tspi/events.hpp>
@@ -155,6 +156,9 @@ class tapi {
   [[nodiscard]] event_source<call_info_change_event> on_call_info_change() const { return event_source<call_info_change_event>(core_); }
   /// TE_GATHERDIGITS events (a `call::gather_digits` ended).
   [[nodiscard]] event_source<digits_gathered_event> on_digits_gathered() const { return event_source<digits_gathered_event>(core_); }
+
+  /// TE_CALLHUB events (a local conference's hub was made, a call joined or left it, it went idle).
+  [[nodiscard]] event_source<call_hub_event> on_call_hub() const { return event_source<call_hub_event>(core_); }
 
   /// The executor events are delivered on (valid after `initialize`).
   [[nodiscard]] PTAPI_DECL boost::asio::any_io_executor get_executor() const;

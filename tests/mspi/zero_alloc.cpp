@@ -3,8 +3,10 @@
 // both sides. The terminals mark the MSPs' media threads (they are called there), and only those
 // threads' allocations are counted.
 #define PTAPI_DEFINE_COUNTING_ALLOCATOR
+#define PTAPI_PROVIDER_DEFINITIONS  // the conference test drives the RTP/Opus MSP itself
 #include <support/counting_allocator.hpp>
 
+#include "mspi/conference_support.hpp"
 #include "tspi/loopback_fixture.hpp"
 
 #include <mspi/dsp/dtmf_detector.hpp>
@@ -169,4 +171,28 @@ TEST_CASE("a PCMU call with in-band DTMF detection (dsp component) allocates not
   msp.inband_digits = mspi::dsp::dtmf_detection();  // spandsp's state is allocated at call setup
   const auto render = check_steady_state_with(msp);
   CHECK(render.octets == 160 * render.packets);
+}
+
+TEST_CASE("a 3-party conference bridge allocates nothing per frame on the host's media threads",
+          "[mspi][rtp_opus][alloc][conference]") {
+  ptapi_test::conference_rig rig({440, 770, 1230});
+  // Silent capture terminals on the host's calls mark its two media threads, which run the bridge.
+  std::vector<std::shared_ptr<marking_terminal>> marks;
+  for (auto& c : rig.host.calls) {
+    marks.push_back(std::make_shared<marking_terminal>(mspi::terminal_direction::capture));
+    c->capture_stream()->select_terminal(marks.back());
+  }
+  std::this_thread::sleep_for(700ms);  // warm-up
+  std::vector<std::uint64_t> received0;
+  for (auto& p : rig.parties) received0.push_back(p->received_packets());
+  const auto allocs0 = ptapi_test::counted_allocations();
+  std::this_thread::sleep_for(2500ms);
+  const auto allocs1 = ptapi_test::counted_allocations();
+  for (std::size_t k = 0; k < rig.parties.size(); ++k) CHECK(rig.parties[k]->received_packets() - received0[k] >= 100);
+  INFO("host media-thread allocations " << allocs1 - allocs0);
+  REQUIRE(allocs1 - allocs0 == 0);
+  // The mix still works: party 0 hears parties 1 and 2.
+  const auto heard = rig.record(1200ms);
+  CHECK(ptapi_test::tone_amplitude(heard[0], 770) > 500);
+  CHECK(ptapi_test::tone_amplitude(heard[0], 1230) > 500);
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <mspi/channel.hpp>
+#include <mspi/conference_bridge.hpp>
 #include <mspi/ice/candidate.hpp>
 #include <mspi/ice/credentials.hpp>
 #include <mspi/ice/gathering.hpp>
@@ -159,6 +160,32 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
     capture_->shutdown(call_media_cause::local_request);
     render_->shutdown(call_media_cause::local_request);
     media_thread_.release();
+  }
+
+  /// Mixes this call into the local conference `bridge` (see `conference_bridge`): from its next frame the
+  /// call sends its capture (silence without a capture terminal) plus every other party's received
+  /// audio, and its render terminals play its own party plus the others. Leaves the conference it was in.
+  /// Errors: `std::errc::invalid_argument` when `bridge` is null or its frames are not this call's ptime;
+  /// `tapi_errc::max_streams` when the bridge has `conference_bridge::max_parties` parties; `invalid_call_state`
+  /// after `shutdown`. Any thread (the change is applied on the media thread). Throws only std::bad_alloc.
+  void join_conference(const std::shared_ptr<conference_bridge>& bridge, std::error_code& ec) {
+    ec.clear();
+    if (!bridge || bridge->frame_samples() != samples_per_frame(static_cast<int>(cfg_.ptime.count())))
+      ec = std::make_error_code(std::errc::invalid_argument);
+    else if (shut_down_)
+      ec = tapi_errc::invalid_call_state;
+    if (ec) return;
+    auto port = bridge->join();
+    if (!port) {
+      ec = tapi_errc::max_streams;
+      return;
+    }
+    boost::asio::post(*media_io_, [media = media_, port] { media->set_conference(port); });
+  }
+  /// Takes this call out of its conference (the other parties continue without it); no effect outside
+  /// one. Any thread. No errors; throws only std::bad_alloc.
+  void leave_conference() {
+    boost::asio::post(*media_io_, [media = media_] { media->set_conference(nullptr); });
   }
 
   /// True once `shutdown` ran (the call no longer counts against `rtp_opus_config::max_calls`). Same

@@ -26,9 +26,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
+#include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -168,8 +173,22 @@ class rtp_opus_msp {
 
   /// ITMSPAddress::ReceiveTSPData: a channel message from the TSP for `call` (address-level data,
   /// with a null call, is not used by this MSP and is ignored). No errors: malformed data is ignored.
+  /// The channel messages `conference_join` and `conference_leave` are handled here: the calls that join
+  /// one conference identifier share one `conference_bridge` (made at the first join, gone with its last
+  /// party), whichever `rtp_opus_msp` (address) they belong to: identifiers are process-wide; a join that
+  /// fails (a full bridge, or another ptime than the bridge's) is answered with `media_error`.
   void receive_tsp_data(const std::shared_ptr<call_type>& call, std::span<const std::byte> data) {
-    if (call) call->receive_tsp_data(data);
+    if (!call) return;
+    const auto msg = decode_channel_message(data);
+    if (msg && msg->type == channel_message_type::conference_join) return join_conference(call, msg->body);
+    if (msg && msg->type == channel_message_type::conference_leave) return call->leave_conference();
+    call->receive_tsp_data(data);
+  }
+
+  /// A new local conference bridge for this address's calls (frames of `config().ptime`), for
+  /// `rtp_opus_call::join_conference`. Any thread. Throws only std::bad_alloc.
+  [[nodiscard]] std::shared_ptr<conference_bridge> create_conference_bridge() const {
+    return std::make_shared<conference_bridge>(samples_per_frame(static_cast<int>(cfg_.ptime.count())));
   }
 
   /// ITMSPAddress::GetEvent: the next queued event; `tapi_errc::no_event` (and nullopt) when there is none.
@@ -253,6 +272,25 @@ class rtp_opus_msp {
     if (ec == std::errc::too_many_files_open) return false;
     if (ec) return true;
     return open + needed <= static_cast<long>(limit.rlim_cur);
+  }
+
+  // conference_join: the bridge of that identifier (made on first use), the call joins it. The bridges are
+  // shared by every address (a hub's calls may be on several), under a lock (TAPI objects' threads only).
+  void join_conference(const std::shared_ptr<call_type>& call, std::string_view id) {
+    static std::mutex mutex;
+    static std::map<std::string, std::weak_ptr<conference_bridge>, std::less<>> bridges;  // by identifier
+    std::shared_ptr<conference_bridge> bridge;
+    {
+      std::lock_guard lock(mutex);
+      std::erase_if(bridges, [](const auto& b) { return b.second.expired(); });
+      auto& weak = bridges[std::string(id)];
+      bridge = weak.lock();
+      if (!bridge) weak = bridge = create_conference_bridge();
+    }
+    std::error_code ec;
+    call->join_conference(bridge, ec);
+    if (ec) events_->post(msp_event{call->handle(), msp_tsp_data{encode_channel_message(
+                                                        channel_message_type::media_error, "conference_join: " + ec.message())}});
   }
 
   config_type cfg_;

@@ -34,6 +34,7 @@ using completion = std::function<void(std::error_code)>;
 using gather_completion = std::function<void(std::error_code, gathered_digits)>;
 
 class address_backend;
+class hub_backend;
 
 /// The call object behind a `tspi::call` handle.
 class call_backend {
@@ -49,12 +50,25 @@ class call_backend {
   virtual void swap_hold(std::shared_ptr<call_backend> held, completion done) = 0;
   virtual void transfer(std::shared_ptr<call_backend> consultation, completion done) = 0;  // Transfer
   virtual void finish(finish_mode mode, completion done) = 0;                               // Finish
+  virtual void conference(std::shared_ptr<call_backend> consultation, completion done) = 0;  // Conference
+  [[nodiscard]] virtual std::shared_ptr<hub_backend> hub() const = 0;                        // get_CallHub
   virtual void gather_digits(gather_digits_options options, gather_completion done) = 0;
   virtual void cancel_gather() = 0;  // ends the gathering in progress, if any, with `cancel`
   virtual std::error_code release() = 0;
   [[nodiscard]] virtual std::shared_ptr<mspi::stream_control> streams() const = 0;
   [[nodiscard]] virtual std::shared_ptr<address_backend> address() const = 0;
   [[nodiscard]] virtual boost::asio::any_io_executor executor() const = 0;
+};
+
+/// The call hub object behind a `tspi::call_hub` handle (ITCallHub).
+class hub_backend {
+ public:
+  virtual ~hub_backend() = default;
+  [[nodiscard]] virtual std::uint64_t id() const = 0;
+  [[nodiscard]] virtual std::vector<std::shared_ptr<call_backend>> calls() const = 0;
+  [[nodiscard]] virtual bool idle() const = 0;
+  virtual void clear(completion done) = 0;                                   // ITCallHub::Clear
+  [[nodiscard]] virtual boost::asio::any_io_executor executor() const = 0;   // where async forms complete
 };
 
 /// The address object behind a `tspi::address` handle.

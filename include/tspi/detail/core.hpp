@@ -5,8 +5,10 @@
 
 #include <tspi/address.hpp>
 #include <tspi/call.hpp>
+#include <tspi/call_hub.hpp>
 #include <tspi/call_state.hpp>
 #include <tspi/detail/backends.hpp>
+#include <tspi/detail/call_hub_impl.hpp>
 #include <tspi/detail/objects.hpp>
 #include <tspi/detail/provider_base.hpp>
 #include <tspi/events.hpp>
@@ -68,6 +70,7 @@ struct event_signals {
   boost::signals2::signal<void(const digit_event&)> digit;
   boost::signals2::signal<void(const call_info_change_event&)> call_info_change;
   boost::signals2::signal<void(const digits_gathered_event&)> digits_gathered;
+  boost::signals2::signal<void(const call_hub_event&)> call_hub;
 };
 
 /// The core of a TAPI object: one thread on which every provider entry point, every state change and
@@ -330,35 +333,23 @@ class core final : public std::enable_shared_from_this<core> {
   // (unless connected already) and flagged for Finish(FM_ASTRANSFER). Completes when `consult` connected.
   void transfer(const std::shared_ptr<call_impl>& c, std::shared_ptr<call_impl> consult, completion done) {
     post_op(std::move(done), [self = shared_from_this(), c, consult = std::move(consult)](completion done) {
-      if (!consult) return done(mspi::tapi_errc::invalid_handle);
-      if (consult.get() == c.get() || consult->core_.lock() != self || &consult->address_->provider() != &c->address_->provider())
-        return done(mspi::tapi_errc::invalid_argument);
-      if (auto ec = self->usable(*c)) return done(ec);
-      if (auto ec = self->usable(*consult)) return done(ec);
-      if (c->snapshot().privilege != call_privilege::owner || consult->snapshot().privilege != call_privilege::owner)
-        return done(mspi::tapi_errc::not_owner);
-      const auto s = c->state(), cs = consult->state();
-      if ((s != call_state::connected && s != call_state::hold) || (cs != call_state::idle && cs != call_state::connected))
-        return done(mspi::tapi_errc::invalid_call_state);
-      if (consult->snapshot().called_id.empty()) return done(mspi::tapi_errc::invalid_argument);  // TAPI: E_INVALIDARG
+      if (auto ec = self->check_consultation(c, consult)) return done(ec);
       consult->transfer_of_ = c;
-      auto dial = [self, consult, done = std::move(done)](std::error_code ec) mutable {
-        if (ec || consult->state() == call_state::connected) return done(ec);
-        self->connect(consult, std::move(done));
-      };
-      if (s == call_state::hold) return dial({});
-      const auto req = self->add_request(std::move(dial));
-      c->address_->provider().control(req, c->id(), call_request{call_request::kind::hold, {}, 0});
+      consult->conference_of_.reset();
+      self->hold_then_dial(c, consult, c->state() != call_state::hold, std::move(done));
     });
   }
+  // Conference (TSPI_lineSetupConference's role) and ITCallHub::Clear: see conference_ops.hpp.
+  void conference(const std::shared_ptr<call_impl>& c, std::shared_ptr<call_impl> consult, completion done);
+  void clear_hub(std::shared_ptr<hub_impl> hub, completion done);
 
   // Finish (TSPI_lineCompleteTransfer): `consult` must be flagged by `transfer`; both calls connected or held.
   void finish(const std::shared_ptr<call_impl>& consult, finish_mode mode, completion done) {
     post_op(std::move(done), [self = shared_from_this(), consult, mode](completion done) {
       if (auto ec = self->usable(*consult)) return done(ec);
+      if (mode == finish_mode::as_conference) return self->finish_conference(consult, std::move(done));
       auto primary = consult->transfer_of_.lock();
       if (!primary) return done(mspi::tapi_errc::invalid_call_state);  // not flagged as a transfer
-      if (mode != finish_mode::as_transfer) return done(mspi::tapi_errc::not_supported);
       if (auto ec = self->usable(*primary)) return done(ec);
       if (consult->snapshot().privilege != call_privilege::owner || primary->snapshot().privilege != call_privilege::owner)
         return done(mspi::tapi_errc::not_owner);
@@ -699,6 +690,7 @@ class core final : public std::enable_shared_from_this<core> {
     }
     if (to == call_state::disconnected) {
       uncount(c);
+      leave_hub(c);  // the conference goes on without it
       end_gathering(c, gather_termination::cancel);  // TE_GATHERDIGITS before the state event
       // Media stops first, so its stream_inactive events precede the disconnected state event.
       c.address_->provider().shutdown_msp_call(c.id());
@@ -763,6 +755,39 @@ class core final : public std::enable_shared_from_this<core> {
     for (auto& w : waiters) w(ec);
   }
 
+  // The checks Transfer and Conference share: same TAPI object and provider, owner of both, `c` connected
+  // or held, `consult` idle (with a destination) or connected.
+  std::error_code check_consultation(const std::shared_ptr<call_impl>& c, const std::shared_ptr<call_impl>& consult) {
+    if (!consult) return mspi::tapi_errc::invalid_handle;
+    if (consult.get() == c.get() || consult->core_.lock().get() != this || &consult->address_->provider() != &c->address_->provider())
+      return mspi::tapi_errc::invalid_argument;
+    if (auto ec = usable(*c)) return ec;
+    if (auto ec = usable(*consult)) return ec;
+    if (c->snapshot().privilege != call_privilege::owner || consult->snapshot().privilege != call_privilege::owner)
+      return mspi::tapi_errc::not_owner;
+    const auto s = c->state(), cs = consult->state();
+    if ((s != call_state::connected && s != call_state::hold) || (cs != call_state::idle && cs != call_state::connected))
+      return mspi::tapi_errc::invalid_call_state;
+    if (consult->snapshot().called_id.empty()) return mspi::tapi_errc::invalid_argument;  // TAPI: E_INVALIDARG
+    return {};
+  }
+  // Holds `c` when `hold`, then dials `consult` unless connected; `done` when `consult` is connected.
+  // `hold_optional` (Conference): a provider without hold (loopback) leaves `c` connected instead.
+  void hold_then_dial(const std::shared_ptr<call_impl>& c, const std::shared_ptr<call_impl>& consult, bool hold,
+                      completion done, bool hold_optional = false) {
+    auto dial = [self = shared_from_this(), consult, done = std::move(done), hold_optional](std::error_code ec) mutable {
+      if (hold_optional && ec == mspi::tapi_errc::not_supported) ec.clear();
+      if (ec || consult->state() == call_state::connected) return done(ec);
+      self->connect(consult, std::move(done));
+    };
+    if (!hold) return dial({});
+    const auto req = add_request(std::move(dial));
+    c->address_->provider().control(req, c->id(), call_request{call_request::kind::hold, {}, 0});
+  }
+  void finish_conference(const std::shared_ptr<call_impl>& consult, completion done);
+  void join_hub(const std::shared_ptr<call_impl>& c, const std::shared_ptr<hub_impl>& hub);
+  void leave_hub(call_impl& c);
+
   template <class Event>
   void emit(tapi_event kind, Event e) {
     if (!has(static_cast<tapi_event>(event_filter.load()), kind)) return;
@@ -774,6 +799,7 @@ class core final : public std::enable_shared_from_this<core> {
       else if constexpr (std::is_same_v<Event, digit_event>) self->signals.digit(e);
       else if constexpr (std::is_same_v<Event, call_info_change_event>) self->signals.call_info_change(e);
       else if constexpr (std::is_same_v<Event, digits_gathered_event>) self->signals.digits_gathered(e);
+      else if constexpr (std::is_same_v<Event, call_hub_event>) self->signals.call_hub(e);
       else self->signals.address(e);
     });
   }
@@ -901,6 +927,11 @@ inline void call_impl::finish(finish_mode mode, completion done) {
   if (auto c = core_.lock(); c && c->running()) return c->finish(shared_from_this(), mode, std::move(done));
   done(mspi::tapi_errc::not_initialized);
 }
+inline void call_impl::conference(std::shared_ptr<call_backend> consultation, completion done) {
+  if (auto c = core_.lock(); c && c->running())
+    return c->conference(shared_from_this(), std::dynamic_pointer_cast<call_impl>(consultation), std::move(done));
+  done(mspi::tapi_errc::not_initialized);
+}
 inline void call_impl::gather_digits(gather_digits_options options, gather_completion done) {
   if (auto c = core_.lock(); c && c->running()) return c->gather(shared_from_this(), std::move(options), std::move(done));
   done(mspi::tapi_errc::not_initialized, {});
@@ -918,3 +949,6 @@ inline boost::asio::any_io_executor call_impl::executor() const {
 }
 
 }  // namespace tspi::detail
+
+// Conference, Finish(FM_ASCONFERENCE), the hub's membership and Clear.
+#include <tspi/detail/conference_ops.hpp>

@@ -114,6 +114,16 @@ class call_impl final : public call_backend, public std::enable_shared_from_this
   void swap_hold(std::shared_ptr<call_backend> held, completion done) override;
   void transfer(std::shared_ptr<call_backend> consultation, completion done) override;
   void finish(finish_mode mode, completion done) override;
+  void conference(std::shared_ptr<call_backend> consultation, completion done) override;
+  [[nodiscard]] std::shared_ptr<hub_backend> hub() const override {
+    std::lock_guard lock(mutex_);
+    return hub_;
+  }
+  /// Sets or clears the call's hub (core thread; `hub()` reads it from any thread).
+  void set_hub(std::shared_ptr<hub_backend> h) {
+    std::lock_guard lock(mutex_);
+    hub_ = std::move(h);
+  }
   void gather_digits(gather_digits_options options, gather_completion done) override;
   void cancel_gather() override;
   std::error_code release() override;
@@ -125,6 +135,8 @@ class call_impl final : public call_backend, public std::enable_shared_from_this
   /// The primary call of this consultation call after `transfer` (ITBasicCallControl::Transfer flags it
   /// for Finish(FM_ASTRANSFER)); empty otherwise.
   std::weak_ptr<call_impl> transfer_of_;
+  /// The primary call of this consultation call after `conference` (flags it for Finish(FM_ASCONFERENCE)).
+  std::weak_ptr<call_impl> conference_of_;
   [[nodiscard]] call_id id() const noexcept { return info_.id; }
   [[nodiscard]] call_state state() const override {
     std::lock_guard lock(mutex_);
@@ -207,6 +219,7 @@ class call_impl final : public call_backend, public std::enable_shared_from_this
   mutable std::mutex mutex_;
   call_info info_;
   std::weak_ptr<call_anchor> anchor_;  // under mutex_
+  std::shared_ptr<hub_backend> hub_;   // under mutex_: the call hub it is in (a detail::hub_impl), or null
 };
 
 }  // namespace tspi::detail

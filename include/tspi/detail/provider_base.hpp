@@ -11,6 +11,7 @@
 #include <mspi/terminal_support.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string_view>
 #include <system_error>
@@ -41,6 +42,11 @@ class provider_base {
   virtual void control(request_id req, call_id call, const call_request& r) = 0;
   /// TSPI_lineForward, or not_supported (through the core's completion) when the TSP lacks it.
   virtual void forward(request_id req, std::size_t address_id, const forward_information& f) = 0;
+  /// Whether the MSP mixes local conferences (it has `create_conference_bridge`; see mspi::conference_bridge).
+  [[nodiscard]] virtual bool local_conference() const = 0;
+  /// Joins `call`'s MSP call to the MSP's conference bridge number `hub` (`join`), or takes it out; through
+  /// the TSP <-> MSP channel (`conference_join` / `conference_leave`). Core thread.
+  virtual void conference_media(call_id call, std::uint64_t hub, bool join) = 0;
   /// Diagnostic: per-call entries the pair keeps (MSP calls, MSP data held for the TSP, calls the TSP
   /// knows); 0 once every call is released. Core thread.
   [[nodiscard]] virtual std::size_t call_entries() const = 0;

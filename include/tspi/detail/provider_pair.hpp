@@ -6,6 +6,7 @@
 #include <tspi/detail/core.hpp>
 #include <tspi/tsp.hpp>
 
+#include <mspi/channel.hpp>
 #include <mspi/msp.hpp>
 #include <mspi/msp_event.hpp>
 #include <mspi/provider_config.hpp>
@@ -15,6 +16,7 @@
 #include <memory>
 #include <set>
 #include <span>
+#include <string>
 #include <string_view>
 #include <system_error>
 #include <vector>
@@ -103,6 +105,14 @@ class provider_pair final : public provider_base, private line_event_sink {
   void answer(request_id req, call_id call) override { tsp_.answer(req, call); }
   void drop(request_id req, call_id call, disconnect_code code) override { tsp_.drop(req, call, code); }
   // The TSP's optional members, or not_supported when it lacks the one asked for.
+  [[nodiscard]] bool local_conference() const override {
+    return requires(const Msp& m) { m.create_conference_bridge(); };
+  }
+  void conference_media(call_id call, std::uint64_t hub, bool join) override {
+    const auto frame = join ? mspi::encode_channel_message(mspi::channel_message_type::conference_join, std::to_string(hub))
+                            : mspi::encode_channel_message(mspi::channel_message_type::conference_leave);
+    send_msp_data(call, frame);
+  }
   void control(request_id req, call_id call, const call_request& r) override {
     using k = call_request::kind;
     switch (r.what) {

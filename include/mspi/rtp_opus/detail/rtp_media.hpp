@@ -8,6 +8,7 @@
 #include <mspi/codec/g711.hpp>
 #include <mspi/codec/opus.hpp>
 #include <mspi/codec/resampler.hpp>
+#include <mspi/conference_bridge.hpp>
 #include <mspi/detail/random.hpp>
 #include <mspi/detail/pcm_fifo.hpp>
 #include <mspi/inband_digit_detector.hpp>
@@ -351,6 +352,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     if (ice_) ice_->stop();
     if (dtls_) dtls_->stop();
     if (dtmf_.busy()) fail_pending_digits("media stopped before the digits were sent");
+    set_conference(nullptr);
     if (running_) send_rtcp();
     running_ = false;
     boost::system::error_code ignored;
@@ -375,6 +377,14 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
 
   /// Encoder lookahead in samples (the Opus codec's share of the mouth-to-ear delay).
   [[nodiscard]] int lookahead_samples() const noexcept { return encoder_.lookahead_samples(); }
+
+  /// Mixes this call into a conference from now on (media thread; `port` of a bridge whose frames are
+  /// this call's ptime): sends its capture plus the others, plays its party plus the others (see
+  /// `conference_bridge`). Null, or `stop`, leaves the conference the call was in.
+  void set_conference(std::shared_ptr<conference_bridge::conference_port> port) noexcept {
+    if (conference_) conference_->leave();
+    conference_ = std::move(port);
+  }
 
  private:
   [[nodiscard]] clock::duration ptime() const { return cfg_.ptime; }
@@ -457,7 +467,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
         return;
       }
     }
-    if (!active || !send_enabled_) {
+    if (!mix_conference(pcm, active) || !send_enabled_) {
       marker_ = true;  // the next packet starts a talkspurt (RFC 3551 §4.1)
       return;
     }
@@ -831,9 +841,22 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     rx_->jitter_buffer_ms.store(js.target_depth_packets * static_cast<int>(last_packet_samples_ / 48),
                                 std::memory_order_relaxed);
     if (inband_ && !peer_sent_events_) detect_inband(pcm);
+    if (conference_) {  // the others hear our party; we hear everyone
+      conference_->deliver(pcm);
+      conference_->add_others(pcm);
+    }
     render_->with_active_terminals([&](std::span<const terminal_ptr> terminals) {
       for (const auto& t : terminals) t->write_frame(pcm);
     });
+  }
+
+  // In a conference, the frame to send is the capture (silence without a terminal) plus the other parties'
+  // audio, and is sent even without a capture terminal. Returns whether there is a frame to send.
+  bool mix_conference(std::span<std::int16_t> pcm, bool captured) noexcept {
+    if (!conference_) return captured;
+    if (!captured) std::fill(pcm.begin(), pcm.end(), std::int16_t{0});
+    conference_->mix_others(pcm);
+    return true;
   }
 
   // In-band DTMF on the frame being played (48 kHz), decimated to the detector's 8 kHz.
@@ -1108,6 +1131,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
   std::array<std::uint32_t, 4> recent_events_{};  // RTP timestamps of the last events reported
   std::size_t recent_event_next_ = 0, recent_event_count_ = 0;
 
+  std::shared_ptr<conference_bridge::conference_port> conference_;  // while in a conference
   std::shared_ptr<ice::agent> ice_;         // while ICE is negotiated
   std::shared_ptr<relay_link> relay_;       // with a TURN server: the allocation on the RTP socket
   bool rtp_receiving_ = false;              // an async_receive_from is pending on the RTP socket

@@ -1,0 +1,49 @@
+// Test helpers for tones: a capture terminal that generates a sine on the media thread, and a Goertzel
+// measure of one tone's amplitude in received audio (48 kHz).
+#pragma once
+
+#include <mspi/terminals/media_streaming.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <span>
+
+namespace ptapi_test {
+
+/// A capture terminal that produces a sine of `hz` at `amplitude` (48 kHz, continuous phase), generated
+/// on the media thread that reads it (no application pump).
+class tone_terminal : public mspi::media_streaming_terminal {
+ public:
+  tone_terminal(double hz, double amplitude)
+      : media_streaming_terminal(mspi::terminal_direction::capture), step_(2 * M_PI * hz / 48000.0), amplitude_(amplitude) {}
+  void read_frame(std::span<std::int16_t> frame) noexcept override {
+    for (auto& s : frame) {
+      s = static_cast<std::int16_t>(amplitude_ * std::sin(phase_));
+      phase_ = std::fmod(phase_ + step_, 2 * M_PI);
+    }
+  }
+
+ private:
+  double step_, amplitude_, phase_ = 0;
+};
+
+/// Power of the `hz` component of `pcm` (48 kHz), Goertzel over the whole span, normalised to an
+/// amplitude: a full sine of amplitude A gives about A.
+inline double tone_amplitude(std::span<const std::int16_t> pcm, double hz) {
+  if (pcm.empty()) return 0;
+  const double w = 2 * M_PI * hz / 48000.0, c = 2 * std::cos(w);
+  double s1 = 0, s2 = 0;
+  for (auto x : pcm) {
+    const double s0 = x + c * s1 - s2;
+    s2 = s1;
+    s1 = s0;
+  }
+  const double power = s1 * s1 + s2 * s2 - c * s1 * s2;
+  return 2 * std::sqrt(std::max(power, 0.0)) / static_cast<double>(pcm.size());
+}
+
+/// 20·log10(a / b), with a floor so that silence gives a finite figure.
+inline double decibels(double a, double b) { return 20 * std::log10(std::max(a, 1e-3) / std::max(b, 1e-3)); }
+
+}  // namespace ptapi_test

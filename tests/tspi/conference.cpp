@@ -1,0 +1,313 @@
+// Local conferences through the TAPI API (ITBasicCallControl::Conference, Finish(FM_ASCONFERENCE), ITCallHub,
+// TE_CALLHUB) over SIP: alice hosts, each party answers with a capture terminal that sends a tone of its own
+// and a render terminal that records; each party must hear the others' tones and not its own.
+#include "mspi/tone_support.hpp"
+#include "tspi/loopback_fixture.hpp"
+#include "tspi/sip_fixture.hpp"
+
+#include <mspi/terminals/media_streaming.hpp>
+#include <tspi/call_hub.hpp>
+
+#include <boost/asio/use_future.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <map>
+#include <string>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+using ptapi_test::sip_party;
+using ptapi_test::wait_state;
+using tspi::call_state;
+
+// A SIP party that answers every call with a tone of `hz` (amplitude 3000) and records what it hears.
+struct tone_party {
+  sip_party sip;
+  double hz;
+  std::shared_ptr<mspi::media_streaming_terminal> ear =
+      std::make_shared<mspi::media_streaming_terminal>(mspi::terminal_direction::render, 5 * 48000);
+
+  explicit tone_party(double f) : hz(f) {
+    sip.tapi.register_call_notifications(sip.address);
+    sip.tapi.on_call_notification().connect([this](const tspi::call_notification_event& e) {
+      auto c = e.call;
+      std::error_code ec;  // the ear records the first call only (a terminal is on one stream at a time)
+      c.select_terminal_on_call(std::make_shared<ptapi_test::tone_terminal>(hz, 3000), ec);
+      c.select_terminal_on_call(ear, ec);
+      c.async_answer([](std::error_code) {});
+    });
+  }
+  // Drops what it heard so far.
+  void flush() {
+    std::vector<std::int16_t> chunk(4800);
+    while (ear->read(chunk) > 0) {}
+  }
+  // The last second of what it heard since the last flush.
+  std::vector<std::int16_t> last_second() {
+    std::vector<std::int16_t> all, chunk(4800);
+    while (auto n = ear->read(chunk)) all.insert(all.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(n));
+    if (all.size() > 48000) all.erase(all.begin(), all.end() - 48000);
+    return all;
+  }
+};
+
+// The hub events alice saw, in order.
+struct hub_log {
+  std::mutex m;
+  std::vector<tspi::call_hub_event> events;
+  explicit hub_log(tspi::tapi& t) {
+    t.on_call_hub().connect([this](const tspi::call_hub_event& e) {
+      std::lock_guard lock(m);
+      events.push_back(e);
+    });
+  }
+  std::size_t count(tspi::call_hub_event_kind k) {
+    std::lock_guard lock(m);
+    return static_cast<std::size_t>(std::count_if(events.begin(), events.end(), [k](const auto& e) { return e.kind == k; }));
+  }
+  bool wait_count(tspi::call_hub_event_kind k, std::size_t n, std::chrono::milliseconds t = 5s) {
+    for (auto end = std::chrono::steady_clock::now() + t; std::chrono::steady_clock::now() < end;) {
+      if (count(k) >= n) return true;
+      std::this_thread::sleep_for(10ms);
+    }
+    return count(k) >= n;
+  }
+};
+
+// Each of `parties` hears every other one (amplitude > 500 of 3000) and its own tone at least 20 dB below
+// the weakest other. Returns the smallest margin in dB.
+double check_mix(std::vector<std::unique_ptr<tone_party>>& parties) {
+  std::vector<std::vector<std::int16_t>> heard;
+  for (auto& p : parties) p->flush();
+  std::this_thread::sleep_for(1200ms);
+  for (auto& p : parties) heard.push_back(p->last_second());
+  double worst = 1e9;
+  for (std::size_t k = 0; k < parties.size(); ++k) {
+    REQUIRE(heard[k].size() >= 24000);
+    double weakest = 1e9;
+    for (std::size_t j = 0; j < parties.size(); ++j) {
+      if (j == k) continue;
+      const double a = ptapi_test::tone_amplitude(heard[k], parties[j]->hz);
+      INFO("party " << k << " hears " << parties[j]->hz << " Hz at " << a);
+      CHECK(a > 500);
+      weakest = std::min(weakest, a);
+    }
+    const double own = ptapi_test::tone_amplitude(heard[k], parties[k]->hz);
+    const double margin = ptapi_test::decibels(weakest, own);
+    INFO("party " << k << ": own tone " << own << ", weakest other " << weakest << ", " << margin << " dB");
+    CHECK(margin >= 20);
+    worst = std::min(worst, margin);
+  }
+  return worst;
+}
+
+// alice calls parties[0], then conferences in each further party (Conference + Finish(FM_ASCONFERENCE)).
+// Returns alice's calls, in party order.
+std::vector<tspi::call> host(sip_party& alice, std::vector<std::unique_ptr<tone_party>>& parties) {
+  std::vector<tspi::call> calls;
+  calls.push_back(alice.address.create_call(parties[0]->sip.uri));
+  calls[0].connect();
+  REQUIRE(calls[0].state() == call_state::connected);
+  for (std::size_t k = 1; k < parties.size(); ++k) {
+    auto consult = alice.address.create_call(parties[k]->sip.uri);
+    calls[0].conference(consult);  // first time: holds calls[0]; later the conference keeps talking
+    REQUIRE(consult.state() == call_state::connected);
+    consult.finish(tspi::finish_mode::as_conference);
+    calls.push_back(consult);
+  }
+  REQUIRE(wait_state(alice.log, calls[0], call_state::connected));
+  return calls;
+}
+
+}  // namespace
+
+TEST_CASE("a SIP conference of a host and two parties: conference holds and dials, finish joins, each party hears "
+          "the other and not itself", "[tspi][sip][conference]") {
+  sip_party alice;
+  hub_log hubs(alice.tapi);
+  std::vector<std::unique_ptr<tone_party>> parties;
+  for (double f : {500.0, 1100.0}) parties.push_back(std::make_unique<tone_party>(f));
+
+  auto primary = alice.address.create_call(parties[0]->sip.uri);
+  primary.connect();
+  auto consult = alice.address.create_call(parties[1]->sip.uri);
+  CHECK_FALSE(primary.hub());
+  primary.conference(consult);
+  CHECK(consult.state() == call_state::connected);
+  REQUIRE(wait_state(alice.log, primary, call_state::hold));
+  auto hub = primary.hub();
+  REQUIRE(hub);
+  CHECK(hub.state() == tspi::call_hub_state::active);
+  CHECK(hub.calls() == std::vector<tspi::call>{primary});
+  CHECK_FALSE(consult.hub());  // not joined before Finish
+
+  std::error_code ec;
+  consult.finish(tspi::finish_mode::as_transfer, ec);
+  CHECK(ec == mspi::tapi_errc::invalid_call_state);  // flagged for a conference, not a transfer
+  consult.finish(tspi::finish_mode::as_conference);
+  REQUIRE(wait_state(alice.log, primary, call_state::connected));
+  CHECK(consult.hub() == hub);
+  CHECK(hub.num_calls() == 2);
+  consult.finish(tspi::finish_mode::as_conference, ec);
+  CHECK(ec == mspi::tapi_errc::invalid_call_state);  // the flag is gone once joined
+
+  const double margin = check_mix(parties);
+  std::printf("SIP conference of 2 parties: own tone at least %.1f dB below the other\n", margin);
+
+  REQUIRE(hubs.wait_count(tspi::call_hub_event_kind::call_joined, 2));
+  {
+    std::lock_guard lock(hubs.m);
+    REQUIRE(hubs.events.size() >= 3);
+    CHECK(hubs.events[0].kind == tspi::call_hub_event_kind::hub_created);
+    CHECK(hubs.events[0].call == primary);
+    CHECK(hubs.events[1].kind == tspi::call_hub_event_kind::call_joined);
+    CHECK(hubs.events[1].call == primary);
+    CHECK(hubs.events[2].kind == tspi::call_hub_event_kind::call_joined);
+    CHECK(hubs.events[2].call == consult);
+    CHECK(hubs.events[2].hub == hub);
+  }
+
+  hub.clear();
+  REQUIRE(wait_state(alice.log, primary, call_state::disconnected));
+  REQUIRE(wait_state(alice.log, consult, call_state::disconnected));
+  CHECK(hub.state() == tspi::call_hub_state::idle);
+  CHECK(hub.calls().empty());
+  CHECK_FALSE(primary.hub());
+  CHECK(hubs.wait_count(tspi::call_hub_event_kind::hub_idle, 1));
+  CHECK(hubs.count(tspi::call_hub_event_kind::call_left) == 2);
+  CHECK(alice.tapi.illegal_transitions() == 0);
+}
+
+TEST_CASE("a SIP conference of three parties: one leaves, the other two go on hearing each other",
+          "[tspi][sip][conference]") {
+  sip_party alice;
+  hub_log hubs(alice.tapi);
+  std::vector<std::unique_ptr<tone_party>> parties;
+  for (double f : {450.0, 950.0, 1450.0}) parties.push_back(std::make_unique<tone_party>(f));
+  auto calls = host(alice, parties);
+  auto hub = calls[0].hub();
+  REQUIRE(hub.num_calls() == 3);
+  check_mix(parties);
+
+  calls[2].disconnect();  // the third party leaves
+  REQUIRE(hubs.wait_count(tspi::call_hub_event_kind::call_left, 1));
+  CHECK(hub.num_calls() == 2);
+  CHECK(hub.state() == tspi::call_hub_state::active);
+  parties.pop_back();
+  std::this_thread::sleep_for(300ms);
+  check_mix(parties);
+  CHECK_FALSE(hub.async_clear(boost::asio::use_future).get());
+  REQUIRE(hubs.wait_count(tspi::call_hub_event_kind::hub_idle, 1));  // once both calls have disconnected
+  CHECK(hub.state() == tspi::call_hub_state::idle);
+}
+
+TEST_CASE("a SIP conference of six parties: each hears the five others and not itself", "[tspi][sip][conference]") {
+  sip_party alice;
+  std::vector<std::unique_ptr<tone_party>> parties;
+  for (double f : {400.0, 620.0, 860.0, 1130.0, 1470.0, 1790.0}) parties.push_back(std::make_unique<tone_party>(f));
+  auto calls = host(alice, parties);
+  REQUIRE(calls[0].hub().num_calls() == 6);
+  const double margin = check_mix(parties);
+  std::printf("SIP conference of 6 parties: own tone at least %.1f dB below the others\n", margin);
+  std::error_code ec;
+  calls[3].hub().clear(ec);
+  CHECK_FALSE(ec);
+}
+
+TEST_CASE("conference follows TAPI's rules and errors", "[tspi][sip][conference]") {
+  sip_party alice;
+  tone_party bob(700);
+  auto primary = alice.address.create_call(bob.sip.uri);
+  auto consult = alice.address.create_call(bob.sip.uri);
+  std::error_code ec;
+  primary.conference(consult, ec);
+  CHECK(ec == mspi::tapi_errc::invalid_call_state);  // the primary call is not connected
+  primary.connect();
+  primary.conference(primary, ec);
+  CHECK(ec == mspi::tapi_errc::invalid_argument);  // itself
+  primary.conference(tspi::call{}, ec);
+  CHECK(ec == mspi::tapi_errc::invalid_handle);
+  consult.finish(tspi::finish_mode::as_conference, ec);
+  CHECK(ec == mspi::tapi_errc::invalid_call_state);  // TAPI: not flagged as a conference
+  CHECK_FALSE(primary.hub());
+
+  sip_party other;  // a call of another TAPI object
+  auto foreign = other.address.create_call(bob.sip.uri);
+  primary.conference(foreign, ec);
+  CHECK(ec == mspi::tapi_errc::invalid_argument);
+
+  auto result = primary.async_conference(consult, boost::asio::use_future);
+  CHECK_FALSE(result.get());  // the async form: consult dialled and connected
+  CHECK(consult.state() == call_state::connected);
+  auto hub = primary.hub();
+  REQUIRE(hub);
+  primary.disconnect();  // the primary leaves before Finish: its hub goes idle
+  REQUIRE(wait_state(alice.log, primary, call_state::disconnected));
+  CHECK(hub.state() == tspi::call_hub_state::idle);
+  consult.finish(tspi::finish_mode::as_conference, ec);
+  CHECK(ec == mspi::tapi_errc::invalid_call_state);  // nothing left to join
+  consult.disconnect();
+  tspi::call_hub none;
+  none.clear(ec);
+  CHECK(ec == mspi::tapi_errc::invalid_handle);
+}
+
+TEST_CASE("a loopback conference: alice hosts bob and carol from two of her addresses (no hold on loopback), "
+          "each hears the other", "[tspi][loopback][conference]") {
+  ptapi_test::event_log log;
+  tspi::tapi tapi;
+  tspi::loopback_config cfg;
+  cfg.addresses = {"alice", "alice2", "bob", "carol"};  // each address has an MSP of its own
+  tapi.register_provider<tspi::loopback_tsp, mspi::rtp_opus_msp>(cfg, {});
+  tapi.set_event_filter(tspi::tapi_event::all);
+  log.attach(tapi);
+  tapi.initialize();
+  auto alice = tapi.find_address("alice");
+  std::map<std::string, std::shared_ptr<mspi::media_streaming_terminal>> ears;
+  std::map<std::string, double> tones{{"bob", 600}, {"carol", 1300}};
+  for (const auto& [name, hz] : tones) {
+    ears[name] = std::make_shared<mspi::media_streaming_terminal>(mspi::terminal_direction::render, 5 * 48000);
+    tapi.register_call_notifications(tapi.find_address(name));
+  }
+  tapi.on_call_notification().connect([&](const tspi::call_notification_event& e) {
+    auto c = e.call;
+    const auto name = c.address().name();
+    c.select_terminal_on_call(std::make_shared<ptapi_test::tone_terminal>(tones.at(name), 3000));
+    c.select_terminal_on_call(ears.at(name));
+    c.async_answer([](std::error_code) {});
+  });
+  auto primary = alice.create_call("bob");
+  primary.connect();
+  auto consult = tapi.find_address("alice2").create_call("carol");  // the bridge is shared by the addresses
+  primary.conference(consult);
+  CHECK(primary.state() == call_state::connected);  // the loopback provider has no hold
+  consult.finish(tspi::finish_mode::as_conference);
+  REQUIRE(primary.hub().num_calls() == 2);
+  std::this_thread::sleep_for(500ms);
+  std::vector<std::int16_t> chunk(4800);
+  for (auto& [name, ear] : ears)
+    while (ear->read(chunk) > 0) {}
+  std::this_thread::sleep_for(1200ms);
+  for (auto& [name, ear] : ears) {
+    std::vector<std::int16_t> heard;
+    while (auto n = ear->read(chunk)) heard.insert(heard.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(n));
+    if (heard.size() > 48000) heard.erase(heard.begin(), heard.end() - 48000);
+    REQUIRE(heard.size() >= 24000);
+    const double own = ptapi_test::tone_amplitude(heard, tones.at(name));
+    const double other = ptapi_test::tone_amplitude(heard, tones.at(name == "bob" ? "carol" : "bob"));
+    INFO(name << " hears its own tone at " << own << " and the other's at " << other);
+    CHECK(other > 500);
+    CHECK(ptapi_test::decibels(other, own) >= 20);
+  }
+  primary.hub().clear();
+  CHECK(wait_state(log, consult, call_state::disconnected));
+  tapi.shutdown();
+}
