@@ -4,6 +4,7 @@
 // Drives the shipped providers' own members: their full definitions (ptapi/config.hpp).
 #define PTAPI_PROVIDER_DEFINITIONS
 #include "mspi/rtp_call_support.hpp"
+#include "mspi/tone_support.hpp"
 
 #include <mspi/rtp/dtls_certificate.hpp>
 #include <mspi/rtp/dtls_transport.hpp>
@@ -25,6 +26,7 @@ using mspi::channel_message_type;
 using mspi::fingerprint_hash;
 using mspi::sdp_setup;
 using ptapi_test::eventually;
+using ptapi_test::heard_frequency;
 using ptapi_test::msp_side;
 
 mspi::rtp_opus_config with_dtls(mspi::srtp_policy policy) {
@@ -34,21 +36,6 @@ mspi::rtp_opus_config with_dtls(mspi::srtp_policy policy) {
   return cfg;
 }
 
-std::vector<std::int16_t> tone(std::size_t n, double hz) {
-  std::vector<std::int16_t> v(n);
-  for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::int16_t>(std::lround(8000 * std::sin(2 * M_PI * hz * double(i) / 48000)));
-  return v;
-}
-
-// The frequency (Hz, by zero crossings) of the loud part of `pcm` (48 kHz), 0 when there is none.
-double heard_frequency(const std::vector<std::int16_t>& pcm) {
-  std::size_t first = 0;
-  while (first < pcm.size() && std::abs(pcm[first]) < 2000) ++first;
-  if (first + 14400 > pcm.size()) return 0;
-  int crossings = 0;
-  for (std::size_t i = first + 4800; i < first + 14400; ++i) crossings += (pcm[i - 1] < 0) != (pcm[i] < 0);
-  return crossings / 2.0 / 0.2;
-}
 
 }  // namespace
 
@@ -249,7 +236,7 @@ TEST_CASE("DTLS-SRTP mandatory on both sides: UDP/TLS/RTP/SAVP, a tone crosses e
   REQUIRE(sa);
   CHECK(so->media[0].fingerprints.at(0) != sa->media[0].fingerprints.at(0));  // one certificate per MSP
 
-  const auto t = tone(48000, 1000);
+  const auto t = ptapi_test::sine_samples(48000, 1000);
   REQUIRE(a.out->write(t) == t.size());
   REQUIRE(eventually([&] { return b.received_packets() >= 50; }, 5s));
   std::this_thread::sleep_for(300ms);
@@ -276,7 +263,7 @@ TEST_CASE("DTLS-SRTP optional: plain RTP with a peer whose SRTP is off, DTLS wit
     CHECK(offer.find(" RTP/AVP 111 0 8 101\r\n") != std::string::npos);  // RFC 8643 style
     CHECK(offer.find("a=fingerprint:sha-256 ") != std::string::npos);
     CHECK(answer.find("a=fingerprint") == std::string::npos);
-    const auto t = tone(24000, 800);
+    const auto t = ptapi_test::sine_samples(24000, 800);
     REQUIRE(a.out->write(t) == t.size());
     REQUIRE(eventually([&] { return b.received_packets() >= 20; }));
     CHECK_FALSE(b.call->render_stream()->statistics().secured);
@@ -286,7 +273,7 @@ TEST_CASE("DTLS-SRTP optional: plain RTP with a peer whose SRTP is off, DTLS wit
     const auto [offer, answer] = ptapi_test::connect(a, b);
     CHECK(answer.find(" RTP/AVP 111 101\r\n") != std::string::npos);
     CHECK(answer.find("a=setup:active\r\n") != std::string::npos);
-    const auto t = tone(24000, 800);
+    const auto t = ptapi_test::sine_samples(24000, 800);
     REQUIRE(a.out->write(t) == t.size());
     REQUIRE(eventually([&] { return b.received_packets() >= 20; }, 5s));
     CHECK(b.call->render_stream()->statistics().srtp_keying == "dtls");
@@ -317,7 +304,7 @@ TEST_CASE("DTLS-SRTP: a tampered answer fingerprint fails the call with media_er
   const auto at = tampered.find("a=fingerprint:sha-256 ") + 22;
   tampered[at] = tampered[at] == '0' ? '1' : '0';
   a.send(channel_message_type::remote_answer, tampered);
-  const auto t = tone(48000, 1000);
+  const auto t = ptapi_test::sine_samples(48000, 1000);
   REQUIRE(a.out->write(t) == t.size());
   REQUIRE(b.out->write(t) == t.size());
   a.send(channel_message_type::start_media);
@@ -350,7 +337,7 @@ TEST_CASE("DTLS-SRTP: DTLS datagrams from a wrong address are dropped and counte
   hello[0] = std::byte{22};
   for (int i = 0; i < 5; ++i) stranger.socket.send_to(boost::asio::buffer(hello), stranger.target);
   REQUIRE(eventually([&] { return a.call->render_stream()->statistics().dtls_dropped == 5; }));
-  const auto t = tone(48000, 600);
+  const auto t = ptapi_test::sine_samples(48000, 600);
   REQUIRE(b.out->write(t) == t.size());
   REQUIRE(eventually([&] { return a.received_packets() >= 30; }, 5s));
   CHECK(a.call->render_stream()->statistics().secured);

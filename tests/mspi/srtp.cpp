@@ -3,6 +3,7 @@
 // Drives the shipped providers' own members: their full definitions (ptapi/config.hpp).
 #define PTAPI_PROVIDER_DEFINITIONS
 #include "mspi/rtp_call_support.hpp"
+#include "mspi/tone_support.hpp"
 
 #include <mspi/rtp/srtp.hpp>
 #include <mspi/sdp_crypto.hpp>
@@ -19,6 +20,7 @@ using namespace std::chrono_literals;
 using mspi::channel_message_type;
 using mspi::srtp_suite;
 using ptapi_test::eventually;
+using ptapi_test::heard_frequency;
 using ptapi_test::msp_side;
 
 // The key of RFC 4568 §9.1's example (30 bytes of AES_CM key || salt).
@@ -31,21 +33,6 @@ mspi::rtp_opus_config with_srtp(mspi::srtp_policy policy) {
   return cfg;
 }
 
-std::vector<std::int16_t> tone(std::size_t n, double hz) {
-  std::vector<std::int16_t> v(n);
-  for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::int16_t>(std::lround(8000 * std::sin(2 * M_PI * hz * double(i) / 48000)));
-  return v;
-}
-
-// The frequency (Hz, by zero crossings) of the loud part of `pcm` (48 kHz), 0 when there is none.
-double heard_frequency(const std::vector<std::int16_t>& pcm) {
-  std::size_t first = 0;
-  while (first < pcm.size() && std::abs(pcm[first]) < 2000) ++first;
-  if (first + 14400 > pcm.size()) return 0;
-  int crossings = 0;
-  for (std::size_t i = first + 4800; i < first + 14400; ++i) crossings += (pcm[i - 1] < 0) != (pcm[i] < 0);
-  return crossings / 2.0 / 0.2;
-}
 
 std::vector<std::byte> bytes_of(std::string_view s) {
   std::vector<std::byte> v(s.size());
@@ -180,7 +167,7 @@ TEST_CASE("SDES mandatory on both sides: RTP/SAVP, a tone crosses, both streams 
   auto so = mspi::parse_sdp(offer);
   CHECK(so->media[0].crypto[0].key_salt != sa->media[0].crypto[0].key_salt);  // each side its own key
 
-  const auto t = tone(48000, 1000);
+  const auto t = ptapi_test::sine_samples(48000, 1000);
   REQUIRE(a.out->write(t) == t.size());
   REQUIRE(eventually([&] { return b.received_packets() >= 50; }));
   std::this_thread::sleep_for(300ms);
@@ -201,7 +188,7 @@ TEST_CASE("SDES: a re-offer re-keys both ways and media goes on, GCM when prefer
   CHECK(offer.find(" RTP/AVP 111 0 8 101\r\n") != std::string::npos);  // optional: RFC 8643 best effort
   CHECK(answer.find(" RTP/AVP 111 101\r\n") != std::string::npos);     // the offer's profile
   CHECK(answer.find("a=crypto:1 AEAD_AES_128_GCM inline:") != std::string::npos);
-  const auto t = tone(48000, 500);
+  const auto t = ptapi_test::sine_samples(48000, 500);
   REQUIRE(a.out->write(t) == t.size());
   REQUIRE(eventually([&] { return b.received_packets() >= 25; }));
   CHECK(b.call->render_stream()->statistics().srtp_suite == "AEAD_AES_128_GCM");
@@ -214,7 +201,7 @@ TEST_CASE("SDES: a re-offer re-keys both ways and media goes on, GCM when prefer
   // After the re-key, a new tone crosses under the new keys.
   (void)b.read_all();
   const auto before = b.received_packets();
-  const auto t2 = tone(48000, 700);
+  const auto t2 = ptapi_test::sine_samples(48000, 700);
   REQUIRE(a.out->write(t2) == t2.size());
   REQUIRE(eventually([&] { return b.received_packets() >= before + 40; }));
   // A few packets in flight under the old key may be refused around the switch; no more.
@@ -242,7 +229,7 @@ TEST_CASE("SDES on the wire: no clear payload, tampered and replayed packets dro
 
   // What a sends: a 1 kHz tone as PCMU. On the wire, no packet carries the clear G.711 bytes; with a's
   // key each one authenticates and decrypts to exactly them.
-  const auto t = tone(48000, 1000);
+  const auto t = ptapi_test::sine_samples(48000, 1000);
   REQUIRE(a.out->write(t) == t.size());
   peer.socket.non_blocking(true);
   mspi::srtp_session from_a;
@@ -371,7 +358,7 @@ TEST_CASE("SDES optional against off: plain RTP both ways, not secured", "[mspi]
   const auto [offer, answer] = ptapi_test::connect(a, b);
   CHECK(offer.find("a=crypto:1 ") != std::string::npos);  // offered, best effort, on RTP/AVP
   CHECK(answer.find("a=crypto") == std::string::npos);      // b ignores it
-  const auto t = tone(48000, 1000);
+  const auto t = ptapi_test::sine_samples(48000, 1000);
   REQUIRE(a.out->write(t) == t.size());
   REQUIRE(eventually([&] { return b.received_packets() >= 25; }));
   for (const auto& s : {a.call->capture_stream()->statistics(), b.call->render_stream()->statistics()}) {

@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <span>
+#include <vector>
 
 namespace ptapi_test {
 
@@ -41,6 +43,25 @@ inline double tone_amplitude(std::span<const std::int16_t> pcm, double hz) {
   }
   const double power = s1 * s1 + s2 * s2 - c * s1 * s2;
   return 2 * std::sqrt(std::max(power, 0.0)) / static_cast<double>(pcm.size());
+}
+
+/// `n` samples (48 kHz) of a sine of `hz` at `amplitude`, starting at phase 0.
+inline std::vector<std::int16_t> sine_samples(std::size_t n, double hz, double amplitude = 8000) {
+  std::vector<std::int16_t> v(n);
+  for (std::size_t i = 0; i < n; ++i)
+    v[i] = static_cast<std::int16_t>(std::lround(amplitude * std::sin(2 * M_PI * hz * double(i) / 48000)));
+  return v;
+}
+
+/// The frequency (Hz, by zero crossings over 200 ms, 100 ms after its start) of the loud part (|x| >= 2000)
+/// of `pcm` (48 kHz); 0 when there is none or it is shorter than 300 ms.
+inline double heard_frequency(std::span<const std::int16_t> pcm) {
+  std::size_t first = 0;
+  while (first < pcm.size() && std::abs(pcm[first]) < 2000) ++first;
+  if (first + 14400 > pcm.size()) return 0;
+  int crossings = 0;
+  for (std::size_t i = first + 4800; i < first + 14400; ++i) crossings += (pcm[i - 1] < 0) != (pcm[i] < 0);
+  return crossings / 2.0 / 0.2;
 }
 
 /// 20·log10(a / b), with a floor so that silence gives a finite figure.
