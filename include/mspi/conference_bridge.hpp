@@ -105,6 +105,8 @@ class conference_bridge : public std::enable_shared_from_this<conference_bridge>
 /// Only the party's media thread, except construction (by `join`) and destruction (which leaves).
 class conference_bridge::conference_port {
  public:
+  /// The party in `slot` (< `max_parties`, taken by `conference_bridge::join`) of `bridge` (not null). Only
+  /// `join` makes ports; allocates the port's two frames (`frame_samples` each). Throws only std::bad_alloc.
   conference_port(std::shared_ptr<conference_bridge> bridge, std::size_t slot)
       : bridge_(std::move(bridge)), slot_(slot), others_(bridge_->frame_samples_), scratch_(bridge_->frame_samples_) {}
   conference_port(const conference_port&) = delete;

@@ -41,7 +41,7 @@ enum class dtls_role : std::uint8_t { client, server };
 /// protection profile and, for each direction, master key || master salt (`srtp_key_salt_bytes(suite)`
 /// bytes used). Secret: do not log.
 struct dtls_srtp_keys {
-  srtp_suite suite = srtp_suite::aes_cm_128_hmac_sha1_80;
+  srtp_suite suite = srtp_suite::aes_cm_128_hmac_sha1_80;  ///< The negotiated SRTP protection profile's suite.
   std::array<std::byte, srtp_max_key_salt_bytes> local{};   ///< Protects what we send (our role's write key).
   std::array<std::byte, srtp_max_key_salt_bytes> remote{};  ///< Checks what we receive (the peer's write key).
 };
@@ -81,8 +81,14 @@ class dtls_transport : public std::enable_shared_from_this<dtls_transport> {
   /// What the association is doing.
   enum class state : std::uint8_t { idle, handshaking, connected, failed };
 
+  /// An idle association; `start` begins the handshake. Throws only std::bad_alloc.
+  /// @param executor the media thread's executor: the retransmission and deadline timers run on it.
+  /// @param certificate this side's certificate (the MSP's, its fingerprint in our SDP); not null.
+  /// @param role client (sends the ClientHello: `a=setup:active`) or server (`passive`), RFC 5763 §5.
   /// @param remote the peer's `a=fingerprint` lines (at least one; any may match).
   /// @param suites the SRTP suites offered in the handshake, in preference order (non-empty).
+  /// @param send sends one datagram to the peer (each DTLS record flight datagram, ≤ `mtu` bytes).
+  /// @param done called once, on the executor, with the keys or the error.
   dtls_transport(boost::asio::any_io_executor executor, std::shared_ptr<const dtls_certificate> certificate,
                  dtls_role role, std::vector<sdp_fingerprint> remote, std::vector<srtp_suite> suites, send_function send,
                  done_function done)
