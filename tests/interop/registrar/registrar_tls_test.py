@@ -48,21 +48,19 @@ def make_certificates(d):
         subprocess.run(s, cwd=d, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--softphone", required=True)
-    ap.add_argument("--workdir", required=True)
-    ap.add_argument("--port", type=int, default=7620)
-    args = ap.parse_args()
+def call_through_kamailio(softphone, d, port, bob_extra=(), alice_extra=(), bob_seconds=6, alice_seconds=3):
+    """Kamailio over TLS on `port`+1, Bob listening, Alice calling him with SDES-SRTP (as the module doc says);
+    every process stopped on return. Returns (problems, info): `problems` lists what failed (empty: the call went
+    as asserted above), `info` has the ports ("tls", "bob_tls", "alice_tls") and the phones' stdout/stderr paths
+    ("alice_out", "alice_err", "bob_out", "bob_err"). `*_extra`: more options for each phone (--play, --record...).
+    Returns (None, why) when kamailio, its tls module or openssl is missing (the caller skips)."""
     kamailio = which("kamailio")
     tls_module = "/usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so"
     if not kamailio or not shutil.which("openssl") or not any(
             os.path.exists(p) for p in (tls_module, "/usr/lib/kamailio/modules/tls.so", "/usr/local/lib64/kamailio/modules/tls.so")):
-        print("SKIP: kamailio, its tls module (Debian: kamailio-tls-modules) or openssl is not installed")
-        return 77
-    shutil.rmtree(args.workdir, ignore_errors=True)
-    os.makedirs(args.workdir)
-    d = args.workdir
+        return None, "kamailio, its tls module (Debian: kamailio-tls-modules) or openssl is not installed"
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
     make_certificates(d)
     tls_cfg = os.path.join(d, "tls.cfg")
     with open(tls_cfg, "w") as f:
@@ -70,7 +68,10 @@ def main():
                 f"private_key = {d}/host.key\ncertificate = {d}/host.crt\n\n"
                 f"[client:default]\nmethod = TLSv1.2+\nverify_certificate = yes\nrequire_certificate = yes\n"
                 f"ca_list = {d}/ca.crt\n")
-    udp, tls, bob_port, alice_port = args.port, args.port + 1, args.port + 2, args.port + 4
+    udp, tls, bob_port, alice_port = port, port + 1, port + 2, port + 4
+    info = {"tls": tls, "bob_tls": bob_port + 1, "alice_tls": alice_port + 1}
+    for name in ("alice", "bob"):
+        info[name + "_out"], info[name + "_err"] = os.path.join(d, name + ".out"), os.path.join(d, name + ".err")
     run = os.path.join(d, "kamailio-run")
     os.makedirs(run)
     kam_log = os.path.join(d, "kamailio.err")
@@ -90,22 +91,24 @@ def main():
                            "-A", f"TLS_LISTEN=tls:{LOCAL}:{tls}", "-A", f'TLS_CONFIG="{tls_cfg}"'], "kamailio")
         wait_for(lambda: "listening on" in read(kam_log).lower() or kam.poll() is not None, 5)
         if kam.poll() is not None:
-            return fail("kamailio did not start: " + read(kam_log)[-400:], d)
+            return ["kamailio did not start: " + read(kam_log)[-400:]], info
         wait_for(lambda: False, 0.7)  # the workers bind after the main process logs
         tls_args = ["--tls-only", "--tls-cert", f"{d}/host.crt", "--tls-key", f"{d}/host.key", "--tls-ca", f"{d}/ca.crt",
                     "--srtp", "sdes", "--srtp-required"]
         common = ["--password", PASSWORD, "--registrar", f"sips:localhost:{tls}", "--json", "--t1-ms", "100"] + tls_args
-        bob, bob_out, _ = spawn([args.softphone, "listen", "--bind", f"{LOCAL}:{bob_port}", "--account", f"sips:bob@{DOMAIN}",
-                                 "--auto-answer", "--seconds", "6", "--calls", "1", "--sip-trace"] + common, "bob")
+        bob, bob_out, _ = spawn([softphone, "listen", "--bind", f"{LOCAL}:{bob_port}", "--account", f"sips:bob@{DOMAIN}",
+                                 "--auto-answer", "--seconds", str(bob_seconds), "--calls", "1", "--sip-trace"]
+                                + common + list(bob_extra), "bob")
         if not wait_for(lambda: "registered" in read(bob_out) or bob.poll() is not None, 5):
-            return fail("Bob did not register within 5 s", d)
-        alice, alice_out, _ = spawn([args.softphone, "call", f"sips:bob@localhost:{tls}", "--bind", f"{LOCAL}:{alice_port}",
-                                     "--account", f"sips:alice@{DOMAIN}", "--seconds", "3", "--sip-trace"] + common, "alice")
+            return ["Bob did not register within 5 s"], info
+        alice, alice_out, _ = spawn([softphone, "call", f"sips:bob@localhost:{tls}", "--bind", f"{LOCAL}:{alice_port}",
+                                     "--account", f"sips:alice@{DOMAIN}", "--seconds", str(alice_seconds), "--sip-trace"]
+                                    + common + list(alice_extra), "alice")
         try:
             alice_rc = alice.wait(20)
             bob_rc = bob.wait(10)
         except subprocess.TimeoutExpired:
-            return fail("a softphone did not finish in time", d)
+            return ["a softphone did not finish in time"], info
         stop(kam)
         log = read(kam_log)
         relayed = re.findall(r"RELAY (\S+) (\d+) (\S+) (\S+) (\S+)", log)
@@ -122,16 +125,28 @@ def main():
         methods = [r[0] for r in relayed]
         if "INVITE" not in methods or "BYE" not in methods:
             problems.append(f"the INVITE and the BYE were not both relayed: {methods}")
-        if "SIP/2.0/UDP" in read(os.path.join(d, "alice.err")) + read(os.path.join(d, "bob.err")):
+        if "SIP/2.0/UDP" in read(info["alice_err"]) + read(info["bob_err"]):
             problems.append("a SIP message with a UDP Via crossed a phone")
-        if problems:
-            return fail("; ".join(problems), d)
-        print("PASS")
-        return 0
+        return problems, info
     finally:
         for p in procs:
             stop(p)
 
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--softphone", required=True)
+    ap.add_argument("--workdir", required=True)
+    ap.add_argument("--port", type=int, default=7620)
+    args = ap.parse_args()
+    problems, info = call_through_kamailio(args.softphone, args.workdir, args.port)
+    if problems is None:
+        print("SKIP: " + info)
+        return 77
+    if problems:
+        return fail("; ".join(problems), args.workdir)
+    print("PASS")
+    return 0
 
 if __name__ == "__main__":
     sys.exit(main())
