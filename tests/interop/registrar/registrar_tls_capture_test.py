@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""The call of registrar_tls_test.py (two softphones, Kamailio over TLS, SDES-SRTP) under a packet capture of the
+"""The call of registrar_tls_test.py (two softphones, Kamailio over TLS, SDES- or DTLS-SRTP) under a packet capture of the
 loopback interface, with speech both ways (issue 10: "a capture shows nothing in clear", "both hear each other").
 
     registrar_tls_capture_test.py --softphone build/bin/softphone --wav-match build/bin/wav_match --workdir DIR
-                                  [--port 7614]
+                                  [--port 7614] [--srtp sdes|dtls]
 
 Alice and Bob each play 3-4 s of alsa-utils speech (Alice's and Bob's differ) and record what they hear; the
 whole run is captured on lo (AF_PACKET, lo_capture.py). Asserts, besides what registrar_tls_test.py asserts:
@@ -18,6 +18,9 @@ whole run is captured on lo (AF_PACKET, lo_capture.py). Asserts, besides what re
   bytes' entropy is >= 7.98 bits/byte (over >= 20000 bytes) and no first byte (Opus' TOC, encrypted) begins more
   than 20 % of them, while the same check on the decrypted payloads (the control) must find a repeated TOC.
   RTCP packets, if any, are SRTCP with the E flag and a valid tag.
+- With --srtp dtls (DTLS-SRTP, RFC 5764, through the same Kamailio over TLS) the keys never leave the phones, so
+  no tag is checked and nothing decrypted: the media ports carry DTLS handshake records both ways (RFC 7983
+  demultiplexing), then at least 100 RTP packets each way whose payloads pass the same randomness checks.
 - Speech: wav_match finds each side's speech in the other's recording (1-second windows, median >= 0.6).
 Prints the figures, then PASS or FAIL: why; exit 0 / 1, 77 when not root or a tool is missing. About 12 s.
 """
@@ -27,6 +30,7 @@ import os
 import re
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 
@@ -35,15 +39,15 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, HERE)
 from lo_capture import Capture, SrtpKey, entropy, rtp_header_length, tcp_streams, tls_records  # noqa: E402
 from registrar_test import fail, read  # noqa: E402
-from registrar_tls_test import LOCAL, call_through_kamailio  # noqa: E402
+from registrar_tls_test import LOCAL, call_through_kamailio, judge_speech, prepare_speech  # noqa: E402
 
 SIP_WORDS = (b"INVITE", b"REGISTER", b"ACK sip", b"BYE sip", b"SIP/2.0", b"Call-ID", b"CSeq")
 OPUS_20MS_CONFIGS = {1, 5, 9, 13, 15, 19, 23, 27, 31}  # RFC 6716 §3.1: SILK, Hybrid and CELT at 20 ms
-SPEECH = {"alice": ("Front_Left", "Front_Right", "Side_Left"), "bob": ("Front_Center", "Rear_Center", "Rear_Left")}
 
 
 def sdp_media(traces):
-    """The SDP media ports (RTP and RTCP, RFC 3605) and the a=crypto keys (suite -> set of inline keys) in the phones' SIP traces."""
+    """The SDP media ports (RTP and RTCP, RFC 3605) and the AES_CM_128_HMAC_SHA1_80 a=crypto keys (their inline:
+    base64) in the phones' SIP traces."""
     ports = {int(p) for p in re.findall(r"^(?:m=audio |a=rtcp:)(\d+)\b", traces, re.M)}
     keys = set(re.findall(r"^a=crypto:\d+ AES_CM_128_HMAC_SHA1_80 inline:([A-Za-z0-9+/=]+)", traces, re.M))
     return ports, keys
@@ -70,16 +74,33 @@ def check_tls(packets, tls_ports, problems):
     return streams
 
 
-def check_srtp(packets, media_ports, keys, streams, problems):
-    """Returns the captured SRTP payloads (for the entropy) after checking every packet's tag and decrypting it."""
-    media = [p for p in packets if p[0] == 17 and p[2] in media_ports and p[4] in media_ports
-             and p[1] == LOCAL and p[3] == LOCAL]
+def media_packets(packets, media_ports):
+    """The UDP payloads between two of the phones' SDP media ports, as ((sport, dport), payload), in capture order."""
+    return [((p[2], p[4]), p[6]) for p in packets
+            if p[0] == 17 and p[2] in media_ports and p[4] in media_ports and p[1] == LOCAL and p[3] == LOCAL]
+
+
+def is_rtcp(data):
+    return len(data) >= 2 and 200 <= data[1] <= 204  # RFC 5761 §4
+
+
+def check_rtp_flows(flows, what, problems):
+    for flow, n in sorted(flows.items()):
+        print(f"UDP {flow[0]} -> {flow[1]}: {n} {what}")
+        if n < 100:
+            problems.append(f"only {n} {what} from port {flow[0]} to {flow[1]}")
+    if len(flows) < 2:
+        problems.append(f"{what} in {len(flows)} direction(s), not both")
+
+
+def check_sdes(media, keys, seen, problems):
+    """Checks every RTP packet's tag under the SDP keys, decrypts it and looks for the clear payloads in `seen`
+    (the captured bytes). Returns the captured payloads without their tags."""
     keys = [SrtpKey(k) for k in keys]
     rtp = collections.defaultdict(list)  # (sport, dport) -> [(packet, ssrc, index, key)]
     highest, rtcp, bad = {}, collections.Counter(), collections.Counter()
-    for p in media:
-        data, flow = p[6], (p[2], p[4])
-        if len(data) >= 2 and 200 <= data[1] <= 204:  # RTCP (RFC 5761 §4)
+    for flow, data in media:
+        if is_rtcp(data):
             ok = len(data) >= 8 + 14 and data[-14] & 0x80 and any(k.rtcp_tag_ok(data) for k in keys)
             rtcp["srtcp" if ok else "bad"] += 1
             continue
@@ -92,14 +113,13 @@ def check_srtp(packets, media_ports, keys, streams, problems):
             roc += 1  # the sequence number wrapped (RFC 3711 §3.3.1; lo does not reorder across a wrap)
         if roc > highest.get(ssrc, (0, seq))[0] or seq > last:
             highest[ssrc] = (roc, seq)
-        index = (roc << 16) | seq
         key = next((k for k in keys if k.rtp_tag_ok(data, roc)), None)
         if key is None:
             bad["tag not valid under any SDP key"] += 1
             continue
-        rtp[flow].append((data, ssrc, index, key))
+        rtp[flow].append((data, ssrc, (roc << 16) | seq, key))
     payloads, clear = [], []
-    for flow, items in sorted(rtp.items()):
+    for flow, items in rtp.items():
         by_key = collections.defaultdict(list)
         for data, ssrc, index, key in items:
             n = rtp_header_length(data)
@@ -107,11 +127,7 @@ def check_srtp(packets, media_ports, keys, streams, problems):
         for key, group in by_key.items():
             clear += key.decrypt_rtp(group)
             payloads += [g[1] for g in group]
-        print(f"UDP {flow[0]} -> {flow[1]}: {len(items)} SRTP packets with a valid 80-bit tag")
-        if len(items) < 100:
-            problems.append(f"only {len(items)} SRTP packets from port {flow[0]} to {flow[1]}")
-    if len(rtp) < 2:
-        problems.append(f"SRTP seen in {len(rtp)} direction(s), not both")
+    check_rtp_flows({f: len(i) for f, i in rtp.items()}, "SRTP packets with a valid 80-bit tag", problems)
     if bad:
         problems.append(f"media packets that are not SRTP: {dict(bad)}")
     if rtcp["bad"]:
@@ -122,20 +138,57 @@ def check_srtp(packets, media_ports, keys, streams, problems):
           f"say one 20 ms mono frame")
     if not clear or opus_20ms < 0.95 * len(clear):
         problems.append("the decrypted payloads are not 20 ms Opus frames: not the SDP's key or suite")
-    # The first payload byte is Opus' TOC: a few values in clear, any value once encrypted. The same check on the
-    # decrypted payloads (the control) must fail, or it proves nothing.
-    sealed_share, clear_share = first_byte_share(payloads), first_byte_share(clear)
-    print(f"commonest first payload byte: {sealed_share:.1%} of the captured payloads, {clear_share:.1%} of the "
-          f"decrypted ones")
-    if sealed_share > 0.2 or clear_share <= 0.2:
-        problems.append("the captured payloads' first byte is not spread as encrypted bytes are")
-    seen = b"\0".join([p[6] for p in packets if p[0] == 17] + list(streams.values()))
+    # The control: in clear, the first payload byte (Opus' TOC) repeats; main() asserts it does not once encrypted.
+    clear_share = first_byte_share(clear)
+    print(f"commonest first byte of the decrypted payloads: {clear_share:.1%}")
+    if clear_share <= 0.2:
+        problems.append(f"the first-byte check would not tell clear Opus ({clear_share:.1%}) from encrypted bytes")
     long_clear = [c for c in clear if len(c) >= 16]
     in_clear = sum(1 for c in long_clear if c[:16] in seen)
     print(f"{len(long_clear)} decrypted payloads of 16+ bytes; {in_clear} of them found in the capture")
     if not long_clear or in_clear:
         problems.append(f"{in_clear} of {len(long_clear)} clear payloads appear in the capture")
-    return payloads, clear
+    print(f"entropy of the decrypted payloads (clear Opus): {entropy(b''.join(clear)):.3f} bits/byte")
+    return payloads
+
+
+def dtls_records(data):
+    """The content types of the DTLS records (RFC 6347 §4.1) filling datagram `data`, or None when it is not that."""
+    kinds, at = [], 0
+    while at < len(data):
+        if at + 13 > len(data) or data[at] not in (20, 21, 22, 23) or data[at + 1] != 0xfe:
+            return None
+        kinds.append(data[at])
+        at += 13 + struct.unpack_from("!H", data, at + 11)[0]
+    return kinds if at == len(data) else None
+
+
+def check_dtls(media, problems):
+    """DTLS handshakes both ways on the media ports (RFC 7983 §7 demultiplexing by the first byte), then RTP
+    packets whose payloads main() checks look encrypted (the keys never leave the phones: no tag is checked).
+    Returns the captured payloads after their RTP header (tag included)."""
+    handshakes, rtp, rtcp, bad = collections.Counter(), collections.Counter(), 0, collections.Counter()
+    payloads = []
+    for flow, data in media:
+        if data and 20 <= data[0] <= 63:
+            kinds = dtls_records(data)
+            if kinds is None:
+                bad["not DTLS"] += 1
+            handshakes[flow] += (kinds or []).count(22)
+        elif is_rtcp(data):
+            rtcp += 1
+        elif rtp_header_length(data) is not None and data[0] >> 6 == 2:
+            rtp[flow] += 1
+            payloads.append(data[rtp_header_length(data):])
+        else:
+            bad["neither DTLS nor RTP"] += 1
+    print(f"DTLS handshake records per direction {dict(handshakes)}; {rtcp} RTCP packets")
+    if len(handshakes) < 2:
+        problems.append(f"DTLS handshake records in {len(handshakes)} direction(s), not both")
+    check_rtp_flows(dict(rtp), "SRTP packets (DTLS keys)", problems)
+    if bad:
+        problems.append(f"media packets that are neither DTLS nor RTP: {dict(bad)}")
+    return payloads
 
 
 def main():
@@ -144,6 +197,7 @@ def main():
     ap.add_argument("--wav-match", required=True)
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--port", type=int, default=7614)
+    ap.add_argument("--srtp", choices=("sdes", "dtls"), default="sdes")
     args = ap.parse_args()
     if os.geteuid() != 0:
         print("SKIP: capturing packets needs root")
@@ -154,21 +208,14 @@ def main():
         return 77
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # ctest's timeout: the `finally` blocks still run
     d = args.workdir
-    speech_dir = d + "-speech"  # call_through_kamailio empties `d`
-    shutil.rmtree(speech_dir, ignore_errors=True)
-    os.makedirs(speech_dir)
-    speech, heard, extra = {}, {}, {}
-    for side, parts in SPEECH.items():
-        speech[side], heard[side] = os.path.join(speech_dir, side + "-speech.wav"), os.path.join(speech_dir, side + "-heard.wav")
-        subprocess.run([sox, *(f"/usr/share/sounds/alsa/{p}.wav" for p in parts), "-r", "48000", "-c", "1", "-b", "16",
-                        speech[side]], check=True, timeout=20)
-        extra[side] = ["--play", speech[side], "--record", heard[side]]
+    speech, heard, extra = prepare_speech(d + "-speech", sox)  # call_through_kamailio empties `d`
     first, last = args.port, args.port + 5
     cap = Capture(keep=lambda proto, sport, dport: proto == 17 or first <= sport <= last or first <= dport <= last)
     cap.start()
     try:
         problems, info = call_through_kamailio(args.softphone, d, args.port, bob_extra=extra["bob"],
-                                               alice_extra=extra["alice"], bob_seconds=10, alice_seconds=5)
+                                               alice_extra=extra["alice"], bob_seconds=10, alice_seconds=5,
+                                               srtp=args.srtp)
     finally:
         cap.stop()
     if problems is None:
@@ -179,22 +226,26 @@ def main():
     streams = check_tls(cap.packets, tls_ports, problems)
     media_ports, keys = sdp_media(read(info["alice_err"]) + read(info["bob_err"]))
     print(f"SDP media ports {sorted(media_ports)}, {len(keys)} AES_CM_128_HMAC_SHA1_80 keys")
-    if len(media_ports) < 2 or not keys:
+    if len(media_ports) < 2 or (args.srtp == "sdes" and not keys):
         problems.append("no media ports or SDES keys in the SIP traces")
     else:
-        payloads, clear = check_srtp(cap.packets, media_ports, keys, streams, problems)
-        sealed, opened = entropy(b"".join(payloads)), entropy(b"".join(clear))
-        print(f"entropy: captured SRTP payloads {sealed:.3f} bits/byte over {len(b''.join(payloads))} bytes, "
-              f"decrypted (clear Opus) {opened:.3f}")
-        # Encrypted bytes: 8 bits less about 255 / (2 N ln 2) for N bytes (0.01 at 20000); clear Opus: about 7.94.
-        if sealed < 7.98 or len(b"".join(payloads)) < 20000:
-            problems.append(f"the SRTP payloads' entropy is {sealed:.3f} bits/byte over {len(b''.join(payloads))} bytes")
-    for talker, listener in (("alice", "bob"), ("bob", "alice")):
-        m = subprocess.run([args.wav_match, speech[talker], heard[listener], "--windows", "--min-correlation", "0.6"],
-                           capture_output=True, text=True, timeout=30)
-        print(f"{talker} -> {listener}: {m.stdout.strip()} {m.stderr.strip()}")
-        if m.returncode != 0:
-            problems.append(f"{listener}'s recording does not match what {talker} played")
+        media = media_packets(cap.packets, media_ports)
+        if args.srtp == "sdes":
+            seen = b"\0".join([p[6] for p in cap.packets if p[0] == 17] + list(streams.values()))
+            payloads = check_sdes(media, keys, seen, problems)
+        else:
+            payloads = check_dtls(media, problems)
+        # Encrypted bytes look random: the first payload byte (Opus' TOC in clear) takes any value, and the bytes'
+        # entropy is 8 bits less about 255 / (2 N ln 2) for N bytes (0.01 at 20000); clear Opus has about 7.94.
+        share, sealed, size = first_byte_share(payloads), entropy(b"".join(payloads)), sum(map(len, payloads))
+        print(f"captured payloads: commonest first byte {share:.1%}, entropy {sealed:.3f} bits/byte over {size} bytes")
+        if share > 0.2:
+            problems.append(f"{share:.1%} of the captured payloads begin with the same byte")
+        if sealed < 7.98 or size < 20000:
+            problems.append(f"the captured payloads' entropy is {sealed:.3f} bits/byte over {size} bytes")
+    judge_speech(args.wav_match, speech, heard, problems)
+    if problems and cap.drops:
+        problems.append(f"the kernel dropped {cap.drops} frames: the capture may have gaps")
     if problems:
         return fail("; ".join(problems), d)
     print("PASS")
