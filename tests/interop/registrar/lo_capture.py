@@ -30,7 +30,8 @@ def parse_frame(frame):
     ethertype, ip = struct.unpack_from("!H", frame, 12)[0], frame[14:]
     if ethertype == 0x0800 and len(ip) >= 20 and ip[0] >> 4 == 4:
         ihl, total = (ip[0] & 15) * 4, struct.unpack_from("!H", ip, 2)[0]
-        proto, src, dst = ip[9], socket.inet_ntop(socket.AF_INET, ip[12:16]), socket.inet_ntop(socket.AF_INET, ip[16:20])
+        proto, src, dst = ip[9], socket.inet_ntop(socket.AF_INET, ip[12:16]), socket.inet_ntop(socket.AF_INET,
+                                                                                                   ip[16:20])
         if ihl < 20 or total > len(ip) or total < ihl or struct.unpack_from("!H", ip, 6)[0] & 0x3fff:
             return None  # bad header or a fragment (none on lo with its 64 KiB MTU)
         l4 = ip[ihl:total]

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""The call of registrar_tls_test.py (two softphones, Kamailio over TLS, SDES- or DTLS-SRTP) under a packet capture of the
-loopback interface, with speech both ways (issue 10: "a capture shows nothing in clear", "both hear each other").
+"""The call of registrar_tls_test.py (two softphones, Kamailio over TLS, SDES- or DTLS-SRTP) under a packet
+capture of the loopback interface, with speech both ways (issue 10: "a capture shows nothing in clear", "both
+hear each other").
 
     registrar_tls_capture_test.py --softphone build/bin/softphone --wav-match build/bin/wav_match --workdir DIR
                                   [--port 7614] [--srtp sdes|dtls]
@@ -31,7 +32,6 @@ import re
 import shutil
 import signal
 import struct
-import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))

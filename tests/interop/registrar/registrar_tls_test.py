@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Two softphones registered at Kamailio over TLS only, calling each other through it with SDES-SRTP (issue 10).
 
-    registrar_tls_test.py --softphone build/bin/softphone --workdir DIR [--port 7620] [--wav-match build/bin/wav_match]
+    registrar_tls_test.py --softphone build/bin/softphone --workdir DIR [--port 7620]
+                          [--wav-match build/bin/wav_match]
 
 Certificates are made here with the `openssl` command (a throwaway CA; one certificate for Kamailio and the
 phones naming localhost and 127.0.0.1). Kamailio (examples/kamailio/registrar.cfg with -A WITH_TLS, the
@@ -79,10 +80,10 @@ def judge_speech(wav_match, speech, heard, problems):
             problems.append(f"{listener}'s recording does not match what {talker} played")
 
 
-def call_through_kamailio(softphone, d, port, bob_extra=(), alice_extra=(), bob_seconds=6, alice_seconds=3, srtp="sdes"):
+def call_through_kamailio(softphone, d, port, bob_extra=(), alice_extra=(), bob_seconds=6, alice_seconds=3,
+                          srtp="sdes"):
     """Kamailio over TLS on `port`+1, Bob listening, Alice calling him with SRTP keyed by `srtp` ("sdes" as the
-    module doc says, or "dtls": DTLS-SRTP);
-    every process stopped on return. Returns (problems, info): `problems` lists what failed (empty: the call went
+    module doc says, or "dtls": DTLS-SRTP); every process stopped on return. Returns (problems, info): `problems` lists what failed (empty: the call went
     as asserted above), `info` has the ports ("tls", "bob_tls", "alice_tls") and the phones' stdout/stderr paths
     ("alice_out", "alice_err", "bob_out", "bob_err"). `*_extra`: more options for each phone (--play, --record...).
     Returns (None, why) when kamailio, its tls module or openssl is missing (the caller skips)."""
