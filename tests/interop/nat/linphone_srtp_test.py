@@ -69,7 +69,8 @@ def main():
         received = "\n".join(m for m in re.split(r"\n(?=(?:<--|-->) )", trace) if m.startswith("<--"))
         sdp = [re.search(p, received, re.M) for p in SDP_PROOF[args.mode]]
         missing = [line for line in LOG_PROOF[args.mode] if line not in log]
-        print("linphone's SDP: " + "; ".join(m.group(0) if m else f"missing {p}" for m, p in zip(sdp, SDP_PROOF[args.mode])))
+        shown = (m.group(0) if m else f"missing {p}" for m, p in zip(sdp, SDP_PROOF[args.mode]))
+        print("linphone's SDP: " + "; ".join(shown))
         print(f"linphone's log: {'; '.join(LOG_PROOF[args.mode]) if not missing else 'missing ' + '; '.join(missing)}")
         if args.mode == "dtls":  # linphone (no rtcp-mux) also runs DTLS on its RTCP port: figures only
             print(f"linphone's DTLS on its RTCP channel: {log.count('DTLS Send RTCP packet')} packets sent, handshake "
