@@ -130,7 +130,9 @@ TEST_CASE("impairment relay: delay stays within its bounds, jitter reorders, dup
   std::size_t out_of_order = 0;
   std::uint32_t highest = 0;
   auto lo = std::chrono::microseconds::max(), hi = std::chrono::microseconds(0);
+  std::size_t late = 0;  // beyond 60 ms plus the 1 ms of a copy and 14 ms of scheduling slack
   for (const auto& x : got) {
+    late += x.delay > 75ms;
     ++copies[x.sequence];
     if (x.sequence < highest) ++out_of_order;
     highest = std::max(highest, x.sequence);
@@ -139,11 +141,14 @@ TEST_CASE("impairment relay: delay stays within its bounds, jitter reorders, dup
   }
   std::size_t duplicated = 0;
   for (const auto& [seq, n] : copies) duplicated += n > 1;
-  INFO("one-way delay " << lo.count() << ".." << hi.count() << " us; " << out_of_order << " out of order; "
-                        << duplicated << " duplicated of " << copies.size());
+  INFO("one-way delay " << lo.count() << ".." << hi.count() << " us (" << late << " beyond 75 ms); " << out_of_order
+                        << " out of order; " << duplicated << " duplicated of " << copies.size());
   CHECK(copies.size() == 400);  // nothing lost
   CHECK(lo >= 20ms);
-  CHECK(hi <= 75ms);  // 60 ms plus the 1 ms of a copy and scheduling slack on a loaded machine
+  // A relay that delays too much delays many datagrams; a loaded machine (a sanitizer build, two tests at a
+  // time) may wake one late: seen 83 ms once under ASan. So: at most 1 % beyond 75 ms, none beyond 160 ms.
+  CHECK(late <= got.size() / 100);
+  CHECK(hi <= 160ms);
   CHECK(hi >= 55ms);  // the range is used
   CHECK(out_of_order >= 40);
   CHECK(duplicated == c.duplicated);

@@ -10,6 +10,7 @@
 #include <mspi/codec/g711.hpp>
 #include <mspi/codec/opus.hpp>
 #include <mspi/codec/resampler.hpp>
+#include <mspi/dsp/dtmf_detector.hpp>
 #include <mspi/rtp/rtcp.hpp>
 
 #include <catch2/catch.hpp>
@@ -401,4 +402,43 @@ TEST_CASE("SSRC, first sequence number and first timestamp are unpredictable (RF
   std::set<std::uint16_t> draws;
   for (int i = 0; i < 1000; ++i) draws.insert(mspi::detail::random_value<std::uint16_t>());
   CHECK(draws.size() >= 950);
+}
+
+TEST_CASE("in-band DTMF: a packet lost in the middle of a tone neither splits its digit nor loses it",
+          "[mspi][rtp_opus][rtp_guard][dsp]") {
+  mspi::rtp_opus_config cfg;
+  cfg.codecs = {mspi::audio_codec::pcmu};
+  cfg.inband_digits = mspi::dsp::dtmf_detection();
+  msp_side a(cfg);
+  raw_peer peer;
+  answer_pcmu(a, peer, peer.offer("0", rtpmap_pcmu()));
+  // "558" from spandsp's dtmf_tx (-10 dBm0): 100 ms of tone and 100 ms of pause each, in 20 ms PCMU packets
+  // (packets 10k..10k+4 carry digit k's tone); the third packet of every tone is never sent, so the
+  // receiver conceals it (G.711: silence) in the middle of the tone. Two equal digits in a row check that
+  // the pause between them still separates them.
+  std::unique_ptr<dtmf_tx_state_t, int (*)(dtmf_tx_state_t*)> tx(dtmf_tx_init(nullptr), &dtmf_tx_free);
+  REQUIRE(tx);
+  dtmf_tx_set_timing(tx.get(), 100, 100);
+  dtmf_tx_put(tx.get(), "558", -1);
+  std::vector<std::int16_t> pcm(8000 * 7 / 10 + 1600, 0);  // 0.6 s of digits, then silence
+  REQUIRE(dtmf_tx(tx.get(), pcm.data(), static_cast<int>(pcm.size())) > 4000);
+  std::uint16_t seq = 7000;
+  std::uint32_t ts = 123456;
+  auto next = std::chrono::steady_clock::now();
+  for (std::size_t k = 0; k * 160 < pcm.size(); ++k) {
+    std::array<std::byte, 160> payload{};
+    mspi::encode_pcmu(std::span<const std::int16_t>(pcm).subspan(k * 160, 160), payload);
+    if (k % 10 != 2 || k >= 30) peer.send({k == 0, 0, seq, ts, 0x5151}, payload);
+    ++seq;
+    ts += 160;
+    next += 20ms;
+    std::this_thread::sleep_until(next);
+  }
+  std::string digits;
+  while (auto m = a.take(channel_message_type::inband_digit_detected, 600ms)) digits += m->body;
+  const auto rx = a.call->render_stream()->statistics();
+  INFO("received " << rx.packets << ", lost " << rx.packets_lost << ", concealed " << rx.concealed);
+  CHECK(rx.packets_lost >= 3);  // the three packets were missed, and concealed
+  CHECK(rx.concealed >= 3);
+  CHECK(digits == "558");
 }

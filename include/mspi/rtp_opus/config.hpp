@@ -59,7 +59,8 @@ struct rtp_opus_config {
   int telephone_event_payload_type = 101;
   /// In-band DTMF detection (TAPI DetectDigits(LINEDIGITMODE_DTMF) for peers that send DTMF as audio,
   /// typically G.711 ones without RFC 4733): one detector per call, made at call setup, fed the call's
-  /// decoded received audio (after the jitter buffer, decimated to 8 kHz), whatever the codec; each digit
+  /// decoded received audio (after the jitter buffer, decimated to 8 kHz; frames holding concealment of a
+  /// lost or late packet are left out, so a gap in a tone neither splits nor invents a digit); each digit
   /// is reported as `channel_message_type::inband_digit_detected` (the TSP raises it as a digit event whose
   /// source is in-band). Empty (default): RFC 4733 only, and no DSP library needed. Set it from the
   /// optional `dsp` component: `#include <mspi/dsp/dtmf_detector.hpp>` (link ptapi::dsp, spandsp) and

@@ -194,7 +194,8 @@ class rtp_stream final : public stream {
 /// once each through the notify function; in the jitter buffer an event packet stands for one packet of
 /// silence, so the audio that follows keeps its timing. With `rtp_opus_config::inband_digits`, the played-out
 /// frames are also decimated to 8 kHz and fed to the call's in-band DTMF detector (made in the constructor),
-/// whose digits are reported as inband_digit_detected until the peer sends its first RFC 4733 event.
+/// whose digits are reported as inband_digit_detected until the peer sends its first RFC 4733 event; frames
+/// that hold concealment (a lost or late packet) are not fed to it.
 ///
 /// Steady state (after the first frame each way) allocates nothing: frame, packet, FIFO and receive
 /// buffers are allocated in the constructor, the jitter buffer and codecs allocate in their
@@ -823,6 +824,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     next_playout_ += ptime();
     schedule_playout();
     if (!receive_enabled_) return;
+    bool concealed = false;  // this frame holds audio the receiver made up (G.711 silence, Opus PLC or FEC)
     while (fifo_.size() < frame_samples_) {
       const jitter_frame f = jitter_.pop();
       if (f.what == jitter_frame::kind::empty) break;
@@ -831,16 +833,22 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
         played_any_ = true;
       } else {
         conceal_into_fifo(last_packet_samples_, f.next_payload);
+        concealed = true;
       }
     }
-    if (fifo_.size() < frame_samples_ && played_any_) conceal_into_fifo(frame_samples_ - fifo_.size(), {});
+    if (fifo_.size() < frame_samples_ && played_any_) {
+      conceal_into_fifo(frame_samples_ - fifo_.size(), {});
+      concealed = true;
+    }
     auto pcm = play_frame();
     const std::size_t got = fifo_.pop(pcm);
     std::fill(pcm.begin() + static_cast<std::ptrdiff_t>(got), pcm.end(), std::int16_t{0});
     const auto& js = jitter_.stats();
     rx_->jitter_buffer_ms.store(js.target_depth_packets * static_cast<int>(last_packet_samples_ / 48),
                                 std::memory_order_relaxed);
-    if (inband_ && !peer_sent_events_) detect_inband(pcm);
+    // In-band digits are detected on what the peer sent: a frame with concealment is left out, so a late or
+    // lost packet in the middle of a tone neither splits its digit in two nor makes one up.
+    if (inband_ && !peer_sent_events_ && !concealed) detect_inband(pcm);
     if (conference_) {  // the others hear our party; we hear everyone
       conference_->deliver(pcm);
       conference_->add_others(pcm);
