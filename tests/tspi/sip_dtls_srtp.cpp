@@ -79,6 +79,19 @@ struct tampering_relay {
   }
 };
 
+// `from` calls `uri` with `pcm` (48 kHz) queued in a capture terminal selected on the call; connected when
+// it returns. Returns the call and the terminal.
+std::pair<tspi::call, std::shared_ptr<mspi::media_streaming_terminal>> call_with(sip_party& from, const std::string& uri,
+                                                                                 const std::vector<std::int16_t>& pcm) {
+  auto call = from.address.create_call(uri);
+  auto out = from.address.terminals().create_media_streaming_terminal(mspi::terminal_direction::capture);
+  call.select_terminal_on_call(out);
+  REQUIRE(out->write(pcm) == pcm.size());
+  call.connect();
+  REQUIRE(call.state() == call_state::connected);
+  return {call, out};
+}
+
 }  // namespace
 
 TEST_CASE("a SIP call with DTLS-SRTP: the media is keyed on the media port and protected both ways, over "
@@ -97,13 +110,8 @@ TEST_CASE("a SIP call with DTLS-SRTP: the media is keyed on the media port and p
   };
   sip_party alice(config(7800), dtls_media()), bob(config(7801), dtls_media());
   bob.auto_answer();
-  auto call = alice.address.create_call(tls ? "sips:ptapi@localhost:7811" : bob.uri);
-  auto out = alice.address.terminals().create_media_streaming_terminal(mspi::terminal_direction::capture);
-  call.select_terminal_on_call(out);
   const auto t = tone(48000, 1000);
-  REQUIRE(out->write(t) == t.size());
-  call.connect();
-  REQUIRE(call.state() == call_state::connected);
+  auto [call, out] = call_with(alice, tls ? "sips:ptapi@localhost:7811" : bob.uri, t);
   auto bob_call = bob.last_offered();
   REQUIRE(bob_call);
   REQUIRE(wait_state(bob.log, bob_call, call_state::connected));
@@ -156,13 +164,7 @@ TEST_CASE("a SIP call whose offer's a=fingerprint was tampered with ends with a 
   sip_party alice(sip_party::config(7802), dtls_media()), bob(sip_party::config(7803), dtls_media());
   tampering_relay relay(7804, 7802, 7803);
   bob.auto_answer();
-  auto call = alice.address.create_call("sip:ptapi@127.0.0.1:7804");
-  auto out = alice.address.terminals().create_media_streaming_terminal(mspi::terminal_direction::capture);
-  call.select_terminal_on_call(out);
-  const auto t = tone(48000, 1000);
-  REQUIRE(out->write(t) == t.size());
-  call.connect();
-  REQUIRE(call.state() == call_state::connected);
+  auto [call, out] = call_with(alice, "sip:ptapi@127.0.0.1:7804", tone(48000, 1000));
   CHECK(relay.tampered >= 1);
   auto bob_call = bob.last_offered();
   REQUIRE(bob_call);

@@ -1012,35 +1012,26 @@ TEST_CASE("an INVITE retargeted per History-Info is reported with the redirectin
   sip_blocking_peer peer;
   const std::string history = "History-Info: <sip:bob@example.com>;index=1,<sip:bob@192.0.2.4>;index=1.1;rc=1\r\n"
                               "History-Info: <sip:ptapi@127.0.0.1;cause=408>;index=1.2;mp=1\r\n";
-  peer.send(request(peer, "INVITE", port, "hi-1", 1, history + "Content-Type: application/sdp\r\n", sdp_offer), port);
-  auto ok = peer.response(200);
-  REQUIRE(ok);
-  peer.send(request(peer, "ACK", port, "hi-1", 1, {}, {}, to_tag_of(*ok)), port);
-  auto c = ua.last_offered();
-  REQUIRE(c);
+  // The peer's INVITE with `headers`, answered and ACKed: the call it made at the party.
+  const auto answered_with = [&](const std::string& cid, const std::string& headers) {
+    peer.send(request(peer, "INVITE", port, cid, 1, headers + "Content-Type: application/sdp\r\n", sdp_offer), port);
+    auto answer = peer.response(200);
+    REQUIRE(answer);
+    peer.send(request(peer, "ACK", port, cid, 1, {}, {}, to_tag_of(*answer)), port);
+    auto offered = ua.last_offered();  // answered, so offered before the 200
+    REQUIRE(offered.info().provider_call_id == cid);
+    return offered;
+  };
+  auto c = answered_with("hi-1", history);
   CHECK(c.info().reason == tspi::call_reason::fwd_noanswer);
   CHECK(c.info().redirecting_id == "sip:bob@example.com");
 
   // Diversion wins when both are present; a History-Info that does not parse is ignored.
-  peer.send(request(peer, "INVITE", port, "hi-2", 1,
-                    "Diversion: <sip:carol@example.com>;reason=user-busy\r\n" + history + "Content-Type: application/sdp\r\n",
-                    sdp_offer),
-            port);
-  ok = peer.response(200);
-  REQUIRE(ok);
-  peer.send(request(peer, "ACK", port, "hi-2", 1, {}, {}, to_tag_of(*ok)), port);
-  c = ua.last_offered();  // answered, so offered before the 200
-  REQUIRE(c.info().provider_call_id == "hi-2");
+  c = answered_with("hi-2", "Diversion: <sip:carol@example.com>;reason=user-busy\r\n" + history);
   CHECK(c.info().reason == tspi::call_reason::fwd_busy);
   CHECK(c.info().redirecting_id == "sip:carol@example.com");
 
-  peer.send(request(peer, "INVITE", port, "hi-3", 1, "History-Info: <sip:x@y>;index=zz\r\nContent-Type: application/sdp\r\n", sdp_offer),
-            port);
-  ok = peer.response(200);
-  REQUIRE(ok);
-  peer.send(request(peer, "ACK", port, "hi-3", 1, {}, {}, to_tag_of(*ok)), port);
-  c = ua.last_offered();  // answered, so offered before the 200
-  REQUIRE(c.info().provider_call_id == "hi-3");
+  c = answered_with("hi-3", "History-Info: <sip:x@y>;index=zz\r\n");
   CHECK(c.info().reason == tspi::call_reason::direct);
   CHECK(c.info().redirecting_id.empty());
 }
