@@ -201,6 +201,8 @@ TEST_CASE("async forms work with callbacks, futures and C++20 coroutines", "[tsp
 }
 
 TEST_CASE("owner and monitor registrations are notified, and a monitor alone does not take calls", "[tspi][events]") {
+  std::mutex m;  // before the fixture: its handler may run until the TAPI object is gone
+  std::vector<std::pair<tspi::call_notification_kind, std::uint64_t>> seen;
   loopback_fixture f;
   const auto monitor_id = f.tapi.register_call_notifications(f.bob, /*monitor=*/true, /*owner=*/false);
   std::error_code ec;
@@ -209,8 +211,6 @@ TEST_CASE("owner and monitor registrations are notified, and a monitor alone doe
   CHECK(ec == mspi::tapi_errc::dest_busy);  // monitors do not own: the call is rejected
 
   const auto owner_id = f.tapi.register_call_notifications(f.bob);
-  std::mutex m;
-  std::vector<std::pair<tspi::call_notification_kind, std::uint64_t>> seen;
   f.tapi.on_call_notification().connect([&](const tspi::call_notification_event& e) {
     std::lock_guard lock(m);
     seen.emplace_back(e.kind, e.registration);

@@ -237,10 +237,10 @@ TEST_CASE("a kept handle keeps its call until dropped, release() still works", "
 TEST_CASE("the last handle may go on the event thread, after shutdown, or after the TAPI object",
           "[tspi][call_lifetime]") {
   SECTION("inside the disconnected handler") {
-    lifetime_fixture f;
-    std::mutex m;
+    std::mutex m;  // before the fixture: its handler may run until the TAPI object is gone
     std::optional<tspi::call> held;
     std::atomic<int> dropped{0};
+    lifetime_fixture f;
     f.tapi->on_call_state().connect([&](const tspi::call_state_event& e) {
       if (e.state != call_state::disconnected) return;
       std::lock_guard lock(m);

@@ -30,10 +30,10 @@ using tspi::call_state;
 
 // A SIP party that answers every call with a tone of `hz` (amplitude 3000) and records what it hears.
 struct tone_party {
-  sip_party sip;
   double hz;
   std::shared_ptr<mspi::media_streaming_terminal> ear =
       std::make_shared<mspi::media_streaming_terminal>(mspi::terminal_direction::render, 5 * 48000);
+  sip_party sip;  // last: its handler uses the members above until it is gone
 
   explicit tone_party(double f) : hz(f) {
     sip.tapi.register_call_notifications(sip.address);
@@ -59,19 +59,23 @@ struct tone_party {
   }
 };
 
-// The hub events alice saw, in order.
+// The hub events alice saw, in order. The handler's state is shared with it: hub events still come while
+// alice's TAPI object shuts down, after this log (declared after alice) is gone.
 struct hub_log {
-  std::mutex m;
-  std::vector<tspi::call_hub_event> events;
+  struct state {
+    std::mutex m;
+    std::vector<tspi::call_hub_event> events;
+  };
+  std::shared_ptr<state> seen = std::make_shared<state>();
   explicit hub_log(tspi::tapi& t) {
-    t.on_call_hub().connect([this](const tspi::call_hub_event& e) {
-      std::lock_guard lock(m);
-      events.push_back(e);
+    t.on_call_hub().connect([s = seen](const tspi::call_hub_event& e) {
+      std::lock_guard lock(s->m);
+      s->events.push_back(e);
     });
   }
   std::size_t count(tspi::call_hub_event_kind k) {
-    std::lock_guard lock(m);
-    return static_cast<std::size_t>(std::count_if(events.begin(), events.end(), [k](const auto& e) { return e.kind == k; }));
+    std::lock_guard lock(seen->m);
+    return static_cast<std::size_t>(std::count_if(seen->events.begin(), seen->events.end(), [k](const auto& e) { return e.kind == k; }));
   }
   bool wait_count(tspi::call_hub_event_kind k, std::size_t n, std::chrono::milliseconds t = 5s) {
     for (auto end = std::chrono::steady_clock::now() + t; std::chrono::steady_clock::now() < end;) {
@@ -164,15 +168,15 @@ TEST_CASE("a SIP conference of a host and two parties: conference holds and dial
 
   REQUIRE(hubs.wait_count(tspi::call_hub_event_kind::call_joined, 2));
   {
-    std::lock_guard lock(hubs.m);
-    REQUIRE(hubs.events.size() >= 3);
-    CHECK(hubs.events[0].kind == tspi::call_hub_event_kind::hub_created);
-    CHECK(hubs.events[0].call == primary);
-    CHECK(hubs.events[1].kind == tspi::call_hub_event_kind::call_joined);
-    CHECK(hubs.events[1].call == primary);
-    CHECK(hubs.events[2].kind == tspi::call_hub_event_kind::call_joined);
-    CHECK(hubs.events[2].call == consult);
-    CHECK(hubs.events[2].hub == hub);
+    std::lock_guard lock(hubs.seen->m);
+    REQUIRE(hubs.seen->events.size() >= 3);
+    CHECK(hubs.seen->events[0].kind == tspi::call_hub_event_kind::hub_created);
+    CHECK(hubs.seen->events[0].call == primary);
+    CHECK(hubs.seen->events[1].kind == tspi::call_hub_event_kind::call_joined);
+    CHECK(hubs.seen->events[1].call == primary);
+    CHECK(hubs.seen->events[2].kind == tspi::call_hub_event_kind::call_joined);
+    CHECK(hubs.seen->events[2].call == consult);
+    CHECK(hubs.seen->events[2].hub == hub);
   }
 
   hub.clear();
@@ -263,6 +267,8 @@ TEST_CASE("conference follows TAPI's rules and errors", "[tspi][sip][conference]
 TEST_CASE("a loopback conference: alice hosts bob and carol from two of her addresses (no hold on loopback), "
           "each hears the other", "[tspi][loopback][conference]") {
   ptapi_test::event_log log;
+  std::map<std::string, std::shared_ptr<mspi::media_streaming_terminal>> ears;  // before the TAPI object:
+  std::map<std::string, double> tones{{"bob", 600}, {"carol", 1300}};           // its handlers use them
   tspi::tapi tapi;
   tspi::loopback_config cfg;
   cfg.addresses = {"alice", "alice2", "bob", "carol"};  // each address has an MSP of its own
@@ -271,8 +277,6 @@ TEST_CASE("a loopback conference: alice hosts bob and carol from two of her addr
   log.attach(tapi);
   tapi.initialize();
   auto alice = tapi.find_address("alice");
-  std::map<std::string, std::shared_ptr<mspi::media_streaming_terminal>> ears;
-  std::map<std::string, double> tones{{"bob", 600}, {"carol", 1300}};
   for (const auto& [name, hz] : tones) {
     ears[name] = std::make_shared<mspi::media_streaming_terminal>(mspi::terminal_direction::render, 5 * 48000);
     tapi.register_call_notifications(tapi.find_address(name));

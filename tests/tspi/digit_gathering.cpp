@@ -92,8 +92,9 @@ std::pair<tspi::call, tspi::call> connected_pair(sip_party& alice, sip_party& bo
 
 TEST_CASE("gather_digits collects the far end's DTMF up to a terminator, and TE_GATHERDIGITS says so",
           "[tspi][sip][gather]") {
-  sip_party alice, bob;
+  // Declared before the parties: a handler may still run until bob's TAPI object is gone.
   std::vector<tspi::digits_gathered_event> events;
+  sip_party alice, bob;
   bob.tapi.on_digits_gathered().connect([&](const tspi::digits_gathered_event& e) {
     std::lock_guard lock(bob.log.m);
     events.push_back(e);

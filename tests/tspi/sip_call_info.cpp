@@ -13,6 +13,7 @@
 #include <boost/asio/use_future.hpp>
 
 #include <algorithm>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -26,19 +27,23 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// The TE_CALLINFOCHANGE causes a party saw, in order.
+// The TE_CALLINFOCHANGE causes a party saw, in order. The handler shares the state: events still come while
+// the party's TAPI object shuts down, after this (declared after the party) is gone.
 struct info_changes {
-  std::mutex m;
-  std::vector<call_info_change_cause> causes;
+  struct state {
+    std::mutex m;
+    std::vector<call_info_change_cause> causes;
+  };
+  std::shared_ptr<state> seen = std::make_shared<state>();
   explicit info_changes(tspi::tapi& t) {
-    t.on_call_info_change().connect([this](const tspi::call_info_change_event& e) {
-      std::lock_guard lock(m);
-      causes.push_back(e.cause);
+    t.on_call_info_change().connect([s = seen](const tspi::call_info_change_event& e) {
+      std::lock_guard lock(s->m);
+      s->causes.push_back(e.cause);
     });
   }
   bool saw(call_info_change_cause c) {
-    std::lock_guard lock(m);
-    return std::find(causes.begin(), causes.end(), c) != causes.end();
+    std::lock_guard lock(seen->m);
+    return std::find(seen->causes.begin(), seen->causes.end(), c) != seen->causes.end();
   }
 };
 

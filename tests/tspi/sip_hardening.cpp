@@ -88,6 +88,7 @@ struct answering_party : sip_party {
       c.async_answer([](std::error_code) {});
     });
   }
+  ~answering_party() { tapi.shutdown(); }  // before `media` goes: the handler uses it until then
 };
 
 }  // namespace
