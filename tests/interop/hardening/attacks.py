@@ -385,12 +385,15 @@ def sipp_calls(a):
     # the RSS samples below, taken 8 s after each batch, measure what calls leave behind, not what the
     # transaction layer legitimately keeps for a while (with the default T1 it keeps 32 s of calls).
     listener = Listener(a.softphone, a.workdir, a.port, ["--t1-ms", "100"], seconds=600)
+    # At most 16 calls at a time (-l 16): below the MSP's 24 calls even when a loaded machine frees a call's
+    # media a little after SIPp saw its BYE answered (with -l 200, a CI machine busy with other tests had more
+    # than 24 calls up and got 503s). The test is about what 2000 calls leave behind, not about overload.
 
     def sipp(count, name):
         d = os.path.join(a.workdir, name)
         os.makedirs(d, exist_ok=True)
         r = subprocess.run(["timeout", "-k", "5", "300", "sipp", "-sn", "uac", "-r", "100", "-m", str(count),
-                            "-d", "100", "-l", "200", "-i", LOCAL, "-p", str(a.port + 2), "-mp", str(a.port + 700),
+                            "-d", "100", "-l", "16", "-i", LOCAL, "-p", str(a.port + 2), "-mp", str(a.port + 700),
                             "-s", "ptapi", "-nostdin", "-timeout", "240", "-trace_err",
                             f"{LOCAL}:{a.port}"], cwd=d, capture_output=True, text=True)
         with open(os.path.join(d, "sipp.out"), "w") as f:
