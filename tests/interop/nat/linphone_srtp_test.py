@@ -13,7 +13,8 @@ Asserts: the call connects and ends normally; the softphone's JSON report says `
 a suite; linphone's SDP (seen in the softphone's --sip-trace) offers or answers RTP/SAVP with `a=crypto` (sdes) or
 UDP/TLS/RTP/SAVP with `a=fingerprint` (dtls); linphone's log says `Negotiated media encryption is
 LinphoneMediaEncryptionSRTP` (or `...DTLS` and `DTLS Handshake on RTP channel successful`) and that it set its SRTP
-send and receive keys; and each recording holds the other side's speech (wav_match, 1-second windows, median >= 0.6).
+send and receive keys, its SRTCP keys both ways (with DTLS: from the RTP association under rtcp-mux, else from
+one of its own on the RTCP port) and that it received the softphone's RTCP; and each recording holds the other side's speech (wav_match, 1-second windows, median >= 0.6).
 Prints figures and PASS, or FAIL: why. Exit 0 / 1; 77 (skipped) when not root, without `ip netns`,
 linphonec or sox. Bounded: every process has a deadline; about 12 s.
 """
@@ -72,14 +73,19 @@ def main():
         shown = (m.group(0) if m else f"missing {p}" for m, p in zip(sdp, SDP_PROOF[args.mode]))
         print("linphone's SDP: " + "; ".join(shown))
         print(f"linphone's log: {'; '.join(LOG_PROOF[args.mode]) if not missing else 'missing ' + '; '.join(missing)}")
-        # Figures only (RTCP every ~5 s in a 6 s call): linphone's SRTCP keys and the softphone's RTCP it took in.
-        # With DTLS linphone (no rtcp-mux) keys SRTCP from a DTLS association of its own on the RTCP port.
-        print(f"linphone's SRTCP: {log.count('media_stream_set_srtcp_')} keys set, "
+        # RTCP (the softphone reports after 2.5 s, then every 5 s): linphone keys SRTCP both ways (with DTLS and
+        # no rtcp-mux from a DTLS association of its own on the RTCP port, RFC 5764 §4.1) and takes in the
+        # softphone's SRTCP (oRTP's "received rtcp N packets" at the end: what passed SRTCP authentication).
+        srtcp_keys = [k for k in ("media_stream_set_srtcp_send_key", "media_stream_set_srtcp_recv_key") if k in log]
+        received_rtcp = [int(n) for n in re.findall(r"received rtcp\s+(\d+) packets", log)]
+        rtcp = report.get("rtcp") or {}
+        print(f"linphone's SRTCP: keys set {', '.join(srtcp_keys) or 'none'}; received rtcp {received_rtcp} packets; "
               f"{log.count('receiving RTCP SR')} RTCP SRs received")
         if args.mode == "dtls":
             print(f"linphone's DTLS on its RTCP channel: {log.count('DTLS Send RTCP packet')} packets sent, handshake "
-                  f"{'done' if 'Handshake on RTCP channel successful' in log else 'not done'}")
-        print(f"softphone: srtp {report.get('srtp')}, suite {report.get('srtp_suite')}")
+                  f"{'done' if 'Handshake on RTCP channel successful' in log else 'not done'}; "
+                  f"rtcp-mux {'on' if 'RTCP mux is enabled' in log else 'off' if 'RTCP mux is disabled' in log else '?'}")
+        print(f"softphone: srtp {report.get('srtp')}, suite {report.get('srtp_suite')}; RTCP {rtcp}")
         problems = []
         if not (report["connected"] and report["normal_end"]):
             problems.append("the softphone's call did not connect or end normally")
@@ -89,6 +95,12 @@ def main():
             problems.append("linphone's SDP does not carry SRTP")
         if missing:
             problems.append("linphone's log does not say the call's media is encrypted")
+        if len(srtcp_keys) != 2:
+            problems.append("linphone did not set its SRTCP send and receive keys")
+        if not received_rtcp or max(received_rtcp) < 1:
+            problems.append("linphone received none of the softphone's RTCP")
+        if rtcp.get("sent", 0) < 1:
+            problems.append("the softphone sent no RTCP")
         problems += speech_problems(args.wav_match, setup)
         if problems:
             raise Failure("; ".join(problems))
