@@ -14,7 +14,9 @@ a suite; linphone's SDP (seen in the softphone's --sip-trace) offers or answers 
 UDP/TLS/RTP/SAVP with `a=fingerprint` (dtls); linphone's log says `Negotiated media encryption is
 LinphoneMediaEncryptionSRTP` (or `...DTLS` and `DTLS Handshake on RTP channel successful`) and that it set its SRTP
 send and receive keys, its SRTCP keys both ways (with DTLS: from the RTP association under rtcp-mux, else from
-one of its own on the RTCP port) and that it received the softphone's RTCP; and each recording holds the other side's speech (wav_match, 1-second windows, median >= 0.6).
+one of its own on the RTCP port, whose handshake it logs) and that it received the softphone's RTCP; the softphone
+took in linphone's SRTCP (JSON `rtcp.received`); and each recording holds the other side's speech (wav_match,
+1-second windows, median >= 0.6).
 Prints figures and PASS, or FAIL: why. Exit 0 / 1; 77 (skipped) when not root, without `ip netns`,
 linphonec or sox. Bounded: every process has a deadline; about 12 s.
 """
@@ -83,7 +85,7 @@ def main():
               f"{log.count('receiving RTCP SR')} RTCP SRs received")
         if args.mode == "dtls":
             print(f"linphone's DTLS on its RTCP channel: {log.count('DTLS Send RTCP packet')} packets sent, handshake "
-                  f"{'done' if 'Handshake on RTCP channel successful' in log else 'not done'}; "
+                  f"{'done' if 'DTLS RTCP Handshake successful' in log else 'not done'}; "
                   f"rtcp-mux {'on' if 'RTCP mux is enabled' in log else 'off' if 'RTCP mux is disabled' in log else '?'}")
         print(f"softphone: srtp {report.get('srtp')}, suite {report.get('srtp_suite')}; RTCP {rtcp}")
         problems = []
@@ -101,6 +103,10 @@ def main():
             problems.append("linphone received none of the softphone's RTCP")
         if rtcp.get("sent", 0) < 1:
             problems.append("the softphone sent no RTCP")
+        if rtcp.get("received", 0) < 1:
+            problems.append("the softphone took in none of linphone's SRTCP")
+        if args.mode == "dtls" and not rtcp.get("mux") and "DTLS RTCP Handshake successful" not in log:
+            problems.append("without rtcp-mux, linphone's DTLS handshake on its RTCP port did not complete")
         problems += speech_problems(args.wav_match, setup)
         if problems:
             raise Failure("; ".join(problems))
