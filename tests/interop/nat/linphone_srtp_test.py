@@ -3,6 +3,7 @@
 
     linphone_srtp_test.py --softphone build/bin/softphone --wav-match build/bin/wav_match --workdir DIR
                           --mode sdes|dtls --direction softphone-calls|linphone-calls [--port 7870]
+                          [--linphone-rtcp-mux on|off]
 
 Each phone in a network namespace of its own (linphone.py): linphonec in L (10.77.4.1 for sdes, 10.77.5.1 for
 dtls; SIP P, RTP P+2), the softphone in S (10.77.4.2 / 10.77.5.2; SIP P+6). linphonec has `[sip]
@@ -13,10 +14,13 @@ Asserts: the call connects and ends normally; the softphone's JSON report says `
 a suite; linphone's SDP (seen in the softphone's --sip-trace) offers or answers RTP/SAVP with `a=crypto` (sdes) or
 UDP/TLS/RTP/SAVP with `a=fingerprint` (dtls); linphone's log says `Negotiated media encryption is
 LinphoneMediaEncryptionSRTP` (or `...DTLS` and `DTLS Handshake on RTP channel successful`) and that it set its SRTP
-send and receive keys, its SRTCP keys both ways (with DTLS: from the RTP association under rtcp-mux, else from
-one of its own on the RTCP port, whose handshake it logs) and that it received the softphone's RTCP; the softphone
+send and receive keys, its SRTCP keys both ways (with DTLS and no rtcp-mux from an association of its own on the
+RTCP port, whose handshake it logs; under rtcp-mux the SRTP keys protect RTCP too) and that it received the softphone's RTCP; the softphone
 took in linphone's SRTCP (JSON `rtcp.received`); and each recording holds the other side's speech (wav_match,
 1-second windows, median >= 0.6).
+With `--linphone-rtcp-mux on` (`[rtp] rtcp_mux=1`, not linphone's default) linphone offers and accepts rtcp-mux
+(RFC 5761): the softphone's report must say RTCP went over the RTP port (`rtcp.mux`), keyed with DTLS by the one
+association on it.
 Prints figures and PASS, or FAIL: why. Exit 0 / 1; 77 (skipped) when not root, without `ip netns`,
 linphonec or sox. Bounded: every process has a deadline; about 12 s.
 """
@@ -53,6 +57,7 @@ def main():
     ap.add_argument("--mode", choices=("sdes", "dtls"), required=True)
     ap.add_argument("--direction", choices=("softphone-calls", "linphone-calls"), required=True)
     ap.add_argument("--port", type=int, default=7870)
+    ap.add_argument("--linphone-rtcp-mux", choices=("on", "off"), default="off")
     args = ap.parse_args()
     why = skip_reason(["linphonec", "sox"])
     if why:
@@ -60,7 +65,8 @@ def main():
         return 77
     l_ip, s_ip = SUBNET[args.mode] + ".1", SUBNET[args.mode] + ".2"
     setup = Setup(args.workdir, l_ip, args.port,
-                  sip_extra=f"media_encryption={LINPHONE_ENCRYPTION[args.mode]}\nmedia_encryption_mandatory=1\n")
+                  sip_extra=f"media_encryption={LINPHONE_ENCRYPTION[args.mode]}\nmedia_encryption_mandatory=1\n",
+                  rtp_extra="rtcp_mux=1\n" if args.linphone_rtcp_mux == "on" else "")
     net = Network("ls")
     procs = Processes(net, args.workdir)
     try:
@@ -97,7 +103,8 @@ def main():
             problems.append("linphone's SDP does not carry SRTP")
         if missing:
             problems.append("linphone's log does not say the call's media is encrypted")
-        if len(srtcp_keys) != 2:
+        # Under rtcp-mux linphone's one SRTP session per direction (the keys above) protects RTCP too.
+        if len(srtcp_keys) != 2 and not rtcp.get("mux"):
             problems.append("linphone did not set its SRTCP send and receive keys")
         if not received_rtcp or max(received_rtcp) < 1:
             problems.append("linphone received none of the softphone's RTCP")
@@ -105,6 +112,9 @@ def main():
             problems.append("the softphone sent no RTCP")
         if rtcp.get("received", 0) < 1:
             problems.append("the softphone took in none of linphone's SRTCP")
+        if rtcp.get("mux") != (args.linphone_rtcp_mux == "on" and args.mode == "dtls"):
+            problems.append(f"the softphone's RTCP went {'over' if rtcp.get('mux') else 'beside'} the RTP port "
+                            f"with linphone's rtcp_mux {args.linphone_rtcp_mux}")
         if args.mode == "dtls" and not rtcp.get("mux") and "DTLS RTCP Handshake successful" not in log:
             problems.append("without rtcp-mux, linphone's DTLS handshake on its RTCP port did not complete")
         problems += speech_problems(args.wav_match, setup)
