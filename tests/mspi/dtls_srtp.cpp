@@ -363,7 +363,8 @@ void check_srtcp_both_ways(msp_side& a, msp_side& b) {
   for (auto* s : {&a, &b}) {
     INFO((s == &a ? "offerer" : "answerer"));
     REQUIRE(eventually([&] {
-      return s->call->render_stream()->statistics().rtcp_packets >= 4 && s->call->capture_stream()->statistics().rtcp_packets >= 4;
+      return s->call->render_stream()->statistics().rtcp_packets >= 4 &&
+             s->call->capture_stream()->statistics().rtcp_packets >= 4;
     }, 8s));
     REQUIRE(eventually([&] { return s->call->capture_stream()->statistics().round_trip_ms >= 0; }, 5s));
     const auto rx = s->call->render_stream()->statistics(), tx = s->call->capture_stream()->statistics();

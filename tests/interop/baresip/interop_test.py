@@ -12,10 +12,10 @@ baresip's sndfile dump of what it received correlates with A, and the softphone'
 mandatory on both sides (baresip `srtp.so`, account `mediaenc=srtp-mand`; softphone `--srtp sdes
 --srtp-required --allow-insecure-sdes`), and the softphone's JSON must say `"srtp": "sdes"`. --dtls: the same
 with DTLS-SRTP keys (baresip `dtls_srtp.so`, `mediaenc=dtls_srtp`, UDP/TLS/RTP/SAVP; softphone `--srtp dtls
---srtp-required`), JSON `"srtp": "dtls"`; and RTCP must be sane both ways (the RTCP half of DTLS-SRTP: rtcp-mux,
-or SRTCP keyed by a DTLS association of its own on the RTCP port): the softphone took in baresip's SRTCP
-(JSON `rtcp.received`), measured the round trip from it, and baresip's RTCP-reported loss and jitter of its
-own stream (read from our reports; garbage if it could not decrypt them) are in range. Exit 0 pass, 1 fail, 77 skip (baresip not installed).
+--srtp-required`), JSON `"srtp": "dtls"`; and RTCP must be sane both ways (the RTCP half of DTLS-SRTP:
+rtcp-mux, or SRTCP keyed by a DTLS association of its own on the RTCP port): the softphone took in baresip's
+SRTCP (JSON `rtcp.received`), measured the round trip from it, and baresip's RTCP-reported loss and jitter
+of its own stream (read from our reports; garbage if it could not decrypt them) are in range. Exit 0 pass, 1 fail, 77 skip (baresip not installed).
 Every process is bounded (timeout / baresip -t) and stopped by its control channel or by PID as a fallback.
 """
 import argparse
@@ -174,7 +174,8 @@ for line in log.splitlines():
         tx_lost = int(f[1])
     if len(f) >= 3 and f[0] == "jitter:":
         tx_jitter = float(f[1])
-print(f"  baresip's view from our RTCP: lost {tx_lost}, jitter {tx_jitter} ms; softphone RTCP {report.get('rtcp') if report else None}")
+print(f"  baresip's view from our RTCP: lost {tx_lost}, jitter {tx_jitter} ms; "
+      f"softphone RTCP {report.get('rtcp') if report else None}")
 if a.dtls and report:
     rtcp = report.get("rtcp") or {}
     check(rtcp.get("sent", 0) >= 1, f"softphone: sent RTCP ({rtcp.get('sent')})")

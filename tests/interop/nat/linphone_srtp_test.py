@@ -14,8 +14,9 @@ Asserts: the call connects and ends normally; the softphone's JSON report says `
 a suite; linphone's SDP (seen in the softphone's --sip-trace) offers or answers RTP/SAVP with `a=crypto` (sdes) or
 UDP/TLS/RTP/SAVP with `a=fingerprint` (dtls); linphone's log says `Negotiated media encryption is
 LinphoneMediaEncryptionSRTP` (or `...DTLS` and `DTLS Handshake on RTP channel successful`) and that it set its SRTP
-send and receive keys, its SRTCP keys both ways (with DTLS and no rtcp-mux from an association of its own on the
-RTCP port, whose handshake it logs; under rtcp-mux the SRTP keys protect RTCP too) and that it received the softphone's RTCP; the softphone
+send and receive keys, its SRTCP keys both ways (with DTLS and no rtcp-mux from an association of its own on
+the RTCP port, whose handshake it logs; under rtcp-mux the SRTP keys protect RTCP too) and that it received
+the softphone's RTCP; the softphone
 took in linphone's SRTCP (JSON `rtcp.received`); and each recording holds the other side's speech (wav_match,
 1-second windows, median >= 0.6).
 With `--linphone-rtcp-mux on` (`[rtp] rtcp_mux=1`, not linphone's default) linphone offers and accepts rtcp-mux
@@ -89,10 +90,11 @@ def main():
         rtcp = report.get("rtcp") or {}
         print(f"linphone's SRTCP: keys set {', '.join(srtcp_keys) or 'none'}; received rtcp {received_rtcp} packets; "
               f"{log.count('receiving RTCP SR')} RTCP SRs received")
+        linphone_mux = "on" if "RTCP mux is enabled" in log else "off" if "RTCP mux is disabled" in log else "?"
         if args.mode == "dtls":
             print(f"linphone's DTLS on its RTCP channel: {log.count('DTLS Send RTCP packet')} packets sent, handshake "
                   f"{'done' if 'DTLS RTCP Handshake successful' in log else 'not done'}; "
-                  f"rtcp-mux {'on' if 'RTCP mux is enabled' in log else 'off' if 'RTCP mux is disabled' in log else '?'}")
+                  f"rtcp-mux {linphone_mux}")
         print(f"softphone: srtp {report.get('srtp')}, suite {report.get('srtp_suite')}; RTCP {rtcp}")
         problems = []
         if not (report["connected"] and report["normal_end"]):

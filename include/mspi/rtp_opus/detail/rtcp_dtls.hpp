@@ -47,8 +47,8 @@ class rtcp_dtls {
   /// §6.7.1). A new association starts its handshake at once (the client sends its ClientHello through
   /// `send`). `suites`: the use_srtp profiles offered (`rtp_opus_config::srtp_suites`). Throws only
   /// std::bad_alloc.
-  void start(const boost::asio::any_io_executor& executor, const dtls_parameters& p, const std::vector<srtp_suite>& suites,
-             send_function send, done_function done) {
+  void start(const boost::asio::any_io_executor& executor, const dtls_parameters& p,
+             const std::vector<srtp_suite>& suites, send_function send, done_function done) {
     if (dtls_ && dtls_->role() == p.role && dtls_->remote_fingerprints() == p.remote &&
         dtls_->current_state() != dtls_transport::state::failed)
       return;

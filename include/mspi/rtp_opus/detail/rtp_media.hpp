@@ -230,9 +230,9 @@ class rtp_stream final : public stream {
 /// protect RTP, and RTCP when it is multiplexed (`negotiated_media::rtcp_mux`). Without rtcp-mux the RTCP
 /// socket runs a second association (`rtcp_dtls`, RFC 5764 §4.1) whose keys alone protect SRTCP; until it
 /// has them no RTCP is sent or read, and if it fails RTCP stays silent (a fingerprint mismatch there fails
-/// the call like one on RTP). A failed RTP handshake
-/// leaves media silent, raises stream_fail (connect_fail, the `dtls_errc`) on both streams and sends
-/// `media_error` to the TSP. A renegotiation with the same role and peer fingerprints keeps the association.
+/// the call like one on RTP). A failed RTP handshake leaves media silent, raises stream_fail (connect_fail,
+/// the `dtls_errc`) on both streams and sends `media_error` to the TSP. A renegotiation with the same role
+/// and peer fingerprints keeps the association(s).
 class rtp_media : public std::enable_shared_from_this<rtp_media> {
  public:
   using udp = boost::asio::ip::udp;
@@ -656,7 +656,8 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
         return handle_rtp(datagram);
       case ice::datagram_kind::stun: return on_stun(datagram, rtp_socket ? rx_from_ : rtcp_from_, rtp_socket);
       case ice::datagram_kind::dtls:  // DTLS-SRTP: from the peer's address only (RTCP socket: RFC 5764 §4.1)
-        if (!rtp_socket) return rtcp_dtls_.engaged() && rtcp_from_peer() ? rtcp_dtls_.handle(datagram) : count(rx_->dtls_dropped);
+        if (!rtp_socket)
+          return rtcp_dtls_.engaged() && rtcp_from_peer() ? rtcp_dtls_.handle(datagram) : count(rx_->dtls_dropped);
         if (!dtls_ || rx_from_ != remote_rtp_) return count(rx_->dtls_dropped);
         return dtls_->handle(datagram);
       default: return rtp_socket ? handle_rtp(datagram) : handle_rtcp(datagram);  // refused there, as before
@@ -709,7 +710,8 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
         io_->get_executor(), p, cfg_.srtp_suites,
         [weak](std::span<const std::byte> bytes) {
           boost::system::error_code ignored;
-          if (auto self = weak.lock()) self->rtcp_socket_.send_to(boost::asio::buffer(bytes.data(), bytes.size()), self->remote_rtcp_, 0, ignored);
+          if (auto self = weak.lock())
+            self->rtcp_socket_.send_to(boost::asio::buffer(bytes.data(), bytes.size()), self->remote_rtcp_, 0, ignored);
         },
         [weak](std::error_code ec) {
           auto self = weak.lock();
