@@ -45,6 +45,10 @@ void print_sip_report(std::ostream& out, const demo_report& r) {
                      r.reverse.packets_lost, r.reverse.jitter_ms);
   out << fmt::format("  received: {} packets, {} lost, {} late, {} concealed; jitter {:.2f} ms, buffer {} ms\n",
                      d.packets_received, d.packets_lost, d.late, d.concealed, d.jitter_ms, d.jitter_buffer_ms);
+  out << fmt::format("  RTCP{}: {} sent, {} received; round trip {}{}\n", r.rtcp.mux ? " (rtcp-mux)" : "", r.rtcp.sent,
+                     r.rtcp.received, r.rtcp.round_trip_ms ? fmt::format("{:.1f} ms", *r.rtcp.round_trip_ms) : "n/a",
+                     r.rtcp.dtls_handshake_ms ? fmt::format("; own DTLS handshake {:.0f} ms", *r.rtcp.dtls_handshake_ms)
+                                              : "");
   if (d.recorded)
     out << fmt::format("  recorded {:.1f} s{} to {}\n", d.recorded_seconds, d.audible ? "" : " (silent)", r.record);
   out << fmt::format("  SIP responses: {}{}\n", fmt::join(s.sip_responses, " "),
@@ -89,6 +93,12 @@ nlohmann::json to_json(const demo_report& r) {
   j["relayed_address"] = r.relayed_address.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.relayed_address);
   j["turn_error"] = r.turn_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.turn_error);
   j["relayed_datagrams"] = r.relayed_datagrams;
+  auto optional_ms = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+  j["rtcp"] = {{"mux", r.rtcp.mux},
+               {"sent", r.rtcp.sent},
+               {"received", r.rtcp.received},
+               {"round_trip_ms", optional_ms(r.rtcp.round_trip_ms)},
+               {"dtls_handshake_ms", optional_ms(r.rtcp.dtls_handshake_ms)}};
   j["states"] = r.states;
   j["end_cause"] = r.end_cause;
   j["reverse"] = direction_json(r.reverse);

@@ -64,6 +64,15 @@ struct demo_report {
   std::optional<std::string> srtp_suite;
   /// How its keys were agreed: "sdes" or "dtls" (`stream_statistics::srtp_keying`); empty: plain RTP.
   std::string srtp_keying;
+  /// RTCP (RFC 3550 §6) of a SIP call, from this phone's streams' statistics.
+  struct rtcp_report {
+    bool mux = false;                   ///< RTCP on the RTP port (RFC 5761, `stream_statistics::rtcp_mux`).
+    std::uint64_t sent = 0;             ///< RTCP compound packets this phone sent.
+    std::uint64_t received = 0;         ///< RTCP compound packets from the far end it accepted.
+    std::optional<double> round_trip_ms;  ///< RFC 3550 §6.4.1 round trip from the far end's reports, ms.
+    /// DTLS-SRTP without rtcp-mux: the RTCP port's own handshake, ms (RFC 5764 §4.1); none otherwise.
+    std::optional<double> dtls_handshake_ms;
+  } rtcp;
   /// Where this phone's SDP said its RTP is ("IP:port"; empty: unknown) and what that address is, by where
   /// it came from: "host", "public" (--public-address), "server-reflexive (STUN)" (--stun: a Binding
   /// response's XOR-MAPPED-ADDRESS), "server-reflexive (TURN)" (--turn: the Allocate response's

@@ -661,6 +661,12 @@ demo_report phone::make_report(call_entry& c) {
   r.reverse.packets_sent = sent.packets;
   r.reverse.packets_lost = sent.packets_lost;
   r.reverse.jitter_ms = sent.jitter_ms;
+  const auto got = rx ? rx->statistics() : mspi::stream_statistics{};
+  r.rtcp.mux = sent.rtcp_mux;
+  r.rtcp.sent = sent.rtcp_packets;
+  r.rtcp.received = got.rtcp_packets;
+  if (sent.round_trip_ms >= 0) r.rtcp.round_trip_ms = sent.round_trip_ms;
+  if (sent.rtcp_dtls_handshake_ms >= 0) r.rtcp.dtls_handshake_ms = sent.rtcp_dtls_handshake_ms;
   if (c.recorder) {
     std::error_code ec;
     const auto heard = mspi::read_audio_file(c.record_path, ec);

@@ -113,6 +113,15 @@ struct stream_statistics {
   /// Render: DTLS datagrams (first byte 20..63, RFC 7983) dropped unread: from another address than the
   /// peer's (or the ICE-selected one), or when no DTLS-SRTP was negotiated.
   std::uint64_t dtls_dropped = 0;
+  /// True when RTCP shares the RTP port (RFC 5761 rtcp-mux, negotiated in SDP or implied by ICE; see
+  /// `rtp_opus_config::rtcp_mux`); false when it has a port of its own (`a=rtcp`, else RTP port + 1).
+  bool rtcp_mux = false;
+  /// DTLS-SRTP without rtcp-mux: how long the RTCP component's own handshake took (RFC 5764 §4.1: its keys
+  /// protect SRTCP), ms from media start; -1 otherwise, before, or when it failed (RTCP is then not sent).
+  double rtcp_dtls_handshake_ms = -1;
+  /// RTCP compound packets (RFC 3550 §6.1): capture, sent to the peer; render, received from the peer and
+  /// accepted (right source, SRTCP authenticated, parsed). Neither counts the packets of `packets`.
+  std::uint64_t rtcp_packets = 0;
 
   // ---- NAT traversal (issue 9; ptapi additions) ----
   /// Our RTP transport address as the last offer or answer advertised it (SDP `c=` and `m=` port): the

@@ -343,3 +343,104 @@ TEST_CASE("DTLS-SRTP: DTLS datagrams from a wrong address are dropped and counte
   CHECK(a.call->render_stream()->statistics().secured);
   CHECK(a.count(channel_message_type::media_error) == 0);
 }
+
+namespace {
+
+// DTLS-SRTP mandatory with fast RTCP (every 200 ms) and rtcp-mux on or off (`rtp_opus_config::rtcp_mux`).
+mspi::rtp_opus_config dtls_rtcp(bool mux) {
+  auto cfg = with_dtls(mspi::srtp_policy::mandatory);
+  cfg.rtcp_interval = 200ms;
+  cfg.rtcp_mux = mux;
+  return cfg;
+}
+
+// Both sides take in SRTCP from the other (accepted: authenticated and parsed) and measure the round trip
+// from it; none of it is refused.
+void check_srtcp_both_ways(msp_side& a, msp_side& b) {
+  const auto t = ptapi_test::sine_samples(48000, 700);
+  REQUIRE(a.out->write(t) == t.size());
+  REQUIRE(b.out->write(t) == t.size());
+  for (auto* s : {&a, &b}) {
+    INFO((s == &a ? "offerer" : "answerer"));
+    REQUIRE(eventually([&] {
+      return s->call->render_stream()->statistics().rtcp_packets >= 4 &&
+             s->call->capture_stream()->statistics().rtcp_packets >= 4;
+    }, 8s));
+    REQUIRE(eventually([&] { return s->call->capture_stream()->statistics().round_trip_ms >= 0; }, 5s));
+    const auto rx = s->call->render_stream()->statistics(), tx = s->call->capture_stream()->statistics();
+    CHECK(tx.rtcp_packets >= 4);
+    CHECK(rx.srtp_rejected == 0);
+    CHECK(rx.malformed == 0);
+    CHECK(rx.rejected_source == 0);
+    CHECK(tx.round_trip_ms < 1000);
+    CHECK(tx.packets_lost >= 0);  // the peer's receiver report on our stream, read under the right key
+    CHECK(tx.packets_lost <= 5);
+    CHECK(rx.secured);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("DTLS-SRTP offers a=rtcp-mux with a=rtcp, and with it SRTCP flows both ways on the RTP port",
+          "[mspi][rtp_opus][dtls][rtcp]") {
+  msp_side a(dtls_rtcp(true)), b(dtls_rtcp(true));
+  const auto [offer, answer] = ptapi_test::connect(a, b);
+  const auto so = mspi::parse_sdp(offer), sa = mspi::parse_sdp(answer);
+  REQUIRE(so);
+  REQUIRE(sa);
+  CHECK(so->media[0].rtcp_mux);
+  CHECK(so->media[0].rtcp_port != 0);  // RFC 5761 §5.1.1: the separate port, for a peer that refuses mux
+  CHECK(so->media[0].rtcp_port != so->media[0].port);
+  CHECK(sa->media[0].rtcp_mux);
+  CHECK(sa->media[0].rtcp_port == sa->media[0].port);
+  check_srtcp_both_ways(a, b);
+  for (auto* s : {&a, &b}) {
+    CHECK(s->call->render_stream()->statistics().rtcp_mux);
+    CHECK(s->call->render_stream()->statistics().rtcp_dtls_handshake_ms < 0);  // one association keys both
+  }
+}
+
+TEST_CASE("DTLS-SRTP without rtcp-mux: a second association on the RTCP port keys SRTCP, both ways",
+          "[mspi][rtp_opus][dtls][rtcp]") {
+  for (const bool offerer_mux : {false, true}) {
+    INFO((offerer_mux ? "the answerer refuses rtcp-mux" : "the offer has no rtcp-mux"));
+    msp_side a(dtls_rtcp(offerer_mux)), b(dtls_rtcp(false));
+    const auto [offer, answer] = ptapi_test::connect(a, b);
+    CHECK((offer.find("a=rtcp-mux") != std::string::npos) == offerer_mux);
+    CHECK(answer.find("a=rtcp-mux") == std::string::npos);
+    check_srtcp_both_ways(a, b);
+    for (auto* s : {&a, &b}) {
+      const auto st = s->call->render_stream()->statistics();
+      CHECK_FALSE(st.rtcp_mux);
+      CHECK(st.rtcp_dtls_handshake_ms >= 0);
+    }
+    CHECK(b.call->render_stream()->statistics().dtls_dropped == 0);  // the client: every reply was from a's ports
+  }
+}
+
+TEST_CASE("rtcp-mux: plain RTP offers leave it out, and a plain offer with it is answered with it",
+          "[mspi][rtp_opus][rtcp]") {
+  mspi::rtp_opus_config plain;
+  plain.rtcp_interval = 200ms;
+  msp_side a(plain), b(plain), c([&] {
+    auto off = plain;
+    off.rtcp_mux = false;
+    return off;
+  }());
+  a.send(channel_message_type::request_offer);
+  auto offer = a.take(channel_message_type::local_offer);
+  REQUIRE(offer);
+  CHECK(offer->body.find("a=rtcp-mux") == std::string::npos);
+  CHECK(offer->body.find("a=rtcp:") != std::string::npos);
+  // The same offer with a=rtcp-mux (as a peer that offers it would write it): b answers with it, c does not.
+  auto muxed = offer->body;
+  muxed.insert(muxed.find("a=rtcp:"), "a=rtcp-mux\r\n");
+  b.send(channel_message_type::remote_offer, muxed);
+  auto answer = b.take(channel_message_type::local_answer);
+  REQUIRE(answer);
+  CHECK(answer->body.find("a=rtcp-mux\r\n") != std::string::npos);
+  c.send(channel_message_type::remote_offer, muxed);
+  auto refused = c.take(channel_message_type::local_answer);
+  REQUIRE(refused);
+  CHECK(refused->body.find("a=rtcp-mux") == std::string::npos);
+}

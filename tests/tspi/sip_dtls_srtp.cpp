@@ -180,3 +180,48 @@ TEST_CASE("a SIP call whose offer's a=fingerprint was tampered with ends with a 
     CHECK_FALSE(c.info().secured);
   }
 }
+
+TEST_CASE("a SIP call with DTLS-SRTP carries SRTCP both ways: on the RTP port with rtcp-mux, on the RTCP port "
+          "under its own DTLS association when the callee refuses rtcp-mux", "[tspi][sip][dtls][rtcp]") {
+  const bool callee_mux = GENERATE(true, false);
+  INFO((callee_mux ? "rtcp-mux" : "the callee refuses rtcp-mux"));
+  auto media = [](bool mux) {
+    auto m = dtls_media();
+    m.rtcp_interval = 200ms;
+    m.rtcp_mux = mux;
+    return m;
+  };
+  const std::uint16_t port = callee_mux ? 7900 : 7902;
+  sip_party alice(sip_party::config(port), media(true)), bob(sip_party::config(port + 1), media(callee_mux));
+  bob.auto_answer();
+  const auto t = tone(48000, 700);
+  auto [call, out] = call_with(alice, "sip:ptapi@127.0.0.1:" + std::to_string(port + 1), t);
+  auto bob_call = bob.last_offered();
+  REQUIRE(bob_call);
+  REQUIRE(wait_state(bob.log, bob_call, call_state::connected));
+  // Bob sends no audio (no terminal), so only alice sends sender reports and can measure the round trip.
+  auto flowing = [](const tspi::call& c, bool sender) {
+    return stream_statistics(c, mspi::terminal_direction::render).rtcp_packets >= 4 &&
+           (!sender || stream_statistics(c, mspi::terminal_direction::capture).round_trip_ms >= 0);
+  };
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while ((!flowing(call, true) || !flowing(bob_call, false)) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  for (const auto& c : {call, bob_call}) {
+    const auto rx = stream_statistics(c, mspi::terminal_direction::render);
+    const auto tx = stream_statistics(c, mspi::terminal_direction::capture);
+    CHECK(rx.rtcp_mux == callee_mux);
+    CHECK(rx.rtcp_packets >= 4);      // SRTCP from the peer, authenticated under the right keys and parsed
+    CHECK(tx.rtcp_packets >= 4);
+    CHECK(rx.srtp_rejected == 0);
+    CHECK(rx.malformed == 0);
+    CHECK(tx.packets_lost >= 0);      // the peer's reports, read under the right keys
+    CHECK(tx.packets_lost <= 5);
+    CHECK((rx.rtcp_dtls_handshake_ms >= 0) == !callee_mux);  // a second association only without mux
+  }
+  const auto rtt = stream_statistics(call, mspi::terminal_direction::capture).round_trip_ms;
+  CHECK(rtt >= 0);  // bob's report blocks refer to alice's sender reports
+  CHECK(rtt < 1000);
+  call.disconnect();
+  REQUIRE(wait_state(bob.log, bob_call, call_state::disconnected));
+}

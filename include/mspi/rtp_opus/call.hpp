@@ -64,6 +64,9 @@ namespace mspi {
 ///   fingerprint and `a=setup:actpass` (UDP/TLS/RTP/SAVP when mandatory), answers `a=setup:active`
 ///   (passive to an active offer); the handshake runs on the RTP port when media starts and its failure
 ///   (e.g. a fingerprint mismatch) gives stream_fail on both streams and `media_error` (see `rtp_media`).
+/// - RTCP multiplexing (RFC 5761) follows `config().rtcp_mux`: DTLS-SRTP offers carry `a=rtcp-mux` (and
+///   `a=rtcp`), an offer with it is answered with it; without it a DTLS-SRTP call keys SRTCP with a second
+///   association on the RTCP port (RFC 5764 §4.1). ICE always multiplexes.
 /// - NAT (issue 9): with `config().stun_server` the call learns its sockets' server-reflexive addresses
 ///   when it is created (RFC 8445 §5.1.1.2, see `ice::async_gather_server_reflexive`) and its offers and
 ///   answers advertise them (`c=`, `m=` port, `a=rtcp` port); the first offer or answer waits for that, at
@@ -388,6 +391,8 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
     }
     if (!negotiate_srtp(sd->media[n->media_index], *n, is_offer)) return std::nullopt;
     negotiate_ice(sd->media[n->media_index], *n, is_offer);
+    // rtcp-mux (RFC 5761 §5.1.1): an offer's is accepted by policy (or with ICE), an answer's only if we offered it.
+    n->rtcp_mux = sd->media[n->media_index].rtcp_mux && (is_offer ? cfg_.rtcp_mux || n->ice : offered_rtcp_mux_);
     // Our side of the exchange: for an offer, the answer we are about to give; for an answer, our offer.
     if (is_offer) local_direction_ = detail::restrict_direction(preferred_direction_, *n);
     n->send = n->send && detail::direction_sends(local_direction_);
@@ -421,6 +426,9 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
     if (dtls_keying() && certificate_)  // RFC 5763 §5: the offerer is actpass
       detail::describe_dtls(sd.media[0], *certificate_, sdp_setup::actpass, cfg_.srtp == srtp_policy::mandatory);
     else if (cfg_.srtp == srtp_policy::mandatory) sd.media[0].protocol = "RTP/SAVP";
+    // RFC 5761 §5.1.1: a=rtcp-mux next to a=rtcp (the separate port, for a peer that refuses it).
+    if (cfg_.rtcp_mux && dtls_keying() && certificate_) sd.media[0].rtcp_mux = true;
+    offered_rtcp_mux_ = sd.media[0].rtcp_mux;
     tsp_send(channel_message_type::local_offer, to_string(sd));
   }
 
@@ -433,6 +441,10 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
       detail::describe_dtls(sd.media[0], *certificate_, n.dtls->role == dtls_role::client ? sdp_setup::active : sdp_setup::passive,
                             answered_protocol_ != "RTP/AVP");
     advertise(sd, advertised(), n.ice.has_value());
+    if (n.rtcp_mux && !n.ice) {  // RFC 5761 §5.1.1: accepted; RFC 8858 §4.4: a=rtcp names the RTP port
+      sd.media[0].rtcp_mux = true;
+      sd.media[0].rtcp_port = sd.media[0].port;
+    }
     tsp_send(channel_message_type::local_answer, to_string(sd));
   }
 
@@ -567,6 +579,7 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
   const bool signalling_secured_;            // SDES may be used without allow_sdes_over_insecure_signalling
   std::vector<sdp_crypto> offered_crypto_;   // our last offer's a=crypto lines (keys), for its answer
   std::string answered_protocol_ = "RTP/AVP";  // our answer's profile, from the last remote offer's
+  bool offered_rtcp_mux_ = false;            // our last offer carried a=rtcp-mux
   const std::shared_ptr<const dtls_certificate> certificate_;  // the MSP's, for DTLS-SRTP
 };
 

@@ -146,6 +146,19 @@ struct rtp_opus_config {
   /// offered in the handshake are `srtp_suites`' (as use_srtp profiles, RFC 5764 §4.1.2).
   /// `allow_sdes_over_insecure_signalling` does not apply.
   srtp_key_exchange srtp_keying = srtp_key_exchange::sdes;
+  /// RTP/RTCP multiplexing on one port (RFC 5761, RFC 8858) outside ICE (ICE always offers and requires it).
+  /// true (default): offers of DTLS-SRTP calls (`srtp_keying` dtls) carry `a=rtcp-mux` next to `a=rtcp` (the
+  /// RTCP port, for a peer that refuses, RFC 5761 §5.1.1), and any remote offer with `a=rtcp-mux` is
+  /// answered with it (and `a=rtcp` naming the RTP port); then RTCP is sent to and read from the peer's RTP
+  /// transport address on our RTP socket, told apart from RTP by its packet type (RFC 5761 §4) and from
+  /// STUN/DTLS by its first byte (RFC 7983 §7), and with DTLS-SRTP one association keys SRTP and SRTCP.
+  /// Plain RTP and SDES offers do not carry it (SIP peers and middleboxes that predate RFC 5761 expect RTCP
+  /// on RTP port + 1, and there one key protects both anyway). A DTLS-SRTP peer that answers without it
+  /// gets RTCP on the separate port, keyed by a second DTLS association there (RFC 5764 §4.1; see
+  /// `stream_statistics::rtcp_dtls_handshake_ms`). false: no `a=rtcp-mux` in offers and answers, and RTCP
+  /// always on its own port (except with ICE). The streams' statistics say what was used
+  /// (`stream_statistics::rtcp_mux`).
+  bool rtcp_mux = true;
   /// Lets SDES run over signalling that is not protected (SIP over UDP/TCP): anyone who reads the SIP
   /// messages then has the media keys. For tests and closed networks; false by default.
   bool allow_sdes_over_insecure_signalling = false;

@@ -12,7 +12,10 @@ baresip's sndfile dump of what it received correlates with A, and the softphone'
 mandatory on both sides (baresip `srtp.so`, account `mediaenc=srtp-mand`; softphone `--srtp sdes
 --srtp-required --allow-insecure-sdes`), and the softphone's JSON must say `"srtp": "sdes"`. --dtls: the same
 with DTLS-SRTP keys (baresip `dtls_srtp.so`, `mediaenc=dtls_srtp`, UDP/TLS/RTP/SAVP; softphone `--srtp dtls
---srtp-required`), JSON `"srtp": "dtls"`. Exit 0 pass, 1 fail, 77 skip (baresip not installed).
+--srtp-required`), JSON `"srtp": "dtls"`; and RTCP must be sane both ways (the RTCP half of DTLS-SRTP:
+rtcp-mux, or SRTCP keyed by a DTLS association of its own on the RTCP port): the softphone took in baresip's
+SRTCP (JSON `rtcp.received`), measured the round trip from it, and baresip's RTCP-reported loss and jitter
+of its own stream (read from our reports; garbage if it could not decrypt them) are in range. Exit 0 pass, 1 fail, 77 skip (baresip not installed).
 Every process is bounded (timeout / baresip -t) and stopped by its control channel or by PID as a fallback.
 """
 import argparse
@@ -162,6 +165,27 @@ if report:
     check(report.get("packets_received", 0) >= 25 * a.seconds, f"softphone: received {report.get('packets_received')} RTP packets")
     print(f"  softphone: remote {report.get('remote')}, states {report.get('states')}, lost {report.get('packets_lost')}, "
           f"jitter {report.get('jitter_ms')} ms")
+
+# baresip's end-of-call table: the Transmit column's lost/jitter come from our RTCP receiver reports on its stream.
+tx_lost = tx_jitter = None
+for line in log.splitlines():
+    f = line.split()
+    if len(f) >= 3 and f[0] == "lost:":
+        tx_lost = int(f[1])
+    if len(f) >= 3 and f[0] == "jitter:":
+        tx_jitter = float(f[1])
+print(f"  baresip's view from our RTCP: lost {tx_lost}, jitter {tx_jitter} ms; "
+      f"softphone RTCP {report.get('rtcp') if report else None}")
+if a.dtls and report:
+    rtcp = report.get("rtcp") or {}
+    check(rtcp.get("sent", 0) >= 1, f"softphone: sent RTCP ({rtcp.get('sent')})")
+    check(rtcp.get("received", 0) >= 1, f"softphone: took in baresip's SRTCP ({rtcp.get('received')} compound packets)")
+    rtt = rtcp.get("round_trip_ms")
+    check(rtt is not None and 0 <= rtt < 500, f"softphone: round trip measured from baresip's reports ({rtt} ms)")
+    lost = report.get("reverse", {}).get("packets_lost")
+    check(lost is not None and 0 <= lost <= 25, f"softphone: baresip reports {lost} of our packets lost (0..25)")
+    check(tx_lost is not None and 0 <= tx_lost <= 25, f"baresip: our reports say {tx_lost} of its packets lost (0..25)")
+    check(tx_jitter is not None and tx_jitter < 40, f"baresip: our reports say jitter {tx_jitter} ms (< 40)")
 
 dec = peer.dumps("dec")
 check(len(dec) >= 1, f"baresip dumped what it received ({dec})")

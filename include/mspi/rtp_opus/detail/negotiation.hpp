@@ -37,6 +37,9 @@ struct negotiated_media {
   std::optional<srtp_keys> srtp;  ///< SRTP keys (SDES, RFC 4568) when the media is protected; nullopt: plain RTP.
   /// DTLS-SRTP (RFC 5763) when negotiated: the keys come from the handshake on the RTP port (`srtp` is nullopt).
   std::optional<dtls_parameters> dtls;
+  /// RTCP shares the RTP port (RFC 5761 §4-§5: both descriptions carry `a=rtcp-mux`, or ICE runs): it is
+  /// sent to and accepted from the peer's RTP transport address, demultiplexed by packet type 192..223.
+  bool rtcp_mux = false;
   /// ICE (RFC 8445) for this stream, when both sides use it; nullopt: plain RTP to the SDP's address.
   struct ice_session {
     ice::credentials local, remote;         ///< Ours (our SDP's) and the peer's.

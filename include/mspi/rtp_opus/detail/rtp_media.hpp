@@ -25,6 +25,7 @@
 #include <mspi/rtp_opus/config.hpp>
 #include <mspi/rtp_opus/detail/dtmf_sender.hpp>
 #include <mspi/rtp_opus/detail/negotiation.hpp>
+#include <mspi/rtp_opus/detail/rtcp_dtls.hpp>
 #include <mspi/rtp_opus/detail/relay_link.hpp>
 #include <mspi/stream.hpp>
 
@@ -72,6 +73,7 @@ struct rtp_counters {
   std::atomic<std::uint64_t> relayed_datagrams{0};  // through the TURN relay (tx: sent, rx: received)
   std::atomic<std::uint64_t> relayed_channel_data{0};  // tx: of those, sent as ChannelData
   std::atomic<std::int64_t> round_trip_us{-1};  // RFC 3550 §6.4.1, -1 unknown
+  std::atomic<std::uint64_t> rtcp_packets{0};  // tx: RTCP compound packets sent; rx: accepted from the peer
 
   /// What was negotiated, and where the peer is (written on the media thread at start and on latching).
   struct link_state {
@@ -82,6 +84,8 @@ struct rtp_counters {
     std::optional<srtp_suite> srtp;  // the SRTP suite protecting the media, nullopt: plain RTP
     bool dtls = false;               // its keys come from DTLS-SRTP (else SDES)
     double dtls_handshake_ms = -1;
+    bool rtcp_mux = false;           // RTCP on the RTP port (RFC 5761)
+    double rtcp_dtls_handshake_ms = -1;  // the RTCP component's own association (no rtcp-mux)
     bool ice = false;                // ICE runs on this stream
     ice::agent_state ice_state = ice::agent_state::idle;
     double ice_connect_ms = -1;
@@ -138,6 +142,8 @@ struct rtp_counters {
       if (l.srtp) s.srtp_suite = std::string(srtp_suite_name(*l.srtp));
       if (l.srtp) s.srtp_keying = l.dtls ? "dtls" : "sdes";
       s.dtls_handshake_ms = l.dtls_handshake_ms;
+      s.rtcp_mux = l.rtcp_mux;
+      s.rtcp_dtls_handshake_ms = l.rtcp_dtls_handshake_ms;
       if (l.ice) s.ice_state = std::string(ice::state_name(l.ice_state));
       s.ice_connect_ms = l.ice_connect_ms;
       s.ice_relayed = l.ice_relayed;
@@ -145,6 +151,7 @@ struct rtp_counters {
     if (const auto rtt = round_trip_us.load(std::memory_order_relaxed); rtt >= 0) s.round_trip_ms = rtt / 1000.0;
     s.packets = packets.load(std::memory_order_relaxed);
     s.octets = octets.load(std::memory_order_relaxed);
+    s.rtcp_packets = rtcp_packets.load(std::memory_order_relaxed);
     s.packets_lost = lost.load(std::memory_order_relaxed);
     s.jitter_ms = jitter_units.load(std::memory_order_relaxed) * 1000.0 / clock_rate.load(std::memory_order_relaxed);
     s.concealed = concealed.load(std::memory_order_relaxed);
@@ -220,9 +227,12 @@ class rtp_stream final : public stream {
 /// DTLS-SRTP (`negotiated_media::dtls`): a `dtls_transport` runs on the RTP socket (datagrams of first
 /// byte 20..63 from the peer's address, or the ICE-selected one; others are counted in `dtls_dropped`);
 /// until it exports keys nothing is sent and received RTP/RTCP is dropped (`srtp_rejected`). Its keys then
-/// protect RTP and RTCP (RTCP on its own port too, without a second association). A failed handshake
-/// leaves media silent, raises stream_fail (connect_fail, the `dtls_errc`) on both streams and sends
-/// `media_error` to the TSP. A renegotiation with the same role and peer fingerprints keeps the association.
+/// protect RTP, and RTCP when it is multiplexed (`negotiated_media::rtcp_mux`). Without rtcp-mux the RTCP
+/// socket runs a second association (`rtcp_dtls`, RFC 5764 §4.1) whose keys alone protect SRTCP; until it
+/// has them no RTCP is sent or read, and if it fails RTCP stays silent (a fingerprint mismatch there fails
+/// the call like one on RTP). A failed RTP handshake leaves media silent, raises stream_fail (connect_fail,
+/// the `dtls_errc`) on both streams and sends `media_error` to the TSP. A renegotiation with the same role
+/// and peer fingerprints keeps the association(s).
 class rtp_media : public std::enable_shared_from_this<rtp_media> {
  public:
   using udp = boost::asio::ip::udp;
@@ -323,6 +333,8 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     rtcp_latched_ = false;
     latch_probation_.reset();
     if (!rekey(n.dtls ? start_dtls(*n.dtls) : (stop_dtls(), n.srtp))) return;
+    if (n.dtls && !rtcp_mux_) start_rtcp_dtls(*n.dtls);
+    else rtcp_dtls_.stop();
     const bool codec_changed = !running_ || n.codec != codec_ || n.payload_type != payload_type_;
     const bool events_changed = n.telephone_event_payload_type != telephone_event_pt_ ||
                                 n.telephone_event_rate != telephone_event_rate_ || codec_changed;
@@ -355,6 +367,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     if (dtmf_.busy()) fail_pending_digits("media stopped before the digits were sent");
     set_conference(nullptr);
     if (running_) send_rtcp();
+    rtcp_dtls_.stop();  // after the last report, which its keys protect
     running_ = false;
     boost::system::error_code ignored;
     send_timer_.cancel();
@@ -565,18 +578,18 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     relayed_rx_ = false;
   }
 
-  // ICE (negotiated by both sides, `n.ice`): RTP and RTCP share the RTP socket (RFC 5761), the agent runs
-  // its checks there and, once a pair is selected, media goes to it. A renegotiation with the same
-  // credentials keeps the selected pair; one without ICE stops the agent (plain RTP to the SDP's address).
+  // RTCP shares the RTP socket when rtcp-mux was negotiated (RFC 5761; always with ICE). ICE (negotiated by
+  // both sides, `n.ice`): the agent runs its checks there and, once a pair is selected, media goes to it. A
+  // renegotiation with the same credentials keeps the selected pair; one without ICE stops the agent (plain
+  // RTP to the SDP's address).
   void start_ice(const negotiated_media& n) {
+    rtcp_mux_ = n.rtcp_mux || n.ice;
+    if (rtcp_mux_) remote_rtcp_ = remote_rtp_;
     if (!n.ice) {
       if (ice_) ice_->stop();
       ice_.reset();
-      rtcp_mux_ = false;
       return;
     }
-    rtcp_mux_ = true;
-    remote_rtcp_ = remote_rtp_;
     if (!ice_) {
       const std::weak_ptr<rtp_media> weak = shared_from_this();
       ice::agent_timing timing;
@@ -642,8 +655,10 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
         }
         return handle_rtp(datagram);
       case ice::datagram_kind::stun: return on_stun(datagram, rtp_socket ? rx_from_ : rtcp_from_, rtp_socket);
-      case ice::datagram_kind::dtls:  // DTLS-SRTP: from the peer's address only, RTP socket only
-        if (!dtls_ || !rtp_socket || rx_from_ != remote_rtp_) return count(rx_->dtls_dropped);
+      case ice::datagram_kind::dtls:  // DTLS-SRTP: from the peer's address only (RTCP socket: RFC 5764 §4.1)
+        if (!rtp_socket)
+          return rtcp_dtls_.engaged() && rtcp_from_peer() ? rtcp_dtls_.handle(datagram) : count(rx_->dtls_dropped);
+        if (!dtls_ || rx_from_ != remote_rtp_) return count(rx_->dtls_dropped);
         return dtls_->handle(datagram);
       default: return rtp_socket ? handle_rtp(datagram) : handle_rtcp(datagram);  // refused there, as before
     }
@@ -686,6 +701,24 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
   void stop_dtls() {
     if (dtls_) dtls_->stop();
     dtls_.reset();
+  }
+  // RTCP's own association, on the RTCP socket (no rtcp-mux): its keys protect SRTCP; its fingerprint
+  // mismatch fails the media as one on RTP does, another failure leaves RTCP silent.
+  void start_rtcp_dtls(const dtls_parameters& p) {
+    const std::weak_ptr<rtp_media> weak = shared_from_this();
+    rtcp_dtls_.start(
+        io_->get_executor(), p, cfg_.srtp_suites,
+        [weak](std::span<const std::byte> bytes) {
+          boost::system::error_code ignored;
+          if (auto self = weak.lock())
+            self->rtcp_socket_.send_to(boost::asio::buffer(bytes.data(), bytes.size()), self->remote_rtcp_, 0, ignored);
+        },
+        [weak](std::error_code ec) {
+          auto self = weak.lock();
+          if (!self || !self->running_) return;
+          if (ec == dtls_errc::fingerprint_mismatch) return self->on_dtls_done(ec, std::nullopt);
+          self->publish_link();
+        });
   }
 
   // The handshake's outcome: the keys protect both ways from now on, or the media stays silent and fails.
@@ -954,15 +987,16 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
   // With SRTP, SRTCP that fails authentication or the replay check is dropped first (srtp_rejected).
   void handle_rtcp(std::span<std::byte> datagram) {
     if (!rtcp_from_peer()) return count(rx_->rejected_source);
-    if (awaiting_dtls_keys()) return count(rx_->srtp_rejected);
-    if (srtp_rx_.active()) {
+    if (awaiting_dtls_keys() || rtcp_dtls_.awaiting_keys()) return count(rx_->srtp_rejected);
+    if (auto& srtcp = rtcp_dtls_.engaged() ? rtcp_dtls_.rx() : srtp_rx_; srtcp.active()) {
       std::error_code uec;
-      const std::size_t plain = srtp_rx_.unprotect_rtcp(datagram, datagram.size(), uec);
+      const std::size_t plain = srtcp.unprotect_rtcp(datagram, datagram.size(), uec);
       if (plain == 0) return count(rx_->srtp_rejected);
       datagram = datagram.first(plain);
     }
     auto report = parse_rtcp(datagram);
     if (!report) return count(rx_->malformed);
+    count(rx_->rtcp_packets);
     if (report->sender && (!have_remote_ssrc_ || report->sender_ssrc == remote_ssrc_)) {
       last_sr_ = static_cast<std::uint32_t>(report->sender->ntp_timestamp >> 16);
       last_sr_arrival_ = clock::now();
@@ -1029,6 +1063,8 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     l.srtp = srtp_tx_.suite();
     l.dtls = dtls_ != nullptr;
     if (dtls_) l.dtls_handshake_ms = dtls_->handshake_ms();
+    l.rtcp_mux = rtcp_mux_;
+    l.rtcp_dtls_handshake_ms = rtcp_dtls_.handshake_ms();
     l.ice = ice_ != nullptr;
     if (ice_) {
       l.ice_state = ice_->state();
@@ -1060,7 +1096,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
 
   // A compound SR (or RR when we have not sent) with one report block, then SDES CNAME (RFC 3550 §6.1).
   void send_rtcp() {
-    if ((ice_ && ice_->consent_lost()) || awaiting_dtls_keys()) return;
+    if ((ice_ && ice_->consent_lost()) || awaiting_dtls_keys() || rtcp_dtls_.awaiting_keys()) return;
     const auto out = std::span<std::byte>(rtcp_out_).first(rtcp_out_.size() - srtp_session::max_rtcp_overhead);
     report_block block{};
     const report_block* bp = nullptr;
@@ -1084,17 +1120,18 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     }
     if (n == 0) return;
     n += write_sdes_cname(out.subspan(n), ssrc_, cfg_.cname);
-    if (srtp_tx_.active()) {
+    if (auto& srtcp = rtcp_dtls_.engaged() ? rtcp_dtls_.tx() : srtp_tx_; srtcp.active()) {
       std::error_code pec;
-      n = srtp_tx_.protect_rtcp(rtcp_out_, n, pec);
+      n = srtcp.protect_rtcp(rtcp_out_, n, pec);
       if (n == 0) return;
     }
     if (rtcp_mux_) {
-      send_datagram(std::span<const std::byte>(rtcp_out_.data(), n), remote_rtcp_);
+      if (send_datagram(std::span<const std::byte>(rtcp_out_.data(), n), remote_rtcp_)) count(tx_->rtcp_packets);
       return;
     }
     boost::system::error_code sec;
     rtcp_socket_.send_to(boost::asio::buffer(rtcp_out_.data(), n), remote_rtcp_, 0, sec);
+    if (!sec) count(tx_->rtcp_packets);
   }
 
   std::shared_ptr<boost::asio::io_context> io_;  // declared first: destroyed after the sockets
@@ -1144,9 +1181,10 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
   std::shared_ptr<relay_link> relay_;       // with a TURN server: the allocation on the RTP socket
   bool rtp_receiving_ = false;              // an async_receive_from is pending on the RTP socket
   bool relayed_rx_ = false;                 // the datagram being demultiplexed came through the relay
-  bool rtcp_mux_ = false;                   // RTCP on the RTP socket (RFC 5761), with ICE
+  bool rtcp_mux_ = false;                   // RTCP on the RTP socket (RFC 5761): negotiated, or ICE
   srtp_session srtp_tx_, srtp_rx_;          // active while SRTP keys are negotiated
   std::shared_ptr<dtls_transport> dtls_;    // with DTLS-SRTP: the association on the RTP socket
+  rtcp_dtls rtcp_dtls_;                     // with DTLS-SRTP and no rtcp-mux: RTCP's own association
   std::optional<srtp_keys> srtp_keys_;      // the keys they hold
 
   std::array<std::byte, 1500> encoded_{};
