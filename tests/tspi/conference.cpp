@@ -356,6 +356,8 @@ TEST_CASE("conference follows TAPI's rules and errors", "[tspi][sip][conference]
   CHECK_FALSE(primary.hub());
   primary.remove_from_conference(ec);
   CHECK(ec == mspi::tapi_errc::no_conference);
+  CHECK(mspi::hresult(mspi::tapi_errc::no_conference) == 0x80040020L);  // TAPI_E_NOCONFERENCE
+  CHECK(mspi::hresult(mspi::tapi_errc::conference_full) == 0x80040009L);  // TAPI_E_CONFERENCEFULL
   CHECK_THROWS_AS(primary.remove_from_conference(), std::system_error);
   tspi::call{}.remove_from_conference(ec);
   CHECK(ec == mspi::tapi_errc::invalid_handle);
