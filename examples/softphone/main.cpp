@@ -37,6 +37,8 @@ void add_sip_options(CLI::App* cmd, softphone::sip_options& o) {
   cmd->add_option("--record", o.record, "WAV recording of what the call receives (listen: OUT-2.wav... for later calls)");
   cmd->add_option("--codec", o.codecs, "Codecs to offer/accept in preference order: opus, pcmu, pcma (default: all three)")
       ->delimiter(',');
+  cmd->add_option("--opus-bitrate", o.opus_bitrate, "Opus bitrate in bits/s (SDP maxaveragebitrate; default 24000)")
+      ->check(CLI::Range(6000, 510000));
   cmd->add_flag("--json", o.json, "Also print each call's report as one JSON object on the last line");
   cmd->add_flag("--device", o.device, "Talk and listen through the default microphone and speakers");
   add_aec_options(cmd, o.aec);
@@ -144,6 +146,8 @@ int main(int argc, char** argv) {
   conf_cmd->add_option("uri1", conf.target, "The first party: sip:user@host[:port]")->required();
   conf_cmd->add_option("uri2", second, "The second party, added once the first has answered")->required();
   add_sip_options(conf_cmd, conf);
+  conf_cmd->add_flag("--no-hold", conf.conference_no_hold,
+                     "Call URI2 as a call of its own first (URI1 stays connected, not held, while URI2 rings), then conference it in");
   conf_cmd->add_option("--seconds", conf.seconds, "How long the conference stays up (default: --play's length + 1 s, or 10 s)")
       ->check(CLI::Range(0.1, 86400.0));
 

@@ -256,6 +256,7 @@ class phone {
     media.local_address = bind.host;
     media.cname = "softphone@" + bind.host;
     if (!o.codecs.empty()) media.codecs = parse_codecs(o.codecs);
+    if (o.opus_bitrate) media.opus.bitrate_bps = *o.opus_bitrate;
     if (o.srtp_required && o.srtp == "off") throw input_error("--srtp-required needs --srtp sdes or dtls");
     if (o.srtp == "sdes" && !o.allow_insecure_sdes && !o.tls_only)
       throw input_error("--srtp sdes sends the media keys in the SDP; without --tls-only that needs --allow-insecure-sdes");
@@ -316,6 +317,9 @@ class phone {
   std::shared_ptr<call_entry> find_entry(std::uint64_t id);     // nullptr once the call was reported
   void attach_terminals(call_entry& c);
   void handle_key(char key, console& con);
+  // ITBasicCallControl::Conference (dials `uri`, holds `primary` unless conferenced), then Finish(FM_ASCONFERENCE).
+  // `connect_first`: `uri` is connected as a call of its own before Conference, which then holds nothing.
+  void add_to_conference(const tspi::call& primary, const std::string& uri, bool connect_first = false);
   void answer_due();
   void hold_due();  // listen --hold-after: hold / unhold each connected call when due
   void hang_up(call_entry& c);
@@ -499,6 +503,27 @@ void phone::hang_up(call_entry& c) {
   });
 }
 
+void phone::add_to_conference(const tspi::call& primary, const std::string& uri, bool connect_first) {
+  say("calling " + uri + " to add it to the call");
+  std::error_code e;
+  auto consult = address_.create_call(uri, media_type::audio, e);
+  if (e) return say("conference failed: " + e.message());
+  auto conference = [primary, consult](std::error_code e) {
+    if (e) return say("conference failed: " + e.message());
+    primary.async_conference(consult, [consult](std::error_code e) {
+      if (e) return say("conference failed: " + e.message());
+      consult.async_finish(tspi::finish_mode::as_conference, [consult](std::error_code e) {
+        if (e) return say("conference failed: " + e.message());
+        const auto n = consult.hub().num_calls();
+        say(n == 2 ? std::string("three-way conference: everyone hears the others")
+                   : fmt::format("conference of {} parties and you: everyone hears the others", n));
+      });
+    });
+  };
+  if (connect_first) return consult.async_connect(conference);
+  conference({});
+}
+
 std::shared_ptr<call_entry> phone::current_call() {
   std::lock_guard lock(m_);
   for (auto it = calls_.rbegin(); it != calls_.rend(); ++it)
@@ -578,6 +603,17 @@ void phone::handle_key(char key, console& con) {
     c->call.async_hold(hold, [n](std::error_code ec) {
       if (ec) say(fmt::format("call {}: hold/unhold failed: {}", n, ec.message()));
     });
+  } else if (key == 'c' || key == 'r') {
+    if (key == 'r')  // ITBasicCallControl::RemoveFromConference: this call stays up, with you only
+      return c->call.async_remove_from_conference([n](std::error_code ec) {
+        say(fmt::format("call {}: {}", n, ec ? "remove from conference failed: " + ec.message() : std::string("removed from the conference")));
+      });
+    const auto line = con.read_line("add to a conference (sip:user@host:port): ");
+    try {
+      add_to_conference(c->call, checked_uri(line, "URI"));
+    } catch (const input_error& e) {
+      say(std::string("softphone: ") + e.what());
+    }
   } else if (key == 't') {
     const auto line = con.read_line("transfer to (sip:user@host:port): ");
     std::string uri;
@@ -743,7 +779,7 @@ int phone::listen(console& con) {
   tapi_.register_call_notifications(address_);
   say(fmt::format("listening as {}{}", address_.name(),
                   o_.auto_answer ? fmt::format(" (auto-answer after {} ms)", o_.answer_delay_ms) : std::string()));
-  if (con.interactive()) say("keys: a answer, h hang up, o hold/unhold, t transfer, 0-9*# DTMF, q quit");
+  if (con.interactive()) say("keys: a answer, h hang up, o hold/unhold, t transfer, c conference, r leave conference, 0-9*# DTMF, q quit");
   const auto deadline = o_.seconds ? std::optional(steady::now() + std::chrono::duration_cast<steady::duration>(
                                                                         std::chrono::duration<double>(*o_.seconds)))
                                    : std::nullopt;
@@ -814,7 +850,7 @@ int phone::call(console& con) {
   auto c = entry_for(call);
   attach_terminals(*c);
   say(fmt::format("calling {} from {}", target_, address_.name()));
-  if (con.interactive()) say("keys: h hang up, o hold/unhold, t transfer, 0-9*# DTMF, q quit");
+  if (con.interactive()) say("keys: h hang up, o hold/unhold, t transfer, c conference, r leave conference, 0-9*# DTMF, q quit");
   call.async_connect([](std::error_code) {});  // the outcome arrives as call states
 
   const auto t0 = steady::now();
@@ -883,19 +919,9 @@ int phone::call(console& con) {
             });
         }
       }
-      if (!conference_with_.empty() && !conferenced) {  // ITBasicCallControl::Conference, then Finish(FM_ASCONFERENCE)
+      if (!conference_with_.empty() && !conferenced) {
         conferenced = true;
-        say("calling " + conference_with_ + " to add it to the call");
-        std::error_code e;
-        auto consult = address_.create_call(conference_with_, media_type::audio, e);
-        if (e) say("conference failed: " + e.message());
-        else
-          call.async_conference(consult, [consult](std::error_code e) {
-            if (e) return say("conference failed: " + e.message());
-            consult.async_finish(tspi::finish_mode::as_conference, [](std::error_code e) {
-              say(e ? "conference failed: " + e.message() : std::string("three-way conference: everyone hears the others"));
-            });
-          });
+        add_to_conference(call, conference_with_, o_.conference_no_hold);
       }
       if (el >= up_for) do_hang_up();
     }

@@ -22,6 +22,7 @@ struct sip_options {
   std::optional<std::string> record;       ///< WAV recording of what each call receives.
   std::optional<double> seconds;           ///< listen: how long to wait for calls; call: how long the call stays up.
   std::vector<std::string> codecs;         ///< Offered/accepted codecs in preference order: opus, pcmu, pcma.
+  std::optional<int> opus_bitrate;         ///< Opus encoder bitrate, bits/s (mspi::opus_config::bitrate_bps).
   bool json = false;                       ///< Print each call's report as JSON on the last line too.
   bool device = false;                     ///< Talk and listen through the default sound devices.
   aec_options aec;                         ///< Echo cancellation on the sound devices (with --device).
@@ -49,6 +50,7 @@ struct sip_options {
   std::optional<double> transfer_after;    ///< ... this many seconds after connecting.
   bool attended = false;                   ///< Consultation transfer: call --transfer-to first, then REFER with Replaces.
   std::optional<std::string> conference_with;  ///< `conference`: once connected, add this URI (Conference + Finish).
+  bool conference_no_hold = false;  ///< `conference --no-hold`: connect that URI first, so the first call is never held.
 
   // SRTP (RFC 3711) with SDES keys (RFC 4568)
   std::string srtp = "off";                ///< "off", "sdes" or "dtls": offer/accept SRTP (best effort unless required).

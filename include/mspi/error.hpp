@@ -26,6 +26,7 @@ enum class tapi_errc : int {
   operation_failed = 0x05,       ///< TAPI_E_OPERATIONFAILED: failed for an unspecified reason.
   allocated = 0x06,              ///< TAPI_E_ALLOCATED: the device is already in use.
   call_unavailable = 0x07,       ///< TAPI_E_CALLUNAVAIL: no call appearance available.
+  conference_full = 0x09,        ///< TAPI_E_CONFERENCEFULL: the conference takes no more parties.
   in_use = 0x0B,                 ///< TAPI_E_INUSE: the device is already in use.
   invalid_address = 0x0C,        ///< TAPI_E_INVALADDRESS: destination address malformed or unknown.
   invalid_address_state = 0x0D,  ///< TAPI_E_INVALADDRESSSTATE: address out of service for this operation.
@@ -35,6 +36,7 @@ enum class tapi_errc : int {
   invalid_digits = 0x16,         ///< TAPI_E_INVALDIGITS: invalid digits.
   invalid_timeout = 0x1C,        ///< TAPI_E_INVALTIMEOUT: invalid timeout value.
   invalid_mode = 0x1F,           ///< TAPI_E_INVALMODE: invalid mode passed as a parameter.
+  no_conference = 0x20,          ///< TAPI_E_NOCONFERENCE: the call is not part of a conference.
   no_device = 0x21,              ///< TAPI_E_NODEVICE: device removed, or device class not recognized.
   not_owner = 0x23,              ///< TAPI_E_NOTOWNER: the application lacks owner privilege on the call.
   not_registered = 0x24,         ///< TAPI_E_NOTREGISTERED: not registered for the notification.
@@ -79,6 +81,7 @@ class tapi_category_impl final : public std::error_category {
       case tapi_errc::operation_failed: return "operation failed";
       case tapi_errc::allocated: return "device already allocated";
       case tapi_errc::call_unavailable: return "no call appearance available";
+      case tapi_errc::conference_full: return "the conference is full";
       case tapi_errc::in_use: return "device in use";
       case tapi_errc::invalid_address: return "invalid address";
       case tapi_errc::invalid_address_state: return "operation not permitted in the current address state";
@@ -88,6 +91,7 @@ class tapi_category_impl final : public std::error_category {
       case tapi_errc::invalid_digits: return "invalid digits";
       case tapi_errc::invalid_timeout: return "invalid timeout";
       case tapi_errc::invalid_mode: return "invalid mode";
+      case tapi_errc::no_conference: return "the call is not part of a conference";
       case tapi_errc::no_device: return "no such device";
       case tapi_errc::not_owner: return "application is not the owner of the call";
       case tapi_errc::not_registered: return "not registered";

@@ -313,7 +313,8 @@ class call {
   /// `conference`, to the primary call's hub: the MSP mixes it with the others, the primary call is taken
   /// off hold if held (event call_joined; completes after the unhold). Errors: `invalid_call_state` when
   /// this call is not flagged by `conference` (a call flagged by `transfer` included, and the reverse), is
-  /// not connected, or the primary call is neither connected nor held; those of `hold`.
+  /// not connected, or the primary call is neither connected nor held; `conference_full` when the hub
+  /// filled up meanwhile (8 calls: this call stays connected, apart, and flagged); those of `hold`.
   void finish(finish_mode mode, std::error_code& ec) const { ec = run(finish_op{mode}); }
   /// Finish, throwing `std::system_error` on the errors above.
   void finish(finish_mode mode) const { throw_on(run(finish_op{mode}), "finish"); }
@@ -328,10 +329,13 @@ class call {
   /// `address::create_call` on the same address's provider, or adds `consultation` to the conference this
   /// call is already in. A call hub (`call::hub`) is made for this call unless it has one (events
   /// hub_created, call_joined); then this call is put on hold (unless held, already conferenced with
-  /// others, who keep talking, or its provider has no hold: loopback), `consultation` is dialled (unless connected already) and flagged for
+  /// others, who keep talking, `consultation` is connected already, as a call of its own, so that there
+  /// is no ringing to wait through, or its provider has no hold: loopback), `consultation` is dialled (unless connected already) and flagged for
   /// `finish(finish_mode::as_conference)`, which joins it. Completes when `consultation` is connected.
   /// Errors: as `transfer` (`invalid_call_state`, `invalid_argument`, `not_owner`, `invalid_handle`, those
-  /// of `hold` and `connect`); `not_supported` when the provider's MSP does not mix conferences. Any thread.
+  /// of `hold` and `connect`); `not_supported` when the provider's MSP does not mix conferences;
+  /// `conference_full` (TAPI_E_CONFERENCEFULL), before anything is dialled or held, when this call's hub
+  /// already has `mspi::conference_bridge::max_parties` (8) calls. Any thread.
   void conference(const call& consultation, std::error_code& ec) const { ec = run(conference_op{consultation.backend_}); }
   /// Conference, throwing `std::system_error` on the errors above.
   void conference(const call& consultation) const { throw_on(run(conference_op{consultation.backend_}), "conference"); }
@@ -339,6 +343,24 @@ class call {
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
   auto async_conference(const call& consultation, Token&& token = {}) const {
     return detail::initiate(std::forward<Token>(token), backend_, conference_op{consultation.backend_});
+  }
+
+  /// ITBasicCallControl::RemoveFromConference (TSPI_lineRemoveFromConference's role): takes this call out of
+  /// the local conference it is in. The MSP stops mixing it (its far end no longer hears the others, nor
+  /// they it; the others go on hearing each other), it leaves its hub (events call_left, then hub_idle if it
+  /// was the last) and stays connected as a two-party call with the local user (LINEADDRESSCAPS'
+  /// dwRemoveFromConfState CONNECTED; `hold(true)` it if the user should not hear it meanwhile). Any member
+  /// may leave, the call the conference was set up on included: each call is one far end, there is no
+  /// separate conference call. Errors: `no_conference` when the call is in no hub (never conferenced, or
+  /// left); `invalid_call_state` unless connected (e.g. the primary call held while its first consultation
+  /// call rings); `not_owner` (monitor privilege); `invalid_handle`, `not_initialized`. Any thread.
+  void remove_from_conference(std::error_code& ec) const { ec = run(remove_from_conference_op{}); }
+  /// RemoveFromConference, throwing `std::system_error` on the errors above.
+  void remove_from_conference() const { throw_on(run(remove_from_conference_op{}), "remove_from_conference"); }
+  /// RemoveFromConference, asynchronously: the handler gets the errors above.
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
+  auto async_remove_from_conference(Token&& token = {}) const {
+    return detail::initiate(std::forward<Token>(token), backend_, remove_from_conference_op{});
   }
 
   /// ITCallInfo::get_CallHub: the hub of the local conference this call is in (see `call::conference`),
@@ -466,6 +488,9 @@ class call {
   struct conference_op {
     std::shared_ptr<detail::call_backend> consultation;
     void operator()(detail::call_backend& b, detail::completion d) const { b.conference(consultation, std::move(d)); }
+  };
+  struct remove_from_conference_op {
+    void operator()(detail::call_backend& b, detail::completion d) const { b.remove_from_conference(std::move(d)); }
   };
   struct finish_op {
     finish_mode mode;

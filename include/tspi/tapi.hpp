@@ -157,6 +157,11 @@ class tapi {
   /// TE_GATHERDIGITS events (a `call::gather_digits` ended).
   [[nodiscard]] event_source<digits_gathered_event> on_digits_gathered() const { return event_source<digits_gathered_event>(core_); }
 
+  /// ITTAPI::EnumerateCallHubs / get_CallHubs: the call hubs of this TAPI object's local conferences that
+  /// have calls now (a hub that went idle is not listed), by hub number (`call_hub::id`, ascending). Empty
+  /// before `initialize` and after `shutdown`. Any thread; allocates; a snapshot.
+  [[nodiscard]] PTAPI_DECL std::vector<call_hub> call_hubs() const;
+
   /// TE_CALLHUB events (a local conference's hub was made, a call joined or left it, it went idle).
   [[nodiscard]] event_source<call_hub_event> on_call_hub() const { return event_source<call_hub_event>(core_); }
 

@@ -51,6 +51,7 @@ class call_backend {
   virtual void transfer(std::shared_ptr<call_backend> consultation, completion done) = 0;  // Transfer
   virtual void finish(finish_mode mode, completion done) = 0;                               // Finish
   virtual void conference(std::shared_ptr<call_backend> consultation, completion done) = 0;  // Conference
+  virtual void remove_from_conference(completion done) = 0;                                   // RemoveFromConference
   [[nodiscard]] virtual std::shared_ptr<hub_backend> hub() const = 0;                        // get_CallHub
   virtual void gather_digits(gather_digits_options options, gather_completion done) = 0;
   virtual void cancel_gather() = 0;  // ends the gathering in progress, if any, with `cancel`

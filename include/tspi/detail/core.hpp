@@ -341,7 +341,10 @@ class core final : public std::enable_shared_from_this<core> {
   }
   // Conference (TSPI_lineSetupConference's role) and ITCallHub::Clear: see conference_ops.hpp.
   void conference(const std::shared_ptr<call_impl>& c, std::shared_ptr<call_impl> consult, completion done);
+  void remove_from_conference(const std::shared_ptr<call_impl>& c, completion done);
   void clear_hub(std::shared_ptr<hub_impl> hub, completion done);
+  /// The hubs some call of this TAPI object is in (ITTAPI::EnumerateCallHubs), by hub number. Any thread.
+  [[nodiscard]] std::vector<std::shared_ptr<hub_backend>> call_hubs() const;
 
   // Finish (TSPI_lineCompleteTransfer): `consult` must be flagged by `transfer`; both calls connected or held.
   void finish(const std::shared_ptr<call_impl>& consult, finish_mode mode, completion done) {
@@ -930,6 +933,10 @@ inline void call_impl::finish(finish_mode mode, completion done) {
 inline void call_impl::conference(std::shared_ptr<call_backend> consultation, completion done) {
   if (auto c = core_.lock(); c && c->running())
     return c->conference(shared_from_this(), std::dynamic_pointer_cast<call_impl>(consultation), std::move(done));
+  done(mspi::tapi_errc::not_initialized);
+}
+inline void call_impl::remove_from_conference(completion done) {
+  if (auto c = core_.lock(); c && c->running()) return c->remove_from_conference(shared_from_this(), std::move(done));
   done(mspi::tapi_errc::not_initialized);
 }
 inline void call_impl::gather_digits(gather_digits_options options, gather_completion done) {

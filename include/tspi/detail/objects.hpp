@@ -115,6 +115,7 @@ class call_impl final : public call_backend, public std::enable_shared_from_this
   void transfer(std::shared_ptr<call_backend> consultation, completion done) override;
   void finish(finish_mode mode, completion done) override;
   void conference(std::shared_ptr<call_backend> consultation, completion done) override;
+  void remove_from_conference(completion done) override;
   [[nodiscard]] std::shared_ptr<hub_backend> hub() const override {
     std::lock_guard lock(mutex_);
     return hub_;

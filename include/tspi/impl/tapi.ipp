@@ -95,6 +95,12 @@ PTAPI_DECL std::uint64_t tapi::illegal_transitions() const { return core_->illeg
 
 PTAPI_DECL std::size_t tapi::live_calls() const { return core_->live_calls(); }
 
+PTAPI_DECL std::vector<call_hub> tapi::call_hubs() const {
+  std::vector<call_hub> out;
+  for (auto& h : core_->call_hubs()) out.emplace_back(std::move(h));
+  return out;
+}
+
 PTAPI_DECL std::size_t tapi::provider_call_entries() const { return core_->provider_call_entries(); }
 
 PTAPI_DECL std::uint64_t tapi::handler_exceptions() const { return core_->handler_exceptions(); }

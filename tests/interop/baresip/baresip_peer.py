@@ -58,11 +58,35 @@ def make_source(src_wav, out_wav, repeat=30):
                    check=True)
 
 
+ALSA_SOUNDS = "/usr/share/sounds/alsa"
+
+
+def speech(names, out):
+    """A speech fixture: the alsa-utils sounds `names` (e.g. "Front_Left") joined into `out`, 48 kHz mono
+    16-bit (sox). Returns `out`."""
+    subprocess.run(["sox"] + [f"{ALSA_SOUNDS}/{n}.wav" for n in names] + ["-r", "48000", "-c", "1", "-b", "16", out],
+                   check=True)
+    return out
+
+
+def wav_match(tool, reference, recording, min_correlation, extra=()):
+    """Runs the `wav_match` tool (examples/softphone/wav_match.cpp) with --json: (exit code, parsed JSON or
+    {}). Prints the outcome. Exit 0: correlation (median of the windows with --windows) >= min_correlation."""
+    r = subprocess.run([tool, reference, recording, "--json", "--min-correlation", str(min_correlation)] + list(extra),
+                       capture_output=True, text=True, timeout=60)
+    print(f"  wav_match {os.path.basename(reference)} {os.path.basename(recording)}: {r.stdout.strip()} {r.stderr.strip()}",
+          flush=True)
+    try:
+        return r.returncode, json.loads(r.stdout)
+    except ValueError:
+        return r.returncode, {}
+
+
 def write_config(d, sip_port, ctrl_port, rtp_base, source_wav, user="peer", auto_answer=False, codecs=("opus", "pcmu", "pcma"),
-                 mediaenc=None, rtp_count=100):
+                 mediaenc=None, rtp_count=100, opus_bitrate=32000):
     """mediaenc: None, or a baresip media encryption for the account, e.g. "srtp-mand" (SDES, RTP/SAVP;
     loads srtp.so) or "dtls_srtp" (DTLS-SRTP, UDP/TLS/RTP/SAVP; loads dtls_srtp.so). rtp_count: RTP/RTCP
-    ports from rtp_base."""
+    ports from rtp_base. opus_bitrate: bits/s."""
     d = os.path.abspath(d)
     rec = os.path.join(d, "rec")
     os.makedirs(rec, exist_ok=True)
@@ -94,7 +118,7 @@ module_app\t\tmenu.so
 module_app\t\tctrl_tcp.so
 {srtp_module}ctrl_tcp_listen\t\t127.0.0.1:{ctrl_port}
 snd_path\t\t{rec}
-opus_bitrate\t\t32000
+opus_bitrate\t\t{opus_bitrate}
 opus_application\tvoip
 """
     with open(os.path.join(d, "config"), "w") as f:

@@ -29,7 +29,6 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import baresip_peer  # noqa: E402
 
-ALSA = "/usr/share/sounds/alsa"
 SPEECH_A = ["Front_Left", "Front_Right", "Front_Center"]  # what the softphone says (~4.4 s)
 SPEECH_B = ["Rear_Left", "Rear_Right", "Side_Left"]       # what baresip says (~4.0 s, looped)
 
@@ -61,19 +60,13 @@ check = baresip_peer.Checks()
 
 
 def speech(names, out):
-    subprocess.run(["sox"] + [f"{ALSA}/{n}.wav" for n in names] + ["-r", "48000", "-c", "1", "-b", "16", out], check=True)
-    return out
+    return baresip_peer.speech(names, out)
 
 
 def wav_match(reference, recording, what, extra=()):
-    r = subprocess.run([a.wav_match, reference, recording, "--json", "--min-correlation", str(a.min_correlation)]
-                       + list(extra), capture_output=True, text=True, timeout=60)
-    print(f"  wav_match {os.path.basename(reference)} {os.path.basename(recording)}: {r.stdout.strip()} {r.stderr.strip()}")
-    check(r.returncode == 0, f"{what} (correlation >= {a.min_correlation})")
-    try:
-        return json.loads(r.stdout)
-    except ValueError:
-        return {}
+    rc, result = baresip_peer.wav_match(a.wav_match, reference, recording, a.min_correlation, extra)
+    check(rc == 0, f"{what} (correlation >= {a.min_correlation})")
+    return result
 
 
 def last_json(text):
