@@ -156,6 +156,8 @@ class tapi {
   [[nodiscard]] event_source<call_info_change_event> on_call_info_change() const { return event_source<call_info_change_event>(core_); }
   /// TE_GATHERDIGITS events (a `call::gather_digits` ended).
   [[nodiscard]] event_source<digits_gathered_event> on_digits_gathered() const { return event_source<digits_gathered_event>(core_); }
+  /// TE_TONEEVENT events (a tone of a call's `call::detect_tones` list was heard).
+  [[nodiscard]] event_source<tone_detection_event> on_tone_detection() const { return event_source<tone_detection_event>(core_); }
 
   /// TE_CALLHUB events (a local conference's hub was made, a call joined or left it, it went idle).
   [[nodiscard]] event_source<call_hub_event> on_call_hub() const { return event_source<call_hub_event>(core_); }
