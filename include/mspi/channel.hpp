@@ -31,7 +31,9 @@ enum class channel_message_type : std::uint8_t {
   start_media = 0x04,    ///< Signalling says media may flow (the call is connected).
   stop_media = 0x05,     ///< Media must stop (the call is ending).
   /// Body: DTMF digits to send as RFC 4733 telephone events, characters `0-9 * # A-D` (at most 64
-  /// queued). The MSP replies digits_generated once all are sent, or generate_failed.
+  /// queued), or as audio when telephone-event was not negotiated and `rtp_opus_config::tones` can make
+  /// in-band DTMF. The MSP replies digits_generated once all are sent, or generate_failed (also when a
+  /// tone request or newer in-band digits cut them short).
   generate_digits = 0x06,
   /// Body: a conference identifier, unique in the process (any bytes, chosen by the TSP side, e.g. the call
   /// hub's number). The call joins the local conference bridge of that identifier (made at its first join;

@@ -351,7 +351,10 @@ class call {
   [[nodiscard]] call_hub hub() const;
 
   /// ITLegacyCallMediaControl::GenerateDigits(digits, LINEDIGITMODE_DTMF): sends DTMF on a connected call
-  /// (RTP/Opus MSP: RFC 4733 telephone-events, about 100 ms per digit and 60 ms between digits).
+  /// (RTP/Opus MSP: RFC 4733 telephone-events, about 100 ms per digit and 60 ms between digits; towards a
+  /// peer that did not negotiate telephone-event, in-band audio when `rtp_opus_config::tones` is set,
+  /// 80 ms of tone and 80 ms of pause per digit, replacing the capture like a tone, and cutting a tone
+  /// in progress short; without it the MSP refuses them, after this completes).
   /// `digits`: `0-9 * # A-D`. Completes when the provider has queued them. Errors: `invalid_digits`
   /// (empty or another character); `invalid_call_state` unless connected; `not_supported`; `not_owner`;
   /// `invalid_handle`.

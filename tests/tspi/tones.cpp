@@ -322,3 +322,42 @@ TEST_CASE("ringback sent by a SIP peer on G.711 is detected by DetectTones", "[d
   CHECK(events[0] == 2);
   call.disconnect();
 }
+
+TEST_CASE("generate_digits towards a SIP peer without telephone-event sends in-band DTMF its detector reads back",
+          "[dsp][tones][tspi][sip]") {
+  auto alice_media = tone_media_config(mspi::audio_codec::pcmu);
+  auto bob_media = tone_media_config(mspi::audio_codec::pcmu, false);
+  bob_media.telephone_event_payload_type = -1;  // a G.711 peer that does not do RFC 4733
+  bob_media.inband_digits = mspi::dsp::dtmf_detection();
+  sip_party alice(sip_party::config(0), alice_media);
+  sip_party bob(sip_party::config(0), bob_media);
+  std::mutex m;
+  std::vector<tspi::digit_source> sources;
+  bob.tapi.on_digit().connect([&](const tspi::digit_event& e) {
+    std::lock_guard lock(m);
+    sources.push_back(e.source);
+  });
+  bob.auto_answer();
+  auto call = alice.address.create_call(bob.uri);
+  call.connect();
+  REQUIRE(call.state() == tspi::call_state::connected);
+  auto answered = bob.last_offered();
+  REQUIRE(wait_state(bob.log, answered, tspi::call_state::connected));
+  const std::string all = "1234567890*#ABCD";
+  call.generate_digits(all);  // 16 digits of 160 ms: 2.56 s
+  CHECK(bob.log.wait([&] { return bob.digits.size() >= all.size(); }, 8s));
+  CHECK(bob.digits_seen() == all);
+  {
+    std::lock_guard lock(m);
+    CHECK(std::all_of(sources.begin(), sources.end(), [](auto s) { return s == tspi::digit_source::in_band; }));
+  }
+  // A tone request cuts digits short; digits asked again after it are sent whole.
+  call.generate_digits("999");
+  call.generate_tone(mspi::tone_mode::none, 0ms);
+  std::this_thread::sleep_for(600ms);
+  const auto before = bob.digits_seen().size();
+  call.generate_digits("42");
+  CHECK(bob.log.wait([&] { return bob.digits.size() >= before + 2; }, 5s));
+  CHECK(bob.digits_seen().substr(before) == "42");
+  call.disconnect();
+}

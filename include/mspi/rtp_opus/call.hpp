@@ -413,6 +413,7 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
   std::optional<detail::negotiated_media> read_remote(std::string_view body, bool is_offer) {
     auto sd = parse_sdp(body);
     auto n = sd ? detail::negotiate(*sd, cfg_.codecs) : std::nullopt;
+    if (n && cfg_.telephone_event_payload_type < 0) n->telephone_event_payload_type = -1;  // not wanted
     boost::system::error_code bad_address;
     if (n) (void)boost::asio::ip::make_address(n->remote_address, bad_address);  // e.g. a host name: unusable
     if (!n || bad_address) {

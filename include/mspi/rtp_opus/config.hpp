@@ -56,7 +56,8 @@ struct rtp_opus_config {
   /// prefer G.711 μ-law. Terminals stay 48 kHz: G.711 is resampled to and from 8 kHz on the media thread.
   std::vector<audio_codec> codecs{audio_codec::opus, audio_codec::pcmu, audio_codec::pcma};
   /// Dynamic RTP payload type offered for `telephone-event/8000` (RFC 4733 DTMF, `a=fmtp:<pt> 0-15`);
-  /// 96-127 and different from `payload_type`.
+  /// 96-127 and different from `payload_type`; -1: telephone-event is neither offered nor accepted (a
+  /// peer's offer of it is answered without it), so DTMF goes in-band (see `tones`).
   int telephone_event_payload_type = 101;
   /// In-band DTMF detection (TAPI DetectDigits(LINEDIGITMODE_DTMF) for peers that send DTMF as audio,
   /// typically G.711 ones without RFC 4733): one detector per call, made at call setup, fed the call's
