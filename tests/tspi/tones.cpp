@@ -24,9 +24,10 @@ using namespace ptapi_test;
 namespace {
 
 // Runs of "on" blocks (10 ms, 480 samples) of `pcm` (48 kHz) where `hz` is louder than half its loudest
-// block: the (on, off) lengths in ms of each whole cycle (the first and last partial runs left out).
+// block: the on and off lengths in ms of each whole run (the first and last partial runs left out).
 struct cadence {
   std::vector<int> on_ms, off_ms;
+  std::size_t bursts = 0;  // on runs, partial ones included
 };
 cadence measure_cadence(std::span<const std::int16_t> pcm, double hz) {
   std::vector<double> amp;
@@ -40,7 +41,17 @@ cadence measure_cadence(std::span<const std::int16_t> pcm, double hz) {
     if (runs.empty() || runs.back().first != on) runs.emplace_back(on, 0);
     ++runs.back().second;
   }
-  for (std::size_t i = 1; i + 1 < runs.size(); ++i) (runs[i].first ? c.on_ms : c.off_ms).push_back(runs[i].second * 10);
+  // A run shorter than 60 ms inside another (a late packet concealed on a loaded machine dips a burst for
+  // a frame or two) is taken as part of it; cadences of 100 ms and more are still measured as they are.
+  std::vector<std::pair<bool, int>> merged;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const bool blip = i > 0 && i + 1 < runs.size() && runs[i].second < 6;
+    const bool on = blip ? !runs[i].first : runs[i].first;
+    if (!merged.empty() && merged.back().first == on) merged.back().second += runs[i].second;
+    else merged.emplace_back(on, runs[i].second);
+  }
+  for (std::size_t i = 1; i + 1 < merged.size(); ++i) (merged[i].first ? c.on_ms : c.off_ms).push_back(merged[i].second * 10);
+  c.bursts = static_cast<std::size_t>(std::count_if(merged.begin(), merged.end(), [](const auto& r) { return r.first; }));
   return c;
 }
 
@@ -249,17 +260,8 @@ TEST_CASE("generate_custom_tones sends the asked frequency and cadence, for the 
   REQUIRE(c.on_ms.size() >= 2);
   CHECK(std::abs(median(c.on_ms) - 200) <= 30);
   CHECK(std::abs(median(c.off_ms) - 300) <= 30);
-  // 2 s: four cycles of 500 ms, so four bursts (the last run of tone ends the request).
-  std::size_t bursts = 0;
-  bool was_on = false;
-  double top = 0;
-  for (std::size_t i = 0; i + 480 <= got.size(); i += 480) top = std::max(top, tone_amplitude(std::span<const std::int16_t>(got).subspan(i, 480), 1000));
-  for (std::size_t i = 0; i + 480 <= got.size(); i += 480) {
-    const bool on = tone_amplitude(std::span<const std::int16_t>(got).subspan(i, 480), 1000) > top / 2;
-    bursts += on && !was_on;
-    was_on = on;
-  }
-  CHECK(bursts == 4);
+  // 2 s: four cycles of 500 ms, so four bursts, then the request ends.
+  CHECK(c.bursts == 4);
   t.call.disconnect();
 }
 
