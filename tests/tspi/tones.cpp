@@ -265,6 +265,38 @@ TEST_CASE("generate_custom_tones sends the asked frequency and cadence, for the 
   t.call.disconnect();
 }
 
+TEST_CASE("a timed tone replaces the capture terminal's audio, which comes back when the tone ends",
+          "[dsp][tones][tspi][loopback]") {
+  loopback_tone_call t(mspi::audio_codec::opus);
+  auto voice = std::make_shared<tone_terminal>(300, 6000);  // the "speech": a 300 Hz sine made on the media thread
+  t.call.select_terminal_on_call(voice);
+  (void)listen(*t.heard, 500ms);
+  const std::vector<mspi::custom_tone> tone{{1000, 0, 0, -10}};  // continuous
+  t.call.generate_custom_tones(tone, 1500ms);
+  const auto got = listen(*t.heard, 3000ms);
+  // Per 100 ms window: which of the two is heard.
+  int tone_windows = 0, voice_windows = 0, both = 0, voice_after_tone = 0;
+  bool tone_seen = false;
+  for (std::size_t i = 0; i + 4800 <= got.size(); i += 4800) {
+    const auto w = std::span<const std::int16_t>(got).subspan(i, 4800);
+    const double a_tone = tone_amplitude(w, 1000), a_voice = tone_amplitude(w, 300);
+    const bool is_tone = a_tone > 1000 && decibels(a_tone, a_voice) > 20;
+    const bool is_voice = a_voice > 1000 && decibels(a_voice, a_tone) > 20;
+    tone_windows += is_tone;
+    voice_windows += is_voice;
+    both += a_tone > 1000 && a_voice > 1000;
+    tone_seen = tone_seen || is_tone;
+    voice_after_tone += tone_seen && is_voice;
+  }
+  INFO("100 ms windows: tone " << tone_windows << ", voice " << voice_windows << " (after the tone " << voice_after_tone
+                               << "), both " << both);
+  CHECK(tone_windows >= 12);  // 1.5 s: 14 whole windows; one lost to a concealed packet is tolerated
+  CHECK(tone_windows <= 16);
+  CHECK(voice_after_tone >= 10);
+  CHECK(both <= 3);  // the windows where one ends and the other starts (2), one more for a late packet
+  t.call.disconnect();
+}
+
 TEST_CASE("tone requests fail clearly: idle call, no dsp factory, bad arguments", "[dsp][tones][tspi][loopback]") {
   {
     loopback_tone_call t(mspi::audio_codec::pcmu, false);
