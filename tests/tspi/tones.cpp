@@ -363,10 +363,10 @@ TEST_CASE("generate_digits towards a SIP peer without telephone-event sends in-b
   auto bob_media = tone_media_config(mspi::audio_codec::pcmu, false);
   bob_media.telephone_event_payload_type = -1;  // a G.711 peer that does not do RFC 4733
   bob_media.inband_digits = mspi::dsp::dtmf_detection();
+  std::mutex m;  // declared before the parties: bob's handler uses them until bob's TAPI object is shut down
+  std::vector<tspi::digit_source> sources;
   sip_party alice(sip_party::config(0), alice_media);
   sip_party bob(sip_party::config(0), bob_media);
-  std::mutex m;
-  std::vector<tspi::digit_source> sources;
   bob.tapi.on_digit().connect([&](const tspi::digit_event& e) {
     std::lock_guard lock(m);
     sources.push_back(e.source);
