@@ -128,6 +128,8 @@ int main(int argc, char** argv) {
   call_cmd->add_option("--seconds", call.seconds, "How long the call stays up (default: --play's length + 1 s, or 10 s)")
       ->check(CLI::Range(0.1, 86400.0));
   call_cmd->add_option("--dtmf", call.dtmf, "DTMF digits to send 1 s after the call connects (RFC 4733)");
+  call_cmd->add_option("--tone", call.tone, "Tone sent in-band 1 s after the call connects, for 3 s (call::generate_tone)")
+      ->check(CLI::IsMember({"busy", "ringback", "beep", "billing"}));
   call_cmd->add_option("--hold-after", call.hold_after, "Put the call on hold this many seconds after it connects")
       ->check(CLI::Range(0.0, 86400.0));
   call_cmd->add_option("--hold-for", call.hold_for, "... and take it off hold after this many seconds")

@@ -53,6 +53,7 @@ void print_sip_report(std::ostream& out, const demo_report& r) {
     out << fmt::format("  recorded {:.1f} s{} to {}\n", d.recorded_seconds, d.audible ? "" : " (silent)", r.record);
   out << fmt::format("  SIP responses: {}{}\n", fmt::join(s.sip_responses, " "),
                      s.digits_received.empty() ? "" : "; digits received: " + s.digits_received);
+  if (!s.tones_received.empty()) out << fmt::format("  tones received: {}\n", fmt::join(s.tones_received, " "));
   if (!r.media_address.empty())
     out << fmt::format("  media at {} ({}){}{}\n", r.media_address, r.media_address_kind,
                        r.stun_error.empty() ? "" : "; STUN failed: " + r.stun_error,
@@ -114,6 +115,7 @@ nlohmann::json to_json(const demo_report& r) {
     j["remote"] = r.sip->remote;
     j["sip_responses"] = r.sip->sip_responses;
     j["digits_received"] = r.sip->digits_received;
+    j["tones_received"] = r.sip->tones_received;
     j["reason"] = r.sip->reason;
     j["tls"] = r.sip->tls;
   }

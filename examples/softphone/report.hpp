@@ -42,6 +42,7 @@ struct sip_report {
   std::string remote;              ///< The far end: the dialled URI (caller) or the From URI (callee).
   std::vector<int> sip_responses;  ///< Responses to the call's INVITE (received by a caller, sent by a callee), in order: `call_info::provider_responses`.
   std::string digits_received;     ///< DTMF digits detected on the call (RFC 4733 or SIP INFO).
+  std::vector<std::string> tones_received;  ///< US call-progress tones heard on the call ("ringback", "busy"), in order (DetectTones).
   std::string reason;              ///< Final failure response ("486 Busy Here"), empty when none.
   bool tls = false;                ///< The call's signalling went over TLS (`call_info::signalling_secured`).
 };

@@ -14,6 +14,9 @@
 #include <tspi/tapi.hpp>
 
 #include <mspi/audio_file.hpp>
+#if PTAPI_WITH_DSP
+#include <mspi/dsp/tone_media.hpp>
+#endif
 #include <mspi/rtp_opus/msp.hpp>
 #include <mspi/terminals/file_playback.hpp>
 #include <mspi/terminals/file_recording.hpp>
@@ -183,6 +186,7 @@ struct call_entry {
   bool hold_sent = false, unhold_sent = false;  // listen --hold-after
   std::optional<steady::time_point> connected_at, answer_at;
   std::string digits;
+  std::vector<std::string> tones;  // names of the tones detected (DetectTones)
   mspi::stream_ptr tx, rx;
   std::optional<std::error_code> transfer_result;
 };
@@ -265,6 +269,9 @@ class phone {
     media.allow_sdes_over_insecure_signalling = o.allow_insecure_sdes;
     if (o.public_address) media.public_address = *o.public_address;  // wins over --stun
     media.ice = o.ice;
+#if PTAPI_WITH_DSP
+    media.tones = mspi::dsp::tone_media();  // --tone, and the ringback/busy detection of every call
+#endif
     if (o.stun) {
       const auto stun = parse_bind(*o.stun, 3478, "--stun");  // RFC 8489 §18.6: STUN's default port
       media.stun_server = boost::asio::ip::udp::endpoint(boost::asio::ip::make_address(stun.host), stun.port);
@@ -396,6 +403,11 @@ void phone::connect_handlers() {
     say(line);
     mspi::stream_ptr tx, rx;
     if (e.state == call_state::connected) {
+#if PTAPI_WITH_DSP
+      // The US plan's ringback (2 s bursts) and busy (0.5 s bursts), reported by name (app-specific 1, 2).
+      static const std::vector<mspi::detect_tone> progress{{1, 1500, {440, 480, 0}}, {2, 350, {480, 620, 0}}};
+      e.call.async_detect_tones(progress, [](std::error_code) {});
+#endif
       std::error_code ec;
       if (auto sc = e.call.stream_control(ec)) {
         tx = sc->find_stream(media_type::audio, terminal_direction::capture);
@@ -431,6 +443,14 @@ void phone::connect_handlers() {
       control->start(ec);
       if (ec) say(fmt::format("call {}: cannot start {}: {}", c->number, t->name(), ec.message()));
     }
+  });
+  tapi_.on_tone_detection().connect([this](const tspi::tone_detection_event& e) {
+    auto c = find_entry(e.call.info().id);
+    if (!c) return;
+    const std::string name = e.app_specific == 1 ? "ringback" : e.app_specific == 2 ? "busy" : "tone";
+    say(fmt::format("call {}: {} tone heard", c->number, name));
+    std::lock_guard lock(m_);
+    c->tones.push_back(name);
   });
   tapi_.on_digit().connect([this](const tspi::digit_event& e) {
     auto c = find_entry(e.call.info().id);
@@ -722,6 +742,7 @@ demo_report phone::make_report(call_entry& c) {
   {
     std::lock_guard lock(m_);
     s.digits_received = c.digits;
+    s.tones_received = c.tones;
   }
   if (info.provider_status >= 300) s.reason = fmt::format("{} {}", info.provider_status, info.provider_reason);
   r.sip = s;
@@ -855,6 +876,7 @@ int phone::call(console& con) {
 
   const auto t0 = steady::now();
   std::optional<steady::time_point> hung_up_at;
+  bool tone_sent = false;
   bool dtmf_sent = false, held = false, unheld = false, transferred = false, conferenced = false;
   const auto after = [](double s) { return std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(s)); };
   const auto do_hang_up = [&] {
@@ -886,6 +908,17 @@ int phone::call(console& con) {
         say("sending DTMF " + o_.dtmf);
         call.async_generate_digits(o_.dtmf, [](std::error_code e) {
           if (e) say("DTMF failed: " + e.message());
+        });
+      }
+      if (!o_.tone.empty() && !tone_sent && el >= 1s) {
+        tone_sent = true;
+        say("sending tone " + o_.tone);
+        const auto mode = o_.tone == "busy"       ? mspi::tone_mode::busy
+                          : o_.tone == "ringback" ? mspi::tone_mode::ringback
+                          : o_.tone == "beep"     ? mspi::tone_mode::beep
+                                                  : mspi::tone_mode::billing;
+        call.async_generate_tone(mode, 3000ms, [](std::error_code e) {
+          if (e) say("tone failed: " + e.message());
         });
       }
       if (o_.hold_after && !held && el >= after(*o_.hold_after)) {

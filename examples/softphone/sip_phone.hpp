@@ -44,6 +44,7 @@ struct sip_options {
   // call
   std::string target;                      ///< The SIP URI to call.
   std::string dtmf;                        ///< Digits sent 1 s after the call connects.
+  std::string tone;                        ///< Tone (busy, ringback, beep, billing) sent 1 s after connecting, for 3 s.
   std::optional<double> hold_after;        ///< Hold this many seconds after connecting (listen: each call) ...
   double hold_for = 2;                     ///< ... for this long, then take the call off hold.
   std::optional<std::string> transfer_to;  ///< Blind-transfer the far end to this URI ...

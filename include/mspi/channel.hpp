@@ -31,7 +31,9 @@ enum class channel_message_type : std::uint8_t {
   start_media = 0x04,    ///< Signalling says media may flow (the call is connected).
   stop_media = 0x05,     ///< Media must stop (the call is ending).
   /// Body: DTMF digits to send as RFC 4733 telephone events, characters `0-9 * # A-D` (at most 64
-  /// queued). The MSP replies digits_generated once all are sent, or generate_failed.
+  /// queued), or as audio when telephone-event was not negotiated and `rtp_opus_config::tones` can make
+  /// in-band DTMF. The MSP replies digits_generated once all are sent, or generate_failed (also when a
+  /// tone request or newer in-band digits cut them short).
   generate_digits = 0x06,
   /// Body: a conference identifier, unique in the process (any bytes, chosen by the TSP side, e.g. the call
   /// hub's number). The call joins the local conference bridge of that identifier (made at its first join;
@@ -58,7 +60,24 @@ enum class channel_message_type : std::uint8_t {
   /// DTMF, `rtp_opus_config::inband_digits`), once per key press. Never sent for a peer that has sent
   /// an RFC 4733 event on the call (those digits come as digit_detected; see `rtp_opus_config::inband_digits`).
   inband_digit_detected = 0x87,
+  /// Body: the decimal `detect_tone::app_specific` of a tone of the call's DetectTones list recognised in
+  /// the decoded received audio (`rtp_opus_config::tones`; TSPI: LINE_MONITORTONE). The TSP reports it
+  /// with `line_event_sink::tone_detected`.
+  tone_detected = 0x88,
 };
+
+/// The app-specific value of a `tone_detected` body (decimal, 1..10 digits, at most 2^32 - 1); nullopt
+/// when the body is anything else. Never throws; pure.
+inline std::optional<std::uint32_t> parse_tone_detected(std::string_view body) noexcept {
+  if (body.empty() || body.size() > 10) return std::nullopt;
+  std::uint64_t v = 0;
+  for (char c : body) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  if (v > 0xFFFFFFFFu) return std::nullopt;
+  return static_cast<std::uint32_t>(v);
+}
 
 /// Version of the framing below; a receiver drops frames of another version.
 inline constexpr std::uint8_t channel_version = 1;

@@ -9,6 +9,7 @@
 #include <mspi/error.hpp>
 #include <mspi/stream_control.hpp>
 #include <mspi/terminal.hpp>
+#include <mspi/tones.hpp>
 
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
@@ -20,12 +21,15 @@
 #include <boost/asio/system_executor.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace tspi {
 
@@ -369,7 +373,10 @@ class call {
   [[nodiscard]] call_hub hub() const;
 
   /// ITLegacyCallMediaControl::GenerateDigits(digits, LINEDIGITMODE_DTMF): sends DTMF on a connected call
-  /// (RTP/Opus MSP: RFC 4733 telephone-events, about 100 ms per digit and 60 ms between digits).
+  /// (RTP/Opus MSP: RFC 4733 telephone-events, about 100 ms per digit and 60 ms between digits; towards a
+  /// peer that did not negotiate telephone-event, in-band audio when `rtp_opus_config::tones` is set,
+  /// 80 ms of tone and 80 ms of pause per digit, replacing the capture like a tone, and cutting a tone
+  /// in progress short; without it the MSP refuses them, after this completes).
   /// `digits`: `0-9 * # A-D`. Completes when the provider has queued them. Errors: `invalid_digits`
   /// (empty or another character); `invalid_call_state` unless connected; `not_supported`; `not_owner`;
   /// `invalid_handle`.
@@ -380,6 +387,68 @@ class call {
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
   auto async_generate_digits(std::string_view digits, Token&& token = {}) const {
     return detail::initiate(std::forward<Token>(token), backend_, digits_op(digits));
+  }
+
+  /// ITLegacyCallMediaControl::GenerateTone(TAPI_TONEMODE, lDuration) (TSPI_lineGenerateTone): from the
+  /// next frame the call sends `mode`'s tone (the tone plan of `rtp_opus_config::tones`, e.g.
+  /// `mspi::dsp::tone_media(tone_plan::eu)`; see `mspi::tone_mode`) in place of what its capture
+  /// terminals send, for `duration` (0: until another tone request, `tone_mode::none`, or the end of the
+  /// call's media; beep and billing end after their burst). A new GenerateTone, GenerateCustomTones or
+  /// in-band GenerateDigits replaces the tone playing; `tone_mode::none` stops it (TAPI's cancel). Works
+  /// on Opus and G.711 calls (made at 8 kHz, resampled to the call's 48 kHz). Completes when the MSP has
+  /// taken the request (the tone starts within a frame). Errors: `invalid_mode` (a value outside
+  /// `tone_mode`); `invalid_argument` (duration out of 0..3600000 ms); `invalid_call_state` unless
+  /// connected; `not_supported` when the MSP has no tone generator (`rtp_opus_config::tones` empty: the
+  /// `dsp` component was not set up); `not_owner`; `invalid_handle`. Thread safety: any thread.
+  void generate_tone(mspi::tone_mode mode, std::chrono::milliseconds duration, std::error_code& ec) const {
+    ec = run(tone_op{mspi::tone_generation{mode, {}, duration}});
+  }
+  /// GenerateTone, throwing `std::system_error` on the errors above.
+  void generate_tone(mspi::tone_mode mode, std::chrono::milliseconds duration = {}) const {
+    throw_on(run(tone_op{mspi::tone_generation{mode, {}, duration}}), "generate_tone");
+  }
+  /// GenerateTone, asynchronously: completion signature `void(std::error_code)`.
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
+  auto async_generate_tone(mspi::tone_mode mode, std::chrono::milliseconds duration, Token&& token = {}) const {
+    return detail::initiate(std::forward<Token>(token), backend_, tone_op{mspi::tone_generation{mode, {}, duration}});
+  }
+
+  /// ITLegacyCallMediaControl2::GenerateCustomTones(TAPI_CUSTOMTONE*, n, lDuration) (TSPI_lineGenerateTone,
+  /// LINETONEMODE_CUSTOM): as `generate_tone`, with `tones` (1..`mspi::max_custom_tones`, each a
+  /// frequency with its own cadence and level, sounding together). Errors: `invalid_argument` (no tones,
+  /// too many, or a frequency, cadence, volume or duration out of the ranges of `mspi::custom_tone`); the
+  /// others as `generate_tone`. Thread safety: any thread.
+  void generate_custom_tones(std::span<const mspi::custom_tone> tones, std::chrono::milliseconds duration,
+                             std::error_code& ec) const {
+    ec = run(custom_op(tones, duration));
+  }
+  /// GenerateCustomTones, throwing `std::system_error` on the errors above.
+  void generate_custom_tones(std::span<const mspi::custom_tone> tones, std::chrono::milliseconds duration = {}) const {
+    throw_on(run(custom_op(tones, duration)), "generate_custom_tones");
+  }
+  /// GenerateCustomTones, asynchronously: completion signature `void(std::error_code)`.
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
+  auto async_generate_custom_tones(std::span<const mspi::custom_tone> tones, std::chrono::milliseconds duration,
+                                   Token&& token = {}) const {
+    return detail::initiate(std::forward<Token>(token), backend_, custom_op(tones, duration));
+  }
+
+  /// ITLegacyCallMediaControl::DetectTones(TAPI_DETECTTONE*, n) (TSPI_lineMonitorTones): from now on the
+  /// call's received audio is monitored for `tones` (replacing the previous list; an empty list stops
+  /// monitoring); each time one of them has sounded for its duration, the TAPI object raises a
+  /// `tone_detection_event` (TE_TONEEVENT) with its `app_specific` (`tapi::on_tone_detection`). Frames
+  /// concealing a lost or late packet are not analysed. Monitoring ends with the call's media.
+  /// Errors: `invalid_argument` (more than `mspi::max_detect_tones` tones, or a frequency or duration out
+  /// of the ranges of `mspi::detect_tone`, a third frequency included); `invalid_call_state` unless
+  /// connected; `not_supported` when the MSP has no tone detector (`rtp_opus_config::tones` empty);
+  /// `not_owner`; `invalid_handle`. Thread safety: any thread.
+  void detect_tones(std::span<const mspi::detect_tone> tones, std::error_code& ec) const { ec = run(detect_op(tones)); }
+  /// DetectTones, throwing `std::system_error` on the errors above.
+  void detect_tones(std::span<const mspi::detect_tone> tones) const { throw_on(run(detect_op(tones)), "detect_tones"); }
+  /// DetectTones, asynchronously: completion signature `void(std::error_code)`.
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
+  auto async_detect_tones(std::span<const mspi::detect_tone> tones, Token&& token = {}) const {
+    return detail::initiate(std::forward<Token>(token), backend_, detect_op(tones));
   }
 
   /// ITLegacyCallMediaControl2::GatherDigits (TSPI_lineGatherDigits): collects the far end's DTMF digits
@@ -496,6 +565,18 @@ class call {
     finish_mode mode;
     void operator()(detail::call_backend& b, detail::completion d) const { b.finish(mode, std::move(d)); }
   };
+  struct tone_op {
+    detail::tone_media_request request;
+    void operator()(detail::call_backend& b, detail::completion d) const { b.tones(request, std::move(d)); }
+  };
+  static tone_op custom_op(std::span<const mspi::custom_tone> tones, std::chrono::milliseconds duration) {
+    // No tones would be a stop request: GenerateCustomTones needs at least one (E_INVALIDARG otherwise).
+    if (tones.empty()) return {mspi::tone_generation{mspi::tone_mode::none, {mspi::custom_tone{}}, duration}};
+    return {mspi::tone_generation{mspi::tone_mode::none, {tones.begin(), tones.end()}, duration}};
+  }
+  static tone_op detect_op(std::span<const mspi::detect_tone> tones) {
+    return {std::vector<mspi::detect_tone>(tones.begin(), tones.end())};
+  }
   struct gather_op {
     gather_digits_options options;
     void operator()(detail::call_backend& b, detail::gather_completion d) const { b.gather_digits(options, std::move(d)); }

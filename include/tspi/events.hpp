@@ -33,6 +33,7 @@ enum class tapi_event : std::uint32_t {
   digit_event = 0x8000,       ///< TE_DIGITEVENT
   generate_event = 0x10000,   ///< TE_GENERATEEVENT
   file_terminal = 0x80000,    ///< TE_FILETERMINAL: `file_terminal_event`
+  tone_event = 0x400000,      ///< TE_TONEEVENT: `tone_detection_event`
   gather_digits = 0x800000,   ///< TE_GATHERDIGITS: `digits_gathered_event`
   all = 0xFFFFFFFF,
 };
@@ -118,6 +119,15 @@ struct digits_gathered_event {
   std::string digits;                          ///< ITDigitsGatheredEvent::get_Digits
   gather_termination termination = gather_termination::cancel;  ///< get_GatherTermination
   std::chrono::steady_clock::time_point time;  ///< When it ended (get_TickCount's role).
+};
+
+/// TE_TONEEVENT (ITToneDetectionEvent): a tone of the call's DetectTones list (`call::detect_tones`) was
+/// recognised in its received audio; once per occurrence (a tone that keeps sounding is reported once).
+/// Never delivered after the call's `disconnected` state event.
+struct tone_detection_event {
+  tspi::call call;                             ///< ITToneDetectionEvent::get_Call
+  std::uint32_t app_specific = 0;              ///< ITToneDetectionEvent::get_AppSpecific: the tone's `mspi::detect_tone::app_specific`.
+  std::chrono::steady_clock::time_point time;  ///< When it was detected (get_TickCount's role).
 };
 
 /// TE_CALLINFOCHANGE (ITCallInfoChangeEvent): items of a call's `call::info()` changed, one event per

@@ -156,6 +156,8 @@ class tapi {
   [[nodiscard]] event_source<call_info_change_event> on_call_info_change() const { return event_source<call_info_change_event>(core_); }
   /// TE_GATHERDIGITS events (a `call::gather_digits` ended).
   [[nodiscard]] event_source<digits_gathered_event> on_digits_gathered() const { return event_source<digits_gathered_event>(core_); }
+  /// TE_TONEEVENT events (a tone of a call's `call::detect_tones` list was heard).
+  [[nodiscard]] event_source<tone_detection_event> on_tone_detection() const { return event_source<tone_detection_event>(core_); }
 
   /// ITTAPI::EnumerateCallHubs / get_CallHubs: the call hubs of this TAPI object's local conferences that
   /// have calls now (a hub that went idle is not listed), by hub number (`call_hub::id`, ascending). Empty

@@ -111,6 +111,14 @@ class line_event_sink {
   /// (in-band DTMF; the MSP's `channel_message_type::inband_digit_detected`). The default forwards to
   /// `digit_detected` (the source is then lost); the TAPI object's sink reports it as `digit_source::in_band`.
   virtual void inband_digit_detected(call_id call, char digit) { digit_detected(call, digit); }
+  /// LINE_MONITORTONE: a tone of the call's DetectTones list (`call::detect_tones`) was recognised in its
+  /// received audio; `app_specific` is that tone's `mspi::detect_tone::app_specific` (the MSP's
+  /// `channel_message_type::tone_detected`). The default ignores it; the TAPI object's sink raises a
+  /// `tone_detection_event`.
+  virtual void tone_detected(call_id call, std::uint32_t app_specific) {
+    (void)call;
+    (void)app_specific;
+  }
   /// LINE_CALLINFO: the call's provider-filled information changed; `info` is its whole current set
   /// (see `provider_call_info`), which replaces the call's copy. The TAPI object raises
   /// `tapi_event::call_info_change` with the causes that changed. Ignored for an unknown or released

@@ -10,6 +10,7 @@
 #include "tspi/loopback_fixture.hpp"
 
 #include <mspi/dsp/dtmf_detector.hpp>
+#include <mspi/dsp/tone_media.hpp>
 #include <mspi/terminals/media_streaming.hpp>
 
 #include <catch2/catch.hpp>
@@ -17,6 +18,7 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -54,8 +56,9 @@ std::uint64_t packets(const tspi::call& c, mspi::terminal_direction d) {
 
 // Runs a call from alice to bob with media streaming terminals on both sides and checks that, after a
 // warm-up, 2.5 s of media both ways allocate nothing on the media threads. Returns the call's render
-// statistics.
-mspi::stream_statistics check_steady_state(tspi::tapi& tapi, tspi::address& alice, tspi::address& bob) {
+// statistics. `on_connected` (optional) runs with alice's call once it is connected, before the warm-up.
+mspi::stream_statistics check_steady_state(tspi::tapi& tapi, tspi::address& alice, tspi::address& bob,
+                                           const std::function<void(const tspi::call&)>& on_connected = {}) {
   tapi.register_call_notifications(bob);
 
   leg a, b;
@@ -70,6 +73,7 @@ mspi::stream_statistics check_steady_state(tspi::tapi& tapi, tspi::address& alic
   call.select_terminal_on_call(a.in);
   call.connect();
   REQUIRE(call.state() == tspi::call_state::connected);
+  if (on_connected) on_connected(call);
 
   // The application side feeds a tone and drains the render rings, with buffers made up front.
   std::vector<std::int16_t> tone(960 * 50), sink(4800);
@@ -114,7 +118,8 @@ mspi::stream_statistics check_steady_state(tspi::tapi& tapi, tspi::address& alic
 }
 
 // check_steady_state on a loopback TAPI object whose RTP/Opus MSP has the settings `msp`.
-mspi::stream_statistics check_steady_state_with(const mspi::rtp_opus_config& msp) {
+mspi::stream_statistics check_steady_state_with(const mspi::rtp_opus_config& msp,
+                                                const std::function<void(const tspi::call&)>& on_connected = {}) {
   ptapi_test::event_log log;
   tspi::tapi tapi;
   tapi.register_provider<tspi::loopback_tsp, mspi::rtp_opus_msp>({}, msp);
@@ -123,7 +128,7 @@ mspi::stream_statistics check_steady_state_with(const mspi::rtp_opus_config& msp
   tapi.initialize();
   auto alice = tapi.find_address("alice");
   auto bob = tapi.find_address("bob");
-  const auto render = check_steady_state(tapi, alice, bob);
+  const auto render = check_steady_state(tapi, alice, bob, on_connected);
   tapi.shutdown();
   return render;
 }
@@ -170,6 +175,21 @@ TEST_CASE("a PCMU call with in-band DTMF detection (dsp component) allocates not
   msp.codecs = {mspi::audio_codec::pcmu};
   msp.inband_digits = mspi::dsp::dtmf_detection();  // spandsp's state is allocated at call setup
   const auto render = check_steady_state_with(msp);
+  CHECK(render.octets == 160 * render.packets);
+}
+
+TEST_CASE("a PCMU call generating a tone and monitoring tones (dsp component) allocates nothing per frame either",
+          "[mspi][rtp_opus][alloc][dsp][tones]") {
+  mspi::rtp_opus_config msp;
+  msp.codecs = {mspi::audio_codec::pcmu};
+  msp.tones = mspi::dsp::tone_media();  // sources and detectors are made per request, on the requesting thread
+  const auto render = check_steady_state_with(msp, [](const tspi::call& call) {
+    const std::vector<mspi::custom_tone> tone{{1000, 0, 0, -20}};  // continuous: sent on every frame
+    call.generate_custom_tones(tone, 0ms);
+    // A frequency nobody sends: every frame is analysed, and no detection (whose report allocates) happens.
+    const std::vector<mspi::detect_tone> watch{{1, 100, {2000, 0, 0}}};
+    call.detect_tones(watch);
+  });
   CHECK(render.octets == 160 * render.packets);
 }
 

@@ -1,11 +1,12 @@
 #!/bin/sh
 # softphone -> softphone over 127.0.0.1 (a ctest of examples/softphone/CMakeLists.txt).
-#   sip_pair.sh SOFTPHONE WAV_MATCH WORKDIR PORT speech|dtmf|stun|ice|tls [STUN_PORT]
+#   sip_pair.sh SOFTPHONE WAV_MATCH WORKDIR PORT speech|dtmf|tone|stun|ice|tls [STUN_PORT]
 # speech: `listen --auto-answer --calls 1 --record` in the background, `call --play --seconds 4 --json`
 #         (the 3 s of speech and a second to spare); both exit 0, the caller's JSON says connected/normal
 #         end/200, and the listener's recording holds what the caller played (wav_match, 1-second windows
 #         that follow the lag: median correlation >= 0.6).
 # dtmf:   `call --dtmf 123#`; the listener's JSON has "digits_received":"123#".
+# tone:   `call --tone busy` (3 s of US busy, 0.5 s bursts); the listener's JSON lists 2 to 3 "busy" in tones_received.
 # stun:   speech, with coturn (Debian) as STUN server on 127.0.0.1:STUN_PORT (relay range: the next 3) and `call --stun` to it; the
 #         caller's JSON says its media address is server-reflexive. Exit 77 (skip) without coturn.
 # ice:    speech, both phones with --ice; both JSONs say ICE connected.
@@ -31,6 +32,8 @@ fi
 target="sip:ptapi@127.0.0.1:$port" call_bind="127.0.0.1:$((port + 1))"
 if [ "$mode" = dtmf ]; then
   listen_media="" call_extra="--dtmf 123#"
+elif [ "$mode" = tone ]; then
+  listen_media="" call_extra="--tone busy"
 else
   listen_media="--record $dir/heard.wav" call_extra="--play $speech"
 fi
@@ -107,6 +110,10 @@ if [ "$mode" = dtmf ]; then
   got=$(json_get "$dir/listen.out" "j['digits_received']")
   [ "$got" = "123#" ] || fail "the listener received digits '$got', not '123#'"
   echo "PASS: digits_received $got"
+elif [ "$mode" = tone ]; then
+  got=$(json_get "$dir/listen.out" "' '.join(j['tones_received'])")
+  case "$got" in "busy busy"|"busy busy busy") ;; *) fail "the listener heard tones '$got', not 2 or 3 busy bursts" ;; esac
+  echo "PASS: tones_received $got"
 else
   "$match" "$speech" "$dir/heard.wav" --windows --min-correlation 0.6 || fail "the listener's recording does not match what the caller played"
   echo "PASS"

@@ -155,6 +155,39 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
     }
   }
 
+  /// TSPI_lineGenerateTone's media half (ITLegacyCallMediaControl::GenerateTone / GenerateCustomTones):
+  /// from the next frame, `g`'s tone is sent in place of the capture (mode none and no custom tones: the
+  /// tone or in-band digits playing stop). The source is made here (`rtp_opus_config::tones.generator`)
+  /// and handed to the media thread. Errors (nothing changes): those of `mspi::validate(g)`;
+  /// `tapi_errc::not_supported` when `rtp_opus_config::tones` has no generator (no `dsp` component);
+  /// std::bad_alloc is thrown. Thread safety: any thread (the TAPI object's, in practice).
+  std::error_code generate_tone(const tone_generation& g) {
+    if (auto ec = validate(g)) return ec;
+    if (!cfg_.tones.generator) return tapi_errc::not_supported;
+    std::unique_ptr<tone_source> source;
+    if (g.mode != tone_mode::none || !g.custom.empty()) source = cfg_.tones.generator(g);
+    if (media_)
+      boost::asio::post(*media_io_, [media = media_, s = std::move(source), d = g.duration]() mutable {
+        media->generate_tone(std::move(s), d);
+      });
+    return {};
+  }
+
+  /// TSPI_lineMonitorTones' media half (ITLegacyCallMediaControl::DetectTones): from now on the decoded
+  /// received audio is monitored for `tones` (replacing the previous list; empty: monitoring stops); each
+  /// detection is sent to the TSP as `channel_message_type::tone_detected`. Errors (nothing changes): those
+  /// of `mspi::validate(tones)`; `tapi_errc::not_supported` when `rtp_opus_config::tones` has no detector;
+  /// std::bad_alloc is thrown. Thread safety: any thread.
+  std::error_code detect_tones(std::span<const detect_tone> tones) {
+    if (auto ec = validate(tones)) return ec;
+    if (!cfg_.tones.detector) return tapi_errc::not_supported;
+    std::unique_ptr<tone_detector> detector;
+    if (!tones.empty()) detector = cfg_.tones.detector(tones);
+    if (media_)
+      boost::asio::post(*media_io_, [media = media_, d = std::move(detector)]() mutable { media->detect_tones(std::move(d)); });
+    return {};
+  }
+
   /// Stops media, unselects every terminal and frees its place on the media thread for another call
   /// (ITMSPAddress::ShutdownMSPCall). No errors.
   void shutdown() {
@@ -383,6 +416,7 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
   std::optional<detail::negotiated_media> read_remote(std::string_view body, bool is_offer) {
     auto sd = parse_sdp(body);
     auto n = sd ? detail::negotiate(*sd, cfg_.codecs) : std::nullopt;
+    if (n && cfg_.telephone_event_payload_type < 0) n->telephone_event_payload_type = -1;  // not wanted
     boost::system::error_code bad_address;
     if (n) (void)boost::asio::ip::make_address(n->remote_address, bad_address);  // e.g. a host name: unusable
     if (!n || bad_address) {
@@ -549,7 +583,11 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
     for (char c : digits)
       if (!dtmf_event_code(c))
         return tsp_send(channel_message_type::generate_failed, "not a DTMF digit (0-9 * # A-D) in the request");
-    boost::asio::post(*media_io_, [media = media_, d = std::string(digits)] { media->generate_digits(d); });
+    // In-band audio for a peer without telephone-event, when the dsp component is there (the engine picks).
+    std::unique_ptr<tone_source> inband = cfg_.tones.digits ? cfg_.tones.digits(digits) : nullptr;
+    boost::asio::post(*media_io_, [media = media_, d = std::string(digits), i = std::move(inband)]() mutable {
+      media->generate_digits(d, std::move(i));
+    });
   }
 
   std::shared_ptr<boost::asio::io_context> media_io_;  // the assigned thread's

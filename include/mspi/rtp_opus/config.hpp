@@ -5,6 +5,7 @@
 #include <mspi/codec/opus.hpp>
 #include <mspi/inband_digit_detector.hpp>
 #include <mspi/rtp/srtp_suite.hpp>
+#include <mspi/tones.hpp>
 
 #include <boost/asio/ip/udp.hpp>
 
@@ -55,7 +56,8 @@ struct rtp_opus_config {
   /// prefer G.711 μ-law. Terminals stay 48 kHz: G.711 is resampled to and from 8 kHz on the media thread.
   std::vector<audio_codec> codecs{audio_codec::opus, audio_codec::pcmu, audio_codec::pcma};
   /// Dynamic RTP payload type offered for `telephone-event/8000` (RFC 4733 DTMF, `a=fmtp:<pt> 0-15`);
-  /// 96-127 and different from `payload_type`.
+  /// 96-127 and different from `payload_type`; -1: telephone-event is neither offered nor accepted (a
+  /// peer's offer of it is answered without it), so DTMF goes in-band (see `tones`).
   int telephone_event_payload_type = 101;
   /// In-band DTMF detection (TAPI DetectDigits(LINEDIGITMODE_DTMF) for peers that send DTMF as audio,
   /// typically G.711 ones without RFC 4733): one detector per call, made at call setup, fed the call's
@@ -71,6 +73,14 @@ struct rtp_opus_config {
   /// ~40 ms the detector needs, so the first digit too comes once, as RFC 4733). A peer that sends only
   /// audio is detected for the whole call, even when telephone-event was negotiated.
   inband_digit_detector_factory inband_digits;
+  /// Tones on calls (ITLegacyCallMediaControl GenerateTone, GenerateCustomTones, DetectTones) and in-band
+  /// GenerateDigits towards peers that did not negotiate RFC 4733 telephone-event: the makers of tone
+  /// sources and detectors (made per request on the requesting thread, run on the media thread; 8 kHz,
+  /// resampled to and from the calls' 48 kHz). Empty (default): those requests fail with
+  /// `tapi_errc::not_supported` and digits go as RFC 4733 only, and no DSP library is needed. Set it from
+  /// the optional `dsp` component: `#include <mspi/dsp/tone_media.hpp>` (link ptapi::dsp, spandsp) and
+  /// `cfg.tones = mspi::dsp::tone_media();` (the tone plan of GenerateTone is its argument).
+  tone_factory tones;
   int jitter_min_packets = 1;                ///< Jitter buffer: smallest target depth in packets (>= 1).
   int jitter_max_packets = 10;               ///< Jitter buffer: largest target depth in packets (min..16).
   /// Receiver: playout clock lead after the first packet (0..1000 ms); nullopt (default) = ptime/2 (at

@@ -244,8 +244,8 @@ class rtp_opus_msp {
       if (*it != audio_codec::opus && *it != audio_codec::pcmu && *it != audio_codec::pcma) return false;
       if (std::find(c.codecs.begin(), it, *it) != it) return false;  // listed twice
     }
-    if (c.telephone_event_payload_type < 96 || c.telephone_event_payload_type > 127 ||
-        c.telephone_event_payload_type == c.payload_type)
+    if (c.telephone_event_payload_type != -1 && (c.telephone_event_payload_type < 96 || c.telephone_event_payload_type > 127 ||
+                                                 c.telephone_event_payload_type == c.payload_type))
       return false;
     std::error_code ec;
     (void)opus_encoder::create(c.opus, ec);

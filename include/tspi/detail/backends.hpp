@@ -11,6 +11,7 @@
 #include <mspi/media_types.hpp>
 #include <mspi/stream_control.hpp>
 #include <mspi/terminal_support.hpp>
+#include <mspi/tones.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -22,6 +23,7 @@
 #include <string_view>
 #include <system_error>
 #include <utility>
+#include <variant>
 #include <vector>
 
 namespace tspi {
@@ -35,6 +37,9 @@ using gather_completion = std::function<void(std::error_code, gathered_digits)>;
 
 class address_backend;
 class hub_backend;
+
+/// A tone request for a call's MSP: GenerateTone / GenerateCustomTones, or a DetectTones list.
+using tone_media_request = std::variant<mspi::tone_generation, std::vector<mspi::detect_tone>>;
 
 /// The call object behind a `tspi::call` handle.
 class call_backend {
@@ -55,6 +60,7 @@ class call_backend {
   [[nodiscard]] virtual std::shared_ptr<hub_backend> hub() const = 0;                        // get_CallHub
   virtual void gather_digits(gather_digits_options options, gather_completion done) = 0;
   virtual void cancel_gather() = 0;  // ends the gathering in progress, if any, with `cancel`
+  virtual void tones(tone_media_request r, completion done) = 0;  // GenerateTone(s) / DetectTones
   virtual std::error_code release() = 0;
   [[nodiscard]] virtual std::shared_ptr<mspi::stream_control> streams() const = 0;
   [[nodiscard]] virtual std::shared_ptr<address_backend> address() const = 0;

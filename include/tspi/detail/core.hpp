@@ -70,6 +70,7 @@ struct event_signals {
   boost::signals2::signal<void(const digit_event&)> digit;
   boost::signals2::signal<void(const call_info_change_event&)> call_info_change;
   boost::signals2::signal<void(const digits_gathered_event&)> digits_gathered;
+  boost::signals2::signal<void(const tone_detection_event&)> tone_detection;
   boost::signals2::signal<void(const call_hub_event&)> call_hub;
 };
 
@@ -366,6 +367,22 @@ class core final : public std::enable_shared_from_this<core> {
   }
 
   // GatherDigits (TSPI_lineGatherDigits): checked and run on the core thread, with one timer per call.
+  // GenerateTone(s) / DetectTones: checked here (owner, connected), carried out by the call's MSP directly.
+  void tones(const std::shared_ptr<call_impl>& c, tone_media_request r, completion done) {
+    post_op(std::move(done), [self = shared_from_this(), c, r = std::move(r)](completion done) {
+      if (auto ec = self->usable(*c)) return done(ec);
+      if (c->snapshot().privilege != call_privilege::owner) return done(mspi::tapi_errc::not_owner);
+      if (c->state() != call_state::connected) return done(mspi::tapi_errc::invalid_call_state);
+      std::error_code ec;
+      try {
+        ec = c->address_->provider().tone_media(c->id(), r);
+      } catch (const std::bad_alloc&) {
+        ec = std::make_error_code(std::errc::not_enough_memory);
+      }
+      done(ec);
+    });
+  }
+
   void gather(const std::shared_ptr<call_impl>& c, gather_digits_options o, gather_completion done) {
     auto d = std::make_shared<gather_completion>(std::move(done));
     auto start = [self = shared_from_this(), c, o = std::move(o), d]() mutable {
@@ -538,6 +555,13 @@ class core final : public std::enable_shared_from_this<core> {
     if (!c->gatherer_) return;
     if (auto t = c->gatherer_->on_digit(digit, std::chrono::steady_clock::now())) end_gathering(*c, *t);
     else arm_gather_timer(c);
+  }
+
+  /// LINE_MONITORTONE: a tone of call `id`'s DetectTones list was heard (never after `disconnected`).
+  void on_tone(call_id id, std::uint32_t app_specific) {
+    auto c = find_call(id);
+    if (!c || c->state() == call_state::disconnected) return;
+    emit(tapi_event::tone_event, tone_detection_event{handle_of(c), app_specific, std::chrono::steady_clock::now()});
   }
 
   /// LINE_CALLINFO: the provider's items of call `id` are now `info`; one TE_CALLINFOCHANGE per cause
@@ -802,6 +826,7 @@ class core final : public std::enable_shared_from_this<core> {
       else if constexpr (std::is_same_v<Event, digit_event>) self->signals.digit(e);
       else if constexpr (std::is_same_v<Event, call_info_change_event>) self->signals.call_info_change(e);
       else if constexpr (std::is_same_v<Event, digits_gathered_event>) self->signals.digits_gathered(e);
+      else if constexpr (std::is_same_v<Event, tone_detection_event>) self->signals.tone_detection(e);
       else if constexpr (std::is_same_v<Event, call_hub_event>) self->signals.call_hub(e);
       else self->signals.address(e);
     });
@@ -942,6 +967,10 @@ inline void call_impl::remove_from_conference(completion done) {
 inline void call_impl::gather_digits(gather_digits_options options, gather_completion done) {
   if (auto c = core_.lock(); c && c->running()) return c->gather(shared_from_this(), std::move(options), std::move(done));
   done(mspi::tapi_errc::not_initialized, {});
+}
+inline void call_impl::tones(tone_media_request r, completion done) {
+  if (auto c = core_.lock(); c && c->running()) return c->tones(shared_from_this(), std::move(r), std::move(done));
+  done(mspi::tapi_errc::not_initialized);
 }
 inline void call_impl::cancel_gather() {
   if (auto c = core_.lock(); c && c->running()) c->cancel_gather(shared_from_this());

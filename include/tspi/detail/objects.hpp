@@ -127,6 +127,7 @@ class call_impl final : public call_backend, public std::enable_shared_from_this
   }
   void gather_digits(gather_digits_options options, gather_completion done) override;
   void cancel_gather() override;
+  void tones(tone_media_request r, completion done) override;
   std::error_code release() override;
   [[nodiscard]] std::shared_ptr<mspi::stream_control> streams() const override { return msp_call_; }
   [[nodiscard]] std::shared_ptr<address_backend> address() const override { return address_; }

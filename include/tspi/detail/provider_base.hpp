@@ -4,6 +4,7 @@
 #pragma once
 
 #include <tspi/call_state.hpp>
+#include <tspi/detail/backends.hpp>
 #include <tspi/tsp.hpp>
 
 #include <mspi/media_types.hpp>
@@ -47,6 +48,11 @@ class provider_base {
   /// Joins `call`'s MSP call to the MSP's conference bridge number `hub` (`join`), or takes it out; through
   /// the TSP <-> MSP channel (`conference_join` / `conference_leave`). Core thread.
   virtual void conference_media(call_id call, std::uint64_t hub, bool join) = 0;
+  /// Hands a tone request of `call` to its MSP call directly (tones are media only; TSPI_lineGenerateTone
+  /// and TSPI_lineMonitorTones' roles): the MSP call's `generate_tone` / `detect_tones`. Returns their
+  /// error, `tapi_errc::not_supported` when the MSP has no such members, `invalid_call_state` when the
+  /// call has no MSP call (shut down). Core thread.
+  virtual std::error_code tone_media(call_id call, const tone_media_request& r) = 0;
   /// Diagnostic: per-call entries the pair keeps (MSP calls, MSP data held for the TSP, calls the TSP
   /// knows); 0 once every call is released. Core thread.
   [[nodiscard]] virtual std::size_t call_entries() const = 0;

@@ -113,6 +113,19 @@ class provider_pair final : public provider_base, private line_event_sink {
                             : mspi::encode_channel_message(mspi::channel_message_type::conference_leave);
     send_msp_data(call, frame);
   }
+  std::error_code tone_media(call_id call, const tone_media_request& r) override {
+    auto it = calls_.find(call);
+    if (it == calls_.end() || it->second.shut_down || !it->second.msp_call) return mspi::tapi_errc::invalid_call_state;
+    using msp_call = typename Msp::call_type;
+    auto& m = *it->second.msp_call;
+    if (const auto* g = std::get_if<mspi::tone_generation>(&r)) {
+      if constexpr (requires(msp_call& c, const mspi::tone_generation& t) { c.generate_tone(t); }) return m.generate_tone(*g);
+    } else if (const auto* d = std::get_if<std::vector<mspi::detect_tone>>(&r)) {
+      if constexpr (requires(msp_call& c, std::span<const mspi::detect_tone> t) { c.detect_tones(t); })
+        return m.detect_tones(std::span<const mspi::detect_tone>(*d));
+    }
+    return mspi::tapi_errc::not_supported;
+  }
   void control(request_id req, call_id call, const call_request& r) override {
     using k = call_request::kind;
     switch (r.what) {
@@ -174,6 +187,7 @@ class provider_pair final : public provider_base, private line_event_sink {
   }
   void digit_detected(call_id call, char digit) override { core_->on_digit(call, digit); }
   void inband_digit_detected(call_id call, char digit) override { core_->on_digit(call, digit, digit_source::in_band); }
+  void tone_detected(call_id call, std::uint32_t app_specific) override { core_->on_tone(call, app_specific); }
   void call_info_changed(call_id call, const provider_call_info& info) override { core_->on_call_info(call, info); }
 
   // Drains one MSP's event queue (ITMSPAddress::GetEvent until TAPI_E_NOEVENT): TSP data goes to the TSP

@@ -163,6 +163,9 @@ class loopback_tsp {
       case mspi::channel_message_type::inband_digit_detected:
         if (msg->body.size() == 1) sink().inband_digit_detected(call, msg->body[0]);
         break;
+      case mspi::channel_message_type::tone_detected:
+        if (auto app = mspi::parse_tone_detected(msg->body)) sink().tone_detected(call, *app);
+        break;
       default: break;
     }
   }

@@ -135,9 +135,10 @@ inline std::vector<sdp_format> offer_formats(const rtp_opus_config& cfg, const n
   }
   for (auto c : cfg.codecs)
     if (!current || c != current->codec) out.push_back(codec_format(cfg, c, take(configured_pt(c))));
-  const int te = current && current->telephone_event_payload_type >= 0 ? current->telephone_event_payload_type
-                                                                       : take(cfg.telephone_event_payload_type);
-  out.push_back(telephone_event_format(te));
+  if (current && current->telephone_event_payload_type >= 0)
+    out.push_back(telephone_event_format(current->telephone_event_payload_type));
+  else if (cfg.telephone_event_payload_type >= 0)  // -1: no telephone-event
+    out.push_back(telephone_event_format(take(cfg.telephone_event_payload_type)));
   return out;
 }
 

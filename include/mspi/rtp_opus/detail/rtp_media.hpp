@@ -27,6 +27,7 @@
 #include <mspi/rtp_opus/detail/negotiation.hpp>
 #include <mspi/rtp_opus/detail/rtcp_dtls.hpp>
 #include <mspi/rtp_opus/detail/relay_link.hpp>
+#include <mspi/rtp_opus/detail/tone_path.hpp>
 #include <mspi/stream.hpp>
 
 #include <boost/asio/io_context.hpp>
@@ -36,6 +37,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -202,7 +204,9 @@ class rtp_stream final : public stream {
 /// silence, so the audio that follows keeps its timing. With `rtp_opus_config::inband_digits`, the played-out
 /// frames are also decimated to 8 kHz and fed to the call's in-band DTMF detector (made in the constructor),
 /// whose digits are reported as inband_digit_detected until the peer sends its first RFC 4733 event; frames
-/// that hold concealment (a lost or late packet) are not fed to it.
+/// that hold concealment (a lost or late packet) are not fed to it. Tones (`rtp_opus_config::tones`):
+/// see `tone_path`; a tone or in-band digits replace the capture frame, and the played-out frames go to
+/// the DetectTones detector (concealment left out), whose tones are reported as tone_detected.
 ///
 /// Steady state (after the first frame each way) allocates nothing: frame, packet, FIFO and receive
 /// buffers are allocated in the constructor, the jitter buffer and codecs allocate in their
@@ -365,6 +369,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     if (ice_) ice_->stop();
     if (dtls_) dtls_->stop();
     if (dtmf_.busy()) fail_pending_digits("media stopped before the digits were sent");
+    cut_tone(tones_.play(nullptr, {}, false), "media stopped before the digits were sent");
     set_conference(nullptr);
     if (running_) send_rtcp();
     rtcp_dtls_.stop();  // after the last report, which its keys protect
@@ -379,15 +384,27 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
   }
 
   /// Queues DTMF `digits` (already checked to be `0-9 * # A-D`, non-empty) for RFC 4733 sending
-  /// (media thread). Answers generate_failed when media is not running, telephone-event was not
-  /// negotiated, the call does not send, or the queue is full; digits_generated once all are sent.
-  void generate_digits(std::string_view digits) {
+  /// (media thread), or, when telephone-event was not negotiated, plays `inband` (their audio; see
+  /// `tone_path`). Answers generate_failed when media is not running, neither way is available, the call
+  /// does not send, or the queue is full; digits_generated once all are sent.
+  void generate_digits(std::string_view digits, std::unique_ptr<tone_source> inband = nullptr) {
     if (!running_) return notify(channel_message_type::generate_failed, "media is not running");
+    if (telephone_event_pt_ < 0 && inband && send_enabled_)
+      return cut_tone(tones_.play(std::move(inband), {}, true), "cancelled by a newer digit request");
     if (telephone_event_pt_ < 0)
       return notify(channel_message_type::generate_failed, "telephone-event (RFC 4733) was not negotiated");
     if (!send_enabled_) return notify(channel_message_type::generate_failed, "the call does not send media now");
     if (!dtmf_.enqueue(digits)) notify(channel_message_type::generate_failed, "too many digits queued");
   }
+
+  /// Sends `tone` in place of the capture from the next frame, for `duration` (0: until replaced or it
+  /// ends); null stops the tone or in-band digits playing (digits cut short answer generate_failed).
+  /// Media thread.
+  void generate_tone(std::unique_ptr<tone_source> tone, std::chrono::milliseconds duration) {
+    cut_tone(tones_.play(std::move(tone), duration, false), "cancelled by a tone request");
+  }
+  /// Monitors the played-out audio with `detector` from now on (null: stops); media thread.
+  void detect_tones(std::unique_ptr<tone_detector> detector) { tones_.detect(std::move(detector)); }
 
   /// Encoder lookahead in samples (the Opus codec's share of the mouth-to-ear delay).
   [[nodiscard]] int lookahead_samples() const noexcept { return encoder_.lookahead_samples(); }
@@ -410,6 +427,9 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
 
   void notify(channel_message_type type, std::string_view body) {
     if (notify_) notify_(type, body);
+  }
+  void cut_tone(tone_path::ended cut, std::string_view reason) {
+    if (cut == tone_path::ended::digits) notify(channel_message_type::generate_failed, reason);
   }
   void fail_pending_digits(std::string_view reason) {
     for (std::size_t n = dtmf_.cancel(); n > 0; --n) notify(channel_message_type::generate_failed, reason);
@@ -443,6 +463,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
       inband_decimator_.reset();
       inband_->reset();
     }
+    tones_.restart_receive();
     played_any_ = false;
     playout_started_ = false;
     last_packet_samples_ = frame_samples_;
@@ -481,7 +502,10 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
         return;
       }
     }
-    if (!mix_conference(pcm, active) || !send_enabled_) {
+    tone_path::ended finished{};
+    const bool toned = tones_.replace(pcm, finished);
+    if (finished == tone_path::ended::digits) notify(channel_message_type::digits_generated, {});
+    if (!mix_conference(pcm, active || toned) || !send_enabled_) {
       marker_ = true;  // the next packet starts a talkspurt (RFC 3551 §4.1)
       return;
     }
@@ -882,6 +906,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     // In-band digits are detected on what the peer sent: a frame with concealment is left out, so a late or
     // lost packet in the middle of a tone neither splits its digit in two nor makes one up.
     if (inband_ && !peer_sent_events_ && !concealed) detect_inband(pcm);
+    if (tones_.detecting() && !concealed) tones_.analyse(pcm, [this](std::uint32_t app) { notify_tone(app); });
     if (conference_) {  // the others hear our party; we hear everyone
       conference_->deliver(pcm);
       conference_->add_others(pcm);
@@ -898,6 +923,12 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     if (!captured) std::fill(pcm.begin(), pcm.end(), std::int16_t{0});
     conference_->mix_others(pcm);
     return true;
+  }
+
+  void notify_tone(std::uint32_t app_specific) {
+    std::array<char, 12> text{};
+    const auto r = std::to_chars(text.data(), text.data() + text.size(), app_specific);
+    notify(channel_message_type::tone_detected, std::string_view(text.data(), static_cast<std::size_t>(r.ptr - text.data())));
   }
 
   // In-band DTMF on the frame being played (48 kHz), decimated to the detector's 8 kHz.
@@ -1154,6 +1185,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
   std::size_t last_packet_samples_;   // duration of the last decoded packet, 48 kHz samples
   std::unique_ptr<inband_digit_detector> inband_;  // in-band DTMF (cfg_.inband_digits), or none
   decimator_48k_to_8k inband_decimator_;           // played-out audio to the detector's 8 kHz
+  tone_path tones_;                                // tone / in-band digit generation, DetectTones
   bool peer_sent_events_ = false;                  // an RFC 4733 event arrived: in-band reports stop
 
   udp::endpoint remote_rtp_, remote_rtcp_, rx_from_, rtcp_from_;  // remote_*: negotiated, or latched

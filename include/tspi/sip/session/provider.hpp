@@ -227,6 +227,9 @@ inline void sip_tsp::receive_msp_data(call_id call, std::span<const std::byte> d
     case T::inband_digit_detected:
       if (msg->body.size() == 1) sink().inband_digit_detected(call, msg->body[0]);
       break;
+    case T::tone_detected:
+      if (auto app = mspi::parse_tone_detected(msg->body)) sink().tone_detected(call, *app);
+      break;
     default: break;
   }
 }
