@@ -13,6 +13,7 @@
 #include <boost/asio/use_future.hpp>
 
 #include <algorithm>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -32,6 +33,7 @@ namespace {
 struct info_changes {
   struct state {
     std::mutex m;
+    std::condition_variable cv;
     std::vector<call_info_change_cause> causes;
   };
   std::shared_ptr<state> seen = std::make_shared<state>();
@@ -39,11 +41,13 @@ struct info_changes {
     t.on_call_info_change().connect([s = seen](const tspi::call_info_change_event& e) {
       std::lock_guard lock(s->m);
       s->causes.push_back(e.cause);
+      s->cv.notify_all();
     });
   }
+  // Whether `c` was announced, waiting up to 5 s for it (events come on the event thread, late on a busy machine).
   bool saw(call_info_change_cause c) {
-    std::lock_guard lock(seen->m);
-    return std::find(seen->causes.begin(), seen->causes.end(), c) != seen->causes.end();
+    std::unique_lock lock(seen->m);
+    return seen->cv.wait_for(lock, 5s, [&] { return std::find(seen->causes.begin(), seen->causes.end(), c) != seen->causes.end(); });
   }
 };
 
