@@ -130,7 +130,9 @@ TEST_CASE("client INVITE: retransmitted on UDP with doubling intervals, until a 
   CHECK(inv[2]->text == inv[0]->text);
   CHECK(gap(inv[0], inv[1]) >= ms(30));
   CHECK(gap(inv[1], inv[2]) >= ms(70));
-  CHECK(gap(inv[1], inv[2]) > gap(inv[0], inv[1]) + ms(20));
+  // Doubled: T1 + 2 T1 = 120 ms from the first (timers fire late, never early). Comparing the two gaps instead
+  // failed under TSan, where the first retransmission came 87 ms late and the second on time (80 ms).
+  CHECK(gap(inv[0], inv[2]) >= ms(110));
   const auto& m = *inv[0]->msg;
   CHECK(m.header("Via") == "SIP/2.0/UDP 127.0.0.1:" + std::to_string(f.ep().port()) + ";branch=" + std::string(txn->branch()) + ";rport");
   CHECK(m.header("Max-Forwards") == "70");
