@@ -17,6 +17,16 @@
 
 namespace mspi::dsp {
 
+namespace detail {
+// Deleters of spandsp's super_tone_rx objects, for the receivers of call_progress_detector and tone_media.
+struct free_tone_descriptor {
+  void operator()(super_tone_rx_descriptor_t* d) const noexcept { super_tone_rx_free_descriptor(d); }
+};
+struct free_tone_receiver {
+  void operator()(super_tone_rx_state_t* s) const noexcept { super_tone_rx_free(s); }
+};
+}  // namespace detail
+
 /// The call-progress tones ptapi knows by name (TAPI_TONEMODE's TTM_RINGBACK and TTM_BUSY, and dial tone).
 enum class progress_tone : std::uint8_t {
   dial,      ///< Dial tone: the line is ready for digits (continuous).
@@ -148,17 +158,11 @@ class call_progress_detector {
   [[nodiscard]] std::optional<progress_tone> current() const noexcept { return current_; }
 
  private:
-  struct free_desc {
-    void operator()(super_tone_rx_descriptor_t* d) const noexcept { super_tone_rx_free_descriptor(d); }
-  };
-  struct free_state {
-    void operator()(super_tone_rx_state_t* s) const noexcept { super_tone_rx_free(s); }
-  };
   struct receiver {
     call_progress_detector* owner = nullptr;
     progress_tone tone = progress_tone::dial;
-    std::unique_ptr<super_tone_rx_descriptor_t, free_desc> desc;  // before state: the state refers to it
-    std::unique_ptr<super_tone_rx_state_t, free_state> state;
+    std::unique_ptr<super_tone_rx_descriptor_t, detail::free_tone_descriptor> desc;  // before state: the state refers to it
+    std::unique_ptr<super_tone_rx_state_t, detail::free_tone_receiver> state;
   };
   static void add(receiver& r, int id, int f1, int f2, int ms) {
     super_tone_rx_add_element(r.desc.get(), id, f1, f2, ms * 8 / 10 - 50 > 0 ? ms * 8 / 10 - 50 : 0, ms * 12 / 10 + 50);

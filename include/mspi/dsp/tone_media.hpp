@@ -126,17 +126,11 @@ class tone_list_detector final : public tone_detector {
   }
 
  private:
-  struct free_desc {
-    void operator()(super_tone_rx_descriptor_t* d) const noexcept { super_tone_rx_free_descriptor(d); }
-  };
-  struct free_state {
-    void operator()(super_tone_rx_state_t* s) const noexcept { super_tone_rx_free(s); }
-  };
   struct receiver {
     tone_list_detector* owner = nullptr;
     std::uint32_t app_specific = 0;
-    std::unique_ptr<super_tone_rx_descriptor_t, free_desc> desc;  // before state: the state refers to it
-    std::unique_ptr<super_tone_rx_state_t, free_state> state;
+    std::unique_ptr<super_tone_rx_descriptor_t, detail::free_tone_descriptor> desc;  // before state: the state refers to it
+    std::unique_ptr<super_tone_rx_state_t, detail::free_tone_receiver> state;
   };
   // spandsp: `code` >= 0 when the tone is recognised, -1 when it ended.
   static void on_tone(void* user, int code, int /*level*/, int /*delay*/) {
