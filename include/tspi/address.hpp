@@ -2,6 +2,7 @@
 // tspi/address.hpp: the address object (ITAddress, ITMediaSupport, ITTerminalSupport on one handle).
 #pragma once
 
+#include <tspi/address_capabilities.hpp>
 #include <tspi/call.hpp>
 #include <tspi/detail/backends.hpp>
 #include <tspi/forward.hpp>
@@ -50,6 +51,40 @@ class address {
   [[nodiscard]] bool query_media_type(mspi::media_type media) const { return mspi::contains(media_types(), media); }
   /// The capabilities the provider reports (LINEADDRESSCAPS subset).
   [[nodiscard]] const address_info& capabilities() const { return backend().info(); }
+  /// ITAddressCapabilities::get_AddressCapability: the value of `cap` for this address, from its provider
+  /// pair's abilities (what each value is: `address_capability_value`), e.g. `capability(address_capability::
+  /// call_features1) & line_call_feature::hold`. Errors: `invalid_handle` on an empty handle,
+  /// `invalid_argument` for a value outside `address_capability`. Thread safety: any thread; does not block.
+  [[nodiscard]] std::uint32_t capability(tspi::address_capability cap, std::error_code& ec) const {
+    ec = !backend_ ? std::error_code(mspi::tapi_errc::invalid_handle)
+         : static_cast<int>(cap) > static_cast<int>(tspi::address_capability::generate_digit_default_duration)
+             ? std::error_code(mspi::tapi_errc::invalid_argument)
+             : std::error_code();
+    return ec ? 0 : backend_->capability(cap);
+  }
+  /// ITAddressCapabilities::get_AddressCapability, throwing `std::system_error` on the errors above.
+  [[nodiscard]] std::uint32_t capability(tspi::address_capability cap) const {
+    std::error_code ec;
+    const auto v = capability(cap, ec);
+    mspi::throw_if(ec, "capability");
+    return v;
+  }
+  /// ITAddressCapabilities::get_AddressCapabilityString: the text of `cap` (`address_capability_text`: the
+  /// protocol, e.g. "SIP", and the provider's name; the others empty). Errors as `capability`.
+  [[nodiscard]] std::string capability_string(tspi::address_capability_string cap, std::error_code& ec) const {
+    ec = !backend_ ? std::error_code(mspi::tapi_errc::invalid_handle)
+         : static_cast<int>(cap) > static_cast<int>(tspi::address_capability_string::permanent_device_guid)
+             ? std::error_code(mspi::tapi_errc::invalid_argument)
+             : std::error_code();
+    return ec ? std::string() : backend_->capability_string(cap);
+  }
+  /// ITAddressCapabilities::get_AddressCapabilityString, throwing `std::system_error` on the errors above.
+  [[nodiscard]] std::string capability_string(tspi::address_capability_string cap) const {
+    std::error_code ec;
+    auto v = capability_string(cap, ec);
+    mspi::throw_if(ec, "capability_string");
+    return v;
+  }
 
   /// ITAddress::CreateCall: a new outgoing call in state idle, with its MSP call and default streams
   /// (one capture and one render stream per media type). `destination` is what the provider dials.
@@ -95,7 +130,8 @@ class address {
   /// `disconnected` with `disconnect_normal`: LINEDISCONNECTMODE_FORWARDED); the 302 carries a Diversion header (RFC 5806) naming this
   /// address and the reason. The `*_specific` rules apply to their caller only and take precedence.
   /// Errors: `invalid_address` (an empty destination, or one the provider cannot dial); `invalid_argument`
-  /// (a `*_specific` rule without a caller or another rule with one, more than 100 rings);
+  /// (a `*_specific` rule without a caller or another rule with one, more than `max_forward_rings` (100)
+  /// rings, more than `max_forward_entries` (64) rules);
   /// `not_supported` by the provider (the loopback provider); `not_initialized`; `invalid_handle`.
   /// Thread safety: any thread; blocks until the provider answers (use `async_forward` on an event handler).
   void forward(const forward_information& f, std::error_code& ec) const {

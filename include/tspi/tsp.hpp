@@ -41,6 +41,9 @@ struct address_info {
   std::uint32_t max_active_calls = 16;                ///< LINEADDRESSCAPS::dwMaxNumActiveCalls.
   address_state initial_state = address_state::in_service;  ///< State before the TSP reports any change
                                                              ///< (e.g. out of service until registered).
+  /// LINEADDRESSCAPS::dwAddressTypes: the forms `create_call` destinations may take (LINEADDRESSTYPE_ bits,
+  /// `line_address_type` in tspi/address_capabilities.hpp); default LINEADDRESSTYPE_PHONENUMBER.
+  std::uint32_t address_types = 0x1;
 };
 
 /// A call a TSP announces (LINE_NEWCALL): an incoming call (then LINE_CALLSTATE offering), or, with
@@ -162,7 +165,8 @@ struct tsp_context {
 /// forward_information&)` (TSPI_lineForward: the address's whole forwarding list, replacing the previous
 /// one; an empty list turns forwarding off); see `has_forward`. And `std::string media_address() const`: the
 /// signalling address, given to the paired MSP as `mspi::msp_context::signalling_address` (a ptapi
-/// addition, so that a program names its IP address once).
+/// addition, so that a program names its IP address once). And `std::string_view protocol() const`: the
+/// signalling protocol's name, reported as ITAddressCapabilities' ACS_PROTOCOL (`address::capability_string`).
 ///
 /// Every member is called on the context's executor, one at a time.
 template <class T>

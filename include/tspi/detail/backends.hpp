@@ -3,6 +3,7 @@
 // core). Control plane only: media never goes through these.
 #pragma once
 
+#include <tspi/address_capabilities.hpp>
 #include <tspi/call_info.hpp>
 #include <tspi/call_state.hpp>
 #include <tspi/digit_gathering.hpp>
@@ -91,6 +92,8 @@ class address_backend {
   virtual mspi::terminal_support& terminals() = 0;
   virtual void forward(forward_information f, completion done) = 0;          // ITAddress::Forward
   [[nodiscard]] virtual forward_information current_forward() const = 0;     // get_CurrentForwardInfo
+  [[nodiscard]] virtual std::uint32_t capability(address_capability cap) const = 0;          // get_AddressCapability
+  [[nodiscard]] virtual std::string capability_string(address_capability_string cap) const = 0;  // ...String
   [[nodiscard]] virtual boost::asio::any_io_executor executor() const = 0;   // where async forms complete
 };
 

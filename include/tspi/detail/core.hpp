@@ -103,7 +103,7 @@ class core final : public std::enable_shared_from_this<core> {
         if (e) return;
         auto infos = p->addresses();
         for (std::size_t i = 0; i < infos.size(); ++i)
-          addresses_.push_back(std::make_shared<address_impl>(weak_from_this(), *p, i, infos[i]));
+          addresses_.push_back(std::make_shared<address_impl>(weak_from_this(), *p, i, addresses_.size(), infos[i]));
       }
     });
     if (ec) {
@@ -315,7 +315,8 @@ class core final : public std::enable_shared_from_this<core> {
   void forward(const std::shared_ptr<address_impl>& a, forward_information f, completion done) {
     post_op(std::move(done), [self = shared_from_this(), a, f = std::move(f)](completion done) {
       if (!self->initialized_) return done(mspi::tapi_errc::not_initialized);
-      if (f.num_rings_no_answer() > max_forward_rings) return done(mspi::tapi_errc::invalid_argument);
+      if (f.num_rings_no_answer() > max_forward_rings || f.entries().size() > max_forward_entries)
+        return done(mspi::tapi_errc::invalid_argument);
       for (const auto& e : f.entries()) {
         if (e.destination.empty()) return done(mspi::tapi_errc::invalid_address);
         if (is_caller_specific(e.mode) == e.caller.empty()) return done(mspi::tapi_errc::invalid_argument);
@@ -327,8 +328,6 @@ class core final : public std::enable_shared_from_this<core> {
       a->provider().forward(req, a->id(), f);
     });
   }
-  /// Most rings a `forward_information` may ask for (`invalid_argument` above).
-  static constexpr std::uint32_t max_forward_rings = 100;
 
   // Transfer (TSPI_lineSetupTransfer's role): `c` is held (unless held already), then `consult` dialled
   // (unless connected already) and flagged for Finish(FM_ASTRANSFER). Completes when `consult` connected.

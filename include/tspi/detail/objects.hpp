@@ -32,8 +32,9 @@ class core;
 /// An address of a provider, as the core keeps it.
 class address_impl final : public address_backend, public std::enable_shared_from_this<address_impl> {
  public:
-  address_impl(std::weak_ptr<core> c, provider_base& p, std::size_t id, address_info info)
-      : core_(std::move(c)), provider_(p), id_(id), info_(std::move(info)) {}
+  /// Address `id` of provider `p`, at `line_id` in the TAPI object's list of addresses.
+  address_impl(std::weak_ptr<core> c, provider_base& p, std::size_t id, std::size_t line_id, address_info info)
+      : core_(std::move(c)), provider_(p), id_(id), line_id_(line_id), info_(std::move(info)) {}
   [[nodiscard]] const address_info& info() const override { return info_; }
   [[nodiscard]] std::string_view provider_name() const override { return provider_.name(); }
   [[nodiscard]] address_state state() const override { return state_.load(); }
@@ -45,6 +46,12 @@ class address_impl final : public address_backend, public std::enable_shared_fro
   [[nodiscard]] forward_information current_forward() const override {
     std::lock_guard lock(forward_mutex_);
     return forward_;
+  }
+  [[nodiscard]] std::uint32_t capability(address_capability cap) const override {
+    return address_capability_value(info_, provider_.features(), line_id_, cap);
+  }
+  [[nodiscard]] std::string capability_string(address_capability_string cap) const override {
+    return address_capability_text(provider_.name(), provider_.features(), cap);
   }
   [[nodiscard]] boost::asio::any_io_executor executor() const override;
   // The forwarding the provider accepted last (core thread writes, any thread reads).
@@ -65,6 +72,7 @@ class address_impl final : public address_backend, public std::enable_shared_fro
   std::weak_ptr<core> core_;
   provider_base& provider_;
   const std::size_t id_;
+  const std::size_t line_id_;
   const address_info info_;
   std::atomic<address_state> state_{info_.initial_state};
   mutable std::mutex forward_mutex_;

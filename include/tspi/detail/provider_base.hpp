@@ -3,6 +3,7 @@
 // TAPI object's core sees it (provider_pair.hpp implements it).
 #pragma once
 
+#include <tspi/address_capabilities.hpp>
 #include <tspi/call_state.hpp>
 #include <tspi/detail/backends.hpp>
 #include <tspi/tsp.hpp>
@@ -53,6 +54,9 @@ class provider_base {
   /// error, `tapi_errc::not_supported` when the MSP has no such members, `invalid_call_state` when the
   /// call has no MSP call (shut down). Core thread.
   virtual std::error_code tone_media(call_id call, const tone_media_request& r) = 0;
+  /// What the pair can do (its TSP's and MSP's optional members, the MSP's configuration): what the
+  /// addresses' ITAddressCapabilities values are computed from. Any thread (constant after construction).
+  [[nodiscard]] virtual provider_features features() const = 0;
   /// Diagnostic: per-call entries the pair keeps (MSP calls, MSP data held for the TSP, calls the TSP
   /// knows); 0 once every call is released. Core thread.
   [[nodiscard]] virtual std::size_t call_entries() const = 0;

@@ -10,7 +10,9 @@
 #include <mspi/msp.hpp>
 #include <mspi/msp_event.hpp>
 #include <mspi/provider_config.hpp>
+#include <mspi/tones.hpp>
 
+#include <concepts>
 #include <cstddef>
 #include <map>
 #include <memory>
@@ -107,6 +109,28 @@ class provider_pair final : public provider_base, private line_event_sink {
   // The TSP's optional members, or not_supported when it lacks the one asked for.
   [[nodiscard]] bool local_conference() const override {
     return requires(const Msp& m) { m.create_conference_bridge(); };
+  }
+  [[nodiscard]] provider_features features() const override {
+    using k = call_request::kind;
+    using msp_call = typename Msp::call_type;
+    provider_features f;
+    f.hold = has_call_request<Tsp, k::hold>;
+    f.unhold = has_call_request<Tsp, k::unhold>;
+    f.blind_transfer = has_call_request<Tsp, k::blind_transfer>;
+    f.complete_transfer = has_call_request<Tsp, k::complete_transfer>;
+    f.generate_digits = has_call_request<Tsp, k::generate_digits>;
+    f.forward = has_forward<Tsp>;
+    f.local_conference = local_conference();
+    // An MSP configuration with an `mspi::tone_factory tones` (rtp_opus_config) says which makers it has.
+    bool generator = true, detector = true;
+    if constexpr (requires { { msp_config_.tones } -> std::convertible_to<const mspi::tone_factory&>; }) {
+      generator = static_cast<bool>(msp_config_.tones.generator);
+      detector = static_cast<bool>(msp_config_.tones.detector);
+    }
+    f.tone_generation = generator && requires(msp_call& c, const mspi::tone_generation& t) { c.generate_tone(t); };
+    f.tone_detection = detector && requires(msp_call& c, std::span<const mspi::detect_tone> t) { c.detect_tones(t); };
+    if constexpr (requires { { tsp_.protocol() } -> std::convertible_to<std::string_view>; }) f.protocol = std::string(tsp_.protocol());
+    return f;
   }
   void conference_media(call_id call, std::uint64_t hub, bool join) override {
     const auto frame = join ? mspi::encode_channel_message(mspi::channel_message_type::conference_join, std::to_string(hub))

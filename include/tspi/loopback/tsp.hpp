@@ -52,6 +52,8 @@ class loopback_tsp {
 
   /// LINEDEVCAPS::ProviderInfo
   [[nodiscard]] std::string_view provider_name() const noexcept { return "ptapi loopback"; }
+  /// ACS_PROTOCOL (the TSP contract's optional `protocol()`): "loopback" (calls between this process's addresses).
+  [[nodiscard]] std::string_view protocol() const noexcept { return "loopback"; }
 
   /// TSPI_providerInit: keeps the context. Error: `invalid_argument` when two addresses share a name.
   void provider_init(const tsp_context& ctx, std::error_code& ec) {

@@ -152,6 +152,8 @@ class sip_tsp {
 
   /// LINEDEVCAPS::ProviderInfo
   [[nodiscard]] std::string_view provider_name() const noexcept { return "ptapi SIP"; }
+  /// ACS_PROTOCOL (the TSP contract's optional `protocol()`): "SIP" (RFC 3261).
+  [[nodiscard]] std::string_view protocol() const noexcept { return "SIP"; }
   /// Where the paired MSP binds and offers media when its settings name no address: `listen_address`
   /// (the TSP contract's optional `media_address()`). Never throws.
   [[nodiscard]] std::string media_address() const { return cfg_.listen_address; }
@@ -178,7 +180,8 @@ class sip_tsp {
     std::vector<address_info> out;
     for (const auto& a : accounts_)
       out.push_back({a.aor.to_string(), a.aor.to_string(), mspi::media_type::audio, cfg_.max_active_calls,
-                     a.config.registrar.empty() ? address_state::in_service : address_state::out_of_service});
+                     a.config.registrar.empty() ? address_state::in_service : address_state::out_of_service,
+                     0x1 | 0x8 | 0x10});  // LINEADDRESSTYPE_PHONENUMBER | DOMAINNAME | IPADDRESS: user, user@host, URIs
     return out;
   }
 
