@@ -502,11 +502,16 @@ class Test:
 
     def redirect(self):
         """SIPp answers 302 with two Contacts (q=0.1 and q=0.9); the library ACKs it and calls the q=0.9
-        target with a new INVITE (CSeq 2), which SIPp answers; the call's detail names the redirection."""
+        target with a new INVITE (CSeq 2) whose History-Info records the retargeting (RFC 7044), which SIPp
+        answers; the call's detail names the redirection."""
         self._call_scenario("redirect.xml", 7260, ["--hangup-after", "300"])
         invites = [m for d, m in sipp_messages(self.workdir) if d == "received" and start_line(m).startswith("INVITE ")]
         self.check(len(invites) == 2 and start_line(invites[1]).startswith("INVITE sip:moved@"),
                    "INVITE, then INVITE to the q=0.9 Contact (%s)" % [start_line(m) for m in invites])
+        hi = header(invites[1], "History-Info") if len(invites) == 2 else None
+        self.check(hi == "<sip:service@127.0.0.1:7261?Reason=SIP%3Bcause%3D302>;index=1, "
+                         "<sip:moved@127.0.0.1:7261;cause=302>;index=1.1;mp=1",
+                   "the new INVITE's History-Info records the retargeting (RFC 7044: %s)" % hi)
         acks = [m for d, m in sipp_messages(self.workdir) if d == "received" and start_line(m).startswith("ACK ")]
         self.check(len(acks) == 2 and (header(acks[0], "CSeq") or "").split()[0] == "1",
                    "the 302 ACKed in its transaction (CSeq 1), the 200 by the dialog (%d ACKs)" % len(acks))
