@@ -128,11 +128,13 @@ class address {
   /// application dropping the offered call with `disconnect_code::normal`), `no_answer` answers 302 once
   /// `num_rings_no_answer` rings of `sip_config::ring_period` have passed (the offered call then ends,
   /// `disconnected` with `disconnect_normal`: LINEDISCONNECTMODE_FORWARDED); the 302 carries a Diversion header (RFC 5806) naming this
-  /// address and the reason. The `*_specific` rules apply to their caller only and take precedence.
+  /// address and the reason, its Contact the RFC 4458 cause. The loopback provider sends the call on to
+  /// the destination address in the same three cases (`loopback_tsp`'s table). The `*_specific` rules
+  /// apply to their caller only and take precedence.
   /// Errors: `invalid_address` (an empty destination, or one the provider cannot dial); `invalid_argument`
   /// (a `*_specific` rule without a caller or another rule with one, more than `max_forward_rings` (100)
   /// rings, more than `max_forward_entries` (64) rules);
-  /// `not_supported` by the provider (the loopback provider); `not_initialized`; `invalid_handle`.
+  /// `not_supported` by a provider without forwarding; `not_initialized`; `invalid_handle`.
   /// Thread safety: any thread; blocks until the provider answers (use `async_forward` on an event handler).
   void forward(const forward_information& f, std::error_code& ec) const {
     ec = backend_ ? detail::wait_for([&](detail::completion done) { backend_->forward(f, std::move(done)); })

@@ -91,4 +91,40 @@ class forward_information {
   std::vector<forward_entry> entries_;
 };
 
+/// What makes a forwarding rule apply to an incoming call: at once (unconditional), when the address is
+/// busy (the application rejects the offered call, or there is no room for it), or when the call is not
+/// answered within `forward_information::num_rings_no_answer` rings.
+enum class forward_trigger : std::uint8_t { unconditional, busy, no_answer };
+
+/// True when a rule of `mode` applies to calls that meet `t` (`busy_no_answer*` to both busy and no answer).
+[[nodiscard]] constexpr bool forward_applies(forward_mode mode, forward_trigger t) noexcept {
+  using M = forward_mode;
+  switch (t) {
+    case forward_trigger::unconditional: return mode == M::unconditional || mode == M::unconditional_specific;
+    case forward_trigger::busy:
+      return mode == M::busy || mode == M::busy_specific || mode == M::busy_no_answer || mode == M::busy_no_answer_specific;
+    case forward_trigger::no_answer:
+      return mode == M::no_answer || mode == M::no_answer_specific || mode == M::busy_no_answer ||
+             mode == M::busy_no_answer_specific;
+  }
+  return false;
+}
+
+/// The rule of `f` that sends on a call meeting `t` whose caller is accepted by `is_caller` (called with a
+/// `*_specific` rule's `caller`; it decides what "the same caller" means for the provider): a rule for
+/// this caller wins over the general one; nullptr when none applies. The pointer is into `f`. Pure.
+template <class IsCaller>
+[[nodiscard]] const forward_entry* find_forward_rule(const forward_information& f, forward_trigger t, IsCaller&& is_caller) {
+  const forward_entry* general = nullptr;
+  for (const auto& e : f.entries()) {
+    if (!forward_applies(e.mode, t)) continue;
+    if (!is_caller_specific(e.mode)) {
+      if (!general) general = &e;
+    } else if (is_caller(std::string_view(e.caller))) {
+      return &e;
+    }
+  }
+  return general;
+}
+
 }  // namespace tspi

@@ -8,11 +8,16 @@
 //   sip_peer --listen 5750 --account sip:alice@127.0.0.1 --password secret --registrar 127.0.0.1:5751 --register-only
 //   sip_peer --listen 7300 --call sip:service@127.0.0.1:7301 --transfers 1 --hangup-after 1500   (REFER to us)
 //   sip_peer --listen 7320 --call sip:service@127.0.0.1:7321 --session-expires 1 --min-se 1     (RFC 4028, test-only intervals)
+//   sip_peer --listen 8160 --call sip:a@127.0.0.1:8161 --consult sip:b@127.0.0.1:8165 --finish-after 300   (consultation transfer)
+//   sip_peer --listen 8180 --forward sip:elsewhere@127.0.0.1:8189 --forward-mode unconditional --forwards 1  (302)
 //
 // Output lines (stdout, flushed):
 //   ready port=P aor=AOR
 //   call N <state> [cause]             (state: offering in_progress connected hold disconnected ...)
 //   call N placed reason=transfer to=URI  (a call the provider placed for a REFER, CIL_REASON)
+//   call N replacing reason=transfer   (an INVITE with Replaces: the provider answers it itself, RFC 3891 §3)
+//   call N transfer ok|failed <error>  (--consult: `transfer(consult)`, also finish)
+//   forwarded status=S                  (a 3xx the provider sent for a `forward` rule, seen through sip_config::trace)
 //   call N hold ok|failed <error>      (also unhold, answer, hangup)
 //   address in_service|out_of_service   (TE_ADDRESS state changes)
 //   registered                          (a 2xx to our REGISTER, seen through sip_config::trace)
@@ -74,6 +79,13 @@ struct options {
   std::string record;               // WAV file the first placed call's received audio is recorded into
   int transfers = 0;                // calls the provider places for REFERs (counted with --calls)
   int session_expires = -1, min_se = -1;  // sip_config's, seconds; -1 = the default
+  std::string consult;              // consultation transfer of the first placed call to this URI
+  int finish_after_ms = 300;        // after the consultation call connected: finish(as_transfer)
+  std::string forward;              // address::forward destination
+  std::string forward_mode = "unconditional";  // unconditional | busy | no_answer
+  int forward_rings = 1;            // forward_information::set_num_rings_no_answer
+  int ring_period_ms = -1;          // sip_config::ring_period; -1 = the default
+  int forwards = 0;                 // 3xx responses the provider must have sent before finishing
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -82,7 +94,8 @@ struct options {
                "       [--answer-after MS] [--call URI] [--calls N] [--seconds N] [--hold-after MS]\n"
                "       [--unhold-after MS] [--hangup-after MS] [--account AOR --password PW [--registrar HOST:PORT] [--realm R]...]\n"
                "       [--register-only] [--udp-only] [--t1 MS] [--expect-cause C] [--expect-states S1,S2,..] [--trace]\n"
-               "       [--record FILE.wav] [--transfers N] [--session-expires S] [--min-se S]\n";
+               "       [--record FILE.wav] [--transfers N] [--session-expires S] [--min-se S]\n"
+               "       [--consult URI [--finish-after MS]] [--forward URI [--forward-mode M] [--forward-rings N] [--ring-period MS] [--forwards N]]\n";
   std::exit(2);
 }
 
@@ -131,12 +144,22 @@ options parse(int argc, char** argv) {
     else if (a == "--transfers") o.transfers = num(i);
     else if (a == "--session-expires") o.session_expires = num(i);
     else if (a == "--min-se") o.min_se = num(i);
+    else if (a == "--consult") o.consult = need(i);
+    else if (a == "--finish-after") o.finish_after_ms = num(i);
+    else if (a == "--forward") o.forward = need(i);
+    else if (a == "--forward-mode") o.forward_mode = need(i);
+    else if (a == "--forward-rings") o.forward_rings = num(i);
+    else if (a == "--forwards") o.forwards = num(i);
+    else if (a == "--ring-period") o.ring_period_ms = num(i);
     else usage(("unknown option " + a).c_str());
   }
   if (o.port <= 0 || o.port > 65535) usage("--listen PORT is required");
   if (o.incoming == "reject" && o.reject_status != 486 && o.reject_status != 603 && o.reject_status != 480)
     usage("--reject takes 486, 603 or 480");
   if (o.register_only && o.registrar.empty()) usage("--register-only needs --registrar");
+  if (!o.consult.empty() && o.call_uri.empty()) usage("--consult needs --call");
+  if (o.forward_mode != "unconditional" && o.forward_mode != "busy" && o.forward_mode != "no_answer")
+    usage("--forward-mode takes unconditional, busy or no_answer");
   return o;
 }
 
@@ -173,6 +196,7 @@ class peer {
     cfg.timers.t1 = std::chrono::milliseconds(o_.t1_ms);
     if (o_.session_expires >= 0) cfg.session_expires = std::chrono::seconds(o_.session_expires);
     if (o_.min_se >= 0) cfg.min_se = std::chrono::seconds(o_.min_se);
+    if (o_.ring_period_ms >= 0) cfg.ring_period = std::chrono::milliseconds(o_.ring_period_ms);
     if (!o_.account.empty()) {
       tspi::sip::sip_account a;
       a.aor = o_.account;
@@ -186,6 +210,12 @@ class peer {
     // an address with a registrar is in service from the start (AE_STATE comes only on a change).
     cfg.trace = [this](const tspi::sip::message& m, bool out) {
       if (o_.trace) std::cerr << (out ? "---- sent\n" : "---- received\n") << m.to_string() << '\n';
+      if (out && !m.is_request() && m.status >= 300 && m.status < 400) {
+        say("forwarded status=" + std::to_string(m.status));
+        std::lock_guard lock(m_);
+        ++forwarded_;
+        cv_.notify_all();
+      }
       if (out || m.is_request() || m.status < 200 || m.status >= 300) return;
       auto cseq = m.header("CSeq");
       if (!cseq || cseq->find("REGISTER") == std::string_view::npos) return;
@@ -228,6 +258,19 @@ class peer {
     }
     address_ = tapi_.addresses().at(0);
     say("ready port=" + std::to_string(o_.port) + " aor=" + address_.name());
+    if (!o_.forward.empty()) {
+      tspi::forward_information f;
+      f.set_num_rings_no_answer(static_cast<std::uint32_t>(o_.forward_rings));
+      f.set_forward_type(o_.forward_mode == "busy"        ? tspi::forward_mode::busy
+                         : o_.forward_mode == "no_answer" ? tspi::forward_mode::no_answer
+                                                          : tspi::forward_mode::unconditional,
+                         o_.forward);
+      address_.forward(f, ec);
+      if (ec) {
+        say("result fail why=forward:" + ec.message());
+        return 1;
+      }
+    }
     if (!o_.register_only) {
       // Owning the address's calls also lets the provider place a REFER's call (else it answers 603).
       if (o_.call_uri.empty() || o_.transfers > 0) tapi_.register_call_notifications(address_);
@@ -255,8 +298,10 @@ class peer {
 
   bool finished_locked() const {
     if (o_.register_only) return registered_ || register_failed_;
-    return done_ >= o_.calls + o_.transfers;
+    return done_ >= expected_calls() && forwarded_ >= o_.forwards;
   }
+
+  int expected_calls() const { return o_.calls + o_.transfers + (o_.consult.empty() ? 0 : 1); }
 
   std::string summary_locked(bool finished, bool& ok) {
     std::ostringstream s;
@@ -276,9 +321,10 @@ class peer {
     }
     if (o_.register_only) {
       if (!registered_) why.push_back("not_registered");
-    } else if (static_cast<int>(calls_.size()) != o_.calls + o_.transfers) {
-      why.push_back("calls_" + std::to_string(calls_.size()) + "_expected_" + std::to_string(o_.calls + o_.transfers));
+    } else if (static_cast<int>(calls_.size()) != expected_calls()) {
+      why.push_back("calls_" + std::to_string(calls_.size()) + "_expected_" + std::to_string(expected_calls()));
     }
+    if (forwarded_ < o_.forwards) why.push_back("forwarded_" + std::to_string(forwarded_));
     if (control_failures_) why.push_back("control_failures_" + std::to_string(control_failures_));
     const auto illegal = tapi_.illegal_transitions();
     if (illegal) why.push_back("illegal_transitions");
@@ -330,6 +376,10 @@ class peer {
           " to=" + info.called_id);
       return;
     }
+    if (const auto info = c.info(); info.reason == tspi::call_reason::transfer) {  // Replaces: answered by the provider
+      say("call " + std::to_string(n) + " replacing reason=transfer");
+      return;
+    }
     if (o_.incoming == "ring") return;
     if (o_.incoming == "reject") {
       const auto code = o_.reject_status == 486   ? tspi::disconnect_code::normal
@@ -361,6 +411,7 @@ class peer {
       r.connected_at = clock_type::now();
       lock.unlock();
       schedule_controls(c, n);
+      if (n == 1 && !o_.consult.empty() && !o_.call_uri.empty()) start_consultation(c);
       return;
     }
     if (e.state != tspi::call_state::disconnected || r.done) return;
@@ -428,6 +479,25 @@ class peer {
       });
   }
 
+  // --consult: ITBasicCallControl::Transfer(consultation) holds `primary` and dials the consultation call;
+  // once that is connected, Finish(FM_ASTRANSFER) sends the REFER with Replaces.
+  void start_consultation(tspi::call primary) {
+    std::error_code ec;
+    auto consult = address_.create_call(o_.consult, mspi::media_type::audio, ec);
+    if (ec) return control_done(1, "create_consultation", ec);
+    {
+      std::lock_guard lock(m_);
+      (void)record_of(consult);
+    }
+    primary.async_transfer(consult, [this, consult](std::error_code ec) mutable {
+      control_done(1, "transfer", ec);
+      if (ec) return;
+      after(o_.finish_after_ms, [this, consult]() mutable {
+        consult.async_finish(tspi::finish_mode::as_transfer, [this](std::error_code ec) { control_done(2, "finish", ec); });
+      });
+    });
+  }
+
   bool ended(int n) {
     std::lock_guard lock(m_);
     for (const auto& [id, r] : calls_)
@@ -490,7 +560,7 @@ class peer {
   std::mutex m_;
   std::condition_variable cv_;
   std::map<std::uint64_t, call_record> calls_;
-  int offered_ = 0, done_ = 0, placed_ = 0, control_failures_ = 0;
+  int offered_ = 0, done_ = 0, placed_ = 0, control_failures_ = 0, forwarded_ = 0;
   bool registered_ = false, register_failed_ = false;
   tspi::tapi tapi_;
   tspi::address address_;

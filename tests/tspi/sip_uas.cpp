@@ -943,6 +943,9 @@ TEST_CASE("3xx redirects: loops skipped, the limit kept, sips: and transport=tls
   auto redirected = second.request("INVITE");
   REQUIRE(redirected);
   CHECK(redirected->request_uri == second_uri);
+  // RFC 7044: the dialled URI (index 1, with the 301 as Reason), the Contact followed (the loop left no entry).
+  CHECK(redirected->header("History-Info").value_or("") ==
+        "<" + first_uri + "?Reason=SIP%3Bcause%3D301>;index=1, <" + second_uri + ";cause=301>;index=1.1;mp=1");
   auto again = tspi::sip::make_response(*redirected, 302, "mv2");
   again.add("Contact", "<sip:carol@127.0.0.1:5999>");  // beyond max_redirects = 1
   second.send(again, second.last_from_port);
@@ -1002,6 +1005,42 @@ TEST_CASE("History-Info (RFC 7044): the last retargeting and its RFC 4458 cause,
   for (std::size_t i = 0; i <= tspi::sip::max_history_entries; ++i) many += (i ? ", " : "") + std::string("<sip:a@x>;index=1");
   CHECK_FALSE(parse_history_info({many}));
   CHECK(parse_history_info({many.substr(many.find(", ") + 2)}));  // exactly the maximum
+}
+
+TEST_CASE("a UAC following 3xx responses records each retargeting in History-Info (RFC 7044)", "[sip][history_info]") {
+  tspi::sip::message invite;
+  invite.method = "INVITE";
+  invite.request_uri = "sip:bob@example.com";
+  // The first 3xx: an entry for the dialled URI with the response as escaped Reason, then its child.
+  REQUIRE(tspi::sip::add_history_entry(invite, *tspi::sip::parse_uri("sip:carol@example.com"), 302));
+  CHECK(invite.headers_named("History-Info") ==
+        std::vector<std::string_view>{"<sip:bob@example.com?Reason=SIP%3Bcause%3D302>;index=1, "
+                                      "<sip:carol@example.com;cause=302>;index=1.1;mp=1"});
+  // A second 3xx from carol, whose Contact says why itself (RFC 4458 cause 486, busy): a child of carol's entry.
+  REQUIRE(tspi::sip::add_history_entry(invite, *tspi::sip::parse_uri("sip:vm@example.com;cause=486"), 301));
+  const auto h = tspi::sip::parse_history_info(invite.headers_named("History-Info"));
+  REQUIRE(h);
+  REQUIRE(h->size() == 3);
+  CHECK((*h)[1].target.address.headers == "Reason=SIP%3Bcause%3D301");
+  CHECK((*h)[2].index == "1.1.1");
+  CHECK((*h)[2].mapped_from == "1.1");
+  CHECK((*h)[2].cause == 486);
+  // What the new target learns from it: carol redirected the call, because she was busy.
+  const auto r = tspi::sip::redirection_of(*h);
+  REQUIRE(r);
+  CHECK(r->redirecting.to_string() == "sip:carol@example.com");
+  CHECK(tspi::sip::reason_of_history_cause(r->cause) == tspi::call_reason::fwd_busy);
+
+  // A History-Info that does not parse, or one that is full, is left as it is.
+  tspi::sip::message bad;
+  bad.request_uri = "sip:bob@example.com";
+  bad.add("History-Info", "<sip:a@x>;index=x");
+  CHECK_FALSE(tspi::sip::add_history_entry(bad, *tspi::sip::parse_uri("sip:carol@example.com"), 302));
+  CHECK(bad.headers_named("History-Info") == std::vector<std::string_view>{"<sip:a@x>;index=x"});
+  std::string full;
+  for (std::size_t i = 0; i + 1 < tspi::sip::max_history_entries; ++i) full += (i ? ", " : "") + std::string("<sip:a@x>;index=1");
+  bad.set("History-Info", full);
+  CHECK_FALSE(tspi::sip::add_history_entry(bad, *tspi::sip::parse_uri("sip:carol@example.com"), 302));
 }
 
 TEST_CASE("an INVITE retargeted per History-Info is reported with the redirecting party and the reason",

@@ -9,19 +9,25 @@
 // Separate compilation: the above declares the provider; ptapi/src.hpp compiles the rest.
 #if PTAPI_FULL_DEFINITIONS
 
+#include <tspi/call_info.hpp>
 #include <tspi/call_state.hpp>
+#include <tspi/forward.hpp>
 #include <tspi/tsp.hpp>
 
 #include <mspi/channel.hpp>
 #include <mspi/media_types.hpp>
 
+#include <boost/asio/steady_timer.hpp>
+
 #include <cstddef>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 namespace tspi {
@@ -40,6 +46,7 @@ namespace tspi {
 /// | unknown destination | disconnected badaddress | — |
 /// | destination without owner, full (its `max_active_calls` or its MSP's capacity), without an open MSP instance, or whose MSP call cannot be set up (a resource error) | disconnected busy | — |
 /// | an MSP cannot negotiate (`media_error`) | disconnected incompatible (failed) | same |
+/// | `forward` rule of the called address (TSPI_lineForward) | stays in ringback; `redirecting_id` = the forwarding address, `redirection_id` = its destination | unconditional: the call arrives at the destination, never at the forwarding address; busy (the application drops the offering call with `normal`, or the address has no room): the offering leg ends normal and the call goes to the destination; no answer (not answered within `num_rings_no_answer` × `loopback_config::ring_period`): the offering leg ends `forwarded` (disconnect_normal) and the call goes on. The destination's call has `reason` fwd_uncond / fwd_busy / fwd_noanswer and `redirecting_id` the forwarding address. Rules are followed at most once per address of the provider (no loop) |
 ///
 /// Everything runs on the TAPI object's thread, so a call's events always come in the same order.
 class loopback_tsp {
@@ -97,6 +104,19 @@ class loopback_tsp {
     send(call, mspi::channel_message_type::request_offer);  // the offer comes back in receive_msp_data
   }
 
+  /// TSPI_lineForward: the forwarding rules of `address_id` (replacing its previous ones; an empty list
+  /// turns forwarding off), applied to calls offered afterwards (see the table). Completes at once. Errors
+  /// (completion): `invalid_argument` (no such address), `invalid_address` (a destination that is not an
+  /// address of this provider).
+  void forward(request_id req, std::size_t address_id, const forward_information& f) {
+    if (address_id >= cfg_.addresses.size()) return sink().completion(req, mspi::tapi_errc::invalid_argument);
+    for (const auto& e : f.entries())
+      if (!find(e.destination)) return sink().completion(req, mspi::tapi_errc::invalid_address);
+    if (f.empty()) forwards_.erase(address_id);
+    else forwards_[address_id] = f;
+    sink().completion(req, {});
+  }
+
   /// TSPI_lineAnswer on a called leg: both legs connect and their media starts.
   void answer(request_id req, call_id call) {
     auto* l = get(call);
@@ -124,12 +144,16 @@ class loopback_tsp {
       else if (code == disconnect_code::rejected) peer_mode = line_disconnect_mode::reject;
       else if (code == disconnect_code::noanswer) peer_mode = line_disconnect_mode::noanswer;
     }
+    const auto busy = l->incoming && !was_connected && peer && code == disconnect_code::normal
+                          ? forward_target(peer, l->address_id, forward_trigger::busy)
+                          : std::nullopt;
     sink().completion(req, {});
     end_leg(call, line_disconnect_mode::normal);
+    if (busy) return retarget(peer, *busy, call_reason::fwd_busy);  // LINEFORWARDMODE_BUSY
     if (peer) end_leg(peer, peer_mode);
   }
 
-  /// TSPI_lineCloseCall: forgets the leg.
+  /// TSPI_lineCloseCall: forgets the leg (and cancels its no-answer forwarding).
   void close_call(call_id call) { legs_.erase(call); }
 
   /// TSPI_lineCreateMSPInstance: the MSP of `address_id` is up; calls on that address may start.
@@ -182,6 +206,12 @@ class loopback_tsp {
     bool answered = false;
     bool connected = false;
     std::size_t destination = 0;
+    std::string offer{};      // calling leg: its MSP's offer, for the destination a forwarding rule names
+    bool ringing = false;     // calling leg: ringback reported
+    std::size_t hops = 0;     // calling leg: forwarding rules followed
+    call_reason reason = call_reason::direct;  // calling leg: CIL_REASON of the called leg it makes
+    provider_call_info info{};  // calling leg: redirecting/redirection IDs
+    std::unique_ptr<boost::asio::steady_timer> no_answer{};  // called leg: a no-answer rule's rings
   };
 
   line_event_sink& sink() { return *ctx_.events; }
@@ -201,18 +231,71 @@ class loopback_tsp {
 
   // The caller's offer is ready: the called leg appears as an incoming call and gets the offer.
   void offer_to_destination(call_id caller, const std::string& offer) {
+    legs_[caller].offer = offer;
+    if (auto to = forward_target(caller, legs_[caller].destination, forward_trigger::unconditional))
+      return retarget(caller, *to, call_reason::fwd_uncond);
     auto& l = legs_[caller];
     incoming_call_info info{l.destination, cfg_.addresses[l.address_id], {}, cfg_.addresses[l.destination], l.media};
-    const call_id callee = msp_open_[l.destination] ? sink().new_call(info) : 0;
+    info.reason = l.reason;
+    std::error_code refused;
+    const call_id callee = msp_open_[l.destination] ? sink().new_call(info, refused) : 0;
     if (!callee) {
+      if (refused == mspi::tapi_errc::call_unavailable)  // no room: the busy rule applies
+        if (auto to = forward_target(caller, l.destination, forward_trigger::busy))
+          return retarget(caller, *to, call_reason::fwd_busy);
       end_leg(caller, line_disconnect_mode::busy);
       return;
     }
     legs_[callee] = leg{l.destination, true, caller, l.media, {}, false, false, l.address_id};
-    legs_[caller].peer = callee;
+    l.peer = callee;
+    if (!l.info.redirecting_id.empty()) {
+      provider_call_info at_callee;
+      at_callee.redirecting_id = l.info.redirecting_id;
+      sink().call_info_changed(callee, at_callee);
+    }
     sink().call_state(callee, line_call_state::offering);
     send(callee, mspi::channel_message_type::remote_offer, offer);
-    sink().call_state(caller, line_call_state::ringback);
+    if (!std::exchange(l.ringing, true)) sink().call_state(caller, line_call_state::ringback);
+    arm_no_answer(caller, callee);
+  }
+
+  // The destination of `address_id`'s rule for `t` that applies to `caller`'s call, unless the call has
+  // followed as many rules as there are addresses (a loop).
+  std::optional<std::size_t> forward_target(call_id caller, std::size_t address_id, forward_trigger t) const {
+    auto c = legs_.find(caller);
+    auto f = forwards_.find(address_id);
+    if (c == legs_.end() || f == forwards_.end() || c->second.hops >= cfg_.addresses.size()) return std::nullopt;
+    const auto& me = cfg_.addresses[c->second.address_id];
+    const auto* rule = find_forward_rule(f->second, t, [&](std::string_view who) { return who == me; });
+    return rule ? find(rule->destination) : std::nullopt;
+  }
+
+  // Sends `caller`'s call on to address `to` (it has no called leg now): CIS_REDIRECTINGID/REDIRECTIONID.
+  void retarget(call_id caller, std::size_t to, call_reason reason) {
+    auto& l = legs_[caller];
+    l.info.redirecting_id = cfg_.addresses[l.destination];
+    l.info.redirection_id = cfg_.addresses[to];
+    l.destination = to;
+    l.reason = reason;
+    ++l.hops;
+    sink().call_info_changed(caller, l.info);
+    offer_to_destination(caller, std::string(l.offer));
+  }
+
+  // A no-answer rule of the called address: after its rings, the offering leg ends and the call goes on.
+  void arm_no_answer(call_id caller, call_id callee) {
+    auto* l = get(callee);
+    auto f = forwards_.find(l->address_id);
+    if (f == forwards_.end() || !forward_target(caller, l->address_id, forward_trigger::no_answer)) return;
+    l->no_answer = std::make_unique<boost::asio::steady_timer>(ctx_.executor, cfg_.ring_period * f->second.num_rings_no_answer());
+    l->no_answer->async_wait([this, caller, callee](const boost::system::error_code& ec) {
+      auto* l = ec ? nullptr : get(callee);
+      if (!l || l->connected || l->peer != caller) return;
+      const auto to = forward_target(caller, l->address_id, forward_trigger::no_answer);
+      if (!to) return;
+      end_leg(callee, line_disconnect_mode::forwarded);
+      retarget(caller, *to, call_reason::fwd_noanswer);
+    });
   }
 
   // Connects both legs once the called leg is answered and its MSP has answered the offer.
@@ -236,6 +319,7 @@ class loopback_tsp {
     if (l->connected) send(c, mspi::channel_message_type::stop_media);
     l->peer = 0;
     l->connected = false;
+    l->no_answer.reset();  // cancels the wait
     sink().call_state(c, line_call_state::disconnected, static_cast<std::uint32_t>(mode));
   }
 
@@ -243,6 +327,7 @@ class loopback_tsp {
   tsp_context ctx_;
   std::map<call_id, leg> legs_;
   std::vector<bool> msp_open_;  // per address: its MSP instance is open
+  std::map<std::size_t, forward_information> forwards_;  // per address: its forwarding rules
 };
 
 static_assert(telephony_service_provider<loopback_tsp>);

@@ -2,11 +2,13 @@
 // tspi/sip/history_info.hpp: the History-Info header (RFC 7044): the targets a request was sent to, in
 // order, each with its index and with how it was reached (`rc`, `mp`, the RFC 4458 `cause`); and what a
 // UAS learns from it: who retargeted the call to it and why (CIS_REDIRECTINGID and CIL_REASON of a call
-// that arrives without a Diversion header).
+// that arrives without a Diversion header); and the entries a UAC adds when it follows a 3xx.
 #pragma once
 
 #include <tspi/call_info.hpp>
+#include <tspi/sip/detail/replaces.hpp>
 #include <tspi/sip/detail/text.hpp>
+#include <tspi/sip/message.hpp>
 #include <tspi/sip/uri.hpp>
 
 #include <cstddef>
@@ -115,6 +117,41 @@ inline std::optional<history_redirection> redirection_of(const std::vector<histo
   std::erase_if(r.redirecting.params, [](const detail::parameter& p) { return detail::iequals(p.name, "cause"); });
   r.cause = to->cause.value_or(0);
   return r;
+}
+
+/// Records in `request`'s History-Info (RFC 7044 §4.1) that it is retargeted to `target` because its current
+/// target answered `status` (a 3xx, RFC 3261 §8.1.3.4): when the request has no entry yet, one for its
+/// Request-URI (index 1) comes first; the current target's entry (the last one) gets the response as an
+/// escaped `Reason` URI header (`?Reason=SIP%3Bcause%3D302`, RFC 7044 §4.1) unless it has URI headers
+/// already; the new entry for `target` is that entry's child (index "<its index>.1", `mp` = its index,
+/// §4.2.1), with `target`'s RFC 4458 `cause` parameter or, when it has none, `cause=status` (§9.1). The
+/// entries are written as one History-Info field. Returns false and changes nothing when the request's
+/// History-Info does not parse or already holds `max_history_entries` entries. Throws only std::bad_alloc.
+inline bool add_history_entry(message& request, const uri& target, int status) {
+  auto entries = parse_history_info(request.headers_named("History-Info"));
+  if (!entries || entries->size() + 2 > max_history_entries) return false;
+  if (entries->empty()) {
+    auto first = parse_uri(request.request_uri);
+    if (!first) return false;
+    history_entry e;
+    e.target.address = std::move(*first);
+    e.index = "1";
+    e.target.set_param("index", e.index);
+    entries->push_back(std::move(e));
+  }
+  auto& from = entries->back();
+  if (from.target.address.headers.empty())
+    from.target.address.headers = "Reason=" + detail::escape_uri_header("SIP;cause=" + std::to_string(status));
+  name_addr to;
+  to.address = target;
+  if (!to.address.param("cause")) to.address.params.push_back({"cause", std::to_string(status)});
+  to.set_param("index", from.index + ".1");
+  to.set_param("mp", from.index);
+  std::string value;
+  for (const auto& e : *entries) value += e.target.to_string() + ", ";
+  request.remove("History-Info");
+  request.add("History-Info", value + to.to_string());
+  return true;
 }
 
 /// CIL_REASON for a call retargeted with RFC 4458 `cause`: fwd_busy (486), fwd_noanswer (408), fwd_uncond

@@ -67,12 +67,12 @@ namespace tspi::sip {
 /// | a call over TLS | `provider_call_info::signalling_secured`: our hop is TLS and the URI is `sips:` (every hop TLS, §26.2.2) or no proxy is in the path; Contact `sips:`, Via `SIP/2.0/TLS` |
 /// | request outside a dialog with a `sips:` Request-URI that arrived over UDP or TCP | 416 (RFC 5630 §3.1.3: a `sips:` URI means TLS on every hop; never served in clear), no call is offered |
 /// | timeout, transport error or 503 to our INVITE | the same INVITE (new transaction) to the next DNS target (RFC 3263 §4.3); after the last one, disconnected as below |
-/// | 3xx to our INVITE | the INVITE to its Contacts in q order (RFC 3261 §8.1.3.4), at most `sip_config::max_redirects`, loops skipped; the 3xx's Diversion headers go into the new INVITE (RFC 5806 §3); `provider_detail` names the redirection, `redirecting_id` the URI that redirected (the 3xx's Diversion, else the one dialled), `redirection_id` the Contact followed |
+/// | 3xx to our INVITE | the INVITE to its Contacts in q order (RFC 3261 §8.1.3.4), at most `sip_config::max_redirects`, loops skipped; the 3xx's Diversion headers go into the new INVITE (RFC 5806 §3), and History-Info (RFC 7044) records the retargeting (an entry for the dialled URI, index 1, with the 3xx as escaped Reason; the Contact's entry, index 1.1, mp=1, with its RFC 4458 cause, else cause = the 3xx's status; each further 3xx a child entry); `provider_detail` names the redirection, `redirecting_id` the URI that redirected (the 3xx's Diversion, else the one dialled), `redirection_id` the Contact followed (without its `cause`) |
 /// | `sip_account::outbound_proxy` | INVITE and REGISTER carry `Route: <proxy;lr>` and go to the proxy (RFC 3261 §8.1.2) |
 /// | 401/407 to our INVITE | the same INVITE with credentials, if the account may answer the challenge (see below) |
 /// | incoming INVITE | 100 + 180 (with `Require: 100rel`, the 180 is reliable: RSeq, retransmitted with T1, 2·T1... until PRACK (answered 200); none within 64·T1 → 500, disconnected (unavail), RFC 3262 §3); `call_notification_event` (owner), `offering`; no owner → 480; no room (`max_active_calls`, MSP capacity) or a resource failure → 503 + Retry-After (`sip_config::retry_after`) |
 /// | nobody answers within `no_answer_timeout` | 480; disconnected (noanswer) |
-/// | `forward` rules of the called address (TSPI_lineForward) | unconditional: 302 at once, no new call; busy: 302 instead of the 486 of `disconnect` offering (normal) or the 503 of no room; no answer: 302 after `num_rings_no_answer` × `ring_period`, disconnected (forwarded → normal). Contact = the rule's destination, Diversion (RFC 5806) = our AOR with the reason |
+/// | `forward` rules of the called address (TSPI_lineForward) | unconditional: 302 at once, no new call; busy: 302 instead of the 486 of `disconnect` offering (normal) or the 503 of no room; no answer: 302 after `num_rings_no_answer` × `ring_period`, disconnected (forwarded → normal). Contact = the rule's destination with the RFC 4458 `cause` (302, 486, 408), Diversion (RFC 5806) = our AOR with the reason and counter=1 |
 /// | incoming INVITE with Diversion (RFC 5806) | `call_info::reason` fwd_uncond / fwd_busy / fwd_noanswer (redirect for other reasons), `redirecting_id` = its first URI |
 /// | incoming INVITE with History-Info (RFC 7044) and no Diversion | the last retargeting (the last entry with an `mp` naming another entry; RFC 4244 entries: the last with a `cause`): `call_info::reason` from its RFC 4458 `cause` (486 fwd_busy, 408 fwd_noanswer, 302 or none fwd_uncond, others redirect), `redirecting_id` = the URI it was retargeted from; a History-Info that does not parse (or more than 32 entries) is ignored |
 /// | `answer` | 200 with the MSP's answer → connected; media starts when the ACK arrives (none within 64*T1 → BYE, disconnected (unavail), and no media was ever sent) |
@@ -511,7 +511,7 @@ class sip_tsp {
   const forward_entry* forward_rule(std::size_t address_id, const message& invite, forward_trigger t) const;
   // num_rings_no_answer * ring_period of the address's rules.
   std::chrono::milliseconds no_answer_forward_delay(std::size_t address_id) const;
-  // 302 to `rule.destination` with Diversion (our AOR, the reason of `t`).
+  // 302 to `rule.destination` (with the RFC 4458 cause of `t`) with Diversion (our AOR, the reason of `t`).
   void respond_forwarded(server_transaction& tx, const forward_entry& rule, std::size_t address_id, forward_trigger t,
                          const std::string& to_tag = {});
   // Sets `s->remote` to the dialog's next hop (DNS for a host name; unchanged when that fails), then `then(s)`.

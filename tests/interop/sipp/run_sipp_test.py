@@ -10,7 +10,8 @@ and the test's own checks of SIPp's message log hold. Exit 77 (ctest SKIP_RETURN
 is not installed; 1 on failure. Every process is bounded by `timeout` and by SIPp's -m; everything runs
 on 127.0.0.1, SIP ports 5700-5799 (a block of ten per test), SIPp media ports 6000-6399 (four per SIPp port);
 the early media / 100rel / UPDATE tests use SIP and SIPp media ports 7200-7299 (a block of twenty per test);
-the session timer and REFER-to-us tests SIP ports 7300-7399 and SIPp media 12400-12799 (four per SIPp port).
+the session timer and REFER-to-us tests SIP ports 7300-7399 and SIPp media 12400-12799 (four per SIPp port);
+the consultation transfer, Replaces and forwarding tests SIP ports 8160-8189 and SIPp media 12600-12699.
 """
 import argparse
 import hashlib
@@ -501,14 +502,157 @@ class Test:
 
     def redirect(self):
         """SIPp answers 302 with two Contacts (q=0.1 and q=0.9); the library ACKs it and calls the q=0.9
-        target with a new INVITE (CSeq 2), which SIPp answers; the call's detail names the redirection."""
+        target with a new INVITE (CSeq 2) whose History-Info records the retargeting (RFC 7044), which SIPp
+        answers; the call's detail names the redirection."""
         self._call_scenario("redirect.xml", 7260, ["--hangup-after", "300"])
         invites = [m for d, m in sipp_messages(self.workdir) if d == "received" and start_line(m).startswith("INVITE ")]
         self.check(len(invites) == 2 and start_line(invites[1]).startswith("INVITE sip:moved@"),
                    "INVITE, then INVITE to the q=0.9 Contact (%s)" % [start_line(m) for m in invites])
+        hi = header(invites[1], "History-Info") if len(invites) == 2 else None
+        self.check(hi == "<sip:service@127.0.0.1:7261?Reason=SIP%3Bcause%3D302>;index=1, "
+                         "<sip:moved@127.0.0.1:7261;cause=302>;index=1.1;mp=1",
+                   "the new INVITE's History-Info records the retargeting (RFC 7044: %s)" % hi)
         acks = [m for d, m in sipp_messages(self.workdir) if d == "received" and start_line(m).startswith("ACK ")]
         self.check(len(acks) == 2 and (header(acks[0], "CSeq") or "").split()[0] == "1",
                    "the 302 ACKed in its transaction (CSeq 1), the 200 by the dialog (%d ACKs)" % len(acks))
+
+    # ---- consultation transfer, Replaces, forwarding (issue 11): SIP 8160-8189, SIPp media 12600-12699 ------
+    def consult_transfer(self):
+        """The library calls SIPp A, then transfers it to SIPp B by consultation (transfer(consult) holds A and
+        calls B; finish(as_transfer)): A gets a REFER whose Refer-To is B's Contact with an escaped Replaces
+        naming the consultation dialog (RFC 5589 §7.1, RFC 3891: B's Call-ID, to-tag = B's tag, from-tag =
+        the library's) and a Referred-By; A's NOTIFY with the sipfrag "SIP/2.0 200 OK" ends both calls of
+        the library (BYE to A and to B), disconnected normal."""
+        target_dir = os.path.join(self.workdir, "target")
+        os.makedirs(target_dir, exist_ok=True)
+        target = run_sipp(sipp_cmd(["-sn", "uas"], 8165, target_dir, 1, media=12604), target_dir, background=True)
+        self.check(wait_port_bound(8165), "SIPp B (the transfer target) listens on 8165")
+        sipp = run_sipp(sipp_cmd(["-sf", os.path.join(HERE, "consult_transferee.xml")], 8161, self.workdir, 1,
+                                 media=12600), self.workdir, background=True)
+        self.check(wait_port_bound(8161), "SIPp A (the transferee) listens on 8161")
+        if self.start_peer(["--listen", "8160", "--call", "sip:service@127.0.0.1:8161", "--calls", "1",
+                            "--consult", "sip:target@127.0.0.1:8165", "--finish-after", "300", "--t1", "100"], 15):
+            self.finish_peer()
+            lines = [l for l in self.peer.lines if l]
+            self.check("call 1 transfer ok" in lines and "call 2 finish ok" in lines,
+                       "transfer(consult) and finish(as_transfer) completed")
+            states = lambda n: [l.split()[2] for l in lines if re.match(r"^call %d (in_progress|connected|hold|disconnected)" % n, l)]
+            self.check(states(1) == ["in_progress", "connected", "hold", "disconnected"],
+                       "the primary call: in_progress, connected, hold, disconnected (%s)" % states(1))
+            self.check(states(2) == ["in_progress", "connected", "disconnected"],
+                       "the consultation call: in_progress, connected, disconnected (%s)" % states(2))
+            self.check("call 1 disconnected normal" in lines and "call 2 disconnected normal" in lines,
+                       "both calls disconnected normal after the NOTIFY's 200 sipfrag")
+        self.check_sipp(self._wait_sipp(sipp, 20), successful=1)
+        rc = self._wait_sipp(target, 20)
+        self.check(rc == 0, "SIPp B took the consultation call and the library's BYE (exit status %d)" % rc)
+        a_msgs = sipp_messages(self.workdir)
+        b_msgs = sipp_messages(target_dir)
+        refers = [m for d, m in a_msgs if d == "received" and start_line(m).startswith("REFER ")]
+        b_invite = next((m for d, m in b_msgs if d == "received" and start_line(m).startswith("INVITE ")), None)
+        b_ok = next((m for d, m in b_msgs if d == "sent" and start_line(m).startswith("SIP/2.0 200")
+                     and "INVITE" in (header(m, "CSeq") or "")), None)
+        self.check(len(refers) == 1 and b_invite is not None and b_ok is not None,
+                   "one REFER at A, the consultation INVITE and its 200 at B")
+        if len(refers) != 1 or b_invite is None or b_ok is None:
+            return
+        refer_to = header(refers[0], "Refer-To") or ""
+        m = re.match(r"^<([^?>]*)\?([^>]*)>", refer_to)
+        self.check(m is not None and m.group(1) == re.search(r"<([^>]*)>", header(b_ok, "Contact")).group(1),
+                   "Refer-To is B's Contact with URI headers (%s)" % refer_to)
+        fields = dict(f.split("=", 1) for f in (m.group(2) if m else "").split("&") if "=" in f)
+        raw = fields.get("Replaces", "")
+        self.check(";" not in raw and "%3B" in raw.upper(), "the Replaces value is escaped in the URI (%s)" % raw)
+        value = re.sub(r"%([0-9A-Fa-f]{2})", lambda x: chr(int(x.group(1), 16)), raw)
+        parts = value.split(";")
+        params = dict(p.split("=", 1) for p in parts[1:] if "=" in p)
+        tag = lambda h: (re.search(r"tag=([^;>\s]+)", h or "") or [None, None])[1]
+        expect = (header(b_invite, "Call-ID"), tag(header(b_ok, "To")), tag(header(b_invite, "From")))
+        got = (parts[0], params.get("to-tag"), params.get("from-tag"))
+        self.check(got == expect and None not in expect,
+                   "Replaces names the consultation dialog: call-id, to-tag (B's), from-tag (ours) %s == %s" % (got, expect))
+        self.check(bool(header(refers[0], "Referred-By")), "the REFER has a Referred-By (%s)" % header(refers[0], "Referred-By"))
+        byes = [m for d, m in a_msgs if d == "received" and start_line(m).startswith("BYE ")]
+        b_byes = [m for d, m in b_msgs if d == "received" and start_line(m).startswith("BYE ")]
+        self.check(len(byes) == 1 and len(b_byes) == 1, "the library sent BYE to A and to B (%d, %d)" % (len(byes), len(b_byes)))
+
+    def invite_replaces(self):
+        """SIPp A calls the library (answered). SIPp B then sends INVITEs with Replaces: naming an unknown
+        Call-ID, then A's Call-ID with a wrong to-tag: 481 each (RFC 3891 §3); then A's dialog exactly: the
+        library answers it at once (200, no 180), reports the new call with reason transfer, ends A's call
+        with BYE (disconnected normal); B hangs up the new call."""
+        if not self.start_peer(["--listen", "8170", "--auto-answer", "--calls", "2", "--trace", "--t1", "100",
+                                "--expect-states", "offering,connected,disconnected"], 15):
+            return
+        original = run_sipp(sipp_cmd(["-sf", os.path.join(HERE, "replaces_original.xml"), "%s:8170" % LOCAL,
+                                      "-s", "service", "-cid_str", "orig-%u@sipp"], 8171, self.workdir, 1, media=12608),
+                            self.workdir, background=True)
+        try:
+            self._replace(original)
+        finally:
+            if original.poll() is None:  # an early failure: do not leave SIPp A on its ports
+                original.kill()
+
+    def _replace(self, original):
+        self.check(self.peer.wait_line(r"^call 1 connected", 10) is not None, "A's call is connected")
+        ok = None
+        deadline = time.monotonic() + 5
+        while ok is None and time.monotonic() < deadline:  # the library's 200 to A, from its --trace output
+            text = open(os.path.join(self.workdir, "peer.stderr"), errors="replace").read()
+            for block in text.split("---- sent\n")[1:]:
+                if block.startswith("SIP/2.0 200") and "orig-1@sipp" in (header(block, "Call-ID") or "") \
+                        and "INVITE" in (header(block, "CSeq") or ""):
+                    ok = block
+            time.sleep(0.05)
+        self.check(ok is not None, "the library's 200 to A is in its trace")
+        to_tag = re.search(r"tag=([^;>\s]+)", header(ok or "", "To") or "")
+        if not to_tag:
+            return self.check(False, "the 200 to A has a To tag")
+        bdir = os.path.join(self.workdir, "replacing")
+        os.makedirs(bdir, exist_ok=True)
+        rc = run_sipp(sipp_cmd(["-sf", os.path.join(HERE, "replaces_invite.xml"), "%s:8170" % LOCAL, "-s", "service",
+                                "-key", "replaced", "orig-1@sipp", "-key", "to_tag", to_tag.group(1),
+                                "-key", "from_tag", "orig-1"], 8173, bdir, 1, media=12612), bdir)
+        self.check(rc == 0, "SIPp B: 481, 481, then 200 to the INVITE with the right Replaces (exit status %d)" % rc)
+        self.finish_peer()
+        lines = [l for l in self.peer.lines if l]
+        self.check("call 2 replacing reason=transfer" in lines, "the replacing call is reported with reason transfer")
+        self.check("call 1 disconnected normal" in lines and "call 2 disconnected normal" in lines,
+                   "the replaced call and the new one both ended normal")
+        self.check_sipp(self._wait_sipp(original, 20), successful=1)
+        got = [start_line(m) for d, m in sipp_messages(bdir) if d == "received"]
+        self.check([g.split()[1] for g in got if g.startswith("SIP/2.0") and g.split()[1] != "100"] == ["481", "481", "200", "200"],
+                   "B got 481, 481, 200 (INVITE), 200 (BYE) (%s)" % got)
+
+    def forward_302(self):
+        """address::forward in the three modes, one SIPp call each: unconditional (302 at once, no call
+        offered), busy (the application's rejection becomes a 302) and no answer (180, then the 302 after 2
+        rings of 100 ms). Each 302's Contact is the forward target with the RFC 4458 cause (302, 486, 408),
+        and its Diversion (RFC 5806 §4) names the forwarding address with the reason and counter=1."""
+        target = "sip:elsewhere@127.0.0.1:8189"
+        modes = [("unconditional", [], "302", "unconditional", 0),
+                 ("busy", ["--reject", "486"], "486", "user-busy", 1),
+                 ("no_answer", ["--ring", "--forward-rings", "2", "--ring-period", "100"], "408", "no-answer", 1)]
+        for mode, extra, cause, reason, calls in modes:
+            print("  --    %s" % mode, flush=True)
+            if not self.start_peer(["--listen", "8180", "--account", "sip:bob@127.0.0.1", "--forward", target,
+                                    "--forward-mode", mode, "--forwards", "1", "--calls", str(calls),
+                                    "--linger", "100"] + extra, 15):
+                return
+            d = os.path.join(self.workdir, mode)
+            os.makedirs(d, exist_ok=True)
+            rc = run_sipp(sipp_cmd(["-sf", os.path.join(HERE, "forward_302.xml"), "%s:8180" % LOCAL, "-s", "bob"],
+                                   8181, d, 1, media=12616), d)
+            self.check(rc == 0, "%s: SIPp got the 302 it expected (exit status %d)" % (mode, rc))
+            self.finish_peer()
+            got = [m for dd, m in sipp_messages(d) if dd == "received" and not start_line(m).startswith("SIP/2.0 100")]
+            self.check([start_line(m).split()[1] for m in got] == (["302"] if mode == "unconditional" else ["180", "302"]),
+                       "%s: the responses (%s)" % (mode, [start_line(m) for m in got]))
+            moved = got[-1] if got else ""
+            self.check(header(moved, "Contact") == "<%s;cause=%s>" % (target, cause),
+                       "%s: Contact is the target with cause=%s (%s)" % (mode, cause, header(moved, "Contact")))
+            self.check(header(moved, "Diversion") == "<sip:bob@127.0.0.1>;reason=%s;counter=1" % reason,
+                       "%s: Diversion names bob, reason %s (%s)" % (mode, reason, header(moved, "Diversion")))
 
     # ---- early media, 100rel, UPDATE (ports 7200-7299) -----------------------------------------------
     def _call_scenario(self, scenario, port, peer_args):
@@ -568,7 +712,8 @@ class Test:
 
 TESTS = ["uac_builtin", "uas_builtin", "cancel", "busy_486", "auth_invite", "auth_invite_sha256", "register_auth",
          "hold", "retransmitted_invite", "remote_bye", "malformed", "early_media", "prack_required", "update",
-         "refer_transferee", "session_timer", "session_timer_update", "redirect"]
+         "refer_transferee", "session_timer", "session_timer_update", "redirect", "consult_transfer",
+         "invite_replaces", "forward_302"]
 
 
 def main():

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <tspi/call_info.hpp>
+#include <tspi/forward.hpp>
 #include <tspi/sip/detail/text.hpp>
 #include <tspi/sip/uri.hpp>
 
@@ -14,8 +15,8 @@
 
 namespace tspi::sip::detail {
 
-/// What makes a forwarding rule apply to an incoming call (session/forwarding.hpp).
-enum class forward_trigger : std::uint8_t { unconditional, busy, no_answer };
+/// What makes a forwarding rule apply to an incoming call (tspi/forward.hpp; session/forwarding.hpp).
+using tspi::forward_trigger;
 
 /// The caller (`From` URI of an INVITE) matches a `*_specific` rule's `caller` (a URI, or `user@host`):
 /// same user and host, case-insensitively for the host (RFC 3261 §19.1.4). Pure; throws only std::bad_alloc.
@@ -33,6 +34,18 @@ inline std::string_view diversion_reason(forward_trigger t) noexcept {
     case forward_trigger::no_answer: return "no-answer";
   }
   return "unknown";
+}
+
+/// The RFC 4458 `cause` URI parameter of a retargeting by a rule of kind `t` (302 unconditional, 486 user
+/// busy, 408 no reply): the 302's Contact carries it, so the caller's retargeted Request-URI and History-Info
+/// entry (RFC 7044 §9.1) say why. Pure.
+inline int history_cause(forward_trigger t) noexcept {
+  switch (t) {
+    case forward_trigger::unconditional: return 302;
+    case forward_trigger::busy: return 486;
+    case forward_trigger::no_answer: return 408;
+  }
+  return 302;
 }
 
 /// CIL_REASON of an incoming INVITE whose first Diversion header (RFC 5806 §4) has `reason`: fwd_busy,

@@ -1,6 +1,6 @@
 // ptapi - portable TAPI
 // tspi/sip/session/forwarding.hpp: call forwarding of sip_tsp (TSPI_lineForward): a 302 with a Diversion
-// header (RFC 5806) for calls to a forwarded address, and what a Diversion header says about a call that
+// header (RFC 5806) and the RFC 4458 `cause` in its Contact for calls to a forwarded address, and what a Diversion header says about a call that
 // arrives forwarded.
 #pragma once
 
@@ -32,28 +32,10 @@ inline const forward_entry* sip_tsp::forward_rule(std::size_t address_id, const 
                                                   forward_trigger t) const {
   auto it = forwards_.find(address_id);
   if (it == forwards_.end()) return nullptr;
-  const auto applies = [t](forward_mode m) {
-    using M = forward_mode;
-    switch (t) {
-      case forward_trigger::unconditional: return m == M::unconditional || m == M::unconditional_specific;
-      case forward_trigger::busy:
-        return m == M::busy || m == M::busy_specific || m == M::busy_no_answer || m == M::busy_no_answer_specific;
-      case forward_trigger::no_answer:
-        return m == M::no_answer || m == M::no_answer_specific || m == M::busy_no_answer || m == M::busy_no_answer_specific;
-    }
-    return false;
-  };
   const auto from = parse_name_addr(invite.header("From").value_or(""));
-  const forward_entry* general = nullptr;
-  for (const auto& e : it->second.entries()) {
-    if (!applies(e.mode)) continue;
-    if (!is_caller_specific(e.mode)) {
-      if (!general) general = &e;
-    } else if (from && detail::same_caller(from->address, e.caller)) {
-      return &e;  // a rule for this caller wins over the general one
-    }
-  }
-  return general;
+  return find_forward_rule(it->second, t, [&](std::string_view caller) {
+    return from && detail::same_caller(from->address, caller);
+  });
 }
 
 inline std::chrono::milliseconds sip_tsp::no_answer_forward_delay(std::size_t address_id) const {
@@ -65,7 +47,9 @@ inline std::chrono::milliseconds sip_tsp::no_answer_forward_delay(std::size_t ad
 inline void sip_tsp::respond_forwarded(server_transaction& tx, const forward_entry& rule, std::size_t address_id,
                                        forward_trigger t, const std::string& to_tag) {
   auto r = response_for(tx, 302, to_tag.empty() ? random_token(10) : to_tag);
-  const auto target = parse_destination(rule.destination);  // checked by `forward`
+  auto target = parse_destination(rule.destination);  // checked by `forward`
+  // RFC 4458 / RFC 7044 §9.1: why the call is retargeted, for the caller's History-Info and Request-URI.
+  if (target && !target->param("cause")) target->params.push_back({"cause", std::to_string(detail::history_cause(t))});
   r.add("Contact", "<" + (target ? target->to_string() : rule.destination) + ">");
   // RFC 5806 §4: who diverted (our AOR), why, and how often this call was diverted so far.
   r.add("Diversion", "<" + accounts_[address_id].aor.to_string() + ">;reason=" +

@@ -8,6 +8,7 @@
 #include <tspi/sip/detail/session.hpp>
 #include <tspi/sip/dns/selection.hpp>
 #include <tspi/sip/headers.hpp>
+#include <tspi/sip/history_info.hpp>
 #include <tspi/sip/message.hpp>
 #include <tspi/sip/uri.hpp>
 
@@ -118,9 +119,13 @@ inline bool sip_tsp::follow_redirect(const session_ptr& s, const message& r) {
     for (auto d : diversions)
       if (fresh_diversions.size() < 8) fresh_diversions.push_back({"Diversion", std::string(d)});
     s->invite.headers.insert(earlier, fresh_diversions.begin(), fresh_diversions.end());
+    // RFC 7044: the retargeting is recorded in History-Info (a History-Info that does not parse is left as it is).
+    (void)add_history_entry(s->invite, next, r.status);
     const auto by = diversions.empty() ? std::nullopt : parse_name_addr(diversions.front());
     s->info.redirecting_id = by ? by->address.to_string() : s->invite.request_uri;
-    s->info.redirection_id = text;
+    auto address = next;  // CIS_REDIRECTIONID: the address, without the RFC 4458 cause
+    std::erase_if(address.params, [](const detail::parameter& p) { return detail::iequals(p.name, "cause"); });
+    s->info.redirection_id = address.to_string();
     s->invite.request_uri = text;
     s->info.provider_detail = fmt::format("redirected by {} to {}", r.status, text);
     report_info(*s);
