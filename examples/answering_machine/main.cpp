@@ -104,7 +104,7 @@ class machine {
  private:
   void connect_handlers() {
     tapi_.on_call_notification().connect([this](const tspi::call_notification_event& e) { offered(e.call); });
-    tapi_.on_call_state().connect([this](const tspi::call_state_event& e) {
+    tapi_.on_call_state().connect([this](const tspi::call_state_event& e) {  // LINECALLSTATE_DISCONNECTED: done
       if (e.state == tspi::call_state::disconnected) finish(e.call);
     });
     tapi_.on_call_media().connect([this](const tspi::call_media_event& e) {  // CME_STREAM_ACTIVE: greet, once
@@ -122,6 +122,7 @@ class machine {
       using cause = mspi::file_terminal_cause;
       std::error_code ec;
       if (e.terminal == c->greeting && e.cause == cause::end_of_file) c->recorder->start(ec);  // the beep would go here
+      report("cannot record", ec);
       if (e.terminal == c->recorder && e.cause == cause::silence) hang_up(*c, "silence");
       if (e.terminal == c->recorder && e.cause == cause::max_duration) hang_up(*c, "maximum length");
     });
@@ -146,11 +147,8 @@ class machine {
     if (!ec) c.recorder->set_limits({ms(o_.max_seconds), ms(o_.silence_seconds), o_.silence_dbfs});
     for (const mspi::terminal_ptr& t : {mspi::terminal_ptr(c.greeting), mspi::terminal_ptr(c.recorder)})
       if (!ec) call.select_terminal_on_call(t, ec);
-    if (ec) {  // e.g. the messages directory went away: refuse the call rather than lose its message
-      std::cerr << "answering_machine: cannot take a message from " << c.caller << ": " << ec.message() << '\n';
-      call.async_disconnect(tspi::disconnect_code::rejected, [](std::error_code) {});
-      return;
-    }
+    report("cannot take a message from " + c.caller, ec);  // e.g. the messages directory went away: refuse
+    if (ec) return call.async_disconnect(tspi::disconnect_code::rejected, [](std::error_code) {});  // the call
     std::cout << "call from " << c.caller << ", answering after " << o_.rings << " ring(s)" << std::endl;
     c.rings = std::make_unique<boost::asio::steady_timer>(tapi_.get_executor(), ms(o_.rings * o_.ring_seconds));
     c.rings->async_wait([call](boost::system::error_code ec) {  // cancelled when the call ends first
@@ -275,8 +273,7 @@ int main(int argc, char** argv) {
   fs::create_directories(o.messages, ec);
   if (ec || !fs::is_directory(o.messages))
     return bad("cannot use '" + o.messages + "' for messages: " + (ec ? ec.message() : "not a directory"));
-  std::signal(SIGINT, [](int) { stop_requested = true; });
-  std::signal(SIGTERM, [](int) { stop_requested = true; });
+  for (int s : {SIGINT, SIGTERM}) std::signal(s, [](int) { stop_requested = true; });
   try {
     machine m(o, bind);
     std::cout << "answering on " << o.bind << ", messages in " << o.messages << std::endl;
