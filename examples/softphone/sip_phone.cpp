@@ -8,6 +8,7 @@
 #include "report.hpp"
 #include "speech.hpp"
 
+#include <tspi/sip/bind_address.hpp>
 #include <tspi/sip/message.hpp>
 #include <tspi/sip/tsp.hpp>
 #include <tspi/sip/uri.hpp>
@@ -65,44 +66,15 @@ std::string lower(std::string s) {
 
 // ---- command-line values ----
 
-struct bind_address {
-  std::string host;
-  std::uint16_t port = 0;
-};
 
-/// "IP[:PORT]" or "[IPv6][:PORT]" (a bare IPv6 literal too); `option` names it in the error.
-bind_address parse_bind(const std::string& text, std::uint16_t default_port, const char* option = "--bind") {
-  const auto bad = [&] {
-    return input_error(std::string("bad ") + option + " '" + text +
-                       "': expected IP[:PORT] with an IP literal, e.g. 127.0.0.1:" + std::to_string(default_port ? default_port : 5060));
-  };
-  std::string host = text, port_text;
-  if (!text.empty() && text.front() == '[') {
-    const auto close = text.find(']');
-    if (close == std::string::npos) throw bad();
-    host = text.substr(1, close - 1);
-    const auto rest = text.substr(close + 1);
-    if (!rest.empty()) {
-      if (rest[0] != ':') throw bad();
-      port_text = rest.substr(1);
-      if (port_text.empty()) throw bad();
-    }
-  } else if (std::count(text.begin(), text.end(), ':') == 1) {
-    const auto colon = text.find(':');
-    host = text.substr(0, colon);
-    port_text = text.substr(colon + 1);
-    if (port_text.empty()) throw bad();
-  }
-  boost::system::error_code ec;
-  const auto address = boost::asio::ip::make_address(host, ec);
-  if (host.empty() || ec) throw bad();
-  bind_address out{address.to_string(), default_port};
-  if (!port_text.empty()) {
-    unsigned port = 0;
-    const auto [end, err] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-    if (err != std::errc{} || end != port_text.data() + port_text.size() || port > 65535) throw bad();
-    out.port = static_cast<std::uint16_t>(port);
-  }
+/// "IP[:PORT]" or "[IPv6][:PORT]" (a bare IPv6 literal too, `tspi::sip::parse_bind_address`); `option`
+/// names it in the error.
+tspi::sip::bind_address parse_bind(const std::string& text, std::uint16_t default_port, const char* option = "--bind") {
+  std::error_code ec;
+  auto out = tspi::sip::parse_bind_address(text, default_port, ec);
+  if (ec)
+    throw input_error(std::string("bad ") + option + " '" + text + "': expected IP[:PORT] with an IP literal, e.g. 127.0.0.1:" +
+                      std::to_string(default_port ? default_port : 5060));
   return out;
 }
 

@@ -134,6 +134,41 @@ inline std::vector<std::int16_t> read_audio_file(const std::string& path) {
   return samples;
 }
 
+/// What an audio file's header says (libsndfile's SF_INFO): enough to list or check a file without
+/// decoding it.
+struct audio_file_info {
+  std::uint64_t frames = 0;  ///< Sample frames (one sample per channel each).
+  int rate_hz = 0;           ///< Sample rate, Hz.
+  int channels = 0;          ///< Channels.
+  /// Length in seconds (`frames / rate_hz`).
+  [[nodiscard]] double seconds() const noexcept { return rate_hz > 0 ? static_cast<double>(frames) / rate_hz : 0.0; }
+};
+
+/// Reads the header of the audio file `path` (any format libsndfile opens, as `read_audio_file`), for
+/// instance the length of a recorded message or a greeting (TAPI has no such call; an ITMediaPlayback
+/// application read the file's header itself). The samples are not read. Errors (in `ec`; the result is
+/// then all zeros): `tapi_errc::file_read_error` when the file is missing, unreadable or not audio
+/// libsndfile understands, or has no channels or a rate of 0. Thread safety: reentrant; blocking file I/O.
+inline audio_file_info read_audio_file_info(const std::string& path, std::error_code& ec) {
+  SF_INFO info{};
+  detail::sndfile_ptr file(sf_open(path.c_str(), SFM_READ, &info));
+  if (!file || info.channels <= 0 || info.samplerate <= 0 || info.frames < 0) {
+    ec = tapi_errc::file_read_error;
+    return {};
+  }
+  ec.clear();
+  return {static_cast<std::uint64_t>(info.frames), info.samplerate, info.channels};
+}
+
+/// Throwing form of `read_audio_file_info(path, ec)`.
+/// @throws std::system_error with `tapi_errc::file_read_error` and "read_audio_file_info" in `what()`.
+inline audio_file_info read_audio_file_info(const std::string& path) {
+  std::error_code ec;
+  auto info = read_audio_file_info(path, ec);
+  throw_if(ec, "read_audio_file_info");
+  return info;
+}
+
 /// A 16-bit PCM WAV file being written (move-only RAII; the destructor closes it).
 ///
 /// libsndfile's `SFC_SET_UPDATE_HEADER_AUTO` is on, so the RIFF header is rewritten after every `write`:

@@ -64,6 +64,13 @@ enum class channel_message_type : std::uint8_t {
   /// the decoded received audio (`rtp_opus_config::tones`; TSPI: LINE_MONITORTONE). The TSP reports it
   /// with `line_event_sink::tone_detected`.
   tone_detected = 0x88,
+  /// Empty body: the tone (or custom tones) of the last generate_tone request ended by itself: its
+  /// duration elapsed or its burst is over (TSPI: LINE_GENERATE, LINEGENERATETERM_DONE). One report per
+  /// tone request, this or tone_cancelled.
+  tone_generated = 0x89,
+  /// Body: a UTF-8 reason; the tone playing was cut short: a newer tone or in-band digit request replaced
+  /// it, a stop request (`tone_mode::none`) ended it, or media stopped (LINEGENERATETERM_CANCEL).
+  tone_cancelled = 0x8A,
 };
 
 /// The app-specific value of a `tone_detected` body (decimal, 1..10 digits, at most 2^32 - 1); nullopt

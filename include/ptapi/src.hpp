@@ -31,6 +31,7 @@ template class event_source<digit_event>;
 template class event_source<call_info_change_event>;
 template class event_source<digits_gathered_event>;
 template class event_source<tone_detection_event>;
+template class event_source<digit_generation_event>;
 template class event_source<call_hub_event>;
 }  // namespace tspi
 

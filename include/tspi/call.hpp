@@ -377,7 +377,9 @@ class call {
   /// peer that did not negotiate telephone-event, in-band audio when `rtp_opus_config::tones` is set,
   /// 80 ms of tone and 80 ms of pause per digit, replacing the capture like a tone, and cutting a tone
   /// in progress short; without it the MSP refuses them, after this completes).
-  /// `digits`: `0-9 * # A-D`. Completes when the provider has queued them. Errors: `invalid_digits`
+  /// `digits`: `0-9 * # A-D`. Completes when the provider has queued them; when the last digit has been sent
+  /// (or the request was cut short or refused by the MSP) the TAPI object raises one `digit_generation_event`
+  /// (TE_GENERATEEVENT, `tapi::on_digit_generation`). Errors: `invalid_digits`
   /// (empty or another character); `invalid_call_state` unless connected; `not_supported`; `not_owner`;
   /// `invalid_handle`.
   void generate_digits(std::string_view digits, std::error_code& ec) const { ec = run(digits_op(digits)); }
@@ -396,7 +398,9 @@ class call {
   /// call's media; beep and billing end after their burst). A new GenerateTone, GenerateCustomTones or
   /// in-band GenerateDigits replaces the tone playing; `tone_mode::none` stops it (TAPI's cancel). Works
   /// on Opus and G.711 calls (made at 8 kHz, resampled to the call's 48 kHz). Completes when the MSP has
-  /// taken the request (the tone starts within a frame). Errors: `invalid_mode` (a value outside
+  /// taken the request (the tone starts within a frame); its end raises one `digit_generation_event`
+  /// (`done` when its duration or burst is over, `cancel` when replaced, stopped or the call's media
+  /// ends; `tone_mode::none` itself raises none). Errors: `invalid_mode` (a value outside
   /// `tone_mode`); `invalid_argument` (duration out of 0..3600000 ms); `invalid_call_state` unless
   /// connected; `not_supported` when the MSP has no tone generator (`rtp_opus_config::tones` empty: the
   /// `dsp` component was not set up); `not_owner`; `invalid_handle`. Thread safety: any thread.

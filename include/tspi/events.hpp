@@ -7,6 +7,7 @@
 #include <tspi/call_info.hpp>
 #include <tspi/call_state.hpp>
 #include <tspi/digit_gathering.hpp>
+#include <tspi/digit_generation.hpp>
 
 #include <mspi/call_media_event.hpp>
 #include <mspi/stream.hpp>
@@ -31,7 +32,7 @@ enum class tapi_event : std::uint32_t {
   call_info_change = 0x40,    ///< TE_CALLINFOCHANGE: `call_info_change_event`
   private_event = 0x80,       ///< TE_PRIVATE
   digit_event = 0x8000,       ///< TE_DIGITEVENT
-  generate_event = 0x10000,   ///< TE_GENERATEEVENT
+  generate_event = 0x10000,   ///< TE_GENERATEEVENT: `digit_generation_event`
   file_terminal = 0x80000,    ///< TE_FILETERMINAL: `file_terminal_event`
   tone_event = 0x400000,      ///< TE_TONEEVENT: `tone_detection_event`
   gather_digits = 0x800000,   ///< TE_GATHERDIGITS: `digits_gathered_event`
@@ -119,6 +120,20 @@ struct digits_gathered_event {
   std::string digits;                          ///< ITDigitsGatheredEvent::get_Digits
   gather_termination termination = gather_termination::cancel;  ///< get_GatherTermination
   std::chrono::steady_clock::time_point time;  ///< When it ended (get_TickCount's role).
+};
+
+/// TE_GENERATEEVENT (ITDigitGenerationEvent; TSPI: LINE_GENERATE): a `call::generate_digits`,
+/// `generate_tone` or `generate_custom_tones` request that the call accepted has ended, exactly once per
+/// request: `done` when its last digit was sent or its tone ended by itself, `cancel` when it was cut short
+/// (a newer tone or in-band digit request, `tone_mode::none`, the call's media stopping) or the MSP refused
+/// it. RFC 4733 digit requests queue behind each other, each ending `done` in order. A request still
+/// running when its call disconnects ends `cancel`, reported before the `disconnected` state event; none
+/// is delivered after it. `tone_mode::none` itself is no request (it raises the cancel of the tone it stops).
+struct digit_generation_event {
+  tspi::call call;                                              ///< ITDigitGenerationEvent::get_Call
+  generate_termination termination = generate_termination::done;  ///< get_GenerationTermination (LINEGENERATETERM_*)
+  generation_kind kind = generation_kind::digits;               ///< Digits or a tone (ptapi's addition).
+  std::chrono::steady_clock::time_point time;                   ///< When it ended (get_TickCount's role).
 };
 
 /// TE_TONEEVENT (ITToneDetectionEvent): a tone of the call's DetectTones list (`call::detect_tones`) was

@@ -158,6 +158,11 @@ class tapi {
   [[nodiscard]] event_source<digits_gathered_event> on_digits_gathered() const { return event_source<digits_gathered_event>(core_); }
   /// TE_TONEEVENT events (a tone of a call's `call::detect_tones` list was heard).
   [[nodiscard]] event_source<tone_detection_event> on_tone_detection() const { return event_source<tone_detection_event>(core_); }
+  /// TE_GENERATEEVENT events (a `call::generate_digits`, `generate_tone` or `generate_custom_tones` request
+  /// ended: done or cancelled; see `digit_generation_event`).
+  [[nodiscard]] event_source<digit_generation_event> on_digit_generation() const {
+    return event_source<digit_generation_event>(core_);
+  }
 
   /// ITTAPI::EnumerateCallHubs / get_CallHubs: the call hubs of this TAPI object's local conferences that
   /// have calls now (a hub that went idle is not listed), by hub number (`call_hub::id`, ascending). Empty

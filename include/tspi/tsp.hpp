@@ -5,6 +5,7 @@
 
 #include <tspi/call_info.hpp>
 #include <tspi/call_state.hpp>
+#include <tspi/digit_generation.hpp>
 #include <tspi/forward.hpp>
 
 #include <mspi/media_types.hpp>
@@ -121,6 +122,15 @@ class line_event_sink {
   virtual void tone_detected(call_id call, std::uint32_t app_specific) {
     (void)call;
     (void)app_specific;
+  }
+  /// LINE_GENERATE: a digit or tone generation request of the call ended with `termination` (the MSP's
+  /// `channel_message_type::digits_generated` / `generate_failed` for digits, `tone_generated` /
+  /// `tone_cancelled` for tones; one per request). The default ignores it; the TAPI object's sink raises a
+  /// `digit_generation_event` for a request it counted as running.
+  virtual void generation_ended(call_id call, generation_kind kind, generate_termination termination) {
+    (void)call;
+    (void)kind;
+    (void)termination;
   }
   /// LINE_CALLINFO: the call's provider-filled information changed; `info` is its whole current set
   /// (see `provider_call_info`), which replaces the call's copy. The TAPI object raises

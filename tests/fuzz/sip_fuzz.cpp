@@ -1,5 +1,5 @@
-// ptapi_fuzz target `sip`: the SIP parsers, tspi/sip/{message,headers,uri,digest}.hpp, and mspi::parse_sdp
-// on message bodies. Built by -DPTAPI_BUILD_FUZZERS=ON with clang (tests/fuzz/CMakeLists.txt).
+// ptapi_fuzz target `sip`: the SIP parsers, tspi/sip/{message,headers,uri,digest,bind_address}.hpp, and
+// mspi::parse_sdp on message bodies. Built by -DPTAPI_BUILD_FUZZERS=ON with clang (tests/fuzz/CMakeLists.txt).
 //
 // Besides "no crash, no sanitizer report", it checks properties that hold for every input (each
 // failure traps):
@@ -24,6 +24,7 @@
 // re-parse can therefore fail for valid reasons; under the widened ones it must not.
 #include "fuzz.hpp"
 
+#include <tspi/sip/bind_address.hpp>
 #include <tspi/sip/detail/diversion.hpp>
 #include <tspi/sip/detail/replaces.hpp>
 #include <tspi/sip/digest.hpp>
@@ -40,6 +41,7 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 namespace sip = tspi::sip;
@@ -63,6 +65,16 @@ void check_uri(std::string_view text) {
   if (!u) return;
   auto back = sip::parse_uri(u->to_string());
   PTAPI_FUZZ_CHECK(back && same_uri(*u, *back));
+}
+
+// A bind address that parses (tspi/sip/bind_address.hpp) reads back equal from its own text form.
+void check_bind_address(std::string_view text) {
+  std::error_code ec;
+  const auto b = sip::parse_bind_address(text.substr(0, 300), 5060, ec);
+  if (ec) return;
+  const auto host = b.host.find(':') == std::string::npos ? b.host : "[" + b.host + "]";
+  const auto back = sip::parse_bind_address(host + ":" + std::to_string(b.port), 1, ec);
+  PTAPI_FUZZ_CHECK(!ec && back.host == b.host && back.port == b.port);
 }
 
 void check_name_addr(std::string_view text) {
@@ -170,6 +182,7 @@ bool same_message_ignoring_content_length(const sip::message& a, const sip::mess
 void ptapi_fuzz::fuzz_sip(input bytes) {
   const std::string_view in = as_text(bytes);
   const sip::parse_limits limits;
+  check_bind_address(in);
 
   // Stream framing (TCP): a frame is self-contained.
   if (auto n = sip::framed_length(in); n && *n > 0) {

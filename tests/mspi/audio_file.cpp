@@ -165,3 +165,31 @@ TEST_CASE("wav_writer: bad path or arguments fail without creating a file", "[ms
 
   CHECK_THROWS_AS(mspi::wav_writer::create(no_dir, 48000, 1), std::system_error);
 }
+
+TEST_CASE("read_audio_file_info: the header's frames, rate and channels, and errors for what is not audio", "[mspi][audio_file]") {
+  temp_dir dir;
+  std::error_code ec;
+  {
+    auto w = mspi::wav_writer::create(dir.file("stereo.wav"), 8000, 2, ec);
+    REQUIRE_FALSE(ec);
+    const auto samples = ptapi_test::ramp(2 * 12000);  // 12000 stereo frames: 1.5 s at 8 kHz
+    REQUIRE(w.write(samples, ec));
+  }
+  const auto info = mspi::read_audio_file_info(dir.file("stereo.wav"), ec);
+  REQUIRE_FALSE(ec);
+  CHECK(info.frames == 12000);
+  CHECK(info.rate_hz == 8000);
+  CHECK(info.channels == 2);
+  CHECK(info.seconds() == Approx(1.5));
+
+  const auto garbage = dir.file("garbage.wav");
+  std::ofstream(garbage) << "not audio\n";
+  for (const auto& path : {dir.file("missing.wav"), garbage}) {
+    INFO(path);
+    const auto bad = mspi::read_audio_file_info(path, ec);
+    CHECK(ec == mspi::tapi_errc::file_read_error);
+    CHECK(bad.frames == 0);
+    CHECK(bad.seconds() == 0.0);
+  }
+  CHECK_THROWS_AS(mspi::read_audio_file_info(garbage), std::system_error);
+}

@@ -248,10 +248,11 @@ TEST_CASE("hold, transfer and digits are checked by the TAPI object and refused 
   CHECK(ec == mspi::tapi_errc::invalid_digits);
   c.blind_transfer("", ec);
   CHECK(ec == mspi::tapi_errc::invalid_address);
-  // Valid requests reach the loopback TSP, which has none of these optional members.
+  // Valid requests reach the loopback TSP, which has neither hold nor blind transfer (it has digits).
   c.hold(true, ec);
   CHECK(ec == mspi::tapi_errc::not_supported);
-  CHECK_THROWS_AS(c.generate_digits("123#"), std::system_error);
+  c.generate_digits("123#", ec);
+  CHECK_FALSE(ec);
   auto f2 = c.async_blind_transfer("carol", boost::asio::use_future);
   CHECK(f2.get() == mspi::tapi_errc::not_supported);
   CHECK(c.state() == call_state::connected);

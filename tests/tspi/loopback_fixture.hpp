@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <mutex>
 #include <span>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -32,12 +33,17 @@ struct event_log {
   std::vector<mspi::call_media_kind> media;
   std::vector<tspi::call> offered;
   std::vector<tspi::address_event_kind> address_events;
+  // TE_GENERATEEVENT and TE_CALLSTATE in the order delivered: (call id, what) with what = "done digits",
+  // "cancel tone", ... or the state's number for a state event (to check their order).
+  std::vector<std::pair<std::uint64_t, std::string>> sequence;
+  std::size_t generations = 0;  // TE_GENERATEEVENT count
 
   void attach(tspi::tapi& t) {
     t.on_call_state().connect([this](const tspi::call_state_event& e) {
       std::lock_guard lock(m);
       states.emplace_back(e.call.info().id, e.state);
       causes.push_back(e.cause);
+      sequence.emplace_back(e.call.info().id, "state " + std::to_string(static_cast<int>(e.state)));
       cv.notify_all();
     });
     t.on_call_media().connect([this](const tspi::call_media_event& e) {
@@ -55,6 +61,21 @@ struct event_log {
       offered.push_back(e.call);
       cv.notify_all();
     });
+    t.on_digit_generation().connect([this](const tspi::digit_generation_event& e) {
+      std::lock_guard lock(m);
+      ++generations;
+      sequence.emplace_back(e.call.info().id, std::string(e.termination == tspi::generate_termination::done ? "done " : "cancel ") +
+                                                  (e.kind == tspi::generation_kind::tone ? "tone" : "digits"));
+      cv.notify_all();
+    });
+  }
+  // The generation events of call `id`, in order ("done digits", "cancel tone", ...).
+  std::vector<std::string> generations_of(std::uint64_t id) {
+    std::lock_guard lock(m);
+    std::vector<std::string> out;
+    for (auto& [c, what] : sequence)
+      if (c == id && what.rfind("state", 0) != 0) out.push_back(what);
+    return out;
   }
   template <class Pred>
   bool wait(Pred p, std::chrono::milliseconds timeout = 5s) {
@@ -78,9 +99,9 @@ struct loopback_fixture {
   tspi::tapi tapi;
   tspi::address alice, bob;
 
-  explicit loopback_fixture(int ptime_ms = 20) {
-    mspi::rtp_opus_config msp;
-    msp.ptime = std::chrono::milliseconds(ptime_ms);
+  explicit loopback_fixture(int ptime_ms = 20) : loopback_fixture(config(ptime_ms)) {}
+  // `msp`: the RTP/Opus MSP's settings (e.g. with `tones` set).
+  explicit loopback_fixture(const mspi::rtp_opus_config& msp) {
     tapi.register_provider<tspi::loopback_tsp, mspi::rtp_opus_msp>({}, msp);
     tapi.set_event_filter(tspi::tapi_event::all);
     log.attach(tapi);
@@ -89,6 +110,11 @@ struct loopback_fixture {
     bob = tapi.find_address("bob");
   }
   ~loopback_fixture() { tapi.shutdown(); }
+  static mspi::rtp_opus_config config(int ptime_ms) {
+    mspi::rtp_opus_config msp;
+    msp.ptime = std::chrono::milliseconds(ptime_ms);
+    return msp;
+  }
 };
 
 inline std::vector<std::int16_t> tone(std::size_t n, double hz) {

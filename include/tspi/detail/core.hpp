@@ -71,6 +71,7 @@ struct event_signals {
   boost::signals2::signal<void(const call_info_change_event&)> call_info_change;
   boost::signals2::signal<void(const digits_gathered_event&)> digits_gathered;
   boost::signals2::signal<void(const tone_detection_event&)> tone_detection;
+  boost::signals2::signal<void(const digit_generation_event&)> digit_generation;
   boost::signals2::signal<void(const call_hub_event&)> call_hub;
 };
 
@@ -284,6 +285,13 @@ class core final : public std::enable_shared_from_this<core> {
           (r.argument.empty() || r.argument.find_first_not_of("0123456789*#ABCDabcd") != std::string::npos))
         return done(mspi::tapi_errc::invalid_digits);
       if (r.what == k::blind_transfer && r.argument.empty()) return done(mspi::tapi_errc::invalid_address);
+      if (r.what == k::generate_digits) {  // running from now until its LINE_GENERATE (or a refusal)
+        ++c->generating_[0];
+        done = [c, done = std::move(done)](std::error_code ec) {
+          if (ec && c->generating_[0] > 0) --c->generating_[0];
+          done(ec);
+        };
+      }
       const auto req = self->add_request(std::move(done));
       c->address_->provider().control(req, c->id(), r);
     });
@@ -378,6 +386,8 @@ class core final : public std::enable_shared_from_this<core> {
       } catch (const std::bad_alloc&) {
         ec = std::make_error_code(std::errc::not_enough_memory);
       }
+      const auto* g = std::get_if<mspi::tone_generation>(&r);  // a tone (not a stop) runs until its LINE_GENERATE
+      if (!ec && g && (g->mode != mspi::tone_mode::none || !g->custom.empty())) ++c->generating_[1];
       done(ec);
     });
   }
@@ -563,6 +573,17 @@ class core final : public std::enable_shared_from_this<core> {
     emit(tapi_event::tone_event, tone_detection_event{handle_of(c), app_specific, std::chrono::steady_clock::now()});
   }
 
+  /// LINE_GENERATE: a digit or tone request of call `id` ended; TE_GENERATEEVENT for a request counted
+  /// as running (none after `disconnected`, where the ones still running were reported as cancelled).
+  void on_generation_ended(call_id id, generation_kind kind, generate_termination t) {
+    auto c = find_call(id);
+    if (!c || c->state() == call_state::disconnected) return;
+    auto& running = c->generating_[kind == generation_kind::tone ? 1 : 0];
+    if (running == 0) return;
+    --running;
+    emit(tapi_event::generate_event, digit_generation_event{handle_of(c), t, kind, std::chrono::steady_clock::now()});
+  }
+
   /// LINE_CALLINFO: the provider's items of call `id` are now `info`; one TE_CALLINFOCHANGE per cause
   /// that changed (none after `disconnected`).
   void on_call_info(call_id id, const provider_call_info& info) {
@@ -718,6 +739,7 @@ class core final : public std::enable_shared_from_this<core> {
       uncount(c);
       leave_hub(c);  // the conference goes on without it
       end_gathering(c, gather_termination::cancel);  // TE_GATHERDIGITS before the state event
+      cancel_generation(c);                          // TE_GENERATEEVENT too
       // Media stops first, so its stream_inactive events precede the disconnected state event.
       c.address_->provider().shutdown_msp_call(c.id());
     }
@@ -732,6 +754,16 @@ class core final : public std::enable_shared_from_this<core> {
       // Over: released as soon as no application handle refers to it (perhaps none does any more).
       (void)post([core = shared_from_this(), call = std::move(self)] { core->release_if_unreferenced(*call); });
     }
+  }
+
+  // The digit and tone requests of `c` still running end cancelled, one TE_GENERATEEVENT each (core thread).
+  void cancel_generation(call_impl& c) {
+    auto self = c.shared_from_this();
+    for (std::size_t k = 0; k < 2; ++k)
+      for (; c.generating_[k] > 0; --c.generating_[k])
+        emit(tapi_event::generate_event, digit_generation_event{handle_of(self), generate_termination::cancel,
+                                                               k ? generation_kind::tone : generation_kind::digits,
+                                                               std::chrono::steady_clock::now()});
   }
 
   // Ends `c`'s gathering, if any, with `t`: TE_GATHERDIGITS, then its completion (core thread).
@@ -826,6 +858,7 @@ class core final : public std::enable_shared_from_this<core> {
       else if constexpr (std::is_same_v<Event, call_info_change_event>) self->signals.call_info_change(e);
       else if constexpr (std::is_same_v<Event, digits_gathered_event>) self->signals.digits_gathered(e);
       else if constexpr (std::is_same_v<Event, tone_detection_event>) self->signals.tone_detection(e);
+      else if constexpr (std::is_same_v<Event, digit_generation_event>) self->signals.digit_generation(e);
       else if constexpr (std::is_same_v<Event, call_hub_event>) self->signals.call_hub(e);
       else self->signals.address(e);
     });

@@ -15,6 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -224,6 +225,8 @@ class call_impl final : public call_backend, public std::enable_shared_from_this
   std::optional<digit_gatherer> gatherer_;
   gather_completion gather_done_;
   std::unique_ptr<boost::asio::steady_timer> gather_timer_;
+  // Generation requests running (core thread): [0] digits, [1] tones; each ends with one TE_GENERATEEVENT.
+  std::array<unsigned, 2> generating_{};
 
  private:
   mutable std::mutex mutex_;

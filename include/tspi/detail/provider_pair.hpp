@@ -212,6 +212,9 @@ class provider_pair final : public provider_base, private line_event_sink {
   void digit_detected(call_id call, char digit) override { core_->on_digit(call, digit); }
   void inband_digit_detected(call_id call, char digit) override { core_->on_digit(call, digit, digit_source::in_band); }
   void tone_detected(call_id call, std::uint32_t app_specific) override { core_->on_tone(call, app_specific); }
+  void generation_ended(call_id call, generation_kind kind, generate_termination t) override {
+    core_->on_generation_ended(call, kind, t);
+  }
   void call_info_changed(call_id call, const provider_call_info& info) override { core_->on_call_info(call, info); }
 
   // Drains one MSP's event queue (ITMSPAddress::GetEvent until TAPI_E_NOEVENT): TSP data goes to the TSP

@@ -25,6 +25,7 @@ boost::signals2::connection event_source<Event>::connect(handler_type handler) c
   else if constexpr (std::is_same_v<Event, call_info_change_event>) return s.call_info_change.connect(std::move(handler));
   else if constexpr (std::is_same_v<Event, digits_gathered_event>) return s.digits_gathered.connect(std::move(handler));
   else if constexpr (std::is_same_v<Event, tone_detection_event>) return s.tone_detection.connect(std::move(handler));
+  else if constexpr (std::is_same_v<Event, digit_generation_event>) return s.digit_generation.connect(std::move(handler));
   else if constexpr (std::is_same_v<Event, call_hub_event>) return s.call_hub.connect(std::move(handler));
   else return s.digit.connect(std::move(handler));
 }

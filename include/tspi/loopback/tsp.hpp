@@ -13,6 +13,7 @@
 #include <tspi/call_state.hpp>
 #include <tspi/forward.hpp>
 #include <tspi/tsp.hpp>
+#include <tspi/detail/media_reports.hpp>
 
 #include <mspi/channel.hpp>
 #include <mspi/media_types.hpp>
@@ -47,6 +48,7 @@ namespace tspi {
 /// | destination without owner, full (its `max_active_calls` or its MSP's capacity), without an open MSP instance, or whose MSP call cannot be set up (a resource error) | disconnected busy | — |
 /// | an MSP cannot negotiate (`media_error`) | disconnected incompatible (failed) | same |
 /// | `forward` rule of the called address (TSPI_lineForward) | stays in ringback; `redirecting_id` = the forwarding address, `redirection_id` = its destination | unconditional: the call arrives at the destination, never at the forwarding address; busy (the application drops the offering call with `normal`, or the address has no room): the offering leg ends normal and the call goes to the destination; no answer (not answered within `num_rings_no_answer` × `loopback_config::ring_period`): the offering leg ends `forwarded` (disconnect_normal) and the call goes on. The destination's call has `reason` fwd_uncond / fwd_busy / fwd_noanswer and `redirecting_id` the forwarding address. Rules are followed at most once per address of the provider (no loop) |
+/// | generate_digits (connected) | its MSP sends the digits to the other leg; their end → LINE_GENERATE | its MSP reports them (LINE_MONITORDIGITS) |
 ///
 /// Everything runs on the TAPI object's thread, so a call's events always come in the same order.
 class loopback_tsp {
@@ -153,6 +155,20 @@ class loopback_tsp {
     if (peer) end_leg(peer, peer_mode);
   }
 
+  /// TSPI_lineGenerateDigits (LINEDIGITMODE_DTMF) on a connected leg: the leg's MSP sends `digits` to
+  /// the other leg (RFC 4733, or in-band audio; see `mspi::channel_message_type::generate_digits`) and
+  /// reports their end, which comes back as LINE_GENERATE. Error (completion): `invalid_call_state` when
+  /// the leg is not connected.
+  void generate_digits(request_id req, call_id call, std::string_view digits) {
+    auto* l = get(call);
+    if (!l || !l->connected) {
+      sink().completion(req, mspi::tapi_errc::invalid_call_state);
+      return;
+    }
+    send(call, mspi::channel_message_type::generate_digits, digits);
+    sink().completion(req, {});
+  }
+
   /// TSPI_lineCloseCall: forgets the leg (and cancels its no-answer forwarding).
   void close_call(call_id call) { legs_.erase(call); }
 
@@ -166,7 +182,8 @@ class loopback_tsp {
   }
 
   /// TSPI_lineReceiveMSPData: the legs' MSPs hand over their SDP offer and answer here, and report the
-  /// DTMF digits they receive (RFC 4733 or in-band) as LINE_MONITORDIGITS.
+  /// DTMF digits they receive (RFC 4733 or in-band) as LINE_MONITORDIGITS, the tones they detect as
+  /// LINE_MONITORTONE and the end of each digit or tone generation as LINE_GENERATE.
   void receive_msp_data(call_id call, std::span<const std::byte> data) {
     auto msg = mspi::decode_channel_message(data);
     auto* l = get(call);
@@ -183,16 +200,7 @@ class loopback_tsp {
         if (peer) end_leg(peer, line_disconnect_mode::incompatible);
         break;
       }
-      case mspi::channel_message_type::digit_detected:  // the legs' MSPs report digits from each other
-        if (msg->body.size() == 1) sink().digit_detected(call, msg->body[0]);
-        break;
-      case mspi::channel_message_type::inband_digit_detected:
-        if (msg->body.size() == 1) sink().inband_digit_detected(call, msg->body[0]);
-        break;
-      case mspi::channel_message_type::tone_detected:
-        if (auto app = mspi::parse_tone_detected(msg->body)) sink().tone_detected(call, *app);
-        break;
-      default: break;
+      default: detail::report_media_event(sink(), call, *msg); break;  // digits and tones, received or generated
     }
   }
 

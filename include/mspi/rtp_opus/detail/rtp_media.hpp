@@ -242,7 +242,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
   using udp = boost::asio::ip::udp;
   using clock = std::chrono::steady_clock;
   /// Receives the MSP -> TSP messages the engine originates (digit_detected, digits_generated,
-  /// generate_failed), on the media thread.
+  /// generate_failed, tone_generated, tone_cancelled, tone_detected), on the media thread.
   using notify_function = std::function<void(channel_message_type, std::string_view)>;
 
   /// Jitter-buffer slots: 320 ms at 20 ms ptime, above the largest target depth (config: 10 packets).
@@ -369,7 +369,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     if (ice_) ice_->stop();
     if (dtls_) dtls_->stop();
     if (dtmf_.busy()) fail_pending_digits("media stopped before the digits were sent");
-    cut_tone(tones_.play(nullptr, {}, false), "media stopped before the digits were sent");
+    cut_tone(tones_.play(nullptr, {}, false), "media stopped");
     set_conference(nullptr);
     if (running_) send_rtcp();
     rtcp_dtls_.stop();  // after the last report, which its keys protect
@@ -398,7 +398,8 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
   }
 
   /// Sends `tone` in place of the capture from the next frame, for `duration` (0: until replaced or it
-  /// ends); null stops the tone or in-band digits playing (digits cut short answer generate_failed).
+  /// ends); null stops the tone or in-band digits playing (digits cut short answer generate_failed, a tone
+  /// cut short tone_cancelled; a tone that ends by itself answers tone_generated).
   /// Media thread.
   void generate_tone(std::unique_ptr<tone_source> tone, std::chrono::milliseconds duration) {
     cut_tone(tones_.play(std::move(tone), duration, false), "cancelled by a tone request");
@@ -428,8 +429,10 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
   void notify(channel_message_type type, std::string_view body) {
     if (notify_) notify_(type, body);
   }
+  // Reports what a new source, a stop or the end of media cut short: one reply per request.
   void cut_tone(tone_path::ended cut, std::string_view reason) {
     if (cut == tone_path::ended::digits) notify(channel_message_type::generate_failed, reason);
+    if (cut == tone_path::ended::tone) notify(channel_message_type::tone_cancelled, reason);
   }
   void fail_pending_digits(std::string_view reason) {
     for (std::size_t n = dtmf_.cancel(); n > 0; --n) notify(channel_message_type::generate_failed, reason);
@@ -505,6 +508,7 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     tone_path::ended finished{};
     const bool toned = tones_.replace(pcm, finished);
     if (finished == tone_path::ended::digits) notify(channel_message_type::digits_generated, {});
+    if (finished == tone_path::ended::tone) notify(channel_message_type::tone_generated, {});
     if (!mix_conference(pcm, active || toned) || !send_enabled_) {
       marker_ = true;  // the next packet starts a talkspurt (RFC 3551 §4.1)
       return;

@@ -12,6 +12,7 @@
 #include <tspi/sip/transaction.hpp>
 #include <tspi/sip/transport.hpp>
 #include <tspi/sip/uri.hpp>
+#include <tspi/detail/media_reports.hpp>
 
 #include <mspi/channel.hpp>
 #include <mspi/error.hpp>
@@ -221,16 +222,7 @@ inline void sip_tsp::receive_msp_data(call_id call, std::span<const std::byte> d
     case T::local_offer: on_local_offer(s, advertised_sdp(std::string(msg->body), s->address_id, s->remote)); break;
     case T::local_answer: on_local_answer(*s, advertised_sdp(std::string(msg->body), s->address_id, s->remote)); break;
     case T::media_error: on_media_error(*s); break;
-    case T::digit_detected:
-      if (msg->body.size() == 1) sink().digit_detected(call, msg->body[0]);
-      break;
-    case T::inband_digit_detected:
-      if (msg->body.size() == 1) sink().inband_digit_detected(call, msg->body[0]);
-      break;
-    case T::tone_detected:
-      if (auto app = mspi::parse_tone_detected(msg->body)) sink().tone_detected(call, *app);
-      break;
-    default: break;
+    default: tspi::detail::report_media_event(sink(), call, *msg); break;  // digits and tones, received or generated
   }
 }
 
