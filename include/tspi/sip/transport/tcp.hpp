@@ -324,9 +324,7 @@ inline void transport_core::close_connection(const std::shared_ptr<tcp_connectio
     c->handshaking = false;
     --handshakes_;
   }
-  boost::system::error_code ignored;
-  c->socket.close(ignored);
-  c->timer.cancel();
+  release_socket(c);
   std::vector<char>().swap(c->in);
   std::vector<char>().swap(c->tls_in);
   if (auto it = conns_.find(c->remote); it != conns_.end() && it->second == c) conns_.erase(it);
