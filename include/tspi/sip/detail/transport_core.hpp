@@ -189,7 +189,10 @@ class transport_core : public std::enable_shared_from_this<transport_core> {
   /// See transport::close_connection.
   void close_connection(const peer& p) {
     if (closed_ || !is_reliable(p.protocol)) return;
-    if (auto it = conns_.find(p); it != conns_.end()) close_connection(it->second, {});
+    const auto it = conns_.find(p);
+    if (it == conns_.end()) return;
+    const auto c = it->second;  // a copy: close_connection erases the table's entry
+    close_connection(c, {});
   }
 
   /// See transport::stats.
