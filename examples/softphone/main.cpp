@@ -51,13 +51,20 @@ void add_sip_options(CLI::App* cmd, softphone::sip_options& o) {
   cmd->add_flag("--srtp-required", o.srtp_required, "With --srtp sdes|dtls: SRTP mandatory (RTP/SAVP or UDP/TLS/RTP/SAVP); a peer without it fails the call");
   cmd->add_flag("--allow-insecure-sdes", o.allow_insecure_sdes,
                 "Let SDES keys cross SIP that may be unencrypted (required with --srtp sdes unless --tls-only)");
-  cmd->add_option("--tls-cert", o.tls_cert, "PEM certificate chain for SIP over TLS: also listen on TLS (--tls-port)");
+  cmd->add_option("--tls-cert", o.tls_cert,
+                  "PEM certificate chain for SIP over TLS: also listen on TLS (--tls-port), and offered as our client "
+                  "certificate when a TLS server asks for one (mutual TLS)");
   cmd->add_option("--tls-key", o.tls_key, "PEM private key of --tls-cert");
   cmd->add_option("--tls-ca", o.tls_ca, "PEM CA file trusted for TLS servers' certificates (default: the system's store)");
   cmd->add_option("--tls-port", o.tls_port, "TLS listening port with --tls-cert (default: the --bind port + 1, 5061)")
       ->check(CLI::Range(0, 65535));
   cmd->add_flag("--tls-insecure", o.tls_insecure,
                 "INSECURE, tests only: accept any TLS server certificate (no chain or host name check)");
+  cmd->add_option("--tls-client-certs", o.tls_client_certs,
+                  "Our TLS listener asks callers for a certificate: none, optional (verified when sent) or required "
+                  "(refused without one); verified against --tls-ca (default: the system's store)")
+      ->check(CLI::IsMember({"none", "optional", "required"}))
+      ->capture_default_str();
   cmd->add_flag("--tls-only", o.tls_only, "SIP over TLS only (no UDP/TCP; needs --tls-cert): sip: URIs go over TLS too; allows --srtp sdes");
   cmd->add_option("--public-address", o.public_address,
                   "IP to advertise in Contact and SDP (NAT with forwarded ports; default: the local or learned address)");

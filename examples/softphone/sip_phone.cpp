@@ -222,6 +222,11 @@ class phone {
     cfg.transport.tls.private_key_file = o.tls_key.value_or("");
     cfg.transport.tls.ca_file = o.tls_ca.value_or("");
     cfg.transport.tls.insecure_skip_verification = o.tls_insecure;
+    cfg.transport.tls.client_certificates = o.tls_client_certs == "required"   ? tspi::sip::tls_client_certificates::required
+                                            : o.tls_client_certs == "optional" ? tspi::sip::tls_client_certificates::optional
+                                                                               : tspi::sip::tls_client_certificates::none;
+    if (cfg.transport.tls.client_certificates != tspi::sip::tls_client_certificates::none && !o.tls_cert)
+      throw input_error("--tls-client-certs needs --tls-cert and --tls-key (it applies to our TLS listener)");
     cfg.tls_port = static_cast<std::uint16_t>(o.tls_port.value_or(bind.port == 0 ? 0 : bind.port + 1));
     if (o.tls_only) cfg.udp = cfg.tcp = false;
     if (o.sip_trace) {

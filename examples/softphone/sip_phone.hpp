@@ -63,6 +63,7 @@ struct sip_options {
   std::optional<std::string> tls_ca;       ///< PEM CA file trusted for servers' certificates; default: the system's.
   std::optional<int> tls_port;             ///< TLS listening port; default: the --bind port + 1 (5061), or ephemeral.
   bool tls_insecure = false;               ///< Accept any server certificate (tests only: no chain or name check).
+  std::string tls_client_certs = "none";   ///< "none", "optional", "required": our listener asks for client certificates (tls_config::client_certificates).
   bool tls_only = false;                   ///< No UDP/TCP: every request over TLS (SDES then needs no --allow-insecure-sdes).
   // both
   std::vector<std::string> dns;            ///< DNS servers "host:port" (sip_config::dns.servers); empty = the system's.

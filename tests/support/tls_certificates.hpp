@@ -1,8 +1,8 @@
 // Throwaway TLS credentials for the SIP over TLS tests, made at test time with the `openssl` command (Debian
 // package openssl, scripts/install-deps.sh --tests) in a fresh temporary directory removed at destruction:
 // a CA, a server certificate it signs (subjectAltName DNS:localhost, IP:127.0.0.1, URI:sip:localhost), and a
-// second CA that signed nothing (the "wrong CA"), and a certificate of that CA's for another host only
-// (subjectAltName DNS:sip.example.org: the "wrong name"). Never committed: every run makes new keys.
+// second CA (the "wrong CA"), a certificate of the first CA's for another host only (subjectAltName
+// DNS:sip.example.org: the "wrong name"), and a "rogue" certificate for localhost signed by the wrong CA. Never committed: every run makes new keys.
 #pragma once
 
 #include <cstdlib>
@@ -30,7 +30,10 @@ class tls_certificates {
               d + "/server.crt -extfile " + d + "/ext.cnf") &&
           run("openssl req" + key + " -keyout " + d + "/other.key -out " + d + "/other.csr -subj /CN=localhost") &&
           run("openssl x509 -req -in " + d + "/other.csr -CA " + d + "/ca.crt -CAkey " + d + "/ca.key -CAcreateserial -days 2 -out " +
-              d + "/other.crt -extfile " + d + "/other-ext.cnf");
+              d + "/other.crt -extfile " + d + "/other-ext.cnf") &&
+          run("openssl req" + key + " -keyout " + d + "/rogue.key -out " + d + "/rogue.csr -subj /CN=localhost") &&
+          run("openssl x509 -req -in " + d + "/rogue.csr -CA " + d + "/other-ca.crt -CAkey " + d +
+              "/other-ca.key -CAcreateserial -days 2 -out " + d + "/rogue.crt -extfile " + d + "/ext.cnf");
   }
   tls_certificates(const tls_certificates&) = delete;
   tls_certificates& operator=(const tls_certificates&) = delete;
@@ -47,6 +50,9 @@ class tls_certificates {
   // Signed by the same CA, naming only sip.example.org (its CN "localhost" must not count, RFC 5922 §7.1).
   [[nodiscard]] std::string other_server_chain() const { return (dir_ / "other.crt").string(); }
   [[nodiscard]] std::string other_server_key() const { return (dir_ / "other.key").string(); }
+  // Naming localhost like the server's, but signed by the second CA (a client certificate nobody trusts).
+  [[nodiscard]] std::string rogue_chain() const { return (dir_ / "rogue.crt").string(); }
+  [[nodiscard]] std::string rogue_key() const { return (dir_ / "rogue.key").string(); }
 
  private:
   static bool run(const std::string& command) { return std::system((command + " >/dev/null 2>&1").c_str()) == 0; }

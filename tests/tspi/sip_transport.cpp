@@ -8,6 +8,8 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <openssl/ssl.h>
+
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -865,4 +867,168 @@ TEST_CASE("transport: beyond max_handshakes_in_progress new TLS connections are 
   REQUIRE(run_until(io, [&] { return server.t.stats().tls_handshake_timeouts == 2; }));
   CHECK(server.t.stats().tcp_connections == 1);
   CHECK(client.errors.empty());
+}
+
+namespace {
+// A client that offers `chain`/`key` as its certificate (mutual TLS), trusting `certs`' CA.
+sip::transport_config tls_client_with_certificate(const tls_certificates& certs, std::string chain, std::string key) {
+  auto cfg = tls_settings(certs, false, certs.ca());
+  cfg.tls.certificate_chain_file = std::move(chain);
+  cfg.tls.private_key_file = std::move(key);
+  return cfg;
+}
+}  // namespace
+
+TEST_CASE("transport: a TLS listener that requires client certificates accepts a trusted one and refuses a missing or "
+          "untrusted one, counting why", "[sip][transport][sip_tls]") {
+  tls_certificates certs;
+  asio::io_context io;
+  auto cfg = tls_settings(certs, true, certs.ca());
+  cfg.tls.client_certificates = sip::tls_client_certificates::required;
+  tls_transport server(io, cfg);
+  SECTION("a certificate signed by the trusted CA: the request arrives") {
+    recording_transport client(io, tls_client_with_certificate(certs, certs.server_chain(), certs.server_key()));
+    send_over_tls(client, server.tls(), "localhost", "z9hG4bKmutual");
+    REQUIRE(run_until(io, [&] { return server.got.size() == 1; }));
+    CHECK(server.t.stats().tls_handshakes == 1);
+    CHECK(server.t.stats().tls_client_certificates_missing == 0);
+    CHECK(server.t.stats().tls_client_certificates_rejected == 0);
+    CHECK(client.errors.empty());
+    return;
+  }
+  SECTION("no certificate") {
+    recording_transport client(io, tls_settings(certs, false, certs.ca()));
+    send_over_tls(client, server.tls(), "localhost", "z9hG4bKnocert");
+    REQUIRE(run_until(io, [&] { return server.t.stats().tls_client_certificates_missing == 1; }));
+    CHECK(server.t.stats().tls_client_certificates_rejected == 0);
+  }
+  SECTION("a certificate signed by an untrusted CA") {
+    recording_transport client(io, tls_client_with_certificate(certs, certs.rogue_chain(), certs.rogue_key()));
+    send_over_tls(client, server.tls(), "localhost", "z9hG4bKrogue");
+    REQUIRE(run_until(io, [&] { return server.t.stats().tls_client_certificates_rejected == 1; }));
+    CHECK(server.t.stats().tls_client_certificates_missing == 0);
+  }
+  CHECK(server.t.stats().tls_handshake_failures == 1);
+  CHECK(server.t.stats().tls_handshakes == 0);
+  REQUIRE(run_until(io, [&] { return server.t.stats().tcp_connections == 0; }));
+  run_for(io, 50ms);
+  CHECK(server.got.empty());  // nothing delivered from the refused client
+}
+
+TEST_CASE("transport: an optional client certificate may be missing but must verify when sent", "[sip][transport][sip_tls]") {
+  tls_certificates certs;
+  asio::io_context io;
+  auto cfg = tls_settings(certs, true, certs.ca());
+  cfg.tls.client_certificates = sip::tls_client_certificates::optional;
+  tls_transport server(io, cfg);
+  recording_transport anonymous(io, tls_settings(certs, false, certs.ca()));
+  send_over_tls(anonymous, server.tls(), "localhost", "z9hG4bKanon");
+  REQUIRE(run_until(io, [&] { return server.got.size() == 1; }));
+  recording_transport rogue(io, tls_client_with_certificate(certs, certs.rogue_chain(), certs.rogue_key()));
+  send_over_tls(rogue, server.tls(), "localhost", "z9hG4bKrogue2");
+  REQUIRE(run_until(io, [&] { return server.t.stats().tls_client_certificates_rejected == 1; }));
+  run_for(io, 50ms);
+  CHECK(server.got.size() == 1);
+  CHECK(server.t.stats().tls_client_certificates_missing == 0);
+}
+
+TEST_CASE("transport: a second TLS connection to the same server and name resumes the session, another name does not",
+          "[sip][transport][sip_tls]") {
+  tls_certificates certs;
+  asio::io_context io;
+  tls_transport server(io, tls_settings(certs, true, certs.ca()));
+  auto cfg = tls_settings(certs, false, certs.ca());
+  recording_transport client(io, cfg);
+  server.t.on_message = [&](sip::message&& m, const sip::peer& from) {  // answer, so that the client reads the tickets
+    server.got.emplace_back(std::move(m), from);
+    server.t.send(from, sip::parse_message("SIP/2.0 200 OK\r\nCSeq: 1 OPTIONS\r\n\r\n").value());
+  };
+  const auto exchange = [&](const char* name, const char* branch) {
+    const auto answers = client.got.size();
+    send_over_tls(client, server.tls(), name, branch);
+    REQUIRE(run_until(io, [&] { return client.got.size() == answers + 1; }));
+    client.t.close_connection(server.tls());
+    CHECK_FALSE(client.t.has_connection(server.tls()));
+    REQUIRE(run_until(io, [&] { return server.t.stats().tcp_connections == 0; }));  // closed at both ends
+  };
+  exchange("localhost", "z9hG4bKfirst");
+  CHECK(client.t.stats().tls_sessions_resumed == 0);
+  exchange("localhost", "z9hG4bKsecond");
+  CHECK(client.t.stats().tls_sessions_resumed == 1);
+  CHECK(server.t.stats().tls_sessions_resumed == 1);
+  exchange("127.0.0.1", "z9hG4bKothername");  // the certificate names 127.0.0.1 too: a full handshake
+  CHECK(client.t.stats().tls_sessions_resumed == 1);
+  exchange("localhost", "z9hG4bKthird");
+  CHECK(client.t.stats().tls_sessions_resumed == 2);
+  CHECK(client.t.stats().tls_handshakes == 4);
+  CHECK(client.errors.empty());
+  SECTION("max_cached_sessions 0 turns resumption off") {
+    auto off = cfg;
+    off.tls.max_cached_sessions = 0;
+    recording_transport fresh(io, off);
+    for (const char* branch : {"z9hG4bKoff1", "z9hG4bKoff2"}) {
+      const auto answers = fresh.got.size();
+      send_over_tls(fresh, server.tls(), "localhost", branch);
+      REQUIRE(run_until(io, [&] { return fresh.got.size() == answers + 1; }));
+      fresh.t.close_connection(server.tls());
+      REQUIRE(run_until(io, [&] { return server.t.stats().tcp_connections == 0; }));
+    }
+    CHECK(fresh.t.stats().tls_handshakes == 2);
+    CHECK(fresh.t.stats().tls_sessions_resumed == 0);
+  }
+}
+
+namespace {
+// A raw OpenSSL client on a non-blocking socket, driven between runs of `io` (single thread).
+struct raw_tls_client {
+  raw_tls_client(asio::io_context& io, std::uint16_t port) : io_(io), socket(io) {
+    socket.connect({loopback, port});
+    socket.non_blocking(true);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
+    SSL_set_fd(ssl, socket.native_handle());
+  }
+  ~raw_tls_client() {
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+  }
+  // Repeats `op` (an SSL call) while it wants to read or write, running `io` between tries; the last
+  // SSL_get_error (SSL_ERROR_NONE on success), SSL_ERROR_WANT_READ after 3 s.
+  template <class Op>
+  int drive(Op op) {
+    const auto end = sclock::now() + 3000ms;
+    while (sclock::now() < end) {
+      const int r = op();
+      if (r > 0) return SSL_ERROR_NONE;
+      const int err = SSL_get_error(ssl, r);
+      if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) return err;
+      run_for(io_, 5ms);
+    }
+    return SSL_ERROR_WANT_READ;
+  }
+  asio::io_context& io_;
+  asio::ip::tcp::socket socket;
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  SSL* ssl = SSL_new(ctx);
+};
+}  // namespace
+
+TEST_CASE_METHOD(tls_server_fixture, "transport: a TLS connection closed by the transport ends with close_notify",
+                 "[sip][transport][sip_tls]") {
+  raw_tls_client raw(io, server.tls().port);
+  REQUIRE(raw.drive([&] { return SSL_connect(raw.ssl); }) == SSL_ERROR_NONE);
+  const std::string request = sip_request("OPTIONS", "z9hG4bKraw", "c1", 1);
+  REQUIRE(raw.drive([&] { return SSL_write(raw.ssl, request.data(), static_cast<int>(request.size())); }) == SSL_ERROR_NONE);
+  REQUIRE(run_until(io, [&] { return server.got.size() == 1; }));
+  SECTION("the transport closes") {
+    server.t.close();  // never blocks: the close_notify exchange runs on the executor
+  }
+  SECTION("the transport closes that connection") {
+    server.t.close_connection(server.got[0].second);
+  }
+  CHECK(server.t.stats().tls_close_notify_sent == 1);
+  char buf[512];
+  const int err = raw.drive([&] { return SSL_read(raw.ssl, buf, sizeof buf); });
+  CHECK(err == SSL_ERROR_ZERO_RETURN);  // an orderly close, not a truncation (SSL_ERROR_SYSCALL/SSL)
+  CHECK(raw.drive([&] { return SSL_shutdown(raw.ssl); }) == SSL_ERROR_NONE);  // our answer completes the exchange
+  run_for(io, 50ms);
 }

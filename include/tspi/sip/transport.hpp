@@ -142,6 +142,12 @@ class transport {
   /// Closes the sockets and every connection (queued TCP messages are discarded). No callback runs
   /// afterwards; `send` does nothing; `listen` fails. Idempotent.
   void close() { core_->close(); }
+  /// Closes the TCP or TLS connection to or from `p` if one is open (a TLS one with close_notify, see
+  /// `tls_config::close_notify_timeout`); messages still queued on it go to `on_error`
+  /// (std::errc::connection_aborted). The next `send` to `p` opens a new connection (TLS: resuming the
+  /// cached session, `tls_config::max_cached_sessions`). RFC 5923 §9 leaves closing connections to
+  /// their ends; e.g. a flow that must be tried afresh (RFC 5626 §4.4). Does nothing for UDP or after `close`.
+  void close_connection(const peer& p) { core_->close_connection(p); }
   /// Counters (see `transport_stats`).
   [[nodiscard]] transport_stats stats() const { return core_->stats(); }
   /// The configuration given to the constructor.

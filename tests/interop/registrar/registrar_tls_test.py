@@ -81,11 +81,14 @@ def judge_speech(wav_match, speech, heard, problems):
 
 
 def call_through_kamailio(softphone, d, port, bob_extra=(), alice_extra=(), bob_seconds=6, alice_seconds=3,
-                          srtp="sdes"):
+                          srtp="sdes", require_client_certificates=False, before_stop=None):
     """Kamailio over TLS on `port`+1, Bob listening, Alice calling him with SRTP keyed by `srtp` ("sdes" as the
     module doc says, or "dtls": DTLS-SRTP); every process stopped on return. Returns (problems, info): `problems` lists what failed (empty: the call went
     as asserted above), `info` has the ports ("tls", "bob_tls", "alice_tls") and the phones' stdout/stderr paths
     ("alice_out", "alice_err", "bob_out", "bob_err"). `*_extra`: more options for each phone (--play, --record...).
+    With `require_client_certificates` Kamailio's TLS server asks for and verifies the phones' certificates
+    (verify_certificate and require_certificate = yes, ca_list the CA). `before_stop(d, info)`, when given, runs after
+    the call while Kamailio still runs and returns more problems (a list).
     Returns (None, why) when kamailio, its tls module or openssl is missing (the caller skips)."""
     kamailio = which("kamailio")
     tls_module = "/usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so"
@@ -97,8 +100,10 @@ def call_through_kamailio(softphone, d, port, bob_extra=(), alice_extra=(), bob_
     make_certificates(d)
     tls_cfg = os.path.join(d, "tls.cfg")
     with open(tls_cfg, "w") as f:
-        f.write(f"[server:default]\nmethod = TLSv1.2+\nverify_certificate = no\nrequire_certificate = no\n"
-                f"private_key = {d}/host.key\ncertificate = {d}/host.crt\n\n"
+        mutual = "yes" if require_client_certificates else "no"
+        f.write(f"[server:default]\nmethod = TLSv1.2+\nverify_certificate = {mutual}\nrequire_certificate = {mutual}\n"
+                f"private_key = {d}/host.key\ncertificate = {d}/host.crt\n"
+                + (f"ca_list = {d}/ca.crt\n" if require_client_certificates else "") + "\n"
                 f"[client:default]\nmethod = TLSv1.2+\nverify_certificate = yes\nrequire_certificate = yes\n"
                 f"ca_list = {d}/ca.crt\n")
     udp, tls, bob_port, alice_port = port, port + 1, port + 2, port + 4
@@ -142,13 +147,14 @@ def call_through_kamailio(softphone, d, port, bob_extra=(), alice_extra=(), bob_
             bob_rc = bob.wait(10)
         except subprocess.TimeoutExpired:
             return ["a softphone did not finish in time"], info
+        extra_problems = before_stop(d, info) if before_stop else []
         stop(kam)
         log = read(kam_log)
         relayed = re.findall(r"RELAY (\S+) (\d+) (\S+) (\S+) (\S+)", log)
         print("requests relayed (method, CSeq, Call-ID, From tag, source):")
         for r in relayed:
             print("  ", *r)
-        problems = []
+        problems = list(extra_problems)
         if alice_rc != 0 or bob_rc != 0:
             problems.append(f"exit codes alice={alice_rc} bob={bob_rc}")
         for name, path in (("alice", alice_out), ("bob", bob_out)):

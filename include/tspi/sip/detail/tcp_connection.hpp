@@ -43,6 +43,7 @@ struct tcp_connection {
   peer remote;
   std::unique_ptr<tls_stream> tls;  // TLS connections: the TLS layer over `socket`
   std::string tls_name;             // outgoing TLS: the SIP domain checked in the server's certificate (RFC 5922), SNI
+  std::string tls_session_key;      // outgoing TLS: the key of its session in the resumption cache (name and address)
   std::vector<char> tls_in;         // TLS: the read buffer of the pending read (TLS records are read whole)
   bool handshaking = false;         // TLS: handshake in progress
   std::vector<char> in;             // bytes of the message in progress only; no allocation between messages

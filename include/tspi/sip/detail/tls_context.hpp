@@ -1,9 +1,10 @@
 // ptapi - portable TAPI
 // tspi/sip/detail/tls_context.hpp: the OpenSSL contexts of the SIP transport's TLS side (RFC 3261 §26.2,
-// TLS 1.2 minimum) and the server identity check of RFC 5922 §7.
+// TLS 1.2 minimum, client certificates, session resumption) and the server identity check of RFC 5922 §7.
 #pragma once
 
 #include <tspi/sip/detail/text.hpp>
+#include <tspi/sip/detail/tls_session_cache.hpp>
 #include <tspi/sip/transport/config.hpp>
 #include <tspi/sip/transport/tls_error.hpp>
 
@@ -13,6 +14,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -37,21 +40,32 @@ inline void load_identity(ssl::context& ctx, const tls_config& cfg, boost::syste
   if (!ec) ctx.use_private_key_file(cfg.private_key_file, ssl::context::pem, ec);
 }
 
+// Loads the CAs that verify peers' chains into `ctx`: `ca_file`, `ca_path`, else the default store.
+inline void load_trust(ssl::context& ctx, const tls_config& cfg, boost::system::error_code& ec) {
+  if (!ec && !cfg.ca_file.empty()) ctx.load_verify_file(cfg.ca_file, ec);
+  if (!ec && !cfg.ca_path.empty()) ctx.add_verify_path(cfg.ca_path, ec);
+  if (!ec && cfg.ca_file.empty() && cfg.ca_path.empty()) ctx.set_default_verify_paths(ec);
+}
+
 /// The context of outgoing TLS connections: the server's chain verified against `ca_file`/`ca_path` or
 /// the default trust store (unless `insecure_skip_verification`), our certificate offered when one is
-/// configured (client authentication). nullptr and `ec` = tls_errc::not_configured when a file does not load.
-inline std::unique_ptr<ssl::context> make_client_tls_context(const tls_config& cfg, std::error_code& ec) {
+/// configured (client authentication), and new sessions passed to `sessions` (kept by the transport for
+/// resumption; no internal store). nullptr and `ec` = tls_errc::not_configured when a file does not load.
+inline std::unique_ptr<ssl::context> make_client_tls_context(const tls_config& cfg, tls_session_cache& sessions,
+                                                            std::error_code& ec) {
   auto ctx = base_tls_context(ssl::context::tls_client);
   boost::system::error_code bec;
   if (cfg.insecure_skip_verification) {
     ctx->set_verify_mode(ssl::verify_none, bec);
   } else {
     ctx->set_verify_mode(ssl::verify_peer, bec);
-    if (!bec && !cfg.ca_file.empty()) ctx->load_verify_file(cfg.ca_file, bec);
-    if (!bec && !cfg.ca_path.empty()) ctx->add_verify_path(cfg.ca_path, bec);
-    if (!bec && cfg.ca_file.empty() && cfg.ca_path.empty()) ctx->set_default_verify_paths(bec);
+    load_trust(*ctx, cfg, bec);
   }
   if (!bec && !cfg.certificate_chain_file.empty() && !cfg.private_key_file.empty()) load_identity(*ctx, cfg, bec);
+  SSL_CTX* native = ctx->native_handle();
+  SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+  SSL_CTX_set_ex_data(native, tls_session_cache::context_slot(), &sessions);
+  SSL_CTX_sess_set_new_cb(native, &tls_session_cache::on_new_session);
   if (bec) {
     ec = tls_errc::not_configured;
     return nullptr;
@@ -59,13 +73,29 @@ inline std::unique_ptr<ssl::context> make_client_tls_context(const tls_config& c
   return ctx;
 }
 
-/// The context of accepted TLS connections: our chain and key (no client certificate asked for). nullptr
-/// without error when no certificate is configured; `ec` = tls_errc::not_configured when one does not load.
+/// The context of accepted TLS connections: our chain and key; with `client_certificates` optional or
+/// required a CertificateRequest naming `ca_file`'s CAs and the client's chain verified like a server's
+/// (RFC 5922 §7.4); session resumption with OpenSSL's stateless tickets and a session-ID cache bounded
+/// by `max_cached_sessions`. nullptr without error when no certificate is configured; `ec` =
+/// tls_errc::not_configured when a file does not load.
 inline std::unique_ptr<ssl::context> make_server_tls_context(const tls_config& cfg, std::error_code& ec) {
   if (cfg.certificate_chain_file.empty() && cfg.private_key_file.empty()) return nullptr;
   auto ctx = base_tls_context(ssl::context::tls_server);
   boost::system::error_code bec;
   load_identity(*ctx, cfg, bec);
+  SSL_CTX* native = ctx->native_handle();
+  static constexpr unsigned char session_context[] = "ptapi-sip";  // resumption with verify_peer needs one
+  SSL_CTX_set_session_id_context(native, session_context, sizeof session_context - 1);
+  SSL_CTX_sess_set_cache_size(native, static_cast<long>(std::max<std::size_t>(1, std::min<std::size_t>(cfg.max_cached_sessions, 1 << 20))));
+  if (!bec && cfg.client_certificates != tls_client_certificates::none) {
+    ctx->set_verify_mode(cfg.client_certificates == tls_client_certificates::required
+                             ? ssl::verify_peer | ssl::verify_fail_if_no_peer_cert
+                             : ssl::verify_peer,
+                         bec);
+    load_trust(*ctx, cfg, bec);
+    if (!bec && !cfg.ca_file.empty())
+      if (STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(cfg.ca_file.c_str())) SSL_CTX_set_client_CA_list(native, names);
+  }
   if (bec) {
     ec = tls_errc::not_configured;
     return nullptr;

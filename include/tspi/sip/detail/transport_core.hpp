@@ -48,8 +48,9 @@ class transport_core : public std::enable_shared_from_this<transport_core> {
 
   /// State for `owner` (which delivers through its callbacks until `detach`).
   transport_core(boost::asio::any_io_executor ex, transport_config cfg, transport* owner)
-      : ex_(std::move(ex)), cfg_(std::move(cfg)), owner_(owner), udp_(ex_), tcp_listener_(ex_), tls_listener_(ex_) {
-    tls_client_ = make_client_tls_context(cfg_.tls, tls_error_);
+      : ex_(std::move(ex)), cfg_(std::move(cfg)), owner_(owner), udp_(ex_), tcp_listener_(ex_), tls_listener_(ex_),
+        tls_sessions_(cfg_.tls.max_cached_sessions) {
+    tls_client_ = make_client_tls_context(cfg_.tls, tls_sessions_, tls_error_);
     if (!tls_error_) tls_server_ = make_server_tls_context(cfg_.tls, tls_error_);
   }
 
@@ -176,14 +177,22 @@ class transport_core : public std::enable_shared_from_this<transport_core> {
     conns_.clear();
     for (auto& [p, c] : conns) {
       c->closed = true;
-      c->socket.close(ignored);
-      c->timer.cancel();
+      release_socket(c);
       c->out.clear();
       std::vector<char>().swap(c->in);
     }
     sources_.clear();
     udp_local_.reset();
     handshakes_ = 0;
+  }
+
+  /// See transport::close_connection.
+  void close_connection(const peer& p) {
+    if (closed_ || !is_reliable(p.protocol)) return;
+    const auto it = conns_.find(p);
+    if (it == conns_.end()) return;
+    const auto c = it->second;  // a copy: close_connection erases the table's entry
+    close_connection(c, {});
   }
 
   /// See transport::stats.
@@ -247,6 +256,10 @@ class transport_core : public std::enable_shared_from_this<transport_core> {
   void handshake(const std::shared_ptr<tcp_connection>& c);
   void on_handshake(const std::shared_ptr<tcp_connection>& c, const boost::system::error_code& e);
   void read_tls(const std::shared_ptr<tcp_connection>& c);
+  // Closes the socket of `c` (closed, out of the table): an established TLS connection with no write in
+  // flight first sends close_notify and waits for the peer's at most close_notify_timeout (at most
+  // max_tcp_connections such closes at once; beyond, and for anything else, the socket closes at once).
+  void release_socket(const std::shared_ptr<tcp_connection>& c);
 
   // The time `c` is closed unless something happens: the end of the message in progress (or of an
   // accepted connection's first message), or the end of the idle time.
@@ -280,6 +293,8 @@ class transport_core : public std::enable_shared_from_this<transport_core> {
   unsigned udp_gen_ = 0;
   std::optional<peer> udp_local_;
   listener tcp_listener_, tls_listener_;
+  tls_session_cache tls_sessions_;  // client side; declared before the contexts that point to it
+  std::size_t closing_ = 0;         // TLS connections waiting for the close_notify exchange
   std::unique_ptr<boost::asio::ssl::context> tls_client_, tls_server_;  // null: not usable (tls_error_) / no certificate
   std::error_code tls_error_;
   std::size_t handshakes_ = 0;  // TLS handshakes in progress

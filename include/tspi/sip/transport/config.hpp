@@ -27,6 +27,16 @@ namespace detail {
 }
 }  // namespace detail
 
+/// Whether a TLS listener asks the connecting client for a certificate (mutual TLS). RFC 3261 §26.2.1 and
+/// RFC 5630 leave mutual TLS (between proxies, or for a trusted client) to the deployment; RFC 5922 §7.4
+/// lets a server ask for the client's certificate and verify it (the client's domain is not known in
+/// advance: the chain is verified, no name is checked). Used by `tls_config::client_certificates`.
+enum class tls_client_certificates {
+  none,      ///< No CertificateRequest is sent: any client is accepted (the default, as most SIP servers).
+  optional,  ///< A certificate is asked for; a client without one is accepted, one whose chain fails is refused.
+  required,  ///< A certificate is asked for and must be sent and verify, else the connection is refused.
+};
+
 /// TLS settings of a `transport` (SIP over TLS, RFC 3261 §26.2, RFC 5630), on OpenSSL through Boost.Asio's
 /// SSL streams. TLS connections are TCP connections with a TLS layer: the TCP limits of `transport_config`
 /// (count, per source, message time, idle time, queued bytes) apply to them as well, in one count.
@@ -43,6 +53,24 @@ struct tls_config {
   /// empty too: OpenSSL's default trust store (Debian: /etc/ssl/certs).
   std::string ca_file;
   std::string ca_path;  ///< Directory of hashed CA certificates (c_rehash), as OpenSSL's -CApath.
+  /// Server side, mutual TLS (RFC 5922 §7.4): whether our TLS listener asks clients for a certificate.
+  /// Their chain is verified against the same CAs as servers' (`ca_file`, `ca_path`, else the default
+  /// store; `ca_file`'s subjects are named to the client as acceptable CAs). A connection whose client
+  /// certificate is missing (`required`) or fails verification is closed during the handshake and counted
+  /// (`transport_stats::tls_client_certificates_missing`, `tls_client_certificates_rejected`, both also in
+  /// `tls_handshake_failures`). Our own
+  /// certificate (`certificate_chain_file`) is always offered when a server asks for one.
+  tls_client_certificates client_certificates = tls_client_certificates::none;
+  /// Client side: TLS sessions kept for resumption (RFC 5246 §7.3 session IDs and tickets, RFC 8446 §2.2
+  /// PSK tickets), one per destination and server name (never offered to another name or address), least
+  /// recently stored evicted beyond this count; 0 turns resumption off. Each holds an OpenSSL SSL_SESSION
+  /// (~1-2 KiB). A TLS 1.3 ticket is used once. Server side: OpenSSL's stateless session tickets (no per-client
+  /// state) and a session-ID cache of at most this many sessions (at least 1) for TLS 1.2 clients without tickets.
+  std::size_t max_cached_sessions = 256;
+  /// Time a TLS connection being closed (transport closed, idle, error on our side) waits for the peer to
+  /// answer our close_notify (RFC 8446 §6.1, RFC 5246 §7.2.1) before its socket is closed anyway, ms. The
+  /// close never blocks: it runs on the transport's executor after the connection left the table.
+  std::chrono::milliseconds close_notify_timeout{500};
   /// INSECURE, for tests and lab setups with self-signed certificates only: accept any server
   /// certificate, without checking its chain or its identity (RFC 5922). The connection is still
   /// encrypted, but anyone on the path can pose as the server. False (default): verified.
@@ -118,6 +146,10 @@ struct transport_stats {
   std::uint64_t tls_handshake_failures = 0;  ///< TLS handshakes failed: protocol error, certificate not trusted, identity mismatch.
   std::uint64_t tls_handshake_timeouts = 0;  ///< TLS connections closed for not completing the handshake within `tls_config::handshake_timeout`.
   std::uint64_t tls_handshakes_rejected = 0; ///< Accepted TLS connections closed at once: `tls_config::max_handshakes_in_progress` reached.
+  std::uint64_t tls_client_certificates_missing = 0;   ///< Accepted TLS connections refused: no client certificate (`tls_client_certificates::required`).
+  std::uint64_t tls_client_certificates_rejected = 0;  ///< Accepted TLS connections refused: the client's certificate chain did not verify (untrusted, expired...).
+  std::uint64_t tls_sessions_resumed = 0;  ///< TLS handshakes that resumed an earlier session (both directions; also in `tls_handshakes`).
+  std::uint64_t tls_close_notify_sent = 0; ///< TLS connections we closed with a close_notify alert (the peer's answer not awaited beyond `close_notify_timeout`).
 };
 
 }  // namespace tspi::sip

@@ -64,7 +64,7 @@ inline void transport_core::on_accept(transport_protocol protocol, unsigned gen,
     s.non_blocking(true, e);
     auto c = std::make_shared<tcp_connection>(std::move(s), p, true);
     c->last_activity = c->message_started = clock::now();
-    if (auto it = conns_.find(p); it != conns_.end()) close_connection(it->second, {});
+    if (auto it = conns_.find(p); it != conns_.end()) close_connection(std::shared_ptr(it->second), {});  // a copy: the entry is erased
     conns_.emplace(std::move(p), c);
     ++sources_[from];
     ++stats_.tcp_accepted;
@@ -324,9 +324,7 @@ inline void transport_core::close_connection(const std::shared_ptr<tcp_connectio
     c->handshaking = false;
     --handshakes_;
   }
-  boost::system::error_code ignored;
-  c->socket.close(ignored);
-  c->timer.cancel();
+  release_socket(c);
   std::vector<char>().swap(c->in);
   std::vector<char>().swap(c->tls_in);
   if (auto it = conns_.find(c->remote); it != conns_.end() && it->second == c) conns_.erase(it);

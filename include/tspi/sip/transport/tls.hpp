@@ -13,6 +13,7 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/stream.hpp>
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -35,7 +36,15 @@ inline bool transport_core::add_tls_layer(tcp_connection& c) {
   c.tls_name = it != tls_names_.end() ? it->second : c.remote.address.to_string();
   boost::system::error_code bec;
   (void)boost::asio::ip::make_address(c.tls_name, bec);
-  if (bec) SSL_set_tlsext_host_name(c.tls->native_handle(), c.tls_name.c_str());  // SNI: host names only (RFC 6066 §3)
+  SSL* ssl = c.tls->native_handle();
+  if (bec) SSL_set_tlsext_host_name(ssl, c.tls_name.c_str());  // SNI: host names only (RFC 6066 §3)
+  // Resumption (RFC 5246 §7.3, RFC 8446 §2.2): only with the same name at the same address.
+  c.tls_session_key = c.tls_name + '|' + c.remote.to_string();
+  SSL_set_ex_data(ssl, tls_session_cache::connection_slot(), &c.tls_session_key);
+  if (SSL_SESSION* session = tls_sessions_.take(c.tls_session_key)) {
+    SSL_set_session(ssl, session);
+    SSL_SESSION_free(session);
+  }
   return true;
 }
 
@@ -57,12 +66,18 @@ inline void transport_core::on_handshake(const std::shared_ptr<tcp_connection>& 
   c->handshaking = false;
   --handshakes_;
   std::error_code why = e;
-  if (e && !c->incoming) {  // the clearest cause: the certificate verification result, when that failed
-    const long verify = SSL_get_verify_result(c->tls->native_handle());
+  SSL* ssl = c->tls->native_handle();
+  if (e) {  // the clearest cause: the certificate verification result, when that failed
+    const long verify = SSL_get_verify_result(ssl);
     if (verify != X509_V_OK) why = std::error_code(static_cast<int>(verify), tls_certificate_category());
+    if (c->incoming && verify != X509_V_OK) ++stats_.tls_client_certificates_rejected;  // RFC 5922 §7.4
+    else if (c->incoming && e.category() == boost::asio::error::get_ssl_category() &&
+             ERR_GET_REASON(static_cast<unsigned long>(e.value())) == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE)
+      ++stats_.tls_client_certificates_missing;
+    if (!c->incoming) tls_sessions_.erase(c->tls_session_key);  // never offer a session that failed again
   }
   if (!e && !c->incoming && !cfg_.tls.insecure_skip_verification) {  // RFC 5922 §7.3: the server's identity
-    X509* cert = SSL_get1_peer_certificate(c->tls->native_handle());
+    X509* cert = SSL_get1_peer_certificate(ssl);
     if (!tls_identity_matches(cert, c->tls_name)) why = tls_errc::identity_mismatch;
     X509_free(cert);
   }
@@ -72,6 +87,7 @@ inline void transport_core::on_handshake(const std::shared_ptr<tcp_connection>& 
     return;
   }
   ++stats_.tls_handshakes;
+  if (SSL_session_reused(ssl)) ++stats_.tls_sessions_resumed;
   established(c);
 }
 
@@ -86,6 +102,32 @@ inline void transport_core::read_tls(const std::shared_ptr<tcp_connection>& c) {
     }
     if (!self->consume(c, std::string_view(c->tls_in.data(), n)) || self->closed_ || c->closed) return;
     self->read_tls(c);
+  });
+}
+
+inline void transport_core::release_socket(const std::shared_ptr<tcp_connection>& c) {
+  boost::system::error_code ignored;
+  // RFC 8446 §6.1, RFC 5246 §7.2.1: a TLS connection ends with close_notify, so that the peer can tell an
+  // orderly close from a truncation. Not mid-record (a write in flight) nor before the handshake ended.
+  if (!c->tls || !c->connected || c->writing > 0 || !c->socket.is_open() || closing_ >= cfg_.max_tcp_connections) {
+    c->socket.close(ignored);
+    c->timer.cancel();
+    return;
+  }
+  ++closing_;
+  ++stats_.tls_close_notify_sent;
+  c->socket.cancel(ignored);  // the pending read ends (operation_aborted): the stream is the shutdown's alone
+  c->timer.expires_after(cfg_.tls.close_notify_timeout);
+  c->timer.async_wait([c](const boost::system::error_code& e) {
+    boost::system::error_code ignored;
+    if (!e) c->socket.close(ignored);  // the peer did not answer: the shutdown below ends with an error
+  });
+  // `self` keeps the session cache alive: OpenSSL may still pass it a ticket read during the shutdown.
+  c->tls->async_shutdown([self = shared_from_this(), c](const boost::system::error_code&) {
+    boost::system::error_code ignored;
+    c->socket.close(ignored);
+    c->timer.cancel();
+    --self->closing_;
   });
 }
 
