@@ -17,7 +17,7 @@ using tspi::address_capability;
 using tspi::address_capability_string;
 namespace cf = tspi::line_call_feature;
 
-// What the address reports about hold, tones and forwarding agrees with what a connected call `c` on it and
+// What the address reports about hold, digits, tones and forwarding agrees with what a connected call `c` on it and
 // the address itself do: a feature reported works, one not reported is `not_supported`.
 void check_agrees(tspi::address a, tspi::call c) {
   const auto features = a.capability(address_capability::call_features1);
@@ -29,6 +29,9 @@ void check_agrees(tspi::address a, tspi::call c) {
     c.hold(false, ec);
     CHECK_FALSE(ec);
   }
+  c.generate_digits("1", ec);
+  INFO("generate_digits: " << ec.message());
+  CHECK(((features & cf::generate_digits) != 0) == (ec != mspi::tapi_errc::not_supported));
   c.generate_tone(mspi::tone_mode::beep, std::chrono::milliseconds(300), ec);
   INFO("generate_tone: " << ec.message());
   CHECK(((features & cf::generate_tone) != 0) == (ec != mspi::tapi_errc::not_supported));
@@ -142,6 +145,6 @@ TEST_CASE("address capabilities refuse an unknown value and an empty handle", "[
   CHECK(ec == mspi::tapi_errc::invalid_handle);
   (void)none.capability_string(address_capability_string::protocol, ec);
   CHECK(ec == mspi::tapi_errc::invalid_handle);
-  CHECK(f.alice.capability(address_capability::generate_digit_default_duration, ec) == 0);  // the loopback TSP sends none
+  CHECK(f.alice.capability(address_capability::generate_digit_default_duration, ec) == 100);  // RFC 4733 events
   CHECK_FALSE(ec);
 }
