@@ -600,6 +600,18 @@ void phone::handle_key(char key, console& con) {
     c->call.async_hold(hold, [n](std::error_code ec) {
       if (ec) say(fmt::format("call {}: hold/unhold failed: {}", n, ec.message()));
     });
+  } else if (key == 's') {  // ITBasicCallControl::SwapHold: this call on hold, the held one back
+    std::shared_ptr<call_entry> held;
+    {
+      std::lock_guard lock(m_);
+      for (auto& e : calls_)
+        if (e != c && e->state == call_state::hold && !e->over) held = e;
+    }
+    if (!held) return say(fmt::format("call {}: no held call to swap with", n));
+    const int m = held->number;
+    c->call.async_swap_hold(held->call, [n, m](std::error_code ec) {
+      say(fmt::format("call {}: {}", n, ec ? "swap hold failed: " + ec.message() : fmt::format("held, call {} back", m)));
+    });
   } else if (key == 'c' || key == 'r') {
     if (key == 'r')  // ITBasicCallControl::RemoveFromConference: this call stays up, with you only
       return c->call.async_remove_from_conference([n](std::error_code ec) {
@@ -777,7 +789,7 @@ int phone::listen(console& con) {
   tapi_.register_call_notifications(address_);
   say(fmt::format("listening as {}{}", address_.name(),
                   o_.auto_answer ? fmt::format(" (auto-answer after {} ms)", o_.answer_delay_ms) : std::string()));
-  if (con.interactive()) say("keys: a answer, h hang up, o hold/unhold, t transfer, c conference, r leave conference, 0-9*# DTMF, q quit");
+  if (con.interactive()) say("keys: a answer, h hang up, o hold/unhold, s swap hold, t transfer, c conference, r leave conference, 0-9*# DTMF, q quit");
   const auto deadline = o_.seconds ? std::optional(steady::now() + std::chrono::duration_cast<steady::duration>(
                                                                         std::chrono::duration<double>(*o_.seconds)))
                                    : std::nullopt;
@@ -848,7 +860,7 @@ int phone::call(console& con) {
   auto c = entry_for(call);
   attach_terminals(*c);
   say(fmt::format("calling {} from {}", target_, address_.name()));
-  if (con.interactive()) say("keys: h hang up, o hold/unhold, t transfer, c conference, r leave conference, 0-9*# DTMF, q quit");
+  if (con.interactive()) say("keys: h hang up, o hold/unhold, s swap hold, t transfer, c conference, r leave conference, 0-9*# DTMF, q quit");
   call.async_connect([](std::error_code) {});  // the outcome arrives as call states
 
   const auto t0 = steady::now();

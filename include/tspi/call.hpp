@@ -367,6 +367,19 @@ class call {
     return detail::initiate(std::forward<Token>(token), backend_, remove_from_conference_op{});
   }
 
+  /// ITCallInfo::put_CallInfoLong(CIL_APPSPECIFIC) (lineSetAppSpecific): stores the application's own
+  /// 32-bit value on the call (`call_info::app_specific`); every application's handles see it, and a change
+  /// raises TE_CALLINFOCHANGE with `call_info_change_cause::app_specific`. No provider is involved.
+  /// Errors: `not_owner` (monitor privilege), `invalid_handle`, `not_initialized`. Any thread.
+  void set_app_specific(std::uint32_t value, std::error_code& ec) const { ec = run(app_specific_op{value}); }
+  /// put_CallInfoLong(CIL_APPSPECIFIC), throwing `std::system_error` on the errors above.
+  void set_app_specific(std::uint32_t value) const { throw_on(run(app_specific_op{value}), "set_app_specific"); }
+  /// put_CallInfoLong(CIL_APPSPECIFIC), asynchronously: the handler gets the errors above.
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
+  auto async_set_app_specific(std::uint32_t value, Token&& token = {}) const {
+    return detail::initiate(std::forward<Token>(token), backend_, app_specific_op{value});
+  }
+
   /// ITCallInfo::get_CallHub: the hub of the local conference this call is in (see `call::conference`),
   /// or an empty handle when it is in none (also after it left: a call leaves its hub when it disconnects).
   /// Defined in call_hub.hpp. Any thread.
@@ -561,6 +574,10 @@ class call {
   struct conference_op {
     std::shared_ptr<detail::call_backend> consultation;
     void operator()(detail::call_backend& b, detail::completion d) const { b.conference(consultation, std::move(d)); }
+  };
+  struct app_specific_op {
+    std::uint32_t value;
+    void operator()(detail::call_backend& b, detail::completion d) const { b.set_app_specific(value, std::move(d)); }
   };
   struct remove_from_conference_op {
     void operator()(detail::call_backend& b, detail::completion d) const { b.remove_from_conference(std::move(d)); }

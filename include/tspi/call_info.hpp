@@ -109,6 +109,10 @@ struct call_info : provider_call_info {
   std::string called_id;                                  ///< CIS_CALLEDIDNUMBER (the destination dialled)
   mspi::media_type media = mspi::media_type::audio;       ///< CIL_MEDIATYPESAVAILABLE
   call_reason reason = call_reason::direct;               ///< CIL_REASON (see `call_reason`); fixed at creation.
+  /// CIL_RELATEDCALLID: for a consultation call (`call::transfer` or `call::conference` named it), the `id`
+  /// of the call it consults for; 0 otherwise. Kept after the transfer or conference ends.
+  std::uint64_t related_call_id = 0;
+  std::uint32_t app_specific = 0;  ///< CIL_APPSPECIFIC: the application's own value (`call::set_app_specific`); 0 until set.
 };
 
 /// TAPI's `CALLINFOCHANGE_CAUSE` subset ptapi raises (which `call_info` items changed).
@@ -120,6 +124,8 @@ enum class call_info_change_cause : std::uint8_t {
   connected_id,  ///< CIC_CONNECTEDID: `connected_id` or `connected_name`.
   redirecting_id,  ///< CIC_REDIRECTINGID: `redirecting_id`.
   redirection_id,  ///< CIC_REDIRECTIONID: `redirection_id`.
+  related_call_id,  ///< CIC_RELATEDCALLID: `related_call_id` (the call became a consultation call).
+  app_specific,     ///< CIC_APPSPECIFIC: `app_specific` (`call::set_app_specific`).
 };
 
 }  // namespace tspi

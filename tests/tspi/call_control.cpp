@@ -11,7 +11,13 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <algorithm>
 #include <future>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
 
 using namespace ptapi_test;
 using tspi::call_state;
@@ -277,4 +283,38 @@ TEST_CASE("hold, transfer and digits are checked by the TAPI object and refused 
   CHECK(c.address().current_forward_info() == rules);
   tspi::address none;
   CHECK(none.async_forward(rules, boost::asio::use_future).get() == mspi::tapi_errc::invalid_handle);
+}
+
+TEST_CASE("set_app_specific keeps the application's value on the call and raises CIC_APPSPECIFIC once per change",
+          "[tspi][call]") {
+  loopback_fixture f;
+  // Shared with the handler by value: it may run on the event thread until the TAPI object is shut down.
+  auto seen = std::make_shared<std::pair<std::mutex, std::vector<tspi::call_info_change_cause>>>();
+  f.tapi.on_call_info_change().connect([seen](const tspi::call_info_change_event& e) {
+    std::lock_guard lock(seen->first);
+    seen->second.push_back(e.cause);
+  });
+  const auto app_specific_events = [seen] {
+    std::lock_guard lock(seen->first);
+    return std::count(seen->second.begin(), seen->second.end(), tspi::call_info_change_cause::app_specific);
+  };
+  auto_answer(f);
+  auto c = f.alice.create_call("bob");
+  CHECK(c.info().app_specific == 0);
+  c.set_app_specific(42);  // an idle call too
+  CHECK(c.info().app_specific == 42);
+  c.connect();
+  c.set_app_specific(42);  // unchanged: no event
+  CHECK_FALSE(c.async_set_app_specific(7, boost::asio::use_future).get());
+  CHECK(c.info().app_specific == 7);
+  for (auto end = std::chrono::steady_clock::now() + 5s; app_specific_events() < 2 && std::chrono::steady_clock::now() < end;)
+    std::this_thread::sleep_for(10ms);
+  std::this_thread::sleep_for(50ms);  // a third event would come now
+  CHECK(app_specific_events() == 2);
+  CHECK(c.info().related_call_id == 0);  // not a consultation call
+  c.disconnect();
+  tspi::call none;
+  std::error_code ec;
+  none.set_app_specific(1, ec);
+  CHECK(ec == mspi::tapi_errc::invalid_handle);
 }

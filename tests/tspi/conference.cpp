@@ -149,6 +149,8 @@ TEST_CASE("a SIP conference of a host and two parties: conference holds and dial
   CHECK_FALSE(primary.hub());
   primary.conference(consult);
   CHECK(consult.state() == call_state::connected);
+  CHECK(consult.info().related_call_id == primary.info().id);  // CIL_RELATEDCALLID
+  CHECK(primary.info().related_call_id == 0);
   REQUIRE(wait_state(alice.log, primary, call_state::hold));
   auto hub = primary.hub();
   REQUIRE(hub);

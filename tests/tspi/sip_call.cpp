@@ -349,6 +349,7 @@ TEST_CASE("consultation transfer: transfer holds bob and dials carol, finish(as_
   CHECK(ec == mspi::tapi_errc::invalid_argument);
 
   primary.transfer(consult);  // holds bob, dials carol: completes when carol answered
+  CHECK(consult.info().related_call_id == primary.info().id);  // CIL_RELATEDCALLID
   CHECK(consult.state() == call_state::connected);
   REQUIRE(wait_state(alice.log, primary, call_state::hold));
   auto at_carol_first = carol.last_offered();

@@ -62,6 +62,7 @@ class call_backend {
   virtual void gather_digits(gather_digits_options options, gather_completion done) = 0;
   virtual void cancel_gather() = 0;  // ends the gathering in progress, if any, with `cancel`
   virtual void tones(tone_media_request r, completion done) = 0;  // GenerateTone(s) / DetectTones
+  virtual void set_app_specific(std::uint32_t value, completion done) = 0;  // put_CallInfoLong(CIL_APPSPECIFIC)
   virtual std::error_code release() = 0;
   [[nodiscard]] virtual std::shared_ptr<mspi::stream_control> streams() const = 0;
   [[nodiscard]] virtual std::shared_ptr<address_backend> address() const = 0;

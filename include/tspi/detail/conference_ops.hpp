@@ -37,6 +37,7 @@ inline void core::conference(const std::shared_ptr<call_impl>& c, std::shared_pt
     }
     consult->conference_of_ = c;
     consult->transfer_of_.reset();
+    self->relate(consult, *c);
     const bool others = hub->members().size() > 1;  // a running conference keeps talking meanwhile
     const bool ringing = consult->state() != call_state::connected;  // nothing to wait for: no hold
     self->hold_then_dial(c, consult, c->state() != call_state::hold && !others && ringing, std::move(done), true);

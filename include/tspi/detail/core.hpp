@@ -344,7 +344,24 @@ class core final : public std::enable_shared_from_this<core> {
       if (auto ec = self->check_consultation(c, consult)) return done(ec);
       consult->transfer_of_ = c;
       consult->conference_of_.reset();
+      self->relate(consult, *c);
       self->hold_then_dial(c, consult, c->state() != call_state::hold, std::move(done));
+    });
+  }
+  // CIL_RELATEDCALLID: `consult` consults for `primary` (TE_CALLINFOCHANGE CIC_RELATEDCALLID when it changed).
+  void relate(const std::shared_ptr<call_impl>& consult, const call_impl& primary) {
+    if (consult->set_related_call(primary.id()))
+      emit(tapi_event::call_info_change, call_info_change_event{handle_of(consult), call_info_change_cause::related_call_id});
+  }
+  // ITCallInfo::put_CallInfoLong(CIL_APPSPECIFIC) (TSPI_lineSetAppSpecific's role: the value stays in the
+  // TAPI object, no provider is involved): owner only; TE_CALLINFOCHANGE CIC_APPSPECIFIC when it changed.
+  void set_app_specific(const std::shared_ptr<call_impl>& c, std::uint32_t value, completion done) {
+    post_op(std::move(done), [self = shared_from_this(), c, value](completion done) {
+      if (auto ec = self->usable(*c)) return done(ec);
+      if (c->snapshot().privilege != call_privilege::owner) return done(mspi::tapi_errc::not_owner);
+      if (c->store_app_specific(value) && c->state() != call_state::disconnected)
+        self->emit(tapi_event::call_info_change, call_info_change_event{handle_of(c), call_info_change_cause::app_specific});
+      done({});
     });
   }
   // Conference (TSPI_lineSetupConference's role) and ITCallHub::Clear: see conference_ops.hpp.
@@ -990,6 +1007,10 @@ inline void call_impl::finish(finish_mode mode, completion done) {
 inline void call_impl::conference(std::shared_ptr<call_backend> consultation, completion done) {
   if (auto c = core_.lock(); c && c->running())
     return c->conference(shared_from_this(), std::dynamic_pointer_cast<call_impl>(consultation), std::move(done));
+  done(mspi::tapi_errc::not_initialized);
+}
+inline void call_impl::set_app_specific(std::uint32_t value, completion done) {
+  if (auto c = core_.lock(); c && c->running()) return c->set_app_specific(shared_from_this(), value, std::move(done));
   done(mspi::tapi_errc::not_initialized);
 }
 inline void call_impl::remove_from_conference(completion done) {

@@ -137,6 +137,16 @@ class call_impl final : public call_backend, public std::enable_shared_from_this
   void gather_digits(gather_digits_options options, gather_completion done) override;
   void cancel_gather() override;
   void tones(tone_media_request r, completion done) override;
+  void set_app_specific(std::uint32_t value, completion done) override;
+  /// Sets CIL_RELATEDCALLID or CIL_APPSPECIFIC (core thread); true when the value changed.
+  bool set_related_call(std::uint64_t id) {
+    std::lock_guard lock(mutex_);
+    return std::exchange(info_.related_call_id, id) != id;
+  }
+  bool store_app_specific(std::uint32_t value) {
+    std::lock_guard lock(mutex_);
+    return std::exchange(info_.app_specific, value) != value;
+  }
   std::error_code release() override;
   [[nodiscard]] std::shared_ptr<mspi::stream_control> streams() const override { return msp_call_; }
   [[nodiscard]] std::shared_ptr<address_backend> address() const override { return address_; }
