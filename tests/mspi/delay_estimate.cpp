@@ -158,3 +158,61 @@ TEST_CASE("mouth_to_ear_ms adds the start offset and the lag", "[mspi][delay]") 
   CHECK(mspi::mouth_to_ear_ms(t0, t0 + 1500us, 480, 8000) == Approx(61.5));
   CHECK(mspi::mouth_to_ear_ms(t0 + 10ms, t0, 960) == Approx(10.0));
 }
+
+namespace {
+// Real speech, 48 kHz mono: four ALSA test voices one after the other (about 6 s).
+std::vector<std::int16_t> four_voices() {
+  std::vector<std::int16_t> all;
+  for (const char* n : {"Front_Center", "Front_Left", "Rear_Right", "Side_Left"}) {
+    const auto part = mspi::read_audio_file(std::string("/usr/share/sounds/alsa/") + n + ".wav");
+    all.insert(all.end(), part.begin(), part.end());
+  }
+  return all;
+}
+}  // namespace
+
+TEST_CASE("match_windows follows a delay step inside a window, and still scores garbled windows low", "[mspi][delay]") {
+  const auto sent = four_voices();
+  REQUIRE(sent.size() >= 5 * 48000);
+  // The loudest whole 1 s window; the step lands 40 % into it (inside its second quarter), as a jitter buffer
+  // that grows by 25 ms inserts 1200 samples of silence.
+  std::size_t loudest = 0;
+  double most = 0;
+  for (std::size_t w = 0; (w + 1) * 48000 <= sent.size(); ++w) {
+    double e = 0;
+    for (std::size_t i = w * 48000; i < (w + 1) * 48000; ++i) e += double(sent[i]) * sent[i];
+    if (e > most) most = e, loudest = w;
+  }
+  const std::size_t at = loudest * 48000 + 19200;
+  std::vector<std::int16_t> received(1000, 0);
+  received.insert(received.end(), sent.begin(), sent.begin() + static_cast<long>(at));
+  received.insert(received.end(), 1200, 0);
+  received.insert(received.end(), sent.begin() + static_cast<long>(at), sent.end());
+
+  const auto m = mspi::match_windows(sent, received, 24000);
+  REQUIRE(m.windows >= 4);
+  INFO("loudest window " << loudest << "; lags " << m.min_lag_samples << ".." << m.max_lag_samples);
+  CHECK(m.min_lag_samples == 1000);
+  CHECK(m.max_lag_samples == 2200);
+  CHECK(m.lag_steps == 1);
+  for (std::size_t k = 0; k < m.windows; ++k) {
+    CAPTURE(k, m.lags[k]);
+    CHECK(m.correlations[k] >= 0.9);  // the stepped window too: its quarters follow the step
+  }
+  // The whole window against one lag could not: the step costs it (a check that the case tests something).
+  const std::vector<std::int16_t> window(sent.begin() + static_cast<long>(loudest * 48000),
+                                         sent.begin() + static_cast<long>((loudest + 1) * 48000));
+  const std::vector<std::int16_t> around(received.begin() + static_cast<long>(loudest * 48000),
+                                         received.begin() + static_cast<long>((loudest + 1) * 48000 + 4000));
+  CHECK(mspi::estimate_delay(window, around, 4000).correlation < 0.85);
+
+  // Garbling is not followed away: the loudest window replaced by other speech scores low, quarters or not.
+  auto garbled = delayed(sent, 1000);
+  const auto other = mspi::read_audio_file("/usr/share/sounds/alsa/Front_Right.wav");  // not among the four
+  for (std::size_t i = 0; i < 48000 && i < other.size(); ++i) garbled[1000 + loudest * 48000 + i] = other[i];
+  const auto g = mspi::match_windows(sent, garbled, 24000);
+  double lowest = 1;
+  for (const double c : g.correlations) lowest = std::min(lowest, c);
+  CHECK(lowest < 0.5);
+  CHECK(g.worst_tenth_correlation < 0.9);
+}

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <utility>
 #include <vector>
@@ -178,6 +179,22 @@ inline delay_estimate estimate_delay(std::span<const std::int16_t> sent, std::sp
   return best;
 }
 
+namespace detail {
+
+/// `sent[off, off + count)` searched for in `received` within ±`follow` samples of `lag` (`received` late by
+/// `lag`): the segment's own lag and correlation, or nothing when the search would start past `received`'s end.
+inline std::optional<delay_estimate> follow_lag(std::span<const std::int16_t> sent, std::span<const std::int16_t> received,
+                                                std::size_t off, std::size_t count, long lag, std::size_t follow) {
+  const long from = std::max<long>(0, static_cast<long>(off) + lag - static_cast<long>(follow));
+  if (static_cast<std::size_t>(from) >= received.size()) return std::nullopt;
+  const std::size_t span = std::min(count + 2 * follow, received.size() - static_cast<std::size_t>(from));
+  auto found = estimate_delay(sent.subspan(off, count), received.subspan(static_cast<std::size_t>(from), span), 2 * follow);
+  found.lag_samples = from + found.lag_samples - static_cast<long>(off);
+  return found;
+}
+
+}  // namespace detail
+
 /// The result of `match_windows`: how well each voiced window of what was sent is reproduced.
 struct window_match {
   std::size_t windows = 0;              ///< Voiced windows judged (silent ones say nothing and are skipped).
@@ -195,7 +212,11 @@ struct window_match {
 /// long, RMS >= `min_rms`) is searched for within ±`follow_samples` of the previous window's lag. An
 /// adaptive jitter buffer legitimately steps the delay mid-call; one whole-signal correlation would
 /// punish that, a window that follows the lag does not, while loss, concealment and garbling still
-/// lower the window's score.
+/// lower the window's score. A step inside a window is followed too: each window is also searched as
+/// four quarters, each within ±`follow_samples` of the previous lag; when the lags of its voiced quarters
+/// step once (consecutive ones differ by more than window/500 exactly once: garbled audio gives scattered
+/// lags, not one step), the window scores the energy-weighted mean of its quarters' correlations if that is
+/// higher than the whole window's, and its lag is its last voiced quarter's.
 ///
 /// Shapes and units: both signals at the same rate (48 kHz in ptapi); windows and lags in samples.
 /// `worst_tenth_correlation` is the 10th percentile of the window scores. With no voiced window the
@@ -207,20 +228,39 @@ inline window_match match_windows(std::span<const std::int16_t> sent, std::span<
                                   std::size_t follow_samples = 9600, double min_rms = 500) {
   window_match m;
   if (sent.empty() || received.empty() || window_samples == 0) return m;
+  const auto step = [&](long a, long b) { return std::abs(a - b) * 500 > static_cast<long>(window_samples); };
   long lag = estimate_delay(sent, received, max_lag_samples).lag_samples;
   bool first = true;
   for (std::size_t off = 0; off + window_samples <= sent.size(); off += window_samples) {
-    const auto part = sent.subspan(off, window_samples);
-    double energy = 0;
-    for (const auto s : part) energy += static_cast<double>(s) * s;
-    if (std::sqrt(energy / static_cast<double>(window_samples)) < min_rms) continue;
-    const long from = std::max<long>(0, static_cast<long>(off) + lag - static_cast<long>(follow_samples));
-    if (static_cast<std::size_t>(from) >= received.size()) break;
-    const std::size_t span = std::min(window_samples + 2 * follow_samples, received.size() - static_cast<std::size_t>(from));
-    const auto found = estimate_delay(part, received.subspan(static_cast<std::size_t>(from), span), 2 * follow_samples);
-    lag = from + found.lag_samples - static_cast<long>(off);
-    m.correlations.push_back(found.correlation);
-    if (!m.lags.empty() && std::abs(lag - m.lags.back()) * 500 > static_cast<long>(window_samples)) ++m.lag_steps;
+    if (std::sqrt(detail::energy(sent, off, off + window_samples) / static_cast<double>(window_samples)) < min_rms) continue;
+    const auto whole = detail::follow_lag(sent, received, off, window_samples, lag, follow_samples);
+    if (!whole) break;
+    double score = whole->correlation;
+    long next = whole->lag_samples;
+    // The same window as four quarters, each following the lag on its own: a delay step inside the window.
+    const std::size_t quarter = window_samples / 4;
+    double weighted = 0, weights = 0;
+    long last_lag = 0;
+    int steps = 0;
+    bool voiced = false;
+    for (std::size_t q = 0; quarter > 0 && q < 4; ++q) {
+      const double e = detail::energy(sent, off + q * quarter, off + (q + 1) * quarter);
+      if (std::sqrt(e / static_cast<double>(quarter)) < min_rms) continue;
+      const auto part = detail::follow_lag(sent, received, off + q * quarter, quarter, lag, follow_samples);
+      if (!part) break;
+      steps += voiced && step(part->lag_samples, last_lag);
+      voiced = true;
+      last_lag = part->lag_samples;
+      weighted += e * part->correlation;
+      weights += e;
+    }
+    if (steps == 1 && weighted / weights > score) {
+      score = weighted / weights;
+      next = last_lag;
+    }
+    lag = next;
+    m.correlations.push_back(score);
+    if (!m.lags.empty() && step(lag, m.lags.back())) ++m.lag_steps;
     m.lags.push_back(lag);
     m.min_lag_samples = first ? lag : std::min(m.min_lag_samples, lag);
     m.max_lag_samples = first ? lag : std::max(m.max_lag_samples, lag);
