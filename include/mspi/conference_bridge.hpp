@@ -31,9 +31,13 @@ namespace mspi {
 ///
 /// Between parties, audio goes through one preallocated lock-free SPSC ring per ordered pair of slots
 /// (`detail::sample_ring`, `ring_frames` frames each: producer the sender's media thread, consumer the
-/// receiver's), allocated in the constructor. A consumer that finds more than `max_lag_frames` queued
-/// drops the oldest (clock drift or a party that started later stays bounded in latency); one that finds
-/// fewer than a frame pads with silence (a party that does not receive yet is silent). Nothing on the
+/// receiver's), allocated in the constructor. The two media threads tick at the same rate in unrelated
+/// phases, so a consumer first lets a ring fill to two frames (one frame of prefill: the bridge adds one
+/// frame of latency) and then takes one frame per tick; the cushion absorbs up to a frame of scheduling
+/// jitter between the two threads. A consumer that finds more than `max_lag_frames` queued drops the oldest
+/// (clock drift or a party that started later stays bounded in latency); one that finds less than a frame
+/// in a primed ring mixes silence for that party, counts an underrun (`conference_port::underrun_frames`)
+/// and lets the ring fill to two frames again. A party that does not receive yet is silent. Nothing on the
 /// media path allocates, locks or blocks. Memory: `max_parties × (max_parties - 1) × ring_frames ×
 /// frame_samples × 2` bytes (8 parties, 20 ms frames: 0.86 MB).
 ///
@@ -56,6 +60,9 @@ class conference_bridge : public std::enable_shared_from_this<conference_bridge>
   static constexpr std::size_t ring_frames = 8;
   /// More than this many queued frames: the consumer drops the oldest.
   static constexpr std::size_t max_lag_frames = 3;
+  /// Frames a ring holds before its consumer starts taking them (one frame of prefill), and again after an
+  /// underrun.
+  static constexpr std::size_t prefill_frames = 2;
 
   /// A bridge for frames of `frame_samples` 48 kHz samples (the MSP's ptime, at most `max_frame_samples`).
   /// Allocates every ring. Throws std::bad_alloc; `frame_samples` 0 or above `max_frame_samples` gives
@@ -130,7 +137,9 @@ class conference_bridge::conference_port {
   }
 
   /// Media thread: adds (saturating) one frame of every other joined party's received audio to `pcm`
-  /// (one frame long, else only its first frame is mixed) and keeps that sum for `add_others`.
+  /// (one frame long, else only its first frame is mixed) and keeps that sum for `add_others`. A party
+  /// whose ring is still filling (below `prefill_frames`) adds silence; one whose primed ring ran dry adds
+  /// silence and counts one underrun frame.
   void mix_others(std::span<std::int16_t> pcm) noexcept {
     std::fill(others_.begin(), others_.end(), 0);
     if (!joined_) return;
@@ -142,11 +151,22 @@ class conference_bridge::conference_port {
       const std::uint32_t g = s.generation.load(std::memory_order_acquire);
       if (g != seen_[from]) {  // a new party in that slot, or the first frame: what the ring holds is stale
         seen_[from] = g;
+        primed_[from] = false;
         while (r.pop(scratch_) > 0) {}
       }
       if (!s.joined.load(std::memory_order_acquire)) continue;
-      while (r.queued_from_consumer() > max_lag_frames * n) (void)r.pop(std::span<std::int16_t>(scratch_).first(n));
-      const std::size_t got = r.pop(std::span<std::int16_t>(scratch_).first(n));
+      const auto frame = std::span<std::int16_t>(scratch_).first(n);
+      while (r.queued_from_consumer() > max_lag_frames * n) (void)r.pop(frame);
+      const std::size_t queued = r.queued_from_consumer();
+      if (!primed_[from]) {
+        if (queued < prefill_frames * n) continue;  // still filling: silence from this party
+        primed_[from] = true;
+      } else if (queued < n) {  // ran dry: silence now, and fill the cushion again
+        primed_[from] = false;
+        underruns_.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      const std::size_t got = r.pop(frame);
       for (std::size_t i = 0; i < got; ++i) others_[i] += scratch_[i];
     }
     const std::size_t m = std::min(n, pcm.size());
@@ -160,6 +180,11 @@ class conference_bridge::conference_port {
     const std::size_t m = std::min(pcm.size(), others_.size());
     for (std::size_t i = 0; i < m; ++i) pcm[i] = saturate(pcm[i] + others_[i]);
   }
+
+  /// Frames in which another party's primed ring had less than a frame for this party (each gave this
+  /// party one frame of silence from that one): the two media threads' jitter exceeded the prefill, or a
+  /// party stopped receiving. Any thread (relaxed counter).
+  [[nodiscard]] std::uint64_t underrun_frames() const noexcept { return underruns_.load(std::memory_order_relaxed); }
 
   /// Media thread (or any thread once no media thread uses the port): stops mixing and frees the slot
   /// for another party. The others stop hearing this party at their next frame and continue. Idempotent.
@@ -180,6 +205,8 @@ class conference_bridge::conference_port {
   std::vector<std::int32_t> others_;       // sum of the others' last frames
   std::vector<std::int16_t> scratch_;      // one frame popped from a ring
   std::array<std::uint32_t, max_parties> seen_{};  // producer generations seen (0: none yet)
+  std::array<bool, max_parties> primed_{};         // that party's ring reached `prefill_frames` since it last ran dry
+  std::atomic<std::uint64_t> underruns_{0};
 };
 
 inline std::shared_ptr<conference_bridge::conference_port> conference_bridge::join() {

@@ -108,9 +108,14 @@ TEST_CASE("a conference bridge mixes with saturation and never returns a party's
   // First frames: each consumer drains what a new producer left, so mix once to start.
   std::vector<std::int16_t> out(4);
   for (auto* p : {a.get(), b.get(), c.get()}) p->mix_others(out);
+  // One frame of prefill: a ring gives nothing until it holds two frames, then the oldest.
   a->deliver(fa);
   b->deliver(fb);
   c->deliver(fc);
+  std::vector<std::int16_t> silent(4, 5);
+  a->mix_others(silent);
+  CHECK(silent == std::vector<std::int16_t>{5, 5, 5, 5});
+  for (auto* p : {a.get(), b.get(), c.get()}) p->deliver(std::vector<std::int16_t>(4, 0));
   std::vector<std::int16_t> to_a(4, 0), to_c(4, 1);
   a->mix_others(to_a);
   c->mix_others(to_c);
@@ -119,4 +124,35 @@ TEST_CASE("a conference bridge mixes with saturation and never returns a party's
   std::vector<std::int16_t> played{1, 1, 1, 1};
   a->add_others(played);  // what a's user hears: its party plus the others
   CHECK(played == std::vector<std::int16_t>{10001, -9999, 601, 8});
+  CHECK(a->underrun_frames() == 0);
+}
+
+TEST_CASE("a conference bridge gives one frame of prefill, and counts a ring that runs dry", "[mspi][conference]") {
+  auto bridge = std::make_shared<mspi::conference_bridge>(2);
+  auto a = bridge->join(), b = bridge->join();
+  std::vector<std::int16_t> out(2);
+  a->mix_others(out);  // a's first frame: drains what b's slot held
+  const auto heard = [&] {
+    std::vector<std::int16_t> f(2, 0);
+    a->mix_others(f);
+    return f[0];
+  };
+  b->deliver(std::vector<std::int16_t>{1, 1});
+  CHECK(heard() == 0);  // one frame queued: still filling
+  b->deliver(std::vector<std::int16_t>{2, 2});
+  CHECK(heard() == 1);  // two queued: the oldest
+  b->deliver(std::vector<std::int16_t>{3, 3});
+  CHECK(heard() == 2);  // one a tick, one frame behind
+  CHECK(heard() == 3);  // b missed a tick: the cushion covers it
+  CHECK(a->underrun_frames() == 0);
+  CHECK(heard() == 0);  // b missed another: dry, silence, counted
+  CHECK(a->underrun_frames() == 1);
+  b->deliver(std::vector<std::int16_t>{4, 4});
+  CHECK(heard() == 0);  // filling again
+  b->deliver(std::vector<std::int16_t>{5, 5});
+  CHECK(heard() == 4);
+  for (int k = 0; k < 6; ++k) b->deliver(std::vector<std::int16_t>{6, 6});  // b ran ahead: 7 frames queued
+  CHECK(heard() == 6);  // more than max_lag_frames (3): the oldest were dropped to 3, then one taken
+  CHECK(a->underrun_frames() == 1);
+  CHECK(b->underrun_frames() == 0);
 }
