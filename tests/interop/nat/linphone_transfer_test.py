@@ -14,19 +14,25 @@ alsa-utils speech and records what it hears.
 softphone-transfers (linphone is the transferee): the softphone calls linphonec (-a: auto-answer) and 2 s after
 it connects runs `--transfer-to sip:target@SUBNET.2:P+10` (with --attended: it holds linphone, calls the target
 and completes with REFER + Replaces). Asserts: the softphone's REFER was answered 202 and a NOTIFY carried
-`SIP/2.0 200`; its call (and with --attended the consultation call) ended normally; the target took one
-INVITE, and it came from linphonec (SUBNET.1), with Replaces naming the consultation dialog when attended;
-the target's recording holds linphone's speech and linphone's recording the target's (1-second windows,
-median >= 0.6).
+`SIP/2.0 200`; it then ended its call with linphone (BYE) normally; linphone's log shows the call Refered and
+its new call to the target; the target took one INVITE from linphonec (SUBNET.1) with Referred-By (attended:
+and one from the softphone, the consultation call, whose Call-ID linphone's Replaces names); the target's
+transferred call connected and ended normally; the target's recording holds linphone's speech and linphone's
+the target's (1-second windows, median >= 0.6). Attended: the target's consultation call is replaced a few ms
+after it connects, before RTP flows (0-9 packets each way), which `softphone listen` reports as "RTP did not
+flow both ways" (exit 1): that one message about that call, ended normally, is allowed.
 
 linphone-transfers (the softphone is the transferee): linphonec calls `softphone listen --auto-answer` and 2 s
-after it connects sends its `transfer 1 sip:target@...` command (a REFER). Asserts: the softphone answered 202,
-announced call 2 as "transferred to" the target, sent NOTIFYs ending in `SIP/2.0 200`; linphone's log saw the
-transfer succeed; the target's INVITE came from the transferee with Referred-By; speech both ways between the
-transferee and the target.
+after it connects sends `transfer 1 sip:target@...` (a REFER); with --attended it sends `pause 1`, calls the
+target (call 2) and sends `transfer 1 --to-call 2` (REFER with Replaces). Linphone writes that Refer-To from
+its INVITE's To, without the port (`<sip:target@H?Replaces=...>`), so the target listens on 5060 then.
+Asserts: the softphone answered 202, announced call 2 as "transferred to" the target, sent NOTIFYs ending in
+`SIP/2.0 200`; linphone's log shows its transfer state reach Connected and linphone ended call 1 (BYE); the
+target's INVITE came from the transferee with Referred-By (attended: with Replaces naming linphone's
+consultation call's Call-ID); speech both ways between the transferee and the target.
 
 Prints figures and PASS, or FAIL: why. Exit 0 / 1; 77 (skipped) when not root, without `ip netns`, linphonec or
-sox. Bounded: every process has a deadline; about 15 s.
+sox. Bounded: every process has a deadline; about 11 s.
 """
 import argparse
 import os
@@ -87,7 +93,11 @@ def main():
         print(f"SKIP: {why} (Debian: iproute2, linphone-cli, sox)")
         return 77
     l_ip, s_ip = f"{a.subnet}.1", f"{a.subnet}.2"
-    lp_addr, sp_addr, tg_addr = f"{l_ip}:{a.port}", f"{s_ip}:{a.port + 6}", f"{s_ip}:{a.port + 10}"
+    # linphonec's attended transfer names the target by its own INVITE's To, which it writes without the port
+    # (`INVITE sip:target@H:P` carries `To: sip:target@H`): Refer-To `<sip:target@H?Replaces=...>`. So that
+    # target listens on 5060 (inside the namespace: no port of this machine's is taken).
+    tg_port = 5060 if a.attended and a.mode == "linphone-transfers" else a.port + 10
+    lp_addr, sp_addr, tg_addr = f"{l_ip}:{a.port}", f"{s_ip}:{a.port + 6}", f"{s_ip}:{tg_port}"
     target_uri, a.tg_addr = f"sip:target@{tg_addr}", tg_addr
     setup = Setup(a.workdir, l_ip, a.port)
     # Longer speech than linphone.py's (each call hears its peer from its own start).
@@ -143,9 +153,19 @@ def main():
             if not wait_for(lambda: re.search(r"^call 1 .*: connected", read(sp_out), re.M) or sp.poll() is not None, 15):
                 raise Failure("linphone's call to the softphone did not connect")
             time.sleep(2)
-            lp_send(lp, f"transfer 1 {target_uri}")
+            if a.attended:  # linphonec holds call 1, calls the target (call 2), then REFERs call 1 with Replaces
+                lp_send(lp, "pause 1")  # linphonec: "Terminate or hold on the current call first."
+                time.sleep(0.5)
+                lp_send(lp, f"call {target_uri}")
+                if not wait_for(lambda: re.search(r"^call 1 .*: connected", read(tg_out), re.M) or tg.poll() is not None, 15):
+                    raise Failure("linphone's consultation call to the target did not connect")
+                time.sleep(2)
+                lp_send(lp, "transfer 1 --to-call 2")
+            else:
+                lp_send(lp, f"transfer 1 {target_uri}")
             # The target hangs up TARGET_SECONDS after the transferee's call to it connects.
-            if wait_for(lambda: "connected" in read(tg_out) or tg.poll() is not None, 15):
+            last = r"^call 2 .*: connected" if a.attended else r"^call 1 .*: connected"
+            if wait_for(lambda: re.search(last, read(tg_out), re.M) or tg.poll() is not None, 15):
                 time.sleep(TARGET_SECONDS)
             if tg.poll() is None:
                 os.killpg(tg.pid, signal.SIGTERM)  # the target hangs up (softphone listen ends what is left)
@@ -167,12 +187,14 @@ def main():
         if a.mode == "softphone-transfers":
             problems += softphone_transfers(a, sp, sp_out, sp_trace, tg_invites, l_ip, log)
         else:
-            problems += linphone_transfers(sp, sp_out, sp_trace, tg_invites, target_uri, l_ip, s_ip, log)
+            problems += linphone_transfers(a, sp, sp_out, sp_trace, tg_invites, l_ip, s_ip, log)
         tg_report = last_json(tg_out)  # the transferred call's (the target's last)
         tg_errors = [l for l in read(tg_err).splitlines() if l.startswith("softphone:")]
         # Attended: the consultation call (the target's call 1) is replaced (RFC 3891) a few ms after it
         # connects, before any RTP, and `softphone listen` reports every call without RTP both ways (exit 1).
-        replaced_quiet = a.attended and tg_errors == ["softphone: call 1: RTP did not flow both ways (sent 0, received 0)"]
+        replaced_quiet = a.attended and a.mode == "softphone-transfers" and len(tg_errors) == 1 and \
+            re.fullmatch(r"softphone: call 1: RTP did not flow both ways \(sent \d, received \d\)", tg_errors[0]) and \
+            re.search(r"^call 1 sip:ptapi@\S+: disconnected \(normal\)$", read(tg_out), re.M)
         if tg_errors:
             print("target: " + "; ".join(tg_errors) + (" (the replaced consultation call)" if replaced_quiet else ""))
         if (tg.returncode != 0 and not replaced_quiet) or not tg_report or not tg_report.get("connected") \
@@ -246,12 +268,13 @@ def softphone_transfers(a, sp, sp_out, sp_trace, tg_invites, l_ip, log):
     return problems
 
 
-def linphone_transfers(sp, sp_out, sp_trace, tg_invites, target_uri, l_ip, s_ip, log):
+def linphone_transfers(a, sp, sp_out, sp_trace, tg_invites, l_ip, s_ip, log):
     problems = []
     out = read(sp_out)
     if sp.returncode != 0:
         problems.append(f"the transferee exited {sp.returncode}")
-    if not re.search(r"^call 2: transferred to " + re.escape(target_uri), out, re.M):
+    host, port = a.tg_addr.split(":")  # attended: linphone's Refer-To has no port (5060)
+    if not re.search(rf"^call 2: transferred to sip:\w+@{re.escape(host)}(:{port})?$", out, re.M):
         problems.append("the transferee did not announce call 2 as transferred to the target")
     if not re.search(r"^call 1 .*disconnected \(normal\)", out, re.M):
         problems.append("the transferee's call with linphone did not end normally")
@@ -270,12 +293,22 @@ def linphone_transfers(sp, sp_out, sp_trace, tg_invites, target_uri, l_ip, s_ip,
         problems.append("linphone's REFER was not answered 202")
     if "200" not in codes:
         problems.append("no NOTIFY carried SIP/2.0 200")
-    if len(tg_invites) != 1:
-        problems.append(f"the target received {len(tg_invites)} INVITEs, not 1")
-    else:
-        inv = tg_invites[0]
-        if via_host(inv) != s_ip or not re.search(r"^(Referred-By|b):", inv, re.M | re.I):
-            problems.append("the target's INVITE did not come from the transferee with Referred-By")
+    from_sp = [m for m in tg_invites if via_host(m) == s_ip]
+    print(f"target: {len(tg_invites)} INVITEs, {len(from_sp)} from the transferee")
+    if len(from_sp) != 1 or len(tg_invites) != (2 if a.attended else 1):
+        problems.append("the target did not receive one INVITE from the transferee" + (" and one from linphonec" if a.attended else ""))
+    if from_sp:
+        inv = from_sp[0]
+        print(f"target's INVITE: {start_line(inv)}, Referred-By: {'yes' if re.search(r'^(Referred-By|b):', inv, re.M | re.I) else 'no'}, "
+              f"Replaces: {'yes' if re.search(r'^Replaces:', inv, re.M | re.I) else 'no'}")
+        if not re.search(r"^(Referred-By|b):", inv, re.M | re.I):
+            problems.append("the transferee's INVITE to the target has no Referred-By")
+        if a.attended:  # Replaces names linphone's consultation dialog with the target: its INVITE's Call-ID
+            rep = re.search(r"^Replaces: *([^;\s]+)", inv, re.M | re.I)
+            consult = [m for m in tg_invites if via_host(m) == l_ip]
+            cid = re.search(r"^(?:Call-ID|i): *(\S+)", consult[0], re.M | re.I) if consult else None
+            if not rep or not cid or rep.group(1) != cid.group(1):
+                problems.append("the transferee's INVITE does not replace linphone's consultation call")
     states = re.findall(r"Transfer state for CallSession \S+ changed from \[\w+\] to \[(\w+)\]", log)
     print(f"linphone's transfer states (from the NOTIFYs): {states}")
     if not states or states[-1] != "LinphoneCallConnected":
