@@ -110,7 +110,9 @@ struct call_info : provider_call_info {
   mspi::media_type media = mspi::media_type::audio;       ///< CIL_MEDIATYPESAVAILABLE
   call_reason reason = call_reason::direct;               ///< CIL_REASON (see `call_reason`); fixed at creation.
   /// CIL_RELATEDCALLID: for a consultation call (`call::transfer` or `call::conference` named it), the `id`
-  /// of the call it consults for; 0 otherwise. Kept after the transfer or conference ends.
+  /// of the call it consults for; for an inbound call that replaces one of ours (RFC 3891 Replaces: we are a
+  /// consultation transfer's target; `reason` is `transfer`), the `id` of the call it replaces, which ends
+  /// when this one connects; 0 otherwise. Kept after the transfer or conference ends.
   std::uint64_t related_call_id = 0;
   std::uint32_t app_specific = 0;  ///< CIL_APPSPECIFIC: the application's own value (`call::set_app_specific`); 0 until set.
 };

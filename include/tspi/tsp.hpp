@@ -60,6 +60,9 @@ struct incoming_call_info {
   /// `caller_id`/`called_id` are then our address and the destination).
   bool outgoing = false;
   call_reason reason = call_reason::direct;           ///< CIL_REASON of the call (e.g. `transfer`).
+  /// CIL_RELATEDCALLID: for an inbound call that replaces one of this TSP's calls (RFC 3891 Replaces: we are a
+  /// consultation transfer's target), the replaced call's id (`new_call`'s result for it); 0 otherwise.
+  call_id replaces = 0;
 };
 
 /// A call-control request beyond make_call/answer/drop, for the TSP's optional members (see the concept).

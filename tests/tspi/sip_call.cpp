@@ -366,6 +366,8 @@ TEST_CASE("consultation transfer: transfer holds bob and dials carol, finish(as_
   auto at_carol = carol.last_offered();
   REQUIRE(wait_state(carol.log, at_carol, call_state::connected));
   CHECK(at_carol.info().reason == tspi::call_reason::transfer);
+  CHECK(at_carol.info().related_call_id == at_carol_first.info().id);  // CIL_RELATEDCALLID: the call it replaced
+  CHECK(at_carol_first.info().related_call_id == 0);
   CHECK(at_carol.info().caller_id == bob.uri);
   auto at_bob = bob.last_offered();  // the call bob placed for the REFER
   REQUIRE(at_bob);

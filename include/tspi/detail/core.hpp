@@ -550,6 +550,7 @@ class core final : public std::enable_shared_from_this<core> {
     ci.caller_name = info.caller_name;
     ci.called_id = info.called_id;
     ci.media = info.media;
+    ci.related_call_id = info.replaces;
     made = make_call(a, std::move(ci), ec);
     if (!made) return 0;
     emit(tapi_event::call_notification, call_notification_event{call(made->handle()), call_notification_kind::owner, owner->id});

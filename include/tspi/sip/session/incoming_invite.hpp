@@ -75,7 +75,10 @@ inline void sip_tsp::on_invite(std::shared_ptr<server_transaction> tx, const mes
   incoming_call_info info;
   if (diversion) info.reason = detail::reason_of_diversion(diversion->param("reason").value_or(""));
   if (retargeted) info.reason = reason_of_history_cause(retargeted->cause);
-  if (replaced) info.reason = call_reason::transfer;
+  if (replaced) {
+    info.reason = call_reason::transfer;
+    info.replaces = replaced->call;
+  }
   info.address_id = *address_id;
   info.caller_id = from ? from->address.to_string() : std::string();
   info.caller_name = from ? from->display_name : std::string();
