@@ -214,6 +214,32 @@ def main():
         net.delete()
 
 
+def check_target_invites(tg_invites, transferee_ip, transferee, transferor, attended, need_referred_by):
+    """What the target received: one INVITE from the transferee (by its Via host), and when `attended` one more, the
+    transferor's consultation call, whose Call-ID the transferee's Replaces must name (RFC 3891 §3). Prints them;
+    returns the problems found."""
+    problems = []
+    ours = [m for m in tg_invites if via_host(m) == transferee_ip]
+    print(f"target: {len(tg_invites)} INVITEs, {len(ours)} from {transferee}")
+    if len(ours) != 1 or len(tg_invites) != (2 if attended else 1):
+        problems.append(f"the target did not receive one INVITE from {transferee}" + (f" and one from {transferor}" if attended else ""))
+    if not ours:
+        return problems
+    inv = ours[0]
+    referred_by = re.search(r"^(Referred-By|b):", inv, re.M | re.I)
+    print(f"target's INVITE: {start_line(inv)}, Via host {via_host(inv)}, Referred-By: {'yes' if referred_by else 'no'}, "
+          f"Replaces: {'yes' if re.search(r'^Replaces:', inv, re.M | re.I) else 'no'}")
+    if need_referred_by and not referred_by:
+        problems.append(f"{transferee}'s INVITE to the target has no Referred-By")
+    if attended:
+        rep = re.search(r"^Replaces: *([^;\s]+)", inv, re.M | re.I)
+        consult = [m for m in tg_invites if m is not inv]
+        cid = re.search(r"^(?:Call-ID|i): *(\S+)", consult[0], re.M | re.I) if consult else None
+        if not rep or not cid or rep.group(1) != cid.group(1):
+            problems.append(f"{transferee}'s INVITE does not replace {transferor}'s consultation call")
+    return problems
+
+
 def softphone_transfers(a, sp, sp_out, sp_trace, tg_invites, l_ip, log):
     problems = []
     out = read(sp_out)
@@ -243,21 +269,8 @@ def softphone_transfers(a, sp, sp_out, sp_trace, tg_invites, l_ip, log):
     # Blind: the URI we named; attended: the target's Contact with ?Replaces= (RFC 3891 §6.1).
     if not refered or not started or a.tg_addr not in started.group(1):
         problems.append("linphone's log does not show it accepting the REFER and calling the target")
-    from_lp = [m for m in tg_invites if via_host(m) == l_ip]
-    print(f"target: {len(tg_invites)} INVITEs, {len(from_lp)} from linphonec")
-    if len(from_lp) != 1 or len(tg_invites) != (2 if a.attended else 1):
-        problems.append("the target did not receive one INVITE from linphonec" + (" and one from the transferor" if a.attended else ""))
-    if from_lp:
-        inv = from_lp[0]
-        print(f"target's INVITE: {start_line(inv)}, Via host {via_host(inv)}, "
-              f"Referred-By: {'yes' if re.search(r'^(Referred-By|b):', inv, re.M | re.I) else 'no'}, "
-              f"Replaces: {'yes' if re.search(r'^Replaces:', inv, re.M | re.I) else 'no'}")
-        if a.attended:  # Replaces names the consultation dialog: the transferor's INVITE's Call-ID
-            rep = re.search(r"^Replaces: *([^;\s]+)", inv, re.M | re.I)
-            consult = [m for m in tg_invites if m is not inv]
-            cid = re.search(r"^(?:Call-ID|i): *(\S+)", consult[0], re.M | re.I) if consult else None
-            if not rep or not cid or rep.group(1) != cid.group(1):
-                problems.append("the attended transfer's INVITE does not replace the consultation call")
+    # The transferee (linphonec) calls the target; attended: replacing the transferor's consultation call.
+    problems += check_target_invites(tg_invites, l_ip, "linphonec", "the transferor", a.attended, need_referred_by=False)
     return problems
 
 
@@ -286,22 +299,8 @@ def linphone_transfers(a, sp, sp_out, sp_trace, tg_invites, l_ip, s_ip, log):
         problems.append("linphone's REFER was not answered 202")
     if "200" not in codes:
         problems.append("no NOTIFY carried SIP/2.0 200")
-    from_sp = [m for m in tg_invites if via_host(m) == s_ip]
-    print(f"target: {len(tg_invites)} INVITEs, {len(from_sp)} from the transferee")
-    if len(from_sp) != 1 or len(tg_invites) != (2 if a.attended else 1):
-        problems.append("the target did not receive one INVITE from the transferee" + (" and one from linphonec" if a.attended else ""))
-    if from_sp:
-        inv = from_sp[0]
-        print(f"target's INVITE: {start_line(inv)}, Referred-By: {'yes' if re.search(r'^(Referred-By|b):', inv, re.M | re.I) else 'no'}, "
-              f"Replaces: {'yes' if re.search(r'^Replaces:', inv, re.M | re.I) else 'no'}")
-        if not re.search(r"^(Referred-By|b):", inv, re.M | re.I):
-            problems.append("the transferee's INVITE to the target has no Referred-By")
-        if a.attended:  # Replaces names linphone's consultation dialog with the target: its INVITE's Call-ID
-            rep = re.search(r"^Replaces: *([^;\s]+)", inv, re.M | re.I)
-            consult = [m for m in tg_invites if via_host(m) == l_ip]
-            cid = re.search(r"^(?:Call-ID|i): *(\S+)", consult[0], re.M | re.I) if consult else None
-            if not rep or not cid or rep.group(1) != cid.group(1):
-                problems.append("the transferee's INVITE does not replace linphone's consultation call")
+    # The transferee (the softphone) calls the target; attended: replacing linphone's consultation call.
+    problems += check_target_invites(tg_invites, s_ip, "the transferee", "linphonec", a.attended, need_referred_by=True)
     states = re.findall(r"Transfer state for CallSession \S+ changed from \[\w+\] to \[(\w+)\]", log)
     print(f"linphone's transfer states (from the NOTIFYs): {states}")
     if not states or states[-1] != "LinphoneCallConnected":
