@@ -1,6 +1,7 @@
 // Tones on calls (ITLegacyCallMediaControl(2) GenerateTone, GenerateCustomTones, DetectTones; in-band
 // GenerateDigits) with the dsp component's tone factory: the sources and detector alone, then calls through
 // the loopback and SIP providers whose received audio is measured (frequency and cadence) and monitored.
+#include <mspi/audio_file.hpp>
 #include <mspi/codec/resampler.hpp>
 #include <mspi/dsp/dtmf_detector.hpp>
 #include <mspi/dsp/tone_media.hpp>
@@ -12,6 +13,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <future>
 #include <mutex>
 #include <string>
@@ -194,6 +196,49 @@ TEST_CASE("dsp tone detector: a DetectTones entry is reported once per burst, ot
   std::size_t quiet = 0;
   for (int f = 0; f < 100; ++f) quiet += detector->process(frame, found);
   CHECK(quiet == 0);
+}
+
+TEST_CASE("dsp tone detector: broadband noise and speech are no tone, a tone in that noise still is", "[dsp][tones]") {
+  // The softphone's call-progress list (US ringback and busy). alsa-utils' Noise.wav passed as busy after
+  // 0.5 s before the receivers had guard frequencies.
+  const std::vector<mspi::detect_tone> list{{1, 1500, {440, 480, 0}}, {2, 350, {480, 620, 0}}};
+  const auto at_8k = [](const std::string& name) {
+    const auto wide = mspi::read_audio_file("/usr/share/sounds/alsa/" + name + ".wav");  // 48 kHz
+    std::vector<std::int16_t> narrow(wide.size() / 6 + 1);
+    mspi::decimator_48k_to_8k d;
+    narrow.resize(d.process(wide, narrow));
+    return narrow;
+  };
+  const auto detections = [&](std::span<const std::int16_t> pcm) {
+    auto detector = mspi::dsp::tone_media().detector(list);
+    std::array<std::uint32_t, 8> found{};
+    std::vector<std::uint32_t> all;
+    for (std::size_t i = 0; i + 160 <= pcm.size(); i += 160) {
+      const auto n = detector->process(pcm.subspan(i, 160), found);
+      all.insert(all.end(), found.begin(), found.begin() + static_cast<std::ptrdiff_t>(n));
+    }
+    return all;
+  };
+  const auto noise = at_8k("Noise");
+  REQUIRE(noise.size() > 8000);
+  CHECK(detections(noise).empty());
+  for (const char* name : {"Front_Center", "Front_Left", "Front_Right", "Rear_Center", "Rear_Left", "Rear_Right",
+                           "Side_Left", "Side_Right"}) {
+    CAPTURE(name);
+    CHECK(detections(at_8k(name)).empty());
+  }
+  // Busy (480 + 620 Hz, 0.5 s on, 0.5 s off) at the noise's level still passes through it: one detection
+  // per burst (0.5 s, then 0.41 s before the noise ends).
+  std::vector<std::int16_t> mixed(noise.size());
+  for (std::size_t i = 0; i < noise.size(); ++i) {
+    const bool on = (i / 4000) % 2 == 0;
+    const double t = static_cast<double>(i) / 8000.0;
+    const double tone = on ? 1000.0 * (std::sin(2 * M_PI * 480 * t) + std::sin(2 * M_PI * 620 * t)) : 0.0;
+    mixed[i] = static_cast<std::int16_t>(std::clamp(noise[i] + tone, -32768.0, 32767.0));
+  }
+  const auto busy = detections(mixed);
+  CHECK(busy.size() == 2);
+  CHECK(std::all_of(busy.begin(), busy.end(), [](auto a) { return a == 2; }));
 }
 
 TEST_CASE("validate refuses tone requests out of range", "[tones]") {

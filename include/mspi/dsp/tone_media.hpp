@@ -14,6 +14,8 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <iterator>
 #include <memory>
 #include <new>
 #include <span>
@@ -95,8 +97,12 @@ class dtmf_source final : public tone_source {
 /// Detects the tones of one DetectTones list: one spandsp super_tone_rx per tone (so that close tones do
 /// not share a receiver's frequency resolution), each with one element of its frequencies lasting at
 /// least the tone's duration. A tone is reported once when it has lasted its duration; again after it
-/// stopped and came back. State allocated by the constructor; `process` allocates nothing. Errors: the
-/// constructor throws std::bad_alloc. Thread safety: one thread at a time.
+/// stopped and came back. Each receiver's Goertzel bank also holds `guard_frequencies` guard frequencies
+/// (none within `guard_spacing_hz` of the tone's): super_tone_rx takes the bank's two strongest bins as the
+/// tone, so with the tone's own two bins alone broadband noise passed as any tone (alsa-utils' Noise.wav was
+/// "busy" after 0.5 s); with guards, noise puts its energy in a guard bin as often as in the tone's.
+/// State allocated by the constructor; `process` allocates nothing. Errors: the constructor throws
+/// std::bad_alloc. Thread safety: one thread at a time.
 class tone_list_detector final : public tone_detector {
  public:
   /// Prepares receivers for `tones` (validated: `mspi::validate`). Throws std::bad_alloc.
@@ -107,13 +113,47 @@ class tone_list_detector final : public tone_detector {
       r.app_specific = tones[i].app_specific;
       r.desc.reset(super_tone_rx_make_descriptor(nullptr));
       if (!r.desc) throw std::bad_alloc();
-      const int id = super_tone_rx_add_tone(r.desc.get());
+      const int id = super_tone_rx_add_tone(r.desc.get());  // 0: the only id `on_tone` reports
       super_tone_rx_add_element(r.desc.get(), id, tones[i].frequencies_hz[0], tones[i].frequencies_hz[1],
                                 tones[i].duration_ms, 0);  // max 0: no upper bound
+      // The guards: a second "tone" of guard-frequency pairs that `on_tone` never reports.
+      const auto guards = guards_for(tones[i]);
+      const int guard_id = super_tone_rx_add_tone(r.desc.get());
+      for (std::size_t g = 0; g + 1 < guards.size(); g += 2)
+        super_tone_rx_add_element(r.desc.get(), guard_id, guards[g], guards[g + 1], 60000, 0);
       r.state.reset(super_tone_rx_init(nullptr, r.desc.get(), &on_tone, &r));
       if (!r.state) throw std::bad_alloc();
     }
   }
+  /// Guard frequencies added to each tone's receiver (see the class).
+  static constexpr std::size_t guard_frequencies = 4;
+  /// Least distance of a guard frequency from a frequency of the tone, Hz (two Goertzel bins of 62.5 Hz
+  /// at spandsp's 128-sample blocks, and some).
+  static constexpr int guard_spacing_hz = 150;
+
+  /// The `guard_frequencies` frequencies of a ladder across the telephone band nearest to `tone`'s
+  /// frequencies, none within `guard_spacing_hz` of them (Hz).
+  static std::array<int, guard_frequencies> guards_for(const detect_tone& tone) noexcept {
+    static constexpr int ladder[] = {300, 450, 600, 750, 900, 1050, 1250, 1500, 1800, 2100, 2500, 3000, 3500};
+    auto distance = [&](int f) {
+      int d = 1 << 20;
+      for (int t : tone.frequencies_hz)
+        if (t > 0) d = std::min(d, std::abs(f - t));
+      return d;
+    };
+    std::array<int, guard_frequencies> out{};
+    std::array<bool, std::size(ladder)> used{};
+    for (auto& g : out) {
+      int best = -1;
+      for (std::size_t k = 0; k < std::size(ladder); ++k)
+        if (!used[k] && distance(ladder[k]) >= guard_spacing_hz && (best < 0 || distance(ladder[k]) < distance(ladder[best])))
+          best = static_cast<int>(k);
+      used[static_cast<std::size_t>(best)] = true;  // 13 rungs, at most 6 near two tone frequencies: always one
+      g = ladder[best];
+    }
+    return out;
+  }
+
   tone_list_detector(const tone_list_detector&) = delete;             ///< spandsp holds pointers to it.
   tone_list_detector& operator=(const tone_list_detector&) = delete;  ///< See the copy constructor.
 
@@ -136,7 +176,7 @@ class tone_list_detector final : public tone_detector {
   static void on_tone(void* user, int code, int /*level*/, int /*delay*/) {
     auto& r = *static_cast<receiver*>(user);
     auto& self = *r.owner;
-    if (code >= 0 && self.written_ < self.out_.size()) self.out_[self.written_++] = r.app_specific;
+    if (code == 0 && self.written_ < self.out_.size()) self.out_[self.written_++] = r.app_specific;  // not a guard
   }
 
   std::vector<receiver> rx_;
