@@ -27,6 +27,7 @@ enum class tapi_errc : int {
   allocated = 0x06,              ///< TAPI_E_ALLOCATED: the device is already in use.
   call_unavailable = 0x07,       ///< TAPI_E_CALLUNAVAIL: no call appearance available.
   conference_full = 0x09,        ///< TAPI_E_CONFERENCEFULL: the conference takes no more parties.
+  dial_modifier_not_supported = 0x0A,  ///< TAPI_E_DIALMODIFIERNOTSUPPORTED: a dial string modifier (`,` `W` `@` `$` `!`) the provider cannot honour.
   in_use = 0x0B,                 ///< TAPI_E_INUSE: the device is already in use.
   invalid_address = 0x0C,        ///< TAPI_E_INVALADDRESS: destination address malformed or unknown.
   invalid_address_state = 0x0D,  ///< TAPI_E_INVALADDRESSSTATE: address out of service for this operation.
@@ -34,12 +35,16 @@ enum class tapi_errc : int {
   invalid_call_privilege = 0x0F, ///< TAPI_E_INVALCALLPRIVILEGE: invalid call privilege.
   invalid_call_state = 0x10,     ///< TAPI_E_INVALCALLSTATE: not permitted in the current call state.
   invalid_digits = 0x16,         ///< TAPI_E_INVALDIGITS: invalid digits.
+  invalid_group_id = 0x17,       ///< TAPI_E_INVALGROUPID: invalid group pickup ID.
+  invalid_park_id = 0x1A,        ///< TAPI_E_INVALPARKID: invalid park address.
   invalid_timeout = 0x1C,        ///< TAPI_E_INVALTIMEOUT: invalid timeout value.
   invalid_mode = 0x1F,           ///< TAPI_E_INVALMODE: invalid mode passed as a parameter.
   no_conference = 0x20,          ///< TAPI_E_NOCONFERENCE: the call is not part of a conference.
   no_device = 0x21,              ///< TAPI_E_NODEVICE: device removed, or device class not recognized.
   not_owner = 0x23,              ///< TAPI_E_NOTOWNER: the application lacks owner privilege on the call.
   not_registered = 0x24,         ///< TAPI_E_NOTREGISTERED: not registered for the notification.
+  target_not_found = 0x26,       ///< TAPI_E_TARGETNOTFOUND: the call handoff found no such target application.
+  target_self = 0x27,            ///< TAPI_E_TARGETSELF: the call handoff's only target is the caller itself.
   dropped = 0x31,                ///< TAPI_E_DROPPED: the call was disconnected.
   dest_busy = 0x34,              ///< TAPI_E_DESTBUSY: the called number is busy.
   dest_no_answer = 0x35,         ///< TAPI_E_DESTNOANSWER: the called party does not answer.
@@ -59,7 +64,7 @@ enum class tapi_errc : int {
   invalid_stream = 0x43,         ///< TAPI_E_INVALIDSTREAM: stream invalid for this operation.
   timeout = 0x44,                ///< TAPI_E_TIMEOUT: the operation timed out.
   no_event = 0x50,               ///< TAPI_E_NOEVENT: no event in the MSP's event queue.
-  not_initialized = 0x5A,        ///< TAPI_E_NOT_INITIALIZED: the TAPI object is not initialized (or shut down).
+  not_initialized = 0x59,        ///< TAPI_E_NOT_INITIALIZED: the TAPI object is not initialized (or shut down).
   // ptapi additions, no TAPI HRESULT:
   invalid_handle = 0x101,        ///< A call/address handle that outlived its object (stale) or was never valid.
   file_read_error = 0x102,       ///< A media file could not be opened or decoded (FTEC_READ_ERROR).
@@ -82,6 +87,7 @@ class tapi_category_impl final : public std::error_category {
       case tapi_errc::allocated: return "device already allocated";
       case tapi_errc::call_unavailable: return "no call appearance available";
       case tapi_errc::conference_full: return "the conference is full";
+      case tapi_errc::dial_modifier_not_supported: return "the dial modifier is not supported";
       case tapi_errc::in_use: return "device in use";
       case tapi_errc::invalid_address: return "invalid address";
       case tapi_errc::invalid_address_state: return "operation not permitted in the current address state";
@@ -89,12 +95,16 @@ class tapi_category_impl final : public std::error_category {
       case tapi_errc::invalid_call_privilege: return "invalid call privilege";
       case tapi_errc::invalid_call_state: return "operation not permitted in the current call state";
       case tapi_errc::invalid_digits: return "invalid digits";
+      case tapi_errc::invalid_group_id: return "invalid group pickup ID";
+      case tapi_errc::invalid_park_id: return "invalid park address";
       case tapi_errc::invalid_timeout: return "invalid timeout";
       case tapi_errc::invalid_mode: return "invalid mode";
       case tapi_errc::no_conference: return "the call is not part of a conference";
       case tapi_errc::no_device: return "no such device";
       case tapi_errc::not_owner: return "application is not the owner of the call";
       case tapi_errc::not_registered: return "not registered";
+      case tapi_errc::target_not_found: return "no such application to hand the call off to";
+      case tapi_errc::target_self: return "no other application to hand the call off to";
       case tapi_errc::dropped: return "the call was disconnected";
       case tapi_errc::dest_busy: return "the called number is busy";
       case tapi_errc::dest_no_answer: return "the called party does not answer";

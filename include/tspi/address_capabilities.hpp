@@ -161,6 +161,7 @@ inline constexpr std::uint32_t setup_conf = 0x1000000;  ///< LINECALLFEATURE_SET
 inline constexpr std::uint32_t setup_transfer = 0x2000000;  ///< LINECALLFEATURE_SETUPTRANSFER
 inline constexpr std::uint32_t swap_hold = 0x4000000;  ///< LINECALLFEATURE_SWAPHOLD
 inline constexpr std::uint32_t unhold = 0x8000000;  ///< LINECALLFEATURE_UNHOLD
+inline constexpr std::uint32_t set_qos = 0x40000000;  ///< LINECALLFEATURE_SETQOS
 }  // namespace line_call_feature
 /// LINECALLFEATURE2_ (tapi.h).
 namespace line_call_feature2 {
@@ -184,7 +185,14 @@ inline constexpr std::uint32_t conference = 0x2;  ///< LINETRANSFERMODE_CONFEREN
 namespace line_addr_feature {
 inline constexpr std::uint32_t forward = 0x1;  ///< LINEADDRFEATURE_FORWARD
 inline constexpr std::uint32_t make_call = 0x2;  ///< LINEADDRFEATURE_MAKECALL
+inline constexpr std::uint32_t pickup = 0x4;  ///< LINEADDRFEATURE_PICKUP
+inline constexpr std::uint32_t unpark = 0x80;  ///< LINEADDRFEATURE_UNPARK
 }  // namespace line_addr_feature
+/// LINEPARKMODE_ (tapi.h).
+namespace line_park_mode {
+inline constexpr std::uint32_t directed = 0x1;  ///< LINEPARKMODE_DIRECTED: parked at an address the application names
+inline constexpr std::uint32_t nondirected = 0x2;  ///< LINEPARKMODE_NONDIRECTED: parked where the switch chooses
+}  // namespace line_park_mode
 
 /// What one provider pair can do, as the TAPI object learns it from the TSP and MSP types (their optional
 /// members, checked at compile time) and the MSP's configuration: the input of `address_capability_value`.
@@ -199,6 +207,10 @@ struct provider_features {
   bool local_conference = false;   ///< The MSP mixes local conferences (`create_conference_bridge`).
   bool tone_generation = false;    ///< The MSP generates tones (and is configured to).
   bool tone_detection = false;     ///< The MSP detects tones (and is configured to).
+  bool park = false;               ///< The TSP has `park` (TSPI_linePark, directed).
+  bool unpark = false;             ///< The TSP has `unpark` (TSPI_lineUnpark).
+  bool pickup = false;             ///< The TSP has `pickup` (TSPI_linePickup).
+  bool qos = false;                ///< The MSP's calls mark their media (`set_qos`, ITBasicCallControl::SetQOS).
   std::string protocol;            ///< The TSP's signalling protocol (its optional `protocol()`), e.g. "SIP".
 };
 
@@ -227,11 +239,13 @@ inline constexpr std::uint32_t max_forward_rings = 100;
 ///   redirection and redirecting ID with address;
 /// - call features (`line_call_feature`): answer, drop, gather and monitor digits always; hold, unhold,
 ///   swap hold, blind transfer, setup/complete transfer, generate digits/tone, monitor tones and the
-///   conference features as `f` says; features2: transfer_norm and no_hold_conference likewise;
+///   conference features as `f` says; dial with `f.generate_digits` (`call::dial` sends DTMF); park with
+///   `f.park` (then park support: directed); set QoS with `f.qos`; features2: transfer_norm and
+///   no_hold_conference likewise; address features: pickup with `f.pickup`, unpark with `f.unpark`;
 /// - forwarding with `f.forward`: every `forward_mode`, `max_forward_entries` entries (as many caller-
 ///   specific), 0 to `max_forward_rings` rings;
 /// - device flags: an MSP always, call hubs with `f.local_conference`.
-/// Park, call completion, call data, predictive dialling and settable device status: 0 (not supported).
+/// Non-directed park, call completion, call data, predictive dialling and settable device status: 0 (not supported).
 /// Errors: none (every `address_capability` has a value). Pure.
 [[nodiscard]] inline std::uint32_t address_capability_value(const address_info& info, const provider_features& f,
                                                             std::size_t line_id, address_capability cap) noexcept {
@@ -272,7 +286,8 @@ inline constexpr std::uint32_t max_forward_rings = 100;
              (f.unhold ? cf::unhold : 0) | (f.hold && f.unhold ? cf::swap_hold : 0) |
              (f.blind_transfer ? cf::blind_transfer : 0) |
              (f.complete_transfer ? cf::setup_transfer | cf::complete_transf : 0) |
-             (f.generate_digits ? cf::generate_digits : 0) | (f.tone_generation ? cf::generate_tone : 0) |
+             (f.generate_digits ? cf::generate_digits | cf::dial : 0) | (f.tone_generation ? cf::generate_tone : 0) |
+             (f.park ? cf::park : 0) | (f.qos ? cf::set_qos : 0) |
              (f.tone_detection ? cf::monitor_tones : 0) |
              (conf ? cf::setup_conf | cf::prepare_add_conf | cf::add_to_conf | cf::remove_from_conf : 0);
     case ac::call_features2:
@@ -280,7 +295,10 @@ inline constexpr std::uint32_t max_forward_rings = 100;
     case ac::remove_from_conf_caps: return conf ? line_remove_from_conf::any : line_remove_from_conf::none;
     case ac::remove_from_conf_state: return conf ? 0x100 : 0;  // LINECALLSTATE_CONNECTED
     case ac::transfer_modes: return f.complete_transfer ? line_transfer_mode::transfer : 0;
-    case ac::address_features: return line_addr_feature::make_call | (f.forward ? line_addr_feature::forward : 0);
+    case ac::address_features:
+      return line_addr_feature::make_call | (f.forward ? line_addr_feature::forward : 0) |
+             (f.pickup ? line_addr_feature::pickup : 0) | (f.unpark ? line_addr_feature::unpark : 0);
+    case ac::park_support: return f.park ? line_park_mode::directed : 0;
     case ac::line_id:
     case ac::permanent_device_id: return static_cast<std::uint32_t>(line_id);
     case ac::forward_modes: {
@@ -300,7 +318,7 @@ inline constexpr std::uint32_t max_forward_rings = 100;
     case ac::generate_digit_min_duration: return f.generate_digits ? 80 : 0;  // in-band digits
     case ac::generate_digit_max_duration:
     case ac::generate_digit_default_duration: return f.generate_digits ? 100 : 0;  // RFC 4733 events
-    default: return 0;  // max_num_trans_conf, settable_dev_status, park, call data, completions, address_id, min rings
+    default: return 0;  // max_num_trans_conf, settable_dev_status, call data, completions, address_id, min rings
   }
 }
 

@@ -7,6 +7,7 @@
 #include <tspi/detail/backends.hpp>
 
 #include <mspi/error.hpp>
+#include <mspi/qos.hpp>
 #include <mspi/stream_control.hpp>
 #include <mspi/terminal.hpp>
 #include <mspi/tones.hpp>
@@ -367,6 +368,148 @@ class call {
     return detail::initiate(std::forward<Token>(token), backend_, remove_from_conference_op{});
   }
 
+  /// ITBasicCallControl::Dial (TSPI_lineDial): dials `destination` on the connected call. ptapi's providers
+  /// have no dial tone to dial into (SIP sends the whole destination in the INVITE, RFC 3261 §8.1.1.1), so
+  /// the digits go to the far end as DTMF, as `generate_digits` sends them (IVR menus, extensions, PINs;
+  /// TE_GENERATEEVENT follows likewise). `destination` is a TAPI dialable string: `0-9 * # A-D` are dialled,
+  /// the formatting characters ` ( ) - .` and `T` (tone dialling) are skipped, a final `;` (partial dial) is
+  /// accepted. Errors: `dial_modifier_not_supported` for `,` `W` `@` `$` `!` `P` (pauses, waits and flash:
+  /// TAPI_E_DIALMODIFIERNOTSUPPORTED); `invalid_address` for any other character or no digit; then those of
+  /// `generate_digits` (`invalid_call_state` unless connected, `not_supported`, `not_owner`, `invalid_handle`).
+  void dial(std::string_view destination, std::error_code& ec) const { ec = run(feature(kind::dial, destination)); }
+  /// Dial, throwing `std::system_error` on the errors above.
+  void dial(std::string_view destination) const { throw_on(run(feature(kind::dial, destination)), "dial"); }
+  /// Dial, asynchronously: completion signature `void(std::error_code)`.
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
+  auto async_dial(std::string_view destination, Token&& token = {}) const {
+    return detail::initiate(std::forward<Token>(token), backend_, feature(kind::dial, destination));
+  }
+
+  /// ITBasicCallControl::ParkDirect (TSPI_linePark, LINEPARKMODE_DIRECTED): parks the connected or held call
+  /// at `park_address`, where any phone can retrieve it with `unpark`. SIP, as PBXs offer park (RFC 5359's
+  /// Call Park example: the parked party is transferred to the park server): a REFER whose Refer-To is
+  /// `park_address` (e.g. `sip:701@pbx`), as `blind_transfer`; completes on the 202, and the call then ends.
+  /// Errors: `invalid_address` (empty or unusable `park_address`); `invalid_call_state` unless connected or
+  /// held; `not_supported` by providers without TSPI_linePark (the loopback provider); `request_failed`
+  /// when the far end refuses; `timeout`; `not_owner`; `invalid_handle`. Any thread.
+  void park_direct(std::string_view park_address, std::error_code& ec) const { ec = run(feature(kind::park_direct, park_address)); }
+  /// ParkDirect, throwing `std::system_error` on the errors above.
+  void park_direct(std::string_view park_address) const { throw_on(run(feature(kind::park_direct, park_address)), "park_direct"); }
+  /// ParkDirect, asynchronously: completion signature `void(std::error_code)`.
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
+  auto async_park_direct(std::string_view park_address, Token&& token = {}) const {
+    return detail::initiate(std::forward<Token>(token), backend_, feature(kind::park_direct, park_address));
+  }
+
+  /// ITBasicCallControl::ParkIndirect (TSPI_linePark, LINEPARKMODE_NONDIRECTED): parks the call where the
+  /// switch chooses and returns that address. No ptapi provider can learn it (SIP has no response that
+  /// carries a park orbit; PBXs announce it by voice), so this always fails; AC_PARKSUPPORT says so (no
+  /// LINEPARKMODE_NONDIRECTED). Errors: `invalid_call_state` unless connected or held; else `not_supported`;
+  /// `not_owner`; `invalid_handle`. Returns the park address (empty on error).
+  std::string park_indirect(std::error_code& ec) const {
+    ec = run(feature(kind::park_indirect, {}));
+    return {};
+  }
+  /// ParkIndirect, throwing `std::system_error` on the errors above.
+  std::string park_indirect() const {
+    std::error_code ec;
+    auto address = park_indirect(ec);
+    throw_on(ec, "park_indirect");
+    return address;
+  }
+  /// ParkIndirect, asynchronously: completion signature `void(std::error_code, std::string)`.
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code, std::string)) Token = detail::default_token>
+  auto async_park_indirect(Token&& token = {}) const {
+    return detail::initiate<std::string>(std::forward<Token>(token), backend_,
+                                         [op = feature(kind::park_indirect, {})](detail::call_backend& b, auto d) {
+                                           op(b, [d](std::error_code ec) { d(ec, std::string{}); });
+                                         });
+  }
+
+  /// ITBasicCallControl::Unpark (TSPI_lineUnpark): places this idle call (made by `address::create_call`
+  /// with the park address as destination) to retrieve the call parked there; `call_info::reason` becomes
+  /// `call_reason::unpark` (TE_CALLINFOCHANGE `reason`) and the call then goes as `connect` does, completing
+  /// when it is connected or has failed. SIP: an INVITE to the park address (the PBX connects the parked
+  /// party). Errors: `invalid_call_state` unless idle; `not_supported` by providers without TSPI_lineUnpark
+  /// (the loopback provider; the call stays idle); then those of `connect`. Any thread.
+  void unpark(std::error_code& ec) const { ec = run(feature(kind::unpark, {})); }
+  /// Unpark, throwing `std::system_error` on the errors above.
+  void unpark() const { throw_on(run(feature(kind::unpark, {})), "unpark"); }
+  /// Unpark, asynchronously: completion signature `void(std::error_code)`.
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
+  auto async_unpark(Token&& token = {}) const {
+    return detail::initiate(std::forward<Token>(token), backend_, feature(kind::unpark, {}));
+  }
+
+  /// ITBasicCallControl::Pickup(pGroupID) (TSPI_linePickup): places this idle call (made by
+  /// `address::create_call`) to pick up the call alerting at its destination, or with `group_id` one alerting
+  /// in that pickup group; `call_info::reason` becomes `call_reason::pickup` and the call goes as `connect`.
+  /// SIP: an INVITE to the destination, the PBX's pickup address (e.g. `sip:*8@pbx`, or a directed pickup
+  /// code with the extension); SIP has no group field, so a `group_id` gives `invalid_group_id`. Errors:
+  /// `invalid_call_state` unless idle; `not_supported` by providers without TSPI_linePickup (loopback);
+  /// `invalid_group_id`; then those of `connect`. Any thread.
+  void pickup(std::string_view group_id, std::error_code& ec) const { ec = run(feature(kind::pickup, group_id)); }
+  /// Pickup, throwing `std::system_error` on the errors above.
+  void pickup(std::string_view group_id = {}) const { throw_on(run(feature(kind::pickup, group_id)), "pickup"); }
+  /// Pickup, asynchronously: completion signature `void(std::error_code)`.
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
+  auto async_pickup(std::string_view group_id, Token&& token = {}) const {
+    return detail::initiate(std::forward<Token>(token), backend_, feature(kind::pickup, group_id));
+  }
+
+  /// ITBasicCallControl::HandoffDirect(pApplicationName) (lineHandoff): gives ownership of the call to the
+  /// named application. A TAPI object is one application and its providers serve it alone, so there is never
+  /// another to hand off to: the call stays with this one. Errors: `invalid_argument` for an empty name;
+  /// else `target_not_found` (TAPI_E_TARGETNOTFOUND); `not_owner`; `invalid_handle`. Any thread.
+  void handoff_direct(std::string_view application, std::error_code& ec) const {
+    ec = run(feature(kind::handoff_direct, application));
+  }
+  /// HandoffDirect, throwing `std::system_error` on the errors above.
+  void handoff_direct(std::string_view application) const {
+    throw_on(run(feature(kind::handoff_direct, application)), "handoff_direct");
+  }
+  /// HandoffDirect, asynchronously: completion signature `void(std::error_code)`.
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
+  auto async_handoff_direct(std::string_view application, Token&& token = {}) const {
+    return detail::initiate(std::forward<Token>(token), backend_, feature(kind::handoff_direct, application));
+  }
+
+  /// ITBasicCallControl::HandoffIndirect(lMediaType) (lineHandoff by media mode): gives the call to the
+  /// highest-priority other application handling `media`; as `handoff_direct`, there is none. Errors:
+  /// `invalid_media_type` when `media` is not the call's; else `target_not_found`; `not_owner`;
+  /// `invalid_handle`. Any thread.
+  void handoff_indirect(mspi::media_type media, std::error_code& ec) const { ec = run(feature(kind::handoff_indirect, {}, media)); }
+  /// HandoffIndirect, throwing `std::system_error` on the errors above.
+  void handoff_indirect(mspi::media_type media) const {
+    throw_on(run(feature(kind::handoff_indirect, {}, media)), "handoff_indirect");
+  }
+  /// HandoffIndirect, asynchronously: completion signature `void(std::error_code)`.
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
+  auto async_handoff_indirect(mspi::media_type media, Token&& token = {}) const {
+    return detail::initiate(std::forward<Token>(token), backend_, feature(kind::handoff_indirect, {}, media));
+  }
+
+  /// ITBasicCallControl::SetQOS(lMediaType, ServiceLevel): the quality of service the call's `media` gets.
+  /// TAPI 3 reserved bandwidth (RSVP); ptapi's RTP MSP marks the call's packets instead (DiffServ, RFC 2474:
+  /// `mspi::dscp_of`, Expedited Forwarding for `needed` and `if_available`, default forwarding for
+  /// `best_effort`, a new call's level), from the next packet on, before or during media. Errors:
+  /// `invalid_media_type` when `media` is not the call's (`call_info::media`); `invalid_argument` for a
+  /// level outside `mspi::qos_service_level`; `invalid_call_state` once disconnected; `not_supported` when
+  /// the MSP cannot mark (AC_CALLFEATURES1 has no LINECALLFEATURE_SETQOS then); `not_owner`;
+  /// `invalid_handle`. Any thread.
+  void set_qos(mspi::media_type media, mspi::qos_service_level level, std::error_code& ec) const {
+    ec = run(feature(kind::set_qos, {}, media, level));
+  }
+  /// SetQOS, throwing `std::system_error` on the errors above.
+  void set_qos(mspi::media_type media, mspi::qos_service_level level) const {
+    throw_on(run(feature(kind::set_qos, {}, media, level)), "set_qos");
+  }
+  /// SetQOS, asynchronously: completion signature `void(std::error_code)`.
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
+  auto async_set_qos(mspi::media_type media, mspi::qos_service_level level, Token&& token = {}) const {
+    return detail::initiate(std::forward<Token>(token), backend_, feature(kind::set_qos, {}, media, level));
+  }
+
   /// ITCallInfo::put_CallInfoLong(CIL_APPSPECIFIC) (lineSetAppSpecific): stores the application's own
   /// 32-bit value on the call (`call_info::app_specific`); every application's handles see it, and a change
   /// raises TE_CALLINFOCHANGE with `call_info_change_cause::app_specific`. No provider is involved.
@@ -602,6 +745,15 @@ class call {
     gather_digits_options options;
     void operator()(detail::call_backend& b, detail::gather_completion d) const { b.gather_digits(options, std::move(d)); }
   };
+  using kind = detail::call_feature_request::kind;
+  struct feature_op {
+    detail::call_feature_request request;
+    void operator()(detail::call_backend& b, detail::completion d) const { b.feature(request, std::move(d)); }
+  };
+  static feature_op feature(kind what, std::string_view argument, mspi::media_type media = mspi::media_type::none,
+                            mspi::qos_service_level level = mspi::qos_service_level::best_effort) {
+    return {{what, std::string(argument), media, level}};
+  }
   static void throw_on(std::error_code ec, const char* what) { mspi::throw_if(ec, what); }
 
   template <class Op>

@@ -108,7 +108,9 @@ struct call_info : provider_call_info {
   std::string caller_name;                                ///< CIS_CALLERIDNAME
   std::string called_id;                                  ///< CIS_CALLEDIDNUMBER (the destination dialled)
   mspi::media_type media = mspi::media_type::audio;       ///< CIL_MEDIATYPESAVAILABLE
-  call_reason reason = call_reason::direct;               ///< CIL_REASON (see `call_reason`); fixed at creation.
+  /// CIL_REASON (see `call_reason`): fixed at creation, but for an outgoing call placed by `call::unpark`
+  /// (`unpark`) or `call::pickup` (`pickup`).
+  call_reason reason = call_reason::direct;
   /// CIL_RELATEDCALLID: for a consultation call (`call::transfer` or `call::conference` named it), the `id`
   /// of the call it consults for; for an inbound call that replaces one of ours (RFC 3891 Replaces: we are a
   /// consultation transfer's target; `reason` is `transfer`), the `id` of the call it replaces, which ends
@@ -128,6 +130,7 @@ enum class call_info_change_cause : std::uint8_t {
   redirection_id,  ///< CIC_REDIRECTIONID: `redirection_id`.
   related_call_id,  ///< CIC_RELATEDCALLID: `related_call_id` (the call became a consultation call).
   app_specific,     ///< CIC_APPSPECIFIC: `app_specific` (`call::set_app_specific`).
+  reason,           ///< CIC_REASON: `reason` (an idle call set to `unpark` or `pickup` by `call::unpark` / `pickup`).
 };
 
 }  // namespace tspi

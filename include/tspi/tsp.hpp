@@ -76,9 +76,13 @@ struct call_request {
     /// TSPI_lineCompleteTransfer (LINETRANSFERMODE_TRANSFER): connect the far end of the call with the far
     /// end of `consultation`, a call of the same TSP, and leave both (consultation transfer).
     complete_transfer,
+    /// TSPI_linePark (LINEPARKMODE_DIRECTED): park the connected or held call at `argument` (a dialable
+    /// address where the switch keeps it; ITBasicCallControl::ParkDirect); the call then ends.
+    park,
   };
   kind what = kind::hold;  ///< The request.
-  std::string argument;    ///< Destination (blind_transfer) or digits `0-9 * # A-D` (generate_digits); else empty.
+  /// Destination (blind_transfer), park address (park) or digits `0-9 * # A-D` (generate_digits); else empty.
+  std::string argument;
   call_id consultation = 0;  ///< complete_transfer: the consultation call; else 0.
 };
 
@@ -174,7 +178,13 @@ struct tsp_context {
 /// (TSPI_lineUnhold), `blind_transfer(request_id, call_id, std::string_view destination)`
 /// (TSPI_lineBlindTransfer), `generate_digits(request_id, call_id, std::string_view digits)`
 /// (TSPI_lineGenerateDigits), `complete_transfer(request_id, call_id call, call_id consultation)`
-/// (TSPI_lineCompleteTransfer, LINETRANSFERMODE_TRANSFER). See `has_call_request`. `forward(request_id, std::size_t address_id, const
+/// (TSPI_lineCompleteTransfer, LINETRANSFERMODE_TRANSFER), `park(request_id, call_id, std::string_view
+/// park_address)` (TSPI_linePark, LINEPARKMODE_DIRECTED). See `has_call_request`. `unpark(request_id,
+/// std::size_t address_id, call_id, std::string_view destination, mspi::media_type)` (TSPI_lineUnpark) and
+/// `pickup(request_id, std::size_t address_id, call_id, std::string_view destination, std::string_view
+/// group_id, mspi::media_type)` (TSPI_linePickup): place a new call as `make_call` does (the TSP reports its
+/// states alike), to retrieve the call parked at `destination` / to pick up the call alerting at `destination`
+/// or in group `group_id`; see `has_unpark`, `has_pickup`. `forward(request_id, std::size_t address_id, const
 /// forward_information&)` (TSPI_lineForward: the address's whole forwarding list, replacing the previous
 /// one; an empty list turns forwarding off); see `has_forward`. And `std::string media_address() const`: the
 /// signalling address, given to the paired MSP as `mspi::msp_context::signalling_address` (a ptapi
@@ -207,6 +217,20 @@ concept has_forward = requires(T& t, request_id req, std::size_t address_id, con
   { t.forward(req, address_id, f) } -> std::same_as<void>;
 };
 
+/// True when TSP type `T` implements TSPI_lineUnpark (`call::unpark`).
+template <class T>
+concept has_unpark = requires(T& t, request_id req, std::size_t address_id, call_id call, std::string_view destination,
+                              mspi::media_type media) {
+  { t.unpark(req, address_id, call, destination, media) } -> std::same_as<void>;
+};
+
+/// True when TSP type `T` implements TSPI_linePickup (`call::pickup`).
+template <class T>
+concept has_pickup = requires(T& t, request_id req, std::size_t address_id, call_id call, std::string_view destination,
+                              std::string_view group_id, mspi::media_type media) {
+  { t.pickup(req, address_id, call, destination, group_id, media) } -> std::same_as<void>;
+};
+
 /// True when TSP type `T` implements the optional member that serves requests of `kind` K.
 template <class T, call_request::kind K>
 concept has_call_request = requires(T& t, request_id req, call_id call, std::string_view arg) {
@@ -215,6 +239,7 @@ concept has_call_request = requires(T& t, request_id req, call_id call, std::str
   requires(K != call_request::kind::blind_transfer || requires { t.blind_transfer(req, call, arg); });
   requires(K != call_request::kind::generate_digits || requires { t.generate_digits(req, call, arg); });
   requires(K != call_request::kind::complete_transfer || requires { t.complete_transfer(req, call, call); });
+  requires(K != call_request::kind::park || requires { t.park(req, call, arg); });
 };
 
 }  // namespace tspi

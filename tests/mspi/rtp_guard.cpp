@@ -1,6 +1,7 @@
 // The receive guard of RTP/Opus MSP calls (issue 7, points 5, 6, 9): RTP and RTCP only from the negotiated
 // peer, symmetric-RTP latching as an explicit policy, SSRC changes after RFC 3550 A.1 probation, rejected
-// packets counted, and unpredictable SSRC / sequence / timestamp.
+// packets counted, and unpredictable SSRC / sequence / timestamp; and the DiffServ mark SetQOS puts on what a
+// call sends.
 // Drives the shipped providers' own members (or pairs them anew): their full definitions (ptapi/config.hpp).
 #define PTAPI_PROVIDER_DEFINITIONS
 #include "mspi/rtp_call_support.hpp"
@@ -14,6 +15,9 @@
 #include <mspi/rtp/rtcp.hpp>
 
 #include <catch2/catch.hpp>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <mspi/detail/random.hpp>
 
@@ -107,7 +111,49 @@ std::string answer_pcmu(msp_side& a, raw_peer& peer, const std::string& offer) {
   return answer->body;
 }
 
+// The traffic class byte (IPv4 TOS: DSCP << 2 | ECN) of the next datagram `peer` receives within `timeout`
+// (IP_RECVTOS ancillary data), or -1 when none arrived or it carried no TOS.
+int next_traffic_class(raw_peer& peer, std::chrono::milliseconds timeout) {
+  const int fd = peer.socket.native_handle();
+  int on = 1;
+  REQUIRE(::setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &on, sizeof on) == 0);
+  peer.socket.non_blocking(true);
+  for (auto end = std::chrono::steady_clock::now() + timeout; std::chrono::steady_clock::now() < end;) {
+    std::array<char, 2000> data{};
+    alignas(cmsghdr) std::array<char, 256> control{};
+    iovec iov{data.data(), data.size()};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.data();
+    msg.msg_controllen = control.size();
+    if (::recvmsg(fd, &msg, 0) < 0) {
+      std::this_thread::sleep_for(2ms);
+      continue;
+    }
+    for (auto* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+      if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS) return *reinterpret_cast<unsigned char*>(CMSG_DATA(c));
+    return -1;
+  }
+  return -1;
+}
+
 }  // namespace
+
+TEST_CASE("SetQOS marks a call's RTP with DSCP EF, best effort takes the mark off (RFC 2474, RFC 3246)",
+          "[mspi][rtp_opus][qos]") {
+  msp_side a;
+  raw_peer peer;
+  CHECK(a.call->set_qos(static_cast<mspi::qos_service_level>(0)) == mspi::tapi_errc::invalid_argument);
+  CHECK(next_traffic_class(peer, 0ms) == -1);
+  REQUIRE_FALSE(a.call->set_qos(mspi::qos_service_level::needed));  // before media: it starts marked
+  answer_pcmu(a, peer, peer.offer("0", rtpmap_pcmu()));
+  CHECK(next_traffic_class(peer, 3s) == 46 << 2);  // EF: 0xB8
+  REQUIRE_FALSE(a.call->set_qos(mspi::qos_service_level::best_effort));
+  CHECK(eventually([&] { return next_traffic_class(peer, 1s) == 0; }));
+  REQUIRE_FALSE(a.call->set_qos(mspi::qos_service_level::if_available));
+  CHECK(eventually([&] { return next_traffic_class(peer, 1s) == 46 << 2; }));
+}
 
 TEST_CASE("RTP sprayed at a callee from another address is not played, and is counted", "[mspi][rtp_opus][rtp_guard]") {
   mspi::rtp_opus_config cfg;

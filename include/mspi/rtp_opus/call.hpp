@@ -10,6 +10,7 @@
 #include <mspi/ice/gathering.hpp>
 #include <mspi/media_pool.hpp>
 #include <mspi/msp_event.hpp>
+#include <mspi/qos.hpp>
 #include <mspi/rtp/dtls_certificate.hpp>
 #include <mspi/rtp_opus/config.hpp>
 #include <mspi/rtp_opus/detail/negotiation.hpp>
@@ -185,6 +186,20 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
     if (!tones.empty()) detector = cfg_.tones.detector(tones);
     if (media_)
       boost::asio::post(*media_io_, [media = media_, d = std::move(detector)]() mutable { media->detect_tones(std::move(d)); });
+    return {};
+  }
+
+  /// ITBasicCallControl::SetQOS's media half: from now on every packet of the call's RTP and RTCP sockets
+  /// (media, RTCP, DTLS, STUN) carries the DiffServ code point of `level` (`dscp_of`: EF, 46, for `needed`
+  /// and `if_available`; 0 for `best_effort`, a new call's level), set on the media thread (IP_TOS or
+  /// IPV6_TCLASS). Marking is a request to the network (RFC 2474): a system that refuses the option
+  /// (Windows ignores IP_TOS without qWAVE) sends unmarked. Errors (nothing changes): `tapi_errc::invalid_argument`
+  /// for a value outside `qos_service_level`; `invalid_call_state` after `shutdown`. Thread safety: the
+  /// thread of `shutdown` and `receive_tsp_data` (the TAPI object's). Throws only std::bad_alloc.
+  std::error_code set_qos(qos_service_level level) {
+    if (!valid(level)) return tapi_errc::invalid_argument;
+    if (shut_down_) return tapi_errc::invalid_call_state;
+    boost::asio::post(*media_io_, [media = media_, dscp = dscp_of(level)] { (void)media->set_dscp(dscp); });
     return {};
   }
 

@@ -10,6 +10,7 @@
 #include <tspi/tsp.hpp>
 
 #include <mspi/media_types.hpp>
+#include <mspi/qos.hpp>
 #include <mspi/stream_control.hpp>
 #include <mspi/terminal_support.hpp>
 #include <mspi/tones.hpp>
@@ -42,6 +43,24 @@ class hub_backend;
 /// A tone request for a call's MSP: GenerateTone / GenerateCustomTones, or a DetectTones list.
 using tone_media_request = std::variant<mspi::tone_generation, std::vector<mspi::detect_tone>>;
 
+/// One of ITBasicCallControl's less common requests, for `call_backend::feature` (see call.hpp).
+struct call_feature_request {
+  enum class kind : std::uint8_t {
+    dial,              // Dial: `argument` is the dialable string
+    park_direct,       // ParkDirect: `argument` is the park address
+    park_indirect,     // ParkIndirect
+    unpark,            // Unpark
+    pickup,            // Pickup: `argument` is the group ID
+    handoff_direct,    // HandoffDirect: `argument` is the application's name
+    handoff_indirect,  // HandoffIndirect: `media`
+    set_qos,           // SetQOS: `media`, `level`
+  };
+  kind what = kind::dial;
+  std::string argument;
+  mspi::media_type media = mspi::media_type::none;
+  mspi::qos_service_level level = mspi::qos_service_level::best_effort;
+};
+
 /// The call object behind a `tspi::call` handle.
 class call_backend {
  public:
@@ -63,6 +82,7 @@ class call_backend {
   virtual void cancel_gather() = 0;  // ends the gathering in progress, if any, with `cancel`
   virtual void tones(tone_media_request r, completion done) = 0;  // GenerateTone(s) / DetectTones
   virtual void set_app_specific(std::uint32_t value, completion done) = 0;  // put_CallInfoLong(CIL_APPSPECIFIC)
+  virtual void feature(call_feature_request r, completion done) = 0;         // Dial, Park*, Unpark, Pickup, Handoff*, SetQOS
   virtual std::error_code release() = 0;
   [[nodiscard]] virtual std::shared_ptr<mspi::stream_control> streams() const = 0;
   [[nodiscard]] virtual std::shared_ptr<address_backend> address() const = 0;

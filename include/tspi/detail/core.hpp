@@ -234,17 +234,29 @@ class core final : public std::enable_shared_from_this<core> {
 
   void connect(const std::shared_ptr<call_impl>& c, completion done) {
     post_op(std::move(done), [self = shared_from_this(), c](completion done) {
-      if (auto ec = self->usable(*c)) return done(ec);
-      if (c->state() != call_state::idle) return done(mspi::tapi_errc::invalid_call_state);
-      if (c->snapshot().privilege != call_privilege::owner) return done(mspi::tapi_errc::not_owner);
-      c->connect_waiters_.push_back(std::move(done));
-      const auto req = self->add_request([self, c](std::error_code ec) {
-        if (ec) self->apply_state(*c, call_state::disconnected, call_state_cause::disconnect_failed);
+      self->place(c, std::move(done), false, [](provider_base& p, request_id req, std::size_t address, const call_info& i) {
+        p.make_call(req, address, i.id, i.called_id, i.media);
       });
-      auto info = c->snapshot();
-      c->dialed_ = true;
-      c->address_->provider().make_call(req, c->address_->id(), c->id(), info.called_id, info.media);
     });
+  }
+  // Connect's core-thread part, also Unpark's and Pickup's: checks (usable, idle, owner), then
+  // `start(provider, request, address id, info)` asks the provider to place the call; `done` when it is
+  // connected or has failed (with the disconnect's error; with the request's own error first when
+  // `request_error_first` and the provider refused the request).
+  template <class Start>
+  void place(const std::shared_ptr<call_impl>& c, completion done, bool request_error_first, Start start) {
+    if (auto ec = usable(*c)) return done(ec);
+    if (c->state() != call_state::idle) return done(mspi::tapi_errc::invalid_call_state);
+    if (c->snapshot().privilege != call_privilege::owner) return done(mspi::tapi_errc::not_owner);
+    c->connect_waiters_.push_back(std::move(done));
+    const auto req = add_request([self = shared_from_this(), c, request_error_first](std::error_code ec) {
+      if (!ec) return;
+      if (request_error_first) self->finish_connect(*c, ec);
+      self->apply_state(*c, call_state::disconnected, call_state_cause::disconnect_failed);
+    });
+    auto info = c->snapshot();
+    c->dialed_ = true;
+    start(c->address_->provider(), req, c->address_->id(), info);
   }
 
   void answer(const std::shared_ptr<call_impl>& c, completion done) {
@@ -269,7 +281,7 @@ class core final : public std::enable_shared_from_this<core> {
     });
   }
 
-  // Hold, unhold, blind transfer, digit generation: checked here, carried out by the TSP.
+  // Hold, unhold, blind transfer, digit generation, park: checked here, carried out by the TSP.
   void control(const std::shared_ptr<call_impl>& c, call_request r, completion done) {
     post_op(std::move(done), [self = shared_from_this(), c, r = std::move(r)](completion done) {
       if (auto ec = self->usable(*c)) return done(ec);
@@ -279,12 +291,14 @@ class core final : public std::enable_shared_from_this<core> {
       const bool state_ok = r.what == k::unhold ? s == call_state::hold
                             : r.what == k::blind_transfer ? (s == call_state::connected || s == call_state::offering ||
                                                              s == call_state::hold)
-                                                          : s == call_state::connected;
+                            : r.what == k::park ? (s == call_state::connected || s == call_state::hold)
+                                                : s == call_state::connected;
       if (!state_ok) return done(mspi::tapi_errc::invalid_call_state);
       if (r.what == k::generate_digits &&
           (r.argument.empty() || r.argument.find_first_not_of("0123456789*#ABCDabcd") != std::string::npos))
         return done(mspi::tapi_errc::invalid_digits);
-      if (r.what == k::blind_transfer && r.argument.empty()) return done(mspi::tapi_errc::invalid_address);
+      if ((r.what == k::blind_transfer || r.what == k::park) && r.argument.empty())
+        return done(mspi::tapi_errc::invalid_address);
       if (r.what == k::generate_digits) {  // running from now until its LINE_GENERATE (or a refusal)
         ++c->generating_[0];
         done = [c, done = std::move(done)](std::error_code ec) {
@@ -364,6 +378,8 @@ class core final : public std::enable_shared_from_this<core> {
       done({});
     });
   }
+  // Dial, ParkDirect/Indirect, Unpark, Pickup, HandoffDirect/Indirect, SetQOS: see call_feature_ops.hpp.
+  void call_feature(const std::shared_ptr<call_impl>& c, call_feature_request r, completion done);
   // Conference (TSPI_lineSetupConference's role) and ITCallHub::Clear: see conference_ops.hpp.
   void conference(const std::shared_ptr<call_impl>& c, std::shared_ptr<call_impl> consult, completion done);
   void remove_from_conference(const std::shared_ptr<call_impl>& c, completion done);
@@ -1014,6 +1030,10 @@ inline void call_impl::set_app_specific(std::uint32_t value, completion done) {
   if (auto c = core_.lock(); c && c->running()) return c->set_app_specific(shared_from_this(), value, std::move(done));
   done(mspi::tapi_errc::not_initialized);
 }
+inline void call_impl::feature(call_feature_request r, completion done) {
+  if (auto c = core_.lock(); c && c->running()) return c->call_feature(shared_from_this(), std::move(r), std::move(done));
+  done(mspi::tapi_errc::not_initialized);
+}
 inline void call_impl::remove_from_conference(completion done) {
   if (auto c = core_.lock(); c && c->running()) return c->remove_from_conference(shared_from_this(), std::move(done));
   done(mspi::tapi_errc::not_initialized);
@@ -1042,3 +1062,5 @@ inline boost::asio::any_io_executor call_impl::executor() const {
 
 // Conference, Finish(FM_ASCONFERENCE), the hub's membership and Clear.
 #include <tspi/detail/conference_ops.hpp>
+// Dial, ParkDirect/Indirect, Unpark, Pickup, HandoffDirect/Indirect, SetQOS.
+#include <tspi/detail/call_feature_ops.hpp>

@@ -138,6 +138,12 @@ class call_impl final : public call_backend, public std::enable_shared_from_this
   void cancel_gather() override;
   void tones(tone_media_request r, completion done) override;
   void set_app_specific(std::uint32_t value, completion done) override;
+  void feature(call_feature_request r, completion done) override;
+  /// Sets CIL_REASON before an idle call is placed by Unpark or Pickup (core thread).
+  void set_reason(call_reason reason) {
+    std::lock_guard lock(mutex_);
+    info_.reason = reason;
+  }
   /// Sets CIL_RELATEDCALLID or CIL_APPSPECIFIC (core thread); true when the value changed.
   bool set_related_call(std::uint64_t id) {
     std::lock_guard lock(mutex_);

@@ -9,6 +9,7 @@
 #include <tspi/tsp.hpp>
 
 #include <mspi/media_types.hpp>
+#include <mspi/qos.hpp>
 #include <mspi/stream_control.hpp>
 #include <mspi/terminal_support.hpp>
 
@@ -42,6 +43,15 @@ class provider_base {
   virtual void drop(request_id req, call_id call, disconnect_code code) = 0;
   virtual void close_call(call_id call) = 0;
   virtual void control(request_id req, call_id call, const call_request& r) = 0;
+  /// TSPI_lineUnpark / TSPI_linePickup: place `call` (idle, as `make_call`) to retrieve or pick up a call;
+  /// not_supported (through the core's completion) when the TSP lacks the member. Core thread.
+  virtual void unpark(request_id req, std::size_t address_id, call_id call, std::string_view destination,
+                      mspi::media_type media) = 0;
+  virtual void pickup(request_id req, std::size_t address_id, call_id call, std::string_view destination,
+                      std::string_view group_id, mspi::media_type media) = 0;
+  /// ITBasicCallControl::SetQOS's media half: the MSP call's `set_qos(level)`; `not_supported` when the MSP
+  /// call has none, `invalid_call_state` when the call has no MSP call (shut down). Core thread.
+  virtual std::error_code qos_media(call_id call, mspi::qos_service_level level) = 0;
   /// TSPI_lineForward, or not_supported (through the core's completion) when the TSP lacks it.
   virtual void forward(request_id req, std::size_t address_id, const forward_information& f) = 0;
   /// Whether the MSP mixes local conferences (it has `create_conference_bridge`; see mspi::conference_bridge).

@@ -104,6 +104,26 @@ class provider_pair final : public provider_base, private line_event_sink {
     tsp_.make_call(req, address_id, call, destination, media);
     flush_pending(call);
   }
+  void unpark(request_id req, std::size_t address_id, call_id call, std::string_view destination,
+              mspi::media_type media) override {
+    if constexpr (has_unpark<Tsp>) {
+      tsp_knows_.insert(call);
+      tsp_.unpark(req, address_id, call, destination, media);
+      flush_pending(call);
+    } else {
+      core_->on_completion(req, mspi::tapi_errc::not_supported);
+    }
+  }
+  void pickup(request_id req, std::size_t address_id, call_id call, std::string_view destination,
+              std::string_view group_id, mspi::media_type media) override {
+    if constexpr (has_pickup<Tsp>) {
+      tsp_knows_.insert(call);
+      tsp_.pickup(req, address_id, call, destination, group_id, media);
+      flush_pending(call);
+    } else {
+      core_->on_completion(req, mspi::tapi_errc::not_supported);
+    }
+  }
   void answer(request_id req, call_id call) override { tsp_.answer(req, call); }
   void drop(request_id req, call_id call, disconnect_code code) override { tsp_.drop(req, call, code); }
   // The TSP's optional members, or not_supported when it lacks the one asked for.
@@ -120,6 +140,10 @@ class provider_pair final : public provider_base, private line_event_sink {
     f.complete_transfer = has_call_request<Tsp, k::complete_transfer>;
     f.generate_digits = has_call_request<Tsp, k::generate_digits>;
     f.forward = has_forward<Tsp>;
+    f.park = has_call_request<Tsp, k::park>;
+    f.unpark = has_unpark<Tsp>;
+    f.pickup = has_pickup<Tsp>;
+    f.qos = requires(msp_call& c, mspi::qos_service_level l) { { c.set_qos(l) } -> std::same_as<std::error_code>; };
     f.local_conference = local_conference();
     // An MSP configuration with an `mspi::tone_factory tones` (rtp_opus_config) says which makers it has.
     bool generator = true, detector = true;
@@ -150,6 +174,13 @@ class provider_pair final : public provider_base, private line_event_sink {
     }
     return mspi::tapi_errc::not_supported;
   }
+  std::error_code qos_media(call_id call, mspi::qos_service_level level) override {
+    auto it = calls_.find(call);
+    if (it == calls_.end() || it->second.shut_down || !it->second.msp_call) return mspi::tapi_errc::invalid_call_state;
+    if constexpr (requires(typename Msp::call_type& c, mspi::qos_service_level l) { c.set_qos(l); })
+      return it->second.msp_call->set_qos(level);
+    return mspi::tapi_errc::not_supported;
+  }
   void control(request_id req, call_id call, const call_request& r) override {
     using k = call_request::kind;
     switch (r.what) {
@@ -167,6 +198,9 @@ class provider_pair final : public provider_base, private line_event_sink {
         break;
       case k::complete_transfer:
         if constexpr (has_call_request<Tsp, k::complete_transfer>) return tsp_.complete_transfer(req, call, r.consultation);
+        break;
+      case k::park:
+        if constexpr (has_call_request<Tsp, k::park>) return tsp_.park(req, call, r.argument);
         break;
     }
     core_->on_completion(req, mspi::tapi_errc::not_supported);

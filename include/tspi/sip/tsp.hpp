@@ -223,6 +223,27 @@ class sip_tsp {
   /// `invalid_address` when `destination` does not parse; `request_failed` when refused; `timeout`.
   void blind_transfer(request_id req, call_id call, std::string_view destination);
 
+  /// TSPI_linePark (LINEPARKMODE_DIRECTED): parks the call as PBXs offer it (RFC 5359's Call Park example:
+  /// the parked party is transferred to the park server): a REFER with Refer-To `park_address` (e.g.
+  /// `sip:701@pbx`), exactly as `blind_transfer`, with its completion and errors.
+  void park(request_id req, call_id call, std::string_view park_address) { blind_transfer(req, call, park_address); }
+
+  /// TSPI_lineUnpark: retrieves the call parked at `destination` by calling it (an INVITE to the park address:
+  /// the PBX connects the parked party, RFC 5359's Call Park example). As `make_call`, with its errors.
+  void unpark(request_id req, std::size_t address_id, call_id call, std::string_view destination, mspi::media_type media) {
+    make_call(req, address_id, call, destination, media);
+  }
+
+  /// TSPI_linePickup: picks up the call alerting at `destination` by calling it (an INVITE to the PBX's pickup
+  /// address, e.g. `sip:*8@pbx` or a directed-pickup code; RFC 5359's Call Pickup example). As `make_call`.
+  /// Error (completion): `invalid_group_id` for a non-empty `group_id` (SIP has no pickup group field: PBXs
+  /// encode the group in the pickup address), and the call is not placed.
+  void pickup(request_id req, std::size_t address_id, call_id call, std::string_view destination,
+              std::string_view group_id, mspi::media_type media) {
+    if (!group_id.empty()) return sink().completion(req, mspi::tapi_errc::invalid_group_id);
+    make_call(req, address_id, call, destination, media);
+  }
+
   /// TSPI_lineCompleteTransfer (LINETRANSFERMODE_TRANSFER): REFER in `call`'s dialog with Refer-To =
   /// `consultation`'s remote target carrying `Replaces` for the consultation dialog (RFC 5589 §7, RFC 3891).
   /// Completes on the 2xx; the NOTIFY with a 2xx sipfrag then ends `call` (BYE), and the target's BYE

@@ -11,6 +11,7 @@
 #include <mspi/conference_bridge.hpp>
 #include <mspi/detail/random.hpp>
 #include <mspi/detail/pcm_fifo.hpp>
+#include <mspi/detail/traffic_class_option.hpp>
 #include <mspi/inband_digit_detector.hpp>
 #include <mspi/ice/agent.hpp>
 #include <mspi/ice/gathering.hpp>
@@ -305,6 +306,21 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
                                        });
   }
   [[nodiscard]] std::uint16_t rtcp_port() const { return rtcp_socket_.local_endpoint().port(); }
+
+  /// Marks every packet the RTP and RTCP sockets send from now on (media, RTCP, DTLS, STUN) with the DiffServ
+  /// code point `dscp` (0..63, RFC 2474 §3: the upper 6 bits of the IPv4 TOS byte or the IPv6 traffic class;
+  /// the ECN bits stay 0). Returns the first socket's error (e.g. `bad_file_descriptor` once stopped, or a
+  /// system that refuses the option); 0 bits are a valid mark (default forwarding). Media thread.
+  std::error_code set_dscp(std::uint8_t dscp) {
+    const bool v6 = rtp_socket_.is_open() && rtp_socket_.local_endpoint().address().is_v6();
+    const detail::traffic_class_option option(v6, static_cast<int>(dscp & 0x3f) << 2);
+    for (auto* s : {&rtp_socket_, &rtcp_socket_}) {
+      boost::system::error_code bec;
+      s->set_option(option, bec);
+      if (bec) return {bec.value(), std::system_category()};
+    }
+    return {};
+  }
 
   /// Allocates a relayed transport address on the TURN server `server` from the RTP socket (`relay_link`,
   /// RFC 8656 §7, bounded by `timeout`) and from then on reads that socket, handing the server's datagrams

@@ -1,0 +1,192 @@
+// ITBasicCallControl's less common methods (issue 11): Dial (as DTMF on a connected call), ParkDirect (SIP:
+// REFER to the park address), ParkIndirect, Unpark and Pickup (SIP: an INVITE to the park or pickup
+// address, CIL_REASON unpark/pickup), HandoffDirect/Indirect (no other application), SetQOS (DiffServ
+// marking of the RTP MSP's packets), with their TAPI errors and ITAddressCapabilities bits, through the
+// loopback provider (no park, unpark or pickup) and the SIP provider against a hand-driven peer.
+#include "tspi/sip_blocking_peer.hpp"
+#include "tspi/sip_fixture.hpp"
+
+#include <tspi/address_capabilities.hpp>
+#include <tspi/sip/transaction.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <boost/asio/use_future.hpp>
+
+#include <string>
+#include <system_error>
+
+using namespace ptapi_test;
+using tspi::call_state;
+using mspi::tapi_errc;
+using mspi::qos_service_level;
+
+namespace {
+
+const std::string peer_sdp =
+    "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+    "m=audio 6996 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n";
+
+// `peer` answers the INVITE that `placed` (a call being placed by `ua`) sends: 200 with SDP, then the ACK.
+// Returns the INVITE.
+tspi::sip::message answer_invite(sip_blocking_peer& peer) {
+  auto invite = peer.request("INVITE");
+  REQUIRE(invite);
+  auto ok = tspi::sip::make_response(*invite, 200, "far");
+  ok.add("Contact", "<sip:raw@127.0.0.1:" + std::to_string(peer.port()) + ">");
+  ok.add("Content-Type", "application/sdp");
+  ok.body = peer_sdp;
+  peer.send(ok, peer.last_from_port);
+  REQUIRE(peer.request("ACK"));
+  return *invite;
+}
+
+// `call` hangs up and `peer` answers the BYE.
+void hang_up(sip_party& ua, sip_blocking_peer& peer, const tspi::call& call) {
+  auto done = call.async_disconnect(tspi::disconnect_code::normal, boost::asio::use_future);
+  auto bye = peer.request("BYE");
+  REQUIRE(bye);
+  peer.send(tspi::sip::make_response(*bye, 200), peer.last_from_port);
+  CHECK(done.get() == std::error_code{});
+  CHECK(wait_state(ua.log, call, call_state::disconnected));
+}
+
+}  // namespace
+
+TEST_CASE("Dial sends a dialable string's digits as DTMF on a connected call, and refuses modifiers",
+          "[tspi][sip][call_features][dtmf]") {
+  sip_party alice, bob;
+  bob.auto_answer();
+  auto call = alice.address.create_call(bob.uri);
+  std::error_code ec;
+  call.dial("123", ec);
+  CHECK(ec == tapi_errc::invalid_call_state);  // idle: nothing to dial into
+  call.connect();
+  for (const char* modifier : {"1,2", "12W3", "9@", "$", "1!", "P123"}) {
+    call.dial(modifier, ec);
+    CHECK(ec == tapi_errc::dial_modifier_not_supported);
+  }
+  for (const char* bad : {"+49 30", "12x", " - ", "", "1;2"}) {
+    call.dial(bad, ec);
+    CHECK(ec == tapi_errc::invalid_address);
+  }
+  call.dial("(12) 3-4.#", ec);  // formatting skipped: 1234#
+  REQUIRE_FALSE(ec);
+  CHECK(call.async_dial("T5;", boost::asio::use_future).get() == std::error_code{});  // tone mode, partial dial
+  CHECK(bob.log.wait([&] { return std::string(bob.digits.begin(), bob.digits.end()) == "1234#5"; }));
+  call.disconnect();
+}
+
+TEST_CASE("ParkDirect sends REFER to the park address, Unpark and Pickup INVITE theirs with CIL_REASON",
+          "[tspi][sip][call_features][transfer]") {
+  sip_party ua;
+  sip_blocking_peer peer;
+  const std::string at_peer = "@127.0.0.1:" + std::to_string(peer.port());
+
+  // Park: a REFER whose Refer-To is the park address (RFC 5359's Call Park), completed by the 202.
+  auto call = ua.address.create_call("sip:raw" + at_peer);
+  auto connected = call.async_connect(boost::asio::use_future);
+  (void)answer_invite(peer);
+  REQUIRE(connected.get() == std::error_code{});
+  std::error_code ec;
+  call.park_direct("", ec);
+  CHECK(ec == tapi_errc::invalid_address);
+  CHECK(call.park_indirect(ec).empty());
+  CHECK(ec == tapi_errc::not_supported);  // no switch-chosen park address in SIP
+  auto parked = call.async_park_direct("sip:701" + at_peer, boost::asio::use_future);
+  auto refer = peer.request("REFER");
+  REQUIRE(refer);
+  CHECK(refer->header("Refer-To").value_or("") == "<sip:701" + at_peer + ">");
+  peer.send(tspi::sip::make_response(*refer, 202), peer.last_from_port);
+  CHECK(parked.get() == std::error_code{});
+  hang_up(ua, peer, call);
+
+  // Unpark: an INVITE to the park address; the call's reason is unpark from then on.
+  auto retrieve = ua.address.create_call("sip:701" + at_peer);
+  CHECK(retrieve.info().reason == tspi::call_reason::direct);
+  auto retrieved = retrieve.async_unpark(boost::asio::use_future);
+  auto invite = answer_invite(peer);
+  CHECK(invite.request_uri == "sip:701" + at_peer);
+  CHECK(retrieved.get() == std::error_code{});
+  CHECK(retrieve.info().reason == tspi::call_reason::unpark);
+  retrieve.unpark(ec);
+  CHECK(ec == tapi_errc::invalid_call_state);  // not idle any more
+  hang_up(ua, peer, retrieve);
+
+  // Pickup: SIP has no group field (invalid_group_id, nothing sent); without one, an INVITE to the pickup address.
+  auto grouped = ua.address.create_call("sip:*8" + at_peer);
+  grouped.pickup("sales", ec);
+  CHECK(ec == tapi_errc::invalid_group_id);
+  CHECK_FALSE(peer.request("INVITE", std::chrono::milliseconds(300)));
+  auto pick = ua.address.create_call("sip:*8" + at_peer);
+  auto picked = pick.async_pickup("", boost::asio::use_future);
+  invite = answer_invite(peer);
+  CHECK(invite.request_uri == "sip:*8" + at_peer);
+  CHECK(picked.get() == std::error_code{});
+  CHECK(pick.info().reason == tspi::call_reason::pickup);
+  hang_up(ua, peer, pick);
+
+  namespace cf = tspi::line_call_feature;
+  namespace af = tspi::line_addr_feature;
+  using cap = tspi::address_capability;
+  CHECK((ua.address.capability(cap::call_features1) & (cf::park | cf::dial | cf::set_qos)) == (cf::park | cf::dial | cf::set_qos));
+  CHECK((ua.address.capability(cap::address_features) & (af::pickup | af::unpark)) == (af::pickup | af::unpark));
+  CHECK(ua.address.capability(cap::park_support) == tspi::line_park_mode::directed);
+}
+
+TEST_CASE("the loopback provider refuses park, unpark and pickup, Handoff finds no target, SetQOS checks its arguments",
+          "[tspi][loopback][call_features]") {
+  loopback_fixture f;
+  f.tapi.register_call_notifications(f.bob);
+  f.tapi.on_call_notification().connect([](const tspi::call_notification_event& e) {
+    auto c = e.call;
+    c.async_answer([](std::error_code) {});
+  });
+  auto call = f.alice.create_call("bob");
+  std::error_code ec;
+  call.unpark(ec);
+  CHECK(ec == tapi_errc::not_supported);
+  call.pickup({}, ec);
+  CHECK(ec == tapi_errc::not_supported);
+  CHECK(call.state() == call_state::idle);  // refused before anything was placed
+  CHECK(call.info().reason == tspi::call_reason::direct);
+  call.park_direct("701", ec);
+  CHECK(ec == tapi_errc::invalid_call_state);
+  (void)call.park_indirect(ec);
+  CHECK(ec == tapi_errc::invalid_call_state);
+
+  call.handoff_direct("", ec);
+  CHECK(ec == tapi_errc::invalid_argument);
+  call.handoff_direct("dialer.exe", ec);
+  CHECK(ec == tapi_errc::target_not_found);
+  call.handoff_indirect(mspi::media_type::video, ec);
+  CHECK(ec == tapi_errc::invalid_media_type);
+  CHECK(call.async_handoff_indirect(mspi::media_type::audio, boost::asio::use_future).get() == tapi_errc::target_not_found);
+
+  call.set_qos(mspi::media_type::video, qos_service_level::needed, ec);
+  CHECK(ec == tapi_errc::invalid_media_type);
+  call.set_qos(mspi::media_type::audio, static_cast<qos_service_level>(7), ec);
+  CHECK(ec == tapi_errc::invalid_argument);
+  call.set_qos(mspi::media_type::audio, qos_service_level::needed, ec);  // before media: applies to its sockets
+  CHECK_FALSE(ec);
+
+  call.connect();
+  call.park_direct("701", ec);
+  CHECK(ec == tapi_errc::not_supported);
+  (void)call.park_indirect(ec);
+  CHECK(ec == tapi_errc::not_supported);
+  CHECK(call.async_set_qos(mspi::media_type::audio, qos_service_level::best_effort, boost::asio::use_future).get() ==
+        std::error_code{});
+  call.disconnect();
+  REQUIRE(wait_state(f.log, call, call_state::disconnected));
+  call.set_qos(mspi::media_type::audio, qos_service_level::needed, ec);
+  CHECK(ec == tapi_errc::invalid_call_state);
+
+  namespace cf = tspi::line_call_feature;
+  namespace af = tspi::line_addr_feature;
+  using cap = tspi::address_capability;
+  CHECK((f.alice.capability(cap::call_features1) & cf::park) == 0);
+  CHECK((f.alice.capability(cap::call_features1) & (cf::dial | cf::set_qos)) == (cf::dial | cf::set_qos));
+  CHECK((f.alice.capability(cap::address_features) & (af::pickup | af::unpark)) == 0);
+  CHECK(f.alice.capability(cap::park_support) == 0);
+}
