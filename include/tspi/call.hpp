@@ -510,6 +510,27 @@ class call {
     return detail::initiate(std::forward<Token>(token), backend_, feature(kind::set_qos, {}, media, level));
   }
 
+  /// ITCallInfo::put_CallInfoString: sets one of the strings TAPI's LINECALLPARAMS carry when the call is
+  /// placed (`settable(item)`: CIS_CALLINGPARTYID, CIS_COMMENT, CIS_DISPLAYABLEADDRESS,
+  /// CIS_CALLEDPARTYFRIENDLYNAME; see those `call_info` members for what the SIP provider makes of each),
+  /// on an idle outgoing call, before `connect`; an empty `value` clears it. A change raises
+  /// TE_CALLINFOCHANGE (`call_info_change_cause::other`). Read them back with `info_string(info(), item)`
+  /// (get_CallInfoString). Errors: `invalid_argument` for an item that is not settable, or a value longer than
+  /// `max_info_string_size` bytes or holding a control character (CR, LF, NUL...); `invalid_call_state`
+  /// unless idle; `not_owner`; `invalid_handle`. Any thread.
+  void set_info_string(call_info_string item, std::string_view value, std::error_code& ec) const {
+    ec = run(info_string_op(item, value));
+  }
+  /// put_CallInfoString, throwing `std::system_error` on the errors above.
+  void set_info_string(call_info_string item, std::string_view value) const {
+    throw_on(run(info_string_op(item, value)), "set_info_string");
+  }
+  /// put_CallInfoString, asynchronously: completion signature `void(std::error_code)`.
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
+  auto async_set_info_string(call_info_string item, std::string_view value, Token&& token = {}) const {
+    return detail::initiate(std::forward<Token>(token), backend_, info_string_op(item, value));
+  }
+
   /// ITCallInfo::put_CallInfoLong(CIL_APPSPECIFIC) (lineSetAppSpecific): stores the application's own
   /// 32-bit value on the call (`call_info::app_specific`); every application's handles see it, and a change
   /// raises TE_CALLINFOCHANGE with `call_info_change_cause::app_specific`. No provider is involved.
@@ -753,6 +774,11 @@ class call {
   static feature_op feature(kind what, std::string_view argument, mspi::media_type media = mspi::media_type::none,
                             mspi::qos_service_level level = mspi::qos_service_level::best_effort) {
     return {{what, std::string(argument), media, level}};
+  }
+  static feature_op info_string_op(call_info_string item, std::string_view value) {
+    auto op = feature(kind::set_info_string, value);
+    op.request.item = item;
+    return op;
   }
   static void throw_on(std::error_code ec, const char* what) { mspi::throw_if(ec, what); }
 

@@ -7,6 +7,7 @@
 
 #include <mspi/media_types.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -56,9 +57,14 @@ struct provider_call_info {
   /// came from, RFC 7044 §10.3; for an outgoing call the URI that answered 3xx).
   /// Empty when the call was not redirected.
   std::string redirecting_id;
+  /// CIS_REDIRECTINGIDNAME: that address's display name (SIP: the Diversion header's or History-Info entry's
+  /// display-name, RFC 3261 §25.1 name-addr); empty when none was given or the call was not redirected.
+  std::string redirecting_name;
   /// CIS_REDIRECTIONIDNUMBER: where an outgoing call was redirected to (SIP: the 3xx Contact followed,
   /// RFC 3261 §8.1.3.4). Empty when the call was not redirected; incoming calls leave it empty.
   std::string redirection_id;
+  /// CIS_REDIRECTIONIDNAME: the display name of that Contact; empty when none was given.
+  std::string redirection_name;
   /// The provider's identifier of the call (SIP: the Call-ID, RFC 3261 §8.1.1.4 — of the INVITE we sent,
   /// or of the INVITE received). Set when the call is placed or arrives; never changes after that (a new
   /// INVITE after a digest challenge keeps it, RFC 3261 §22.2).
@@ -117,17 +123,84 @@ struct call_info : provider_call_info {
   /// when this one connects; 0 otherwise. Kept after the transfer or conference ends.
   std::uint64_t related_call_id = 0;
   std::uint32_t app_specific = 0;  ///< CIL_APPSPECIFIC: the application's own value (`call::set_app_specific`); 0 until set.
+  /// CIS_CALLINGPARTYID: the identity an outgoing call asks to be presented as (LINECALLPARAMS'
+  /// CallingPartyID; SIP: P-Preferred-Identity, RFC 3325 §9.2, a SIP URI or `user@host`), set by
+  /// `call::set_info_string` before Connect; empty otherwise and for incoming calls.
+  std::string calling_party_id;
+  /// CIS_COMMENT: a line about the call. Outgoing: set by `call::set_info_string` before Connect (SIP:
+  /// sent as Subject, RFC 3261 §20.36); incoming: what the caller sent (the INVITE's Subject).
+  std::string comment;
+  /// CIS_DISPLAYABLEADDRESS: how the application shows the called party's address (LINECALLPARAMS'
+  /// DisplayableAddress, e.g. "+1 (425) 555-0100" for `sip:+14255550100@...`), set by
+  /// `call::set_info_string`; kept in the TAPI object, never sent.
+  std::string displayable_address;
+  /// CIS_CALLEDPARTYFRIENDLYNAME: the called party's name as the caller knows it (LINECALLPARAMS'
+  /// CalledParty; SIP: the To header's display-name of the INVITE), set by `call::set_info_string` before
+  /// Connect.
+  std::string called_party_friendly_name;
 };
+
+/// TAPI 3's `CALLINFO_STRING` (values are TAPI's): which string `info_string` reads and
+/// `call::set_info_string` writes (ITCallInfo::get/put_CallInfoString).
+enum class call_info_string : std::uint8_t {
+  caller_id_name = 0,              ///< CIS_CALLERIDNAME: `call_info::caller_name`
+  caller_id_number = 1,            ///< CIS_CALLERIDNUMBER: `caller_id`
+  called_id_name = 2,              ///< CIS_CALLEDIDNAME: `called_name`
+  called_id_number = 3,            ///< CIS_CALLEDIDNUMBER: `called_id`
+  connected_id_name = 4,           ///< CIS_CONNECTEDIDNAME: `connected_name`
+  connected_id_number = 5,         ///< CIS_CONNECTEDIDNUMBER: `connected_id`
+  redirection_id_name = 6,         ///< CIS_REDIRECTIONIDNAME: `redirection_name`
+  redirection_id_number = 7,       ///< CIS_REDIRECTIONIDNUMBER: `redirection_id`
+  redirecting_id_name = 8,         ///< CIS_REDIRECTINGIDNAME: `redirecting_name`
+  redirecting_id_number = 9,       ///< CIS_REDIRECTINGIDNUMBER: `redirecting_id`
+  called_party_friendly_name = 10, ///< CIS_CALLEDPARTYFRIENDLYNAME: `called_party_friendly_name` (settable)
+  comment = 11,                    ///< CIS_COMMENT: `comment` (settable)
+  displayable_address = 12,        ///< CIS_DISPLAYABLEADDRESS: `displayable_address` (settable)
+  calling_party_id = 13,           ///< CIS_CALLINGPARTYID: `calling_party_id` (settable)
+};
+
+/// True for the CALLINFO_STRING items an application may set (`call::set_info_string`): the four of
+/// LINECALLPARAMS. Pure, never throws.
+[[nodiscard]] constexpr bool settable(call_info_string item) noexcept {
+  return item == call_info_string::called_party_friendly_name || item == call_info_string::comment ||
+         item == call_info_string::displayable_address || item == call_info_string::calling_party_id;
+}
+
+/// Longest value `call::set_info_string` takes, in bytes (longer ones give `invalid_argument`).
+inline constexpr std::size_t max_info_string_size = 1024;
+
+/// ITCallInfo::get_CallInfoString: the member of `info` that `item` names (see `call_info_string`); empty
+/// for a value outside the enumeration. Throws only std::bad_alloc. Pure.
+[[nodiscard]] inline std::string info_string(const call_info& info, call_info_string item) {
+  using s = call_info_string;
+  switch (item) {
+    case s::caller_id_name: return info.caller_name;
+    case s::caller_id_number: return info.caller_id;
+    case s::called_id_name: return info.called_name;
+    case s::called_id_number: return info.called_id;
+    case s::connected_id_name: return info.connected_name;
+    case s::connected_id_number: return info.connected_id;
+    case s::redirection_id_name: return info.redirection_name;
+    case s::redirection_id_number: return info.redirection_id;
+    case s::redirecting_id_name: return info.redirecting_name;
+    case s::redirecting_id_number: return info.redirecting_id;
+    case s::called_party_friendly_name: return info.called_party_friendly_name;
+    case s::comment: return info.comment;
+    case s::displayable_address: return info.displayable_address;
+    case s::calling_party_id: return info.calling_party_id;
+  }
+  return {};
+}
 
 /// TAPI's `CALLINFOCHANGE_CAUSE` subset ptapi raises (which `call_info` items changed).
 enum class call_info_change_cause : std::uint8_t {
-  other,         ///< CIC_OTHER: `provider_responses`, `provider_status`/`reason`/`detail`, `secured` or `signalling_secured`.
+  other,         ///< CIC_OTHER: `provider_responses`, `provider_status`/`reason`/`detail`, `secured` or `signalling_secured`; or a string set by `call::set_info_string`.
   dev_specific,  ///< CIC_DEVSPECIFIC: `dev_specific`.
   call_id,       ///< CIC_CALLID: `provider_call_id`.
   called_id,     ///< CIC_CALLEDID: `called_name`.
   connected_id,  ///< CIC_CONNECTEDID: `connected_id` or `connected_name`.
-  redirecting_id,  ///< CIC_REDIRECTINGID: `redirecting_id`.
-  redirection_id,  ///< CIC_REDIRECTIONID: `redirection_id`.
+  redirecting_id,  ///< CIC_REDIRECTINGID: `redirecting_id` or `redirecting_name`.
+  redirection_id,  ///< CIC_REDIRECTIONID: `redirection_id` or `redirection_name`.
   related_call_id,  ///< CIC_RELATEDCALLID: `related_call_id` (the call became a consultation call).
   app_specific,     ///< CIC_APPSPECIFIC: `app_specific` (`call::set_app_specific`).
   reason,           ///< CIC_REASON: `reason` (an idle call set to `unpark` or `pickup` by `call::unpark` / `pickup`).

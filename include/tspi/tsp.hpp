@@ -63,6 +63,21 @@ struct incoming_call_info {
   /// CIL_RELATEDCALLID: for an inbound call that replaces one of this TSP's calls (RFC 3891 Replaces: we are a
   /// consultation transfer's target), the replaced call's id (`new_call`'s result for it); 0 otherwise.
   call_id replaces = 0;
+  /// CIS_COMMENT of an inbound call: what the caller said the call is about (SIP: Subject, RFC 3261 §20.36).
+  std::string comment{};
+  /// CIS_REDIRECTINGIDNUMBER / NAME of an inbound call that was forwarded to us (SIP: Diversion, RFC 5806, or
+  /// History-Info, RFC 7044), known when the call is offered; the TSP's later LINE_CALLINFO reports them too.
+  std::string redirecting_id{};
+  std::string redirecting_name{};  ///< See `redirecting_id`.
+};
+
+/// The LINECALLPARAMS strings an application set on an outgoing call before Connect
+/// (ITCallInfo::put_CallInfoString, `call::set_info_string`), for a TSP's `make_call` overload that takes
+/// them (see `has_call_params`). Each is empty when not set; none holds a control character.
+struct call_params {
+  std::string calling_party_id;  ///< CIS_CALLINGPARTYID (LINECALLPARAMS' CallingPartyID).
+  std::string comment;           ///< CIS_COMMENT (Comment).
+  std::string called_party_name; ///< CIS_CALLEDPARTYFRIENDLYNAME (CalledParty).
 };
 
 /// A call-control request beyond make_call/answer/drop, for the TSP's optional members (see the concept).
@@ -215,6 +230,15 @@ concept telephony_service_provider =
 template <class T>
 concept has_forward = requires(T& t, request_id req, std::size_t address_id, const forward_information& f) {
   { t.forward(req, address_id, f) } -> std::same_as<void>;
+};
+
+/// True when TSP type `T`'s TSPI_lineMakeCall also takes the application's `call_params`: `make_call(request_id,
+/// std::size_t address_id, call_id, std::string_view destination, mspi::media_type, const call_params&)`. The
+/// TAPI object then calls that overload for every Connect; a TSP without it never sees the strings.
+template <class T>
+concept has_call_params = requires(T& t, request_id req, std::size_t address_id, call_id call,
+                                   std::string_view destination, mspi::media_type media, const call_params& params) {
+  { t.make_call(req, address_id, call, destination, media, params) } -> std::same_as<void>;
 };
 
 /// True when TSP type `T` implements TSPI_lineUnpark (`call::unpark`).

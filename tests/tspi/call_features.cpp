@@ -190,3 +190,65 @@ TEST_CASE("the loopback provider refuses park, unpark and pickup, Handoff finds 
   CHECK((f.alice.capability(cap::address_features) & (af::pickup | af::unpark)) == 0);
   CHECK(f.alice.capability(cap::park_support) == 0);
 }
+
+TEST_CASE("put_CallInfoString before Connect: the INVITE carries To display-name, Subject and P-Preferred-Identity",
+          "[tspi][sip][call_features][call_info]") {
+  sip_party ua;
+  sip_blocking_peer peer;
+  using item = tspi::call_info_string;
+  auto call = ua.address.create_call("sip:raw@127.0.0.1:" + std::to_string(peer.port()));
+  std::error_code ec;
+  call.set_info_string(item::caller_id_name, "Mallory", ec);  // the provider's to fill, not the application's
+  CHECK(ec == tapi_errc::invalid_argument);
+  call.set_info_string(item::comment, "hi\r\nX-Injected: 1", ec);  // would end the header line
+  CHECK(ec == tapi_errc::invalid_argument);
+  call.set_info_string(item::comment, std::string(tspi::max_info_string_size + 1, 'x'), ec);
+  CHECK(ec == tapi_errc::invalid_argument);
+  call.set_info_string(item::comment, "Invoice 42, \"urgent\"");
+  call.set_info_string(item::called_party_friendly_name, "Raw \"the\" Peer");
+  call.set_info_string(item::calling_party_id, "sip:+493012345@example.test");
+  CHECK(call.async_set_info_string(item::displayable_address, "+49 30 12345", boost::asio::use_future).get() ==
+        std::error_code{});
+  const auto info = call.info();
+  CHECK(tspi::info_string(info, item::comment) == "Invoice 42, \"urgent\"");
+  CHECK(tspi::info_string(info, item::displayable_address) == "+49 30 12345");
+  CHECK(tspi::info_string(info, item::calling_party_id) == "sip:+493012345@example.test");
+  CHECK(tspi::info_string(info, item::called_id_number) == "sip:raw@127.0.0.1:" + std::to_string(peer.port()));
+
+  auto connected = call.async_connect(boost::asio::use_future);
+  auto invite = answer_invite(peer);
+  REQUIRE(connected.get() == std::error_code{});
+  CHECK(invite.header("Subject").value_or("") == "Invoice 42, \"urgent\"");
+  CHECK(invite.header("P-Preferred-Identity").value_or("") == "<sip:+493012345@example.test>");
+  auto to = tspi::sip::parse_name_addr(invite.header("To").value_or(""));
+  REQUIRE(to);
+  CHECK(to->display_name == "Raw \"the\" Peer");
+  std::string text;
+  for (const auto& h : invite.headers) text += h.value;
+  CHECK(text.find("+49 30 12345") == std::string::npos);  // the displayable address stays local
+  call.set_info_string(item::comment, "too late", ec);
+  CHECK(ec == tapi_errc::invalid_call_state);
+  hang_up(ua, peer, call);
+
+  // A calling party ID that is no SIP address ends the call as a bad address, saying why.
+  auto bad = ua.address.create_call("sip:raw@127.0.0.1:" + std::to_string(peer.port()));
+  bad.set_info_string(item::calling_party_id, "not a uri");
+  (void)bad.async_connect(boost::asio::use_future).get();
+  REQUIRE(wait_state(ua.log, bad, call_state::disconnected));
+  CHECK(bad.info().cause == tspi::call_state_cause::disconnect_badaddress);
+  CHECK(bad.info().provider_detail.find("calling party ID") != std::string::npos);
+  CHECK_FALSE(peer.request("INVITE", std::chrono::milliseconds(200)));
+}
+
+TEST_CASE("the callee reads the caller's comment (Subject) as CIS_COMMENT", "[tspi][sip][call_features][call_info]") {
+  sip_party alice, bob;
+  bob.auto_answer();
+  auto call = alice.address.create_call(bob.uri);
+  call.set_info_string(tspi::call_info_string::comment, "about the order");
+  call.connect();
+  auto at_bob = bob.last_offered();
+  REQUIRE(at_bob);
+  CHECK(at_bob.info().comment == "about the order");
+  CHECK(at_bob.info().calling_party_id.empty());  // an application setting, never filled from the network
+  call.disconnect();
+}

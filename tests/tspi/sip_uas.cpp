@@ -907,7 +907,7 @@ TEST_CASE("an outbound proxy gets out-of-dialog INVITEs with a preloaded Route, 
   CHECK(invite->request_uri == "sip:bob@callee.example.test");
   CHECK(invite->header("Route").value_or("") == "<sip:127.0.0.1:" + std::to_string(proxy.port()) + ";lr>");
   auto moved = tspi::sip::make_response(*invite, 302, "mv");
-  moved.add("Contact", "<sip:bob@second.example.test>;q=0.4, <sip:bob@first.example.test>;q=0.9");
+  moved.add("Contact", "<sip:bob@second.example.test>;q=0.4, \"Bob at First\" <sip:bob@first.example.test>;q=0.9");
   proxy.send(moved, proxy.last_from_port);
   auto again = proxy.request("INVITE");
   REQUIRE(again);
@@ -924,6 +924,9 @@ TEST_CASE("an outbound proxy gets out-of-dialog INVITEs with a preloaded Route, 
   REQUIRE(connected.get() == std::error_code{});
   CHECK(call.info().provider_responses == std::vector<int>{302, 200});
   CHECK(call.info().provider_detail == "redirected by 302 to sip:bob@first.example.test");
+  CHECK(call.info().redirection_id == "sip:bob@first.example.test");
+  CHECK(call.info().redirection_name == "Bob at First");  // CIS_REDIRECTIONIDNAME: the Contact's display-name
+  CHECK(call.info().redirecting_name.empty());            // no Diversion: the dialled URI, which has none
 }
 
 TEST_CASE("3xx redirects: loops skipped, the limit kept, sips: and transport=tls refused at once", "[tspi][sip][redirect]") {
@@ -1047,9 +1050,16 @@ TEST_CASE("an INVITE retargeted per History-Info is reported with the redirectin
           "[tspi][sip][uas][history_info]") {
   sip_party ua;
   const auto port = ua.port();
+  std::mutex m;
+  std::vector<std::string> at_notification;  // CIS_REDIRECTINGIDNUMBER/NAME as the call notification saw them
+  ua.tapi.on_call_notification().connect([&](const tspi::call_notification_event& e) {
+    const auto i = e.call.info();
+    std::lock_guard lock(m);
+    at_notification.push_back(i.redirecting_id + " " + i.redirecting_name);
+  });
   ua.auto_answer();
   sip_blocking_peer peer;
-  const std::string history = "History-Info: <sip:bob@example.com>;index=1,<sip:bob@192.0.2.4>;index=1.1;rc=1\r\n"
+  const std::string history = "History-Info: \"Bob B.\" <sip:bob@example.com>;index=1,<sip:bob@192.0.2.4>;index=1.1;rc=1\r\n"
                               "History-Info: <sip:ptapi@127.0.0.1;cause=408>;index=1.2;mp=1\r\n";
   // The peer's INVITE with `headers`, answered and ACKed: the call it made at the party.
   const auto answered_with = [&](const std::string& cid, const std::string& headers) {
@@ -1064,13 +1074,17 @@ TEST_CASE("an INVITE retargeted per History-Info is reported with the redirectin
   auto c = answered_with("hi-1", history);
   CHECK(c.info().reason == tspi::call_reason::fwd_noanswer);
   CHECK(c.info().redirecting_id == "sip:bob@example.com");
+  CHECK(c.info().redirecting_name == "Bob B.");
 
   // Diversion wins when both are present; a History-Info that does not parse is ignored.
-  c = answered_with("hi-2", "Diversion: <sip:carol@example.com>;reason=user-busy\r\n" + history);
+  c = answered_with("hi-2", "Diversion: Carol <sip:carol@example.com>;reason=user-busy\r\n" + history);
   CHECK(c.info().reason == tspi::call_reason::fwd_busy);
   CHECK(c.info().redirecting_id == "sip:carol@example.com");
+  CHECK(c.info().redirecting_name == "Carol");
 
   c = answered_with("hi-3", "History-Info: <sip:x@y>;index=zz\r\n");
   CHECK(c.info().reason == tspi::call_reason::direct);
   CHECK(c.info().redirecting_id.empty());
+  std::lock_guard lock(m);  // known when the call was offered, not only after the provider's LINE_CALLINFO
+  CHECK(at_notification == std::vector<std::string>{"sip:bob@example.com Bob B.", "sip:carol@example.com Carol", " "});
 }

@@ -54,11 +54,13 @@ struct call_feature_request {
     handoff_direct,    // HandoffDirect: `argument` is the application's name
     handoff_indirect,  // HandoffIndirect: `media`
     set_qos,           // SetQOS: `media`, `level`
+    set_info_string,   // put_CallInfoString: `item`, `argument`
   };
   kind what = kind::dial;
   std::string argument;
   mspi::media_type media = mspi::media_type::none;
   mspi::qos_service_level level = mspi::qos_service_level::best_effort;
+  call_info_string item = call_info_string::comment;
 };
 
 /// The call object behind a `tspi::call` handle.

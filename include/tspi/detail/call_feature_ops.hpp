@@ -40,6 +40,15 @@ inline std::string dial_digits(std::string_view dialable, std::error_code& ec) {
   return digits;
 }
 
+// A settable CALLINFO_STRING value: at most `max_info_string_size` bytes, no control character (it may
+// become a SIP header field's value).
+inline bool info_string_acceptable(std::string_view value) {
+  if (value.size() > max_info_string_size) return false;
+  for (unsigned char ch : value)
+    if (ch < 0x20 || ch == 0x7f) return false;
+  return true;
+}
+
 inline void core::call_feature(const std::shared_ptr<call_impl>& c, call_feature_request r, completion done) {
   post_op(std::move(done), [self = shared_from_this(), c, r = std::move(r)](completion done) {
     using k = call_feature_request::kind;
@@ -83,6 +92,13 @@ inline void core::call_feature(const std::shared_ptr<call_impl>& c, call_feature
         if (!mspi::valid(r.level)) return done(mspi::tapi_errc::invalid_argument);
         if (s == call_state::disconnected) return done(mspi::tapi_errc::invalid_call_state);
         return done(provider.qos_media(c->id(), r.level));
+      case k::set_info_string: {  // LINECALLPARAMS' strings: set before the call is placed
+        if (!settable(r.item) || !info_string_acceptable(r.argument)) return done(mspi::tapi_errc::invalid_argument);
+        if (s != call_state::idle) return done(mspi::tapi_errc::invalid_call_state);
+        if (c->store_info_string(r.item, r.argument))
+          self->emit(tapi_event::call_info_change, call_info_change_event{handle_of(c), call_info_change_cause::other});
+        return done({});
+      }
     }
     done(mspi::tapi_errc::invalid_argument);
   });

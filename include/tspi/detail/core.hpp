@@ -235,7 +235,7 @@ class core final : public std::enable_shared_from_this<core> {
   void connect(const std::shared_ptr<call_impl>& c, completion done) {
     post_op(std::move(done), [self = shared_from_this(), c](completion done) {
       self->place(c, std::move(done), false, [](provider_base& p, request_id req, std::size_t address, const call_info& i) {
-        p.make_call(req, address, i.id, i.called_id, i.media);
+        p.make_call(req, address, i.id, i.called_id, i.media, {i.calling_party_id, i.comment, i.called_party_friendly_name});
       });
     });
   }
@@ -567,6 +567,9 @@ class core final : public std::enable_shared_from_this<core> {
     ci.called_id = info.called_id;
     ci.media = info.media;
     ci.related_call_id = info.replaces;
+    ci.comment = info.comment;
+    ci.redirecting_id = info.redirecting_id;
+    ci.redirecting_name = info.redirecting_name;
     made = make_call(a, std::move(ci), ec);
     if (!made) return 0;
     emit(tapi_event::call_notification, call_notification_event{call(made->handle()), call_notification_kind::owner, owner->id});

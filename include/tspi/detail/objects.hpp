@@ -139,6 +139,17 @@ class call_impl final : public call_backend, public std::enable_shared_from_this
   void tones(tone_media_request r, completion done) override;
   void set_app_specific(std::uint32_t value, completion done) override;
   void feature(call_feature_request r, completion done) override;
+  /// Stores a settable CALLINFO_STRING item (core thread); true when the value changed.
+  bool store_info_string(call_info_string item, std::string value) {
+    std::lock_guard lock(mutex_);
+    auto& slot = item == call_info_string::calling_party_id ? info_.calling_party_id
+                 : item == call_info_string::comment        ? info_.comment
+                 : item == call_info_string::displayable_address ? info_.displayable_address
+                                                                 : info_.called_party_friendly_name;
+    if (slot == value) return false;
+    slot = std::move(value);
+    return true;
+  }
   /// Sets CIL_REASON before an idle call is placed by Unpark or Pickup (core thread).
   void set_reason(call_reason reason) {
     std::lock_guard lock(mutex_);
@@ -184,8 +195,10 @@ class call_impl final : public call_backend, public std::enable_shared_from_this
     if (p.called_name != mine.called_name) changed.push_back(call_info_change_cause::called_id);
     if (p.connected_id != mine.connected_id || p.connected_name != mine.connected_name)
       changed.push_back(call_info_change_cause::connected_id);
-    if (p.redirecting_id != mine.redirecting_id) changed.push_back(call_info_change_cause::redirecting_id);
-    if (p.redirection_id != mine.redirection_id) changed.push_back(call_info_change_cause::redirection_id);
+    if (p.redirecting_id != mine.redirecting_id || p.redirecting_name != mine.redirecting_name)
+      changed.push_back(call_info_change_cause::redirecting_id);
+    if (p.redirection_id != mine.redirection_id || p.redirection_name != mine.redirection_name)
+      changed.push_back(call_info_change_cause::redirection_id);
     const bool secured = mine.secured;
     mine = p;
     mine.secured = secured;

@@ -37,8 +37,9 @@ class provider_base {
                                                                 mspi::media_type media, std::error_code& ec) = 0;
   virtual void shutdown_msp_call(call_id call) = 0;
   virtual mspi::terminal_support& terminals(std::size_t address_id) = 0;
+  /// TSPI_lineMakeCall, with the application's strings when the TSP takes them (`has_call_params`).
   virtual void make_call(request_id req, std::size_t address_id, call_id call, std::string_view destination,
-                         mspi::media_type media) = 0;
+                         mspi::media_type media, const call_params& params) = 0;
   virtual void answer(request_id req, call_id call) = 0;
   virtual void drop(request_id req, call_id call, disconnect_code code) = 0;
   virtual void close_call(call_id call) = 0;

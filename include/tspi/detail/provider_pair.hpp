@@ -99,9 +99,10 @@ class provider_pair final : public provider_base, private line_event_sink {
   mspi::terminal_support& terminals(std::size_t address_id) override { return msps_.at(address_id)->terminals(); }
 
   void make_call(request_id req, std::size_t address_id, call_id call, std::string_view destination,
-                 mspi::media_type media) override {
+                 mspi::media_type media, const call_params& params) override {
     tsp_knows_.insert(call);
-    tsp_.make_call(req, address_id, call, destination, media);
+    if constexpr (has_call_params<Tsp>) tsp_.make_call(req, address_id, call, destination, media, params);
+    else tsp_.make_call(req, address_id, call, destination, media);
     flush_pending(call);
   }
   void unpark(request_id req, std::size_t address_id, call_id call, std::string_view destination,

@@ -243,8 +243,13 @@ class loopback_tsp {
     if (auto to = forward_target(caller, legs_[caller].destination, forward_trigger::unconditional))
       return retarget(caller, *to, call_reason::fwd_uncond);
     auto& l = legs_[caller];
-    incoming_call_info info{l.destination, cfg_.addresses[l.address_id], {}, cfg_.addresses[l.destination], l.media};
+    incoming_call_info info;
+    info.address_id = l.destination;
+    info.caller_id = cfg_.addresses[l.address_id];
+    info.called_id = cfg_.addresses[l.destination];
+    info.media = l.media;
     info.reason = l.reason;
+    info.redirecting_id = l.info.redirecting_id;  // known at the call notification
     std::error_code refused;
     const call_id callee = msp_open_[l.destination] ? sink().new_call(info, refused) : 0;
     if (!callee) {

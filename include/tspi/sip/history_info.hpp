@@ -86,6 +86,8 @@ struct history_redirection {
   /// The URI the request was retargeted from (the entry the last retargeting's `mp` names), without its URI
   /// headers and `cause` parameter: the redirecting party.
   sip::uri redirecting;
+  /// That entry's display name (RFC 7044 §4.1: History-Info entries are name-addrs); empty when none.
+  std::string redirecting_name;
   /// The RFC 4458 cause of that retargeting (the retargeted entry's `cause`); 0 when none was given.
   int cause = 0;
 };
@@ -113,6 +115,7 @@ inline std::optional<history_redirection> redirection_of(const std::vector<histo
   if (!to) return std::nullopt;
   history_redirection r;
   r.redirecting = from->target.address;
+  r.redirecting_name = from->target.display_name;
   r.redirecting.headers.clear();
   std::erase_if(r.redirecting.params, [](const detail::parameter& p) { return detail::iequals(p.name, "cause"); });
   r.cause = to->cause.value_or(0);

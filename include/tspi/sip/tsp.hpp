@@ -58,6 +58,9 @@ namespace tspi::sip {
 /// | TAPI | SIP |
 /// |---|---|
 /// | `connect` | INVITE with the MSP's offer and `Supported: 100rel`; 100 → in_progress, 180/183 → ringback (in_progress), 2xx → ACK, connected |
+/// | `set_info_string` before `connect` (LINECALLPARAMS) | CIS_CALLEDPARTYFRIENDLYNAME → the To display-name; CIS_COMMENT → Subject (RFC 3261 §20.36); CIS_CALLINGPARTYID → P-Preferred-Identity (RFC 3325 §9.2; one that is not a SIP URI or `user@host` ends the call as a bad address, `provider_detail` saying so); CIS_DISPLAYABLEADDRESS stays local |
+/// | `unpark`, `pickup` (TSPI_lineUnpark, TSPI_linePickup) | an INVITE to the call's destination (the park or pickup address), as `connect`; a pickup group → `invalid_group_id` |
+/// | `park_direct` (TSPI_linePark, directed) | REFER with Refer-To the park address, as `blind_transfer` |
 /// | 1xx with SDP (early media, RFC 3261 §13.2.1) | the SDP goes to the MSP as the answer and media starts while the call is in progress (stream events as usual); the last early SDP received wins until the 2xx, whose SDP (or the winning dialog's reliable 1xx's) takes over, applied only if different |
 /// | 1xx with `Require: 100rel` + RSeq | PRACK with RAck in that early dialog (RFC 3262 §4); a repeated or out-of-order RSeq is ignored |
 /// | 2xx of a second fork (another To tag) | ACK + BYE in that dialog (RFC 3261 §13.2.2.4); the call stays with the first 2xx |
@@ -67,14 +70,15 @@ namespace tspi::sip {
 /// | a call over TLS | `provider_call_info::signalling_secured`: our hop is TLS and the URI is `sips:` (every hop TLS, §26.2.2) or no proxy is in the path; Contact `sips:`, Via `SIP/2.0/TLS` |
 /// | request outside a dialog with a `sips:` Request-URI that arrived over UDP or TCP | 416 (RFC 5630 §3.1.3: a `sips:` URI means TLS on every hop; never served in clear), no call is offered |
 /// | timeout, transport error or 503 to our INVITE | the same INVITE (new transaction) to the next DNS target (RFC 3263 §4.3); after the last one, disconnected as below |
-/// | 3xx to our INVITE | the INVITE to its Contacts in q order (RFC 3261 §8.1.3.4), at most `sip_config::max_redirects`, loops skipped; the 3xx's Diversion headers go into the new INVITE (RFC 5806 §3), and History-Info (RFC 7044) records the retargeting (an entry for the dialled URI, index 1, with the 3xx as escaped Reason; the Contact's entry, index 1.1, mp=1, with its RFC 4458 cause, else cause = the 3xx's status; each further 3xx a child entry); `provider_detail` names the redirection, `redirecting_id` the URI that redirected (the 3xx's Diversion, else the one dialled), `redirection_id` the Contact followed (without its `cause`) |
+/// | 3xx to our INVITE | the INVITE to its Contacts in q order (RFC 3261 §8.1.3.4), at most `sip_config::max_redirects`, loops skipped; the 3xx's Diversion headers go into the new INVITE (RFC 5806 §3), and History-Info (RFC 7044) records the retargeting (an entry for the dialled URI, index 1, with the 3xx as escaped Reason; the Contact's entry, index 1.1, mp=1, with its RFC 4458 cause, else cause = the 3xx's status; each further 3xx a child entry); `provider_detail` names the redirection, `redirecting_id` the URI that redirected (the 3xx's Diversion, else the one dialled), `redirection_id` the Contact followed (without its `cause`), `redirecting_name` / `redirection_name` their display-names |
 /// | `sip_account::outbound_proxy` | INVITE and REGISTER carry `Route: <proxy;lr>` and go to the proxy (RFC 3261 §8.1.2) |
 /// | 401/407 to our INVITE | the same INVITE with credentials, if the account may answer the challenge (see below) |
 /// | incoming INVITE | 100 + 180 (with `Require: 100rel`, the 180 is reliable: RSeq, retransmitted with T1, 2·T1... until PRACK (answered 200); none within 64·T1 → 500, disconnected (unavail), RFC 3262 §3); `call_notification_event` (owner), `offering`; no owner → 480; no room (`max_active_calls`, MSP capacity) or a resource failure → 503 + Retry-After (`sip_config::retry_after`) |
 /// | nobody answers within `no_answer_timeout` | 480; disconnected (noanswer) |
 /// | `forward` rules of the called address (TSPI_lineForward) | unconditional: 302 at once, no new call; busy: 302 instead of the 486 of `disconnect` offering (normal) or the 503 of no room; no answer: 302 after `num_rings_no_answer` × `ring_period`, disconnected (forwarded → normal). Contact = the rule's destination with the RFC 4458 `cause` (302, 486, 408), Diversion (RFC 5806) = our AOR with the reason and counter=1 |
-/// | incoming INVITE with Diversion (RFC 5806) | `call_info::reason` fwd_uncond / fwd_busy / fwd_noanswer (redirect for other reasons), `redirecting_id` = its first URI |
-/// | incoming INVITE with History-Info (RFC 7044) and no Diversion | the last retargeting (the last entry with an `mp` naming another entry; RFC 4244 entries: the last with a `cause`): `call_info::reason` from its RFC 4458 `cause` (486 fwd_busy, 408 fwd_noanswer, 302 or none fwd_uncond, others redirect), `redirecting_id` = the URI it was retargeted from; a History-Info that does not parse (or more than 32 entries) is ignored |
+/// | incoming INVITE with Diversion (RFC 5806) | `call_info::reason` fwd_uncond / fwd_busy / fwd_noanswer (redirect for other reasons), `redirecting_id` / `redirecting_name` = its first URI and display-name, known at the call notification |
+/// | incoming INVITE with Subject | `call_info::comment` (CIS_COMMENT) |
+/// | incoming INVITE with History-Info (RFC 7044) and no Diversion | the last retargeting (the last entry with an `mp` naming another entry; RFC 4244 entries: the last with a `cause`): `call_info::reason` from its RFC 4458 `cause` (486 fwd_busy, 408 fwd_noanswer, 302 or none fwd_uncond, others redirect), `redirecting_id` / `redirecting_name` = the entry it was retargeted from; a History-Info that does not parse (or more than 32 entries) is ignored |
 /// | `answer` | 200 with the MSP's answer → connected; media starts when the ACK arrives (none within 64*T1 → BYE, disconnected (unavail), and no media was ever sent) |
 /// | `disconnect` offering | 486 (normal), 603 (rejected), 480 (noanswer): `reject_status` |
 /// | `disconnect` in progress | CANCEL (after a provisional response, RFC 3261 §9.1); a late 2xx gets ACK + BYE |
@@ -189,7 +193,14 @@ class sip_tsp {
   /// host may be a name (RFC 3263, asynchronous: the call stays `dialing` meanwhile). Completes at once;
   /// a destination that does not parse, requires TLS, or whose first hop does not resolve ends the call
   /// with `badaddress` (`provider_detail` saying why). Error (completion): `no_driver` without an open MSP.
-  void make_call(request_id req, std::size_t address_id, call_id call, std::string_view destination, mspi::media_type);
+  void make_call(request_id req, std::size_t address_id, call_id call, std::string_view destination, mspi::media_type media) {
+    make_call(req, address_id, call, destination, media, call_params{});
+  }
+  /// TSPI_lineMakeCall with LINECALLPARAMS' strings (`call::set_info_string`): as above, the INVITE carrying
+  /// them (see the table). A `params.calling_party_id` that is not a SIP URI or `user@host` ends the call with
+  /// `badaddress`.
+  void make_call(request_id req, std::size_t address_id, call_id call, std::string_view destination, mspi::media_type,
+                 const call_params& params);
 
   /// TSPI_lineAnswer: sends 200 with the MSP's answer (at once, or as soon as the MSP has made it).
   /// Error (completion): `invalid_call_state` unless the call is an offering incoming call.

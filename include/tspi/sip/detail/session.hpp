@@ -7,6 +7,7 @@
 #include <tspi/sip/message.hpp>
 #include <tspi/sip/transaction.hpp>
 #include <tspi/sip/transport.hpp>
+#include <tspi/sip/uri.hpp>
 #include <tspi/tsp.hpp>
 
 #include <boost/asio/steady_timer.hpp>
@@ -124,7 +125,8 @@ struct session {
   /// error or 503 (§4.3); `target_index` is the one in use.
   std::vector<peer> targets;
   std::size_t target_index = 0;
-  std::vector<uri> redirect_targets;  ///< UAC: 3xx Contacts not tried yet, in q order (RFC 3261 §8.1.3.4).
+  std::vector<name_addr> redirect_targets;  ///< UAC: 3xx Contacts not tried yet, in q order (RFC 3261 §8.1.3.4).
+  call_params params;                 ///< UAC: the application's LINECALLPARAMS strings for the INVITE.
   std::vector<std::string> tried_uris;  ///< UAC: Request-URIs sent so far (redirect loop detection).
   std::uint32_t redirects = 0;        ///< UAC: redirections followed.
 };

@@ -83,6 +83,14 @@ inline void sip_tsp::on_invite(std::shared_ptr<server_transaction> tx, const mes
   info.caller_id = from ? from->address.to_string() : std::string();
   info.caller_name = from ? from->display_name : std::string();
   info.called_id = ruri->to_string();
+  info.comment = std::string(m.header("Subject").value_or(""));  // RFC 3261 §20.36 (bounded by the message limits)
+  if (diversion) {
+    info.redirecting_id = diversion->address.to_string();
+    info.redirecting_name = diversion->display_name;
+  } else if (retargeted) {
+    info.redirecting_id = retargeted->redirecting.to_string();
+    info.redirecting_name = retargeted->redirecting_name;
+  }
   std::error_code refused;
   const call_id call = sink().new_call(info, refused);
   if (!call) {
@@ -108,8 +116,8 @@ inline void sip_tsp::on_invite(std::shared_ptr<server_transaction> tx, const mes
   if (auto to = parse_name_addr(m.header("To").value_or(""))) s->info.called_name = to->display_name;
   detail::record_response(s->info, 100);  // the transaction layer's 100 Trying (RFC 3261 §17.2.1)
   s->info.dev_specific = detail::header_section(m);
-  if (diversion) s->info.redirecting_id = diversion->address.to_string();
-  if (retargeted) s->info.redirecting_id = retargeted->redirecting.to_string();
+  s->info.redirecting_id = info.redirecting_id;
+  s->info.redirecting_name = info.redirecting_name;
   s->info.signalling_secured = detail::signalling_secured(s->remote, *ruri, m, true, false);
   report_info(*s);
   std::weak_ptr<detail::session> weak = s;

@@ -29,7 +29,8 @@
 
 namespace tspi::sip {
 
-inline void sip_tsp::make_call(request_id req, std::size_t address_id, call_id call, std::string_view destination, mspi::media_type) {
+inline void sip_tsp::make_call(request_id req, std::size_t address_id, call_id call, std::string_view destination, mspi::media_type,
+                               const call_params& params) {
   if (address_id >= accounts_.size() || address_id >= msp_open_.size() || !msp_open_[address_id]) {
     sink().completion(req, mspi::tapi_errc::no_driver);
     return;
@@ -42,6 +43,12 @@ inline void sip_tsp::make_call(request_id req, std::size_t address_id, call_id c
   sink().call_state(call, line_call_state::dialing);
   auto target = parse_destination(destination);
   if (!target) return end(*s, line_disconnect_mode::badaddress);
+  s->params = params;
+  if (!params.calling_party_id.empty() && !parse_destination(params.calling_party_id)) {
+    s->info.provider_detail = fmt::format("the calling party ID {} is not a SIP URI", params.calling_party_id);
+    report_info(*s);
+    return end(*s, line_disconnect_mode::badaddress);
+  }
   s->target = *target;
   s->tried_uris.push_back(target->to_string());
   s->local_tag = random_token(10);
@@ -67,7 +74,7 @@ inline void sip_tsp::send_invite(const session_ptr& s, std::string sdp) {
   name_addr from{acct.config.display_name, acct.aor, {}};
   from.set_param("tag", s->local_tag);
   m.add("From", from.to_string());
-  m.add("To", name_addr{{}, s->target, {}}.to_string());
+  m.add("To", name_addr{s->params.called_party_name, s->target, {}}.to_string());  // CIS_CALLEDPARTYFRIENDLYNAME
   m.add("Call-ID", random_token(20) + "@" + cfg_.listen_address);
   m.add("CSeq", "1 INVITE");
   add_common(m, s->remote.protocol, s->address_id, &s->remote);
@@ -76,6 +83,9 @@ inline void sip_tsp::send_invite(const session_ptr& s, std::string sdp) {
   m.add("Supported", "100rel");  // RFC 3262 §4: the UAS may send its 1xx reliably
   add_session_timer_request(m, *s);
   add_referral_headers(*s, m);
+  if (!s->params.comment.empty()) m.add("Subject", s->params.comment);  // CIS_COMMENT (RFC 3261 §20.36)
+  if (auto id = s->params.calling_party_id.empty() ? std::nullopt : parse_destination(s->params.calling_party_id))
+    m.add("P-Preferred-Identity", name_addr{{}, *id, {}}.to_string());  // CIS_CALLINGPARTYID (RFC 3325 §9.2)
   m.add("Content-Type", "application/sdp");
   m.body = std::move(sdp);
   s->invite = m;

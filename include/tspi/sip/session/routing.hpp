@@ -87,19 +87,21 @@ inline bool sip_tsp::fail_over(const session_ptr& s) {
 inline bool sip_tsp::follow_redirect(const session_ptr& s, const message& r) {
   if (s->phase != detail::session_phase::inviting || s->cancel_pending) return false;
   // Contacts in descending q (RFC 3261 §8.1.3.4, §20.10: no q = 1.0), after those still pending.
-  std::vector<std::pair<double, uri>> fresh;
+  std::vector<std::pair<double, name_addr>> fresh;
   for (auto c : r.headers_named("Contact")) {
     auto na = parse_name_addr(c);
     if (!na || fresh.size() >= 16) continue;
     double q = 1.0;
     if (auto qv = na->param("q")) q = std::strtod(std::string(*qv).c_str(), nullptr);
-    fresh.emplace_back(q, na->address);
+    na->params.clear();  // q, expires: the Contact's header parameters, not the target's
+    fresh.emplace_back(q, std::move(*na));
   }
   std::stable_sort(fresh.begin(), fresh.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   for (auto& [q, u] : fresh)
     if (s->redirect_targets.size() < 32) s->redirect_targets.push_back(std::move(u));
   while (!s->redirect_targets.empty()) {
-    auto next = s->redirect_targets.front();
+    const auto contact = s->redirect_targets.front();
+    auto next = contact.address;
     s->redirect_targets.erase(s->redirect_targets.begin());
     const auto text = next.to_string();
     // a loop: a URI tried already (the dialled one included)
@@ -123,6 +125,8 @@ inline bool sip_tsp::follow_redirect(const session_ptr& s, const message& r) {
     (void)add_history_entry(s->invite, next, r.status);
     const auto by = diversions.empty() ? std::nullopt : parse_name_addr(diversions.front());
     s->info.redirecting_id = by ? by->address.to_string() : s->invite.request_uri;
+    s->info.redirecting_name = by ? by->display_name : std::string();
+    s->info.redirection_name = contact.display_name;
     auto address = next;  // CIS_REDIRECTIONID: the address, without the RFC 4458 cause
     std::erase_if(address.params, [](const detail::parameter& p) { return detail::iequals(p.name, "cause"); });
     s->info.redirection_id = address.to_string();
