@@ -27,17 +27,10 @@ const std::string peer_sdp =
     "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
     "m=audio 6996 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n";
 
-// `peer` answers the INVITE that `placed` (a call being placed by `ua`) sends: 200 with SDP, then the ACK.
-// Returns the INVITE.
+// `peer` answers the next INVITE (200 with SDP, then the ACK); returns it.
 tspi::sip::message answer_invite(sip_blocking_peer& peer) {
-  auto invite = peer.request("INVITE");
+  auto invite = peer.answer_invite(peer_sdp);
   REQUIRE(invite);
-  auto ok = tspi::sip::make_response(*invite, 200, "far");
-  ok.add("Contact", "<sip:raw@127.0.0.1:" + std::to_string(peer.port()) + ">");
-  ok.add("Content-Type", "application/sdp");
-  ok.body = peer_sdp;
-  peer.send(ok, peer.last_from_port);
-  REQUIRE(peer.request("ACK"));
   return *invite;
 }
 

@@ -6,6 +6,7 @@
 
 #include <tspi/sip/headers.hpp>
 #include <tspi/sip/message.hpp>
+#include <tspi/sip/transaction/builders.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
@@ -59,6 +60,18 @@ class sip_blocking_peer {
   // The next request with `method`.
   std::optional<tspi::sip::message> request(const std::string& method, std::chrono::milliseconds timeout = std::chrono::seconds(3)) {
     return receive([&method](const tspi::sip::message& m) { return m.method == method; }, timeout);
+  }
+  // Plays the callee of the next INVITE: answers it 200 (To tag "far", our Contact, `sdp` as the answer)
+  // and waits for the ACK. Returns the INVITE, or nullopt when no INVITE or no ACK came.
+  std::optional<tspi::sip::message> answer_invite(const std::string& sdp) {
+    auto invite = request("INVITE");
+    if (!invite) return std::nullopt;
+    auto ok = tspi::sip::make_response(*invite, 200, "far");
+    ok.add("Contact", "<sip:raw@127.0.0.1:" + std::to_string(port()) + ">");
+    ok.add("Content-Type", "application/sdp");
+    ok.body = sdp;
+    send(ok, last_from_port);
+    return request("ACK") ? invite : std::nullopt;
   }
   std::uint16_t last_from_port = 0;
 

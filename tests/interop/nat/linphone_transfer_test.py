@@ -34,6 +34,7 @@ Prints figures and PASS, or FAIL: why. Exit 0 / 1; 77 (skipped) when not root, w
 sox. Bounded: every process has a deadline; about 11 s.
 """
 import argparse
+import json
 import os
 import re
 import signal
@@ -214,6 +215,15 @@ def main():
         net.delete()
 
 
+def busy_heard(sp_out, who):
+    """Problems when a call of the softphone's reports (its --json lines) lists a busy tone heard: every call
+    of a transfer that works connects, so none hears busy (DetectTones runs on every call)."""
+    reports = [json.loads(line) for line in read(sp_out).splitlines() if line.startswith("{")]
+    heard = [t for r in reports for t in r.get("tones_received", [])]
+    print(f"{who}: {len(reports)} call reports, tones heard {heard}")
+    return [f"{who} heard a busy tone"] if "busy" in heard else []
+
+
 def check_target_invites(tg_invites, transferee_ip, transferee, transferor, attended, need_referred_by):
     """What the target received: one INVITE from the transferee (by its Via host), and when `attended` one more, the
     transferor's consultation call, whose Call-ID the transferee's Replaces must name (RFC 3891 §3). Prints them;
@@ -248,6 +258,7 @@ def softphone_transfers(a, sp, sp_out, sp_trace, tg_invites, l_ip, log):
         problems.append(f"the transferor's call did not connect and end normally (exit {sp.returncode})")
     if "transfer accepted" not in out:
         problems.append("the transferor did not report the transfer accepted")
+    problems += busy_heard(sp_out, "the transferor")
     sent, got = messages(sp_trace, "-->"), messages(sp_trace, "<--")
     refers = [m for m in sent if start_line(m).startswith("REFER ")]
     accepted = [m for m in got if start_line(m).startswith("SIP/2.0 202") and re.search(r"^CSeq: \d+ REFER", m, re.M | re.I)]
@@ -297,6 +308,7 @@ def linphone_transfers(a, sp, sp_out, sp_trace, tg_invites, l_ip, s_ip, log):
         print(f"linphone's REFER: Refer-To {rt.group(2).strip() if rt else '?'}")
     if len(refers) != 1 or not accepted:
         problems.append("linphone's REFER was not answered 202")
+    problems += busy_heard(sp_out, "the transferee")
     if "200" not in codes:
         problems.append("no NOTIFY carried SIP/2.0 200")
     # The transferee (the softphone) calls the target; attended: replacing linphone's consultation call.
