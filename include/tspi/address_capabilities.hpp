@@ -229,7 +229,7 @@ inline constexpr std::uint32_t max_forward_rings = 100;
 ///   conference with `f.complete_transfer` or `f.local_conference`; conferences of
 ///   `mspi::conference_bridge::max_parties` with `f.local_conference` (then any party can be removed and
 ///   stays connected with the host: `remove_from_conf_state` is `call_state_mode`'s LINECALLSTATE_CONNECTED);
-/// - digits: RFC 4733 and in-band DTMF detected with their ends (`dtmf | dtmf_end`), generated with
+/// - digits: RFC 4733 and in-band DTMF detected (`dtmf`; `call::detect_digits`), generated with
 ///   `f.generate_digits`; gathering timeouts 1 ms to 1 hour (`gather_digits_options`); generated digits
 ///   last 100 ms as RFC 4733 events (the default), 80 ms as in-band tones to peers without them (fixed);
 /// - tones: every `mspi::tone_mode` and custom tones (LINETONEMODE_CUSTOM) of up to `mspi::max_custom_tones`
@@ -259,7 +259,7 @@ inline constexpr std::uint32_t max_forward_rings = 100;
     case ac::max_on_hold_calls: return f.hold ? info.max_active_calls : 0;
     case ac::max_on_hold_pending_calls: return f.complete_transfer || conf ? 1 : 0;
     case ac::max_num_conference: return conf ? static_cast<std::uint32_t>(mspi::conference_bridge::max_parties) : 0;
-    case ac::monitor_digit_support: return line_digit_mode::dtmf | line_digit_mode::dtmf_end;
+    case ac::monitor_digit_support: return line_digit_mode::dtmf;  // digit ends are not reported
     case ac::generate_digit_support: return f.generate_digits ? line_digit_mode::dtmf : 0;
     case ac::generate_tone_modes:
       if (!f.tone_generation) return 0;

@@ -4,6 +4,7 @@
 
 #include <tspi/call_state.hpp>
 #include <tspi/digit_gathering.hpp>
+#include <tspi/tapi_event.hpp>
 #include <tspi/detail/backends.hpp>
 
 #include <mspi/error.hpp>
@@ -510,6 +511,47 @@ class call {
     return detail::initiate(std::forward<Token>(token), backend_, feature(kind::set_qos, {}, media, level));
   }
 
+  /// ITLegacyCallMediaControl::DetectDigits(lDigitMode) (lineMonitorDigits): `line_digit_mode::dtmf` (0x2)
+  /// reports the far end's DTMF digits as `digit_event`s (TE_DIGITEVENT), 0 stops them. A call starts with
+  /// DTMF detection on (a ptapi default: TAPI starts with none), so that an application that never calls
+  /// this sees every digit. `gather_digits` collects digits either way. Any call state; a monitor may call
+  /// it too. Errors: `invalid_mode` for any other bit (pulse digits, LINEDIGITMODE_DTMFEND: ptapi reports no
+  /// digit ends); `invalid_handle`; `not_initialized`. Any thread.
+  void detect_digits(std::uint32_t digit_modes, std::error_code& ec) const { ec = run(digit_modes_op(digit_modes)); }
+  /// DetectDigits, throwing `std::system_error` on the errors above.
+  void detect_digits(std::uint32_t digit_modes) const { throw_on(run(digit_modes_op(digit_modes)), "detect_digits"); }
+  /// DetectDigits, asynchronously: completion signature `void(std::error_code)`.
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
+  auto async_detect_digits(std::uint32_t digit_modes, Token&& token = {}) const {
+    return detail::initiate(std::forward<Token>(token), backend_, digit_modes_op(digit_modes));
+  }
+
+  /// ITCallInfo2::put_EventFilter, for whole event kinds (TAPI's per-sub-event choice is not kept): with
+  /// `enable` false, the events of the kinds in `events` that concern this call are not delivered, even when
+  /// the TAPI object's filter (`tapi::set_event_filter`) lets them through; `true` lets them through again.
+  /// A new call has every kind enabled. TE_CALLNOTIFICATION cannot be filtered per call (the call does not
+  /// exist for the application before it). Errors: `invalid_argument` when `events` is none or has a kind
+  /// outside `call_events`; `invalid_handle` (empty or released). Any thread; takes effect for events
+  /// raised afterwards (one already queued for delivery is still delivered).
+  void set_event_filter(tapi_event events, bool enable, std::error_code& ec) const {
+    ec = backend_ ? backend_->check() : make_error_code(mspi::tapi_errc::invalid_handle);
+    if (!ec && (events == tapi_event::none || (static_cast<std::uint32_t>(events) & ~static_cast<std::uint32_t>(call_events))))
+      ec = mspi::tapi_errc::invalid_argument;
+    if (!ec) backend_->filter_events(events, enable);
+  }
+  /// put_EventFilter, throwing `std::system_error` on the errors above.
+  void set_event_filter(tapi_event events, bool enable) const {
+    std::error_code ec;
+    set_event_filter(events, enable, ec);
+    throw_on(ec, "set_event_filter");
+  }
+  /// ITCallInfo2::get_EventFilter: true when this call's filter lets every kind in `events` through (the
+  /// TAPI object's filter aside); false for an empty handle. Never throws; any thread.
+  [[nodiscard]] bool event_filter(tapi_event events) const noexcept {
+    const auto mask = static_cast<std::uint32_t>(events);
+    return backend_ && (static_cast<std::uint32_t>(backend_->event_filter()) & mask) == mask;
+  }
+
   /// ITCallInfo::put_CallInfoString: sets one of the strings TAPI's LINECALLPARAMS carry when the call is
   /// placed (`settable(item)`: CIS_CALLINGPARTYID, CIS_COMMENT, CIS_DISPLAYABLEADDRESS,
   /// CIS_CALLEDPARTYFRIENDLYNAME; see those `call_info` members for what the SIP provider makes of each),
@@ -774,6 +816,11 @@ class call {
   static feature_op feature(kind what, std::string_view argument, mspi::media_type media = mspi::media_type::none,
                             mspi::qos_service_level level = mspi::qos_service_level::best_effort) {
     return {{what, std::string(argument), media, level}};
+  }
+  static feature_op digit_modes_op(std::uint32_t modes) {
+    auto op = feature(kind::detect_digits, {});
+    op.request.digit_modes = modes;
+    return op;
   }
   static feature_op info_string_op(call_info_string item, std::string_view value) {
     auto op = feature(kind::set_info_string, value);

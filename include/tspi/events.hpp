@@ -8,6 +8,7 @@
 #include <tspi/call_state.hpp>
 #include <tspi/digit_gathering.hpp>
 #include <tspi/digit_generation.hpp>
+#include <tspi/tapi_event.hpp>
 
 #include <mspi/call_media_event.hpp>
 #include <mspi/stream.hpp>
@@ -19,32 +20,6 @@
 #include <system_error>
 
 namespace tspi {
-
-/// TAPI's `TAPI_EVENT`, a bit mask: the event filter (`tapi::set_event_filter`) and the kind of each event.
-enum class tapi_event : std::uint32_t {
-  none = 0,
-  tapi_object = 0x1,          ///< TE_TAPIOBJECT
-  address = 0x2,              ///< TE_ADDRESS: `address_event`
-  call_notification = 0x4,    ///< TE_CALLNOTIFICATION: `call_notification_event`
-  call_state = 0x8,           ///< TE_CALLSTATE: `call_state_event`
-  call_media = 0x10,          ///< TE_CALLMEDIA: `call_media_event`
-  call_hub = 0x20,            ///< TE_CALLHUB: `call_hub_event` (tspi/call_hub.hpp)
-  call_info_change = 0x40,    ///< TE_CALLINFOCHANGE: `call_info_change_event`
-  private_event = 0x80,       ///< TE_PRIVATE
-  digit_event = 0x8000,       ///< TE_DIGITEVENT
-  generate_event = 0x10000,   ///< TE_GENERATEEVENT: `digit_generation_event`
-  file_terminal = 0x80000,    ///< TE_FILETERMINAL: `file_terminal_event`
-  tone_event = 0x400000,      ///< TE_TONEEVENT: `tone_detection_event`
-  gather_digits = 0x800000,   ///< TE_GATHERDIGITS: `digits_gathered_event`
-  all = 0xFFFFFFFF,
-};
-
-constexpr tapi_event operator|(tapi_event a, tapi_event b) noexcept {
-  return static_cast<tapi_event>(static_cast<std::uint32_t>(a) | static_cast<std::uint32_t>(b));
-}
-constexpr bool has(tapi_event mask, tapi_event e) noexcept {
-  return (static_cast<std::uint32_t>(mask) & static_cast<std::uint32_t>(e)) != 0;
-}
 
 /// TAPI's `CALL_NOTIFICATION_EVENT`.
 enum class call_notification_kind : std::uint8_t {

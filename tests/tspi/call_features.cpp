@@ -13,6 +13,7 @@
 
 #include <boost/asio/use_future.hpp>
 
+#include <algorithm>
 #include <string>
 #include <system_error>
 
@@ -244,4 +245,60 @@ TEST_CASE("the callee reads the caller's comment (Subject) as CIS_COMMENT", "[ts
   CHECK(at_bob.info().comment == "about the order");
   CHECK(at_bob.info().calling_party_id.empty());  // an application setting, never filled from the network
   call.disconnect();
+}
+
+TEST_CASE("DetectDigits turns a call's digit events off and on, and a call's own event filter holds back its events",
+          "[tspi][loopback][call_features][dtmf]") {
+  loopback_fixture f;
+  f.tapi.register_call_notifications(f.bob);
+  f.tapi.on_call_notification().connect([](const tspi::call_notification_event& e) {
+    auto c = e.call;
+    c.async_answer([](std::error_code) {});
+  });
+  std::string heard;  // guarded by f.log.m: the digits bob's call reported
+  f.tapi.on_digit().connect([&](const tspi::digit_event& e) {
+    std::lock_guard lock(f.log.m);
+    heard += e.digit;
+    f.log.cv.notify_all();
+  });
+  auto call = f.alice.create_call("bob");
+  call.connect();
+  REQUIRE(f.log.wait([&] { return !f.log.offered.empty(); }));
+  auto at_bob = [&] {
+    std::lock_guard lock(f.log.m);
+    return f.log.offered.back();
+  }();
+  std::error_code ec;
+  for (std::uint32_t unsupported : {tspi::line_digit_mode::pulse, tspi::line_digit_mode::dtmf_end}) {
+    at_bob.detect_digits(unsupported, ec);
+    CHECK(ec == tapi_errc::invalid_mode);
+  }
+  at_bob.detect_digits(0);  // off: the digits arrive, no event says so
+  call.generate_digits("12");
+  const auto id = call.info().id;
+  CHECK(f.log.wait([&] {  // its TE_GENERATEEVENT: the digits went out (log.wait holds log.m)
+    return std::any_of(f.log.sequence.begin(), f.log.sequence.end(), [&](const auto& e) { return e.first == id && e.second == "done digits"; });
+  }));
+  std::this_thread::sleep_for(300ms);
+  CHECK(f.log.wait([&] { return heard.empty(); }, 0ms));
+  CHECK(at_bob.async_detect_digits(tspi::line_digit_mode::dtmf, boost::asio::use_future).get() == std::error_code{});
+  call.generate_digits("3");
+  CHECK(f.log.wait([&] { return heard == "3"; }));
+
+  // ITCallInfo2: alice's call stops reporting its state; bob's call still does.
+  call.set_event_filter(tspi::tapi_event::call_notification, false, ec);
+  CHECK(ec == tapi_errc::invalid_argument);
+  call.set_event_filter(tspi::tapi_event::none, false, ec);
+  CHECK(ec == tapi_errc::invalid_argument);
+  CHECK(call.event_filter(tspi::tapi_event::call_state));
+  call.set_event_filter(tspi::tapi_event::call_state | tspi::tapi_event::generate_event, false);
+  CHECK_FALSE(call.event_filter(tspi::tapi_event::call_state));
+  CHECK(call.event_filter(tspi::tapi_event::call_media));
+  const auto before = f.log.states_of(call.info().id).size();
+  call.disconnect();
+  REQUIRE(wait_state(f.log, at_bob, call_state::disconnected));
+  std::this_thread::sleep_for(200ms);
+  CHECK(f.log.states_of(call.info().id).size() == before);
+  CHECK(call.state() == call_state::disconnected);  // the call itself went on as usual
+  CHECK_FALSE(tspi::call().event_filter(tspi::tapi_event::call_state));
 }

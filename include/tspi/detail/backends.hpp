@@ -7,6 +7,7 @@
 #include <tspi/call_info.hpp>
 #include <tspi/call_state.hpp>
 #include <tspi/digit_gathering.hpp>
+#include <tspi/tapi_event.hpp>
 #include <tspi/tsp.hpp>
 
 #include <mspi/media_types.hpp>
@@ -55,12 +56,14 @@ struct call_feature_request {
     handoff_indirect,  // HandoffIndirect: `media`
     set_qos,           // SetQOS: `media`, `level`
     set_info_string,   // put_CallInfoString: `item`, `argument`
+    detect_digits,     // DetectDigits: `digit_modes`
   };
   kind what = kind::dial;
   std::string argument;
   mspi::media_type media = mspi::media_type::none;
   mspi::qos_service_level level = mspi::qos_service_level::best_effort;
   call_info_string item = call_info_string::comment;
+  std::uint32_t digit_modes = 0;
 };
 
 /// The call object behind a `tspi::call` handle.
@@ -85,6 +88,8 @@ class call_backend {
   virtual void tones(tone_media_request r, completion done) = 0;  // GenerateTone(s) / DetectTones
   virtual void set_app_specific(std::uint32_t value, completion done) = 0;  // put_CallInfoLong(CIL_APPSPECIFIC)
   virtual void feature(call_feature_request r, completion done) = 0;         // Dial, Park*, Unpark, Pickup, Handoff*, SetQOS
+  [[nodiscard]] virtual tapi_event event_filter() const = 0;                 // ITCallInfo2::get_EventFilter (any thread)
+  virtual void filter_events(tapi_event events, bool enable) = 0;            // ITCallInfo2::put_EventFilter (any thread)
   virtual std::error_code release() = 0;
   [[nodiscard]] virtual std::shared_ptr<mspi::stream_control> streams() const = 0;
   [[nodiscard]] virtual std::shared_ptr<address_backend> address() const = 0;

@@ -54,7 +54,8 @@ inline void core::call_feature(const std::shared_ptr<call_impl>& c, call_feature
     using k = call_feature_request::kind;
     if (auto ec = self->usable(*c)) return done(ec);
     const auto info = c->snapshot();
-    if (info.privilege != call_privilege::owner) return done(mspi::tapi_errc::not_owner);
+    // TAPI lets a monitor watch digits (lineMonitorDigits); every other request needs the owner.
+    if (info.privilege != call_privilege::owner && r.what != k::detect_digits) return done(mspi::tapi_errc::not_owner);
     const auto s = c->state();
     auto& provider = c->address_->provider();
     switch (r.what) {
@@ -92,6 +93,10 @@ inline void core::call_feature(const std::shared_ptr<call_impl>& c, call_feature
         if (!mspi::valid(r.level)) return done(mspi::tapi_errc::invalid_argument);
         if (s == call_state::disconnected) return done(mspi::tapi_errc::invalid_call_state);
         return done(provider.qos_media(c->id(), r.level));
+      case k::detect_digits:  // lineMonitorDigits: DTMF digits only (no pulse, no digit ends)
+        if (r.digit_modes & ~std::uint32_t{0x2}) return done(mspi::tapi_errc::invalid_mode);
+        c->detect_dtmf_ = r.digit_modes != 0;
+        return done({});
       case k::set_info_string: {  // LINECALLPARAMS' strings: set before the call is placed
         if (!settable(r.item) || !info_string_acceptable(r.argument)) return done(mspi::tapi_errc::invalid_argument);
         if (s != call_state::idle) return done(mspi::tapi_errc::invalid_call_state);

@@ -596,8 +596,9 @@ class core final : public std::enable_shared_from_this<core> {
   void on_digit(call_id id, char digit, digit_source source = digit_source::out_of_band) {
     auto c = find_call(id);
     if (!c || c->state() == call_state::disconnected) return;
-    emit(tapi_event::digit_event,
-         digit_event{handle_of(c), digit, digit_mode::dtmf, std::chrono::steady_clock::now(), source});
+    if (c->detect_dtmf_)  // DetectDigits(0) stops the events; a gathering still collects the digits
+      emit(tapi_event::digit_event,
+           digit_event{handle_of(c), digit, digit_mode::dtmf, std::chrono::steady_clock::now(), source});
     if (!c->gatherer_) return;
     if (auto t = c->gatherer_->on_digit(digit, std::chrono::steady_clock::now())) end_gathering(*c, *t);
     else arm_gather_timer(c);
@@ -886,6 +887,8 @@ class core final : public std::enable_shared_from_this<core> {
   template <class Event>
   void emit(tapi_event kind, Event e) {
     if (!has(static_cast<tapi_event>(event_filter.load()), kind)) return;
+    if constexpr (!std::is_same_v<Event, call_notification_event> && requires { e.call; })
+      if (e.call && !e.call.event_filter(kind)) return;  // the call's own filter (ITCallInfo2)
     boost::asio::post(event_executor_, [self = shared_from_this(), e = std::move(e)] {
       if constexpr (std::is_same_v<Event, call_notification_event>) self->signals.call_notification(e);
       else if constexpr (std::is_same_v<Event, call_state_event>) self->signals.call_state(e);

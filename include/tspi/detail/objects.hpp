@@ -139,6 +139,11 @@ class call_impl final : public call_backend, public std::enable_shared_from_this
   void tones(tone_media_request r, completion done) override;
   void set_app_specific(std::uint32_t value, completion done) override;
   void feature(call_feature_request r, completion done) override;
+  [[nodiscard]] tapi_event event_filter() const override { return static_cast<tapi_event>(event_filter_.load()); }
+  void filter_events(tapi_event events, bool enable) override {
+    if (enable) event_filter_.fetch_or(static_cast<std::uint32_t>(events));
+    else event_filter_.fetch_and(~static_cast<std::uint32_t>(events));
+  }
   /// Stores a settable CALLINFO_STRING item (core thread); true when the value changed.
   bool store_info_string(call_info_string item, std::string value) {
     std::lock_guard lock(mutex_);
@@ -250,6 +255,8 @@ class call_impl final : public call_backend, public std::enable_shared_from_this
   bool dialed_ = false;                   // connect sent make_call to the provider (core thread)
   bool counted_ = false;                  // counts in address_->active_calls (core thread)
   std::atomic<bool> released_{false};     // set on the core thread, read by any (`check`)
+  std::atomic<std::uint32_t> event_filter_{0xFFFFFFFF};  // ITCallInfo2's filter (any thread)
+  bool detect_dtmf_ = true;               // DetectDigits: TE_DIGITEVENT for DTMF digits (core thread)
   // The digit gathering in progress (core thread): its rules, its completion and its one timer.
   std::optional<digit_gatherer> gatherer_;
   gather_completion gather_done_;
