@@ -207,8 +207,10 @@ def main():
         print("SKIP: sox or openssl is not installed")
         return 77
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # ctest's timeout: the `finally` blocks still run
-    d = args.workdir
-    speech, heard, extra = prepare_speech(d + "-speech", sox)  # call_through_kamailio empties `d`
+    # The WAVs in <workdir>/speech, the call's logs in <workdir>/call (call_through_kamailio empties it).
+    shutil.rmtree(args.workdir, ignore_errors=True)
+    speech, heard, extra = prepare_speech(os.path.join(args.workdir, "speech"), sox)
+    d = os.path.join(args.workdir, "call")
     first, last = args.port, args.port + 5
     cap = Capture(keep=lambda proto, sport, dport: proto == 17 or first <= sport <= last or first <= dport <= last)
     cap.start()
