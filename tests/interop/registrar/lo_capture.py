@@ -205,7 +205,7 @@ def rtp_header_length(packet):
 def rtp_timing(flows, clock_rate=48000):
     """How steadily each RTP flow was sent, from the capture's arrival times (on lo: the send times) and the packets'
     RTP headers (in clear in SRTP too). `flows`: {name: [(arrival time, RTP packet bytes)]} in capture order.
-    Returns one line per flow: packets, the largest gap between arrivals (and when, in s from the flow's first
+    Returns one line per flow: packets, how many came at once at the start (within 5 ms of each other), the largest gap between arrivals (and when, in s from the flow's first
     packet), the median of arrival - RTP timestamp / clock_rate in each second of the flow relative to the first
     second's (a sender that stalled shows a step there, which stays if it did not catch up; a steady one stays
     within a few ms), and the RTP timestamp jumps of more than 100 ms (a sender that skipped media)."""
@@ -216,6 +216,7 @@ def rtp_timing(flows, clock_rate=48000):
             lines.append(f"{name}: {len(stamped)} RTP packets")
             continue
         first = stamped[0][0]
+        burst = next((i for i in range(1, len(stamped)) if stamped[i][0] - stamped[i - 1][0] > 0.005), len(stamped))
         gap, gap_at = max((b[0] - a[0], a[0] - first) for a, b in zip(stamped, stamped[1:]))
         media_time, offset, last, jumps = [], 0, stamped[0][1], []
         for t, ts in stamped:
@@ -228,7 +229,8 @@ def rtp_timing(flows, clock_rate=48000):
         for (t, _), m in zip(stamped, media_time):
             by_second[int(t - first)].append(t - first - m)
         medians = [sorted(v)[len(v) // 2] for _, v in sorted(by_second.items())]
-        lines.append(f"{name}: {len(stamped)} RTP packets over {stamped[-1][0] - first:.2f} s, largest arrival gap "
+        lines.append(f"{name}: {len(stamped)} RTP packets over {stamped[-1][0] - first:.2f} s, the first {burst} at once "
+                     f"(media held back before the first could go: a DTLS handshake), largest arrival gap "
                      f"{gap * 1000:.0f} ms at {gap_at:.2f} s; arrival - RTP time by second, ms from the first second's: "
                      + " ".join(f"{(m - medians[0]) * 1000:+.0f}" for m in medians)
                      + "; RTP timestamp jumps > 100 ms: " + (", ".join(jumps[:5]) or "none"))
