@@ -184,7 +184,18 @@ struct raw_peer {
     mspi::rtp_header header;
     std::vector<std::byte> payload;
   };
-  std::vector<packet> receive_for(std::chrono::milliseconds duration) {
+  std::vector<packet> receive_for(std::chrono::milliseconds duration) { return receive(duration, false); }
+
+  /// The first RTP packet that arrives within `timeout` (RTCP and junk skipped), or none: returns as soon as
+  /// one came, so a slow machine (sanitizers, load) only makes it wait longer.
+  std::optional<packet> receive_first(std::chrono::milliseconds timeout) {
+    auto got = receive(timeout, true);
+    if (got.empty()) return std::nullopt;
+    return std::move(got.front());
+  }
+
+ private:
+  std::vector<packet> receive(std::chrono::milliseconds duration, bool first_only) {
     std::vector<packet> got;
     socket.non_blocking(true);
     std::vector<std::byte> buf(2000);
@@ -197,8 +208,10 @@ struct raw_peer {
         continue;
       }
       if (ec) break;
-      if (auto v = mspi::parse_rtp(std::span<const std::byte>(buf.data(), n)))
+      if (auto v = mspi::parse_rtp(std::span<const std::byte>(buf.data(), n))) {
         got.push_back({v->header, std::vector<std::byte>(v->payload.begin(), v->payload.end())});
+        if (first_only) break;
+      }
     }
     return got;
   }

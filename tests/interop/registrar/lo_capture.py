@@ -4,6 +4,7 @@ the `openssl` command (AES for the SRTP key derivation and keystream).
 
     cap = Capture(keep=lambda proto, sport, dport: ...); cap.start(); ...; cap.stop()
     cap.packets: [(proto, src, sport, dst, dport, seq, payload)], proto 6 (TCP) or 17 (UDP), seq TCP's (0 for UDP)
+    cap.times: the kernel's arrival time of each (seconds, CLOCK_REALTIME; SO_TIMESTAMPNS), as cap.packets
 
 Every frame is parsed with bounds checks (a malformed one is skipped); at most MAX_PACKETS are kept.
 """
@@ -16,10 +17,12 @@ import socket
 import struct
 import subprocess
 import threading
+import time
 
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4  # on lo every packet is seen leaving and arriving: the leaving copy is skipped (as libpcap does)
 SOL_PACKET, PACKET_STATISTICS = 263, 6
+SO_TIMESTAMPNS = 35  # Linux: each frame's kernel receive time as a struct timespec in the ancillary data
 MAX_PACKETS = 200000
 
 
@@ -59,10 +62,11 @@ class Capture:
     """Captures lo in a thread from start() to stop(); keeps the TCP/UDP packets `keep(proto, sport, dport)` wants."""
 
     def __init__(self, keep):
-        self.keep, self.packets, self.frames, self.drops = keep, [], 0, 0
+        self.keep, self.packets, self.times, self.frames, self.drops = keep, [], [], 0, 0
         self._stop = threading.Event()
         self._sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
         self._sock.setsockopt(socket.SOL_SOCKET, 33, 32 << 20)  # SO_RCVBUFFORCE (root): 32 MiB, no drops in a burst
+        self._sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)  # times that a busy capture thread does not skew
         self._sock.bind(("lo", 0))
         self._sock.settimeout(0.1)
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -73,15 +77,18 @@ class Capture:
     def _run(self):
         while not self._stop.is_set():
             try:
-                frame, addr = self._sock.recvfrom(70000)
+                frame, ancillary, _, addr = self._sock.recvmsg(70000, socket.CMSG_SPACE(16))
             except socket.timeout:
                 continue
+            stamp = next((struct.unpack_from("qq", data) for level, kind, data in ancillary
+                          if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(data) >= 16), None)
             if addr[2] == PACKET_OUTGOING:
                 continue
             self.frames += 1
             p = parse_frame(frame)
             if p and len(self.packets) < MAX_PACKETS and self.keep(p[0], p[2], p[4]):
                 self.packets.append(p)
+                self.times.append(stamp[0] + stamp[1] / 1e9 if stamp else time.time())
 
     def stop(self):
         self._stop.set()
@@ -193,3 +200,38 @@ def rtp_header_length(packet):
             return None
         n += 4 + 4 * struct.unpack_from("!H", packet, n + 2)[0]
     return n if n <= len(packet) else None
+
+
+def rtp_timing(flows, clock_rate=48000):
+    """How steadily each RTP flow was sent, from the capture's arrival times (on lo: the send times) and the packets'
+    RTP headers (in clear in SRTP too). `flows`: {name: [(arrival time, RTP packet bytes)]} in capture order.
+    Returns one line per flow: packets, how many came at once at the start (within 5 ms of each other), the largest gap between arrivals (and when, in s from the flow's first
+    packet), the median of arrival - RTP timestamp / clock_rate in each second of the flow relative to the first
+    second's (a sender that stalled shows a step there, which stays if it did not catch up; a steady one stays
+    within a few ms), and the RTP timestamp jumps of more than 100 ms (a sender that skipped media)."""
+    lines = []
+    for name, packets in sorted(flows.items()):
+        stamped = [(t, struct.unpack_from("!I", data, 4)[0]) for t, data in packets if len(data) >= 12]
+        if len(stamped) < 2:
+            lines.append(f"{name}: {len(stamped)} RTP packets")
+            continue
+        first = stamped[0][0]
+        burst = next((i for i in range(1, len(stamped)) if stamped[i][0] - stamped[i - 1][0] > 0.005), len(stamped))
+        gap, gap_at = max((b[0] - a[0], a[0] - first) for a, b in zip(stamped, stamped[1:]))
+        media_time, offset, last, jumps = [], 0, stamped[0][1], []
+        for t, ts in stamped:
+            step = (ts - last + (1 << 31)) % (1 << 32) - (1 << 31)
+            if abs(step) > clock_rate // 10:
+                jumps.append(f"{step * 1000 // clock_rate:+d} ms at {t - first:.2f} s")
+            offset, last = offset + step, ts
+            media_time.append(offset / clock_rate)
+        by_second = collections.defaultdict(list)
+        for (t, _), m in zip(stamped, media_time):
+            by_second[int(t - first)].append(t - first - m)
+        medians = [sorted(v)[len(v) // 2] for _, v in sorted(by_second.items())]
+        lines.append(f"{name}: {len(stamped)} RTP packets over {stamped[-1][0] - first:.2f} s, the first {burst} at once "
+                     f"(media held back before the first could go: a DTLS handshake), largest arrival gap "
+                     f"{gap * 1000:.0f} ms at {gap_at:.2f} s; arrival - RTP time by second, ms from the first second's: "
+                     + " ".join(f"{(m - medians[0]) * 1000:+.0f}" for m in medians)
+                     + "; RTP timestamp jumps > 100 ms: " + (", ".join(jumps[:5]) or "none"))
+    return lines

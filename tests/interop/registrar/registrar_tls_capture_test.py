@@ -37,7 +37,9 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, HERE)
-from lo_capture import Capture, SrtpKey, entropy, rtp_header_length, tcp_streams, tls_records  # noqa: E402
+sys.path.insert(1, os.path.join(HERE, "..", "nat"))  # netns.last_json
+from lo_capture import Capture, SrtpKey, entropy, rtp_header_length, rtp_timing, tcp_streams, tls_records  # noqa: E402
+from netns import last_json  # noqa: E402
 from registrar_test import fail, read  # noqa: E402
 from registrar_tls_test import LOCAL, call_through_kamailio, judge_speech, prepare_speech  # noqa: E402
 
@@ -191,6 +193,26 @@ def check_dtls(media, problems):
     return payloads
 
 
+def media_timing(cap, media_ports, info):
+    """Prints how steadily each phone sent RTP (lo_capture.rtp_timing: arrival gaps and the spread of arrival -
+    RTP timestamp, from the kernel's capture times) and what each phone's report says of what it received (late
+    and concealed packets, its jitter buffer): when the speech judge finds the lag jumping, these say whether a
+    sender stalled (a gap, then a burst) or a receiver fell behind (steady arrivals, late or concealed packets)."""
+    flows = collections.defaultdict(list)
+    for p, t in zip(cap.packets, cap.times):
+        if p[0] == 17 and p[2] in media_ports and p[4] in media_ports and p[1] == LOCAL and p[3] == LOCAL:
+            data = p[6]
+            if data and 128 <= data[0] <= 191 and not is_rtcp(data) and rtp_header_length(data) is not None:
+                flows[f"RTP {p[2]} -> {p[4]}"].append((t, data))
+    for line in rtp_timing(flows):
+        print(line)
+    for name in ("alice", "bob"):
+        report = last_json(info[name + "_out"]) or {}
+        print(f"{name} received: " + ", ".join(f"{k} {report.get(k)}" for k in (
+            "media_address", "packets_received", "packets_lost", "late", "concealed", "jitter_ms", "jitter_buffer_ms",
+            "recorded_seconds")))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--softphone", required=True)
@@ -207,8 +229,10 @@ def main():
         print("SKIP: sox or openssl is not installed")
         return 77
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # ctest's timeout: the `finally` blocks still run
-    d = args.workdir
-    speech, heard, extra = prepare_speech(d + "-speech", sox)  # call_through_kamailio empties `d`
+    # The WAVs in <workdir>/speech, the call's logs in <workdir>/call (call_through_kamailio empties it).
+    shutil.rmtree(args.workdir, ignore_errors=True)
+    speech, heard, extra = prepare_speech(os.path.join(args.workdir, "speech"), sox)
+    d = os.path.join(args.workdir, "call")
     first, last = args.port, args.port + 5
     cap = Capture(keep=lambda proto, sport, dport: proto == 17 or first <= sport <= last or first <= dport <= last)
     cap.start()
@@ -247,6 +271,7 @@ def main():
             problems.append(f"{share:.1%} of the captured payloads begin with the same byte")
         if sealed < 7.98 or size < 20000:
             problems.append(f"the captured payloads' entropy is {sealed:.3f} bits/byte over {size} bytes")
+        media_timing(cap, media_ports, info)
     judge_speech(args.wav_match, speech, heard, problems)
     if problems and cap.drops:
         problems.append(f"the kernel dropped {cap.drops} frames: the capture may have gaps")

@@ -181,8 +181,12 @@ def main():
     args = ap.parse_args()
     sox = shutil.which("sox")
     if args.wav_match and sox:
-        speech, heard, extra = prepare_speech(args.workdir + "-speech", sox)  # call_through_kamailio empties workdir
-        problems, info = call_through_kamailio(args.softphone, args.workdir, args.port, bob_extra=extra["bob"],
+        # The WAVs in <workdir>/speech, the call's logs in <workdir>/call (call_through_kamailio empties it): one
+        # directory holds the whole run (a failed run's is kept whole, tests/interop/keep_failed_logs.py).
+        shutil.rmtree(args.workdir, ignore_errors=True)
+        speech, heard, extra = prepare_speech(os.path.join(args.workdir, "speech"), sox)
+        problems, info = call_through_kamailio(args.softphone, os.path.join(args.workdir, "call"), args.port,
+                                               bob_extra=extra["bob"],
                                                alice_extra=extra["alice"], bob_seconds=10, alice_seconds=5)
         if problems is not None:
             judge_speech(args.wav_match, speech, heard, problems)
