@@ -45,6 +45,15 @@ void hang_up(sip_party& ua, sip_blocking_peer& peer, const tspi::call& call) {
   CHECK(wait_state(ua.log, call, call_state::disconnected));
 }
 
+// Every call to bob is answered, from the event handler.
+void bob_answers(loopback_fixture& f) {
+  f.tapi.register_call_notifications(f.bob);
+  f.tapi.on_call_notification().connect([](const tspi::call_notification_event& e) {
+    auto c = e.call;
+    c.async_answer([](std::error_code) {});
+  });
+}
+
 }  // namespace
 
 TEST_CASE("Dial sends a dialable string's digits as DTMF on a connected call, and refuses modifiers",
@@ -131,11 +140,7 @@ TEST_CASE("ParkDirect sends REFER to the park address, Unpark and Pickup INVITE 
 TEST_CASE("the loopback provider refuses park, unpark and pickup, Handoff finds no target, SetQOS checks its arguments",
           "[tspi][loopback][call_features]") {
   loopback_fixture f;
-  f.tapi.register_call_notifications(f.bob);
-  f.tapi.on_call_notification().connect([](const tspi::call_notification_event& e) {
-    auto c = e.call;
-    c.async_answer([](std::error_code) {});
-  });
+  bob_answers(f);
   auto call = f.alice.create_call("bob");
   std::error_code ec;
   call.unpark(ec);
@@ -250,11 +255,7 @@ TEST_CASE("the callee reads the caller's comment (Subject) as CIS_COMMENT", "[ts
 TEST_CASE("DetectDigits turns a call's digit events off and on, and a call's own event filter holds back its events",
           "[tspi][loopback][call_features][dtmf]") {
   loopback_fixture f;
-  f.tapi.register_call_notifications(f.bob);
-  f.tapi.on_call_notification().connect([](const tspi::call_notification_event& e) {
-    auto c = e.call;
-    c.async_answer([](std::error_code) {});
-  });
+  bob_answers(f);
   std::string heard;  // guarded by f.log.m: the digits bob's call reported
   f.tapi.on_digit().connect([&](const tspi::digit_event& e) {
     std::lock_guard lock(f.log.m);
