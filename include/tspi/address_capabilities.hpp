@@ -220,6 +220,11 @@ inline constexpr std::size_t max_forward_entries = 64;
 /// Most rings a no-answer forwarding rule may wait for (AC_MAXFWDNUMRINGS); more give `invalid_argument`.
 inline constexpr std::uint32_t max_forward_rings = 100;
 
+/// How long each digit of `call::generate_digits` sounds, in ms (AC_GENERATEDIGITDEFAULTDURATION and
+/// CIL_GENERATEDIGITDURATION: the RTP/Opus MSP's RFC 4733 events; its in-band digits last 80 ms,
+/// AC_GENERATEDIGITMINDURATION). Fixed: GenerateDigits2's duration is not supported.
+inline constexpr std::uint32_t generate_digit_duration_ms = 100;
+
 /// The value of `cap` for an address described by `info`, of a provider pair that can do `f`, at position
 /// `line_id` of `tapi::addresses()` (ITAddressCapabilities::get_AddressCapability). Every ptapi address is
 /// its own line with one address (AC_ADDRESSID 0; AC_PERMANENTDEVICEID = AC_LINEID). What ptapi reports:
@@ -317,7 +322,7 @@ inline constexpr std::uint32_t max_forward_rings = 100;
     case ac::gather_digits_max_timeout: return 3600000;
     case ac::generate_digit_min_duration: return f.generate_digits ? 80 : 0;  // in-band digits
     case ac::generate_digit_max_duration:
-    case ac::generate_digit_default_duration: return f.generate_digits ? 100 : 0;  // RFC 4733 events
+    case ac::generate_digit_default_duration: return f.generate_digits ? generate_digit_duration_ms : 0;
     default: return 0;  // max_num_trans_conf, settable_dev_status, call data, completions, address_id, min rings
   }
 }

@@ -2,6 +2,7 @@
 // tspi/call.hpp: the call object (ITBasicCallControl, ITCallInfo, ITStreamControl on one handle).
 #pragma once
 
+#include <tspi/call_info_long.hpp>
 #include <tspi/call_state.hpp>
 #include <tspi/digit_gathering.hpp>
 #include <tspi/tapi_event.hpp>
@@ -586,6 +587,24 @@ class call {
     return detail::initiate(std::forward<Token>(token), backend_, app_specific_op{value});
   }
 
+  /// ITCallInfo::put_CallInfoLong: sets `item`, one of the two that `settable(call_info_long)` names:
+  /// CIL_APPSPECIFIC as `set_app_specific` does (owner only; TE_CALLINFOCHANGE), CIL_MONITORDIGITMODES as
+  /// `detect_digits` does (a monitor may too). Read the items with `info_long(call.info(), item)`.
+  /// Errors: `invalid_argument` for any other item (TAPI's E_INVALIDARG); those of `set_app_specific` and
+  /// `detect_digits`. Any thread.
+  void set_info_long(call_info_long item, std::uint32_t value, std::error_code& ec) const {
+    ec = run(info_long_op(item, value));
+  }
+  /// put_CallInfoLong, throwing `std::system_error` on the errors above.
+  void set_info_long(call_info_long item, std::uint32_t value) const {
+    throw_on(run(info_long_op(item, value)), "set_info_long");
+  }
+  /// put_CallInfoLong, asynchronously: completion signature `void(std::error_code)`.
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
+  auto async_set_info_long(call_info_long item, std::uint32_t value, Token&& token = {}) const {
+    return detail::initiate(std::forward<Token>(token), backend_, info_long_op(item, value));
+  }
+
   /// ITCallInfo::get_CallHub: the hub of the local conference this call is in (see `call::conference`),
   /// or an empty handle when it is in none (also after it left: a call leaves its hub when it disconnects).
   /// Defined in call_hub.hpp. Any thread.
@@ -819,7 +838,13 @@ class call {
   }
   static feature_op digit_modes_op(std::uint32_t modes) {
     auto op = feature(kind::detect_digits, {});
-    op.request.digit_modes = modes;
+    op.request.value = modes;
+    return op;
+  }
+  static feature_op info_long_op(call_info_long item, std::uint32_t value) {
+    auto op = feature(kind::set_info_long, {});
+    op.request.long_item = item;
+    op.request.value = value;
     return op;
   }
   static feature_op info_string_op(call_info_string item, std::string_view value) {

@@ -122,6 +122,9 @@ struct call_info : provider_call_info {
   /// consultation transfer's target; `reason` is `transfer`), the `id` of the call it replaces, which ends
   /// when this one connects; 0 otherwise. Kept after the transfer or conference ends.
   std::uint64_t related_call_id = 0;
+  /// CIL_MONITORDIGITMODES: the LINEDIGITMODE_ bits whose digits raise TE_DIGITEVENT (`call::detect_digits`):
+  /// LINEDIGITMODE_DTMF (0x2, ptapi's default) or 0.
+  std::uint32_t monitor_digit_modes = 0x2;
   std::uint32_t app_specific = 0;  ///< CIL_APPSPECIFIC: the application's own value (`call::set_app_specific`); 0 until set.
   /// CIS_CALLINGPARTYID: the identity an outgoing call asks to be presented as (LINECALLPARAMS'
   /// CallingPartyID; SIP: P-Preferred-Identity, RFC 3325 §9.2, a SIP URI or `user@host`), set by

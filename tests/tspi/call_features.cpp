@@ -303,3 +303,75 @@ TEST_CASE("DetectDigits turns a call's digit events off and on, and a call's own
   CHECK(call.state() == call_state::disconnected);  // the call itself went on as usual
   CHECK_FALSE(tspi::call().event_filter(tspi::tapi_event::call_state));
 }
+
+TEST_CASE("address_type_of gives a party ID's LINEADDRESSTYPE_ from its form", "[tspi][call_info]") {
+  namespace t = tspi::line_address_type;
+  CHECK(tspi::address_type_of("") == 0);
+  CHECK(tspi::address_type_of("sip:alice@example.com") == t::email_name);
+  CHECK(tspi::address_type_of("SIPS:alice@example.com:5061;transport=tcp") == t::email_name);
+  CHECK(tspi::address_type_of("sip:+14255550100@example.com;user=phone") == t::phone_number);
+  CHECK(tspi::address_type_of("tel:+1-425-555-0100") == t::phone_number);
+  CHECK(tspi::address_type_of("+1 (425) 555-0100") == t::phone_number);
+  CHECK(tspi::address_type_of("*8#") == t::phone_number);
+  CHECK(tspi::address_type_of("sip:192.0.2.7:5062") == t::ip_address);
+  CHECK(tspi::address_type_of("192.0.2.7") == t::ip_address);
+  CHECK(tspi::address_type_of("sip:[2001:db8::1]:5060;transport=udp") == t::ip_address);
+  CHECK(tspi::address_type_of("2001:db8::1") == t::ip_address);
+  CHECK(tspi::address_type_of("sip:pbx.example.com") == t::domain_name);
+  CHECK(tspi::address_type_of("bob") == t::domain_name);
+  CHECK(tspi::address_type_of("sip:[2001:db8::1") == t::domain_name);  // unterminated: no address
+}
+
+TEST_CASE("get_CallInfoLong reads every CIL_ item of a loopback call, put_CallInfoLong sets app-specific and digit modes",
+          "[tspi][loopback][call_features][call_info]") {
+  using l = tspi::call_info_long;
+  loopback_fixture f;
+  bob_answers(f);
+  auto call = f.alice.create_call("bob");
+  call.connect();
+  REQUIRE(f.log.wait([&] { return !f.log.offered.empty(); }));
+  auto at_bob = [&] {
+    std::lock_guard lock(f.log.m);
+    return f.log.offered.back();
+  }();
+  REQUIRE(wait_state(f.log, call, call_state::connected));
+  const auto mine = call.info(), theirs = at_bob.info();
+  CHECK(tspi::info_long(mine, l::media_types_available) == 0x8);  // TAPIMEDIATYPE_AUDIO
+  CHECK(tspi::info_long(mine, l::bearer_mode) == tspi::line_bearer_mode::voice);
+  CHECK(tspi::info_long(mine, l::origin) == tspi::line_call_origin::outbound);
+  CHECK(tspi::info_long(theirs, l::origin) == tspi::line_call_origin::inbound);
+  CHECK(tspi::info_long(mine, l::reason) == 0x1);  // LINECALLREASON_DIRECT
+  CHECK(tspi::info_long(mine, l::called_id_address_type) == tspi::line_address_type::domain_name);  // "bob"
+  REQUIRE(theirs.caller_id == "alice");
+  CHECK(tspi::info_long(theirs, l::caller_id_address_type) == tspi::line_address_type::domain_name);
+  CHECK(tspi::info_long(mine, l::redirecting_id_address_type) == 0);  // not redirected
+  CHECK(tspi::info_long(mine, l::call_id) == static_cast<std::uint32_t>(mine.id));
+  CHECK(tspi::info_long(theirs, l::call_id) != tspi::info_long(mine, l::call_id));
+  CHECK(tspi::info_long(mine, l::related_call_id) == 0);
+  CHECK(tspi::info_long(mine, l::number_of_owners) == 1);
+  CHECK(tspi::info_long(mine, l::number_of_monitors) == 0);
+  CHECK(tspi::info_long(mine, l::trunk) == 0xFFFFFFFF);
+  CHECK(tspi::info_long(mine, l::generate_digit_duration) == 100);
+  CHECK(tspi::info_long(mine, l::monitor_digit_modes) == tspi::line_digit_mode::dtmf);
+  CHECK(tspi::info_long(mine, l::call_params_flags) == 0);  // the loopback provider's calls are not secured
+  for (auto item : {l::call_treatment, l::min_rate, l::max_rate, l::country_code, l::completion_id, l::rate,
+                    l::monitor_media_modes})
+    CHECK(tspi::info_long(mine, item) == 0);
+
+  // Settable: CIL_APPSPECIFIC (TE_CALLINFOCHANGE) and CIL_MONITORDIGITMODES; nothing else.
+  call.set_info_long(l::app_specific, 0xC0FFEE);
+  CHECK(tspi::info_long(call.info(), l::app_specific) == 0xC0FFEE);
+  CHECK(at_bob.async_set_info_long(l::monitor_digit_modes, 0, boost::asio::use_future).get() == std::error_code{});
+  CHECK(tspi::info_long(at_bob.info(), l::monitor_digit_modes) == 0);
+  std::error_code ec;
+  at_bob.set_info_long(l::monitor_digit_modes, tspi::line_digit_mode::pulse, ec);
+  CHECK(ec == tapi_errc::invalid_mode);
+  for (auto item : {l::origin, l::reason, l::call_id, l::bearer_mode, l::generate_digit_duration, l::trunk}) {
+    call.set_info_long(item, 1, ec);
+    CHECK(ec == tapi_errc::invalid_argument);
+  }
+  CHECK(tspi::info_long(call.info(), l::origin) == tspi::line_call_origin::outbound);
+  CHECK_THROWS_AS(tspi::call().set_info_long(l::app_specific, 1), std::system_error);
+  call.disconnect();
+  REQUIRE(wait_state(f.log, call, call_state::disconnected));
+}

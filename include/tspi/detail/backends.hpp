@@ -5,6 +5,7 @@
 
 #include <tspi/address_capabilities.hpp>
 #include <tspi/call_info.hpp>
+#include <tspi/call_info_long.hpp>
 #include <tspi/call_state.hpp>
 #include <tspi/digit_gathering.hpp>
 #include <tspi/tapi_event.hpp>
@@ -56,14 +57,16 @@ struct call_feature_request {
     handoff_indirect,  // HandoffIndirect: `media`
     set_qos,           // SetQOS: `media`, `level`
     set_info_string,   // put_CallInfoString: `item`, `argument`
-    detect_digits,     // DetectDigits: `digit_modes`
+    detect_digits,     // DetectDigits: `value` (LINEDIGITMODE_ bits)
+    set_info_long,     // put_CallInfoLong: `long_item`, `value`
   };
   kind what = kind::dial;
   std::string argument;
   mspi::media_type media = mspi::media_type::none;
   mspi::qos_service_level level = mspi::qos_service_level::best_effort;
   call_info_string item = call_info_string::comment;
-  std::uint32_t digit_modes = 0;
+  call_info_long long_item = call_info_long::app_specific;
+  std::uint32_t value = 0;
 };
 
 /// The call object behind a `tspi::call` handle.

@@ -54,8 +54,13 @@ inline void core::call_feature(const std::shared_ptr<call_impl>& c, call_feature
     using k = call_feature_request::kind;
     if (auto ec = self->usable(*c)) return done(ec);
     const auto info = c->snapshot();
-    // TAPI lets a monitor watch digits (lineMonitorDigits); every other request needs the owner.
-    if (info.privilege != call_privilege::owner && r.what != k::detect_digits) return done(mspi::tapi_errc::not_owner);
+    // put_CallInfoLong takes two items (`settable`), whatever the privilege: E_INVALIDARG for the others.
+    if (r.what == k::set_info_long && !settable(r.long_item)) return done(mspi::tapi_errc::invalid_argument);
+    if (r.what == k::set_info_long && r.long_item == call_info_long::app_specific)
+      return self->set_app_specific(c, r.value, std::move(done));
+    // TAPI lets a monitor watch digits (lineMonitorDigits, CIL_MONITORDIGITMODES); every other request needs the owner.
+    const bool digit_modes = r.what == k::detect_digits || r.what == k::set_info_long;
+    if (info.privilege != call_privilege::owner && !digit_modes) return done(mspi::tapi_errc::not_owner);
     const auto s = c->state();
     auto& provider = c->address_->provider();
     switch (r.what) {
@@ -94,8 +99,9 @@ inline void core::call_feature(const std::shared_ptr<call_impl>& c, call_feature
         if (s == call_state::disconnected) return done(mspi::tapi_errc::invalid_call_state);
         return done(provider.qos_media(c->id(), r.level));
       case k::detect_digits:  // lineMonitorDigits: DTMF digits only (no pulse, no digit ends)
-        if (r.digit_modes & ~std::uint32_t{0x2}) return done(mspi::tapi_errc::invalid_mode);
-        c->detect_dtmf_ = r.digit_modes != 0;
+      case k::set_info_long:  // CIL_MONITORDIGITMODES (CIL_APPSPECIFIC went above)
+        if (r.value & ~line_digit_mode::dtmf) return done(mspi::tapi_errc::invalid_mode);
+        c->set_monitor_digit_modes(r.value);
         return done({});
       case k::set_info_string: {  // LINECALLPARAMS' strings: set before the call is placed
         if (!settable(r.item) || !info_string_acceptable(r.argument)) return done(mspi::tapi_errc::invalid_argument);

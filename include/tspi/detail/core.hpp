@@ -596,7 +596,7 @@ class core final : public std::enable_shared_from_this<core> {
   void on_digit(call_id id, char digit, digit_source source = digit_source::out_of_band) {
     auto c = find_call(id);
     if (!c || c->state() == call_state::disconnected) return;
-    if (c->detect_dtmf_)  // DetectDigits(0) stops the events; a gathering still collects the digits
+    if (c->detects_dtmf())  // DetectDigits(0) stops the events; a gathering still collects the digits
       emit(tapi_event::digit_event,
            digit_event{handle_of(c), digit, digit_mode::dtmf, std::chrono::steady_clock::now(), source});
     if (!c->gatherer_) return;

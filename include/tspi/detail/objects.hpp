@@ -156,6 +156,16 @@ class call_impl final : public call_backend, public std::enable_shared_from_this
     return true;
   }
   /// Sets CIL_REASON before an idle call is placed by Unpark or Pickup (core thread).
+  /// DetectDigits / put_CallInfoLong(CIL_MONITORDIGITMODES): `call_info::monitor_digit_modes`.
+  void set_monitor_digit_modes(std::uint32_t modes) {
+    std::lock_guard lock(mutex_);
+    info_.monitor_digit_modes = modes;
+  }
+  /// True while DTMF digits raise TE_DIGITEVENT (`monitor_digit_modes` has LINEDIGITMODE_DTMF).
+  [[nodiscard]] bool detects_dtmf() const {
+    std::lock_guard lock(mutex_);
+    return (info_.monitor_digit_modes & line_digit_mode::dtmf) != 0;
+  }
   void set_reason(call_reason reason) {
     std::lock_guard lock(mutex_);
     info_.reason = reason;
@@ -256,7 +266,6 @@ class call_impl final : public call_backend, public std::enable_shared_from_this
   bool counted_ = false;                  // counts in address_->active_calls (core thread)
   std::atomic<bool> released_{false};     // set on the core thread, read by any (`check`)
   std::atomic<std::uint32_t> event_filter_{0xFFFFFFFF};  // ITCallInfo2's filter (any thread)
-  bool detect_dtmf_ = true;               // DetectDigits: TE_DIGITEVENT for DTMF digits (core thread)
   // The digit gathering in progress (core thread): its rules, its completion and its one timer.
   std::optional<digit_gatherer> gatherer_;
   gather_completion gather_done_;
