@@ -32,8 +32,10 @@ enum class channel_message_type : std::uint8_t {
   stop_media = 0x05,     ///< Media must stop (the call is ending).
   /// Body: DTMF digits to send as RFC 4733 telephone events, characters `0-9 * # A-D` (at most 64
   /// queued), or as audio when telephone-event was not negotiated and `rtp_opus_config::tones` can make
-  /// in-band DTMF. The MSP replies digits_generated once all are sent, or generate_failed (also when a
-  /// tone request or newer in-band digits cut them short).
+  /// in-band DTMF; optionally followed by one space and each digit's duration in ms, which is also the
+  /// pause after it (TSPI_lineGenerateDigits' dwDuration; `generate_digits_body`). The MSP replies
+  /// digits_generated once all are sent, or generate_failed (also when a tone request or newer in-band
+  /// digits cut them short, or for a duration outside `min/max_digit_duration`).
   generate_digits = 0x06,
   /// Body: a conference identifier, unique in the process (any bytes, chosen by the TSP side, e.g. the call
   /// hub's number). The call joins the local conference bridge of that identifier (made at its first join;
@@ -84,6 +86,42 @@ inline std::optional<std::uint32_t> parse_tone_detected(std::string_view body) n
   }
   if (v > 0xFFFFFFFFu) return std::nullopt;
   return static_cast<std::uint32_t>(v);
+}
+
+/// Shortest and longest digit duration a generate_digits body may ask for (ms): ITU-T Q.24's shortest
+/// DTMF signal, and the longest one RFC 4733 event (a 16-bit duration at a 48 kHz event clock, §2.5.1.3)
+/// carries without splitting.
+inline constexpr std::uint32_t min_digit_duration_ms = 40;
+inline constexpr std::uint32_t max_digit_duration_ms = 1000;  ///< See `min_digit_duration_ms`.
+
+/// A generate_digits body: `digits`, and ` <duration_ms>` unless `duration_ms` is 0 (the MSP's default
+/// timing). Throws only std::bad_alloc; the values are not checked (the MSP checks them).
+inline std::string generate_digits_body(std::string_view digits, std::uint32_t duration_ms) {
+  std::string body(digits);
+  if (duration_ms != 0) body += ' ' + std::to_string(duration_ms);
+  return body;
+}
+
+/// A generate_digits body's parts (`parse_generate_digits`).
+struct digit_request {
+  std::string_view digits;        ///< Points into the body.
+  std::uint32_t duration_ms = 0;  ///< 0: the MSP's default timing.
+};
+/// A generate_digits body split into its digits and duration (ms; 0 when the body has none): nullopt when
+/// a duration is there but is not 1..5 decimal digits within `min/max_digit_duration_ms`. The digits are
+/// not checked. Never throws; pure.
+inline std::optional<digit_request> parse_generate_digits(std::string_view body) noexcept {
+  const auto space = body.find(' ');
+  if (space == std::string_view::npos) return digit_request{body, 0};
+  const auto ms = body.substr(space + 1);
+  if (ms.empty() || ms.size() > 5) return std::nullopt;
+  std::uint32_t v = 0;
+  for (char c : ms) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<std::uint32_t>(c - '0');
+  }
+  if (v < min_digit_duration_ms || v > max_digit_duration_ms) return std::nullopt;
+  return digit_request{body.substr(0, space), v};
 }
 
 /// Version of the framing below; a receiver drops frames of another version.

@@ -137,8 +137,9 @@ struct tone_factory {
   /// Makes the detector of a validated, non-empty DetectTones list.
   std::function<std::unique_ptr<tone_detector>(std::span<const detect_tone>)> detector;
   /// Makes the source of in-band DTMF `digits` (`0-9 * # A-D`, checked), for GenerateDigits towards a peer
-  /// that did not negotiate RFC 4733 telephone-event: each digit as audio, 80 ms on and 80 ms off.
-  std::function<std::unique_ptr<tone_source>(std::string_view digits)> digits;
+  /// that did not negotiate RFC 4733 telephone-event: each digit as audio for `duration` and as long a
+  /// pause after it (`min/max_digit_duration_ms`, checked), or 80 ms on and 80 ms off when `duration` is 0.
+  std::function<std::unique_ptr<tone_source>(std::string_view digits, std::chrono::milliseconds duration)> digits;
 };
 
 }  // namespace mspi

@@ -6,6 +6,7 @@
 #include <tspi/forward.hpp>
 #include <tspi/tsp.hpp>
 
+#include <mspi/channel.hpp>
 #include <mspi/conference_bridge.hpp>
 #include <mspi/error.hpp>
 #include <mspi/tones.hpp>
@@ -221,8 +222,9 @@ inline constexpr std::size_t max_forward_entries = 64;
 inline constexpr std::uint32_t max_forward_rings = 100;
 
 /// How long each digit of `call::generate_digits` sounds, in ms (AC_GENERATEDIGITDEFAULTDURATION and
-/// CIL_GENERATEDIGITDURATION: the RTP/Opus MSP's RFC 4733 events; its in-band digits last 80 ms,
-/// AC_GENERATEDIGITMINDURATION). Fixed: GenerateDigits2's duration is not supported.
+/// CIL_GENERATEDIGITDURATION: the RTP/Opus MSP's RFC 4733 events, 60 ms apart; its in-band digits last
+/// 80 ms with 80 ms pauses) when no duration is given; GenerateDigits2 (`call::generate_digits` with a
+/// duration) takes `mspi::min_digit_duration_ms`..`max_digit_duration_ms`.
 inline constexpr std::uint32_t generate_digit_duration_ms = 100;
 
 /// The value of `cap` for an address described by `info`, of a provider pair that can do `f`, at position
@@ -236,7 +238,7 @@ inline constexpr std::uint32_t generate_digit_duration_ms = 100;
 ///   stays connected with the host: `remove_from_conf_state` is `call_state_mode`'s LINECALLSTATE_CONNECTED);
 /// - digits: RFC 4733 and in-band DTMF detected (`dtmf`; `call::detect_digits`), generated with
 ///   `f.generate_digits`; gathering timeouts 1 ms to 1 hour (`gather_digits_options`); generated digits
-///   last 100 ms as RFC 4733 events (the default), 80 ms as in-band tones to peers without them (fixed);
+///   last 40 to 1000 ms (GenerateDigits2), 100 ms by default (`generate_digit_duration_ms`);
 /// - tones: every `mspi::tone_mode` and custom tones (LINETONEMODE_CUSTOM) of up to `mspi::max_custom_tones`
 ///   frequencies with `f.tone_generation`;
 ///   `mspi::max_detect_tones` entries of up to 2 frequencies each with `f.tone_detection`;
@@ -320,8 +322,8 @@ inline constexpr std::uint32_t generate_digit_duration_ms = 100;
     case ac::max_fwd_num_rings: return f.forward ? max_forward_rings : 0;
     case ac::gather_digits_min_timeout: return 1;
     case ac::gather_digits_max_timeout: return 3600000;
-    case ac::generate_digit_min_duration: return f.generate_digits ? 80 : 0;  // in-band digits
-    case ac::generate_digit_max_duration:
+    case ac::generate_digit_min_duration: return f.generate_digits ? mspi::min_digit_duration_ms : 0;
+    case ac::generate_digit_max_duration: return f.generate_digits ? mspi::max_digit_duration_ms : 0;
     case ac::generate_digit_default_duration: return f.generate_digits ? generate_digit_duration_ms : 0;
     default: return 0;  // max_num_trans_conf, settable_dev_status, call data, completions, address_id, min rings
   }

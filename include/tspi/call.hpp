@@ -629,6 +629,25 @@ class call {
     return detail::initiate(std::forward<Token>(token), backend_, digits_op(digits));
   }
 
+  /// ITLegacyCallMediaControl2::GenerateDigits2(digits, LINEDIGITMODE_DTMF, lDuration) (TSPI_lineGenerateDigits'
+  /// dwDuration): as `generate_digits`, each digit sounding for `duration` with as long a pause after it
+  /// (RFC 4733 events of that duration, or in-band tones), `mspi::min_digit_duration_ms` (40) to
+  /// `mspi::max_digit_duration_ms` (1000) ms; 0 ms is `generate_digits`' default timing (100 ms events and
+  /// 60 ms pauses, 80/80 ms in-band). Errors: those of `generate_digits`; `invalid_argument` for a duration
+  /// outside the range; `not_supported` when the TSP takes no duration. Any thread.
+  void generate_digits(std::string_view digits, std::chrono::milliseconds duration, std::error_code& ec) const {
+    ec = run(digits_op(digits, duration));
+  }
+  /// GenerateDigits2, throwing `std::system_error` on the errors above.
+  void generate_digits(std::string_view digits, std::chrono::milliseconds duration) const {
+    throw_on(run(digits_op(digits, duration)), "generate_digits");
+  }
+  /// GenerateDigits2, asynchronously: completion signature `void(std::error_code)`.
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
+  auto async_generate_digits(std::string_view digits, std::chrono::milliseconds duration, Token&& token = {}) const {
+    return detail::initiate(std::forward<Token>(token), backend_, digits_op(digits, duration));
+  }
+
   /// ITLegacyCallMediaControl::GenerateTone(TAPI_TONEMODE, lDuration) (TSPI_lineGenerateTone): from the
   /// next frame the call sends `mode`'s tone (the tone plan of `rtp_opus_config::tones`, e.g.
   /// `mspi::dsp::tone_media(tone_plan::eu)`; see `mspi::tone_mode`) in place of what its capture
@@ -787,7 +806,9 @@ class call {
     return {{on_hold ? call_request::kind::hold : call_request::kind::unhold, {}, 0}};
   }
   static control_op transfer_op(std::string_view to) { return {{call_request::kind::blind_transfer, std::string(to), 0}}; }
-  static control_op digits_op(std::string_view d) { return {{call_request::kind::generate_digits, std::string(d), 0}}; }
+  static control_op digits_op(std::string_view d, std::chrono::milliseconds duration = {}) {
+    return {{call_request::kind::generate_digits, std::string(d), 0, duration}};
+  }
   struct swap_op {
     std::shared_ptr<detail::call_backend> held;
     void operator()(detail::call_backend& b, detail::completion d) const { b.swap_hold(held, std::move(d)); }

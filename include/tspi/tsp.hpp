@@ -12,6 +12,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include <chrono>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -99,6 +100,10 @@ struct call_request {
   /// Destination (blind_transfer), park address (park) or digits `0-9 * # A-D` (generate_digits); else empty.
   std::string argument;
   call_id consultation = 0;  ///< complete_transfer: the consultation call; else 0.
+  /// generate_digits: how long each digit sounds, and the pause after it (TSPI_lineGenerateDigits'
+  /// dwDuration, GenerateDigits2), `mspi::min_digit_duration_ms`..`max_digit_duration_ms`; 0 (also for
+  /// the other requests): the MSP's default timing.
+  std::chrono::milliseconds duration{0};
 };
 
 /// The TAPI object's side of the TSPI: what a TSP calls (LINEEVENT messages and ASYNC_COMPLETION).
@@ -192,7 +197,9 @@ struct tsp_context {
 /// asynchronous with a `completion`: `hold(request_id, call_id)` (TSPI_lineHold), `unhold(request_id, call_id)`
 /// (TSPI_lineUnhold), `blind_transfer(request_id, call_id, std::string_view destination)`
 /// (TSPI_lineBlindTransfer), `generate_digits(request_id, call_id, std::string_view digits)`
-/// (TSPI_lineGenerateDigits), `complete_transfer(request_id, call_id call, call_id consultation)`
+/// (TSPI_lineGenerateDigits; a TSP that also takes a fourth `std::chrono::milliseconds duration`, 0 for the
+/// default timing, gets GenerateDigits2's duration, `call_request::duration`; without it a request with a
+/// duration is answered `not_supported`), `complete_transfer(request_id, call_id call, call_id consultation)`
 /// (TSPI_lineCompleteTransfer, LINETRANSFERMODE_TRANSFER), `park(request_id, call_id, std::string_view
 /// park_address)` (TSPI_linePark, LINEPARKMODE_DIRECTED). See `has_call_request`. `unpark(request_id,
 /// std::size_t address_id, call_id, std::string_view destination, mspi::media_type)` (TSPI_lineUnpark) and

@@ -309,6 +309,44 @@ TEST_CASE("on the wire: G.711 at 8 kHz, and RFC 4733 events in place of audio", 
   CHECK(packets[last + 1].header.marker);
 }
 
+TEST_CASE("GenerateDigits2 on the wire: each event lasts the asked duration, a duration out of range is refused",
+          "[mspi][rtp_opus][g711][dtmf]") {
+  msp_side a;
+  ptapi_test::raw_peer peer;
+  a.send(channel_message_type::remote_offer,
+         peer.offer("0 101", "a=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\n"));
+  auto answer = a.take(channel_message_type::local_answer);
+  REQUIRE(answer);
+  peer.target = {boost::asio::ip::make_address("127.0.0.1"), ptapi_test::rtp_port_of(answer->body)};
+  a.send(channel_message_type::start_media);
+  REQUIRE_FALSE(peer.receive_for(100ms).empty());
+
+  a.send(channel_message_type::generate_digits, "7 30");  // below min_digit_duration_ms
+  auto refused = a.take(channel_message_type::generate_failed, 1s);
+  REQUIRE(refused);
+  CHECK(refused->body.find("40..1000 ms") != std::string::npos);
+
+  a.send(channel_message_type::generate_digits, mspi::generate_digits_body("79", 240));
+  const auto packets = peer.receive_for(1500ms);
+  REQUIRE(a.take(channel_message_type::digits_generated, 1s));
+  std::vector<std::size_t> events;
+  for (std::size_t i = 0; i < packets.size(); ++i)
+    if (packets[i].header.payload_type == 101) events.push_back(i);
+  REQUIRE(events.size() == 2 * 14);  // per digit 12 packets of tone (240 ms), then the end packet twice more
+  for (std::size_t d = 0; d < 2; ++d) {
+    const auto first = events[d * 14];
+    INFO("digit " << d);
+    const auto e = mspi::parse_telephone_event(packets[first + 13].payload);
+    REQUIRE(e);
+    CHECK(e->event == (d == 0 ? 7 : 9));
+    CHECK(e->end);
+    CHECK(e->duration == 12 * 160);  // 240 ms at 8 kHz
+    CHECK(events[d * 14 + 13] - first == 13);  // no audio among them
+  }
+  // The pause between the digits is the duration too: 12 ticks after the tone, 2 of them end packets.
+  CHECK(packets[events[14]].header.timestamp - packets[events[0]].header.timestamp == 24 * 160);
+}
+
 TEST_CASE("received events are reported once each, also when only end packets arrive", "[mspi][rtp_opus][dtmf]") {
   msp_side a;
   ptapi_test::raw_peer peer;

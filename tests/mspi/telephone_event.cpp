@@ -1,8 +1,10 @@
+#include <mspi/channel.hpp>
 #include <mspi/rtp/telephone_event.hpp>
 #include <mspi/rtp_opus/detail/dtmf_sender.hpp>
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <array>
 #include <string>
 #include <vector>
@@ -107,4 +109,52 @@ TEST_CASE("dtmf_sender lays digits out on the send clock (RFC 4733 §2.5.1)", "[
   CHECK(long_ticks[0].event.duration == 2880);
   CHECK((long_ticks[1].event.end && long_ticks[1].event.duration == 5760));
   CHECK((long_ticks[3].event.end && long_ticks[3].request_done));
+}
+
+TEST_CASE("dtmf_sender gives a request's own duration to its digits and pauses (GenerateDigits2)", "[mspi][dtmf]") {
+  mspi::detail::dtmf_sender s;
+  s.configure(20, 8000);
+  REQUIRE(s.enqueue("5", 200));  // 10 tone ticks, 2 more end packets, pause 200 ms = 10 ticks
+  REQUIRE(s.enqueue("6"));       // the default timing again: 5 + 2, pause 3 ticks
+  std::vector<mspi::detail::dtmf_action> ticks;
+  while (s.busy()) {
+    ticks.push_back(s.tick(0));
+    REQUIRE(ticks.size() < 100);
+  }
+  REQUIRE(ticks.size() == 20 + 8);
+  for (std::size_t k = 0; k < 12; ++k) {
+    INFO("tick " << k);
+    CHECK(ticks[k].send);
+    CHECK(ticks[k].event.event == 5);
+    CHECK(ticks[k].event.end == (k >= 9));
+    CHECK(ticks[k].event.duration == 160 * std::min<std::size_t>(k + 1, 10));
+    CHECK(ticks[k].request_done == (k == 11));
+  }
+  for (std::size_t k = 12; k < 20; ++k) CHECK_FALSE(ticks[k].send);  // audio in the rest of the pause
+  CHECK((ticks[20].send && ticks[20].marker && ticks[20].event.event == 6));
+  CHECK((ticks[24].event.end && ticks[24].event.duration == 800));
+  CHECK(ticks[26].request_done);
+
+  // At a 48 kHz event clock the longest duration still fits the 16-bit field (RFC 4733 §2.5.1.3).
+  s.configure(20, 48000);
+  REQUIRE(s.enqueue("1", mspi::max_digit_duration_ms));
+  std::uint16_t longest = 0;
+  while (s.busy()) longest = std::max(longest, s.tick(0).event.duration);
+  CHECK(longest == 48000);
+}
+
+TEST_CASE("generate_digits channel bodies carry an optional duration in ms", "[mspi][dtmf]") {
+  CHECK(mspi::generate_digits_body("12#", 0) == "12#");
+  CHECK(mspi::generate_digits_body("12#", 250) == "12# 250");
+  auto r = mspi::parse_generate_digits("12# 250");
+  REQUIRE(r);
+  CHECK(r->digits == "12#");
+  CHECK(r->duration_ms == 250);
+  r = mspi::parse_generate_digits("7");
+  REQUIRE(r);
+  CHECK((r->digits == "7" && r->duration_ms == 0));
+  for (const char* bad : {"7 ", "7 39", "7 1001", "7 99999", "7 123456", "7 1e2", "7 -50", "7 100 100"})
+    CHECK_FALSE(mspi::parse_generate_digits(bad));
+  CHECK(mspi::parse_generate_digits("7 40"));
+  CHECK(mspi::parse_generate_digits("7 1000"));
 }

@@ -375,3 +375,40 @@ TEST_CASE("get_CallInfoLong reads every CIL_ item of a loopback call, put_CallIn
   call.disconnect();
   REQUIRE(wait_state(f.log, call, call_state::disconnected));
 }
+
+TEST_CASE("GenerateDigits2 sends each digit for the asked duration, and refuses one out of range",
+          "[tspi][loopback][call_features][dtmf]") {
+  loopback_fixture f;
+  bob_answers(f);
+  std::string heard;  // guarded by f.log.m: the digits bob's call reported
+  f.tapi.on_digit().connect([&](const tspi::digit_event& e) {
+    std::lock_guard lock(f.log.m);
+    heard += e.digit;
+    f.log.cv.notify_all();
+  });
+  auto call = f.alice.create_call("bob");
+  call.connect();
+  REQUIRE(wait_state(f.log, call, call_state::connected));
+  std::error_code ec;
+  for (auto bad : {30ms, 1001ms}) {
+    call.generate_digits("1", bad, ec);
+    CHECK(ec == tapi_errc::invalid_argument);
+  }
+  call.generate_digits("1x", 100ms, ec);
+  CHECK(ec == tapi_errc::invalid_digits);
+  const auto id = call.info().id;
+  const auto done = [&] {  // its TE_GENERATEEVENT (log.wait holds log.m)
+    return std::any_of(f.log.sequence.begin(), f.log.sequence.end(), [&](const auto& e) { return e.first == id && e.second == "done digits"; });
+  };
+  const auto start = std::chrono::steady_clock::now();
+  REQUIRE(call.async_generate_digits("12", 300ms, boost::asio::use_future).get() == std::error_code{});
+  CHECK(f.log.wait(done, 5s));
+  // Digit, pause, digit and its two repeated end packets: 300 + 300 + 300 + 40 ms (the default: about 300 ms).
+  CHECK(std::chrono::steady_clock::now() - start >= 900ms);
+  CHECK(f.log.wait([&] { return heard == "12"; }));
+  CHECK(f.alice.capability(tspi::address_capability::generate_digit_min_duration) == 40);
+  CHECK(f.alice.capability(tspi::address_capability::generate_digit_max_duration) == 1000);
+  CHECK(f.alice.capability(tspi::address_capability::generate_digit_default_duration) == 100);
+  call.disconnect();
+  REQUIRE(wait_state(f.log, call, call_state::disconnected));
+}

@@ -147,8 +147,13 @@ TEST_CASE("digit_generation_event for in-band digits: done when the audio ends, 
   call.generate_tone(mspi::tone_mode::busy, 0ms);
   call.generate_digits("7");
   CHECK(wait_generations(alice.log, call, 4) == strings{"done digits", "cancel digits", "cancel tone", "done digits"});
+  // GenerateDigits2: 2 x (250 ms of tone + 250 ms of pause) of audio, where the default timing takes 320 ms.
+  const auto start = std::chrono::steady_clock::now();
+  call.generate_digits("58", 250ms);
+  CHECK(wait_generations(alice.log, call, 5).back() == "done digits");
+  CHECK(std::chrono::steady_clock::now() - start >= 900ms);
   // Nothing runs at hang-up: no further event.
   call.disconnect();
   REQUIRE(wait_state(alice.log, call, tspi::call_state::disconnected));
-  CHECK(alice.log.generations_of(call.info().id).size() == 4);
+  CHECK(alice.log.generations_of(call.info().id).size() == 5);
 }

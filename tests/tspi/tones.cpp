@@ -162,7 +162,7 @@ TEST_CASE("dsp tone sources: busy's cadence, a beep's single burst, in-band DTMF
   CHECK(total == 2000);
 
   // In-band DTMF: every digit, 80 ms on and 80 ms off, then the source ends.
-  auto digits = mspi::dsp::tone_media().digits("1234567890*#ABCD");
+  auto digits = mspi::dsp::tone_media().digits("1234567890*#ABCD", {});
   mspi::dsp::dtmf_detector rx;
   std::string got;
   std::array<char, 8> out{};

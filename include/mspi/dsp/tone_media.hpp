@@ -199,7 +199,11 @@ inline tone_factory tone_media(tone_plan plan = tone_plan::us) {
   f.detector = [](std::span<const detect_tone> tones) -> std::unique_ptr<tone_detector> {
     return std::make_unique<tone_list_detector>(tones);
   };
-  f.digits = [](std::string_view digits) -> std::unique_ptr<tone_source> { return std::make_unique<dtmf_source>(digits); };
+  f.digits = [](std::string_view digits, std::chrono::milliseconds duration) -> std::unique_ptr<tone_source> {
+    if (duration.count() == 0) return std::make_unique<dtmf_source>(digits);
+    const auto ms = static_cast<int>(duration.count());
+    return std::make_unique<dtmf_source>(digits, ms, ms);
+  };
   return f;
 }
 

@@ -593,15 +593,23 @@ class rtp_opus_call final : public stream_control, public std::enable_shared_fro
   }
 
   // Checks the digits here (the TSP's thread) and queues them on the media thread, which answers.
-  void generate_digits(std::string_view digits) {
+  void generate_digits(std::string_view body) {
+    const auto request = parse_generate_digits(body);
+    if (!request)
+      return tsp_send(channel_message_type::generate_failed,
+                      "the digit duration is not " + std::to_string(min_digit_duration_ms) + ".." +
+                          std::to_string(max_digit_duration_ms) + " ms");
+    const auto digits = request->digits;
     if (digits.empty()) return tsp_send(channel_message_type::generate_failed, "no digits to generate");
     for (char c : digits)
       if (!dtmf_event_code(c))
         return tsp_send(channel_message_type::generate_failed, "not a DTMF digit (0-9 * # A-D) in the request");
     // In-band audio for a peer without telephone-event, when the dsp component is there (the engine picks).
-    std::unique_ptr<tone_source> inband = cfg_.tones.digits ? cfg_.tones.digits(digits) : nullptr;
-    boost::asio::post(*media_io_, [media = media_, d = std::string(digits), i = std::move(inband)]() mutable {
-      media->generate_digits(d, std::move(i));
+    const auto ms = request->duration_ms;
+    std::unique_ptr<tone_source> inband =
+        cfg_.tones.digits ? cfg_.tones.digits(digits, std::chrono::milliseconds(ms)) : nullptr;
+    boost::asio::post(*media_io_, [media = media_, d = std::string(digits), ms, i = std::move(inband)]() mutable {
+      media->generate_digits(d, ms, std::move(i));
     });
   }
 

@@ -14,6 +14,7 @@
 #include <tspi/events.hpp>
 #include <tspi/tsp.hpp>
 
+#include <mspi/channel.hpp>
 #include <mspi/detail/run_catching.hpp>
 #include <mspi/error.hpp>
 #include <mspi/media_pool.hpp>
@@ -297,6 +298,9 @@ class core final : public std::enable_shared_from_this<core> {
       if (r.what == k::generate_digits &&
           (r.argument.empty() || r.argument.find_first_not_of("0123456789*#ABCDabcd") != std::string::npos))
         return done(mspi::tapi_errc::invalid_digits);
+      if (r.what == k::generate_digits && r.duration.count() != 0 &&
+          (r.duration.count() < mspi::min_digit_duration_ms || r.duration.count() > mspi::max_digit_duration_ms))
+        return done(mspi::tapi_errc::invalid_argument);
       if ((r.what == k::blind_transfer || r.what == k::park) && r.argument.empty())
         return done(mspi::tapi_errc::invalid_address);
       if (r.what == k::generate_digits) {  // running from now until its LINE_GENERATE (or a refusal)

@@ -195,7 +195,10 @@ class provider_pair final : public provider_base, private line_event_sink {
         if constexpr (has_call_request<Tsp, k::blind_transfer>) return tsp_.blind_transfer(req, call, r.argument);
         break;
       case k::generate_digits:
-        if constexpr (has_call_request<Tsp, k::generate_digits>) return tsp_.generate_digits(req, call, r.argument);
+        if constexpr (requires { tsp_.generate_digits(req, call, r.argument, r.duration); })
+          return tsp_.generate_digits(req, call, r.argument, r.duration);
+        else if constexpr (has_call_request<Tsp, k::generate_digits>)
+          if (r.duration.count() == 0) return tsp_.generate_digits(req, call, r.argument);
         break;
       case k::complete_transfer:
         if constexpr (has_call_request<Tsp, k::complete_transfer>) return tsp_.complete_transfer(req, call, r.consultation);

@@ -20,6 +20,7 @@
 
 #include <boost/asio/steady_timer.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <map>
 #include <memory>
@@ -157,15 +158,18 @@ class loopback_tsp {
 
   /// TSPI_lineGenerateDigits (LINEDIGITMODE_DTMF) on a connected leg: the leg's MSP sends `digits` to
   /// the other leg (RFC 4733, or in-band audio; see `mspi::channel_message_type::generate_digits`) and
-  /// reports their end, which comes back as LINE_GENERATE. Error (completion): `invalid_call_state` when
-  /// the leg is not connected.
-  void generate_digits(request_id req, call_id call, std::string_view digits) {
+  /// reports their end, which comes back as LINE_GENERATE; `duration` (GenerateDigits2) is each digit's
+  /// and each pause's length, 0 the MSP's default. Error (completion): `invalid_call_state` when the leg
+  /// is not connected.
+  void generate_digits(request_id req, call_id call, std::string_view digits,
+                       std::chrono::milliseconds duration = std::chrono::milliseconds{0}) {
     auto* l = get(call);
     if (!l || !l->connected) {
       sink().completion(req, mspi::tapi_errc::invalid_call_state);
       return;
     }
-    send(call, mspi::channel_message_type::generate_digits, digits);
+    send(call, mspi::channel_message_type::generate_digits,
+         mspi::generate_digits_body(digits, static_cast<std::uint32_t>(duration.count())));
     sink().completion(req, {});
   }
 

@@ -263,7 +263,8 @@ class sip_tsp {
   void complete_transfer(request_id req, call_id call, call_id consultation);
 
   /// TSPI_lineGenerateDigits (DTMF): hands the digits to the MSP (RFC 4733); completes at once.
-  void generate_digits(request_id req, call_id call, std::string_view digits);
+  void generate_digits(request_id req, call_id call, std::string_view digits,
+                       std::chrono::milliseconds duration = std::chrono::milliseconds{0});
 
   /// TSPI_lineForward: the address's forwarding rules (see `address::forward`), replacing the previous
   /// ones; they apply to INVITEs arriving afterwards (302 + Diversion, RFC 5806). Completes at once;

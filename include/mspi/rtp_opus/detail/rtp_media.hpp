@@ -399,18 +399,19 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     rtcp_socket_.close(ignored);
   }
 
-  /// Queues DTMF `digits` (already checked to be `0-9 * # A-D`, non-empty) for RFC 4733 sending
-  /// (media thread), or, when telephone-event was not negotiated, plays `inband` (their audio; see
-  /// `tone_path`). Answers generate_failed when media is not running, neither way is available, the call
-  /// does not send, or the queue is full; digits_generated once all are sent.
-  void generate_digits(std::string_view digits, std::unique_ptr<tone_source> inband = nullptr) {
+  /// Queues DTMF `digits` (already checked to be `0-9 * # A-D`, non-empty) for RFC 4733 sending, each
+  /// lasting `duration_ms` with as long a pause after it (0: `dtmf_sender`'s default timing; media
+  /// thread), or, when telephone-event was not negotiated, plays `inband` (their audio, made with that
+  /// timing; see `tone_path`). Answers generate_failed when media is not running, neither way is
+  /// available, the call does not send, or the queue is full; digits_generated once all are sent.
+  void generate_digits(std::string_view digits, std::uint32_t duration_ms = 0, std::unique_ptr<tone_source> inband = nullptr) {
     if (!running_) return notify(channel_message_type::generate_failed, "media is not running");
     if (telephone_event_pt_ < 0 && inband && send_enabled_)
       return cut_tone(tones_.play(std::move(inband), {}, true), "cancelled by a newer digit request");
     if (telephone_event_pt_ < 0)
       return notify(channel_message_type::generate_failed, "telephone-event (RFC 4733) was not negotiated");
     if (!send_enabled_) return notify(channel_message_type::generate_failed, "the call does not send media now");
-    if (!dtmf_.enqueue(digits)) notify(channel_message_type::generate_failed, "too many digits queued");
+    if (!dtmf_.enqueue(digits, duration_ms)) notify(channel_message_type::generate_failed, "too many digits queued");
   }
 
   /// Sends `tone` in place of the capture from the next frame, for `duration` (0: until replaced or it

@@ -18,13 +18,15 @@
 
 namespace tspi::sip {
 
-inline void sip_tsp::generate_digits(request_id req, call_id call, std::string_view digits) {
+inline void sip_tsp::generate_digits(request_id req, call_id call, std::string_view digits,
+                                     std::chrono::milliseconds duration) {
   auto s = find(call);
   if (!s || s->phase != detail::session_phase::confirmed) {
     sink().completion(req, mspi::tapi_errc::invalid_call_state);
     return;
   }
-  send_msp(call, mspi::channel_message_type::generate_digits, digits);
+  send_msp(call, mspi::channel_message_type::generate_digits,
+           mspi::generate_digits_body(digits, static_cast<std::uint32_t>(duration.count())));
   sink().completion(req, {});
 }
 
