@@ -587,11 +587,13 @@ class call {
     return detail::initiate(std::forward<Token>(token), backend_, app_specific_op{value});
   }
 
-  /// ITCallInfo::put_CallInfoLong: sets `item`, one of the two that `settable(call_info_long)` names:
+  /// ITCallInfo::put_CallInfoLong: sets `item`, one of the three that `settable(call_info_long)` names:
   /// CIL_APPSPECIFIC as `set_app_specific` does (owner only; TE_CALLINFOCHANGE), CIL_MONITORDIGITMODES as
-  /// `detect_digits` does (a monitor may too). Read the items with `info_long(call.info(), item)`.
-  /// Errors: `invalid_argument` for any other item (TAPI's E_INVALIDARG); those of `set_app_specific` and
-  /// `detect_digits`. Any thread.
+  /// `detect_digits` does (a monitor may too), CIL_GENERATEDIGITDURATION (owner only; ms, 0 or
+  /// `mspi::min_digit_duration_ms`..`max_digit_duration_ms`): the duration of each digit and pause of the
+  /// call's later `generate_digits` and `dial` requests that name none (0: the MSP's default timing). Read
+  /// the items with `info_long(call.info(), item)`. Errors: `invalid_argument` for any other item (TAPI's
+  /// E_INVALIDARG) or a duration out of range; those of `set_app_specific` and `detect_digits`. Any thread.
   void set_info_long(call_info_long item, std::uint32_t value, std::error_code& ec) const {
     ec = run(info_long_op(item, value));
   }

@@ -125,6 +125,10 @@ struct call_info : provider_call_info {
   /// CIL_MONITORDIGITMODES: the LINEDIGITMODE_ bits whose digits raise TE_DIGITEVENT (`call::detect_digits`):
   /// LINEDIGITMODE_DTMF (0x2, ptapi's default) or 0.
   std::uint32_t monitor_digit_modes = 0x2;
+  /// CIL_GENERATEDIGITDURATION as set by `call::set_info_long` (ms): the duration `call::generate_digits`
+  /// and `call::dial` give each digit and pause when the request names none; 0 (the default): the MSP's
+  /// default timing (`info_long` then reports `generate_digit_duration_ms`).
+  std::uint32_t generate_digit_duration = 0;
   std::uint32_t app_specific = 0;  ///< CIL_APPSPECIFIC: the application's own value (`call::set_app_specific`); 0 until set.
   /// CIS_CALLINGPARTYID: the identity an outgoing call asks to be presented as (LINECALLPARAMS'
   /// CallingPartyID; SIP: P-Preferred-Identity, RFC 3325 §9.2, a SIP URI or `user@host`), set by

@@ -38,7 +38,9 @@ enum class call_info_long : std::uint8_t {
   number_of_monitors = 19,        ///< CIL_NUMBEROFMONITORS: 1 for a call with monitor privilege, else 0.
   trunk = 20,                     ///< CIL_TRUNK: 0xFFFFFFFF (LINECALLINFO's "unknown": no trunks).
   rate = 21,                      ///< CIL_RATE: 0 (not known).
-  generate_digit_duration = 22,   ///< CIL_GENERATEDIGITDURATION: `generate_digit_duration_ms` (ms).
+  /// CIL_GENERATEDIGITDURATION (ms, settable): `call_info::generate_digit_duration`, or
+  /// `generate_digit_duration_ms` while that is 0.
+  generate_digit_duration = 22,
   monitor_digit_modes = 23,       ///< CIL_MONITORDIGITMODES: `call_info::monitor_digit_modes` (settable).
   monitor_media_modes = 24,       ///< CIL_MONITORMEDIAMODES: 0 (no media mode monitoring).
 };
@@ -55,10 +57,11 @@ namespace line_call_param_flags {
 inline constexpr std::uint32_t secure = 0x1;
 }  // namespace line_call_param_flags
 
-/// True for the CALLINFO_LONG items `call::set_info_long` takes: CIL_APPSPECIFIC (lineSetAppSpecific) and
-/// CIL_MONITORDIGITMODES (lineMonitorDigits). Pure, never throws.
+/// True for the CALLINFO_LONG items `call::set_info_long` takes: CIL_APPSPECIFIC (lineSetAppSpecific),
+/// CIL_MONITORDIGITMODES (lineMonitorDigits) and CIL_GENERATEDIGITDURATION. Pure, never throws.
 [[nodiscard]] constexpr bool settable(call_info_long item) noexcept {
-  return item == call_info_long::app_specific || item == call_info_long::monitor_digit_modes;
+  return item == call_info_long::app_specific || item == call_info_long::monitor_digit_modes ||
+         item == call_info_long::generate_digit_duration;
 }
 
 /// The LINEADDRESSTYPE_ (`line_address_type`) a party ID's form has: 0 for an empty ID; `phone_number` for
@@ -120,7 +123,8 @@ inline constexpr std::uint32_t secure = 0x1;
     case l::number_of_owners: return info.privilege == call_privilege::owner ? 1 : 0;
     case l::number_of_monitors: return info.privilege == call_privilege::monitor ? 1 : 0;
     case l::trunk: return 0xFFFFFFFF;
-    case l::generate_digit_duration: return generate_digit_duration_ms;
+    case l::generate_digit_duration:
+      return info.generate_digit_duration ? info.generate_digit_duration : generate_digit_duration_ms;
     case l::monitor_digit_modes: return info.monitor_digit_modes;
     case l::call_treatment:
     case l::min_rate:

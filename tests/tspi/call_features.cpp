@@ -366,7 +366,7 @@ TEST_CASE("get_CallInfoLong reads every CIL_ item of a loopback call, put_CallIn
   std::error_code ec;
   at_bob.set_info_long(l::monitor_digit_modes, tspi::line_digit_mode::pulse, ec);
   CHECK(ec == tapi_errc::invalid_mode);
-  for (auto item : {l::origin, l::reason, l::call_id, l::bearer_mode, l::generate_digit_duration, l::trunk}) {
+  for (auto item : {l::origin, l::reason, l::call_id, l::bearer_mode, l::monitor_media_modes, l::trunk}) {
     call.set_info_long(item, 1, ec);
     CHECK(ec == tapi_errc::invalid_argument);
   }
@@ -409,6 +409,24 @@ TEST_CASE("GenerateDigits2 sends each digit for the asked duration, and refuses 
   CHECK(f.alice.capability(tspi::address_capability::generate_digit_min_duration) == 40);
   CHECK(f.alice.capability(tspi::address_capability::generate_digit_max_duration) == 1000);
   CHECK(f.alice.capability(tspi::address_capability::generate_digit_default_duration) == 100);
+
+  // CIL_GENERATEDIGITDURATION: the duration of later requests that name none.
+  using l = tspi::call_info_long;
+  for (std::uint32_t bad : {39u, 1001u}) {
+    call.set_info_long(l::generate_digit_duration, bad, ec);
+    CHECK(ec == tapi_errc::invalid_argument);
+  }
+  call.set_info_long(l::generate_digit_duration, 250);
+  CHECK(tspi::info_long(call.info(), l::generate_digit_duration) == 250);
+  const auto again = std::chrono::steady_clock::now();
+  call.dial("3");  // Dial goes as GenerateDigits: 250 ms of tone and two end packets
+  CHECK(f.log.wait([&] { return heard == "123"; }));
+  CHECK(f.log.wait([&] {
+    return std::count_if(f.log.sequence.begin(), f.log.sequence.end(), [&](const auto& e) { return e.first == id && e.second == "done digits"; }) == 2;
+  }, 5s));
+  CHECK(std::chrono::steady_clock::now() - again >= 250ms);
+  call.set_info_long(l::generate_digit_duration, 0);
+  CHECK(tspi::info_long(call.info(), l::generate_digit_duration) == 100);
   call.disconnect();
   REQUIRE(wait_state(f.log, call, call_state::disconnected));
 }

@@ -59,7 +59,8 @@ inline void core::call_feature(const std::shared_ptr<call_impl>& c, call_feature
     if (r.what == k::set_info_long && r.long_item == call_info_long::app_specific)
       return self->set_app_specific(c, r.value, std::move(done));
     // TAPI lets a monitor watch digits (lineMonitorDigits, CIL_MONITORDIGITMODES); every other request needs the owner.
-    const bool digit_modes = r.what == k::detect_digits || r.what == k::set_info_long;
+    const bool digit_modes =
+        r.what == k::detect_digits || (r.what == k::set_info_long && r.long_item == call_info_long::monitor_digit_modes);
     if (info.privilege != call_privilege::owner && !digit_modes) return done(mspi::tapi_errc::not_owner);
     const auto s = c->state();
     auto& provider = c->address_->provider();
@@ -98,8 +99,15 @@ inline void core::call_feature(const std::shared_ptr<call_impl>& c, call_feature
         if (!mspi::valid(r.level)) return done(mspi::tapi_errc::invalid_argument);
         if (s == call_state::disconnected) return done(mspi::tapi_errc::invalid_call_state);
         return done(provider.qos_media(c->id(), r.level));
+      case k::set_info_long:  // CIL_GENERATEDIGITDURATION or CIL_MONITORDIGITMODES (CIL_APPSPECIFIC went above)
+        if (r.long_item == call_info_long::generate_digit_duration) {
+          if (r.value != 0 && (r.value < mspi::min_digit_duration_ms || r.value > mspi::max_digit_duration_ms))
+            return done(mspi::tapi_errc::invalid_argument);
+          c->set_generate_digit_duration(r.value);
+          return done({});
+        }
+        [[fallthrough]];
       case k::detect_digits:  // lineMonitorDigits: DTMF digits only (no pulse, no digit ends)
-      case k::set_info_long:  // CIL_MONITORDIGITMODES (CIL_APPSPECIFIC went above)
         if (r.value & ~line_digit_mode::dtmf) return done(mspi::tapi_errc::invalid_mode);
         c->set_monitor_digit_modes(r.value);
         return done({});

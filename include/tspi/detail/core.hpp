@@ -298,8 +298,11 @@ class core final : public std::enable_shared_from_this<core> {
       if (r.what == k::generate_digits &&
           (r.argument.empty() || r.argument.find_first_not_of("0123456789*#ABCDabcd") != std::string::npos))
         return done(mspi::tapi_errc::invalid_digits);
-      if (r.what == k::generate_digits && r.duration.count() != 0 &&
-          (r.duration.count() < mspi::min_digit_duration_ms || r.duration.count() > mspi::max_digit_duration_ms))
+      call_request q = r;  // GenerateDigits without a duration: CIL_GENERATEDIGITDURATION's (0: the default)
+      if (q.what == k::generate_digits && q.duration.count() == 0)
+        q.duration = std::chrono::milliseconds(c->snapshot().generate_digit_duration);
+      if (q.what == k::generate_digits && q.duration.count() != 0 &&
+          (q.duration.count() < mspi::min_digit_duration_ms || q.duration.count() > mspi::max_digit_duration_ms))
         return done(mspi::tapi_errc::invalid_argument);
       if ((r.what == k::blind_transfer || r.what == k::park) && r.argument.empty())
         return done(mspi::tapi_errc::invalid_address);
@@ -311,7 +314,7 @@ class core final : public std::enable_shared_from_this<core> {
         };
       }
       const auto req = self->add_request(std::move(done));
-      c->address_->provider().control(req, c->id(), r);
+      c->address_->provider().control(req, c->id(), q);
     });
   }
 

@@ -161,6 +161,11 @@ class call_impl final : public call_backend, public std::enable_shared_from_this
     std::lock_guard lock(mutex_);
     info_.monitor_digit_modes = modes;
   }
+  /// put_CallInfoLong(CIL_GENERATEDIGITDURATION): `call_info::generate_digit_duration` (ms, 0: the MSP's default).
+  void set_generate_digit_duration(std::uint32_t ms) {
+    std::lock_guard lock(mutex_);
+    info_.generate_digit_duration = ms;
+  }
   /// True while DTMF digits raise TE_DIGITEVENT (`monitor_digit_modes` has LINEDIGITMODE_DTMF).
   [[nodiscard]] bool detects_dtmf() const {
     std::lock_guard lock(mutex_);
