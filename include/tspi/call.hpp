@@ -1,112 +1,37 @@
 // ptapi - portable TAPI
-// tspi/call.hpp: the call object (ITBasicCallControl, ITCallInfo, ITStreamControl on one handle).
+// tspi/call.hpp: the call object (ITBasicCallControl, ITCallInfo, ITStreamControl on one handle; the
+// ITLegacyCallMediaControl methods come from legacy_call_media_control.hpp).
 #pragma once
 
 #include <tspi/call_info_long.hpp>
 #include <tspi/call_state.hpp>
-#include <tspi/digit_gathering.hpp>
+#include <tspi/legacy_call_media_control.hpp>
 #include <tspi/tapi_event.hpp>
 #include <tspi/detail/backends.hpp>
+#include <tspi/detail/call_ops.hpp>
 
 #include <mspi/error.hpp>
 #include <mspi/qos.hpp>
 #include <mspi/stream_control.hpp>
 #include <mspi/terminal.hpp>
-#include <mspi/tones.hpp>
 
-#include <boost/asio/associated_cancellation_slot.hpp>
-#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
-#include <boost/asio/deferred.hpp>
-#include <boost/asio/execution/outstanding_work.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/prefer.hpp>
 #include <boost/asio/system_executor.hpp>
 
-#include <atomic>
-#include <chrono>
 #include <memory>
-#include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
-#include <type_traits>
 #include <utility>
-#include <vector>
 
 namespace tspi {
 
 class address;
 class call_hub;
 
-namespace detail {
-// What a cancellation slot does to an operation: nothing (the provider cannot take it back), drop the
-// call (connect: TAPI's Disconnect of a call in progress cancels it), or end the call's digit gathering.
-enum class on_cancel { ignore, drop_call, end_gathering };
-
-// Starts `op(backend, done)` for an async_* form whose completion signature is
-// `void(std::error_code, Results...)`: the handler runs on its associated executor (default: the call's
-// event executor), never inside the initiating function. With `on_cancel::drop_call` or `end_gathering`,
-// a cancellation emitted on the handler's associated slot (any type) disconnects the call or ends its
-// gathering, and an operation that then fails completes with `std::errc::operation_canceled`.
-// `Backend` is `call_backend`, or `address_backend` for the address's operations (never cancellable).
-template <class... Results, class Token, class Backend, class Op>
-auto initiate(Token&& token, std::shared_ptr<Backend> backend, Op op, on_cancel cancel = on_cancel::ignore) {
-  return boost::asio::async_initiate<Token, void(std::error_code, Results...)>(
-      [](auto handler, std::shared_ptr<Backend> b, Op o, on_cancel c) {
-        using handler_type = decltype(handler);
-        if (!b) {
-          auto ex = boost::asio::get_associated_executor(handler);
-          boost::asio::post(ex, [h = std::move(handler)]() mutable {
-            std::move(h)(make_error_code(mspi::tapi_errc::invalid_handle), Results{}...);
-          });
-          return;
-        }
-        auto ex = boost::asio::get_associated_executor(handler, b->executor());
-        // 0 pending, 1 completed by the provider, 2 cancelled first: whichever comes first wins, so a call
-        // that connects as the cancellation arrives is not dropped.
-        auto progress = std::make_shared<std::atomic<int>>(0);
-        if constexpr (std::is_same_v<Backend, call_backend>) {
-          auto slot = boost::asio::get_associated_cancellation_slot(handler);
-          if (c != on_cancel::ignore && slot.is_connected()) {
-            slot.assign([weak = std::weak_ptr<call_backend>(b), progress, c](boost::asio::cancellation_type) {
-              int pending = 0;
-              if (!progress->compare_exchange_strong(pending, 2)) return;
-              auto call = weak.lock();
-              if (!call) return;
-              if (c == on_cancel::drop_call) call->disconnect(disconnect_code::normal, [](std::error_code) {});
-              else call->cancel_gather();
-            });
-          }
-        } else {
-          (void)c;
-        }
-        auto h = std::make_shared<handler_type>(std::move(handler));
-        // Outstanding work on the handler's executor until the completion is posted (post itself counts
-        // the posted handler), as Asio's own operations do: an io_context whose only job is this
-        // completion does not run out of work meanwhile. `work` lives in this completion only, beside `ex`.
-        auto work = boost::asio::prefer(ex, boost::asio::execution::outstanding_work.tracked);
-        o(*b, [h, ex, work, progress](std::error_code ec, Results... results) {
-          int pending = 0;
-          if (!progress->compare_exchange_strong(pending, 1) && ec) ec = std::make_error_code(std::errc::operation_canceled);
-          boost::asio::post(ex, [h, ec, ... r = std::move(results)]() mutable {
-            auto slot = boost::asio::get_associated_cancellation_slot(*h);
-            if (slot.is_connected()) slot.clear();  // on the handler's executor, where cancellation is emitted
-            std::move(*h)(ec, std::move(r)...);
-          });
-        });
-      },
-      token, std::move(backend), std::move(op), cancel);
-}
-
-// The default completion token of every async_* form: Asio's `deferred` (the executor has none of its
-// own). `co_await call.async_connect()` works in an awaitable; `call.async_connect()` alone only makes
-// the operation, which runs when invoked with a handler or awaited.
-using default_token = boost::asio::deferred_t;
-}  // namespace detail
-
-/// A call (TAPI's call object: `ITBasicCallControl`, `ITCallInfo` and, aggregated from the MSP,
-/// `ITStreamControl`). A cheap, copyable handle; copies refer to the same call.
+/// A call (TAPI's call object: `ITBasicCallControl`, `ITCallInfo`, `ITLegacyCallMediaControl(2)` from its
+/// base `legacy_call_media_control` and, aggregated from the MSP, `ITStreamControl`). A cheap, copyable
+/// handle; copies refer to the same call.
 ///
 /// Operations come in three forms, as in Asio: throwing (`std::system_error` naming the operation),
 /// `std::error_code&`, and `async_*(token)` with completion signature `void(std::error_code)` (callbacks,
@@ -140,7 +65,7 @@ using default_token = boost::asio::deferred_t;
 /// Distinct objects: safe. Shared objects: safe; any thread may call any member. The synchronous forms
 /// block until the provider finishes, so do not call `connect` synchronously from the event executor's
 /// thread when the far end is answered by that same thread's event handlers: use `async_connect`.
-class call {
+class call : public legacy_call_media_control<call> {
  public:
   /// The default executor of the async forms: the TAPI object's event executor.
   using executor_type = boost::asio::any_io_executor;
@@ -250,13 +175,13 @@ class call {
   /// has done it; the `hold` / `connected` state event follows. Errors: `invalid_call_state` (not
   /// connected for hold, not held for unhold); `not_supported` by the provider; `not_owner`;
   /// `invalid_handle`; the far end's refusal as `request_failed`; `timeout` when it does not answer.
-  void hold(bool on_hold, std::error_code& ec) const { ec = run(hold_op(on_hold)); }
+  void hold(bool on_hold, std::error_code& ec) const { ec = run(detail::ops::hold_op(on_hold)); }
   /// Hold, throwing `std::system_error` on the errors above.
-  void hold(bool on_hold) const { throw_on(run(hold_op(on_hold)), "hold"); }
+  void hold(bool on_hold) const { throw_on(run(detail::ops::hold_op(on_hold)), "hold"); }
   /// Hold, asynchronously.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
   auto async_hold(bool on_hold, Token&& token = {}) const {
-    return detail::initiate(std::forward<Token>(token), backend_, hold_op(on_hold));
+    return detail::initiate(std::forward<Token>(token), backend_, detail::ops::hold_op(on_hold));
   }
 
   /// ITBasicCallControl::BlindTransfer: asks the far end to call `destination` instead (SIP: REFER,
@@ -264,13 +189,13 @@ class call {
   /// `disconnected` once the transfer's outcome arrives (NOTIFY) or the far end hangs up. Errors:
   /// `invalid_call_state` (not connected, offering or held); `invalid_address` (empty or unusable
   /// destination); `not_supported`; `not_owner`; `invalid_handle`; `request_failed` when refused.
-  void blind_transfer(std::string_view destination, std::error_code& ec) const { ec = run(transfer_op(destination)); }
+  void blind_transfer(std::string_view destination, std::error_code& ec) const { ec = run(detail::ops::transfer_op(destination)); }
   /// BlindTransfer, throwing `std::system_error` on the errors above.
-  void blind_transfer(std::string_view destination) const { throw_on(run(transfer_op(destination)), "blind_transfer"); }
+  void blind_transfer(std::string_view destination) const { throw_on(run(detail::ops::transfer_op(destination)), "blind_transfer"); }
   /// BlindTransfer, asynchronously.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
   auto async_blind_transfer(std::string_view destination, Token&& token = {}) const {
-    return detail::initiate(std::forward<Token>(token), backend_, transfer_op(destination));
+    return detail::initiate(std::forward<Token>(token), backend_, detail::ops::transfer_op(destination));
   }
 
   /// ITBasicCallControl::SwapHold(pCall) (TSPI_lineSwapHold): puts this connected call on hold, then
@@ -280,13 +205,13 @@ class call {
   /// `invalid_call_state` (this call not connected or `held` not on hold); `invalid_argument` (`held` is
   /// this call or a call of another TAPI object); `invalid_handle` (either handle stale or empty); those
   /// of `hold`.
-  void swap_hold(const call& held, std::error_code& ec) const { ec = run(swap_op{held.backend_}); }
+  void swap_hold(const call& held, std::error_code& ec) const { ec = run(detail::ops::swap_op{held.backend_}); }
   /// SwapHold, throwing `std::system_error` on the errors above.
-  void swap_hold(const call& held) const { throw_on(run(swap_op{held.backend_}), "swap_hold"); }
+  void swap_hold(const call& held) const { throw_on(run(detail::ops::swap_op{held.backend_}), "swap_hold"); }
   /// SwapHold, asynchronously.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
   auto async_swap_hold(const call& held, Token&& token = {}) const {
-    return detail::initiate(std::forward<Token>(token), backend_, swap_op{held.backend_});
+    return detail::initiate(std::forward<Token>(token), backend_, detail::ops::swap_op{held.backend_});
   }
 
   /// ITBasicCallControl::Transfer(pCall, fSync) (TSPI_lineSetupTransfer's role): starts a consultation
@@ -298,13 +223,13 @@ class call {
   /// (`consultation` is this call, belongs to another TAPI object or provider, or has no destination:
   /// TAPI's E_INVALIDARG); `not_owner`; `invalid_handle`; those of `hold` and of `connect` on the
   /// consultation call. Any thread.
-  void transfer(const call& consultation, std::error_code& ec) const { ec = run(consult_op{consultation.backend_}); }
+  void transfer(const call& consultation, std::error_code& ec) const { ec = run(detail::ops::consult_op{consultation.backend_}); }
   /// Transfer, throwing `std::system_error` on the errors above.
-  void transfer(const call& consultation) const { throw_on(run(consult_op{consultation.backend_}), "transfer"); }
+  void transfer(const call& consultation) const { throw_on(run(detail::ops::consult_op{consultation.backend_}), "transfer"); }
   /// Transfer, asynchronously.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
   auto async_transfer(const call& consultation, Token&& token = {}) const {
-    return detail::initiate(std::forward<Token>(token), backend_, consult_op{consultation.backend_});
+    return detail::initiate(std::forward<Token>(token), backend_, detail::ops::consult_op{consultation.backend_});
   }
 
   /// ITBasicCallControl::Finish(FINISH_MODE) on a consultation call (TSPI_lineCompleteTransfer):
@@ -322,13 +247,13 @@ class call {
   /// this call is not flagged by `conference` (a call flagged by `transfer` included, and the reverse), is
   /// not connected, or the primary call is neither connected nor held; `conference_full` when the hub
   /// filled up meanwhile (8 calls: this call stays connected, apart, and flagged); those of `hold`.
-  void finish(finish_mode mode, std::error_code& ec) const { ec = run(finish_op{mode}); }
+  void finish(finish_mode mode, std::error_code& ec) const { ec = run(detail::ops::finish_op{mode}); }
   /// Finish, throwing `std::system_error` on the errors above.
-  void finish(finish_mode mode) const { throw_on(run(finish_op{mode}), "finish"); }
+  void finish(finish_mode mode) const { throw_on(run(detail::ops::finish_op{mode}), "finish"); }
   /// Finish, asynchronously.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
   auto async_finish(finish_mode mode, Token&& token = {}) const {
-    return detail::initiate(std::forward<Token>(token), backend_, finish_op{mode});
+    return detail::initiate(std::forward<Token>(token), backend_, detail::ops::finish_op{mode});
   }
 
   /// ITBasicCallControl::Conference(pCall, fSync) (TSPI_lineSetupConference's role): starts a local
@@ -343,13 +268,13 @@ class call {
   /// of `hold` and `connect`); `not_supported` when the provider's MSP does not mix conferences;
   /// `conference_full` (TAPI_E_CONFERENCEFULL), before anything is dialled or held, when this call's hub
   /// already has `mspi::conference_bridge::max_parties` (8) calls. Any thread.
-  void conference(const call& consultation, std::error_code& ec) const { ec = run(conference_op{consultation.backend_}); }
+  void conference(const call& consultation, std::error_code& ec) const { ec = run(detail::ops::conference_op{consultation.backend_}); }
   /// Conference, throwing `std::system_error` on the errors above.
-  void conference(const call& consultation) const { throw_on(run(conference_op{consultation.backend_}), "conference"); }
+  void conference(const call& consultation) const { throw_on(run(detail::ops::conference_op{consultation.backend_}), "conference"); }
   /// Conference, asynchronously.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
   auto async_conference(const call& consultation, Token&& token = {}) const {
-    return detail::initiate(std::forward<Token>(token), backend_, conference_op{consultation.backend_});
+    return detail::initiate(std::forward<Token>(token), backend_, detail::ops::conference_op{consultation.backend_});
   }
 
   /// ITBasicCallControl::RemoveFromConference (TSPI_lineRemoveFromConference's role): takes this call out of
@@ -361,13 +286,13 @@ class call {
   /// separate conference call. Errors: `no_conference` when the call is in no hub (never conferenced, or
   /// left); `invalid_call_state` unless connected (e.g. the primary call held while its first consultation
   /// call rings); `not_owner` (monitor privilege); `invalid_handle`, `not_initialized`. Any thread.
-  void remove_from_conference(std::error_code& ec) const { ec = run(remove_from_conference_op{}); }
+  void remove_from_conference(std::error_code& ec) const { ec = run(detail::ops::remove_from_conference_op{}); }
   /// RemoveFromConference, throwing `std::system_error` on the errors above.
-  void remove_from_conference() const { throw_on(run(remove_from_conference_op{}), "remove_from_conference"); }
+  void remove_from_conference() const { throw_on(run(detail::ops::remove_from_conference_op{}), "remove_from_conference"); }
   /// RemoveFromConference, asynchronously: the handler gets the errors above.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
   auto async_remove_from_conference(Token&& token = {}) const {
-    return detail::initiate(std::forward<Token>(token), backend_, remove_from_conference_op{});
+    return detail::initiate(std::forward<Token>(token), backend_, detail::ops::remove_from_conference_op{});
   }
 
   /// ITBasicCallControl::Dial (TSPI_lineDial): dials `destination` on the connected call. ptapi's providers
@@ -378,13 +303,13 @@ class call {
   /// accepted. Errors: `dial_modifier_not_supported` for `,` `W` `@` `$` `!` `P` (pauses, waits and flash:
   /// TAPI_E_DIALMODIFIERNOTSUPPORTED); `invalid_address` for any other character or no digit; then those of
   /// `generate_digits` (`invalid_call_state` unless connected, `not_supported`, `not_owner`, `invalid_handle`).
-  void dial(std::string_view destination, std::error_code& ec) const { ec = run(feature(kind::dial, destination)); }
+  void dial(std::string_view destination, std::error_code& ec) const { ec = run(detail::ops::feature(detail::ops::kind::dial, destination)); }
   /// Dial, throwing `std::system_error` on the errors above.
-  void dial(std::string_view destination) const { throw_on(run(feature(kind::dial, destination)), "dial"); }
+  void dial(std::string_view destination) const { throw_on(run(detail::ops::feature(detail::ops::kind::dial, destination)), "dial"); }
   /// Dial, asynchronously: completion signature `void(std::error_code)`.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
   auto async_dial(std::string_view destination, Token&& token = {}) const {
-    return detail::initiate(std::forward<Token>(token), backend_, feature(kind::dial, destination));
+    return detail::initiate(std::forward<Token>(token), backend_, detail::ops::feature(detail::ops::kind::dial, destination));
   }
 
   /// ITBasicCallControl::ParkDirect (TSPI_linePark, LINEPARKMODE_DIRECTED): parks the connected or held call
@@ -394,13 +319,13 @@ class call {
   /// Errors: `invalid_address` (empty or unusable `park_address`); `invalid_call_state` unless connected or
   /// held; `not_supported` by providers without TSPI_linePark (the loopback provider); `request_failed`
   /// when the far end refuses; `timeout`; `not_owner`; `invalid_handle`. Any thread.
-  void park_direct(std::string_view park_address, std::error_code& ec) const { ec = run(feature(kind::park_direct, park_address)); }
+  void park_direct(std::string_view park_address, std::error_code& ec) const { ec = run(detail::ops::feature(detail::ops::kind::park_direct, park_address)); }
   /// ParkDirect, throwing `std::system_error` on the errors above.
-  void park_direct(std::string_view park_address) const { throw_on(run(feature(kind::park_direct, park_address)), "park_direct"); }
+  void park_direct(std::string_view park_address) const { throw_on(run(detail::ops::feature(detail::ops::kind::park_direct, park_address)), "park_direct"); }
   /// ParkDirect, asynchronously: completion signature `void(std::error_code)`.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
   auto async_park_direct(std::string_view park_address, Token&& token = {}) const {
-    return detail::initiate(std::forward<Token>(token), backend_, feature(kind::park_direct, park_address));
+    return detail::initiate(std::forward<Token>(token), backend_, detail::ops::feature(detail::ops::kind::park_direct, park_address));
   }
 
   /// ITBasicCallControl::ParkIndirect (TSPI_linePark, LINEPARKMODE_NONDIRECTED): parks the call where the
@@ -409,7 +334,7 @@ class call {
   /// LINEPARKMODE_NONDIRECTED). Errors: `invalid_call_state` unless connected or held; else `not_supported`;
   /// `not_owner`; `invalid_handle`. Returns the park address (empty on error).
   std::string park_indirect(std::error_code& ec) const {
-    ec = run(feature(kind::park_indirect, {}));
+    ec = run(detail::ops::feature(detail::ops::kind::park_indirect, {}));
     return {};
   }
   /// ParkIndirect, throwing `std::system_error` on the errors above.
@@ -423,7 +348,7 @@ class call {
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code, std::string)) Token = detail::default_token>
   auto async_park_indirect(Token&& token = {}) const {
     return detail::initiate<std::string>(std::forward<Token>(token), backend_,
-                                         [op = feature(kind::park_indirect, {})](detail::call_backend& b, auto d) {
+                                         [op = detail::ops::feature(detail::ops::kind::park_indirect, {})](detail::call_backend& b, auto d) {
                                            op(b, [d](std::error_code ec) { d(ec, std::string{}); });
                                          });
   }
@@ -434,13 +359,13 @@ class call {
   /// when it is connected or has failed. SIP: an INVITE to the park address (the PBX connects the parked
   /// party). Errors: `invalid_call_state` unless idle; `not_supported` by providers without TSPI_lineUnpark
   /// (the loopback provider; the call stays idle); then those of `connect`. Any thread.
-  void unpark(std::error_code& ec) const { ec = run(feature(kind::unpark, {})); }
+  void unpark(std::error_code& ec) const { ec = run(detail::ops::feature(detail::ops::kind::unpark, {})); }
   /// Unpark, throwing `std::system_error` on the errors above.
-  void unpark() const { throw_on(run(feature(kind::unpark, {})), "unpark"); }
+  void unpark() const { throw_on(run(detail::ops::feature(detail::ops::kind::unpark, {})), "unpark"); }
   /// Unpark, asynchronously: completion signature `void(std::error_code)`.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
   auto async_unpark(Token&& token = {}) const {
-    return detail::initiate(std::forward<Token>(token), backend_, feature(kind::unpark, {}));
+    return detail::initiate(std::forward<Token>(token), backend_, detail::ops::feature(detail::ops::kind::unpark, {}));
   }
 
   /// ITBasicCallControl::Pickup(pGroupID) (TSPI_linePickup): places this idle call (made by
@@ -450,13 +375,13 @@ class call {
   /// code with the extension); SIP has no group field, so a `group_id` gives `invalid_group_id`. Errors:
   /// `invalid_call_state` unless idle; `not_supported` by providers without TSPI_linePickup (loopback);
   /// `invalid_group_id`; then those of `connect`. Any thread.
-  void pickup(std::string_view group_id, std::error_code& ec) const { ec = run(feature(kind::pickup, group_id)); }
+  void pickup(std::string_view group_id, std::error_code& ec) const { ec = run(detail::ops::feature(detail::ops::kind::pickup, group_id)); }
   /// Pickup, throwing `std::system_error` on the errors above.
-  void pickup(std::string_view group_id = {}) const { throw_on(run(feature(kind::pickup, group_id)), "pickup"); }
+  void pickup(std::string_view group_id = {}) const { throw_on(run(detail::ops::feature(detail::ops::kind::pickup, group_id)), "pickup"); }
   /// Pickup, asynchronously: completion signature `void(std::error_code)`.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
   auto async_pickup(std::string_view group_id, Token&& token = {}) const {
-    return detail::initiate(std::forward<Token>(token), backend_, feature(kind::pickup, group_id));
+    return detail::initiate(std::forward<Token>(token), backend_, detail::ops::feature(detail::ops::kind::pickup, group_id));
   }
 
   /// ITBasicCallControl::HandoffDirect(pApplicationName) (lineHandoff): gives ownership of the call to the
@@ -464,31 +389,31 @@ class call {
   /// another to hand off to: the call stays with this one. Errors: `invalid_argument` for an empty name;
   /// else `target_not_found` (TAPI_E_TARGETNOTFOUND); `not_owner`; `invalid_handle`. Any thread.
   void handoff_direct(std::string_view application, std::error_code& ec) const {
-    ec = run(feature(kind::handoff_direct, application));
+    ec = run(detail::ops::feature(detail::ops::kind::handoff_direct, application));
   }
   /// HandoffDirect, throwing `std::system_error` on the errors above.
   void handoff_direct(std::string_view application) const {
-    throw_on(run(feature(kind::handoff_direct, application)), "handoff_direct");
+    throw_on(run(detail::ops::feature(detail::ops::kind::handoff_direct, application)), "handoff_direct");
   }
   /// HandoffDirect, asynchronously: completion signature `void(std::error_code)`.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
   auto async_handoff_direct(std::string_view application, Token&& token = {}) const {
-    return detail::initiate(std::forward<Token>(token), backend_, feature(kind::handoff_direct, application));
+    return detail::initiate(std::forward<Token>(token), backend_, detail::ops::feature(detail::ops::kind::handoff_direct, application));
   }
 
   /// ITBasicCallControl::HandoffIndirect(lMediaType) (lineHandoff by media mode): gives the call to the
   /// highest-priority other application handling `media`; as `handoff_direct`, there is none. Errors:
   /// `invalid_media_type` when `media` is not the call's; else `target_not_found`; `not_owner`;
   /// `invalid_handle`. Any thread.
-  void handoff_indirect(mspi::media_type media, std::error_code& ec) const { ec = run(feature(kind::handoff_indirect, {}, media)); }
+  void handoff_indirect(mspi::media_type media, std::error_code& ec) const { ec = run(detail::ops::feature(detail::ops::kind::handoff_indirect, {}, media)); }
   /// HandoffIndirect, throwing `std::system_error` on the errors above.
   void handoff_indirect(mspi::media_type media) const {
-    throw_on(run(feature(kind::handoff_indirect, {}, media)), "handoff_indirect");
+    throw_on(run(detail::ops::feature(detail::ops::kind::handoff_indirect, {}, media)), "handoff_indirect");
   }
   /// HandoffIndirect, asynchronously: completion signature `void(std::error_code)`.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
   auto async_handoff_indirect(mspi::media_type media, Token&& token = {}) const {
-    return detail::initiate(std::forward<Token>(token), backend_, feature(kind::handoff_indirect, {}, media));
+    return detail::initiate(std::forward<Token>(token), backend_, detail::ops::feature(detail::ops::kind::handoff_indirect, {}, media));
   }
 
   /// ITBasicCallControl::SetQOS(lMediaType, ServiceLevel): the quality of service the call's `media` gets.
@@ -500,31 +425,16 @@ class call {
   /// the MSP cannot mark (AC_CALLFEATURES1 has no LINECALLFEATURE_SETQOS then); `not_owner`;
   /// `invalid_handle`. Any thread.
   void set_qos(mspi::media_type media, mspi::qos_service_level level, std::error_code& ec) const {
-    ec = run(feature(kind::set_qos, {}, media, level));
+    ec = run(detail::ops::feature(detail::ops::kind::set_qos, {}, media, level));
   }
   /// SetQOS, throwing `std::system_error` on the errors above.
   void set_qos(mspi::media_type media, mspi::qos_service_level level) const {
-    throw_on(run(feature(kind::set_qos, {}, media, level)), "set_qos");
+    throw_on(run(detail::ops::feature(detail::ops::kind::set_qos, {}, media, level)), "set_qos");
   }
   /// SetQOS, asynchronously: completion signature `void(std::error_code)`.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
   auto async_set_qos(mspi::media_type media, mspi::qos_service_level level, Token&& token = {}) const {
-    return detail::initiate(std::forward<Token>(token), backend_, feature(kind::set_qos, {}, media, level));
-  }
-
-  /// ITLegacyCallMediaControl::DetectDigits(lDigitMode) (lineMonitorDigits): `line_digit_mode::dtmf` (0x2)
-  /// reports the far end's DTMF digits as `digit_event`s (TE_DIGITEVENT), 0 stops them. A call starts with
-  /// DTMF detection on (a ptapi default: TAPI starts with none), so that an application that never calls
-  /// this sees every digit. `gather_digits` collects digits either way. Any call state; a monitor may call
-  /// it too. Errors: `invalid_mode` for any other bit (pulse digits, LINEDIGITMODE_DTMFEND: ptapi reports no
-  /// digit ends); `invalid_handle`; `not_initialized`. Any thread.
-  void detect_digits(std::uint32_t digit_modes, std::error_code& ec) const { ec = run(digit_modes_op(digit_modes)); }
-  /// DetectDigits, throwing `std::system_error` on the errors above.
-  void detect_digits(std::uint32_t digit_modes) const { throw_on(run(digit_modes_op(digit_modes)), "detect_digits"); }
-  /// DetectDigits, asynchronously: completion signature `void(std::error_code)`.
-  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
-  auto async_detect_digits(std::uint32_t digit_modes, Token&& token = {}) const {
-    return detail::initiate(std::forward<Token>(token), backend_, digit_modes_op(digit_modes));
+    return detail::initiate(std::forward<Token>(token), backend_, detail::ops::feature(detail::ops::kind::set_qos, {}, media, level));
   }
 
   /// ITCallInfo2::put_EventFilter, for whole event kinds (TAPI's per-sub-event choice is not kept): with
@@ -562,29 +472,29 @@ class call {
   /// `max_info_string_size` bytes or holding a control character (CR, LF, NUL...); `invalid_call_state`
   /// unless idle; `not_owner`; `invalid_handle`. Any thread.
   void set_info_string(call_info_string item, std::string_view value, std::error_code& ec) const {
-    ec = run(info_string_op(item, value));
+    ec = run(detail::ops::info_string_op(item, value));
   }
   /// put_CallInfoString, throwing `std::system_error` on the errors above.
   void set_info_string(call_info_string item, std::string_view value) const {
-    throw_on(run(info_string_op(item, value)), "set_info_string");
+    throw_on(run(detail::ops::info_string_op(item, value)), "set_info_string");
   }
   /// put_CallInfoString, asynchronously: completion signature `void(std::error_code)`.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
   auto async_set_info_string(call_info_string item, std::string_view value, Token&& token = {}) const {
-    return detail::initiate(std::forward<Token>(token), backend_, info_string_op(item, value));
+    return detail::initiate(std::forward<Token>(token), backend_, detail::ops::info_string_op(item, value));
   }
 
   /// ITCallInfo::put_CallInfoLong(CIL_APPSPECIFIC) (lineSetAppSpecific): stores the application's own
   /// 32-bit value on the call (`call_info::app_specific`); every application's handles see it, and a change
   /// raises TE_CALLINFOCHANGE with `call_info_change_cause::app_specific`. No provider is involved.
   /// Errors: `not_owner` (monitor privilege), `invalid_handle`, `not_initialized`. Any thread.
-  void set_app_specific(std::uint32_t value, std::error_code& ec) const { ec = run(app_specific_op{value}); }
+  void set_app_specific(std::uint32_t value, std::error_code& ec) const { ec = run(detail::ops::app_specific_op{value}); }
   /// put_CallInfoLong(CIL_APPSPECIFIC), throwing `std::system_error` on the errors above.
-  void set_app_specific(std::uint32_t value) const { throw_on(run(app_specific_op{value}), "set_app_specific"); }
+  void set_app_specific(std::uint32_t value) const { throw_on(run(detail::ops::app_specific_op{value}), "set_app_specific"); }
   /// put_CallInfoLong(CIL_APPSPECIFIC), asynchronously: the handler gets the errors above.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
   auto async_set_app_specific(std::uint32_t value, Token&& token = {}) const {
-    return detail::initiate(std::forward<Token>(token), backend_, app_specific_op{value});
+    return detail::initiate(std::forward<Token>(token), backend_, detail::ops::app_specific_op{value});
   }
 
   /// ITCallInfo::put_CallInfoLong: sets `item`, one of the three that `settable(call_info_long)` names:
@@ -595,159 +505,22 @@ class call {
   /// the items with `info_long(call.info(), item)`. Errors: `invalid_argument` for any other item (TAPI's
   /// E_INVALIDARG) or a duration out of range; those of `set_app_specific` and `detect_digits`. Any thread.
   void set_info_long(call_info_long item, std::uint32_t value, std::error_code& ec) const {
-    ec = run(info_long_op(item, value));
+    ec = run(detail::ops::info_long_op(item, value));
   }
   /// put_CallInfoLong, throwing `std::system_error` on the errors above.
   void set_info_long(call_info_long item, std::uint32_t value) const {
-    throw_on(run(info_long_op(item, value)), "set_info_long");
+    throw_on(run(detail::ops::info_long_op(item, value)), "set_info_long");
   }
   /// put_CallInfoLong, asynchronously: completion signature `void(std::error_code)`.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
   auto async_set_info_long(call_info_long item, std::uint32_t value, Token&& token = {}) const {
-    return detail::initiate(std::forward<Token>(token), backend_, info_long_op(item, value));
+    return detail::initiate(std::forward<Token>(token), backend_, detail::ops::info_long_op(item, value));
   }
 
   /// ITCallInfo::get_CallHub: the hub of the local conference this call is in (see `call::conference`),
   /// or an empty handle when it is in none (also after it left: a call leaves its hub when it disconnects).
   /// Defined in call_hub.hpp. Any thread.
   [[nodiscard]] call_hub hub() const;
-
-  /// ITLegacyCallMediaControl::GenerateDigits(digits, LINEDIGITMODE_DTMF): sends DTMF on a connected call
-  /// (RTP/Opus MSP: RFC 4733 telephone-events, about 100 ms per digit and 60 ms between digits; towards a
-  /// peer that did not negotiate telephone-event, in-band audio when `rtp_opus_config::tones` is set,
-  /// 80 ms of tone and 80 ms of pause per digit, replacing the capture like a tone, and cutting a tone
-  /// in progress short; without it the MSP refuses them, after this completes).
-  /// `digits`: `0-9 * # A-D`. Completes when the provider has queued them; when the last digit has been sent
-  /// (or the request was cut short or refused by the MSP) the TAPI object raises one `digit_generation_event`
-  /// (TE_GENERATEEVENT, `tapi::on_digit_generation`). Errors: `invalid_digits`
-  /// (empty or another character); `invalid_call_state` unless connected; `not_supported`; `not_owner`;
-  /// `invalid_handle`.
-  void generate_digits(std::string_view digits, std::error_code& ec) const { ec = run(digits_op(digits)); }
-  /// GenerateDigits, throwing `std::system_error` on the errors above.
-  void generate_digits(std::string_view digits) const { throw_on(run(digits_op(digits)), "generate_digits"); }
-  /// GenerateDigits, asynchronously.
-  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
-  auto async_generate_digits(std::string_view digits, Token&& token = {}) const {
-    return detail::initiate(std::forward<Token>(token), backend_, digits_op(digits));
-  }
-
-  /// ITLegacyCallMediaControl2::GenerateDigits2(digits, LINEDIGITMODE_DTMF, lDuration) (TSPI_lineGenerateDigits'
-  /// dwDuration): as `generate_digits`, each digit sounding for `duration` with as long a pause after it
-  /// (RFC 4733 events of that duration, or in-band tones), `mspi::min_digit_duration_ms` (40) to
-  /// `mspi::max_digit_duration_ms` (1000) ms; 0 ms is `generate_digits`' default timing (100 ms events and
-  /// 60 ms pauses, 80/80 ms in-band). Errors: those of `generate_digits`; `invalid_argument` for a duration
-  /// outside the range; `not_supported` when the TSP takes no duration. Any thread.
-  void generate_digits(std::string_view digits, std::chrono::milliseconds duration, std::error_code& ec) const {
-    ec = run(digits_op(digits, duration));
-  }
-  /// GenerateDigits2, throwing `std::system_error` on the errors above.
-  void generate_digits(std::string_view digits, std::chrono::milliseconds duration) const {
-    throw_on(run(digits_op(digits, duration)), "generate_digits");
-  }
-  /// GenerateDigits2, asynchronously: completion signature `void(std::error_code)`.
-  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
-  auto async_generate_digits(std::string_view digits, std::chrono::milliseconds duration, Token&& token = {}) const {
-    return detail::initiate(std::forward<Token>(token), backend_, digits_op(digits, duration));
-  }
-
-  /// ITLegacyCallMediaControl::GenerateTone(TAPI_TONEMODE, lDuration) (TSPI_lineGenerateTone): from the
-  /// next frame the call sends `mode`'s tone (the tone plan of `rtp_opus_config::tones`, e.g.
-  /// `mspi::dsp::tone_media(tone_plan::eu)`; see `mspi::tone_mode`) in place of what its capture
-  /// terminals send, for `duration` (0: until another tone request, `tone_mode::none`, or the end of the
-  /// call's media; beep and billing end after their burst). A new GenerateTone, GenerateCustomTones or
-  /// in-band GenerateDigits replaces the tone playing; `tone_mode::none` stops it (TAPI's cancel). Works
-  /// on Opus and G.711 calls (made at 8 kHz, resampled to the call's 48 kHz). Completes when the MSP has
-  /// taken the request (the tone starts within a frame); its end raises one `digit_generation_event`
-  /// (`done` when its duration or burst is over, `cancel` when replaced, stopped or the call's media
-  /// ends; `tone_mode::none` itself raises none). Errors: `invalid_mode` (a value outside
-  /// `tone_mode`); `invalid_argument` (duration out of 0..3600000 ms); `invalid_call_state` unless
-  /// connected; `not_supported` when the MSP has no tone generator (`rtp_opus_config::tones` empty: the
-  /// `dsp` component was not set up); `not_owner`; `invalid_handle`. Thread safety: any thread.
-  void generate_tone(mspi::tone_mode mode, std::chrono::milliseconds duration, std::error_code& ec) const {
-    ec = run(tone_op{mspi::tone_generation{mode, {}, duration}});
-  }
-  /// GenerateTone, throwing `std::system_error` on the errors above.
-  void generate_tone(mspi::tone_mode mode, std::chrono::milliseconds duration = {}) const {
-    throw_on(run(tone_op{mspi::tone_generation{mode, {}, duration}}), "generate_tone");
-  }
-  /// GenerateTone, asynchronously: completion signature `void(std::error_code)`.
-  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
-  auto async_generate_tone(mspi::tone_mode mode, std::chrono::milliseconds duration, Token&& token = {}) const {
-    return detail::initiate(std::forward<Token>(token), backend_, tone_op{mspi::tone_generation{mode, {}, duration}});
-  }
-
-  /// ITLegacyCallMediaControl2::GenerateCustomTones(TAPI_CUSTOMTONE*, n, lDuration) (TSPI_lineGenerateTone,
-  /// LINETONEMODE_CUSTOM): as `generate_tone`, with `tones` (1..`mspi::max_custom_tones`, each a
-  /// frequency with its own cadence and level, sounding together). Errors: `invalid_argument` (no tones,
-  /// too many, or a frequency, cadence, volume or duration out of the ranges of `mspi::custom_tone`); the
-  /// others as `generate_tone`. Thread safety: any thread.
-  void generate_custom_tones(std::span<const mspi::custom_tone> tones, std::chrono::milliseconds duration,
-                             std::error_code& ec) const {
-    ec = run(custom_op(tones, duration));
-  }
-  /// GenerateCustomTones, throwing `std::system_error` on the errors above.
-  void generate_custom_tones(std::span<const mspi::custom_tone> tones, std::chrono::milliseconds duration = {}) const {
-    throw_on(run(custom_op(tones, duration)), "generate_custom_tones");
-  }
-  /// GenerateCustomTones, asynchronously: completion signature `void(std::error_code)`.
-  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
-  auto async_generate_custom_tones(std::span<const mspi::custom_tone> tones, std::chrono::milliseconds duration,
-                                   Token&& token = {}) const {
-    return detail::initiate(std::forward<Token>(token), backend_, custom_op(tones, duration));
-  }
-
-  /// ITLegacyCallMediaControl::DetectTones(TAPI_DETECTTONE*, n) (TSPI_lineMonitorTones): from now on the
-  /// call's received audio is monitored for `tones` (replacing the previous list; an empty list stops
-  /// monitoring); each time one of them has sounded for its duration, the TAPI object raises a
-  /// `tone_detection_event` (TE_TONEEVENT) with its `app_specific` (`tapi::on_tone_detection`). Frames
-  /// concealing a lost or late packet are not analysed. Monitoring ends with the call's media.
-  /// Errors: `invalid_argument` (more than `mspi::max_detect_tones` tones, or a frequency or duration out
-  /// of the ranges of `mspi::detect_tone`, a third frequency included); `invalid_call_state` unless
-  /// connected; `not_supported` when the MSP has no tone detector (`rtp_opus_config::tones` empty);
-  /// `not_owner`; `invalid_handle`. Thread safety: any thread.
-  void detect_tones(std::span<const mspi::detect_tone> tones, std::error_code& ec) const { ec = run(detect_op(tones)); }
-  /// DetectTones, throwing `std::system_error` on the errors above.
-  void detect_tones(std::span<const mspi::detect_tone> tones) const { throw_on(run(detect_op(tones)), "detect_tones"); }
-  /// DetectTones, asynchronously: completion signature `void(std::error_code)`.
-  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
-  auto async_detect_tones(std::span<const mspi::detect_tone> tones, Token&& token = {}) const {
-    return detail::initiate(std::forward<Token>(token), backend_, detect_op(tones));
-  }
-
-  /// ITLegacyCallMediaControl2::GatherDigits (TSPI_lineGatherDigits): collects the far end's DTMF digits
-  /// (the ones also reported as `digit_event`s) on a connected or held call until `options.max_digits`
-  /// have arrived, a terminator arrives, or a timeout passes; then completes with the digits and why it
-  /// ended, and raises TE_GATHERDIGITS (`digits_gathered_event`). One gathering per call at a time: a new
-  /// one ends the previous with `cancel`. A gathering also ends with `cancel` when its call disconnects
-  /// or is released, when the TAPI object shuts down, or (async form) when the handler's cancellation
-  /// slot is emitted; a cancelled gathering completes with `std::errc::operation_canceled` and the
-  /// digits collected so far. Errors: `invalid_argument` or `invalid_digits` (see
-  /// `gather_digits_options`); `invalid_call_state` unless connected or on hold; `not_owner`;
-  /// `invalid_handle`; `not_initialized`. This form blocks until the gathering ends: give it a timeout
-  /// or a terminator. Thread safety: any thread, like every call operation.
-  gathered_digits gather_digits(const gather_digits_options& options, std::error_code& ec) const {
-    gathered_digits out;
-    if (!backend_) {
-      ec = mspi::tapi_errc::invalid_handle;
-      return out;
-    }
-    ec = detail::wait_for_result(out, [&](detail::gather_completion done) { backend_->gather_digits(options, std::move(done)); });
-    return out;
-  }
-  /// GatherDigits, throwing `std::system_error` on the errors above (also when cancelled).
-  gathered_digits gather_digits(const gather_digits_options& options) const {
-    std::error_code ec;
-    auto out = gather_digits(options, ec);
-    throw_on(ec, "gather_digits");
-    return out;
-  }
-  /// GatherDigits, asynchronously: completion signature `void(std::error_code, gathered_digits)`.
-  /// Cancellable through the handler's associated cancellation slot (any cancellation type).
-  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code, gathered_digits)) Token = detail::default_token>
-  auto async_gather_digits(gather_digits_options options, Token&& token = {}) const {
-    return detail::initiate<gathered_digits>(std::forward<Token>(token), backend_, gather_op{std::move(options)},
-                                             detail::on_cancel::end_gathering);
-  }
 
   /// The call's streams (ITStreamControl, aggregated from the MSP call). Error: `invalid_handle`.
   [[nodiscard]] std::shared_ptr<mspi::stream_control> stream_control(std::error_code& ec) const {
@@ -799,92 +572,15 @@ class call {
   }
 
  private:
-  // One hold/transfer/digits request as an operation for `run` and `detail::initiate`.
-  struct control_op {
-    call_request request;
-    void operator()(detail::call_backend& b, detail::completion d) const { b.control(request, std::move(d)); }
-  };
-  static control_op hold_op(bool on_hold) {
-    return {{on_hold ? call_request::kind::hold : call_request::kind::unhold, {}, 0}};
-  }
-  static control_op transfer_op(std::string_view to) { return {{call_request::kind::blind_transfer, std::string(to), 0}}; }
-  static control_op digits_op(std::string_view d, std::chrono::milliseconds duration = {}) {
-    return {{call_request::kind::generate_digits, std::string(d), 0, duration}};
-  }
-  struct swap_op {
-    std::shared_ptr<detail::call_backend> held;
-    void operator()(detail::call_backend& b, detail::completion d) const { b.swap_hold(held, std::move(d)); }
-  };
-  struct consult_op {
-    std::shared_ptr<detail::call_backend> consultation;
-    void operator()(detail::call_backend& b, detail::completion d) const { b.transfer(consultation, std::move(d)); }
-  };
-  struct conference_op {
-    std::shared_ptr<detail::call_backend> consultation;
-    void operator()(detail::call_backend& b, detail::completion d) const { b.conference(consultation, std::move(d)); }
-  };
-  struct app_specific_op {
-    std::uint32_t value;
-    void operator()(detail::call_backend& b, detail::completion d) const { b.set_app_specific(value, std::move(d)); }
-  };
-  struct remove_from_conference_op {
-    void operator()(detail::call_backend& b, detail::completion d) const { b.remove_from_conference(std::move(d)); }
-  };
-  struct finish_op {
-    finish_mode mode;
-    void operator()(detail::call_backend& b, detail::completion d) const { b.finish(mode, std::move(d)); }
-  };
-  struct tone_op {
-    detail::tone_media_request request;
-    void operator()(detail::call_backend& b, detail::completion d) const { b.tones(request, std::move(d)); }
-  };
-  static tone_op custom_op(std::span<const mspi::custom_tone> tones, std::chrono::milliseconds duration) {
-    // No tones would be a stop request: GenerateCustomTones needs at least one (E_INVALIDARG otherwise).
-    if (tones.empty()) return {mspi::tone_generation{mspi::tone_mode::none, {mspi::custom_tone{}}, duration}};
-    return {mspi::tone_generation{mspi::tone_mode::none, {tones.begin(), tones.end()}, duration}};
-  }
-  static tone_op detect_op(std::span<const mspi::detect_tone> tones) {
-    return {std::vector<mspi::detect_tone>(tones.begin(), tones.end())};
-  }
-  struct gather_op {
-    gather_digits_options options;
-    void operator()(detail::call_backend& b, detail::gather_completion d) const { b.gather_digits(options, std::move(d)); }
-  };
-  using kind = detail::call_feature_request::kind;
-  struct feature_op {
-    detail::call_feature_request request;
-    void operator()(detail::call_backend& b, detail::completion d) const { b.feature(request, std::move(d)); }
-  };
-  static feature_op feature(kind what, std::string_view argument, mspi::media_type media = mspi::media_type::none,
-                            mspi::qos_service_level level = mspi::qos_service_level::best_effort) {
-    return {{what, std::string(argument), media, level}};
-  }
-  static feature_op digit_modes_op(std::uint32_t modes) {
-    auto op = feature(kind::detect_digits, {});
-    op.request.value = modes;
-    return op;
-  }
-  static feature_op info_long_op(call_info_long item, std::uint32_t value) {
-    auto op = feature(kind::set_info_long, {});
-    op.request.long_item = item;
-    op.request.value = value;
-    return op;
-  }
-  static feature_op info_string_op(call_info_string item, std::string_view value) {
-    auto op = feature(kind::set_info_string, value);
-    op.request.item = item;
-    return op;
+  template <class Op>
+  std::error_code run(Op op) const {
+    return detail::ops::run(backend_, std::move(op));
   }
   static void throw_on(std::error_code ec, const char* what) { mspi::throw_if(ec, what); }
 
-  template <class Op>
-  std::error_code run(Op op) const {
-    if (!backend_) return make_error_code(mspi::tapi_errc::invalid_handle);
-    return detail::wait_for([&](detail::completion done) { op(*backend_, std::move(done)); });
-  }
-
   std::shared_ptr<detail::call_backend> backend_;
   friend class address;
+  friend class legacy_call_media_control<call>;
 };
 
 }  // namespace tspi
