@@ -47,6 +47,20 @@ std::uint16_t audio_port(const std::string& sdp) {
   return sd->media.front().port;
 }
 
+// `a` answers `peer`'s offer of G.711 payload type `pt` (0 PCMU or 8 PCMA) with telephone-event 101 and starts
+// media towards it; returns the answer.
+std::string start_g711_with_events(msp_side& a, ptapi_test::raw_peer& peer, int pt) {
+  const std::string codec = pt == 0 ? "PCMU" : "PCMA";
+  a.send(channel_message_type::remote_offer,
+         peer.offer(std::to_string(pt) + " 101", "a=rtpmap:" + std::to_string(pt) + " " + codec +
+                                                     "/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\n"));
+  auto answer = a.take(channel_message_type::local_answer);
+  REQUIRE(answer);
+  peer.target = {boost::asio::ip::make_address("127.0.0.1"), ptapi_test::rtp_port_of(answer->body)};
+  a.send(channel_message_type::start_media);
+  return answer->body;
+}
+
 }  // namespace
 
 TEST_CASE("a call that prefers PCMU gets it, and a tone crosses as 8 kHz G.711", "[mspi][rtp_opus][g711]") {
@@ -260,13 +274,7 @@ TEST_CASE("generate_digits is refused or abandoned with generate_failed", "[mspi
 TEST_CASE("on the wire: G.711 at 8 kHz, and RFC 4733 events in place of audio", "[mspi][rtp_opus][g711][dtmf]") {
   msp_side a;
   ptapi_test::raw_peer peer;
-  a.send(channel_message_type::remote_offer,
-         peer.offer("0 101", "a=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\n"));
-  auto answer = a.take(channel_message_type::local_answer);
-  REQUIRE(answer);
-  CHECK(answer->body.find(" RTP/AVP 0 101\r\n") != std::string::npos);
-  peer.target = {boost::asio::ip::make_address("127.0.0.1"), ptapi_test::rtp_port_of(answer->body)};
-  a.send(channel_message_type::start_media);
+  CHECK(start_g711_with_events(a, peer, 0).find(" RTP/AVP 0 101\r\n") != std::string::npos);
 
   auto audio = peer.receive_for(300ms);
   REQUIRE(audio.size() >= 8);
@@ -313,12 +321,7 @@ TEST_CASE("GenerateDigits2 on the wire: each event lasts the asked duration, a d
           "[mspi][rtp_opus][g711][dtmf]") {
   msp_side a;
   ptapi_test::raw_peer peer;
-  a.send(channel_message_type::remote_offer,
-         peer.offer("0 101", "a=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\n"));
-  auto answer = a.take(channel_message_type::local_answer);
-  REQUIRE(answer);
-  peer.target = {boost::asio::ip::make_address("127.0.0.1"), ptapi_test::rtp_port_of(answer->body)};
-  a.send(channel_message_type::start_media);
+  start_g711_with_events(a, peer, 0);
   REQUIRE_FALSE(peer.receive_for(100ms).empty());
 
   a.send(channel_message_type::generate_digits, "7 30");  // below min_digit_duration_ms
@@ -350,12 +353,7 @@ TEST_CASE("GenerateDigits2 on the wire: each event lasts the asked duration, a d
 TEST_CASE("received events are reported once each, also when only end packets arrive", "[mspi][rtp_opus][dtmf]") {
   msp_side a;
   ptapi_test::raw_peer peer;
-  a.send(channel_message_type::remote_offer,
-         peer.offer("8 101", "a=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\n"));
-  auto answer = a.take(channel_message_type::local_answer);
-  REQUIRE(answer);
-  peer.target = {boost::asio::ip::make_address("127.0.0.1"), ptapi_test::rtp_port_of(answer->body)};
-  a.send(channel_message_type::start_media);
+  start_g711_with_events(a, peer, 8);
   std::this_thread::sleep_for(50ms);
 
   std::uint16_t seq = 100;

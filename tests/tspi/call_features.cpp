@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 #include <system_error>
 
 using namespace ptapi_test;
@@ -52,6 +53,24 @@ void bob_answers(loopback_fixture& f) {
     auto c = e.call;
     c.async_answer([](std::error_code) {});
   });
+}
+
+// Collects into `heard` the digit of every TE_DIGITEVENT of `f`'s calls (guarded by f.log.m).
+void collect_digits(loopback_fixture& f, std::string& heard) {
+  f.tapi.on_digit().connect([&f, &heard](const tspi::digit_event& e) {
+    std::lock_guard lock(f.log.m);
+    heard += e.digit;
+    f.log.cv.notify_all();
+  });
+}
+
+// alice connects a call to bob (`bob_answers`); returns it and bob's side of it.
+std::pair<tspi::call, tspi::call> alice_calls_bob(loopback_fixture& f) {
+  auto call = f.alice.create_call("bob");
+  call.connect();
+  REQUIRE(f.log.wait([&] { return !f.log.offered.empty(); }));
+  std::lock_guard lock(f.log.m);
+  return {call, f.log.offered.back()};
 }
 
 }  // namespace
@@ -257,18 +276,10 @@ TEST_CASE("DetectDigits turns a call's digit events off and on, and a call's own
   loopback_fixture f;
   bob_answers(f);
   std::string heard;  // guarded by f.log.m: the digits bob's call reported
-  f.tapi.on_digit().connect([&](const tspi::digit_event& e) {
-    std::lock_guard lock(f.log.m);
-    heard += e.digit;
-    f.log.cv.notify_all();
-  });
-  auto call = f.alice.create_call("bob");
-  call.connect();
-  REQUIRE(f.log.wait([&] { return !f.log.offered.empty(); }));
-  auto at_bob = [&] {
-    std::lock_guard lock(f.log.m);
-    return f.log.offered.back();
-  }();
+  collect_digits(f, heard);
+  const auto calls = alice_calls_bob(f);
+  const auto& call = calls.first;
+  const auto& at_bob = calls.second;
   std::error_code ec;
   for (std::uint32_t unsupported : {tspi::line_digit_mode::pulse, tspi::line_digit_mode::dtmf_end}) {
     at_bob.detect_digits(unsupported, ec);
@@ -327,13 +338,9 @@ TEST_CASE("get_CallInfoLong reads every CIL_ item of a loopback call, put_CallIn
   using l = tspi::call_info_long;
   loopback_fixture f;
   bob_answers(f);
-  auto call = f.alice.create_call("bob");
-  call.connect();
-  REQUIRE(f.log.wait([&] { return !f.log.offered.empty(); }));
-  auto at_bob = [&] {
-    std::lock_guard lock(f.log.m);
-    return f.log.offered.back();
-  }();
+  const auto calls = alice_calls_bob(f);
+  const auto& call = calls.first;
+  const auto& at_bob = calls.second;
   REQUIRE(wait_state(f.log, call, call_state::connected));
   const auto mine = call.info(), theirs = at_bob.info();
   CHECK(tspi::info_long(mine, l::media_types_available) == 0x8);  // TAPIMEDIATYPE_AUDIO
@@ -381,13 +388,8 @@ TEST_CASE("GenerateDigits2 sends each digit for the asked duration, and refuses 
   loopback_fixture f;
   bob_answers(f);
   std::string heard;  // guarded by f.log.m: the digits bob's call reported
-  f.tapi.on_digit().connect([&](const tspi::digit_event& e) {
-    std::lock_guard lock(f.log.m);
-    heard += e.digit;
-    f.log.cv.notify_all();
-  });
-  auto call = f.alice.create_call("bob");
-  call.connect();
+  collect_digits(f, heard);
+  auto call = alice_calls_bob(f).first;
   REQUIRE(wait_state(f.log, call, call_state::connected));
   std::error_code ec;
   for (auto bad : {30ms, 1001ms}) {
