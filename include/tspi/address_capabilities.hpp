@@ -3,6 +3,7 @@
 // the LINEADDRESSCAPS / LINEDEVCAPS flag values its answers are made of.
 #pragma once
 
+#include <tspi/call_info_buffer.hpp>
 #include <tspi/forward.hpp>
 #include <tspi/tsp.hpp>
 
@@ -252,7 +253,7 @@ inline constexpr std::uint32_t generate_digit_duration_ms = 100;
 /// - forwarding with `f.forward`: every `forward_mode`, `max_forward_entries` entries (as many caller-
 ///   specific), 0 to `max_forward_rings` rings;
 /// - device flags: an MSP always, call hubs with `f.local_conference`.
-/// Non-directed park, call completion, call data, predictive dialling and settable device status: 0 (not supported).
+/// Call data: `max_call_data_size` bytes (`call::set_info_buffer`). Non-directed park, call completion, predictive dialling and settable device status: 0 (not supported).
 /// Errors: none (every `address_capability` has a value). Pure.
 [[nodiscard]] inline std::uint32_t address_capability_value(const address_info& info, const provider_features& f,
                                                             std::size_t line_id, address_capability cap) noexcept {
@@ -325,7 +326,8 @@ inline constexpr std::uint32_t generate_digit_duration_ms = 100;
     case ac::generate_digit_min_duration: return f.generate_digits ? mspi::min_digit_duration_ms : 0;
     case ac::generate_digit_max_duration: return f.generate_digits ? mspi::max_digit_duration_ms : 0;
     case ac::generate_digit_default_duration: return f.generate_digits ? generate_digit_duration_ms : 0;
-    default: return 0;  // max_num_trans_conf, settable_dev_status, call data, completions, address_id, min rings
+    case ac::max_call_data_size: return static_cast<std::uint32_t>(max_call_data_size);
+    default: return 0;  // max_num_trans_conf, settable_dev_status, completions, address_id, min rings
   }
 }
 

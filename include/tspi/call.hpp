@@ -3,6 +3,7 @@
 // ITLegacyCallMediaControl methods come from legacy_call_media_control.hpp).
 #pragma once
 
+#include <tspi/call_info_buffer.hpp>
 #include <tspi/call_info_long.hpp>
 #include <tspi/call_state.hpp>
 #include <tspi/legacy_call_media_control.hpp>
@@ -515,6 +516,27 @@ class call : public legacy_call_media_control<call> {
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
   auto async_set_info_long(call_info_long item, std::uint32_t value, Token&& token = {}) const {
     return detail::initiate(std::forward<Token>(token), backend_, detail::ops::info_long_op(item, value));
+  }
+
+  /// ITCallInfo::SetCallInfoBuffer: sets `item`'s bytes (any byte, `bytes.size()` of them), one of the two
+  /// that `settable(call_info_buffer)` names: CIB_USERUSERINFO before Connect (at most
+  /// `max_user_user_info_size`; the SIP provider sends it as the INVITE's User-to-User header, hex-encoded,
+  /// RFC 7433 §4.1; the loopback provider does not carry it), CIB_CALLDATABUFFER at any time (at most
+  /// `max_call_data_size`; kept in the TAPI object). A change raises TE_CALLINFOCHANGE (`user_user_info`,
+  /// `call_data`). Read them with `info_buffer(call.info(), item)`. Errors: `invalid_argument` for another
+  /// item or too many bytes; `invalid_call_state` for user-user information once the call left idle;
+  /// `not_owner`; `invalid_handle`. Any thread.
+  void set_info_buffer(call_info_buffer item, std::string_view bytes, std::error_code& ec) const {
+    ec = run(detail::ops::info_buffer_op(item, bytes));
+  }
+  /// SetCallInfoBuffer, throwing `std::system_error` on the errors above.
+  void set_info_buffer(call_info_buffer item, std::string_view bytes) const {
+    throw_on(run(detail::ops::info_buffer_op(item, bytes)), "set_info_buffer");
+  }
+  /// SetCallInfoBuffer, asynchronously: completion signature `void(std::error_code)`.
+  template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
+  auto async_set_info_buffer(call_info_buffer item, std::string_view bytes, Token&& token = {}) const {
+    return detail::initiate(std::forward<Token>(token), backend_, detail::ops::info_buffer_op(item, bytes));
   }
 
   /// ITCallInfo::get_CallHub: the hub of the local conference this call is in (see `call::conference`),

@@ -145,6 +145,14 @@ struct call_info : provider_call_info {
   /// CalledParty; SIP: the To header's display-name of the INVITE), set by `call::set_info_string` before
   /// Connect.
   std::string called_party_friendly_name;
+  /// CIB_USERUSERINFO: opaque bytes (at most `max_user_user_info_size`) for the far end's application. Outgoing:
+  /// set by `call::set_info_buffer` before Connect (SIP: the INVITE's User-to-User header, hex, RFC 7433 §4.1);
+  /// incoming: what the caller sent (the INVITE's first hex User-to-User value), known at the call notification.
+  std::string user_user_info;
+  /// CIB_CALLDATABUFFER: the application's own bytes on the call (lineSetCallData; `call::set_info_buffer`,
+  /// at most `max_call_data_size`); every handle sees them, a change raises TE_CALLINFOCHANGE `call_data`.
+  /// Kept in the TAPI object, never sent.
+  std::string call_data;
 };
 
 /// TAPI 3's `CALLINFO_STRING` (values are TAPI's): which string `info_string` reads and
@@ -211,6 +219,8 @@ enum class call_info_change_cause : std::uint8_t {
   related_call_id,  ///< CIC_RELATEDCALLID: `related_call_id` (the call became a consultation call).
   app_specific,     ///< CIC_APPSPECIFIC: `app_specific` (`call::set_app_specific`).
   reason,           ///< CIC_REASON: `reason` (an idle call set to `unpark` or `pickup` by `call::unpark` / `pickup`).
+  call_data,        ///< CIC_CALLDATA: `call_data` (`call::set_info_buffer`).
+  user_user_info,   ///< CIC_USERUSERINFO: `user_user_info` (`call::set_info_buffer` before Connect).
 };
 
 }  // namespace tspi

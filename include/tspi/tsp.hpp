@@ -70,15 +70,21 @@ struct incoming_call_info {
   /// History-Info, RFC 7044), known when the call is offered; the TSP's later LINE_CALLINFO reports them too.
   std::string redirecting_id{};
   std::string redirecting_name{};  ///< See `redirecting_id`.
+  /// CIB_USERUSERINFO of an inbound call: the caller application's bytes (SIP: User-to-User, RFC 7433).
+  std::string user_user_info{};
 };
 
-/// The LINECALLPARAMS strings an application set on an outgoing call before Connect
-/// (ITCallInfo::put_CallInfoString, `call::set_info_string`), for a TSP's `make_call` overload that takes
-/// them (see `has_call_params`). Each is empty when not set; none holds a control character.
+/// The LINECALLPARAMS strings and buffers an application set on an outgoing call before Connect
+/// (ITCallInfo::put_CallInfoString / SetCallInfoBuffer, `call::set_info_string` / `set_info_buffer`), for a
+/// TSP's `make_call` overload that takes them (see `has_call_params`). Each is empty when not set; the
+/// strings hold no control character.
 struct call_params {
   std::string calling_party_id;  ///< CIS_CALLINGPARTYID (LINECALLPARAMS' CallingPartyID).
   std::string comment;           ///< CIS_COMMENT (Comment).
   std::string called_party_name; ///< CIS_CALLEDPARTYFRIENDLYNAME (CalledParty).
+  /// CIB_USERUSERINFO (LINECALLPARAMS' UserUserInfo): bytes for the far end's application, at most
+  /// `max_user_user_info_size` (call_info_buffer.hpp); may hold any byte.
+  std::string user_user_info;
 };
 
 /// A call-control request beyond make_call/answer/drop, for the TSP's optional members (see the concept).

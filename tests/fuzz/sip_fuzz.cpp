@@ -27,6 +27,7 @@
 #include <tspi/sip/bind_address.hpp>
 #include <tspi/sip/detail/diversion.hpp>
 #include <tspi/sip/detail/replaces.hpp>
+#include <tspi/sip/detail/user_to_user.hpp>
 #include <tspi/sip/digest.hpp>
 #include <tspi/sip/headers.hpp>
 #include <tspi/sip/history_info.hpp>
@@ -162,6 +163,17 @@ void check_replaces(std::string_view text) {
   PTAPI_FUZZ_CHECK(!u || d::uri_header(u->headers, "Replaces") == text);
 }
 
+// RFC 7433 §4.1: decoded user-user information is at most the limit, and encodes back to a value that decodes
+// to the same bytes.
+void check_user_to_user(const std::vector<std::string_view>& values) {
+  namespace d = sip::detail;
+  if (auto bytes = d::parse_user_to_user(values, 128)) {
+    PTAPI_FUZZ_CHECK(bytes->size() <= 128);
+    const auto value = d::user_to_user_value(*bytes);
+    PTAPI_FUZZ_CHECK(d::parse_user_to_user({value}, 128) == bytes);
+  }
+}
+
 bool same_message_ignoring_content_length(const sip::message& a, const sip::message& b) {
   if (a.method != b.method || a.request_uri != b.request_uri || a.status != b.status || a.reason != b.reason || a.body != b.body)
     return false;
@@ -218,6 +230,7 @@ void ptapi_fuzz::fuzz_sip(input bytes) {
        {"From", "To", "Contact", "Route", "Record-Route", "Refer-To", "Referred-By", "Diversion", "P-Asserted-Identity"})
     for (auto v : m->headers_named(name)) check_name_addr(v);
   for (auto v : m->headers_named("Replaces")) check_replaces(v);
+  check_user_to_user(m->headers_named("User-to-User"));
   if (auto d = sip::parse_name_addr(m->header("Diversion").value_or("")))
     (void)sip::detail::reason_of_diversion(d->param("reason").value_or(""));
   check_history_info(m->headers_named("History-Info"));

@@ -7,6 +7,7 @@
 #include "tspi/sip_fixture.hpp"
 
 #include <tspi/address_capabilities.hpp>
+#include <tspi/sip/detail/user_to_user.hpp>
 #include <tspi/sip/transaction.hpp>
 
 #include <catch2/catch.hpp>
@@ -14,9 +15,12 @@
 #include <boost/asio/use_future.hpp>
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
 #include <string>
-#include <utility>
 #include <system_error>
+#include <utility>
+#include <vector>
 
 using namespace ptapi_test;
 using tspi::call_state;
@@ -431,4 +435,92 @@ TEST_CASE("GenerateDigits2 sends each digit for the asked duration, and refuses 
   CHECK(tspi::info_long(call.info(), l::generate_digit_duration) == 100);
   call.disconnect();
   REQUIRE(wait_state(f.log, call, call_state::disconnected));
+}
+
+TEST_CASE("SetCallInfoBuffer: user-user information goes out as User-to-User in hex, call data stays local",
+          "[tspi][sip][call_features][call_info]") {
+  sip_party ua;
+  sip_blocking_peer peer;
+  using item = tspi::call_info_buffer;
+  auto call = ua.address.create_call("sip:raw@127.0.0.1:" + std::to_string(peer.port()));
+  std::error_code ec;
+  call.set_info_buffer(item::dev_specific, "x", ec);  // the provider's
+  CHECK(ec == tapi_errc::invalid_argument);
+  call.set_info_buffer(item::user_user_info, std::string(tspi::max_user_user_info_size + 1, 'u'), ec);
+  CHECK(ec == tapi_errc::invalid_argument);
+  call.set_info_buffer(item::call_data, std::string(tspi::max_call_data_size + 1, 'd'), ec);
+  CHECK(ec == tapi_errc::invalid_argument);
+  const std::string uui("\x00\xFF;\r\nA", 6);  // any byte: hex keeps them out of the header's syntax
+  call.set_info_buffer(item::user_user_info, uui);
+  CHECK(call.async_set_info_buffer(item::call_data, "ticket 7", boost::asio::use_future).get() == std::error_code{});
+  CHECK(tspi::info_buffer(call.info(), item::user_user_info) == uui);
+  CHECK(tspi::info_buffer(call.info(), item::call_data) == "ticket 7");
+  CHECK(tspi::info_buffer(call.info(), item::charging_info).empty());
+
+  auto connected = call.async_connect(boost::asio::use_future);
+  auto invite = answer_invite(peer);
+  REQUIRE(connected.get() == std::error_code{});
+  CHECK(invite.header("User-to-User").value_or("") == "00FF3B0D0A41;encoding=hex");
+  std::string text;
+  for (const auto& h : invite.headers) text += h.value;
+  CHECK(text.find("ticket 7") == std::string::npos);  // call data stays in the TAPI object
+  call.set_info_buffer(item::user_user_info, "late", ec);
+  CHECK(ec == tapi_errc::invalid_call_state);
+  std::mutex m;  // TE_CALLINFOCHANGE CIC_CALLDATA events from now on
+  std::condition_variable cv;
+  int changes = 0;
+  ua.tapi.on_call_info_change().connect([&](const tspi::call_info_change_event& e) {
+    if (e.cause != tspi::call_info_change_cause::call_data) return;
+    std::lock_guard lock(m);
+    ++changes;
+    cv.notify_all();
+  });
+  call.set_info_buffer(item::call_data, "ticket 8");  // any time
+  {
+    std::unique_lock lock(m);
+    CHECK(cv.wait_for(lock, 5s, [&] { return changes == 1; }));
+  }
+  CHECK(tspi::info_buffer(call.info(), item::call_data) == "ticket 8");
+  CHECK(ua.address.capability(tspi::address_capability::max_call_data_size) == tspi::max_call_data_size);
+  hang_up(ua, peer, call);
+}
+
+TEST_CASE("the callee reads the caller's user-user information (CIB_USERUSERINFO) at the call notification",
+          "[tspi][sip][call_features][call_info]") {
+  sip_party alice, bob;
+  std::mutex m;
+  std::string at_notification;
+  bob.tapi.on_call_notification().connect([&](const tspi::call_notification_event& e) {
+    std::lock_guard lock(m);
+    at_notification = tspi::info_buffer(e.call.info(), tspi::call_info_buffer::user_user_info);
+  });
+  bob.auto_answer();
+  auto call = alice.address.create_call(bob.uri);
+  const std::string uui("\x01\x02\x80 account 4711", 16);
+  call.set_info_buffer(tspi::call_info_buffer::user_user_info, uui);
+  call.connect();
+  auto at_bob = bob.last_offered();
+  REQUIRE(at_bob);
+  CHECK(tspi::info_buffer(at_bob.info(), tspi::call_info_buffer::user_user_info) == uui);
+  std::lock_guard lock(m);
+  CHECK(at_notification == uui);
+  call.disconnect();
+}
+
+TEST_CASE("User-to-User values: hex in, hex out, other encodings and bad hex ignored (RFC 7433 §4.1)", "[tspi][sip][call_info]") {
+  namespace d = tspi::sip::detail;
+  using values = std::vector<std::string_view>;
+  CHECK(d::user_to_user_value(std::string("\x56\xa3\x00", 3)) == "56A300;encoding=hex");
+  CHECK(d::parse_user_to_user(values{"56a390;encoding=hex;purpose=isdn-uui"}, 128) == std::string("\x56\xa3\x90", 3));
+  CHECK(d::parse_user_to_user(values{"\"0A1B\" ; Encoding=HEX"}, 128) == std::string("\x0a\x1b", 2));
+  // The first acceptable value wins, across values and header lines.
+  CHECK(d::parse_user_to_user(values{"zz;encoding=base64, 123;encoding=hex", "4142;encoding=hex"}, 128) == "AB");
+  CHECK(d::parse_user_to_user(values{"41;encoding=hex, 42;encoding=hex"}, 128) == "A");
+  for (std::string_view bad : {"4142", "4142;purpose=isdn-uui", "414;encoding=hex", "41zz;encoding=hex",
+                               "\"4142;encoding=hex", ";encoding=hex", "4142;encoding=base64"})
+    CHECK_FALSE(d::parse_user_to_user(values{bad}, 128));
+  CHECK_FALSE(d::parse_user_to_user(values{}, 128));
+  const std::string long_hex = std::string(258, 'a') + ";encoding=hex";  // 129 bytes
+  CHECK_FALSE(d::parse_user_to_user(values{long_hex}, 128));
+  CHECK(d::parse_user_to_user(values{long_hex}, 129));
 }

@@ -5,6 +5,7 @@
 
 #include <tspi/address_capabilities.hpp>
 #include <tspi/call_info.hpp>
+#include <tspi/call_info_buffer.hpp>
 #include <tspi/call_info_long.hpp>
 #include <tspi/call_state.hpp>
 #include <tspi/digit_gathering.hpp>
@@ -59,6 +60,7 @@ struct call_feature_request {
     set_info_string,   // put_CallInfoString: `item`, `argument`
     detect_digits,     // DetectDigits: `value` (LINEDIGITMODE_ bits)
     set_info_long,     // put_CallInfoLong: `long_item`, `value`
+    set_info_buffer,   // SetCallInfoBuffer: `buffer_item`, `argument` (the bytes)
   };
   kind what = kind::dial;
   std::string argument;
@@ -66,6 +68,7 @@ struct call_feature_request {
   mspi::qos_service_level level = mspi::qos_service_level::best_effort;
   call_info_string item = call_info_string::comment;
   call_info_long long_item = call_info_long::app_specific;
+  call_info_buffer buffer_item = call_info_buffer::call_data;
   std::uint32_t value = 0;
 };
 

@@ -111,6 +111,16 @@ inline void core::call_feature(const std::shared_ptr<call_impl>& c, call_feature
         if (r.value & ~line_digit_mode::dtmf) return done(mspi::tapi_errc::invalid_mode);
         c->set_monitor_digit_modes(r.value);
         return done({});
+      case k::set_info_buffer: {  // UserUserInfo goes out with the call (idle only), CallData any time
+        const bool uui = r.buffer_item == call_info_buffer::user_user_info;
+        if (!settable(r.buffer_item) || r.argument.size() > (uui ? max_user_user_info_size : max_call_data_size))
+          return done(mspi::tapi_errc::invalid_argument);
+        if (uui && s != call_state::idle) return done(mspi::tapi_errc::invalid_call_state);
+        if (c->store_info_buffer(r.buffer_item, r.argument))
+          self->emit(tapi_event::call_info_change,
+                     call_info_change_event{handle_of(c), uui ? call_info_change_cause::user_user_info : call_info_change_cause::call_data});
+        return done({});
+      }
       case k::set_info_string: {  // LINECALLPARAMS' strings: set before the call is placed
         if (!settable(r.item) || !info_string_acceptable(r.argument)) return done(mspi::tapi_errc::invalid_argument);
         if (s != call_state::idle) return done(mspi::tapi_errc::invalid_call_state);

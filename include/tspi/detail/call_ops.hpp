@@ -4,6 +4,7 @@
 #pragma once
 
 #include <tspi/call_info.hpp>
+#include <tspi/call_info_buffer.hpp>
 #include <tspi/call_info_long.hpp>
 #include <tspi/detail/backends.hpp>
 #include <tspi/digit_gathering.hpp>
@@ -170,6 +171,11 @@ inline feature_op info_long_op(call_info_long item, std::uint32_t value) {
   auto op = feature(kind::set_info_long, {});
   op.request.long_item = item;
   op.request.value = value;
+  return op;
+}
+inline feature_op info_buffer_op(call_info_buffer item, std::string_view bytes) {
+  auto op = feature(kind::set_info_buffer, bytes);
+  op.request.buffer_item = item;
   return op;
 }
 inline feature_op info_string_op(call_info_string item, std::string_view value) {

@@ -236,7 +236,7 @@ class core final : public std::enable_shared_from_this<core> {
   void connect(const std::shared_ptr<call_impl>& c, completion done) {
     post_op(std::move(done), [self = shared_from_this(), c](completion done) {
       self->place(c, std::move(done), false, [](provider_base& p, request_id req, std::size_t address, const call_info& i) {
-        p.make_call(req, address, i.id, i.called_id, i.media, {i.calling_party_id, i.comment, i.called_party_friendly_name});
+        p.make_call(req, address, i.id, i.called_id, i.media, {i.calling_party_id, i.comment, i.called_party_friendly_name, i.user_user_info});
       });
     });
   }
@@ -575,6 +575,7 @@ class core final : public std::enable_shared_from_this<core> {
     ci.media = info.media;
     ci.related_call_id = info.replaces;
     ci.comment = info.comment;
+    ci.user_user_info = info.user_user_info;
     ci.redirecting_id = info.redirecting_id;
     ci.redirecting_name = info.redirecting_name;
     made = make_call(a, std::move(ci), ec);

@@ -155,6 +155,14 @@ class call_impl final : public call_backend, public std::enable_shared_from_this
     slot = std::move(value);
     return true;
   }
+  /// Stores a settable CALLINFO_BUFFER item (core thread); true when the value changed.
+  bool store_info_buffer(call_info_buffer item, std::string value) {
+    std::lock_guard lock(mutex_);
+    auto& slot = item == call_info_buffer::user_user_info ? info_.user_user_info : info_.call_data;
+    if (slot == value) return false;
+    slot = std::move(value);
+    return true;
+  }
   /// Sets CIL_REASON before an idle call is placed by Unpark or Pickup (core thread).
   /// DetectDigits / put_CallInfoLong(CIL_MONITORDIGITMODES): `call_info::monitor_digit_modes`.
   void set_monitor_digit_modes(std::uint32_t modes) {

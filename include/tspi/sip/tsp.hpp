@@ -59,6 +59,7 @@ namespace tspi::sip {
 /// |---|---|
 /// | `connect` | INVITE with the MSP's offer and `Supported: 100rel`; 100 → in_progress, 180/183 → ringback (in_progress), 2xx → ACK, connected |
 /// | `set_info_string` before `connect` (LINECALLPARAMS) | CIS_CALLEDPARTYFRIENDLYNAME → the To display-name; CIS_COMMENT → Subject (RFC 3261 §20.36); CIS_CALLINGPARTYID → P-Preferred-Identity (RFC 3325 §9.2; one that is not a SIP URI or `user@host` ends the call as a bad address, `provider_detail` saying so); CIS_DISPLAYABLEADDRESS stays local |
+/// | `set_info_buffer(user_user_info)` before `connect` | User-to-User: the bytes in hex, `;encoding=hex` (RFC 7433 §4.1) |
 /// | `unpark`, `pickup` (TSPI_lineUnpark, TSPI_linePickup) | an INVITE to the call's destination (the park or pickup address), as `connect`; a pickup group → `invalid_group_id` |
 /// | `park_direct` (TSPI_linePark, directed) | REFER with Refer-To the park address, as `blind_transfer` |
 /// | 1xx with SDP (early media, RFC 3261 §13.2.1) | the SDP goes to the MSP as the answer and media starts while the call is in progress (stream events as usual); the last early SDP received wins until the 2xx, whose SDP (or the winning dialog's reliable 1xx's) takes over, applied only if different |
@@ -78,6 +79,7 @@ namespace tspi::sip {
 /// | `forward` rules of the called address (TSPI_lineForward) | unconditional: 302 at once, no new call; busy: 302 instead of the 486 of `disconnect` offering (normal) or the 503 of no room; no answer: 302 after `num_rings_no_answer` × `ring_period`, disconnected (forwarded → normal). Contact = the rule's destination with the RFC 4458 `cause` (302, 486, 408), Diversion (RFC 5806) = our AOR with the reason and counter=1 |
 /// | incoming INVITE with Diversion (RFC 5806) | `call_info::reason` fwd_uncond / fwd_busy / fwd_noanswer (redirect for other reasons), `redirecting_id` / `redirecting_name` = its first URI and display-name, known at the call notification |
 /// | incoming INVITE with Subject | `call_info::comment` (CIS_COMMENT) |
+/// | incoming INVITE with User-to-User | the first hex-encoded value's bytes (at most `max_user_user_info_size`) → `call_info::user_user_info` (CIB_USERUSERINFO); other encodings ignored |
 /// | incoming INVITE with History-Info (RFC 7044) and no Diversion | the last retargeting (the last entry with an `mp` naming another entry; RFC 4244 entries: the last with a `cause`): `call_info::reason` from its RFC 4458 `cause` (486 fwd_busy, 408 fwd_noanswer, 302 or none fwd_uncond, others redirect), `redirecting_id` / `redirecting_name` = the entry it was retargeted from; a History-Info that does not parse (or more than 32 entries) is ignored |
 /// | `answer` | 200 with the MSP's answer → connected; media starts when the ACK arrives (none within 64*T1 → BYE, disconnected (unavail), and no media was ever sent) |
 /// | `disconnect` offering | 486 (normal), 603 (rejected), 480 (noanswer): `reject_status` |

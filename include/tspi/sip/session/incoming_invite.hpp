@@ -10,6 +10,7 @@
 #include <tspi/sip/detail/reliable_provisional.hpp>
 #include <tspi/sip/detail/session.hpp>
 #include <tspi/sip/detail/text.hpp>
+#include <tspi/sip/detail/user_to_user.hpp>
 #include <tspi/sip/dialog.hpp>
 #include <tspi/sip/headers.hpp>
 #include <tspi/sip/message.hpp>
@@ -84,6 +85,7 @@ inline void sip_tsp::on_invite(std::shared_ptr<server_transaction> tx, const mes
   info.caller_name = from ? from->display_name : std::string();
   info.called_id = ruri->to_string();
   info.comment = std::string(m.header("Subject").value_or(""));  // RFC 3261 §20.36 (bounded by the message limits)
+  info.user_user_info = detail::parse_user_to_user(m.headers_named("User-to-User"), max_user_user_info_size).value_or("");
   if (diversion) {
     info.redirecting_id = diversion->address.to_string();
     info.redirecting_name = diversion->display_name;

@@ -8,6 +8,7 @@
 #include <tspi/sip/causes.hpp>
 #include <tspi/sip/detail/call_information.hpp>
 #include <tspi/sip/detail/session.hpp>
+#include <tspi/sip/detail/user_to_user.hpp>
 #include <tspi/sip/dialog.hpp>
 #include <tspi/sip/headers.hpp>
 #include <tspi/sip/message.hpp>
@@ -86,6 +87,8 @@ inline void sip_tsp::send_invite(const session_ptr& s, std::string sdp) {
   if (!s->params.comment.empty()) m.add("Subject", s->params.comment);  // CIS_COMMENT (RFC 3261 §20.36)
   if (auto id = s->params.calling_party_id.empty() ? std::nullopt : parse_destination(s->params.calling_party_id))
     m.add("P-Preferred-Identity", name_addr{{}, *id, {}}.to_string());  // CIS_CALLINGPARTYID (RFC 3325 §9.2)
+  if (!s->params.user_user_info.empty())  // CIB_USERUSERINFO (RFC 7433 §4.1)
+    m.add("User-to-User", detail::user_to_user_value(s->params.user_user_info));
   m.add("Content-Type", "application/sdp");
   m.body = std::move(sdp);
   s->invite = m;
