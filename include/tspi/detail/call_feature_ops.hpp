@@ -54,7 +54,7 @@ inline void core::call_feature(const std::shared_ptr<call_impl>& c, call_feature
     using k = call_feature_request::kind;
     if (auto ec = self->usable(*c)) return done(ec);
     const auto info = c->snapshot();
-    // put_CallInfoLong takes two items (`settable`), whatever the privilege: E_INVALIDARG for the others.
+    // put_CallInfoLong takes three items (`settable`), whatever the privilege: E_INVALIDARG for the others.
     if (r.what == k::set_info_long && !settable(r.long_item)) return done(mspi::tapi_errc::invalid_argument);
     if (r.what == k::set_info_long && r.long_item == call_info_long::app_specific)
       return self->set_app_specific(c, r.value, std::move(done));

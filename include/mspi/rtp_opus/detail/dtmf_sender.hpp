@@ -23,9 +23,9 @@ struct dtmf_action {
 };
 
 /// Queues DTMF digits and lays each out on the send clock, one packet per tick (ptime), RFC 4733 §2.5.1:
-/// - the tone lasts `tone_ms` (or the request's duration) rounded up to whole ticks; each of its ticks sends the event with the same
-///   timestamp (the first tick's), the duration so far (ticks × ptime in the event clock's units), the
-///   M bit on the first packet only, and the E bit on the last;
+/// - the tone lasts `tone_ms` (or the request's duration) rounded up to whole ticks; each of its ticks
+///   sends the event with the same timestamp (the first tick's), the duration so far (ticks × ptime in
+///   the event clock's units), the M bit on the first packet only, and the E bit on the last;
 /// - the end packet is then sent twice more on the next ticks (three in all, §2.5.1.4), which also
 ///   stand in for audio;
 /// - the next digit starts `gap_ms` (or the request's duration; rounded up to ticks, at least the two
