@@ -4,6 +4,7 @@
 #pragma once
 
 #include <tspi/sip/tsp.hpp>
+#include <tspi/call_info_buffer.hpp>
 #include <tspi/sip/detail/call_information.hpp>
 #include <tspi/sip/detail/diversion.hpp>
 #include <tspi/sip/history_info.hpp>
