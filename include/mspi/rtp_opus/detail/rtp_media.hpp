@@ -255,6 +255,12 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
   static constexpr std::size_t max_packet_samples = 5760;
   /// How long the current SSRC must be silent before the SSRC it replaced may come back (probation).
   static constexpr std::chrono::milliseconds retired_ssrc_quiet{500};
+  /// How far the send clock may fall behind and still catch up, in frames (ptimes): a media thread stalled
+  /// longer than this (a slow handler, a descheduled process) skips the frames it missed instead of sending
+  /// them all at once (see `on_send_tick`).
+  static constexpr int max_send_lag_frames = 3;
+  /// Most frames read from the capture terminals and dropped when the send clock skips (1 s at 20 ms).
+  static constexpr int max_skipped_reads = 50;
 
   /// @param io the MSP's media context; shared so that it outlives these sockets and timers.
   /// @param notify where engine-originated channel messages go (called on the media thread).
@@ -494,24 +500,17 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
   }
 
   // Capture clock: one frame per ptime from the capture terminals, encoded and sent, or a DTMF event
-  // packet in its place.
+  // packet in its place. A tick that comes late sends its frame at once, so the clock catches up on a
+  // short delay; after a longer stall it skips ahead (`skip_stalled_frames`).
   void on_send_tick(const boost::system::error_code& ec) {
     if (ec || !running_) return;
+    skip_stalled_frames();
     next_send_ += ptime();
     schedule_send();
     const std::uint32_t ts = timestamp_;
     timestamp_ += timestamp_step_;
     auto pcm = capture_frame();
-    const bool active = capture_->with_active_terminals([&](std::span<const terminal_ptr> terminals) {
-      terminals[0]->read_frame(pcm);
-      if (terminals.size() == 1) return;
-      auto extra = mix_frame();
-      for (std::size_t t = 1; t < terminals.size(); ++t) {  // mix further capture terminals, saturating
-        terminals[t]->read_frame(extra);
-        for (std::size_t i = 0; i < frame_samples_; ++i)
-          pcm[i] = static_cast<std::int16_t>(std::clamp(pcm[i] + extra[i], -32768, 32767));
-      }
-    });
+    const bool active = read_capture(pcm);
     if (dtmf_.busy()) {
       const dtmf_action a = dtmf_.tick(ts);
       if (a.send) send_event(a, ts);
@@ -545,6 +544,41 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     send_rtp(rtp_header{marker_, static_cast<std::uint8_t>(payload_type_), sequence_++, ts, ssrc_},
              std::span<const std::byte>(encoded_.data(), n), ts);
     marker_ = false;
+  }
+
+  // One frame from the capture terminals into `pcm` (further terminals mixed in, saturating); false when
+  // the stream is not active (`pcm` untouched).
+  bool read_capture(std::span<std::int16_t> pcm) {
+    return capture_->with_active_terminals([&](std::span<const terminal_ptr> terminals) {
+      terminals[0]->read_frame(pcm);
+      if (terminals.size() == 1) return;
+      auto extra = mix_frame();
+      for (std::size_t t = 1; t < terminals.size(); ++t) {
+        terminals[t]->read_frame(extra);
+        for (std::size_t i = 0; i < frame_samples_; ++i)
+          pcm[i] = static_cast<std::int16_t>(std::clamp(pcm[i] + extra[i], -32768, 32767));
+      }
+    });
+  }
+
+  // A tick more than max_send_lag_frames ptimes late (the media thread stalled): sending every frame it
+  // missed at once would be a burst the peer's jitter buffer cannot place (it resyncs and drops audio).
+  // Instead the clock skips to the latest instant due: the frames in between are not sent, the RTP
+  // timestamp advances by them (RFC 3550 §5.1: it tells the sampling instant, so the peer sees a gap, as
+  // after silence), the next packet carries the marker bit (a new talkspurt, RFC 3551 §4.1), and the
+  // capture terminals' frames of the skipped time are read and dropped (up to max_skipped_reads), so that
+  // what is sent next is what was captured at its timestamp and a device's ring does not keep the stall as
+  // latency. The clock keeps its phase: next_send_ stays on the ptime grid.
+  void skip_stalled_frames() {
+    const auto lag = clock::now() - next_send_;
+    if (lag <= max_send_lag_frames * ptime()) return;
+    const std::int64_t frames = lag / ptime();  // whole frames missed; this tick sends the one after them
+    next_send_ += frames * ptime();
+    timestamp_ += static_cast<std::uint32_t>(frames) * timestamp_step_;
+    marker_ = true;
+    auto pcm = capture_frame();
+    for (auto n = std::min<std::int64_t>(frames, max_skipped_reads); n > 0; --n)
+      if (!read_capture(pcm)) break;
   }
 
   void send_event(const dtmf_action& a, std::uint32_t tick_timestamp) {
