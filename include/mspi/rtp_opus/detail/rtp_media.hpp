@@ -259,8 +259,6 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
   /// longer than this (a slow handler, a descheduled process) skips the frames it missed instead of sending
   /// them all at once (see `on_send_tick`).
   static constexpr int max_send_lag_frames = 3;
-  /// Most frames read from the capture terminals and dropped when the send clock skips (1 s at 20 ms).
-  static constexpr int max_skipped_reads = 50;
 
   /// @param io the MSP's media context; shared so that it outlives these sockets and timers.
   /// @param notify where engine-originated channel messages go (called on the media thread).
@@ -510,7 +508,16 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     const std::uint32_t ts = timestamp_;
     timestamp_ += timestamp_step_;
     auto pcm = capture_frame();
-    const bool active = read_capture(pcm);
+    const bool active = capture_->with_active_terminals([&](std::span<const terminal_ptr> terminals) {
+      terminals[0]->read_frame(pcm);
+      if (terminals.size() == 1) return;
+      auto extra = mix_frame();
+      for (std::size_t t = 1; t < terminals.size(); ++t) {  // mix further capture terminals, saturating
+        terminals[t]->read_frame(extra);
+        for (std::size_t i = 0; i < frame_samples_; ++i)
+          pcm[i] = static_cast<std::int16_t>(std::clamp(pcm[i] + extra[i], -32768, 32767));
+      }
+    });
     if (dtmf_.busy()) {
       const dtmf_action a = dtmf_.tick(ts);
       if (a.send) send_event(a, ts);
@@ -546,29 +553,15 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     marker_ = false;
   }
 
-  // One frame from the capture terminals into `pcm` (further terminals mixed in, saturating); false when
-  // the stream is not active (`pcm` untouched).
-  bool read_capture(std::span<std::int16_t> pcm) {
-    return capture_->with_active_terminals([&](std::span<const terminal_ptr> terminals) {
-      terminals[0]->read_frame(pcm);
-      if (terminals.size() == 1) return;
-      auto extra = mix_frame();
-      for (std::size_t t = 1; t < terminals.size(); ++t) {
-        terminals[t]->read_frame(extra);
-        for (std::size_t i = 0; i < frame_samples_; ++i)
-          pcm[i] = static_cast<std::int16_t>(std::clamp(pcm[i] + extra[i], -32768, 32767));
-      }
-    });
-  }
-
   // A tick more than max_send_lag_frames ptimes late (the media thread stalled): sending every frame it
   // missed at once would be a burst the peer's jitter buffer cannot place (it resyncs and drops audio).
   // Instead the clock skips to the latest instant due: the frames in between are not sent, the RTP
   // timestamp advances by them (RFC 3550 §5.1: it tells the sampling instant, so the peer sees a gap, as
-  // after silence), the next packet carries the marker bit (a new talkspurt, RFC 3551 §4.1), and the
-  // capture terminals' frames of the skipped time are read and dropped (up to max_skipped_reads), so that
-  // what is sent next is what was captured at its timestamp and a device's ring does not keep the stall as
-  // latency. The clock keeps its phase: next_send_ stays on the ptime grid.
+  // after silence) and the next packet carries the marker bit (a new talkspurt, RFC 3551 §4.1). The capture
+  // terminals are not read for the skipped time: a file or stream goes on where it was (nothing of it is
+  // lost; dropping it made the peer's recording run early, which a speech judge following the lag could not
+  // place), and a device keeps at most its ring's capacity queued (sample_ring drops what does not fit).
+  // The clock keeps its phase: next_send_ stays on the ptime grid.
   void skip_stalled_frames() {
     const auto lag = clock::now() - next_send_;
     if (lag <= max_send_lag_frames * ptime()) return;
@@ -576,9 +569,6 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     next_send_ += frames * ptime();
     timestamp_ += static_cast<std::uint32_t>(frames) * timestamp_step_;
     marker_ = true;
-    auto pcm = capture_frame();
-    for (auto n = std::min<std::int64_t>(frames, max_skipped_reads); n > 0; --n)
-      if (!read_capture(pcm)) break;
   }
 
   void send_event(const dtmf_action& a, std::uint32_t tick_timestamp) {
