@@ -85,6 +85,26 @@ class srtp_session {
   /// Frees the context (`reset`). Never throws.
   ~srtp_session() { reset(); }
 
+  /// Initializes libsrtp2 for the process, once (`srtp_init`: it registers its ciphers and runs their
+  /// self-tests; Debian's libsrtp2 also starts its NSS crypto backend); later calls give the first one's
+  /// outcome at once. The first call is slow: ~45 ms (GCC -O2), ~200 ms under ASan, several times that on
+  /// a loaded machine. `start` calls it, so an owner whose `start` runs on a clocked thread calls it
+  /// beforehand (the RTP/Opus MSP does in `initialize`): a DTLS-SRTP call's first keys arrive while its
+  /// send clock runs. Errors: libsrtp's status (`srtp_category`), e.g. `srtp_err_status_init_fail`.
+  /// Thread safe (std::call_once; libsrtp's own init is not). Never throws.
+  static void initialize_library(std::error_code& ec) noexcept {
+    static std::once_flag once;
+    static int status = srtp_err_status_ok;
+    try {
+      std::call_once(once, [] { status = srtp_init(); });
+    } catch (...) {
+      ec = {srtp_err_status_init_fail, srtp_category()};
+      return;
+    }
+    if (status != srtp_err_status_ok) ec = {status, srtp_category()};
+    else ec.clear();
+  }
+
   /// (Re)keys the session: drops the current context (with its replay state) and makes one for `suite`
   /// with master key || salt `key_salt` (exactly `srtp_key_salt_bytes(suite)` bytes, RFC 4568 §6.1).
   /// Errors: `std::errc::invalid_argument` for a key of another length; libsrtp's status
@@ -96,10 +116,8 @@ class srtp_session {
       ec = std::make_error_code(std::errc::invalid_argument);
       return;
     }
-    if (const int init = library_init(); init != srtp_err_status_ok) {
-      ec = {init, srtp_category()};
-      return;
-    }
+    initialize_library(ec);
+    if (ec) return;
     srtp_policy_t policy;
     std::memset(&policy, 0, sizeof policy);
     switch (suite) {
@@ -170,18 +188,6 @@ class srtp_session {
   }
 
  private:
-  // srtp_init once per process (libsrtp registers its ciphers; it is not thread safe itself).
-  static int library_init() noexcept {
-    static std::once_flag once;
-    static int status = srtp_err_status_ok;
-    try {
-      std::call_once(once, [] { status = srtp_init(); });
-    } catch (...) {
-      return srtp_err_status_init_fail;
-    }
-    return status;
-  }
-
   std::size_t apply(std::span<std::byte> buffer, std::size_t size, std::size_t room,
                     srtp_err_status_t (*fn)(srtp_t, void*, int*), std::error_code& ec) noexcept {
     if (!ctx_) {

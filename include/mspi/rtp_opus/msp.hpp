@@ -16,6 +16,7 @@
 #include <mspi/msp_event.hpp>
 #include <mspi/rtp_opus/call.hpp>
 #include <mspi/rtp/dtls_certificate.hpp>
+#include <mspi/rtp/srtp.hpp>
 #include <mspi/rtp_opus/config.hpp>
 #include <mspi/rtp_opus/detail/rtp_media.hpp>
 #include <mspi/terminal_support.hpp>
@@ -79,8 +80,9 @@ class rtp_opus_msp {
   /// `public_address` that is not an IP literal, `ice_ta` outside 5..1000 ms or `ice_rto` outside 10..3000 ms,
   /// a `turn_server` without `ice`, with port 0, an unspecified address, an empty `turn_username` or one over
   /// 513 bytes, or `ice_relay_only` without `turn_server`.
-  /// With DTLS-SRTP (`srtp_keying` dtls, `srtp` not off) it makes the MSP's self-signed certificate
-  /// (`dtls_certificate`; `dtls_errc::certificate_failed` when OpenSSL cannot).
+  /// With SRTP (`srtp` not off) it initializes libsrtp (`srtp_session::initialize_library`; its status in
+  /// `srtp_category` when that fails). With DTLS-SRTP (`srtp_keying` dtls) it also makes the MSP's
+  /// self-signed certificate (`dtls_certificate`; `dtls_errc::certificate_failed` when OpenSSL cannot).
   /// Keeps `ctx.signalling_secured` for its calls' SDES (see `rtp_opus_config::srtp`). Throws only std::bad_alloc and
   /// std::system_error when the thread cannot start.
   void initialize(const msp_context& ctx, std::error_code& ec) {
@@ -92,6 +94,12 @@ class rtp_opus_msp {
     if (!valid_config(cfg_)) {
       ec = tapi_errc::invalid_argument;
       return;
+    }
+    // libsrtp's one-time initialization (~45 ms, far more under sanitizers) here rather than on the first
+    // call's media thread, where a DTLS-SRTP call's keys arrive while its send clock already runs.
+    if (cfg_.srtp != srtp_policy::off) {
+      srtp_session::initialize_library(ec);
+      if (ec) return;
     }
     if (cfg_.srtp != srtp_policy::off && cfg_.srtp_keying == srtp_key_exchange::dtls && !certificate_) {
       certificate_ = dtls_certificate::generate(ec);  // one per MSP (address), kept across re-initializations

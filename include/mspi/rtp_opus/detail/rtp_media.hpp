@@ -255,6 +255,10 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
   static constexpr std::size_t max_packet_samples = 5760;
   /// How long the current SSRC must be silent before the SSRC it replaced may come back (probation).
   static constexpr std::chrono::milliseconds retired_ssrc_quiet{500};
+  /// How far the send clock may fall behind and still catch up, in frames (ptimes): a media thread stalled
+  /// longer than this (a slow handler, a descheduled process) skips the frames it missed instead of sending
+  /// them all at once (see `on_send_tick`).
+  static constexpr int max_send_lag_frames = 3;
 
   /// @param io the MSP's media context; shared so that it outlives these sockets and timers.
   /// @param notify where engine-originated channel messages go (called on the media thread).
@@ -495,9 +499,11 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
   }
 
   // Capture clock: one frame per ptime from the capture terminals, encoded and sent, or a DTMF event
-  // packet in its place.
+  // packet in its place. A tick that comes late sends its frame at once, so the clock catches up on a
+  // short delay; after a longer stall it skips ahead (`skip_stalled_frames`).
   void on_send_tick(const boost::system::error_code& ec) {
     if (ec || !running_) return;
+    skip_stalled_frames();
     next_send_ += ptime();
     schedule_send();
     const std::uint32_t ts = timestamp_;
@@ -546,6 +552,24 @@ class rtp_media : public std::enable_shared_from_this<rtp_media> {
     send_rtp(rtp_header{marker_, static_cast<std::uint8_t>(payload_type_), sequence_++, ts, ssrc_},
              std::span<const std::byte>(encoded_.data(), n), ts);
     marker_ = false;
+  }
+
+  // A tick more than max_send_lag_frames ptimes late (the media thread stalled): sending every frame it
+  // missed at once would be a burst the peer's jitter buffer cannot place (it resyncs and drops audio).
+  // Instead the clock skips to the latest instant due: the frames in between are not sent, the RTP
+  // timestamp advances by them (RFC 3550 §5.1: it tells the sampling instant, so the peer sees a gap, as
+  // after silence) and the next packet carries the marker bit (a new talkspurt, RFC 3551 §4.1). The capture
+  // terminals are not read for the skipped time: a file or stream goes on where it was (nothing of it is
+  // lost; dropping it made the peer's recording run early, which a speech judge following the lag could not
+  // place), and a device keeps at most its ring's capacity queued (sample_ring drops what does not fit).
+  // The clock keeps its phase: next_send_ stays on the ptime grid.
+  void skip_stalled_frames() {
+    const auto lag = clock::now() - next_send_;
+    if (lag <= max_send_lag_frames * ptime()) return;
+    const std::int64_t frames = lag / ptime();  // whole frames missed; this tick sends the one after them
+    next_send_ += frames * ptime();
+    timestamp_ += static_cast<std::uint32_t>(frames) * timestamp_step_;
+    marker_ = true;
   }
 
   void send_event(const dtmf_action& a, std::uint32_t tick_timestamp) {
