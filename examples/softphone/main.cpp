@@ -79,6 +79,9 @@ void add_sip_options(CLI::App* cmd, softphone::sip_options& o) {
   cmd->add_flag("--ice", o.ice,
                 "ICE (RFC 8445) for the media with peers that offer or answer it: candidates in SDP, checks, RTP "
                 "and RTCP on one port (rtcp-mux); others get plain RTP");
+  cmd->add_flag("--inband-dtmf", o.inband_dtmf,
+                "Also detect DTMF sent as audio (in-band, for G.711 peers without RFC 4733 telephone-event); the "
+                "digits are reported as digits_received");
   cmd->add_option("--t1-ms", o.t1_ms, "SIP timer T1 in ms (timer B, the INVITE timeout, is 64*T1)")
       ->capture_default_str()
       ->group("Advanced");

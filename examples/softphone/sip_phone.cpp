@@ -16,6 +16,7 @@
 
 #include <mspi/audio_file.hpp>
 #if PTAPI_WITH_DSP
+#include <mspi/dsp/dtmf_detector.hpp>
 #include <mspi/dsp/tone_media.hpp>
 #endif
 #include <mspi/rtp_opus/msp.hpp>
@@ -249,6 +250,9 @@ class phone {
     media.ice = o.ice;
 #if PTAPI_WITH_DSP
     media.tones = mspi::dsp::tone_media();  // --tone, and the ringback/busy detection of every call
+    if (o.inband_dtmf) media.inband_digits = mspi::dsp::dtmf_detection();
+#else
+    if (o.inband_dtmf) throw input_error("--inband-dtmf needs the dsp component (spandsp)");
 #endif
     if (o.stun) {
       const auto stun = parse_bind(*o.stun, 3478, "--stun");  // RFC 8489 §18.6: STUN's default port

@@ -30,6 +30,7 @@ struct sip_options {
   int t1_ms = 500;                         ///< SIP timer T1 (timer B = 64*T1).
   std::optional<std::string> public_address;  ///< IP advertised in Contact and SDP (sip_config::public_address).
   bool ice = false;                        ///< ICE for the media (rtp_opus_config::ice).
+  bool inband_dtmf = false;                ///< Detect in-band DTMF too (rtp_opus_config::inband_digits).
   std::optional<std::string> stun;         ///< STUN server "IP[:PORT]" for the media's server-reflexive address (rtp_opus_config::stun_server).
   std::optional<std::string> turn;         ///< TURN server "IP[:PORT]" for ICE's relayed candidate (rtp_opus_config::turn_server).
   std::string turn_user;                   ///< TURN username (rtp_opus_config::turn_username).

@@ -15,7 +15,11 @@ with DTLS-SRTP keys (baresip `dtls_srtp.so`, `mediaenc=dtls_srtp`, UDP/TLS/RTP/S
 --srtp-required`), JSON `"srtp": "dtls"`; and RTCP must be sane both ways (the RTCP half of DTLS-SRTP:
 rtcp-mux, or SRTCP keyed by a DTLS association of its own on the RTCP port): the softphone took in baresip's
 SRTCP (JSON `rtcp.received`), measured the round trip from it, and baresip's RTCP-reported loss and jitter
-of its own stream (read from our reports; garbage if it could not decrypt them) are in range. Exit 0 pass, 1 fail, 77 skip (baresip not installed).
+of its own stream (read from our reports; garbage if it could not decrypt them) are in range. --inband-dtmf
+DIGITS: baresip's source is DTMF as audio instead of speech B (each digit's two sines made with `sox synth`,
+100 ms on, 100 ms off, after 1 s of silence, played once), the codec G.711 (PCMU) and the softphone runs with
+--inband-dtmf: its JSON must list exactly DIGITS as `digits_received` (in-band detection, issue 11).
+Exit 0 pass, 1 fail, 77 skip (baresip not installed).
 Every process is bounded (timeout / baresip -t) and stopped by its control channel or by PID as a fallback.
 """
 import argparse
@@ -46,7 +50,29 @@ ap.add_argument("--min-correlation", type=float, default=0.5)
 ap.add_argument("--rtp-count", type=int, default=100, help="baresip's RTP ports from --rtp-base")
 ap.add_argument("--srtp", action="store_true", help="SRTP (SDES) mandatory on both sides")
 ap.add_argument("--dtls", action="store_true", help="SRTP keyed by DTLS-SRTP mandatory on both sides")
+ap.add_argument("--inband-dtmf", metavar="DIGITS", help="baresip sends DIGITS as in-band DTMF audio (PCMU)")
 a = ap.parse_args()
+if a.inband_dtmf:
+    a.codec = "pcmu"
+
+# DTMF frequencies (ITU-T Q.23): row and column of each key.
+DTMF = {k: (r, c) for row, r in zip(("123A", "456B", "789C", "*0#D"), (697, 770, 852, 941))
+        for k, c in zip(row, (1209, 1336, 1477, 1633))}
+
+
+def dtmf_source(digits, seconds, out):
+    """A 48 kHz mono WAV of 1 s of silence, then each of `digits` as its two sines for 100 ms and 100 ms of
+    silence, then silence to `seconds` (sox). Played once: a looped source would send the digits again."""
+    parts = [os.path.join(work, "dtmf_lead.wav")]
+    subprocess.run(["sox", "-n", "-r", "48000", "-c", "1", "-b", "16", parts[0], "trim", "0", "1"], check=True)
+    for i, d in enumerate(digits):
+        tone = os.path.join(work, f"dtmf_{i}.wav")
+        r, c = DTMF[d]
+        subprocess.run(["sox", "-n", "-r", "48000", "-c", "1", "-b", "16", tone, "synth", "0.1", "sine", str(r), "sine",
+                        str(c), "channels", "1", "gain", "-3", "pad", "0", "0.1"], check=True)
+        parts.append(tone)
+    subprocess.run(["sox"] + parts + [out, "pad", "0", str(seconds)], check=True)
+    return out
 
 if not baresip_peer.have_baresip():
     print("SKIP: baresip is not installed (Debian: apt-get install baresip-core)")
@@ -81,7 +107,10 @@ def last_json(text):
 speech_a = speech(SPEECH_A, os.path.join(work, "speech_a.wav"))
 speech_b = speech(SPEECH_B, os.path.join(work, "speech_b.wav"))
 source_b = os.path.join(work, "source_b_looped.wav")
-baresip_peer.make_source(speech_b, source_b)
+if a.inband_dtmf:
+    dtmf_source(a.inband_dtmf, a.seconds + 40, source_b)
+else:
+    baresip_peer.make_source(speech_b, source_b)
 recording = os.path.join(work, "softphone_heard.wav")
 b_port, s_port = a.sip_port, a.sip_port + 5  # baresip also binds SIP port + 1 (TLS)
 codecs = ["opus", "pcmu", "pcma"] if a.codec == "opus" else ["pcmu"]
@@ -91,6 +120,8 @@ bdir = baresip_peer.write_config(os.path.join(work, "baresip"), b_port, a.ctrl_p
                                  rtp_count=a.rtp_count)
 srtp_args = (["--srtp", "dtls", "--srtp-required"] if a.dtls else
              ["--srtp", "sdes", "--srtp-required", "--allow-insecure-sdes"] if a.srtp else [])
+if a.inband_dtmf:
+    srtp_args += ["--inband-dtmf", "--codec", "pcmu"]
 limit = int(a.seconds + 40)
 softphone_out = os.path.join(work, "softphone.out")
 softphone_err = os.path.join(work, "softphone.err")
@@ -160,6 +191,9 @@ if report:
     check(report.get("packets_received", 0) >= 25 * a.seconds, f"softphone: received {report.get('packets_received')} RTP packets")
     print(f"  softphone: remote {report.get('remote')}, states {report.get('states')}, lost {report.get('packets_lost')}, "
           f"jitter {report.get('jitter_ms')} ms")
+    if a.inband_dtmf:
+        got = report.get("digits_received", "")
+        check(got == a.inband_dtmf, f"softphone: in-band digits received {got!r} == {a.inband_dtmf!r}")
 
 # baresip's end-of-call table: the Transmit column's lost/jitter come from our RTCP receiver reports on its stream.
 tx_lost = tx_jitter = None
@@ -187,7 +221,7 @@ check(len(dec) >= 1, f"baresip dumped what it received ({dec})")
 if dec:
     wav_match(speech_a, dec[-1], "baresip heard the softphone's speech")
 check(os.path.exists(recording), "softphone recorded")
-if os.path.exists(recording):
+if os.path.exists(recording) and not a.inband_dtmf:  # baresip sent tones, not speech
     wav_match(speech_b, recording, "the softphone heard baresip's speech")
 
 check.finish()
