@@ -184,27 +184,34 @@ enum class call_info_string : std::uint8_t {
 /// Longest value `call::set_info_string` takes, in bytes (longer ones give `invalid_argument`).
 inline constexpr std::size_t max_info_string_size = 1024;
 
-/// ITCallInfo::get_CallInfoString: the member of `info` that `item` names (see `call_info_string`); empty
-/// for a value outside the enumeration. Throws only std::bad_alloc. Pure.
-[[nodiscard]] inline std::string info_string(const call_info& info, call_info_string item) {
+/// The `call_info` member that `item` names (see `call_info_string`); null for a value outside the
+/// enumeration. Never throws; pure.
+[[nodiscard]] constexpr std::string call_info::*member_of(call_info_string item) noexcept {
   using s = call_info_string;
   switch (item) {
-    case s::caller_id_name: return info.caller_name;
-    case s::caller_id_number: return info.caller_id;
-    case s::called_id_name: return info.called_name;
-    case s::called_id_number: return info.called_id;
-    case s::connected_id_name: return info.connected_name;
-    case s::connected_id_number: return info.connected_id;
-    case s::redirection_id_name: return info.redirection_name;
-    case s::redirection_id_number: return info.redirection_id;
-    case s::redirecting_id_name: return info.redirecting_name;
-    case s::redirecting_id_number: return info.redirecting_id;
-    case s::called_party_friendly_name: return info.called_party_friendly_name;
-    case s::comment: return info.comment;
-    case s::displayable_address: return info.displayable_address;
-    case s::calling_party_id: return info.calling_party_id;
+    case s::caller_id_name: return &call_info::caller_name;
+    case s::caller_id_number: return &call_info::caller_id;
+    case s::called_id_name: return &call_info::called_name;
+    case s::called_id_number: return &call_info::called_id;
+    case s::connected_id_name: return &call_info::connected_name;
+    case s::connected_id_number: return &call_info::connected_id;
+    case s::redirection_id_name: return &call_info::redirection_name;
+    case s::redirection_id_number: return &call_info::redirection_id;
+    case s::redirecting_id_name: return &call_info::redirecting_name;
+    case s::redirecting_id_number: return &call_info::redirecting_id;
+    case s::called_party_friendly_name: return &call_info::called_party_friendly_name;
+    case s::comment: return &call_info::comment;
+    case s::displayable_address: return &call_info::displayable_address;
+    case s::calling_party_id: return &call_info::calling_party_id;
   }
-  return {};
+  return nullptr;
+}
+
+/// ITCallInfo::get_CallInfoString: the member of `info` that `item` names (`member_of`); empty for a value
+/// outside the enumeration. Throws only std::bad_alloc. Pure.
+[[nodiscard]] inline std::string info_string(const call_info& info, call_info_string item) {
+  const auto member = member_of(item);
+  return member ? info.*member : std::string();
 }
 
 /// TAPI's `CALLINFOCHANGE_CAUSE` subset ptapi raises (which `call_info` items changed).

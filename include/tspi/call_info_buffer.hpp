@@ -36,19 +36,25 @@ inline constexpr std::size_t max_call_data_size = 4096;
   return item == call_info_buffer::user_user_info || item == call_info_buffer::call_data;
 }
 
-/// ITCallInfo::GetCallInfoBuffer: the bytes of `item` for a call described by `info` (see
-/// `call_info_buffer`); empty for the ISDN items and a value outside the enumeration. Throws only
-/// std::bad_alloc. Pure.
-[[nodiscard]] inline std::string info_buffer(const call_info& info, call_info_buffer item) {
+/// The `call_info` member that holds `item`'s bytes (see `call_info_buffer`); null for the ISDN items (no
+/// ptapi provider has them) and a value outside the enumeration. Never throws; pure.
+[[nodiscard]] constexpr std::string call_info::*member_of(call_info_buffer item) noexcept {
   switch (item) {
-    case call_info_buffer::user_user_info: return info.user_user_info;
-    case call_info_buffer::dev_specific: return info.dev_specific;
-    case call_info_buffer::call_data: return info.call_data;
+    case call_info_buffer::user_user_info: return &call_info::user_user_info;
+    case call_info_buffer::dev_specific: return &call_info::dev_specific;
+    case call_info_buffer::call_data: return &call_info::call_data;
     case call_info_buffer::charging_info:
     case call_info_buffer::high_level_compatibility:
-    case call_info_buffer::low_level_compatibility: return {};
+    case call_info_buffer::low_level_compatibility: return nullptr;
   }
-  return {};
+  return nullptr;
+}
+
+/// ITCallInfo::GetCallInfoBuffer: the bytes of `item` for a call described by `info` (`member_of`); empty
+/// for the ISDN items and a value outside the enumeration. Throws only std::bad_alloc. Pure.
+[[nodiscard]] inline std::string info_buffer(const call_info& info, call_info_buffer item) {
+  const auto member = member_of(item);
+  return member ? info.*member : std::string();
 }
 
 }  // namespace tspi

@@ -116,7 +116,7 @@ inline void core::call_feature(const std::shared_ptr<call_impl>& c, call_feature
         if (!settable(r.buffer_item) || r.argument.size() > (uui ? max_user_user_info_size : max_call_data_size))
           return done(mspi::tapi_errc::invalid_argument);
         if (uui && s != call_state::idle) return done(mspi::tapi_errc::invalid_call_state);
-        if (c->store_info_buffer(r.buffer_item, r.argument))
+        if (c->store_info(member_of(r.buffer_item), r.argument))
           self->emit(tapi_event::call_info_change,
                      call_info_change_event{handle_of(c), uui ? call_info_change_cause::user_user_info : call_info_change_cause::call_data});
         return done({});
@@ -124,7 +124,7 @@ inline void core::call_feature(const std::shared_ptr<call_impl>& c, call_feature
       case k::set_info_string: {  // LINECALLPARAMS' strings: set before the call is placed
         if (!settable(r.item) || !info_string_acceptable(r.argument)) return done(mspi::tapi_errc::invalid_argument);
         if (s != call_state::idle) return done(mspi::tapi_errc::invalid_call_state);
-        if (c->store_info_string(r.item, r.argument))
+        if (c->store_info(member_of(r.item), r.argument))
           self->emit(tapi_event::call_info_change, call_info_change_event{handle_of(c), call_info_change_cause::other});
         return done({});
       }

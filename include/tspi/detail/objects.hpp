@@ -144,21 +144,11 @@ class call_impl final : public call_backend, public std::enable_shared_from_this
     if (enable) event_filter_.fetch_or(static_cast<std::uint32_t>(events));
     else event_filter_.fetch_and(~static_cast<std::uint32_t>(events));
   }
-  /// Stores a settable CALLINFO_STRING item (core thread); true when the value changed.
-  bool store_info_string(call_info_string item, std::string value) {
+  /// Stores an item the application sets, `member` (a settable CALLINFO_STRING or CALLINFO_BUFFER item's,
+  /// `member_of`; core thread); true when the value changed.
+  bool store_info(std::string call_info::*member, std::string value) {
     std::lock_guard lock(mutex_);
-    auto& slot = item == call_info_string::calling_party_id ? info_.calling_party_id
-                 : item == call_info_string::comment        ? info_.comment
-                 : item == call_info_string::displayable_address ? info_.displayable_address
-                                                                 : info_.called_party_friendly_name;
-    if (slot == value) return false;
-    slot = std::move(value);
-    return true;
-  }
-  /// Stores a settable CALLINFO_BUFFER item (core thread); true when the value changed.
-  bool store_info_buffer(call_info_buffer item, std::string value) {
-    std::lock_guard lock(mutex_);
-    auto& slot = item == call_info_buffer::user_user_info ? info_.user_user_info : info_.call_data;
+    auto& slot = info_.*member;
     if (slot == value) return false;
     slot = std::move(value);
     return true;
