@@ -34,9 +34,13 @@ class legacy_call_media_control {
   /// this sees every digit. `gather_digits` collects digits either way. Any call state; a monitor may call
   /// it too. Errors: `invalid_mode` for any other bit (pulse digits, LINEDIGITMODE_DTMFEND: ptapi reports no
   /// digit ends); `invalid_handle`; `not_initialized`. Any thread.
-  void detect_digits(std::uint32_t digit_modes, std::error_code& ec) const { ec = detail::ops::run(backend(), detail::ops::digit_modes_op(digit_modes)); }
+  void detect_digits(std::uint32_t digit_modes, std::error_code& ec) const {
+    ec = run(detail::ops::digit_modes_op(digit_modes));
+  }
   /// DetectDigits, throwing `std::system_error` on the errors above.
-  void detect_digits(std::uint32_t digit_modes) const { mspi::throw_if(detail::ops::run(backend(), detail::ops::digit_modes_op(digit_modes)), "detect_digits"); }
+  void detect_digits(std::uint32_t digit_modes) const {
+    mspi::throw_if(run(detail::ops::digit_modes_op(digit_modes)), "detect_digits");
+  }
   /// DetectDigits, asynchronously: completion signature `void(std::error_code)`.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
   auto async_detect_digits(std::uint32_t digit_modes, Token&& token = {}) const {
@@ -53,9 +57,11 @@ class legacy_call_media_control {
   /// (TE_GENERATEEVENT, `tapi::on_digit_generation`). Errors: `invalid_digits`
   /// (empty or another character); `invalid_call_state` unless connected; `not_supported`; `not_owner`;
   /// `invalid_handle`.
-  void generate_digits(std::string_view digits, std::error_code& ec) const { ec = detail::ops::run(backend(), detail::ops::digits_op(digits)); }
+  void generate_digits(std::string_view digits, std::error_code& ec) const { ec = run(detail::ops::digits_op(digits)); }
   /// GenerateDigits, throwing `std::system_error` on the errors above.
-  void generate_digits(std::string_view digits) const { mspi::throw_if(detail::ops::run(backend(), detail::ops::digits_op(digits)), "generate_digits"); }
+  void generate_digits(std::string_view digits) const {
+    mspi::throw_if(run(detail::ops::digits_op(digits)), "generate_digits");
+  }
   /// GenerateDigits, asynchronously.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
   auto async_generate_digits(std::string_view digits, Token&& token = {}) const {
@@ -69,11 +75,11 @@ class legacy_call_media_control {
   /// 60 ms pauses, 80/80 ms in-band). Errors: those of `generate_digits`; `invalid_argument` for a duration
   /// outside the range; `not_supported` when the TSP takes no duration. Any thread.
   void generate_digits(std::string_view digits, std::chrono::milliseconds duration, std::error_code& ec) const {
-    ec = detail::ops::run(backend(), detail::ops::digits_op(digits, duration));
+    ec = run(detail::ops::digits_op(digits, duration));
   }
   /// GenerateDigits2, throwing `std::system_error` on the errors above.
   void generate_digits(std::string_view digits, std::chrono::milliseconds duration) const {
-    mspi::throw_if(detail::ops::run(backend(), detail::ops::digits_op(digits, duration)), "generate_digits");
+    mspi::throw_if(run(detail::ops::digits_op(digits, duration)), "generate_digits");
   }
   /// GenerateDigits2, asynchronously: completion signature `void(std::error_code)`.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
@@ -95,16 +101,17 @@ class legacy_call_media_control {
   /// connected; `not_supported` when the MSP has no tone generator (`rtp_opus_config::tones` empty: the
   /// `dsp` component was not set up); `not_owner`; `invalid_handle`. Thread safety: any thread.
   void generate_tone(mspi::tone_mode mode, std::chrono::milliseconds duration, std::error_code& ec) const {
-    ec = detail::ops::run(backend(), detail::ops::tone_op{mspi::tone_generation{mode, {}, duration}});
+    ec = run(detail::ops::tone_op{mspi::tone_generation{mode, {}, duration}});
   }
   /// GenerateTone, throwing `std::system_error` on the errors above.
   void generate_tone(mspi::tone_mode mode, std::chrono::milliseconds duration = {}) const {
-    mspi::throw_if(detail::ops::run(backend(), detail::ops::tone_op{mspi::tone_generation{mode, {}, duration}}), "generate_tone");
+    mspi::throw_if(run(detail::ops::tone_op{mspi::tone_generation{mode, {}, duration}}), "generate_tone");
   }
   /// GenerateTone, asynchronously: completion signature `void(std::error_code)`.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
   auto async_generate_tone(mspi::tone_mode mode, std::chrono::milliseconds duration, Token&& token = {}) const {
-    return detail::initiate(std::forward<Token>(token), backend(), detail::ops::tone_op{mspi::tone_generation{mode, {}, duration}});
+    return detail::initiate(std::forward<Token>(token), backend(),
+                            detail::ops::tone_op{mspi::tone_generation{mode, {}, duration}});
   }
 
   /// ITLegacyCallMediaControl2::GenerateCustomTones(TAPI_CUSTOMTONE*, n, lDuration) (TSPI_lineGenerateTone,
@@ -114,11 +121,11 @@ class legacy_call_media_control {
   /// others as `generate_tone`. Thread safety: any thread.
   void generate_custom_tones(std::span<const mspi::custom_tone> tones, std::chrono::milliseconds duration,
                              std::error_code& ec) const {
-    ec = detail::ops::run(backend(), detail::ops::custom_op(tones, duration));
+    ec = run(detail::ops::custom_op(tones, duration));
   }
   /// GenerateCustomTones, throwing `std::system_error` on the errors above.
   void generate_custom_tones(std::span<const mspi::custom_tone> tones, std::chrono::milliseconds duration = {}) const {
-    mspi::throw_if(detail::ops::run(backend(), detail::ops::custom_op(tones, duration)), "generate_custom_tones");
+    mspi::throw_if(run(detail::ops::custom_op(tones, duration)), "generate_custom_tones");
   }
   /// GenerateCustomTones, asynchronously: completion signature `void(std::error_code)`.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
@@ -136,9 +143,13 @@ class legacy_call_media_control {
   /// of the ranges of `mspi::detect_tone`, a third frequency included); `invalid_call_state` unless
   /// connected; `not_supported` when the MSP has no tone detector (`rtp_opus_config::tones` empty);
   /// `not_owner`; `invalid_handle`. Thread safety: any thread.
-  void detect_tones(std::span<const mspi::detect_tone> tones, std::error_code& ec) const { ec = detail::ops::run(backend(), detail::ops::detect_op(tones)); }
+  void detect_tones(std::span<const mspi::detect_tone> tones, std::error_code& ec) const {
+    ec = run(detail::ops::detect_op(tones));
+  }
   /// DetectTones, throwing `std::system_error` on the errors above.
-  void detect_tones(std::span<const mspi::detect_tone> tones) const { mspi::throw_if(detail::ops::run(backend(), detail::ops::detect_op(tones)), "detect_tones"); }
+  void detect_tones(std::span<const mspi::detect_tone> tones) const {
+    mspi::throw_if(run(detail::ops::detect_op(tones)), "detect_tones");
+  }
   /// DetectTones, asynchronously: completion signature `void(std::error_code)`.
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code)) Token = detail::default_token>
   auto async_detect_tones(std::span<const mspi::detect_tone> tones, Token&& token = {}) const {
@@ -162,7 +173,9 @@ class legacy_call_media_control {
       ec = mspi::tapi_errc::invalid_handle;
       return out;
     }
-    ec = detail::wait_for_result(out, [&](detail::gather_completion done) { backend()->gather_digits(options, std::move(done)); });
+    ec = detail::wait_for_result(out, [&](detail::gather_completion done) {
+      backend()->gather_digits(options, std::move(done));
+    });
     return out;
   }
   /// GatherDigits, throwing `std::system_error` on the errors above (also when cancelled).
@@ -176,7 +189,8 @@ class legacy_call_media_control {
   /// Cancellable through the handler's associated cancellation slot (any cancellation type).
   template <BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::error_code, gathered_digits)) Token = detail::default_token>
   auto async_gather_digits(gather_digits_options options, Token&& token = {}) const {
-    return detail::initiate<gathered_digits>(std::forward<Token>(token), backend(), detail::ops::gather_op{std::move(options)},
+    return detail::initiate<gathered_digits>(std::forward<Token>(token), backend(),
+                                             detail::ops::gather_op{std::move(options)},
                                              detail::on_cancel::end_gathering);
   }
 
@@ -186,6 +200,10 @@ class legacy_call_media_control {
  private:
   [[nodiscard]] const std::shared_ptr<detail::call_backend>& backend() const noexcept {
     return static_cast<const Call&>(*this).backend_;
+  }
+  template <class Op>
+  std::error_code run(Op op) const {
+    return detail::ops::run(backend(), std::move(op));
   }
 };
 

@@ -8,11 +8,14 @@
 #include <mspi/sdp.hpp>
 #include <mspi/terminals/media_streaming.hpp>
 
+#include <sys/socket.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
 
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -151,6 +154,25 @@ bool eventually(F&& f, std::chrono::milliseconds timeout = 3s) {
   }
   return f();
 }
+
+/// One datagram read with its ancillary data (recvmsg): `receive` fills `data` and `msg` (whose control
+/// part iterates with CMSG_FIRSTHDR / CMSG_NXTHDR). `msg` points into the object: use it where it is.
+struct datagram_with_control {
+  std::array<std::byte, 2000> data{};
+  alignas(cmsghdr) std::array<char, 256> control{};
+  iovec iov{};
+  msghdr msg{};
+  /// Reads the next datagram waiting on `fd` (which the caller made non-blocking): its size, or -1 when none waits.
+  long receive(int fd) {
+    iov = {data.data(), data.size()};
+    msg = {};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.data();
+    msg.msg_controllen = control.size();
+    return static_cast<long>(::recvmsg(fd, &msg, 0));
+  }
+};
 
 /// A remote party that is just a UDP socket on 127.0.0.1: the test writes and reads RTP itself.
 struct raw_peer {

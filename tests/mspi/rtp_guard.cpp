@@ -119,19 +119,12 @@ int next_traffic_class(raw_peer& peer, std::chrono::milliseconds timeout) {
   REQUIRE(::setsockopt(fd, IPPROTO_IP, IP_RECVTOS, &on, sizeof on) == 0);
   peer.socket.non_blocking(true);
   for (auto end = std::chrono::steady_clock::now() + timeout; std::chrono::steady_clock::now() < end;) {
-    std::array<char, 2000> data{};
-    alignas(cmsghdr) std::array<char, 256> control{};
-    iovec iov{data.data(), data.size()};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.data();
-    msg.msg_controllen = control.size();
-    if (::recvmsg(fd, &msg, 0) < 0) {
+    ptapi_test::datagram_with_control d;
+    if (d.receive(fd) < 0) {
       std::this_thread::sleep_for(2ms);
       continue;
     }
-    for (auto* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+    for (auto* c = CMSG_FIRSTHDR(&d.msg); c; c = CMSG_NXTHDR(&d.msg, c))
       if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS) return *reinterpret_cast<unsigned char*>(CMSG_DATA(c));
     return -1;
   }

@@ -47,28 +47,21 @@ std::vector<timed_packet> receive_timed(raw_peer& peer, int pt, std::chrono::mil
   peer.socket.non_blocking(true);
   std::vector<timed_packet> got;
   for (auto end = std::chrono::steady_clock::now() + duration; std::chrono::steady_clock::now() < end;) {
-    std::array<std::byte, 2000> data{};
-    alignas(cmsghdr) std::array<char, 256> control{};
-    iovec iov{data.data(), data.size()};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.data();
-    msg.msg_controllen = control.size();
-    const auto n = ::recvmsg(fd, &msg, 0);
+    ptapi_test::datagram_with_control d;
+    const auto n = d.receive(fd);
     if (n < 0) {
       std::this_thread::sleep_for(1ms);
       continue;
     }
     std::optional<std::chrono::nanoseconds> arrival;
-    for (auto* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+    for (auto* c = CMSG_FIRSTHDR(&d.msg); c; c = CMSG_NXTHDR(&d.msg, c))
       if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
         timespec ts{};
         std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
         arrival = std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
       }
     if (!arrival) return {};
-    auto v = mspi::parse_rtp(std::span<const std::byte>(data.data(), static_cast<std::size_t>(n)));
+    auto v = mspi::parse_rtp(std::span<const std::byte>(d.data.data(), static_cast<std::size_t>(n)));
     if (v && v->header.payload_type == pt) got.push_back({v->header, *arrival});
   }
   return got;
